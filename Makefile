@@ -1,0 +1,45 @@
+# Jiandu — the two commands a newcomer needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test lint typecheck unit integration fmt bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is required (found: $$($(PYTHON) --version))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/jiandu up --demo-data
+
+lint: $(STAMP)
+	$(BIN)/ruff check services schemas tests bench
+	$(BIN)/ruff format --check services schemas tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+# Unit tests need nothing running; integration and e2e tests start a throwaway
+# PostgreSQL and the Tansu Kafka-protocol broker themselves (tests/support/).
+test: lint typecheck
+	$(BIN)/pytest
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix services schemas tests bench
+	$(BIN)/ruff format services schemas tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/relay_throughput.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

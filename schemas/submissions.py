@@ -1,0 +1,108 @@
+"""What arrives at intake: one report through any channel (interfaces.md, POST /api/v1/reports)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from schemas.glossary import Category, Channel, MemberUnit, ReferralSource
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+SUMMARY_MAX_CHARS = 20_000
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AnonymousReporter(Strict):
+    anonymous: Literal[True] = True
+
+
+class RealNameReporter(Strict):
+    """A real-name reporter's identity. It is kept in intake's encrypted vault only."""
+
+    anonymous: Literal[False] = False
+    name: Text
+    phone: OptionalText = ""
+    id_number: OptionalText = ""
+    unit: OptionalText = ""
+    address: OptionalText = ""
+    email: OptionalText = ""
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Self:
+        if not (self.phone or self.address or self.email):
+            raise ValueError(
+                "a real-name reporter needs a phone number, an address or an e-mail "
+                "so that feedback can reach them"
+            )
+        return self
+
+
+Reporter = Annotated[AnonymousReporter | RealNameReporter, Field(discriminator="anonymous")]
+
+
+class ReportedCadre(Strict):
+    """A cadre named in a report; ``cadre_id`` links to the cadre register when known."""
+
+    name: Text
+    unit: OptionalText = ""
+    position: OptionalText = ""
+    cadre_id: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+
+
+class Referral(Strict):
+    """Where a referred item (转办/移送) comes from."""
+
+    source: ReferralSource
+    member_unit: MemberUnit | None = None
+    reference: OptionalText = ""
+    referred_on: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _member_unit_named(self) -> Self:
+        if self.source is ReferralSource.MEMBER_UNIT and self.member_unit is None:
+            raise ValueError("a referral from a member unit must name the member_unit")
+        return self
+
+
+class ReportSubmission(Strict):
+    """One report as submitted through any channel."""
+
+    channel: Channel
+    reporter: Reporter
+    subjects: Annotated[list[ReportedCadre], Field(min_length=1, max_length=50)]
+    categories: Annotated[list[Category], Field(min_length=1, max_length=len(Category))]
+    summary: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SUMMARY_MAX_CHARS)
+    ]
+    referral: Referral | None = None
+    received_on: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _referral_matches_channel(self) -> Self:
+        if self.channel is Channel.REFERRAL and self.referral is None:
+            raise ValueError("channel 'referral' needs the referral details")
+        if self.channel is not Channel.REFERRAL and self.referral is not None:
+            raise ValueError(f"referral details are only for channel 'referral', not {self.channel.value!r}")
+        if len(set(self.categories)) != len(self.categories):
+            raise ValueError("categories repeat")
+        return self
+
+
+class SubmissionReceipt(BaseModel):
+    """The answer to a submission (201)."""
+
+    report_id: str
+    ledger_number: str
+    status: str
+    case_id: str | None = None
+    query_code: str | None = None
+    password: str | None = Field(
+        default=None, description="Shown once, for mailbox submissions; never stored in clear."
+    )

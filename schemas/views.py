@@ -1,0 +1,86 @@
+"""API responses (read side). None of them holds reporter identity."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from schemas.glossary import ManagementLevel
+
+
+class View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class CadreRecord(View):
+    """A row of the cadre register (干部名册)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    cadre_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    unit: Annotated[str, StringConstraints(max_length=200)] = ""
+    position: Annotated[str, StringConstraints(max_length=200)] = ""
+    management_level: ManagementLevel = ManagementLevel.OTHER
+
+
+class ReportView(View):
+    report_id: str
+    ledger_number: str | None
+    status: str
+    channel: str
+    categories: list[str]
+    subjects: list[dict[str, Any]]
+    summary: str
+    received_on: dt.date
+    reporter: dict[str, Any]  # pseudonymous reference and flags only
+    case_id: str | None
+
+
+class CaseView(View):
+    case_id: str
+    status: str
+    status_zh: str
+    ledger_number: str
+    report_ids: list[str]
+    channel: str
+    categories: list[str]
+    subjects: list[dict[str, Any]]
+    summary: str
+    received_on: dt.date
+    version: int
+    opened_at: dt.datetime
+
+
+class TimelineStep(View):
+    at: dt.datetime
+    step: str
+    step_zh: str
+    actor_id: str
+    actor_role: str
+    subject_id: str
+    detail: dict[str, Any]
+
+
+class TimelineView(View):
+    case_id: str
+    steps: list[TimelineStep]
+
+
+class ArchiveItem(View):
+    report_id: str
+    ledger_number: str | None
+    channel: str | None
+    categories: list[str]
+    summary: str | None
+    received_on: dt.date | None
+    named_as: dict[str, Any]
+    case_id: str | None
+    case_opened_at: dt.datetime | None
+
+
+class ArchiveView(View):
+    cadre: CadreRecord
+    items: list[ArchiveItem]

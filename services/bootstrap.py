@@ -1,0 +1,152 @@
+"""Composition root: builds each service's parts from Settings, for either mode."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from schemas.events import EventEnvelope
+from services.casework import api as casework_api
+from services.casework.application import CaseworkApplication
+from services.common.eventstore import eventstore_env
+from services.common.follower import LogFollower
+from services.common.settings import Settings
+from services.common.sql import Database
+from services.common.web import create_app
+from services.intake import api as intake_api
+from services.intake.application import (
+    IdempotencyKeyReused,
+    IntakeApplication,
+    IntakePolicy,
+    SubmissionContention,
+)
+from services.intake.vault import ReporterVault
+from services.projections import api as projections_api
+from services.projections.cadres import CadreRegister
+from services.projections.queries import Queries
+from services.projections.store import ReadStore
+
+log = logging.getLogger(__name__)
+
+ERROR_STATUSES: dict[type[Exception], int] = {
+    IdempotencyKeyReused: 422,
+    SubmissionContention: 503,
+}
+
+EMBEDDED_CONSUMER = "embedded"
+
+
+def build_intake(settings: Settings) -> IntakeApplication:
+    vault = ReporterVault(
+        Database.for_service(settings, "intake"),
+        vault_key=settings.derived_key("reporter-vault"),
+        follow_up_key=settings.derived_key("follow-up"),
+    )
+    return IntakeApplication(
+        eventstore_env(settings, "intake"), vault=vault,
+        policy=IntakePolicy(auto_accept=settings.auto_accept),
+    )
+
+
+def build_casework(settings: Settings) -> CaseworkApplication:
+    return CaseworkApplication(eventstore_env(settings, "casework"))
+
+
+@dataclass
+class ReadSide:
+    store: ReadStore
+    register: CadreRegister
+    queries: Queries
+
+
+def build_read_side(settings: Settings) -> ReadSide:
+    store = ReadStore(Database.for_service(settings, "projections"))
+    register = CadreRegister(store)
+    return ReadSide(store, register, Queries(store, register))
+
+
+def web_app(title: str, routers: Sequence[APIRouter], health: Callable[[], dict[str, Any]]) -> FastAPI:
+    return create_app(title, routers, health, ERROR_STATUSES)
+
+
+@dataclass
+class EmbeddedSystem:
+    """Everything in one process: the same applications and projections, wired in-process."""
+
+    settings: Settings
+    intake: IntakeApplication
+    casework: CaseworkApplication
+    read: ReadSide
+    followers: list[LogFollower] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: Settings) -> EmbeddedSystem:
+        system = cls(settings, build_intake(settings), build_casework(settings),
+                     build_read_side(settings))
+        system.followers = system._wire()
+        return system
+
+    def _wire(self) -> list[LogFollower]:
+        casework, store = self.casework, self.read.store
+        poll = self.settings.follower_poll_seconds
+
+        def to_casework(envelopes: Sequence[EventEnvelope]) -> None:
+            for envelope in envelopes:
+                casework.handle(envelope, upstream="intake")
+
+        def to_projections(envelopes: Sequence[EventEnvelope]) -> None:
+            store.apply(envelopes, consumer=EMBEDDED_CONSUMER)
+
+        return [
+            LogFollower(self.intake, to_casework, lambda: casework.position("intake"),
+                        name="intake→casework", poll_seconds=poll),
+            LogFollower(self.intake, to_projections,
+                        lambda: store.position(EMBEDDED_CONSUMER, "intake"),
+                        name="intake→projections", poll_seconds=poll),
+            LogFollower(self.casework, to_projections,
+                        lambda: store.position(EMBEDDED_CONSUMER, "casework"),
+                        name="casework→projections", poll_seconds=poll),
+        ]
+
+    def catch_up(self) -> None:
+        """Run every follower until nothing is pending (tests, demo seeding)."""
+        while sum(f.catch_up() for f in self.followers):
+            pass
+
+    def start(self) -> None:
+        for follower in self.followers:
+            thread = threading.Thread(target=follower.run, args=(self._stop,),
+                                      name=follower.name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self.intake.close()
+        self.casework.close()
+        self.read.store.db.close()
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "mode": "embedded",
+            "data_dir": str(self.settings.data_dir.resolve()),
+            "intake_position": self.intake.max_position(),
+            "casework_position": self.casework.max_position(),
+        }
+
+    def web_app(self) -> FastAPI:
+        return web_app(
+            "Jiandu 监督",
+            [intake_api.build_router(self.intake), casework_api.build_router(self.casework),
+             projections_api.build_router(self.read.queries)],
+            self.health,
+        )

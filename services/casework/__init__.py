@@ -1,0 +1,1 @@
+"""Casework: cases opened from accepted reports, and the procedure that follows."""

@@ -1,0 +1,101 @@
+"""What every Jiandu write service shares: transcodings, the public-contract view of its log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+from uuid import UUID, uuid5
+
+from eventsourcing.application import Application
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import JSONTranscoder, Notification, Recording, Transcoding
+
+from schemas.events import EventEnvelope, Payload, Source
+
+
+class DateAsISO(Transcoding):
+    type = dt.date
+    name = "date_iso"
+
+    def encode(self, obj: dt.date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> dt.date:
+        return dt.date.fromisoformat(data)
+
+
+ContractSpec = tuple[str, int, type[Payload]]
+
+
+def contract_of(event: object) -> ContractSpec | None:
+    """``(event_type, version, payload model)`` of a published event class, else None."""
+    spec: ContractSpec | None = getattr(type(event), "CONTRACT", None)
+    return spec
+
+
+class JianduApplication(Application[UUID]):
+    """An eventsourcing application whose log is published as the public event contract."""
+
+    source: ClassVar[Source]
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        self._listeners: list[Callable[[], None]] = []
+        self._listeners_lock = threading.Lock()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # -- publication -----------------------------------------------------------------
+
+    def add_listener(self, callback: Callable[[], None]) -> None:
+        """Called (without arguments) after each save: wakes embedded followers."""
+        with self._listeners_lock:
+            self._listeners.append(callback)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        super()._notify(recordings)
+        for callback in list(self._listeners):
+            callback()
+
+    def to_envelope(self, notification: Notification) -> EventEnvelope | None:
+        """The notification as a public-contract envelope, or None for internal events."""
+        event: DomainEventProtocol[UUID] = self.mapper.to_domain_event(notification)
+        spec = contract_of(event)
+        if spec is None:
+            return None
+        event_type, version, model = spec
+        data: dict[str, Any] = {name: getattr(event, name) for name in model.model_fields}
+        payload = model.model_validate(data).model_dump(mode="json")
+        return EventEnvelope(
+            source=self.source,
+            position=notification.id,
+            event_id=event_id(notification),
+            event_type=event_type,
+            version=version,
+            aggregate_id=event.originator_id,
+            aggregate_version=event.originator_version,
+            occurred_at=event.timestamp,
+            payload=payload,
+        )
+
+    def read_envelopes(self, after: int, limit: int) -> tuple[list[EventEnvelope], int]:
+        """Published events after position ``after``; and the last position read."""
+        notifications: Sequence[Notification] = self.recorder.select_notifications(
+            start=after, limit=limit, inclusive_of_start=False
+        )
+        if not notifications:
+            return [], after
+        envelopes = [e for n in notifications if (e := self.to_envelope(n)) is not None]
+        return envelopes, notifications[-1].id
+
+    def max_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+
+def event_id(notification: Notification) -> UUID:
+    """A stable identity for a stored event: its aggregate id and version."""
+    return uuid5(UUID(str(notification.originator_id)), str(notification.originator_version))

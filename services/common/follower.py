@@ -1,0 +1,67 @@
+"""The embedded mode's transport: follow an application's log in-process, in order.
+
+It does what Kafka does in the distributed mode, with the same envelopes and the same
+handlers: read published events after the consumer's tracked position, hand them over in
+batches, and wait to be woken by the next save (or poll, as a fallback).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+
+from schemas.events import EventEnvelope
+from services.common.application import JianduApplication
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Sequence[EventEnvelope]], None]
+
+
+class LogFollower:
+    def __init__(
+        self,
+        app: JianduApplication,
+        handler: Handler,
+        tracked_position: Callable[[], int],
+        *,
+        name: str,
+        batch_size: int = 500,
+        poll_seconds: float = 0.5,
+    ) -> None:
+        self.app = app
+        self.handler = handler
+        self.tracked_position = tracked_position
+        self.name = name
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self._wake = threading.Event()
+        self._cursor: int | None = None
+        app.add_listener(self._wake.set)
+
+    def catch_up(self) -> int:
+        """Hand over everything pending; returns how many events were handled."""
+        handled = 0
+        if self._cursor is None:
+            self._cursor = self.tracked_position()
+        while True:
+            envelopes, last = self.app.read_envelopes(self._cursor, self.batch_size)
+            if last == self._cursor:
+                return handled
+            if envelopes:
+                self.handler(envelopes)
+                handled += len(envelopes)
+            self._cursor = last
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            self._wake.clear()  # before reading: a save after this point wakes the next wait
+            try:
+                self.catch_up()
+            except Exception:
+                log.exception("%s: handling failed; retrying from the tracked position", self.name)
+                self._cursor = None
+                stop.wait(self.poll_seconds)
+                continue
+            self._wake.wait(self.poll_seconds)

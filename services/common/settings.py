@@ -1,0 +1,98 @@
+"""Configuration: read once from ``JIANDU_*`` environment variables (and an optional .env)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ServiceName = Literal["intake", "casework", "projections"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="JIANDU_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Field(Path("var"), description="Embedded mode: SQLite files and keys.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    database_url: str | None = Field(
+        None,
+        description="PostgreSQL URL (distributed mode). Each service keeps its own schema in it "
+        "unless a per-service URL below is set. Unset: SQLite files under data_dir.",
+    )
+    intake_database_url: str | None = None
+    casework_database_url: str | None = None
+    projections_database_url: str | None = None
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_topic_prefix: str = ""
+    kafka_partitions: int = Field(6, ge=1)
+    kafka_fetch_max_wait_ms: int = Field(100, ge=1)
+
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Master key (base64, 32 bytes) for the reporter vault and pseudonyms. "
+        "Embedded mode creates one in data_dir when unset; the distributed mode requires it.",
+    )
+
+    auto_accept: bool = Field(
+        True,
+        description="Accept every registered report into casework at once (the skeleton's "
+        "triage policy until operator triage exists).",
+    )
+    relay_batch_size: int = Field(500, ge=1, le=10_000)
+    relay_poll_seconds: float = Field(0.2, gt=0)
+    follower_poll_seconds: float = Field(0.5, gt=0)
+
+    demo_password: SecretStr | None = None
+    log_level: str = "INFO"
+
+    def database_for(self, service: ServiceName) -> str | None:
+        specific = {
+            "intake": self.intake_database_url,
+            "casework": self.casework_database_url,
+            "projections": self.projections_database_url,
+        }[service]
+        return specific or self.database_url
+
+    @property
+    def distributed(self) -> bool:
+        return self.database_url is not None or any(
+            self.database_for(s) for s in ("intake", "casework", "projections")
+        )
+
+    @cached_property
+    def master_key(self) -> bytes:
+        if self.secret_key is not None:
+            key = base64.b64decode(self.secret_key.get_secret_value())
+            if len(key) != 32:
+                raise ValueError("JIANDU_SECRET_KEY must be 32 bytes, base64-encoded")
+            return key
+        if self.distributed:
+            raise ValueError(
+                "JIANDU_SECRET_KEY is required with PostgreSQL (distributed mode); "
+                "create one with: python -c 'import os,base64;print(base64.b64encode(os.urandom(32)).decode())'"
+            )
+        return _embedded_key(self.data_dir / "secret.key")
+
+    def derived_key(self, purpose: str) -> bytes:
+        """A separate key per purpose (HKDF-like expansion of the master key)."""
+        return hmac.new(self.master_key, purpose.encode(), hashlib.sha256).digest()
+
+
+def _embedded_key(path: Path) -> bytes:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return base64.b64decode(path.read_text().strip())

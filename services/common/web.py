@@ -1,0 +1,69 @@
+"""The HTTP shell every process shares: error mapping, health, metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+
+class ApiError(Exception):
+    """An error a user can act on, with its HTTP status."""
+
+    status_code = 400
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        if status_code is not None:
+            self.status_code = status_code
+
+
+def problems_of(error: RequestValidationError) -> list[dict[str, str]]:
+    """Every problem, by location and message; never the submitted values (they may identify a reporter)."""
+    problems = []
+    for e in error.errors():
+        loc = [str(p) for p in e.get("loc", ()) if p not in ("body",)]
+        problems.append({"field": ".".join(loc) or "body", "problem": str(e.get("msg", "invalid"))})
+    return problems
+
+
+def create_app(
+    title: str,
+    routers: Sequence[APIRouter],
+    health: Callable[[], dict[str, Any]],
+    error_statuses: dict[type[Exception], int] | None = None,
+) -> FastAPI:
+    app = FastAPI(title=title, version="1", docs_url="/docs")
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        problems = problems_of(error)
+        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+        return JSONResponse(status_code=422, content={"detail": summary, "problems": problems})
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, error: ApiError) -> JSONResponse:
+        return JSONResponse(status_code=error.status_code, content={"detail": str(error)})
+
+    for error_type, status in (error_statuses or {}).items():
+
+        async def _mapped(_: Request, error: Exception, status: int = status) -> JSONResponse:
+            return JSONResponse(status_code=status, content={"detail": str(error)})
+
+        app.add_exception_handler(error_type, _mapped)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", **health()}
+
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,143 @@
+"""The reporter vault: reporter identity, encrypted at rest, never leaving intake in clear.
+
+Everything outside this module sees a pseudonymous ``reporter_ref`` and flags only
+(检举控告工作规则 Art. 47). Identities are sealed with AES-GCM under a key derived from
+``JIANDU_SECRET_KEY``; the reference is bound into the ciphertext as associated data, so a
+row moved to another reference does not decrypt.
+
+Mailbox reporters follow up with a query code and a password. Both are derived from the
+report id with a keyed hash, so a retried submission can show them again; only hashes are
+stored (argon2 for the password).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from uuid import UUID
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from schemas.submissions import RealNameReporter
+from services.common.sql import Database
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS reporter_vault (
+        reporter_ref TEXT PRIMARY KEY,
+        report_id TEXT NOT NULL,
+        sealed_identity TEXT NOT NULL,
+        identity_digest TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS reporter_vault_digest ON reporter_vault (identity_digest)",
+    """CREATE TABLE IF NOT EXISTS follow_up_credentials (
+        query_code_digest TEXT PRIMARY KEY,
+        report_id TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL
+    )""",
+]
+
+
+class VaultError(Exception):
+    pass
+
+
+def _code(digest: bytes, length: int) -> str:
+    number = int.from_bytes(digest, "big")
+    chars = []
+    for _ in range(length):
+        number, index = divmod(number, 32)
+        chars.append(_CROCKFORD[index])
+    return "".join(chars)
+
+
+class ReporterVault:
+    def __init__(self, db: Database, *, vault_key: bytes, follow_up_key: bytes) -> None:
+        self._db = db
+        self._aead = AESGCM(vault_key)
+        self._follow_up_key = follow_up_key
+        self._hasher = PasswordHasher()
+        db.execute_script(SCHEMA)
+
+    # -- identity --------------------------------------------------------------------------
+
+    def identity_digest(self, identity: RealNameReporter) -> str:
+        """A keyed digest that links reports of the same person without revealing them."""
+        material = "|".join(
+            part.strip().lower() for part in (identity.name, identity.phone, identity.id_number)
+        )
+        return hmac.new(self._follow_up_key, b"identity:" + material.encode(), hashlib.sha256).hexdigest()
+
+    def seal(self, reporter_ref: str, report_id: UUID, identity: RealNameReporter) -> None:
+        """Keep the identity for ``reporter_ref``; a repeated call keeps the first."""
+        nonce = secrets.token_bytes(12)
+        sealed = nonce + self._aead.encrypt(
+            nonce, identity.model_dump_json().encode(), reporter_ref.encode()
+        )
+        with self._db.transaction() as cur:
+            cur.execute(
+                "INSERT INTO reporter_vault (reporter_ref, report_id, sealed_identity, identity_digest) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (reporter_ref) DO NOTHING",
+                (reporter_ref, str(report_id), base64.b64encode(sealed).decode(),
+                 self.identity_digest(identity)),
+            )
+
+    def reveal(self, reporter_ref: str) -> RealNameReporter:
+        """The identity behind a reference. Callers record who asked and why."""
+        with self._db.transaction() as cur:
+            cur.execute(
+                "SELECT sealed_identity FROM reporter_vault WHERE reporter_ref = %s", (reporter_ref,)
+            )
+            row = cur.fetchone()
+        if row is None:
+            raise VaultError("no identity is kept for this reporter reference")
+        sealed = base64.b64decode(row["sealed_identity"])
+        plain = self._aead.decrypt(sealed[:12], sealed[12:], reporter_ref.encode())
+        return RealNameReporter.model_validate_json(plain)
+
+    # -- follow-up credentials ---------------------------------------------------------------
+
+    def _derive(self, purpose: str, report_id: UUID) -> bytes:
+        return hmac.new(self._follow_up_key, f"{purpose}:{report_id}".encode(), hashlib.sha256).digest()
+
+    def credentials_for(self, report_id: UUID) -> tuple[str, str]:
+        """The query code (查询码) and password of a report, as shown to the reporter."""
+        code = _code(self._derive("query-code", report_id), 12)
+        password = _code(self._derive("password", report_id), 10)
+        return f"{code[:4]}-{code[4:8]}-{code[8:]}", password
+
+    def _code_digest(self, query_code: str) -> str:
+        normal = query_code.replace("-", "").strip().upper()
+        return hmac.new(self._follow_up_key, b"code:" + normal.encode(), hashlib.sha256).hexdigest()
+
+    def issue_credentials(self, report_id: UUID) -> tuple[str, str]:
+        query_code, password = self.credentials_for(report_id)
+        with self._db.transaction() as cur:
+            cur.execute(
+                "INSERT INTO follow_up_credentials (query_code_digest, report_id, password_hash) "
+                "VALUES (%s, %s, %s) ON CONFLICT (query_code_digest) DO NOTHING",
+                (self._code_digest(query_code), str(report_id), self._hasher.hash(password)),
+            )
+        return query_code, password
+
+    def report_for_credentials(self, query_code: str, password: str) -> UUID | None:
+        """The report a reporter may follow up, or None when code or password is wrong."""
+        with self._db.transaction() as cur:
+            cur.execute(
+                "SELECT report_id, password_hash FROM follow_up_credentials "
+                "WHERE query_code_digest = %s",
+                (self._code_digest(query_code),),
+            )
+            row = cur.fetchone()
+        if row is None:
+            return None
+        try:
+            self._hasher.verify(row["password_hash"], password.strip().upper())
+        except VerificationError:
+            return None
+        return UUID(row["report_id"])

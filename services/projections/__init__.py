@@ -1,0 +1,1 @@
+"""Projections: the cadre supervision information base, built from both services' events."""

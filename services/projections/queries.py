@@ -1,0 +1,75 @@
+"""Read-side queries over the projections' tables."""
+
+from __future__ import annotations
+
+import json
+
+from schemas.views import ArchiveItem, ArchiveView, TimelineStep, TimelineView
+from services.projections.cadres import CadreRegister
+from services.projections.store import ReadStore
+
+STEP_LABELS = {
+    "report_received": "收到举报",
+    "report_registered": "登记编号",
+    "report_accepted": "受理",
+    "case_opened": "立件",
+}
+
+
+class CadreNotFound(LookupError):
+    def __init__(self, cadre_id: str) -> None:
+        super().__init__(f"no cadre {cadre_id!r} in the register")
+
+
+class Queries:
+    def __init__(self, store: ReadStore, register: CadreRegister) -> None:
+        self.store = store
+        self.register = register
+
+    def timeline(self, case_id: str) -> TimelineView | None:
+        """Every step of the case and of its reports, oldest first; None if nothing is known."""
+        rows = self.store.query(
+            "SELECT * FROM timeline_steps WHERE subject_id = %s OR subject_id IN "
+            "(SELECT report_id FROM case_reports WHERE case_id = %s) "
+            "ORDER BY occurred_at, source DESC, position",
+            (case_id, case_id),
+        )
+        if not rows:
+            return None
+        return TimelineView(
+            case_id=case_id,
+            steps=[
+                TimelineStep(
+                    at=r["occurred_at"], step=r["step"], step_zh=STEP_LABELS.get(r["step"], r["step"]),
+                    actor_id=r["actor_id"], actor_role=r["actor_role"], subject_id=r["subject_id"],
+                    detail=json.loads(r["detail"]),
+                )
+                for r in rows
+            ],
+        )
+
+    def archive(self, cadre_id: str) -> ArchiveView:
+        """The cadre's archive: reports naming them by register id, or by name and unit."""
+        cadre = self.register.get(cadre_id)
+        if cadre is None:
+            raise CadreNotFound(cadre_id)
+        rows = self.store.query(
+            "SELECT s.name, s.unit, s.position, s.cadre_id, r.* FROM archive_subjects s "
+            "JOIN archive_reports r ON r.report_id = s.report_id "
+            "WHERE s.cadre_id = %s OR ((s.cadre_id IS NULL OR s.cadre_id = '') "
+            "AND s.name = %s AND s.unit = %s) "
+            "ORDER BY r.received_on DESC, r.ledger_number DESC",
+            (cadre.cadre_id, cadre.name, cadre.unit),
+        )
+        items = [
+            ArchiveItem(
+                report_id=r["report_id"], ledger_number=r["ledger_number"], channel=r["channel"],
+                categories=json.loads(r["categories"] or "[]"), summary=r["summary"],
+                received_on=r["received_on"],
+                named_as={"name": r["name"], "unit": r["unit"], "position": r["position"],
+                          "cadre_id": r["cadre_id"]},
+                case_id=r["case_id"], case_opened_at=r["case_opened_at"],
+            )
+            for r in rows
+        ]
+        return ArchiveView(cadre=cadre, items=items)

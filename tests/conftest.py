@@ -1,0 +1,83 @@
+"""Shared fixtures: a real throwaway PostgreSQL and a real Tansu (Kafka-protocol) broker.
+
+Both servers are started lazily, once per session, only when a test asks for them,
+and failures to start them are errors (never skips). Set ``JIANDU_TEST_POSTGRES_URL``
+and/or ``JIANDU_TEST_KAFKA_BOOTSTRAP`` to use servers that are already running.
+See docs/decisions/0003-test-infrastructure.md.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import NoReturn
+
+import pytest
+
+from tests.support.postgres import ThrowawayPostgres
+from tests.support.tansu import TansuBroker
+
+KAFKA_ENV = "JIANDU_TEST_KAFKA_BOOTSTRAP"
+
+
+class ExternalKafkaBroker:
+    """Stands in for ``TansuBroker`` when ``JIANDU_TEST_KAFKA_BOOTSTRAP`` is set."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+
+    def _unsupported(self) -> NoReturn:
+        raise RuntimeError(
+            f"The Kafka broker at {self.bootstrap} comes from {KAFKA_ENV}; the tests cannot "
+            f"stop, start or restart an external broker. Unset {KAFKA_ENV} to let the "
+            "fixtures run their own Tansu broker."
+        )
+
+    def start(self) -> NoReturn:
+        self._unsupported()
+
+    def stop(self) -> NoReturn:
+        self._unsupported()
+
+    def restart(self) -> NoReturn:
+        self._unsupported()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[ThrowawayPostgres]:
+    """A running PostgreSQL server (throwaway, or JIANDU_TEST_POSTGRES_URL)."""
+    server = ThrowawayPostgres()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_dsn(postgres_server: ThrowawayPostgres) -> Iterator[str]:
+    """DSN of a fresh, empty database ``jt_<hex>``, dropped after the test."""
+    with postgres_server.fresh_database() as dsn:
+        yield dsn
+
+
+@pytest.fixture(scope="session")
+def kafka_broker() -> Iterator[TansuBroker | ExternalKafkaBroker]:
+    """A running Kafka-protocol broker; use ``.bootstrap`` ("127.0.0.1:PORT")."""
+    external = os.environ.get(KAFKA_ENV)
+    if external:
+        yield ExternalKafkaBroker(external)
+        return
+    broker = TansuBroker()
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.close()
+
+
+@pytest.fixture
+def kafka_topic_prefix() -> str:
+    """A unique topic-name prefix (``t<hex>.``) so tests sharing the broker never collide."""
+    return f"t{uuid.uuid4().hex[:12]}."

@@ -1,0 +1,141 @@
+"""The test infrastructure itself: a real throwaway PostgreSQL and a real Tansu broker."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
+
+from tests.support.postgres import ThrowawayPostgres
+from tests.support.tansu import FAST_CONSUMER_SETTINGS, create_topics
+
+pytestmark = pytest.mark.integration
+
+
+def _produce(bootstrap: str, topic: str, items: Iterable[tuple[bytes, bytes]]) -> None:
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    try:
+        futures = [producer.send(topic, key=key, value=value) for key, value in items]
+        producer.flush(timeout=20)
+        for future in futures:
+            future.get(timeout=10)
+    finally:
+        producer.close(timeout=5)
+
+
+def _drain(consumer: KafkaConsumer, expected: int, timeout_s: float) -> list[bytes]:
+    values: list[bytes] = []
+    deadline = time.monotonic() + timeout_s
+    while len(values) < expected and time.monotonic() < deadline:
+        for records in consumer.poll(timeout_ms=200).values():
+            values.extend(record.value for record in records)
+    return values
+
+
+def test_postgres_database_roundtrip_and_isolation(
+    pg_dsn: str, postgres_server: ThrowawayPostgres
+) -> None:
+    assert urlsplit(pg_dsn).path.startswith("/jt_")
+    with psycopg.connect(pg_dsn) as conn:
+        conn.execute("CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL)")
+        conn.execute("INSERT INTO notes VALUES (1, '简牍'), (2, 'bamboo slips')")
+        conn.commit()
+        rows = conn.execute("SELECT id, body FROM notes ORDER BY id").fetchall()
+        assert rows == [(1, "简牍"), (2, "bamboo slips")]
+        assert conn.execute("SHOW server_encoding").fetchone() == ("UTF8",)
+
+    with postgres_server.fresh_database() as other_dsn, psycopg.connect(other_dsn) as other:
+        assert other_dsn != pg_dsn
+        name = other.execute("SELECT current_database()").fetchone()
+        assert name is not None
+        assert name[0] == urlsplit(other_dsn).path.lstrip("/")
+        assert other.execute("SELECT to_regclass('notes')").fetchone() == (None,)
+
+    with psycopg.connect(postgres_server.admin_dsn) as admin:
+        gone = admin.execute(
+            "SELECT count(*) FROM pg_database WHERE datname = %s", (name[0],)
+        ).fetchone()
+        assert gone == (0,)
+
+
+def test_produce_and_consume_keyed_messages(kafka_broker, kafka_topic_prefix: str) -> None:
+    topic = f"{kafka_topic_prefix}keyed"
+    create_topics(kafka_broker.bootstrap, [topic], partitions=3)
+    sent = {f"value-{i}".encode() for i in range(100)}
+    keyed = [(f"key-{i % 7}".encode(), f"value-{i}".encode()) for i in range(100)]
+    _produce(kafka_broker.bootstrap, topic, keyed)
+
+    consumer = KafkaConsumer(
+        bootstrap_servers=kafka_broker.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=50
+    )
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(3)]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        values = _drain(consumer, expected=100, timeout_s=20)
+    finally:
+        consumer.close()
+
+    assert len(values) == 100
+    assert set(values) == sent
+
+
+def test_consumer_group_receives_messages_quickly(kafka_broker, kafka_topic_prefix: str) -> None:
+    topic = f"{kafka_topic_prefix}grouped"
+    create_topics(kafka_broker.bootstrap, [topic], partitions=3)
+    _produce(
+        kafka_broker.bootstrap, topic, ((f"k{i}".encode(), f"v{i}".encode()) for i in range(10))
+    )
+
+    started = time.monotonic()
+    consumer = KafkaConsumer(
+        bootstrap_servers=kafka_broker.bootstrap,
+        group_id=f"{kafka_topic_prefix}group",
+        **FAST_CONSUMER_SETTINGS,
+    )
+    try:
+        consumer.subscribe([topic])
+        values = _drain(consumer, expected=10, timeout_s=20)
+        elapsed = time.monotonic() - started
+        assert consumer.assignment() == {TopicPartition(topic, p) for p in range(3)}
+    finally:
+        consumer.close()
+
+    assert sorted(values) == sorted(f"v{i}".encode() for i in range(10))
+    assert elapsed < 15, f"group join + fetch took {elapsed:.1f}s"
+
+
+def test_broker_restart_keeps_the_port(kafka_broker, kafka_topic_prefix: str) -> None:
+    bootstrap = kafka_broker.bootstrap
+    topic = f"{kafka_topic_prefix}restart"
+    create_topics(bootstrap, [topic], partitions=1)
+
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        max_block_ms=2000,
+        request_timeout_ms=1000,
+        delivery_timeout_ms=1500,
+        retry_backoff_ms=100,
+        reconnect_backoff_max_ms=200,
+    )
+    try:
+        producer.send(topic, b"before").get(timeout=10)
+        kafka_broker.stop()
+        try:
+            with pytest.raises(KafkaError):
+                producer.send(topic, b"while-down").get(timeout=10)
+        finally:
+            kafka_broker.start()
+    finally:
+        producer.close(timeout=2)
+
+    assert kafka_broker.bootstrap == bootstrap
+    # Memory storage: the restarted broker starts empty, so topics must be re-created.
+    create_topics(bootstrap, [topic], partitions=1)
+    _produce(bootstrap, topic, [(b"k", b"after")])
