@@ -89,7 +89,9 @@ class ReportSubmission(Strict):
         if self.channel is Channel.REFERRAL and self.referral is None:
             raise ValueError("channel 'referral' needs the referral details")
         if self.channel is not Channel.REFERRAL and self.referral is not None:
-            raise ValueError(f"referral details are only for channel 'referral', not {self.channel.value!r}")
+            raise ValueError(
+                f"referral details are only for channel 'referral', not {self.channel.value!r}"
+            )
         if len(set(self.categories)) != len(self.categories):
             raise ValueError("categories repeat")
         return self

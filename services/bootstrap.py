@@ -48,7 +48,8 @@ def build_intake(settings: Settings) -> IntakeApplication:
         follow_up_key=settings.derived_key("follow-up"),
     )
     return IntakeApplication(
-        eventstore_env(settings, "intake"), vault=vault,
+        eventstore_env(settings, "intake"),
+        vault=vault,
         policy=IntakePolicy(auto_accept=settings.auto_accept),
     )
 
@@ -70,7 +71,9 @@ def build_read_side(settings: Settings) -> ReadSide:
     return ReadSide(store, register, Queries(store, register))
 
 
-def web_app(title: str, routers: Sequence[APIRouter], health: Callable[[], dict[str, Any]]) -> FastAPI:
+def web_app(
+    title: str, routers: Sequence[APIRouter], health: Callable[[], dict[str, Any]]
+) -> FastAPI:
     return create_app(title, routers, health, ERROR_STATUSES)
 
 
@@ -88,8 +91,9 @@ class EmbeddedSystem:
 
     @classmethod
     def build(cls, settings: Settings) -> EmbeddedSystem:
-        system = cls(settings, build_intake(settings), build_casework(settings),
-                     build_read_side(settings))
+        system = cls(
+            settings, build_intake(settings), build_casework(settings), build_read_side(settings)
+        )
         system.followers = system._wire()
         return system
 
@@ -105,14 +109,27 @@ class EmbeddedSystem:
             store.apply(envelopes, consumer=EMBEDDED_CONSUMER)
 
         return [
-            LogFollower(self.intake, to_casework, lambda: casework.position("intake"),
-                        name="intake→casework", poll_seconds=poll),
-            LogFollower(self.intake, to_projections,
-                        lambda: store.position(EMBEDDED_CONSUMER, "intake"),
-                        name="intake→projections", poll_seconds=poll),
-            LogFollower(self.casework, to_projections,
-                        lambda: store.position(EMBEDDED_CONSUMER, "casework"),
-                        name="casework→projections", poll_seconds=poll),
+            LogFollower(
+                self.intake,
+                to_casework,
+                lambda: casework.position("intake"),
+                name="intake→casework",
+                poll_seconds=poll,
+            ),
+            LogFollower(
+                self.intake,
+                to_projections,
+                lambda: store.position(EMBEDDED_CONSUMER, "intake"),
+                name="intake→projections",
+                poll_seconds=poll,
+            ),
+            LogFollower(
+                self.casework,
+                to_projections,
+                lambda: store.position(EMBEDDED_CONSUMER, "casework"),
+                name="casework→projections",
+                poll_seconds=poll,
+            ),
         ]
 
     def catch_up(self) -> None:
@@ -122,8 +139,9 @@ class EmbeddedSystem:
 
     def start(self) -> None:
         for follower in self.followers:
-            thread = threading.Thread(target=follower.run, args=(self._stop,),
-                                      name=follower.name, daemon=True)
+            thread = threading.Thread(
+                target=follower.run, args=(self._stop,), name=follower.name, daemon=True
+            )
             thread.start()
             self._threads.append(thread)
 
@@ -146,7 +164,10 @@ class EmbeddedSystem:
     def web_app(self) -> FastAPI:
         return web_app(
             "Jiandu 监督",
-            [intake_api.build_router(self.intake), casework_api.build_router(self.casework),
-             projections_api.build_router(self.read.queries)],
+            [
+                intake_api.build_router(self.intake),
+                casework_api.build_router(self.casework),
+                projections_api.build_router(self.read.queries),
+            ],
             self.health,
         )

@@ -19,12 +19,21 @@ def build_router(casework: CaseworkApplication) -> APIRouter:
         try:
             case = casework.get_case(case_id)
         except CaseNotFound as error:
-            raise ApiError(f"{error} (a case opens shortly after its report is accepted)", 404) from None
+            raise ApiError(
+                f"{error} (a case opens shortly after its report is accepted)", 404
+            ) from None
         return CaseView(
-            case_id=str(case.id), status=case.status.value, status_zh=case.status.zh,
-            ledger_number=case.ledger_number, report_ids=[str(r) for r in case.report_ids],
-            channel=case.channel, categories=case.categories, subjects=case.subjects,
-            summary=case.summary, received_on=case.received_on, version=case.version,
+            case_id=str(case.id),
+            status=case.status.value,
+            status_zh=case.status.zh,
+            ledger_number=case.ledger_number,
+            report_ids=[str(r) for r in case.report_ids],
+            channel=case.channel,
+            categories=case.categories,
+            subjects=case.subjects,
+            summary=case.summary,
+            received_on=case.received_on,
+            version=case.version,
             opened_at=case.created_on,
         )
 

@@ -37,7 +37,7 @@ class Case(Aggregate):
     def __init__(
         self,
         *,
-        id: UUID,  # noqa: A002 - the deterministic case id chosen by intake's acceptance
+        id: UUID,
         report_id: UUID,
         ledger_number: str,
         channel: str,

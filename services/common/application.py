@@ -63,7 +63,7 @@ class JianduApplication(Application[UUID]):
 
     def to_envelope(self, notification: Notification) -> EventEnvelope | None:
         """The notification as a public-contract envelope, or None for internal events."""
-        event: DomainEventProtocol[UUID] = self.mapper.to_domain_event(notification)
+        event: Any = self.mapper.to_domain_event(notification)
         spec = contract_of(event)
         if spec is None:
             return None

@@ -93,7 +93,9 @@ class Relay:
     @classmethod
     def tracking_recorder_for(cls, app: JianduApplication) -> TrackingRecorder:
         recorder = app.factory.tracking_recorder()
-        recorder.create_table()
+        create_table = getattr(recorder, "create_table", None)  # both SQL recorders have one
+        if create_table is not None:
+            create_table()
         return recorder
 
     @property
@@ -130,10 +132,14 @@ class Relay:
             try:
                 published = self.publish_pending()
                 backoff = self.poll_seconds
-            except Exception as error:  # noqa: BLE001 - any failure: back off, keep position
+            except Exception as error:
                 FAILURES.labels(self.app.source).inc()
-                log.warning("relay %s: publication failed, retrying in %.1fs: %s",
-                            self.app.source, backoff, error)
+                log.warning(
+                    "relay %s: publication failed, retrying in %.1fs: %s",
+                    self.app.source,
+                    backoff,
+                    error,
+                )
                 self._discard_publisher()
                 stop.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff_seconds)
@@ -146,7 +152,7 @@ class Relay:
         if self._publisher is not None:
             try:
                 self._publisher.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.debug("closing the failed producer raised", exc_info=True)
             self._publisher = None
 

@@ -49,8 +49,14 @@ class Database:
 
     dialect: Literal["sqlite", "postgres"]
 
-    def __init__(self, *, sqlite_path: Path | None = None, postgres_url: str | None = None,
-                 schema: str | None = None, pool_size: int = 4) -> None:
+    def __init__(
+        self,
+        *,
+        sqlite_path: Path | None = None,
+        postgres_url: str | None = None,
+        schema: str | None = None,
+        pool_size: int = 4,
+    ) -> None:
         if (sqlite_path is None) == (postgres_url is None):
             raise ValueError("give exactly one of sqlite_path and postgres_url")
         self._local = threading.local()
@@ -89,24 +95,25 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
         if self._pool is not None:
-            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            with self._pool.connection() as pg, pg.transaction(), pg.cursor() as cur:
                 yield _PostgresCursor(cur)
             return
-        conn = self._sqlite_connection()
+        lite = self._sqlite_connection()
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            yield _SqliteCursor(conn.cursor())
-            conn.execute("COMMIT")
+            lite.execute("BEGIN IMMEDIATE")
+            yield _SqliteCursor(lite.cursor())
+            lite.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            lite.execute("ROLLBACK")
             raise
 
     def _sqlite_connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             assert self.sqlite_path is not None
-            conn = sqlite3.connect(self.sqlite_path, timeout=30, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                self.sqlite_path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")

@@ -14,8 +14,12 @@ from services.intake.application import IntakeApplication, ReportNotFound
 
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", min_length=1, max_length=200,
-           description="Retrying with the same key returns the first answer."),
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Retrying with the same key returns the first answer.",
+    ),
 ]
 
 
@@ -39,17 +43,25 @@ def build_router(intake: IntakeApplication) -> APIRouter:
         except ReportNotFound as error:
             raise ApiError(str(error), 404) from None
         return ReportView(
-            report_id=str(report.id), ledger_number=report.ledger_number,
-            status=report.status.value, channel=report.channel, categories=report.categories,
-            subjects=report.subjects, summary=report.summary, received_on=report.received_on,
-            reporter=report.reporter, case_id=str(report.case_id) if report.case_id else None,
+            report_id=str(report.id),
+            ledger_number=report.ledger_number,
+            status=report.status.value,
+            channel=report.channel,
+            categories=report.categories,
+            subjects=report.subjects,
+            summary=report.summary,
+            received_on=report.received_on,
+            reporter=report.reporter,
+            case_id=str(report.case_id) if report.case_id else None,
         )
 
     @router.get("/follow-up/{query_code}")
     def follow_up(
         query_code: str,
         password: Annotated[str | None, Query(max_length=64)] = None,
-        x_password: Annotated[str | None, Header(alias="X-Follow-Up-Password", max_length=64)] = None,
+        x_password: Annotated[
+            str | None, Header(alias="X-Follow-Up-Password", max_length=64)
+        ] = None,
     ) -> dict[str, Any]:
         """A reporter's view of their report: status only (the header keeps the password out of logs)."""
         secret = x_password or password
@@ -57,7 +69,11 @@ def build_router(intake: IntakeApplication) -> APIRouter:
         if report_id is None:
             raise ApiError("query code or password is wrong", 404)
         report = intake.get_report(report_id)
-        return {"ledger_number": report.ledger_number, "status": report.status.value,
-                "status_zh": report.status.zh, "received_on": report.received_on.isoformat()}
+        return {
+            "ledger_number": report.ledger_number,
+            "status": report.status.value,
+            "status_zh": report.status.zh,
+            "received_on": report.received_on.isoformat(),
+        }
 
     return router

@@ -83,7 +83,10 @@ class IntakeApplication(JianduApplication):
         self._today = today
 
     def submit(
-        self, submission: ReportSubmission, *, idempotency_key: str | None = None,
+        self,
+        submission: ReportSubmission,
+        *,
+        idempotency_key: str | None = None,
         actor: Actor | None = None,
     ) -> SubmissionReceipt:
         """Register one report (and accept it per policy); a retried key returns the first receipt."""

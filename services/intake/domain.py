@@ -92,7 +92,7 @@ class Report(Aggregate):
     def __init__(
         self,
         *,
-        id: UUID,  # noqa: A002 - eventsourcing takes the aggregate id from this parameter
+        id: UUID,
         channel: str,
         categories: list[str],
         subjects: list[dict[str, Any]],
@@ -186,7 +186,7 @@ class Ledger(Aggregate):
         report_id: UUID
 
     @event(Opened)
-    def __init__(self, *, id: UUID, year: int) -> None:  # noqa: A002
+    def __init__(self, *, id: UUID, year: int) -> None:
         self.year = year
         self.last_sequence = 0
 

@@ -71,7 +71,9 @@ class ReporterVault:
         material = "|".join(
             part.strip().lower() for part in (identity.name, identity.phone, identity.id_number)
         )
-        return hmac.new(self._follow_up_key, b"identity:" + material.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(
+            self._follow_up_key, b"identity:" + material.encode(), hashlib.sha256
+        ).hexdigest()
 
     def seal(self, reporter_ref: str, report_id: UUID, identity: RealNameReporter) -> None:
         """Keep the identity for ``reporter_ref``; a repeated call keeps the first."""
@@ -83,15 +85,20 @@ class ReporterVault:
             cur.execute(
                 "INSERT INTO reporter_vault (reporter_ref, report_id, sealed_identity, identity_digest) "
                 "VALUES (%s, %s, %s, %s) ON CONFLICT (reporter_ref) DO NOTHING",
-                (reporter_ref, str(report_id), base64.b64encode(sealed).decode(),
-                 self.identity_digest(identity)),
+                (
+                    reporter_ref,
+                    str(report_id),
+                    base64.b64encode(sealed).decode(),
+                    self.identity_digest(identity),
+                ),
             )
 
     def reveal(self, reporter_ref: str) -> RealNameReporter:
         """The identity behind a reference. Callers record who asked and why."""
         with self._db.transaction() as cur:
             cur.execute(
-                "SELECT sealed_identity FROM reporter_vault WHERE reporter_ref = %s", (reporter_ref,)
+                "SELECT sealed_identity FROM reporter_vault WHERE reporter_ref = %s",
+                (reporter_ref,),
             )
             row = cur.fetchone()
         if row is None:
@@ -103,7 +110,9 @@ class ReporterVault:
     # -- follow-up credentials ---------------------------------------------------------------
 
     def _derive(self, purpose: str, report_id: UUID) -> bytes:
-        return hmac.new(self._follow_up_key, f"{purpose}:{report_id}".encode(), hashlib.sha256).digest()
+        return hmac.new(
+            self._follow_up_key, f"{purpose}:{report_id}".encode(), hashlib.sha256
+        ).digest()
 
     def credentials_for(self, report_id: UUID) -> tuple[str, str]:
         """The query code (查询码) and password of a report, as shown to the reporter."""

@@ -46,29 +46,56 @@ def project(envelope: EventEnvelope) -> list[Upsert]:
     match payload:
         case ReportReceivedV1():
             referral = payload.referral.model_dump(mode="json") if payload.referral else None
-            rows = [Upsert("archive_reports", {"report_id": report_id}, {
-                "channel": payload.channel.value,
-                "categories": as_json([c.value for c in payload.categories]),
-                "summary": payload.summary,
-                "received_on": payload.received_on.isoformat(),
-                "referral": as_json(referral),
-            })]
+            rows = [
+                Upsert(
+                    "archive_reports",
+                    {"report_id": report_id},
+                    {
+                        "channel": payload.channel.value,
+                        "categories": as_json([c.value for c in payload.categories]),
+                        "summary": payload.summary,
+                        "received_on": payload.received_on.isoformat(),
+                        "referral": as_json(referral),
+                    },
+                )
+            ]
             rows += [
-                Upsert("archive_subjects", {"report_id": report_id, "ordinal": i}, {
-                    "name": s.name, "unit": s.unit, "position": s.position,
-                    "cadre_id": s.cadre_id,
-                })
+                Upsert(
+                    "archive_subjects",
+                    {"report_id": report_id, "ordinal": i},
+                    {
+                        "name": s.name,
+                        "unit": s.unit,
+                        "position": s.position,
+                        "cadre_id": s.cadre_id,
+                    },
+                )
                 for i, s in enumerate(payload.subjects)
             ]
             return rows
         case ReportRegisteredV1():
-            return [Upsert("archive_reports", {"report_id": report_id},
-                           {"ledger_number": payload.ledger_number})]
+            return [
+                Upsert(
+                    "archive_reports",
+                    {"report_id": report_id},
+                    {"ledger_number": payload.ledger_number},
+                )
+            ]
         case ReportAcceptedV1():
-            return [Upsert("archive_reports", {"report_id": report_id},
-                           {"case_id": str(payload.case_id)})]
+            return [
+                Upsert(
+                    "archive_reports", {"report_id": report_id}, {"case_id": str(payload.case_id)}
+                )
+            ]
         case CaseOpenedV1():
-            return [Upsert("archive_reports", {"report_id": str(payload.report_id)},
-                           {"case_id": str(envelope.aggregate_id),
-                            "case_opened_at": envelope.occurred_at.isoformat()})]
+            return [
+                Upsert(
+                    "archive_reports",
+                    {"report_id": str(payload.report_id)},
+                    {
+                        "case_id": str(envelope.aggregate_id),
+                        "case_opened_at": envelope.occurred_at.isoformat(),
+                    },
+                )
+            ]
     return []

@@ -35,9 +35,7 @@ class CadreRegister:
         store.db.execute_script(DDL)
 
     def upsert(self, records: Iterable[CadreRecord]) -> int:
-        rows = [
-            (r.cadre_id, r.name, r.unit, r.position, r.management_level.value) for r in records
-        ]
+        rows = [(r.cadre_id, r.name, r.unit, r.position, r.management_level.value) for r in records]
         with self.store.db.transaction() as cur:
             cur.executemany(
                 "INSERT INTO cadres (cadre_id, name, unit, position, management_level) "
@@ -54,8 +52,10 @@ class CadreRegister:
             reader = csv.DictReader(handle)
             missing = [c for c in ("cadre_id", "name") if c not in (reader.fieldnames or [])]
             if missing:
-                raise RegisterImportError(f"{path}: missing column(s) {', '.join(missing)}; "
-                                          f"expected {', '.join(CSV_COLUMNS)}")
+                raise RegisterImportError(
+                    f"{path}: missing column(s) {', '.join(missing)}; "
+                    f"expected {', '.join(CSV_COLUMNS)}"
+                )
             records, problems = [], []
             for line, raw in enumerate(reader, start=2):
                 data = {k: (v or "") for k, v in raw.items() if k in CSV_COLUMNS}

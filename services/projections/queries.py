@@ -40,8 +40,12 @@ class Queries:
             case_id=case_id,
             steps=[
                 TimelineStep(
-                    at=r["occurred_at"], step=r["step"], step_zh=STEP_LABELS.get(r["step"], r["step"]),
-                    actor_id=r["actor_id"], actor_role=r["actor_role"], subject_id=r["subject_id"],
+                    at=r["occurred_at"],
+                    step=r["step"],
+                    step_zh=STEP_LABELS.get(r["step"], r["step"]),
+                    actor_id=r["actor_id"],
+                    actor_role=r["actor_role"],
+                    subject_id=r["subject_id"],
                     detail=json.loads(r["detail"]),
                 )
                 for r in rows
@@ -63,12 +67,20 @@ class Queries:
         )
         items = [
             ArchiveItem(
-                report_id=r["report_id"], ledger_number=r["ledger_number"], channel=r["channel"],
-                categories=json.loads(r["categories"] or "[]"), summary=r["summary"],
+                report_id=r["report_id"],
+                ledger_number=r["ledger_number"],
+                channel=r["channel"],
+                categories=json.loads(r["categories"] or "[]"),
+                summary=r["summary"],
                 received_on=r["received_on"],
-                named_as={"name": r["name"], "unit": r["unit"], "position": r["position"],
-                          "cadre_id": r["cadre_id"]},
-                case_id=r["case_id"], case_opened_at=r["case_opened_at"],
+                named_as={
+                    "name": r["name"],
+                    "unit": r["unit"],
+                    "position": r["position"],
+                    "cadre_id": r["cadre_id"],
+                },
+                case_id=r["case_id"],
+                case_opened_at=r["case_opened_at"],
             )
             for r in rows
         ]

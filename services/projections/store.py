@@ -59,13 +59,15 @@ class ReadStore:
         with self.db.transaction() as cur:
             return _position(cur, consumer, source, partition)
 
-    def apply(self, envelopes: Iterable[EventEnvelope], *, consumer: str, partition: int = 0) -> int:
+    def apply(
+        self, envelopes: Iterable[EventEnvelope], *, consumer: str, partition: int = 0
+    ) -> int:
         """Project a batch of one partition's events in one transaction; returns how many applied."""
         applied = 0
         with self.db.transaction() as cur:
-            positions: dict[str, int] = {}
+            positions: dict[str, int] = {}  # by source
             for envelope in envelopes:
-                source = envelope.source
+                source: str = envelope.source
                 if source not in positions:
                     positions[source] = _position(cur, consumer, source, partition)
                 if envelope.position <= positions[source]:
@@ -91,8 +93,11 @@ class ReadStore:
             try:
                 rows.extend(projection.project(envelope))
             except UnknownEventType:
-                log.warning("skipping event of unknown type %s from %s (a newer producer?)",
-                            envelope.event_type, envelope.source)
+                log.warning(
+                    "skipping event of unknown type %s from %s (a newer producer?)",
+                    envelope.event_type,
+                    envelope.source,
+                )
                 return []
         return rows
 

@@ -36,8 +36,9 @@ ddl = (
 )
 
 
-def _step(envelope: EventEnvelope, step: str, actor_id: str, actor_role: str,
-          detail: dict[str, object]) -> Upsert:
+def _step(
+    envelope: EventEnvelope, step: str, actor_id: str, actor_role: str, detail: dict[str, object]
+) -> Upsert:
     return Upsert(
         "timeline_steps",
         {"event_id": str(envelope.event_id)},
@@ -58,20 +59,56 @@ def project(envelope: EventEnvelope) -> list[Upsert]:
     payload = parse_payload(envelope)
     match payload:
         case ReportReceivedV1():
-            return [_step(envelope, "report_received", payload.actor.id, payload.actor.role,
-                          {"channel": payload.channel.value,
-                           "received_on": payload.received_on.isoformat()})]
+            return [
+                _step(
+                    envelope,
+                    "report_received",
+                    payload.actor.id,
+                    payload.actor.role,
+                    {
+                        "channel": payload.channel.value,
+                        "received_on": payload.received_on.isoformat(),
+                    },
+                )
+            ]
         case ReportRegisteredV1():
-            return [_step(envelope, "report_registered", payload.actor.id, payload.actor.role,
-                          {"ledger_number": payload.ledger_number})]
+            return [
+                _step(
+                    envelope,
+                    "report_registered",
+                    payload.actor.id,
+                    payload.actor.role,
+                    {"ledger_number": payload.ledger_number},
+                )
+            ]
         case ReportAcceptedV1():
-            link = Upsert("case_reports",
-                          {"case_id": str(payload.case_id), "report_id": str(envelope.aggregate_id)})
-            return [link, _step(envelope, "report_accepted", payload.actor.id, payload.actor.role,
-                                {"case_id": str(payload.case_id), "reason": payload.reason})]
+            link = Upsert(
+                "case_reports",
+                {"case_id": str(payload.case_id), "report_id": str(envelope.aggregate_id)},
+            )
+            return [
+                link,
+                _step(
+                    envelope,
+                    "report_accepted",
+                    payload.actor.id,
+                    payload.actor.role,
+                    {"case_id": str(payload.case_id), "reason": payload.reason},
+                ),
+            ]
         case CaseOpenedV1():
-            link = Upsert("case_reports",
-                          {"case_id": str(envelope.aggregate_id), "report_id": str(payload.report_id)})
-            return [link, _step(envelope, "case_opened", payload.actor.id, payload.actor.role,
-                                {"ledger_number": payload.ledger_number})]
+            link = Upsert(
+                "case_reports",
+                {"case_id": str(envelope.aggregate_id), "report_id": str(payload.report_id)},
+            )
+            return [
+                link,
+                _step(
+                    envelope,
+                    "case_opened",
+                    payload.actor.id,
+                    payload.actor.role,
+                    {"ledger_number": payload.ledger_number},
+                ),
+            ]
     return []

@@ -1,0 +1,103 @@
+"""Casework's Kafka input: intake's events, processed exactly once per partition position.
+
+Offsets are committed after processing, but correctness does not rest on them: the
+tracking record written with each processed event (``intake#p<partition>``) makes a
+redelivery a no-op, so a crash between processing and committing loses nothing and
+duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from prometheus_client import Counter
+from pydantic import ValidationError
+
+from schemas.events import EventEnvelope, topic_for
+from services.casework.application import CaseworkApplication
+
+log = logging.getLogger(__name__)
+
+CONSUMED = Counter(
+    "jiandu_casework_consumed_total", "Intake events processed by casework", ["outcome"]
+)
+
+
+def tracking_name(partition: int) -> str:
+    return f"intake#p{partition}"
+
+
+class IntakeEventsConsumer:
+    def __init__(
+        self,
+        casework: CaseworkApplication,
+        bootstrap: str,
+        *,
+        topic_prefix: str = "",
+        group_id: str = "jiandu-casework",
+        consumer_settings: dict[str, Any] | None = None,
+    ) -> None:
+        self.casework = casework
+        self.bootstrap = bootstrap
+        self.topic = topic_for("intake", topic_prefix)
+        self.group_id = group_id
+        self.consumer_settings = consumer_settings or {}
+
+    def _consumer(self) -> Any:
+        from kafka import KafkaConsumer
+
+        settings: dict[str, Any] = {
+            "session_timeout_ms": 10_000,
+            "heartbeat_interval_ms": 2_000,
+            "fetch_max_wait_ms": 100,
+        } | self.consumer_settings
+        return KafkaConsumer(
+            self.topic,
+            bootstrap_servers=self.bootstrap.split(","),
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            client_id="jiandu-casework",
+            **settings,
+        )
+
+    def process(self, partition: int, value: bytes) -> None:
+        try:
+            envelope = EventEnvelope.from_bytes(value)
+        except (ValidationError, ValueError) as error:
+            # A message that is not our contract cannot become valid by retrying.
+            CONSUMED.labels("malformed").inc()
+            log.error("skipping a malformed message on %s[%d]: %s", self.topic, partition, error)
+            return
+        done = self.casework.handle(envelope, upstream=tracking_name(partition))
+        CONSUMED.labels("processed" if done else "duplicate").inc()
+
+    def run(self, stop: threading.Event) -> None:
+        consumer = None
+        while not stop.is_set():
+            try:
+                if consumer is None:
+                    consumer = self._consumer()
+                batches = consumer.poll(timeout_ms=500, max_records=200)
+                for partition, records in batches.items():
+                    for record in records:
+                        self.process(partition.partition, record.value)
+                if batches:
+                    consumer.commit()
+            except Exception:
+                log.exception("casework consumer failed; reconnecting")
+                if consumer is not None:
+                    _close_quietly(consumer)
+                    consumer = None
+                stop.wait(1.0)
+        if consumer is not None:
+            _close_quietly(consumer)
+
+
+def _close_quietly(consumer: Any) -> None:
+    try:
+        consumer.close(autocommit=False)
+    except Exception:
+        log.debug("closing the consumer raised", exc_info=True)

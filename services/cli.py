@@ -1,0 +1,241 @@
+"""The ``jiandu`` command: the embedded all-in-one and one subcommand per distributed process."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+
+from schemas.events import Source, json_schemas, topic_for
+from services.common.application import JianduApplication
+from services.common.eventstore import eventstore_env
+from services.common.settings import Settings
+
+app = typer.Typer(help="Jiandu 监督: cadre-supervision reports and cases.", no_args_is_help=True)
+
+DataOpt = Annotated[Path | None, typer.Option("--data", help="Data folder (default ./var).")]
+HostOpt = Annotated[str | None, typer.Option(help="Listen address (JIANDU_HOST).")]
+PortOpt = Annotated[int | None, typer.Option(help="Port (JIANDU_PORT).")]
+
+
+def _settings(**overrides: Any) -> Settings:
+    settings = Settings()
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    if changes:
+        settings = settings.model_copy(update=changes)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return settings
+
+
+def _serve(web: Any, settings: Settings) -> None:
+    uvicorn.run(web, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def _log_reader(settings: Settings, source: Source) -> JianduApplication:
+    """A read-only view of a service's event store (for relays and rebuilds)."""
+    import services.casework.domain
+    import services.intake.domain  # noqa: F401
+
+    class LogReader(JianduApplication):
+        name = source
+
+    LogReader.source = source
+    return LogReader(eventstore_env(settings, source))
+
+
+@app.command()
+def up(
+    data: DataOpt = None,
+    demo_data: Annotated[
+        bool, typer.Option("--demo-data", help="Seed demonstration data.")
+    ] = False,
+    host: HostOpt = None,
+    port: PortOpt = None,
+) -> None:
+    """Embedded all-in-one: SQLite stores, every service and projection in one process."""
+    from services.bootstrap import EmbeddedSystem
+
+    settings = _settings(data_dir=data, host=host, port=port)
+    if settings.distributed:
+        raise typer.BadParameter("`jiandu up` is the embedded mode; unset JIANDU_DATABASE_URL")
+    system = EmbeddedSystem.build(settings)
+    if demo_data:
+        from services.demo import seed
+
+        seed(system)
+    system.start()
+    typer.echo(
+        f"Jiandu (embedded) on http://{settings.host}:{settings.port}  data: "
+        f"{settings.data_dir.resolve()}  API docs: /docs  — Ctrl-C stops"
+    )
+    try:
+        _serve(system.web_app(), settings)
+    finally:
+        system.stop()
+
+
+@app.command("intake-api")
+def intake_api(host: HostOpt = None, port: PortOpt = None) -> None:
+    """Distributed: intake's HTTP API (reports, follow-up). Writes to the intake event store."""
+    from services.bootstrap import build_intake, web_app
+    from services.intake import api
+
+    settings = _settings(host=host, port=port)
+    intake = build_intake(settings)
+    _serve(
+        web_app(
+            "Jiandu intake",
+            [api.build_router(intake)],
+            lambda: {"service": "intake", "position": intake.max_position()},
+        ),
+        settings,
+    )
+
+
+@app.command()
+def casework(host: HostOpt = None, port: PortOpt = None) -> None:
+    """Distributed: casework's Kafka consumer of intake events, and its HTTP API."""
+    from services.bootstrap import build_casework, web_app
+    from services.casework import api
+    from services.casework.consumer import IntakeEventsConsumer
+
+    settings = _settings(host=host, port=port)
+    work = build_casework(settings)
+    consumer = IntakeEventsConsumer(
+        work, settings.kafka_bootstrap, topic_prefix=settings.kafka_topic_prefix
+    )
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=consumer.run, args=(stop,), name="casework-consumer", daemon=True
+    )
+    thread.start()
+    try:
+        _serve(
+            web_app(
+                "Jiandu casework",
+                [api.build_router(work)],
+                lambda: {
+                    "service": "casework",
+                    "consumer_alive": thread.is_alive(),
+                    "position": work.max_position(),
+                },
+            ),
+            settings,
+        )
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+@app.command()
+def relay(
+    source: Annotated[
+        str, typer.Option(help="Which service's log to publish: intake or casework.")
+    ],
+) -> None:
+    """Distributed: publish a service's event log to Kafka (jiandu.<source>.events)."""
+    from services.common.relay import KafkaPublisher, Relay
+
+    if source not in ("intake", "casework"):
+        raise typer.BadParameter("--source must be intake or casework")
+    settings = _settings()
+    reader = _log_reader(settings, source)  # type: ignore[arg-type]
+    the_relay = Relay(
+        reader,
+        Relay.tracking_recorder_for(reader),
+        lambda: KafkaPublisher(settings.kafka_bootstrap),
+        topic_prefix=settings.kafka_topic_prefix,
+        batch_size=settings.relay_batch_size,
+        poll_seconds=settings.relay_poll_seconds,
+    )
+    typer.echo(f"relay {source} → {the_relay.topic} from position {the_relay.position}")
+    the_relay.run(_stop_on_signals())
+
+
+@app.command("projections-api")
+def projections_api(host: HostOpt = None, port: PortOpt = None) -> None:
+    """Distributed: the information base's HTTP API (timelines, cadres, archives)."""
+    from services.bootstrap import build_read_side, web_app
+    from services.projections import api
+
+    settings = _settings(host=host, port=port)
+    read = build_read_side(settings)
+    _serve(
+        web_app(
+            "Jiandu information base",
+            [api.build_router(read.queries)],
+            lambda: {"service": "projections"},
+        ),
+        settings,
+    )
+
+
+@app.command("projections-worker")
+def projections_worker() -> None:
+    """Distributed: the Faust worker that projects both topics into the read models."""
+    from services.projections.faust_app import run_worker
+
+    run_worker(_settings())
+
+
+@app.command("rebuild-projections")
+def rebuild_projections(data: DataOpt = None) -> None:
+    """Drop every read model and rebuild it from the event stores, with a progress bar."""
+    from services.projections.rebuild import rebuild
+
+    settings = _settings(data_dir=data)
+    counts = rebuild(settings, {s: _log_reader(settings, s) for s in ("intake", "casework")})
+    typer.echo(", ".join(f"{source}: {n} events" for source, n in counts.items()))
+
+
+@app.command("import-cadres")
+def import_cadres(csv_file: Path, data: DataOpt = None) -> None:
+    """Import the cadre register from CSV (cadre_id,name,unit,position,management_level)."""
+    from services.bootstrap import build_read_side
+    from services.projections.cadres import RegisterImportError
+
+    read = build_read_side(_settings(data_dir=data))
+    try:
+        count = read.register.import_csv(csv_file)
+    except (RegisterImportError, OSError) as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{count} cadres imported")
+
+
+@app.command("create-topics")
+def create_topics() -> None:
+    """Create the Kafka topics with JIANDU_KAFKA_PARTITIONS partitions (idempotent)."""
+    from services.common.kafka import ensure_topics
+
+    settings = _settings()
+    names = [topic_for(s, settings.kafka_topic_prefix) for s in ("intake", "casework")]
+    ensure_topics(settings.kafka_bootstrap, names, settings.kafka_partitions)
+    typer.echo("topics ready: " + ", ".join(names))
+
+
+@app.command("export-schemas")
+def export_schemas(folder: Path = Path("schemas/json")) -> None:
+    """Write JSON Schema files for the submission and the event contract."""
+    from schemas.submissions import ReportSubmission
+
+    folder.mkdir(parents=True, exist_ok=True)
+    documents = {"ReportSubmission": ReportSubmission.model_json_schema(), **json_schemas()}
+    for name, schema in documents.items():
+        (folder / f"{name}.json").write_text(json.dumps(schema, ensure_ascii=False, indent=2))
+    typer.echo(f"{len(documents)} schemas written to {folder}")
