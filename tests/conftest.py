@@ -70,8 +70,8 @@ def kafka_broker() -> Iterator[TansuBroker | ExternalKafkaBroker]:
         yield ExternalKafkaBroker(external)
         return
     broker = TansuBroker()
-    broker.start()
     try:
+        broker.start()
         yield broker
     finally:
         broker.close()

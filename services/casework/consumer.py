@@ -52,14 +52,14 @@ class IntakeEventsConsumer:
             "session_timeout_ms": 10_000,
             "heartbeat_interval_ms": 2_000,
             "fetch_max_wait_ms": 100,
+            "auto_offset_reset": "earliest",
+            "client_id": "jiandu-casework",
         } | self.consumer_settings
         return KafkaConsumer(
             self.topic,
             bootstrap_servers=self.bootstrap.split(","),
             group_id=self.group_id,
             enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            client_id="jiandu-casework",
             **settings,
         )
 

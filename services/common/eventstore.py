@@ -32,6 +32,9 @@ def eventstore_env(settings: Settings, service: ServiceName) -> dict[str, str]:
         "POSTGRES_SCHEMA": service,
         "POSTGRES_POOL_SIZE": "5",
         "POSTGRES_MAX_OVERFLOW": "10",
-        "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
     }
+    if service == "intake":
+        # Faster inserts through a stored function (~1.7x). Never for a process application:
+        # in eventsourcing 9.5.6 that path drops the tracking record (see decision 0004).
+        env["POSTGRES_ENABLE_DB_FUNCTIONS"] = "y"
     return env

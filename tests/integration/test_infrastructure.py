@@ -66,6 +66,7 @@ def test_postgres_database_roundtrip_and_isolation(
 def test_produce_and_consume_keyed_messages(kafka_broker, kafka_topic_prefix: str) -> None:
     topic = f"{kafka_topic_prefix}keyed"
     create_topics(kafka_broker.bootstrap, [topic], partitions=3)
+    create_topics(kafka_broker.bootstrap, [topic], partitions=3)  # idempotent
     sent = {f"value-{i}".encode() for i in range(100)}
     keyed = [(f"key-{i % 7}".encode(), f"value-{i}".encode()) for i in range(100)]
     _produce(kafka_broker.bootstrap, topic, keyed)
