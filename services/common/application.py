@@ -9,7 +9,6 @@ from typing import Any, ClassVar
 from uuid import UUID, uuid5
 
 from eventsourcing.application import Application
-from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import JSONTranscoder, Notification, Recording, Transcoding
 
 from schemas.events import EventEnvelope, Payload, Source
