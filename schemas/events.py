@@ -19,7 +19,21 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from schemas.glossary import Category, Channel, Role
+from schemas.glossary import (
+    AccuserStatus,
+    AdmonitionOutcome,
+    CaseKind,
+    Category,
+    Channel,
+    ClearingMethod,
+    Disposition,
+    FindingKind,
+    HandlingType,
+    InquiryOutcome,
+    PublicityDecision,
+    Role,
+    Verdict,
+)
 from schemas.submissions import Referral, ReportedCadre
 
 Source = Literal["intake", "casework"]
@@ -76,6 +90,17 @@ class ReporterRef(Payload):
     verified: bool = False
 
 
+class DueDate(Payload):
+    """A deadline's due date; provisional when counted on a calendar not yet official."""
+
+    due: dt.date
+    provisional: bool = False
+    note: str = ""
+    started_on: dt.date | None = None
+    working_days: int | None = None
+    months: int | None = None
+
+
 # --- intake ---------------------------------------------------------------------------
 
 
@@ -84,6 +109,7 @@ class ReportReceivedV1(Payload):
     categories: list[Category]
     subjects: list[ReportedCadre]
     summary: str
+    sealed: bool = False
     reporter: ReporterRef
     referral: Referral | None
     received_on: dt.date
@@ -92,6 +118,28 @@ class ReportReceivedV1(Payload):
 
 class ReportRegisteredV1(Payload):
     ledger_number: str
+    acceptance_notice_due: DueDate | None = None
+    actor: Actor
+
+
+class ReportTriagedV1(Payload):
+    """A triage outcome other than acceptance: repeat, forwarded up, transferred down, referred
+    out, return proposed/approved/rejected, transfer acknowledged, referral result."""
+
+    outcome: str
+    details: dict[str, Any]
+    actor: Actor
+    reason: str
+
+
+class ReporterIdentityVerifiedV1(Payload):
+    method: str
+    verified_on: dt.date
+    actor: Actor
+
+
+class AcceptanceNoticeSentV1(Payload):
+    sent_on: dt.date
     actor: Actor
 
 
@@ -105,6 +153,8 @@ class ReportAcceptedV1(Payload):
     subjects: list[ReportedCadre]
     summary: str
     received_on: dt.date
+    reporter: ReporterRef
+    joins_case: bool = False
     actor: Actor
     reason: str
 
@@ -112,21 +162,206 @@ class ReportAcceptedV1(Payload):
 # --- casework -------------------------------------------------------------------------
 
 
-class CaseOpenedV1(Payload):
-    report_id: UUID
+class CaseStep(Payload):
+    """What every case event says: who, and why."""
+
+    actor: Actor
+    reason: str = ""
+
+
+class NamedCadre(Payload):
+    name: str
+    unit: str = ""
+    position: str = ""
+    cadre_id: str | None = None
+
+
+class CaseOpenedV1(CaseStep):
+    kind: CaseKind
+    report_id: UUID | None
     ledger_number: str
     channel: Channel
     categories: list[Category]
-    subjects: list[ReportedCadre]
+    subjects: list[NamedCadre]
     received_on: dt.date
-    actor: Actor
+    reporter: ReporterRef | None
+    linked_case_id: UUID | None
+    routing: dict[str, str] | None
+
+
+class ReportJoinedV1(CaseStep):
+    report_id: UUID
+    ledger_number: str
+    categories: list[Category]
+    subjects: list[NamedCadre]
+    reporter: ReporterRef
+
+
+class HandlerAssignedV1(CaseStep):
+    handler_id: str
+    previous_handler_id: str | None
+
+
+class DispositionProposedV1(CaseStep):
+    disposition: Disposition
+
+
+class DispositionApprovedV1(CaseStep):
+    disposition: Disposition
+    collective_study: dict[str, Any]
+    review_due: DueDate | None
+
+
+class InquiryLetterSentV1(CaseStep):
+    sent_on: dt.date
+    form: str
+    reply_due: DueDate
+
+
+class InquiryReplyReceivedV1(CaseStep):
+    received_on: dt.date
+    document_ref: str
+
+
+class InquiryReplyEvaluatedV1(CaseStep):
+    outcome: InquiryOutcome
+
+
+class FindingRecordedV1(CaseStep):
+    kind: FindingKind
+    summary: str
+    evidence_refs: list[str]
+    found_on: dt.date
+
+
+class ParkedCaseReviewedV1(CaseStep):
+    reviewed_on: dt.date
+    next_review_due: DueDate
+
+
+class ReactivatedV1(CaseStep):
+    new_evidence: str
+    reactivated_on: dt.date
+
+
+class ConclusionProposedV1(CaseStep):
+    verdicts: dict[Category, Verdict]
+    overall: Verdict
+    returns_to: str
+
+
+class ConclusionApprovedV1(CaseStep):
+    verdicts: dict[Category, Verdict]
+    overall: Verdict
+
+
+class HandlingDecidedV1(CaseStep):
+    handling_id: int
+    cadre: NamedCadre
+    handling: HandlingType
+    decided_on: dt.date
+    effects: dict[str, Any]
+    follow_up_due: DueDate | None
+
+
+class AdmonitionFollowedUpV1(CaseStep):
+    handling_id: int
+    outcome: AdmonitionOutcome
+    followed_up_on: dt.date
+
+
+class ClearingProposedV1(CaseStep):
+    cadre: NamedCadre
+    applied_for_by_cadre: bool
+
+
+class ClearingCarriedOutV1(CaseStep):
+    method: ClearingMethod
+    scope: str
+    carried_out_on: dt.date
+    corrections: list[str]
+
+
+class FalseAccusationSuspectedV1(CaseStep):
+    false_accusation_case_id: UUID
+    accuser_status: AccuserStatus
+    routed_to: str
+
+
+class ClosedV1(CaseStep):
+    closed_on: dt.date
+    unmet_deadlines: dict[str, str]
+    feedback_due: DueDate | None
+
+
+class FeedbackGivenV1(CaseStep):
+    """Feedback to a real-name reporter. The text goes to the reporter; liaison views never hold it."""
+
+    given_on: dt.date
+    method: str
+    text: str
+
+
+class ObjectionRecordedV1(CaseStep):
+    received_on: dt.date
+
+
+class ObjectionAnsweredV1(CaseStep):
+    answered_on: dt.date
+    text: str
+
+
+class ReopenedV1(CaseStep):
+    new_evidence: str
+    reopened_on: dt.date
+
+
+class PublicityHeldV1(CaseStep):
+    cadre: NamedCadre
+    proposed_post: str
+    publicity_ends_on: dt.date
+
+
+class PublicityDecidedV1(CaseStep):
+    decision: PublicityDecision
+    defer_until: dt.date | None
 
 
 PAYLOADS: dict[tuple[str, int], type[Payload]] = {
     ("ReportReceived", 1): ReportReceivedV1,
     ("ReportRegistered", 1): ReportRegisteredV1,
     ("ReportAccepted", 1): ReportAcceptedV1,
+    ("ReportTriaged", 1): ReportTriagedV1,
+    ("ReporterIdentityVerified", 1): ReporterIdentityVerifiedV1,
+    ("AcceptanceNoticeSent", 1): AcceptanceNoticeSentV1,
     ("CaseOpened", 1): CaseOpenedV1,
+    ("ReportJoined", 1): ReportJoinedV1,
+    ("HandlerAssigned", 1): HandlerAssignedV1,
+    ("DispositionProposed", 1): DispositionProposedV1,
+    ("DispositionApproved", 1): DispositionApprovedV1,
+    ("DispositionReturned", 1): CaseStep,
+    ("InquiryLetterSent", 1): InquiryLetterSentV1,
+    ("InquiryReplyReceived", 1): InquiryReplyReceivedV1,
+    ("InquiryReplyEvaluated", 1): InquiryReplyEvaluatedV1,
+    ("FindingRecorded", 1): FindingRecordedV1,
+    ("ParkedCaseReviewed", 1): ParkedCaseReviewedV1,
+    ("Reactivated", 1): ReactivatedV1,
+    ("ConclusionProposed", 1): ConclusionProposedV1,
+    ("ConclusionApproved", 1): ConclusionApprovedV1,
+    ("ConclusionReturned", 1): CaseStep,
+    ("HandlingDecided", 1): HandlingDecidedV1,
+    ("AdmonitionFollowedUp", 1): AdmonitionFollowedUpV1,
+    ("ClearingProposed", 1): ClearingProposedV1,
+    ("ClearingApproved", 1): CaseStep,
+    ("ClearingCarriedOut", 1): ClearingCarriedOutV1,
+    ("FalseAccusationSuspected", 1): FalseAccusationSuspectedV1,
+    ("Closed", 1): ClosedV1,
+    ("FeedbackGiven", 1): FeedbackGivenV1,
+    ("ObjectionRecorded", 1): ObjectionRecordedV1,
+    ("ObjectionAnswered", 1): ObjectionAnsweredV1,
+    ("Reopened", 1): ReopenedV1,
+    ("PublicityHeld", 1): PublicityHeldV1,
+    ("PublicityDecided", 1): PublicityDecidedV1,
 }
 
 CURRENT_VERSION: dict[str, int] = {}

@@ -96,9 +96,154 @@ class ManagementLevel(GlossaryEnum):
 
 class ReportStatus(GlossaryEnum):
     RECEIVED = "received", "已接收"
-    REGISTERED = "registered", "已登记"
+    REGISTERED = "registered", "已登记待分流"
     ACCEPTED = "accepted", "已受理"
+    REPEAT = "repeat", "重复举报"
+    FORWARDED_UP = "forwarded_up", "已报送上级"
+    TRANSFERRED_DOWN = "transferred_down", "已转下级办理"
+    TRANSFER_ACKNOWLEDGED = "transfer_acknowledged", "下级已接收"
+    REFERRED_OUT = "referred_out", "已转有关单位办理"
+    REFERRAL_CONCLUDED = "referral_concluded", "转办单位已反馈"
+    RETURN_PROPOSED = "return_proposed", "拟退回(待审批)"
+    RETURNED = "returned", "已退回/了结"
 
 
-class CaseStatus(GlossaryEnum):
-    OPEN = "open", "已立件待分办"
+class IdentityCheck(GlossaryEnum):
+    PHONE = "phone", "电话核实"
+    IN_PERSON = "in_person", "当面核实"
+
+
+class CaseState(GlossaryEnum):
+    OPEN = "open", "待分办"
+    ASSIGNED = "assigned", "已分办待定处置方式"
+    DISPOSITION_PROPOSED = "disposition_proposed", "处置方式待审批"
+    INQUIRY = "inquiry", "谈话函询中"
+    VERIFICATION = "verification", "初步核实中"
+    PARKED = "parked", "暂存待查"
+    CONCLUSION_PROPOSED = "conclusion_proposed", "核查结论待审批"
+    CONCLUDED = "concluded", "已形成结论"
+    CLOSED = "closed", "已办结"
+    TRANSFERRED = "transferred", "已移送纪检监察机关"
+
+
+class Disposition(GlossaryEnum):
+    """How an accepted case is handled (处置方式)."""
+
+    TALK_INQUIRY = "talk_inquiry", "谈话函询"
+    PRELIMINARY_VERIFICATION = "preliminary_verification", "初步核实"
+    PARK = "park", "暂存待查"
+    CLOSE = "close", "予以了结"
+    TRANSFER_TO_DISCIPLINE = "transfer_to_discipline", "移送纪检监察机关"
+
+
+class InquiryOutcome(GlossaryEnum):
+    CLARIFIED = "clarified", "说明清楚，予以采信"
+    REMINDED = "reminded", "提醒教育"
+    ESCALATED = "escalated", "转初步核实"
+
+
+class FindingKind(GlossaryEnum):
+    INTERVIEW = "interview", "个别谈话"
+    DOCUMENT = "document", "查阅资料"
+    AUDIT = "audit", "审计结果"
+    INSPECTION = "inspection", "实地核查"
+    OTHER = "other", "其他"
+
+
+class Verdict(GlossaryEnum):
+    """Conclusion on an allegation (核查结论). Unproven is not false."""
+
+    TRUE = "true", "属实"
+    PARTLY_TRUE = "partly_true", "部分属实"
+    UNTRUE = "untrue", "不属实"
+    UNPROVEN = "unproven", "无法查实"
+
+
+class HandlingType(GlossaryEnum):
+    """Organizational handling (组织处理) and lighter measures."""
+
+    SUSPENSION = "suspension", "停职检查"
+    REASSIGNMENT = "reassignment", "调整职务"
+    ORDERED_RESIGNATION = "ordered_resignation", "责令辞职"
+    DISMISSAL = "dismissal", "免职"
+    DEMOTION = "demotion", "降职"
+    ADMONITION = "admonition", "诫勉"
+    REMINDER_TALK = "reminder_talk", "谈话提醒"
+    CRITICISM = "criticism", "批评教育"
+    WRITTEN_SELF_EXAMINATION = "written_self_examination", "责令检查"
+    NON_LEADING_POST = "non_leading_post", "改任非领导职务"
+
+
+class AdmonitionOutcome(GlossaryEnum):
+    IMPROVED = "improved", "已改正"
+    ESCALATED = "escalated", "拒不改正，加重处理"
+
+
+class ClearingMethod(GlossaryEnum):
+    """How a falsely accused cadre's name is cleared (澄清正名)."""
+
+    LETTER = "letter", "书面澄清"
+    PARTY_COMMITTEE_NOTICE = "party_committee_notice", "向所在单位党委(党组)通报"
+    SCOPED_NOTICE = "scoped_notice", "在一定范围内通报澄清"
+
+
+class AccuserStatus(GlossaryEnum):
+    """Routes a false-accusation case (诬告陷害)."""
+
+    PARTY_MEMBER = "party_member", "党员"
+    PUBLIC_OFFICIAL = "public_official", "公职人员"
+    OTHER = "other", "其他人员"
+    SUSPECTED_CRIME = "suspected_crime", "涉嫌犯罪"
+
+
+class PublicityDecision(GlossaryEnum):
+    """Decision on an appointment held by a report during pre-appointment publicity (任前公示)."""
+
+    APPOINT = "appoint", "按程序任职"
+    APPOINT_WITH_REMINDER = "appoint_with_reminder", "提醒后任职"
+    DO_NOT_APPOINT = "do_not_appoint", "不予任职"
+    DEFER = "defer", "暂缓任职"
+
+
+class CaseKind(GlossaryEnum):
+    REPORT = "report", "举报件"
+    FALSE_ACCUSATION = "false_accusation", "诬告陷害线索"
+
+
+# What each published event is called in a timeline (全程记实).
+EVENT_LABELS: dict[str, str] = {
+    "ReportReceived": "收到举报",
+    "ReportRegistered": "登记编号",
+    "ReportAccepted": "受理",
+    "ReportTriaged": "分流处理",
+    "ReporterIdentityVerified": "核实举报人身份",
+    "AcceptanceNoticeSent": "告知受理情况",
+    "CaseOpened": "立件",
+    "ReportJoined": "并案",
+    "HandlerAssigned": "分办承办人",
+    "DispositionProposed": "提出处置方式",
+    "DispositionApproved": "集体研究并批准处置方式",
+    "DispositionReturned": "处置方式退回",
+    "InquiryLetterSent": "发出函询",
+    "InquiryReplyReceived": "收到函询回复",
+    "InquiryReplyEvaluated": "评估函询回复",
+    "FindingRecorded": "记录核实情况",
+    "ParkedCaseReviewed": "暂存件定期复核",
+    "Reactivated": "重新启动核查",
+    "ConclusionProposed": "提出核查结论",
+    "ConclusionApproved": "批准核查结论",
+    "ConclusionReturned": "核查结论退回",
+    "HandlingDecided": "作出组织处理",
+    "AdmonitionFollowedUp": "诫勉限期改正情况",
+    "ClearingProposed": "提出澄清正名",
+    "ClearingApproved": "批准澄清正名",
+    "ClearingCarriedOut": "实施澄清正名",
+    "FalseAccusationSuspected": "移交诬告陷害线索",
+    "Closed": "办结",
+    "FeedbackGiven": "向举报人反馈",
+    "ObjectionRecorded": "登记举报人异议",
+    "ObjectionAnswered": "答复举报人异议",
+    "Reopened": "复查",
+    "PublicityHeld": "任前公示暂缓",
+    "PublicityDecided": "任前公示事项决定",
+}

@@ -83,6 +83,11 @@ class ReportSubmission(Strict):
     ]
     referral: Referral | None = None
     received_on: dt.date | None = None
+    sealed: bool = Field(
+        default=False,
+        description="Belongs to the level above: the content is kept sealed in the vault, "
+        "and the case system sees a stub only.",
+    )
 
     @model_validator(mode="after")
     def _referral_matches_channel(self) -> Self:

@@ -30,19 +30,36 @@ class ReportView(View):
     report_id: str
     ledger_number: str | None
     status: str
+    status_zh: str
     channel: str
     categories: list[str]
     subjects: list[dict[str, Any]]
     summary: str
+    sealed: bool
     received_on: dt.date
     reporter: dict[str, Any]  # pseudonymous reference and flags only
     case_id: str | None
+    triage: dict[str, Any]
+    acceptance_notice: dict[str, Any] | None
+    version: int
+    allowed_actions: list[str]
+
+
+class DeadlineView(View):
+    name: str
+    due: dt.date
+    provisional: bool
+    note: str
+    met_on: dt.date | None
+    state: str
+    state_zh: str
 
 
 class CaseView(View):
     case_id: str
-    status: str
-    status_zh: str
+    kind: str
+    state: str
+    state_zh: str
     ledger_number: str
     report_ids: list[str]
     channel: str
@@ -52,6 +69,15 @@ class CaseView(View):
     received_on: dt.date
     version: int
     opened_at: dt.datetime
+    handler_id: str | None
+    disposition: str | None
+    conclusion: dict[str, Any] | None
+    handlings: list[dict[str, Any]]
+    clearing_stage: str | None
+    real_name_reporters: int
+    linked_case_id: str | None
+    deadlines: list[DeadlineView]
+    allowed_actions: list[str]
 
 
 class TimelineStep(View):
@@ -60,6 +86,7 @@ class TimelineStep(View):
     step_zh: str
     actor_id: str
     actor_role: str
+    reason: str
     subject_id: str
     detail: dict[str, Any]
 
@@ -67,6 +94,7 @@ class TimelineStep(View):
 class TimelineView(View):
     case_id: str
     steps: list[TimelineStep]
+    deadlines: list[DeadlineView]
 
 
 class ArchiveItem(View):

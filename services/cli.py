@@ -203,6 +203,25 @@ def rebuild_projections(data: DataOpt = None) -> None:
     typer.echo(", ".join(f"{source}: {n} events" for source, n in counts.items()))
 
 
+@app.command()
+def verify(data: DataOpt = None) -> None:
+    """Check the hash chain of every case's events; report the first broken link of each."""
+    from services.casework.chain import verify_log
+
+    settings = _settings(data_dir=data)
+    checked, broken = verify_log(_log_reader(settings, "casework"))
+    for link in broken:
+        typer.echo(
+            f"BROKEN case {link.aggregate_id} at event {link.version} ({link.topic}): "
+            f"{link.reason}",
+            err=True,
+        )
+    if broken:
+        typer.echo(f"{len(broken)} of {checked} cases have a broken chain", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{checked} cases checked: every chain is intact")
+
+
 @app.command("import-cadres")
 def import_cadres(csv_file: Path, data: DataOpt = None) -> None:
     """Import the cadre register from CSV (cadre_id,name,unit,position,management_level)."""

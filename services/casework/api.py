@@ -1,40 +1,123 @@
-"""Casework's HTTP routes: read a case (the timeline is a projection, served by projections)."""
+"""Casework's HTTP routes: read a case, and one POST route per procedure command.
+
+Until accounts exist, the caller names itself with ``X-Jiandu-User`` and
+``X-Jiandu-Role`` headers; the guards check that role. (The timeline is a projection,
+served by the projections process.)
+"""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header
 
-from schemas.views import CaseView
-from services.casework.application import CaseNotFound, CaseworkApplication
+from schemas.commands import Command
+from schemas.glossary import Role
+from schemas.views import CaseView, DeadlineView
+from services.casework.application import COMMANDS, CaseworkApplication
+from services.casework.deadlines import deadline_state
+from services.casework.domain import Case
+from services.casework.rules import PERMISSIONS
 from services.common.web import ApiError
+
+STAFF_ROLES = [r for r in Role if r not in (Role.REPORTER, Role.SYSTEM)]
+
+
+def case_view(case: Case, app: CaseworkApplication, role: Role | None = None) -> CaseView:
+    today = app.today()
+    deadlines = [
+        DeadlineView(
+            name=name,
+            due=d["due"],
+            provisional=d.get("provisional", False),
+            note=d.get("note", ""),
+            met_on=d.get("met_on"),
+            state=(
+                state := deadline_state(
+                    d["due"], today, d.get("met_on"), app.calendar, app.limits.due_soon_threshold
+                )
+            ).value,
+            state_zh=state.zh,
+        )
+        for name, d in sorted(case.deadlines.items())
+    ]
+    allowed = sorted(
+        a
+        for a, p in PERMISSIONS.items()
+        if case.state in p.states and (role is None or role in p.roles)
+    )
+    return CaseView(
+        case_id=str(case.id),
+        kind=case.kind.value,
+        state=case.state.value,
+        state_zh=case.state.zh,
+        ledger_number=case.ledger_number,
+        report_ids=[str(r) for r in case.report_ids],
+        channel=case.channel,
+        categories=case.categories,
+        subjects=case.subjects,
+        summary=case.summary,
+        received_on=case.received_on,
+        version=case.version,
+        opened_at=case.created_on,
+        handler_id=case.handler_id,
+        disposition=case.disposition.value if case.disposition else None,
+        conclusion={
+            "verdicts": case.conclusion["verdicts"],
+            "overall": case.conclusion["overall"].value,
+        }
+        if case.conclusion
+        else None,
+        handlings=[{**h, "decided_on": h["decided_on"].isoformat()} for h in case.handlings],
+        clearing_stage=case.clearing.get("stage"),
+        real_name_reporters=case.real_name_reporters,
+        linked_case_id=str(case.linked_case_id or case.false_accusation_case_id or "") or None,
+        deadlines=deadlines,
+        allowed_actions=allowed,
+    )
 
 
 def build_router(casework: CaseworkApplication) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["casework"])
 
     @router.get("/cases/{case_id}")
-    def get_case(case_id: UUID) -> CaseView:
-        try:
-            case = casework.get_case(case_id)
-        except CaseNotFound as error:
-            raise ApiError(
-                f"{error} (a case opens shortly after its report is accepted)", 404
-            ) from None
-        return CaseView(
-            case_id=str(case.id),
-            status=case.status.value,
-            status_zh=case.status.zh,
-            ledger_number=case.ledger_number,
-            report_ids=[str(r) for r in case.report_ids],
-            channel=case.channel,
-            categories=case.categories,
-            subjects=case.subjects,
-            summary=case.summary,
-            received_on=case.received_on,
-            version=case.version,
-            opened_at=case.created_on,
+    def get_case(
+        case_id: UUID,
+        role: Annotated[Role | None, Header(alias="X-Jiandu-Role")] = None,
+    ) -> CaseView:
+        """The case as it stands: state, deadlines with their clocks, the actions allowed now."""
+        return case_view(casework.get_case(case_id), casework, role)
+
+    for action, (model, _) in COMMANDS.items():
+        router.add_api_route(
+            f"/cases/{{case_id}}/{action}",
+            _command_route(casework, action, model),
+            methods=["POST"],
+            name=action,
+            summary=action.replace("_", " "),
+            response_model=CaseView,
         )
 
+    @router.post("/cases/{case_id}/{action}", include_in_schema=False)
+    def unknown_action(case_id: UUID, action: str) -> None:
+        raise ApiError(f"no such action {action!r}; the actions are: {', '.join(COMMANDS)}", 404)
+
     return router
+
+
+def _command_route(casework: CaseworkApplication, action: str, model: type[Command]) -> Any:
+    def run(
+        case_id: UUID,
+        body: model,  # type: ignore[valid-type]
+        user: Annotated[str, Header(alias="X-Jiandu-User", min_length=1, max_length=64)],
+        role: Annotated[Role, Header(alias="X-Jiandu-Role")],
+    ) -> CaseView:
+        actor = {"id": user, "role": role.value}
+        case = casework.execute(case_id, action, body, actor)
+        return case_view(case, casework, role)
+
+    run.__annotations__["body"] = model  # the request model is only known at run time
+    run.__name__ = action
+    run.__doc__ = COMMANDS[action][1].__doc__ or PERMISSIONS[action].needs
+    return run

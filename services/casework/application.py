@@ -1,35 +1,83 @@
-"""The casework process application: consumes intake's events exactly once.
+"""The casework process application: consumes intake's events exactly once, runs the procedure.
 
 Each upstream event is processed with a tracking record (upstream name and position)
 written in the same transaction as the events it causes, so a redelivered event is
 recognised and changes nothing. Over Kafka the upstream name includes the partition
 (``intake#p3``): tracking keeps one maximum position per name.
+
+Commands (``execute``) load the case, check the caller's expected version, run the
+domain command and save; a concurrent save of the same case makes the second one fail
+with :class:`ConcurrentChange` instead of overwriting it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from typing import ClassVar
-from uuid import UUID
+from collections.abc import Callable
+from typing import Any, ClassVar
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import IntegrityError, ProcessRecorder, Tracking
 
+from schemas import commands as c
 from schemas.events import EventEnvelope, ReportAcceptedV1, Source, parse_payload
-from services.casework.domain import Case
+from schemas.glossary import AccuserStatus, CaseKind, HandlingType
+from services.casework.deadlines import TimeLimits, WorkingDayCalendar, add_calendar_months
+from services.casework.domain import Actor, Case, Due
+from services.casework.handling import DEFAULT_EFFECTS, HandlingEffect
+from services.casework.rules import CaseNotFound, CaseworkError
 from services.common.application import JianduApplication
 
 log = logging.getLogger(__name__)
 
+NAMESPACE = uuid5(NAMESPACE_URL, "https://jiandu.example/ns/casework")
 
-class CaseNotFound(LookupError):
-    def __init__(self, case_id: UUID) -> None:
-        super().__init__(f"no case {case_id}")
+# Where a false-accusation case goes, by the accuser's status (诬告陷害的处理).
+FALSE_ACCUSATION_ROUTES: dict[AccuserStatus, str] = {
+    AccuserStatus.PARTY_MEMBER: "纪委监委（党纪处理）",
+    AccuserStatus.PUBLIC_OFFICIAL: "监察机关或任免机关（政务处分）",
+    AccuserStatus.OTHER: "公安机关（治安管理处罚）",
+    AccuserStatus.SUSPECTED_CRIME: "公安机关、检察机关（依法追究刑事责任）",
+}
+
+
+class ConcurrentChange(CaseworkError):
+    def __init__(self, case_id: UUID, expected: int | None, actual: int | None) -> None:
+        detail = (
+            f"you read version {expected}, it is now {actual}"
+            if expected and actual
+            else "someone else changed it at the same moment"
+        )
+        super().__init__(
+            f"case {case_id} was changed by someone else ({detail}); reload it and try again",
+            "案件已被他人更新，请刷新后重试",
+        )
+
+
+def false_accusation_case_id(case_id: UUID) -> UUID:
+    return uuid5(NAMESPACE, f"false-accusation-of:{case_id}")
 
 
 class CaseworkApplication(JianduApplication):
     name = "casework"
     source: ClassVar[Source] = "casework"
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        calendar: WorkingDayCalendar | None = None,
+        limits: TimeLimits | None = None,
+        effects: dict[HandlingType, HandlingEffect] | None = None,
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        super().__init__(env)
+        self.calendar = calendar or WorkingDayCalendar()
+        self.limits = limits or TimeLimits()
+        self.effects = dict(DEFAULT_EFFECTS) | (effects or {})
+        self.today = today
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
@@ -40,7 +88,7 @@ class CaseworkApplication(JianduApplication):
         assert isinstance(recorder, ProcessRecorder)
         return recorder
 
-    # -- consuming -----------------------------------------------------------------------
+    # -- consuming intake's events ---------------------------------------------------------
 
     def position(self, upstream: str) -> int:
         """The last upstream position processed under this tracking name (0 if none)."""
@@ -59,7 +107,6 @@ class CaseworkApplication(JianduApplication):
                 return False  # a concurrent consumer got there first
             raise
         self._take_snapshots(processing)
-        self.notify(processing.events)
         self._notify(recordings)
         return True
 
@@ -68,33 +115,321 @@ class CaseworkApplication(JianduApplication):
             return
         accepted = parse_payload(envelope)
         assert isinstance(accepted, ReportAcceptedV1)
-        if self._case_exists(accepted.case_id):
-            return  # the same report accepted again through another path: one case only
-        case = Case(
-            id=accepted.case_id,
+        existing = self._find(accepted.case_id)
+        subjects = [s.model_dump() for s in accepted.subjects]
+        categories = [cat.value for cat in accepted.categories]
+        reporter = accepted.reporter.model_dump()
+        if existing is not None:
+            # Joining an open case (并案), or the same acceptance seen again: one case only.
+            existing.join_report(
+                report_id=envelope.aggregate_id,
+                ledger_number=accepted.ledger_number,
+                categories=categories,
+                subjects=subjects,
+                reporter=reporter,
+                actor=accepted.actor.model_dump(mode="json"),
+            )
+            processing.collect_events(existing)
+            return
+        case = Case.open(
+            accepted.case_id,
             report_id=envelope.aggregate_id,
             ledger_number=accepted.ledger_number,
             channel=accepted.channel.value,
-            categories=[c.value for c in accepted.categories],
-            subjects=[s.model_dump() for s in accepted.subjects],
+            categories=categories,
+            subjects=subjects,
             summary=accepted.summary,
             received_on=accepted.received_on,
+            reporter=reporter,
             actor=accepted.actor.model_dump(mode="json"),
+            reason=accepted.reason,
         )
         processing.collect_events(case)
 
-    def _case_exists(self, case_id: UUID) -> bool:
+    def _find(self, case_id: UUID) -> Case | None:
         try:
-            self.repository.get(case_id)
+            case: Case = self.repository.get(case_id)
         except AggregateNotFoundError:
-            return False
-        return True
+            return None
+        return case
 
     # -- queries -------------------------------------------------------------------------
 
     def get_case(self, case_id: UUID) -> Case:
-        try:
-            case: Case = self.repository.get(case_id)
-        except AggregateNotFoundError:
-            raise CaseNotFound(case_id) from None
+        case = self._find(case_id)
+        if case is None:
+            raise CaseNotFound(case_id)
         return case
+
+    # -- deadlines -------------------------------------------------------------------------
+
+    def due_in_working_days(self, start: dt.date, days: int) -> Due:
+        due = self.calendar.add_working_days(start, days)
+        return {
+            "due": due.due,
+            "provisional": due.provisional,
+            "note": due.note,
+            "started_on": start,
+            "working_days": days,
+        }
+
+    def due_in_months(self, start: dt.date, months: int) -> Due:
+        return {
+            "due": add_calendar_months(start, months),
+            "provisional": False,
+            "note": "",
+            "started_on": start,
+            "months": months,
+        }
+
+    # -- commands ------------------------------------------------------------------------
+
+    def execute(self, case_id: UUID, action: str, command: c.Command, actor: Actor) -> Case:
+        """Run one procedure command on a case; returns the case as saved."""
+        handler = COMMANDS[action][1]
+        case = self.get_case(case_id)
+        if command.expected_version is not None and command.expected_version != case.version:
+            raise ConcurrentChange(case_id, command.expected_version, case.version)
+        extra = handler(self, case, command, actor)
+        try:
+            self.save(case, *extra)
+        except IntegrityError:
+            raise ConcurrentChange(case_id, command.expected_version, None) from None
+        return case
+
+    # Each handler turns a validated request into a domain command (computing deadlines).
+
+    def _assign(self, case: Case, cmd: c.Assign, actor: Actor) -> list[Any]:
+        case.assign(cmd.handler_id, actor, cmd.reason)
+        return []
+
+    def _propose_disposition(
+        self, case: Case, cmd: c.ProposeDisposition, actor: Actor
+    ) -> list[Any]:
+        case.propose_disposition(cmd.disposition, actor, cmd.reason)
+        return []
+
+    def _approve_disposition(
+        self, case: Case, cmd: c.ApproveDisposition, actor: Actor
+    ) -> list[Any]:
+        review = self.due_in_months(self.today(), self.limits.parked_review_months)
+        case.approve_disposition(
+            cmd.collective_study.model_dump(mode="json"), actor, cmd.reason, review_due=review
+        )
+        return []
+
+    def _return_disposition(self, case: Case, cmd: c.ReturnWithReason, actor: Actor) -> list[Any]:
+        case.return_disposition(actor, cmd.reason)
+        return []
+
+    def _send_inquiry_letter(self, case: Case, cmd: c.SendInquiryLetter, actor: Actor) -> list[Any]:
+        sent_on = cmd.sent_on or self.today()
+        case.send_inquiry_letter(
+            sent_on,
+            cmd.form,
+            self.due_in_working_days(sent_on, self.limits.inquiry_reply),
+            actor,
+            cmd.reason,
+        )
+        return []
+
+    def _record_inquiry_reply(
+        self, case: Case, cmd: c.RecordInquiryReply, actor: Actor
+    ) -> list[Any]:
+        case.record_inquiry_reply(cmd.received_on or self.today(), cmd.document_ref, actor)
+        return []
+
+    def _evaluate_inquiry_reply(
+        self, case: Case, cmd: c.EvaluateInquiryReply, actor: Actor
+    ) -> list[Any]:
+        case.evaluate_inquiry_reply(cmd.outcome, actor, cmd.reason)
+        return []
+
+    def _record_finding(self, case: Case, cmd: c.RecordFinding, actor: Actor) -> list[Any]:
+        case.record_finding(
+            cmd.kind.value,
+            cmd.summary,
+            list(cmd.evidence_refs),
+            cmd.found_on or self.today(),
+            actor,
+        )
+        return []
+
+    def _review_parked(self, case: Case, cmd: c.ReviewParked, actor: Actor) -> list[Any]:
+        on = cmd.reviewed_on or self.today()
+        case.review_parked(
+            on, self.due_in_months(on, self.limits.parked_review_months), actor, cmd.reason
+        )
+        return []
+
+    def _reactivate(self, case: Case, cmd: c.NewEvidence, actor: Actor) -> list[Any]:
+        case.reactivate(cmd.new_evidence, cmd.on or self.today(), actor)
+        return []
+
+    def _propose_conclusion(self, case: Case, cmd: c.ProposeConclusion, actor: Actor) -> list[Any]:
+        case.propose_conclusion({k.value: v for k, v in cmd.verdicts.items()}, actor, cmd.reason)
+        return []
+
+    def _approve_conclusion(self, case: Case, cmd: c.Approve, actor: Actor) -> list[Any]:
+        case.approve_conclusion(actor, cmd.reason)
+        return []
+
+    def _return_conclusion(self, case: Case, cmd: c.ReturnWithReason, actor: Actor) -> list[Any]:
+        case.return_conclusion(actor, cmd.reason)
+        return []
+
+    def _decide_handling(self, case: Case, cmd: c.DecideHandling, actor: Actor) -> list[Any]:
+        on = cmd.decided_on or self.today()
+        effect = self.effects[cmd.handling]
+        follow_up = (
+            self.due_in_months(on, self.limits.admonition_follow_up_months)
+            if effect.follow_up
+            else None
+        )
+        case.decide_handling(
+            cmd.cadre.model_dump(exclude_none=True),
+            cmd.handling,
+            on,
+            effect.model_dump(),
+            follow_up,
+            actor,
+            cmd.reason,
+        )
+        return []
+
+    def _record_admonition_follow_up(
+        self, case: Case, cmd: c.AdmonitionFollowUp, actor: Actor
+    ) -> list[Any]:
+        case.record_admonition_follow_up(
+            cmd.handling_id, cmd.outcome, cmd.followed_up_on or self.today(), actor, cmd.reason
+        )
+        return []
+
+    def _propose_clearing(self, case: Case, cmd: c.ProposeClearing, actor: Actor) -> list[Any]:
+        case.propose_clearing(cmd.cadre.model_dump(exclude_none=True), actor, cmd.reason)
+        return []
+
+    def _apply_for_clearing(self, case: Case, cmd: c.ProposeClearing, actor: Actor) -> list[Any]:
+        case.propose_clearing(
+            cmd.cadre.model_dump(exclude_none=True), actor, cmd.reason, applied_for_by_cadre=True
+        )
+        return []
+
+    def _approve_clearing(self, case: Case, cmd: c.Approve, actor: Actor) -> list[Any]:
+        case.approve_clearing(actor, cmd.reason)
+        return []
+
+    def _carry_out_clearing(self, case: Case, cmd: c.CarryOutClearing, actor: Actor) -> list[Any]:
+        case.carry_out_clearing(
+            cmd.method.value,
+            cmd.scope,
+            cmd.carried_out_on or self.today(),
+            list(cmd.corrections),
+            actor,
+            cmd.reason,
+        )
+        return []
+
+    def _suspect_false_accusation(
+        self, case: Case, cmd: c.SuspectFalseAccusation, actor: Actor
+    ) -> list[Any]:
+        linked_id = false_accusation_case_id(case.id)
+        routed_to = FALSE_ACCUSATION_ROUTES[cmd.accuser_status]
+        case.suspect_false_accusation(
+            linked_id, cmd.accuser_status.value, routed_to, actor, cmd.reason
+        )
+        linked = Case.open(
+            linked_id,
+            kind=CaseKind.FALSE_ACCUSATION,
+            report_id=None,
+            ledger_number=f"{case.ledger_number}-WG",
+            channel="internal",
+            categories=["other_conduct"],
+            subjects=[],
+            summary=cmd.reason,
+            received_on=self.today(),
+            reporter=None,
+            actor=actor,
+            reason="false accusation suspected",
+            linked_case_id=case.id,
+            routing={"accuser_status": cmd.accuser_status.value, "routed_to": routed_to},
+        )
+        return [linked]
+
+    def _close(self, case: Case, cmd: c.Close, actor: Actor) -> list[Any]:
+        on = cmd.closed_on or self.today()
+        case.close(
+            on,
+            dict(cmd.explanations),
+            self.due_in_working_days(on, self.limits.feedback_after_closure),
+            actor,
+            cmd.reason,
+        )
+        return []
+
+    def _give_feedback(self, case: Case, cmd: c.GiveFeedback, actor: Actor) -> list[Any]:
+        case.give_feedback(cmd.given_on or self.today(), cmd.method, cmd.text, actor)
+        return []
+
+    def _record_objection(self, case: Case, cmd: c.RecordObjection, actor: Actor) -> list[Any]:
+        case.record_objection(cmd.received_on or self.today(), actor, cmd.reason)
+        return []
+
+    def _answer_objection(self, case: Case, cmd: c.AnswerObjection, actor: Actor) -> list[Any]:
+        case.answer_objection(cmd.answered_on or self.today(), cmd.text, actor)
+        return []
+
+    def _reopen(self, case: Case, cmd: c.NewEvidence, actor: Actor) -> list[Any]:
+        case.reopen(cmd.new_evidence, cmd.on or self.today(), actor)
+        return []
+
+    def _hold_for_publicity(self, case: Case, cmd: c.HoldForPublicity, actor: Actor) -> list[Any]:
+        case.hold_for_publicity(
+            cmd.cadre.model_dump(exclude_none=True),
+            cmd.proposed_post,
+            cmd.publicity_ends_on,
+            actor,
+            cmd.reason,
+        )
+        return []
+
+    def _decide_publicity(self, case: Case, cmd: c.DecidePublicity, actor: Actor) -> list[Any]:
+        on = cmd.decided_on or self.today()
+        until = add_calendar_months(on, cmd.defer_months) if cmd.defer_months else None
+        case.decide_publicity(cmd.decision, on, cmd.defer_months, until, actor, cmd.reason)
+        return []
+
+
+Handler = Callable[[CaseworkApplication, Case, Any, Actor], list[Any]]
+A = CaseworkApplication
+
+# action name → (request model, handler). The HTTP layer serves exactly these.
+COMMANDS: dict[str, tuple[type[c.Command], Handler]] = {
+    "assign": (c.Assign, A._assign),
+    "propose_disposition": (c.ProposeDisposition, A._propose_disposition),
+    "approve_disposition": (c.ApproveDisposition, A._approve_disposition),
+    "return_disposition": (c.ReturnWithReason, A._return_disposition),
+    "send_inquiry_letter": (c.SendInquiryLetter, A._send_inquiry_letter),
+    "record_inquiry_reply": (c.RecordInquiryReply, A._record_inquiry_reply),
+    "evaluate_inquiry_reply": (c.EvaluateInquiryReply, A._evaluate_inquiry_reply),
+    "record_finding": (c.RecordFinding, A._record_finding),
+    "review_parked": (c.ReviewParked, A._review_parked),
+    "reactivate": (c.NewEvidence, A._reactivate),
+    "propose_conclusion": (c.ProposeConclusion, A._propose_conclusion),
+    "approve_conclusion": (c.Approve, A._approve_conclusion),
+    "return_conclusion": (c.ReturnWithReason, A._return_conclusion),
+    "decide_handling": (c.DecideHandling, A._decide_handling),
+    "record_admonition_follow_up": (c.AdmonitionFollowUp, A._record_admonition_follow_up),
+    "propose_clearing": (c.ProposeClearing, A._propose_clearing),
+    "apply_for_clearing": (c.ProposeClearing, A._apply_for_clearing),
+    "approve_clearing": (c.Approve, A._approve_clearing),
+    "carry_out_clearing": (c.CarryOutClearing, A._carry_out_clearing),
+    "suspect_false_accusation": (c.SuspectFalseAccusation, A._suspect_false_accusation),
+    "close": (c.Close, A._close),
+    "give_feedback": (c.GiveFeedback, A._give_feedback),
+    "record_objection": (c.RecordObjection, A._record_objection),
+    "answer_objection": (c.AnswerObjection, A._answer_objection),
+    "reopen": (c.NewEvidence, A._reopen),
+    "hold_for_publicity": (c.HoldForPublicity, A._hold_for_publicity),
+    "decide_publicity": (c.DecidePublicity, A._decide_publicity),
+}

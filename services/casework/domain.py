@@ -1,4 +1,14 @@
-"""The Case aggregate: one matter under handling (案件/问题线索)."""
+"""The Case aggregate: one matter under handling (问题线索/案件), as a state machine.
+
+Commands check their permission (role and state, ``rules.permit``) and their named
+rules, then trigger one event; each event's ``apply`` only changes state (events are
+replayed, so rules must not run there). Every event records who (``actor``), why
+(``reason``) and is sealed into the case's hash chain (``chain.py``).
+
+Deadlines are computed by the application (working-day calendar) and passed in; the
+case records them with their due date, whether that date is provisional, and when they
+were met.
+"""
 
 from __future__ import annotations
 
@@ -6,53 +16,919 @@ import datetime as dt
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate
 
-from schemas.events import CaseOpenedV1
-from schemas.glossary import CaseStatus
+from schemas.events import PAYLOADS
+from schemas.glossary import (
+    AdmonitionOutcome,
+    CaseKind,
+    CaseState,
+    Disposition,
+    HandlingType,
+    InquiryOutcome,
+    PublicityDecision,
+    Role,
+    Verdict,
+)
+from services.casework import rules
+from services.casework.chain import genesis, link
+
+S = CaseState
+Actor = dict[str, str]
+Due = dict[str, Any]  # {"due": date, "provisional": bool, "note": str}
+
+
+def _role(actor: Actor) -> Role:
+    return Role(actor["role"])
+
+
+class CaseEventBase:
+    """Mixin: keeps the case's chain head current as events are applied."""
+
+    chain: str
+
+    def mutate(self, aggregate: Any) -> Any:
+        result = super().mutate(aggregate)  # type: ignore[misc]
+        (result or aggregate).chain_head = self.chain
+        return result
 
 
 class Case(Aggregate):
     TOPIC = "jiandu.casework:Case"
 
-    class Created(Aggregate.Created):
+    class Created(CaseEventBase, Aggregate.Created):
         TOPIC = "jiandu.casework:Case.Created"
+        chain: str
 
-    class Event(Aggregate.Event):
+    class Event(CaseEventBase, Aggregate.Event):
         TOPIC = "jiandu.casework:Case.Event"
+        chain: str
+        actor: Actor
+        reason: str
+
+    # -- events ----------------------------------------------------------------------------
 
     class Opened(Created):
         TOPIC = "jiandu.casework:Case.Opened"
-        CONTRACT = ("CaseOpened", 1, CaseOpenedV1)
-        report_id: UUID
+        kind: str
+        report_id: UUID | None
         ledger_number: str
         channel: str
         categories: list[str]
         subjects: list[dict[str, Any]]
         summary: str
         received_on: dt.date
-        actor: dict[str, str]
+        reporter: dict[str, Any] | None
+        linked_case_id: UUID | None
+        routing: dict[str, str] | None
+        actor: Actor
+        reason: str
 
-    @event(Opened)
+    class ReportJoined(Event):
+        TOPIC = "jiandu.casework:Case.ReportJoined"
+        report_id: UUID
+        ledger_number: str
+        categories: list[str]
+        subjects: list[dict[str, Any]]
+        reporter: dict[str, Any]
+
+        def apply(self, case: Case) -> None:
+            case.report_ids.append(self.report_id)
+            case.categories += [c for c in self.categories if c not in case.categories]
+            known = {(s["name"], s.get("unit", "")) for s in case.subjects}
+            case.subjects += [
+                s for s in self.subjects if (s["name"], s.get("unit", "")) not in known
+            ]
+            case.real_name_reporters += 0 if self.reporter.get("anonymous", True) else 1
+
+    class HandlerAssigned(Event):
+        TOPIC = "jiandu.casework:Case.HandlerAssigned"
+        handler_id: str
+        previous_handler_id: str | None
+
+        def apply(self, case: Case) -> None:
+            case.handler_id = self.handler_id
+            if case.state is S.OPEN:
+                case.state = S.ASSIGNED
+
+    class DispositionProposed(Event):
+        TOPIC = "jiandu.casework:Case.DispositionProposed"
+        disposition: str
+
+        def apply(self, case: Case) -> None:
+            case.proposed_disposition = Disposition(self.disposition)
+            case.state = S.DISPOSITION_PROPOSED
+
+    class DispositionApproved(Event):
+        TOPIC = "jiandu.casework:Case.DispositionApproved"
+        disposition: str
+        collective_study: dict[str, Any]
+        review_due: Due | None
+
+        def apply(self, case: Case) -> None:
+            disposition = Disposition(self.disposition)
+            case.disposition = disposition
+            case.proposed_disposition = None
+            case.state = {
+                Disposition.TALK_INQUIRY: S.INQUIRY,
+                Disposition.PRELIMINARY_VERIFICATION: S.VERIFICATION,
+                Disposition.PARK: S.PARKED,
+                Disposition.CLOSE: S.CLOSED,
+                Disposition.TRANSFER_TO_DISCIPLINE: S.TRANSFERRED,
+            }[disposition]
+            case.inquiry = {}
+            if self.review_due is not None:
+                case.deadlines["parked_review"] = {**self.review_due, "met_on": None}
+            if case.state in rules.FINISHED_STATES:
+                case.closed_on = self.timestamp.date()
+
+    class DispositionReturned(Event):
+        TOPIC = "jiandu.casework:Case.DispositionReturned"
+
+        def apply(self, case: Case) -> None:
+            case.proposed_disposition = None
+            case.state = S.ASSIGNED
+
+    class InquiryLetterSent(Event):
+        TOPIC = "jiandu.casework:Case.InquiryLetterSent"
+        sent_on: dt.date
+        form: str
+        reply_due: Due
+
+        def apply(self, case: Case) -> None:
+            case.inquiry = {"sent_on": self.sent_on, "form": self.form}
+            case.deadlines["inquiry_reply"] = {**self.reply_due, "met_on": None}
+
+    class InquiryReplyReceived(Event):
+        TOPIC = "jiandu.casework:Case.InquiryReplyReceived"
+        received_on: dt.date
+        document_ref: str
+
+        def apply(self, case: Case) -> None:
+            case.inquiry["reply_received_on"] = self.received_on
+            case.deadlines["inquiry_reply"]["met_on"] = self.received_on
+
+    class InquiryReplyEvaluated(Event):
+        TOPIC = "jiandu.casework:Case.InquiryReplyEvaluated"
+        outcome: str
+
+        def apply(self, case: Case) -> None:
+            case.inquiry["outcome"] = self.outcome
+            if InquiryOutcome(self.outcome) is InquiryOutcome.ESCALATED:
+                case.state = S.VERIFICATION
+                case.disposition = Disposition.PRELIMINARY_VERIFICATION
+
+    class FindingRecorded(Event):
+        TOPIC = "jiandu.casework:Case.FindingRecorded"
+        kind: str
+        summary: str
+        evidence_refs: list[str]
+        found_on: dt.date
+
+        def apply(self, case: Case) -> None:
+            case.findings += 1
+
+    class ParkedCaseReviewed(Event):
+        TOPIC = "jiandu.casework:Case.ParkedCaseReviewed"
+        reviewed_on: dt.date
+        next_review_due: Due
+
+        def apply(self, case: Case) -> None:
+            case.deadlines["parked_review"]["met_on"] = self.reviewed_on
+            case.deadlines["parked_review"] = {**self.next_review_due, "met_on": None}
+
+    class Reactivated(Event):
+        TOPIC = "jiandu.casework:Case.Reactivated"
+        new_evidence: str
+        reactivated_on: dt.date
+
+        def apply(self, case: Case) -> None:
+            case.state = S.ASSIGNED
+            case.disposition = None
+            if "parked_review" in case.deadlines:
+                case.deadlines["parked_review"]["met_on"] = self.reactivated_on
+
+    class ConclusionProposed(Event):
+        TOPIC = "jiandu.casework:Case.ConclusionProposed"
+        verdicts: dict[str, str]
+        overall: str
+        returns_to: str
+
+        def apply(self, case: Case) -> None:
+            case.proposed_conclusion = {
+                "verdicts": self.verdicts,
+                "overall": self.overall,
+                "returns_to": self.returns_to,
+            }
+            case.state = S.CONCLUSION_PROPOSED
+
+    class ConclusionApproved(Event):
+        TOPIC = "jiandu.casework:Case.ConclusionApproved"
+        verdicts: dict[str, str]
+        overall: str
+
+        def apply(self, case: Case) -> None:
+            case.conclusion = {"verdicts": self.verdicts, "overall": Verdict(self.overall)}
+            case.proposed_conclusion = None
+            case.state = S.CONCLUDED
+
+    class ConclusionReturned(Event):
+        TOPIC = "jiandu.casework:Case.ConclusionReturned"
+
+        def apply(self, case: Case) -> None:
+            assert case.proposed_conclusion is not None
+            case.state = S(case.proposed_conclusion["returns_to"])
+            case.proposed_conclusion = None
+
+    class HandlingDecided(Event):
+        TOPIC = "jiandu.casework:Case.HandlingDecided"
+        handling_id: int
+        cadre: dict[str, Any]
+        handling: str
+        decided_on: dt.date
+        effects: dict[str, Any]
+        follow_up_due: Due | None
+
+        def apply(self, case: Case) -> None:
+            case.handlings.append(
+                {
+                    "id": self.handling_id,
+                    "handling": self.handling,
+                    "cadre": self.cadre,
+                    "decided_on": self.decided_on,
+                }
+            )
+            if self.follow_up_due is not None:
+                case.deadlines[f"admonition_follow_up#{self.handling_id}"] = {
+                    **self.follow_up_due,
+                    "met_on": None,
+                }
+
+    class AdmonitionFollowedUp(Event):
+        TOPIC = "jiandu.casework:Case.AdmonitionFollowedUp"
+        handling_id: int
+        outcome: str
+        followed_up_on: dt.date
+
+        def apply(self, case: Case) -> None:
+            case.deadlines[f"admonition_follow_up#{self.handling_id}"]["met_on"] = (
+                self.followed_up_on
+            )
+
+    class ClearingProposed(Event):
+        TOPIC = "jiandu.casework:Case.ClearingProposed"
+        cadre: dict[str, Any]
+        applied_for_by_cadre: bool
+
+        def apply(self, case: Case) -> None:
+            case.clearing = {"stage": "proposed", "cadre": self.cadre}
+
+    class ClearingApproved(Event):
+        TOPIC = "jiandu.casework:Case.ClearingApproved"
+
+        def apply(self, case: Case) -> None:
+            case.clearing["stage"] = "approved"
+
+    class ClearingCarriedOut(Event):
+        TOPIC = "jiandu.casework:Case.ClearingCarriedOut"
+        method: str
+        scope: str
+        carried_out_on: dt.date
+        corrections: list[str]
+
+        def apply(self, case: Case) -> None:
+            case.clearing["stage"] = "carried_out"
+
+    class FalseAccusationSuspected(Event):
+        TOPIC = "jiandu.casework:Case.FalseAccusationSuspected"
+        false_accusation_case_id: UUID
+        accuser_status: str
+        routed_to: str
+
+        def apply(self, case: Case) -> None:
+            case.false_accusation_case_id = self.false_accusation_case_id
+
+    class Closed(Event):
+        TOPIC = "jiandu.casework:Case.Closed"
+        closed_on: dt.date
+        unmet_deadlines: dict[str, str]
+        feedback_due: Due | None
+
+        def apply(self, case: Case) -> None:
+            case.state = S.CLOSED
+            case.closed_on = self.closed_on
+            if self.feedback_due is not None:
+                case.deadlines["feedback"] = {**self.feedback_due, "met_on": None}
+
+    class FeedbackGiven(Event):
+        TOPIC = "jiandu.casework:Case.FeedbackGiven"
+        given_on: dt.date
+        method: str
+        text: str
+
+        def apply(self, case: Case) -> None:
+            case.feedback_given += 1
+            if "feedback" in case.deadlines and case.deadlines["feedback"]["met_on"] is None:
+                case.deadlines["feedback"]["met_on"] = self.given_on
+
+    class ObjectionRecorded(Event):
+        TOPIC = "jiandu.casework:Case.ObjectionRecorded"
+        received_on: dt.date
+
+        def apply(self, case: Case) -> None:
+            case.open_objections += 1
+
+    class ObjectionAnswered(Event):
+        TOPIC = "jiandu.casework:Case.ObjectionAnswered"
+        answered_on: dt.date
+        text: str
+
+        def apply(self, case: Case) -> None:
+            case.open_objections -= 1
+
+    class Reopened(Event):
+        TOPIC = "jiandu.casework:Case.Reopened"
+        new_evidence: str
+        reopened_on: dt.date
+
+        def apply(self, case: Case) -> None:
+            case.state = S.ASSIGNED
+            case.disposition = None
+            case.conclusion = None
+            case.reopenings += 1
+
+    class PublicityHeld(Event):
+        TOPIC = "jiandu.casework:Case.PublicityHeld"
+        cadre: dict[str, Any]
+        proposed_post: str
+        publicity_ends_on: dt.date
+
+        def apply(self, case: Case) -> None:
+            case.publicity_hold = {"cadre": self.cadre, "proposed_post": self.proposed_post}
+
+    class PublicityDecided(Event):
+        TOPIC = "jiandu.casework:Case.PublicityDecided"
+        decision: str
+        defer_until: dt.date | None
+
+        def apply(self, case: Case) -> None:
+            case.publicity_hold = None
+
+    # -- creation ------------------------------------------------------------------------
+
     def __init__(
         self,
         *,
-        id: UUID,
-        report_id: UUID,
+        kind: str,
+        report_id: UUID | None,
         ledger_number: str,
         channel: str,
         categories: list[str],
         subjects: list[dict[str, Any]],
         summary: str,
         received_on: dt.date,
-        actor: dict[str, str],
+        reporter: dict[str, Any] | None,
+        linked_case_id: UUID | None,
+        routing: dict[str, str] | None,
+        actor: Actor,
+        reason: str,
+        chain: str,
     ) -> None:
-        self.report_ids = [report_id]
+        self.kind = CaseKind(kind)
+        self.report_ids: list[UUID] = [report_id] if report_id else []
         self.ledger_number = ledger_number
         self.channel = channel
-        self.categories = categories
-        self.subjects = subjects
+        self.categories = list(categories)
+        self.subjects = list(subjects)
         self.summary = summary
         self.received_on = received_on
-        self.status = CaseStatus.OPEN
-        self.opened_by = actor
+        self.real_name_reporters = 0 if (reporter or {}).get("anonymous", True) else 1
+        self.linked_case_id = linked_case_id
+        self.routing = routing
+        self.chain_head = chain
+        self.state = S.OPEN
+        self.handler_id: str | None = None
+        self.proposed_disposition: Disposition | None = None
+        self.disposition: Disposition | None = None
+        self.inquiry: dict[str, Any] = {}
+        self.findings = 0
+        self.proposed_conclusion: dict[str, Any] | None = None
+        self.conclusion: dict[str, Any] | None = None
+        self.handlings: list[dict[str, Any]] = []
+        self.clearing: dict[str, Any] = {}
+        self.false_accusation_case_id: UUID | None = None
+        self.closed_on: dt.date | None = None
+        self.deadlines: dict[str, dict[str, Any]] = {}
+        self.feedback_given = 0
+        self.open_objections = 0
+        self.reopenings = 0
+        self.publicity_hold: dict[str, Any] | None = None
+
+    @classmethod
+    def open(
+        cls,
+        case_id: UUID,
+        *,
+        kind: CaseKind = CaseKind.REPORT,
+        report_id: UUID | None,
+        ledger_number: str,
+        channel: str,
+        categories: list[str],
+        subjects: list[dict[str, Any]],
+        summary: str,
+        received_on: dt.date,
+        reporter: dict[str, Any] | None,
+        actor: Actor,
+        reason: str = "",
+        linked_case_id: UUID | None = None,
+        routing: dict[str, str] | None = None,
+    ) -> Case:
+        fields: dict[str, Any] = {
+            "kind": kind.value,
+            "report_id": report_id,
+            "ledger_number": ledger_number,
+            "channel": channel,
+            "categories": categories,
+            "subjects": subjects,
+            "summary": summary,
+            "received_on": received_on,
+            "reporter": reporter,
+            "linked_case_id": linked_case_id,
+            "routing": routing,
+            "actor": actor,
+            "reason": reason,
+        }
+        timestamp = cls.Opened.create_timestamp()
+        seal = link(genesis(case_id), cls.Opened.TOPIC, 1, timestamp, fields)
+        return cls._create(cls.Opened, id=case_id, timestamp=timestamp, chain=seal, **fields)
+
+    # -- the sealed trigger ----------------------------------------------------------------
+
+    def _do(
+        self,
+        action: str,
+        actor: Actor,
+        event_class: type[Aggregate.Event],
+        *,
+        reason: str = "",
+        **fields: Any,
+    ) -> None:
+        rules.permit(action, _role(actor), self.state)
+        self._trigger(event_class, actor=actor, reason=reason, **fields)
+
+    def _trigger(self, event_class: type[Aggregate.Event], **fields: Any) -> None:
+        timestamp = event_class.create_timestamp()
+        topic: str = event_class.TOPIC  # type: ignore[attr-defined]
+        seal = link(self.chain_head, topic, self.version + 1, timestamp, fields)
+        self.trigger_event(event_class, timestamp=timestamp, chain=seal, **fields)
+
+    def _as_handler(self, actor: Actor) -> None:
+        if _role(actor) is Role.HANDLER:
+            rules.ASSIGNED_HANDLER_ONLY.require(actor["id"] == self.handler_id)
+
+    def _named_cadre(self, cadre: dict[str, Any]) -> dict[str, Any]:
+        for subject in self.subjects:
+            same_id = cadre.get("cadre_id") and subject.get("cadre_id") == cadre.get("cadre_id")
+            same_name = subject["name"] == cadre.get("name") and (
+                not cadre.get("unit") or subject.get("unit") == cadre.get("unit")
+            )
+            if same_id or same_name:
+                return subject
+        rules.NAMED_CADRE.require(False)
+        raise AssertionError  # unreachable
+
+    # -- commands --------------------------------------------------------------------------
+
+    def join_report(
+        self,
+        *,
+        report_id: UUID,
+        ledger_number: str,
+        categories: list[str],
+        subjects: list[dict[str, Any]],
+        reporter: dict[str, Any],
+        actor: Actor,
+    ) -> None:
+        """A further report about the same cadre and matter joins this case (并案)."""
+        if report_id in self.report_ids:
+            return
+        self._trigger(
+            self.ReportJoined,
+            actor=actor,
+            reason="joined on acceptance",
+            report_id=report_id,
+            ledger_number=ledger_number,
+            categories=categories,
+            subjects=subjects,
+            reporter=reporter,
+        )
+
+    def assign(self, handler_id: str, actor: Actor, reason: str = "") -> None:
+        """Assign (or reassign) the handler (承办人)."""
+        self._do(
+            "assign",
+            actor,
+            self.HandlerAssigned,
+            reason=reason,
+            handler_id=handler_id,
+            previous_handler_id=self.handler_id,
+        )
+
+    def propose_disposition(self, disposition: Disposition, actor: Actor, reason: str) -> None:
+        self._as_handler(actor)
+        self._do(
+            "propose_disposition",
+            actor,
+            self.DispositionProposed,
+            reason=reason,
+            disposition=disposition.value,
+        )
+
+    def approve_disposition(
+        self,
+        collective_study: dict[str, Any],
+        actor: Actor,
+        reason: str = "",
+        review_due: Due | None = None,
+    ) -> None:
+        """Leader approval after collective study (集体研究+领导审批); both are recorded."""
+        rules.permit("approve_disposition", _role(actor), self.state)
+        rules.COLLECTIVE_STUDY_RECORDED.require(
+            bool(collective_study.get("held_on")) and bool(collective_study.get("participants"))
+        )
+        assert self.proposed_disposition is not None
+        parked = self.proposed_disposition is Disposition.PARK
+        self._trigger(
+            self.DispositionApproved,
+            actor=actor,
+            reason=reason,
+            disposition=self.proposed_disposition.value,
+            collective_study=collective_study,
+            review_due=review_due if parked else None,
+        )
+
+    def return_disposition(self, actor: Actor, reason: str) -> None:
+        self._do("return_disposition", actor, self.DispositionReturned, reason=reason)
+
+    def send_inquiry_letter(
+        self, sent_on: dt.date, form: str, reply_due: Due, actor: Actor, reason: str = ""
+    ) -> None:
+        """谈话函询: the letter (or talk notice) goes out; the reply clock starts."""
+        self._as_handler(actor)
+        self._do(
+            "send_inquiry_letter",
+            actor,
+            self.InquiryLetterSent,
+            reason=reason,
+            sent_on=sent_on,
+            form=form,
+            reply_due=reply_due,
+        )
+
+    def record_inquiry_reply(self, received_on: dt.date, document_ref: str, actor: Actor) -> None:
+        rules.permit("record_inquiry_reply", _role(actor), self.state)
+        self._as_handler(actor)
+        rules.INQUIRY_LETTER_SENT.require("sent_on" in self.inquiry)
+        self._trigger(
+            self.InquiryReplyReceived,
+            actor=actor,
+            reason="",
+            received_on=received_on,
+            document_ref=document_ref,
+        )
+
+    def evaluate_inquiry_reply(self, outcome: InquiryOutcome, actor: Actor, reason: str) -> None:
+        rules.permit("evaluate_inquiry_reply", _role(actor), self.state)
+        self._as_handler(actor)
+        rules.INQUIRY_REPLY_RECEIVED.require("reply_received_on" in self.inquiry)
+        self._trigger(self.InquiryReplyEvaluated, actor=actor, reason=reason, outcome=outcome.value)
+
+    def record_finding(
+        self, kind: str, summary: str, evidence_refs: list[str], found_on: dt.date, actor: Actor
+    ) -> None:
+        """A verification finding: interview, documents, audit result …, with evidence refs."""
+        self._as_handler(actor)
+        self._do(
+            "record_finding",
+            actor,
+            self.FindingRecorded,
+            kind=kind,
+            summary=summary,
+            evidence_refs=evidence_refs,
+            found_on=found_on,
+        )
+
+    def review_parked(
+        self, reviewed_on: dt.date, next_review_due: Due, actor: Actor, reason: str
+    ) -> None:
+        self._as_handler(actor)
+        self._do(
+            "review_parked",
+            actor,
+            self.ParkedCaseReviewed,
+            reason=reason,
+            reviewed_on=reviewed_on,
+            next_review_due=next_review_due,
+        )
+
+    def reactivate(self, new_evidence: str, reactivated_on: dt.date, actor: Actor) -> None:
+        """New evidence wakes a parked case; it needs a new disposition."""
+        self._as_handler(actor)
+        self._do(
+            "reactivate",
+            actor,
+            self.Reactivated,
+            reason=new_evidence,
+            new_evidence=new_evidence,
+            reactivated_on=reactivated_on,
+        )
+
+    def propose_conclusion(self, verdicts: dict[str, Verdict], actor: Actor, reason: str) -> None:
+        rules.permit("propose_conclusion", _role(actor), self.state)
+        self._as_handler(actor)
+        if self.state is S.INQUIRY:
+            rules.INQUIRY_REPLY_EVALUATED.require("outcome" in self.inquiry)
+        else:
+            rules.FINDINGS_RECORDED.require(self.findings > 0)
+        rules.CONCLUSION_COVERS_ALLEGATIONS.require(set(verdicts) == set(self.categories))
+        self._trigger(
+            self.ConclusionProposed,
+            actor=actor,
+            reason=reason,
+            verdicts={k: v.value for k, v in verdicts.items()},
+            overall=overall_verdict(verdicts.values()).value,
+            returns_to=self.state.value,
+        )
+
+    def approve_conclusion(self, actor: Actor, reason: str = "") -> None:
+        rules.permit("approve_conclusion", _role(actor), self.state)
+        assert self.proposed_conclusion is not None
+        self._trigger(
+            self.ConclusionApproved,
+            actor=actor,
+            reason=reason,
+            verdicts=self.proposed_conclusion["verdicts"],
+            overall=self.proposed_conclusion["overall"],
+        )
+
+    def return_conclusion(self, actor: Actor, reason: str) -> None:
+        self._do("return_conclusion", actor, self.ConclusionReturned, reason=reason)
+
+    @property
+    def proven(self) -> bool:
+        return self.conclusion is not None and self.conclusion["overall"] in (
+            Verdict.TRUE,
+            Verdict.PARTLY_TRUE,
+        )
+
+    @property
+    def found_untrue(self) -> bool:
+        return self.conclusion is not None and self.conclusion["overall"] is Verdict.UNTRUE
+
+    def decide_handling(
+        self,
+        cadre: dict[str, Any],
+        handling: HandlingType,
+        decided_on: dt.date,
+        effects: dict[str, Any],
+        follow_up_due: Due | None,
+        actor: Actor,
+        reason: str,
+    ) -> None:
+        """Organizational handling of a cadre, with its effects from the configuration table."""
+        rules.permit("decide_handling", _role(actor), self.state)
+        rules.PROVEN_FOR_HANDLING.require(self.proven)
+        subject = self._named_cadre(cadre)
+        self._trigger(
+            self.HandlingDecided,
+            actor=actor,
+            reason=reason,
+            handling_id=len(self.handlings) + 1,
+            cadre=subject,
+            handling=handling.value,
+            decided_on=decided_on,
+            effects=effects,
+            follow_up_due=follow_up_due if handling is HandlingType.ADMONITION else None,
+        )
+
+    def record_admonition_follow_up(
+        self,
+        handling_id: int,
+        outcome: AdmonitionOutcome,
+        followed_up_on: dt.date,
+        actor: Actor,
+        reason: str,
+    ) -> None:
+        """限期改正: improved, or escalated (the heavier handling is then decided separately)."""
+        rules.permit("record_admonition_follow_up", _role(actor), self.state)
+        self._as_handler(actor)
+        rules.ADMONITION_DECIDED.require(
+            f"admonition_follow_up#{handling_id}" in self.deadlines
+            and self.deadlines[f"admonition_follow_up#{handling_id}"]["met_on"] is None
+        )
+        if outcome is AdmonitionOutcome.ESCALATED:
+            rules.ESCALATION_NAMES_HANDLING.require(bool(reason))
+        self._trigger(
+            self.AdmonitionFollowedUp,
+            actor=actor,
+            reason=reason,
+            handling_id=handling_id,
+            outcome=outcome.value,
+            followed_up_on=followed_up_on,
+        )
+
+    def propose_clearing(
+        self,
+        cadre: dict[str, Any],
+        actor: Actor,
+        reason: str,
+        *,
+        applied_for_by_cadre: bool = False,
+    ) -> None:
+        """澄清正名, proposed by the handler or applied for by the cadre."""
+        action = "apply_for_clearing" if applied_for_by_cadre else "propose_clearing"
+        rules.permit(action, _role(actor), self.state)
+        if not applied_for_by_cadre:
+            self._as_handler(actor)
+        rules.UNTRUE_FOR_CLEARING.require(self.found_untrue)
+        rules.CLEARING_NOT_STARTED.require(not self.clearing)
+        self._trigger(
+            self.ClearingProposed,
+            actor=actor,
+            reason=reason,
+            cadre=self._named_cadre(cadre),
+            applied_for_by_cadre=applied_for_by_cadre,
+        )
+
+    def approve_clearing(self, actor: Actor, reason: str = "") -> None:
+        rules.permit("approve_clearing", _role(actor), self.state)
+        rules.CLEARING_PROPOSED.require(self.clearing.get("stage") == "proposed")
+        self._trigger(self.ClearingApproved, actor=actor, reason=reason)
+
+    def carry_out_clearing(
+        self,
+        method: str,
+        scope: str,
+        carried_out_on: dt.date,
+        corrections: list[str],
+        actor: Actor,
+        reason: str = "",
+    ) -> None:
+        rules.permit("carry_out_clearing", _role(actor), self.state)
+        self._as_handler(actor)
+        rules.CLEARING_APPROVED.require(self.clearing.get("stage") == "approved")
+        self._trigger(
+            self.ClearingCarriedOut,
+            actor=actor,
+            reason=reason,
+            method=method,
+            scope=scope,
+            carried_out_on=carried_out_on,
+            corrections=corrections,
+        )
+
+    def suspect_false_accusation(
+        self,
+        false_accusation_case_id: UUID,
+        accuser_status: str,
+        routed_to: str,
+        actor: Actor,
+        reason: str,
+    ) -> None:
+        rules.permit("suspect_false_accusation", _role(actor), self.state)
+        rules.UNTRUE_FOR_FALSE_ACCUSATION.require(self.found_untrue)
+        rules.FALSE_ACCUSATION_ONCE.require(self.false_accusation_case_id is None)
+        self._trigger(
+            self.FalseAccusationSuspected,
+            actor=actor,
+            reason=reason,
+            false_accusation_case_id=false_accusation_case_id,
+            accuser_status=accuser_status,
+            routed_to=routed_to,
+        )
+
+    def unmet_deadlines(self) -> list[str]:
+        return sorted(name for name, d in self.deadlines.items() if d["met_on"] is None)
+
+    def close(
+        self,
+        closed_on: dt.date,
+        explanations: dict[str, str],
+        feedback_due: Due | None,
+        actor: Actor,
+        reason: str = "",
+    ) -> None:
+        """结案. Deadlines still open must each be explained: nothing is closed silently."""
+        rules.permit("close", _role(actor), self.state)
+        unmet = self.unmet_deadlines()
+        rules.EXPLAIN_UNMET_DEADLINES.require(
+            all(explanations.get(name, "").strip() for name in unmet)
+        )
+        self._trigger(
+            self.Closed,
+            actor=actor,
+            reason=reason,
+            closed_on=closed_on,
+            unmet_deadlines={name: explanations[name] for name in unmet},
+            feedback_due=feedback_due if self.real_name_reporters else None,
+        )
+
+    def give_feedback(self, given_on: dt.date, method: str, text: str, actor: Actor) -> None:
+        """Feedback to the real-name reporter(s) (向实名举报人反馈)."""
+        rules.permit("give_feedback", _role(actor), self.state)
+        self._as_handler(actor)
+        rules.REAL_NAME_REPORTER_FOR_FEEDBACK.require(self.real_name_reporters > 0)
+        self._trigger(
+            self.FeedbackGiven, actor=actor, reason="", given_on=given_on, method=method, text=text
+        )
+
+    def record_objection(self, received_on: dt.date, actor: Actor, reason: str) -> None:
+        rules.permit("record_objection", _role(actor), self.state)
+        rules.FEEDBACK_GIVEN_FOR_OBJECTION.require(self.feedback_given > 0)
+        self._trigger(self.ObjectionRecorded, actor=actor, reason=reason, received_on=received_on)
+
+    def answer_objection(self, answered_on: dt.date, text: str, actor: Actor) -> None:
+        rules.permit("answer_objection", _role(actor), self.state)
+        rules.OBJECTION_OPEN.require(self.open_objections > 0)
+        self._trigger(
+            self.ObjectionAnswered, actor=actor, reason="", answered_on=answered_on, text=text
+        )
+
+    def reopen(self, new_evidence: str, reopened_on: dt.date, actor: Actor) -> None:
+        """复查: new evidence reopens a closed case; it needs a new disposition."""
+        self._do(
+            "reopen",
+            actor,
+            self.Reopened,
+            reason=new_evidence,
+            new_evidence=new_evidence,
+            reopened_on=reopened_on,
+        )
+
+    def hold_for_publicity(
+        self,
+        cadre: dict[str, Any],
+        proposed_post: str,
+        publicity_ends_on: dt.date,
+        actor: Actor,
+        reason: str = "",
+    ) -> None:
+        """A report about a cadre under pre-appointment publicity holds the appointment."""
+        rules.permit("hold_for_publicity", _role(actor), self.state)
+        self._trigger(
+            self.PublicityHeld,
+            actor=actor,
+            reason=reason,
+            cadre=self._named_cadre(cadre),
+            proposed_post=proposed_post,
+            publicity_ends_on=publicity_ends_on,
+        )
+
+    def decide_publicity(
+        self,
+        decision: PublicityDecision,
+        decided_on: dt.date,
+        defer_months: int | None,
+        defer_until: dt.date | None,
+        actor: Actor,
+        reason: str,
+    ) -> None:
+        rules.permit("decide_publicity", _role(actor), self.state)
+        rules.PUBLICITY_HOLD_OPEN.require(self.publicity_hold is not None)
+        if decision is PublicityDecision.DEFER:
+            rules.DEFERRAL_AT_MOST_THREE_MONTHS.require(
+                defer_months is not None and 1 <= defer_months <= 3
+            )
+        self._trigger(
+            self.PublicityDecided,
+            actor=actor,
+            reason=reason,
+            decision=decision.value,
+            defer_until=defer_until if decision is PublicityDecision.DEFER else None,
+        )
+
+
+VERDICT_STRENGTH = {Verdict.TRUE: 3, Verdict.PARTLY_TRUE: 2, Verdict.UNPROVEN: 1, Verdict.UNTRUE: 0}
+
+
+def overall_verdict(verdicts: Any) -> Verdict:
+    """The case's overall verdict: true if any allegation is true, partly true if some part is…"""
+    values = list(verdicts)
+    if all(v is Verdict.TRUE for v in values):
+        return Verdict.TRUE
+    if any(v in (Verdict.TRUE, Verdict.PARTLY_TRUE) for v in values):
+        return Verdict.PARTLY_TRUE
+    if all(v is Verdict.UNTRUE for v in values):
+        return Verdict.UNTRUE
+    return Verdict.UNPROVEN
+
+
+def _publish_case_events() -> None:
+    """Every Case event is published under its class name, version 1 (schemas/events.py)."""
+    for name, member in vars(Case).items():
+        event_type = "CaseOpened" if name == "Opened" else name
+        if isinstance(member, type) and (event_type, 1) in PAYLOADS:
+            member.CONTRACT = (event_type, 1, PAYLOADS[(event_type, 1)])  # type: ignore[attr-defined]
+
+
+_publish_case_events()

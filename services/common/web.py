@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from services.common.procedure import ProcedureError, RoleNotAllowed, RuleBroken
+
 
 class ApiError(Exception):
     """An error a user can act on, with its HTTP status."""
@@ -20,6 +22,23 @@ class ApiError(Exception):
         super().__init__(message)
         if status_code is not None:
             self.status_code = status_code
+
+
+def procedure_error_response(_: Request, error: Exception) -> JSONResponse:
+    """A refused command: 404 unknown, 403 wrong role, 409 not allowed now / rule / conflict."""
+    assert isinstance(error, ProcedureError)
+    if isinstance(error, LookupError):
+        status = 404
+    elif isinstance(error, RoleNotAllowed) or (
+        isinstance(error, RuleBroken) and error.rule.about_who
+    ):
+        status = 403
+    else:
+        status = 409
+    body: dict[str, Any] = {"detail": str(error), "detail_zh": error.message_zh}
+    if isinstance(error, RuleBroken):
+        body["rule"] = error.rule.name
+    return JSONResponse(status_code=status, content=body)
 
 
 def problems_of(error: RequestValidationError) -> list[dict[str, str]]:
@@ -44,6 +63,8 @@ def create_app(
         problems = problems_of(error)
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         return JSONResponse(status_code=422, content={"detail": summary, "problems": problems})
+
+    app.add_exception_handler(ProcedureError, procedure_error_response)
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, error: ApiError) -> JSONResponse:

@@ -7,10 +7,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Response, status
 
+from schemas.commands import Command
+from schemas.events import Actor
+from schemas.glossary import Role
 from schemas.submissions import ReportSubmission, SubmissionReceipt
 from schemas.views import ReportView
 from services.common.web import ApiError
-from services.intake.application import IntakeApplication, ReportNotFound
+from services.intake.application import TRIAGE_COMMANDS, IntakeApplication
+from services.intake.domain import TRIAGE, Report
 
 IdempotencyKey = Annotated[
     str | None,
@@ -38,21 +42,16 @@ def build_router(intake: IntakeApplication) -> APIRouter:
 
     @router.get("/reports/{report_id}")
     def get_report(report_id: UUID) -> ReportView:
-        try:
-            report = intake.get_report(report_id)
-        except ReportNotFound as error:
-            raise ApiError(str(error), 404) from None
-        return ReportView(
-            report_id=str(report.id),
-            ledger_number=report.ledger_number,
-            status=report.status.value,
-            channel=report.channel,
-            categories=report.categories,
-            subjects=report.subjects,
-            summary=report.summary,
-            received_on=report.received_on,
-            reporter=report.reporter,
-            case_id=str(report.case_id) if report.case_id else None,
+        return report_view(intake.get_report(report_id))
+
+    for action, (model, _) in TRIAGE_COMMANDS.items():
+        router.add_api_route(
+            f"/reports/{{report_id}}/{action}",
+            _triage_route(intake, action, model),
+            methods=["POST"],
+            name=f"report_{action}",
+            summary=f"triage: {action.replace('_', ' ')}",
+            response_model=ReportView,
         )
 
     @router.get("/follow-up/{query_code}")
@@ -77,3 +76,40 @@ def build_router(intake: IntakeApplication) -> APIRouter:
         }
 
     return router
+
+
+def report_view(report: Report) -> ReportView:
+    allowed = sorted(a for a, (_, states, _, _) in TRIAGE.items() if report.status in states)
+    return ReportView(
+        report_id=str(report.id),
+        ledger_number=report.ledger_number,
+        status=report.status.value,
+        status_zh=report.status.zh,
+        channel=report.channel,
+        categories=report.categories,
+        subjects=report.subjects,
+        summary=report.summary,
+        sealed=report.sealed,
+        received_on=report.received_on,
+        reporter=report.reporter,
+        case_id=str(report.case_id) if report.case_id else None,
+        triage=report.triage,
+        acceptance_notice=report.acceptance_notice,
+        version=report.version,
+        allowed_actions=allowed,
+    )
+
+
+def _triage_route(intake: IntakeApplication, action: str, model: type[Command]) -> Any:
+    def run(
+        report_id: UUID,
+        body: model,  # type: ignore[valid-type]
+        user: Annotated[str, Header(alias="X-Jiandu-User", min_length=1, max_length=64)],
+        role: Annotated[Role, Header(alias="X-Jiandu-Role")],
+    ) -> ReportView:
+        report = intake.triage(report_id, action, body, Actor(id=user, role=role))
+        return report_view(report)
+
+    run.__annotations__["body"] = model  # the request model is only known at run time
+    run.__name__ = f"report_{action}"
+    return run

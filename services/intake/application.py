@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID, uuid4, uuid5
@@ -11,14 +12,18 @@ from uuid import UUID, uuid4, uuid5
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from schemas import commands as c
 from schemas.events import Actor, ReporterRef, Source
-from schemas.glossary import Channel, Role
+from schemas.glossary import Category, Channel, ReportStatus, Role
 from schemas.submissions import RealNameReporter, ReportSubmission, SubmissionReceipt
+from services.casework.deadlines import TimeLimits, WorkingDayCalendar
 from services.common.application import JianduApplication
+from services.common.procedure import ProcedureError
 from services.intake.domain import (
     NAMESPACE,
     Ledger,
     Report,
+    ReportNotFound,
     case_id_for_report,
     ledger_id_for_year,
     report_id_for_idempotency_key,
@@ -26,11 +31,6 @@ from services.intake.domain import (
 from services.intake.vault import ReporterVault
 
 SUBMISSION_ATTEMPTS = 20
-
-
-class ReportNotFound(LookupError):
-    def __init__(self, report_id: UUID) -> None:
-        super().__init__(f"no report {report_id}")
 
 
 class IdempotencyKeyReused(Exception):
@@ -50,7 +50,17 @@ class SubmissionContention(Exception):
 
 @dataclass(frozen=True)
 class IntakePolicy:
+    """Reports in the 12380 scope are accepted on registration unless this is off; reports
+    about other conduct (usually referred out) and sealed ones always wait for an operator."""
+
     auto_accept: bool = True
+
+    def accepts_on_registration(self, submission: ReportSubmission) -> bool:
+        return (
+            self.auto_accept
+            and not submission.sealed
+            and Category.OTHER_CONDUCT not in submission.categories
+        )
 
 
 def submission_digest(submission: ReportSubmission) -> str:
@@ -75,12 +85,26 @@ class IntakeApplication(JianduApplication):
         *,
         vault: ReporterVault,
         policy: IntakePolicy | None = None,
-        today: Any = dt.date.today,
+        today: Callable[[], dt.date] = dt.date.today,
+        calendar: WorkingDayCalendar | None = None,
+        limits: TimeLimits | None = None,
     ) -> None:
         super().__init__(env)
         self.vault = vault
         self.policy = policy or IntakePolicy()
         self._today = today
+        self.calendar = calendar or WorkingDayCalendar()
+        self.limits = limits or TimeLimits()
+
+    def due_in_working_days(self, start: dt.date, days: int) -> dict[str, Any]:
+        due = self.calendar.add_working_days(start, days)
+        return {
+            "due": due.due,
+            "provisional": due.provisional,
+            "note": due.note,
+            "started_on": start,
+            "working_days": days,
+        }
 
     def submit(
         self,
@@ -113,12 +137,17 @@ class IntakeApplication(JianduApplication):
             self.vault.seal(reporter_ref, report_id, submission.reporter)
         reporter = ReporterRef(ref=reporter_ref, anonymous=submission.reporter.anonymous)
         today = self._today()
+        summary = submission.summary
+        if submission.sealed:
+            self.vault.seal_content(report_id, summary)
+            summary = SEALED_SUMMARY
         report = Report(
             id=report_id,
             channel=submission.channel.value,
-            categories=[c.value for c in submission.categories],
+            categories=[cat.value for cat in submission.categories],
             subjects=[s.model_dump() for s in submission.subjects],
-            summary=submission.summary,
+            summary=summary,
+            sealed=submission.sealed,
             reporter=reporter.model_dump(),
             referral=submission.referral.model_dump(mode="json") if submission.referral else None,
             received_on=submission.received_on or today,
@@ -126,12 +155,21 @@ class IntakeApplication(JianduApplication):
             submission_digest=digest,
         )
         ledger = self._ledger(today.year)
-        report.register(ledger.allocate(report_id), actor=actor.model_dump(mode="json"))
-        if self.policy.auto_accept:
+        notice_due = (
+            self.due_in_working_days(report.received_on, self.limits.acceptance_notice)
+            if report.real_name
+            else None
+        )
+        report.register(
+            ledger.allocate(report_id),
+            actor=actor.model_dump(mode="json"),
+            acceptance_notice_due=notice_due,
+        )
+        if self.policy.accepts_on_registration(submission):
             report.accept(
                 case_id_for_report(report_id),
                 actor=Actor(id="intake-policy", role=Role.SYSTEM).model_dump(mode="json"),
-                reason="accepted on registration by the intake policy (JIANDU_AUTO_ACCEPT)",
+                reason="in the 12380 scope: accepted on registration by the intake policy",
             )
         if submission.channel is Channel.MAILBOX:
             self.vault.issue_credentials(report_id)
@@ -152,6 +190,117 @@ class IntakeApplication(JianduApplication):
             return None
         return report
 
+    # -- triage (分流) -----------------------------------------------------------------------
+
+    def triage(self, report_id: UUID, action: str, command: c.Command, actor: Actor) -> Report:
+        """Run one triage command on a report; a concurrent change is refused, not overwritten."""
+        report = self.get_report(report_id)
+        if command.expected_version is not None and command.expected_version != report.version:
+            raise ConcurrentTriage(report_id)
+        TRIAGE_COMMANDS[action][1](self, report, command, actor.model_dump(mode="json"))
+        try:
+            self.save(report)
+        except IntegrityError:
+            raise ConcurrentTriage(report_id) from None
+        return report
+
+    def _accept(self, report: Report, cmd: c.Accept, actor: dict[str, str]) -> None:
+        if cmd.join_case_id is not None:
+            report.accept(cmd.join_case_id, actor, cmd.reason, joins_case=True)
+        else:
+            report.accept(case_id_for_report(report.id), actor, cmd.reason)
+
+    def _mark_repeat(self, report: Report, cmd: c.MarkRepeat, actor: dict[str, str]) -> None:
+        original = self.get_report(cmd.of_report_id)
+        report.triage_to(
+            ReportStatus.REPEAT,
+            actor,
+            cmd.reason,
+            of_report_id=str(original.id),
+            of_ledger_number=original.ledger_number,
+            of_case_id=str(original.case_id) if original.case_id else None,
+        )
+
+    def _forward_up(self, report: Report, cmd: c.ForwardUp, actor: dict[str, str]) -> None:
+        on = cmd.forwarded_on or self._today()
+        due = self.due_in_working_days(report.received_on, self.limits.forward_up)
+        report.triage_to(
+            ReportStatus.FORWARDED_UP,
+            actor,
+            cmd.reason,
+            to_authority=cmd.to_authority,
+            forwarded_on=on.isoformat(),
+            due=due["due"].isoformat(),
+            provisional=due["provisional"],
+            late=on > due["due"],
+        )
+
+    def _transfer_down(self, report: Report, cmd: c.TransferDown, actor: dict[str, str]) -> None:
+        on = cmd.transferred_on or self._today()
+        due = self.due_in_working_days(on, self.limits.transfer_down_acceptance)
+        report.triage_to(
+            ReportStatus.TRANSFERRED_DOWN,
+            actor,
+            cmd.reason,
+            to_unit=cmd.to_unit,
+            transferred_on=on.isoformat(),
+            acceptance_due=due["due"].isoformat(),
+            provisional=due["provisional"],
+        )
+
+    def _acknowledge_transfer(
+        self, report: Report, cmd: c.AcknowledgeTransfer, actor: dict[str, str]
+    ) -> None:
+        on = cmd.acknowledged_on or self._today()
+        report.triage_to(
+            ReportStatus.TRANSFER_ACKNOWLEDGED, actor, cmd.reason, acknowledged_on=on.isoformat()
+        )
+
+    def _refer_out(self, report: Report, cmd: c.ReferOut, actor: dict[str, str]) -> None:
+        on = cmd.referred_on or self._today()
+        report.triage_to(
+            ReportStatus.REFERRED_OUT,
+            actor,
+            cmd.reason,
+            member_unit=cmd.member_unit.value,
+            referred_on=on.isoformat(),
+        )
+
+    def _record_referral_result(
+        self, report: Report, cmd: c.RecordReferralResult, actor: dict[str, str]
+    ) -> None:
+        on = cmd.reported_on or self._today()
+        report.triage_to(
+            ReportStatus.REFERRAL_CONCLUDED,
+            actor,
+            cmd.reason,
+            result=cmd.result,
+            reported_on=on.isoformat(),
+        )
+
+    def _propose_return(
+        self, report: Report, cmd: c.ReturnWithReason, actor: dict[str, str]
+    ) -> None:
+        report.triage_to(ReportStatus.RETURN_PROPOSED, actor, cmd.reason)
+
+    def _approve_return(self, report: Report, cmd: c.Approve, actor: dict[str, str]) -> None:
+        report.triage_to(ReportStatus.RETURNED, actor, cmd.reason)
+
+    def _reject_return(
+        self, report: Report, cmd: c.ReturnWithReason, actor: dict[str, str]
+    ) -> None:
+        report.reject_return(actor, cmd.reason)
+
+    def _verify_identity(
+        self, report: Report, cmd: c.VerifyIdentity, actor: dict[str, str]
+    ) -> None:
+        report.verify_identity(cmd.method.value, cmd.verified_on or self._today(), actor)
+
+    def _send_acceptance_notice(
+        self, report: Report, cmd: c.SendAcceptanceNotice, actor: dict[str, str]
+    ) -> None:
+        report.send_acceptance_notice(cmd.sent_on or self._today(), actor)
+
     def get_report(self, report_id: UUID) -> Report:
         report = self._existing(report_id)
         if report is None:
@@ -171,3 +320,33 @@ class IntakeApplication(JianduApplication):
             query_code=query_code,
             password=password,
         )
+
+
+SEALED_SUMMARY = "（内容已封存：属上级管辖，仅限经办人员按需知悉）"
+
+
+class ConcurrentTriage(ProcedureError):
+    def __init__(self, report_id: UUID) -> None:
+        super().__init__(
+            f"report {report_id} was changed by someone else; reload it and try again",
+            "该件已被他人更新，请刷新后重试",
+        )
+
+
+TriageHandler = Callable[[IntakeApplication, Report, Any, dict[str, str]], None]
+I = IntakeApplication  # noqa: E741
+
+TRIAGE_COMMANDS: dict[str, tuple[type[c.Command], TriageHandler]] = {
+    "accept": (c.Accept, I._accept),
+    "mark_repeat": (c.MarkRepeat, I._mark_repeat),
+    "forward_up": (c.ForwardUp, I._forward_up),
+    "transfer_down": (c.TransferDown, I._transfer_down),
+    "acknowledge_transfer": (c.AcknowledgeTransfer, I._acknowledge_transfer),
+    "refer_out": (c.ReferOut, I._refer_out),
+    "record_referral_result": (c.RecordReferralResult, I._record_referral_result),
+    "propose_return": (c.ReturnWithReason, I._propose_return),
+    "approve_return": (c.Approve, I._approve_return),
+    "reject_return": (c.ReturnWithReason, I._reject_return),
+    "verify_identity": (c.VerifyIdentity, I._verify_identity),
+    "send_acceptance_notice": (c.SendAcceptanceNotice, I._send_acceptance_notice),
+}

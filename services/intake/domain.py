@@ -14,18 +14,108 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from schemas.events import (
+    AcceptanceNoticeSentV1,
     ReportAcceptedV1,
+    ReporterIdentityVerifiedV1,
     ReportReceivedV1,
     ReportRegisteredV1,
+    ReportTriagedV1,
 )
-from schemas.glossary import ReportStatus
+from schemas.glossary import ReportStatus, Role
+from services.common.procedure import ProcedureError, RoleNotAllowed, TransitionNotAllowed
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://jiandu.example/ns/intake")
 LEDGER_PREFIX = "JB"
 
 
-class IntakeRuleBroken(Exception):
-    """A command that the report's state does not allow; nothing was stored."""
+class IntakeRuleBroken(ProcedureError):
+    """A triage command that the report's state or a rule does not allow; nothing was stored."""
+
+    def __init__(self, message: str, message_zh: str = "") -> None:
+        super().__init__(message, message_zh or message)
+
+
+class ReportNotFound(ProcedureError, LookupError):
+    def __init__(self, report_id: object) -> None:
+        super().__init__(f"no report {report_id}", f"举报件 {report_id} 不存在")
+
+
+R = ReportStatus
+OP, LEAD = Role.OPERATOR, Role.LEADER
+TRIAGE: dict[str, tuple[frozenset[Role], frozenset[ReportStatus], str, str]] = {
+    "mark_repeat": (
+        frozenset({OP}),
+        frozenset({R.REGISTERED}),
+        "a registered, untriaged report",
+        "已登记待分流",
+    ),
+    "forward_up": (
+        frozenset({OP}),
+        frozenset({R.REGISTERED}),
+        "a registered, untriaged report",
+        "已登记待分流",
+    ),
+    "transfer_down": (
+        frozenset({OP}),
+        frozenset({R.REGISTERED}),
+        "a registered, untriaged report",
+        "已登记待分流",
+    ),
+    "refer_out": (
+        frozenset({OP}),
+        frozenset({R.REGISTERED}),
+        "a registered, untriaged report",
+        "已登记待分流",
+    ),
+    "propose_return": (
+        frozenset({OP}),
+        frozenset({R.REGISTERED}),
+        "a registered, untriaged report",
+        "已登记待分流",
+    ),
+    "accept": (
+        frozenset({OP, Role.SYSTEM}),
+        frozenset({R.REGISTERED}),
+        "a registered, untriaged report",
+        "已登记待分流",
+    ),
+    "approve_return": (
+        frozenset({LEAD}),
+        frozenset({R.RETURN_PROPOSED}),
+        "a proposed return",
+        "已提出退回意见",
+    ),
+    "reject_return": (
+        frozenset({LEAD}),
+        frozenset({R.RETURN_PROPOSED}),
+        "a proposed return",
+        "已提出退回意见",
+    ),
+    "acknowledge_transfer": (
+        frozenset({OP}),
+        frozenset({R.TRANSFERRED_DOWN}),
+        "a report transferred down",
+        "已转下级办理",
+    ),
+    "record_referral_result": (
+        frozenset({OP}),
+        frozenset({R.REFERRED_OUT}),
+        "a report referred out",
+        "已转有关单位办理",
+    ),
+    "verify_identity": (
+        frozenset({OP}),
+        frozenset(ReportStatus) - {R.RECEIVED},
+        "a registered report",
+        "已登记",
+    ),
+    "send_acceptance_notice": (
+        frozenset({OP}),
+        frozenset(ReportStatus) - {R.RECEIVED},
+        "a registered report",
+        "已登记",
+    ),
+}
 
 
 def report_id_for_idempotency_key(key: str) -> UUID:
@@ -46,7 +136,7 @@ def format_ledger_number(year: int, sequence: int) -> str:
 
 
 class Report(Aggregate):
-    """One report (举报件) as intake knows it."""
+    """One report (举报件) as intake knows it: received, registered, triaged (分流)."""
 
     TOPIC = "jiandu.intake:Report"
 
@@ -58,11 +148,11 @@ class Report(Aggregate):
 
     class Received(Created):
         TOPIC = "jiandu.intake:Report.Received"
-        CONTRACT = ("ReportReceived", 1, ReportReceivedV1)
         channel: str
         categories: list[str]
         subjects: list[dict[str, Any]]
         summary: str
+        sealed: bool
         reporter: dict[str, Any]
         referral: dict[str, Any] | None
         received_on: dt.date
@@ -71,22 +161,43 @@ class Report(Aggregate):
 
     class Registered(Event):
         TOPIC = "jiandu.intake:Report.Registered"
-        CONTRACT = ("ReportRegistered", 1, ReportRegisteredV1)
         ledger_number: str
+        acceptance_notice_due: dict[str, Any] | None
         actor: dict[str, str]
 
     class Accepted(Event):
         TOPIC = "jiandu.intake:Report.Accepted"
-        CONTRACT = ("ReportAccepted", 1, ReportAcceptedV1)
         case_id: UUID
+        joins_case: bool
         ledger_number: str
         channel: str
         categories: list[str]
         subjects: list[dict[str, Any]]
         summary: str
         received_on: dt.date
+        reporter: dict[str, Any]
         actor: dict[str, str]
         reason: str
+
+    class Triaged(Event):
+        """Every other triage outcome: ``outcome`` names it, ``details`` says where and when."""
+
+        TOPIC = "jiandu.intake:Report.Triaged"
+        outcome: str
+        details: dict[str, Any]
+        actor: dict[str, str]
+        reason: str
+
+    class IdentityVerified(Event):
+        TOPIC = "jiandu.intake:Report.IdentityVerified"
+        method: str
+        verified_on: dt.date
+        actor: dict[str, str]
+
+    class AcceptanceNoticeSent(Event):
+        TOPIC = "jiandu.intake:Report.AcceptanceNoticeSent"
+        sent_on: dt.date
+        actor: dict[str, str]
 
     @event(Received)
     def __init__(
@@ -97,6 +208,7 @@ class Report(Aggregate):
         categories: list[str],
         subjects: list[dict[str, Any]],
         summary: str,
+        sealed: bool,
         reporter: dict[str, Any],
         referral: dict[str, Any] | None,
         received_on: dt.date,
@@ -107,6 +219,7 @@ class Report(Aggregate):
         self.categories = categories
         self.subjects = subjects
         self.summary = summary
+        self.sealed = sealed
         self.reporter = reporter
         self.referral = referral
         self.received_on = received_on
@@ -114,55 +227,173 @@ class Report(Aggregate):
         self.status = ReportStatus.RECEIVED
         self.ledger_number: str | None = None
         self.case_id: UUID | None = None
+        self.triage: dict[str, Any] = {}
+        self.acceptance_notice: dict[str, Any] | None = None
+        self.identity_verified = False
+
+    @property
+    def real_name(self) -> bool:
+        return not self.reporter.get("anonymous", True)
 
     # -- commands ----------------------------------------------------------------------
 
-    def register(self, ledger_number: str, actor: dict[str, str]) -> None:
-        """Number the report in the ledger."""
-        if self.ledger_number is not None:
-            raise IntakeRuleBroken(f"report is already registered as {self.ledger_number}")
-        self._registered(ledger_number=ledger_number, actor=actor)
+    def _permit(self, action: str, actor: dict[str, str]) -> None:
+        roles, states, needs, needs_zh = TRIAGE[action]
+        role = Role(actor["role"])
+        if role not in roles:
+            raise RoleNotAllowed(action, role, roles)
+        if self.status not in states:
+            raise TransitionNotAllowed(action, self.status, needs, needs_zh)
 
-    def accept(self, case_id: UUID, actor: dict[str, str], reason: str) -> None:
-        """Accept the report into casework (受理), opening the given case."""
-        if self.ledger_number is None:
-            raise IntakeRuleBroken("a report must be registered before it is accepted")
-        if self.case_id is not None:
-            raise IntakeRuleBroken("report is already accepted")
+    def register(
+        self,
+        ledger_number: str,
+        actor: dict[str, str],
+        acceptance_notice_due: dict[str, Any] | None = None,
+    ) -> None:
+        """Number the report in the ledger (登记). Real-name: the acceptance-notice clock starts."""
+        if self.ledger_number is not None:
+            raise IntakeRuleBroken(
+                f"report is already registered as {self.ledger_number}",
+                f"该件已登记，编号 {self.ledger_number}",
+            )
+        self._registered(
+            ledger_number=ledger_number,
+            actor=actor,
+            acceptance_notice_due=acceptance_notice_due if self.real_name else None,
+        )
+
+    def accept(
+        self, case_id: UUID, actor: dict[str, str], reason: str, *, joins_case: bool = False
+    ) -> None:
+        """Accept into casework (受理): a new case, or joining an open one (并案)."""
+        self._permit("accept", actor)
         self._accepted(
             case_id=case_id,
+            joins_case=joins_case,
             ledger_number=self.ledger_number,
             channel=self.channel,
             categories=self.categories,
             subjects=self.subjects,
             summary=self.summary,
             received_on=self.received_on,
+            reporter=self.reporter,
             actor=actor,
             reason=reason,
         )
 
+    def triage_to(
+        self, outcome: ReportStatus, actor: dict[str, str], reason: str, **details: Any
+    ) -> None:
+        """Every triage outcome other than acceptance, and the steps that follow one."""
+        action = TRIAGE_ACTIONS[outcome]
+        self._permit(action, actor)
+        if outcome in (ReportStatus.RETURN_PROPOSED, ReportStatus.REPEAT) and not reason.strip():
+            raise IntakeRuleBroken(f"{action.replace('_', ' ')} needs a reason", "须说明理由")
+        if outcome is ReportStatus.REPEAT and not details.get("of_report_id"):
+            raise IntakeRuleBroken("a repeat names the report it repeats", "须指明所重复的举报件")
+        self._triaged(outcome=outcome.value, details=details, actor=actor, reason=reason)
+
+    def reject_return(self, actor: dict[str, str], reason: str) -> None:
+        """The leader does not approve returning the report: it goes back to triage."""
+        self._permit("reject_return", actor)
+        self._triaged(
+            outcome=ReportStatus.REGISTERED.value,
+            details={"return_rejected": True},
+            actor=actor,
+            reason=reason,
+        )
+
+    def verify_identity(self, method: str, verified_on: dt.date, actor: dict[str, str]) -> None:
+        self._permit("verify_identity", actor)
+        if not self.real_name:
+            raise IntakeRuleBroken(
+                "an anonymous reporter has no identity to verify", "匿名举报无需核实身份"
+            )
+        self._identity_verified(method=method, verified_on=verified_on, actor=actor)
+
+    def send_acceptance_notice(self, sent_on: dt.date, actor: dict[str, str]) -> None:
+        """告知受理情况: due 15 working days after receipt, for real-name reporters."""
+        self._permit("send_acceptance_notice", actor)
+        if self.acceptance_notice is None:
+            raise IntakeRuleBroken(
+                "acceptance notices go to real-name reporters only", "仅向实名举报人告知受理情况"
+            )
+        if self.acceptance_notice.get("met_on"):
+            raise IntakeRuleBroken("the acceptance notice was already sent", "已告知受理情况")
+        self._acceptance_notice_sent(sent_on=sent_on, actor=actor)
+
     # -- state changes (replayed: no rules here) ------------------------------------------
 
     @event(Registered)
-    def _registered(self, ledger_number: str, actor: dict[str, str]) -> None:
+    def _registered(
+        self,
+        ledger_number: str,
+        actor: dict[str, str],
+        acceptance_notice_due: dict[str, Any] | None,
+    ) -> None:
         self.ledger_number = ledger_number
         self.status = ReportStatus.REGISTERED
+        if acceptance_notice_due is not None:
+            self.acceptance_notice = {**acceptance_notice_due, "met_on": None}
 
     @event(Accepted)
     def _accepted(
         self,
         case_id: UUID,
+        joins_case: bool,
         ledger_number: str,
         channel: str,
         categories: list[str],
         subjects: list[dict[str, Any]],
         summary: str,
         received_on: dt.date,
+        reporter: dict[str, Any],
         actor: dict[str, str],
         reason: str,
     ) -> None:
         self.case_id = case_id
         self.status = ReportStatus.ACCEPTED
+
+    @event(Triaged)
+    def _triaged(
+        self, outcome: str, details: dict[str, Any], actor: dict[str, str], reason: str
+    ) -> None:
+        self.status = ReportStatus(outcome)
+        self.triage = {**self.triage, **details}
+
+    @event(IdentityVerified)
+    def _identity_verified(self, method: str, verified_on: dt.date, actor: dict[str, str]) -> None:
+        self.identity_verified = True
+        self.reporter = {**self.reporter, "verified": True}
+
+    @event(AcceptanceNoticeSent)
+    def _acceptance_notice_sent(self, sent_on: dt.date, actor: dict[str, str]) -> None:
+        assert self.acceptance_notice is not None
+        self.acceptance_notice = {**self.acceptance_notice, "met_on": sent_on}
+
+
+TRIAGE_ACTIONS: dict[ReportStatus, str] = {
+    ReportStatus.REPEAT: "mark_repeat",
+    ReportStatus.FORWARDED_UP: "forward_up",
+    ReportStatus.TRANSFERRED_DOWN: "transfer_down",
+    ReportStatus.REFERRED_OUT: "refer_out",
+    ReportStatus.RETURN_PROPOSED: "propose_return",
+    ReportStatus.RETURNED: "approve_return",
+    ReportStatus.TRANSFER_ACKNOWLEDGED: "acknowledge_transfer",
+    ReportStatus.REFERRAL_CONCLUDED: "record_referral_result",
+}
+
+REPORT_CONTRACTS = {
+    Report.Received: ("ReportReceived", 1, ReportReceivedV1),
+    Report.Registered: ("ReportRegistered", 1, ReportRegisteredV1),
+    Report.Accepted: ("ReportAccepted", 1, ReportAcceptedV1),
+    Report.Triaged: ("ReportTriaged", 1, ReportTriagedV1),
+    Report.IdentityVerified: ("ReporterIdentityVerified", 1, ReporterIdentityVerifiedV1),
+    Report.AcceptanceNoticeSent: ("AcceptanceNoticeSent", 1, AcceptanceNoticeSentV1),
+}
+for _cls, _contract in REPORT_CONTRACTS.items():
+    _cls.CONTRACT = _contract  # type: ignore[attr-defined]
 
 
 class Ledger(Aggregate):

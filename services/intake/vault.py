@@ -35,6 +35,10 @@ SCHEMA = [
         identity_digest TEXT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS reporter_vault_digest ON reporter_vault (identity_digest)",
+    """CREATE TABLE IF NOT EXISTS sealed_contents (
+        report_id TEXT PRIMARY KEY,
+        sealed_content TEXT NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS follow_up_credentials (
         query_code_digest TEXT PRIMARY KEY,
         report_id TEXT NOT NULL UNIQUE,
@@ -106,6 +110,32 @@ class ReporterVault:
         sealed = base64.b64decode(row["sealed_identity"])
         plain = self._aead.decrypt(sealed[:12], sealed[12:], reporter_ref.encode())
         return RealNameReporter.model_validate_json(plain)
+
+    # -- sealed content (items that belong to the level above) ------------------------------
+
+    def seal_content(self, report_id: UUID, text: str) -> None:
+        nonce = secrets.token_bytes(12)
+        sealed = nonce + self._aead.encrypt(nonce, text.encode(), f"content:{report_id}".encode())
+        with self._db.transaction() as cur:
+            cur.execute(
+                "INSERT INTO sealed_contents (report_id, sealed_content) VALUES (%s, %s) "
+                "ON CONFLICT (report_id) DO NOTHING",
+                (str(report_id), base64.b64encode(sealed).decode()),
+            )
+
+    def reveal_content(self, report_id: UUID) -> str:
+        """A sealed report's content, for the few who must forward it. Callers record the read."""
+        with self._db.transaction() as cur:
+            cur.execute(
+                "SELECT sealed_content FROM sealed_contents WHERE report_id = %s", (str(report_id),)
+            )
+            row = cur.fetchone()
+        if row is None:
+            raise VaultError("no sealed content is kept for this report")
+        sealed = base64.b64decode(row["sealed_content"])
+        return self._aead.decrypt(
+            sealed[:12], sealed[12:], f"content:{report_id}".encode()
+        ).decode()
 
     # -- follow-up credentials ---------------------------------------------------------------
 

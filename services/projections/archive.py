@@ -87,7 +87,7 @@ def project(envelope: EventEnvelope) -> list[Upsert]:
                     "archive_reports", {"report_id": report_id}, {"case_id": str(payload.case_id)}
                 )
             ]
-        case CaseOpenedV1():
+        case CaseOpenedV1() if payload.report_id is not None:
             return [
                 Upsert(
                     "archive_reports",

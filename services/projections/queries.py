@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Callable
 
-from schemas.views import ArchiveItem, ArchiveView, TimelineStep, TimelineView
+from schemas.glossary import EVENT_LABELS
+from schemas.views import ArchiveItem, ArchiveView, DeadlineView, TimelineStep, TimelineView
+from services.casework.deadlines import TimeLimits, WorkingDayCalendar, deadline_state
 from services.projections.cadres import CadreRegister
 from services.projections.store import ReadStore
-
-STEP_LABELS = {
-    "report_received": "收到举报",
-    "report_registered": "登记编号",
-    "report_accepted": "受理",
-    "case_opened": "立件",
-}
 
 
 class CadreNotFound(LookupError):
@@ -22,9 +19,20 @@ class CadreNotFound(LookupError):
 
 
 class Queries:
-    def __init__(self, store: ReadStore, register: CadreRegister) -> None:
+    def __init__(
+        self,
+        store: ReadStore,
+        register: CadreRegister,
+        *,
+        calendar: WorkingDayCalendar | None = None,
+        limits: TimeLimits | None = None,
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
         self.store = store
         self.register = register
+        self.calendar = calendar or WorkingDayCalendar()
+        self.limits = limits or TimeLimits()
+        self.today = today
 
     def timeline(self, case_id: str) -> TimelineView | None:
         """Every step of the case and of its reports, oldest first; None if nothing is known."""
@@ -42,15 +50,45 @@ class Queries:
                 TimelineStep(
                     at=r["occurred_at"],
                     step=r["step"],
-                    step_zh=STEP_LABELS.get(r["step"], r["step"]),
+                    step_zh=EVENT_LABELS.get(r["step"], r["step"]),
                     actor_id=r["actor_id"],
                     actor_role=r["actor_role"],
+                    reason=r["reason"],
                     subject_id=r["subject_id"],
                     detail=json.loads(r["detail"]),
                 )
                 for r in rows
             ],
+            deadlines=self._deadlines(case_id),
         )
+
+    def _deadlines(self, case_id: str) -> list[DeadlineView]:
+        rows = self.store.query(
+            "SELECT * FROM case_deadlines WHERE (subject_id = %s OR subject_id IN "
+            "(SELECT report_id FROM case_reports WHERE case_id = %s)) AND due IS NOT NULL "
+            "ORDER BY due",
+            (case_id, case_id),
+        )
+        today = self.today()
+        views = []
+        for d in rows:
+            due = dt.date.fromisoformat(d["due"])
+            met_on = dt.date.fromisoformat(d["met_on"]) if d["met_on"] else None
+            state = deadline_state(
+                due, today, met_on, self.calendar, self.limits.due_soon_threshold
+            )
+            views.append(
+                DeadlineView(
+                    name=d["name"],
+                    due=due,
+                    provisional=bool(d["provisional"]),
+                    note=d["note"],
+                    met_on=met_on,
+                    state=state.value,
+                    state_zh=state.zh,
+                )
+            )
+        return views
 
     def archive(self, cadre_id: str) -> ArchiveView:
         """The cadre's archive: reports naming them by register id, or by name and unit."""

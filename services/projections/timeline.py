@@ -1,19 +1,25 @@
-"""Case timelines (案件时间线): every step of a case and of the reports it came from."""
+"""Case timelines (案件时间线): every step of a case and of the reports it came from.
+
+Every published event becomes one step (what, who, when, why, details); events that
+start or meet a deadline also keep that deadline's row, whose state the query computes
+for the day it is asked.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from schemas.events import (
     CaseOpenedV1,
     EventEnvelope,
     ReportAcceptedV1,
-    ReportReceivedV1,
-    ReportRegisteredV1,
+    ReportJoinedV1,
     parse_payload,
 )
 from services.projections.rows import Upsert, as_json
 
 name = "timeline"
-tables = ("timeline_steps", "case_reports")
+tables = ("timeline_steps", "case_reports", "case_deadlines")
 ddl = (
     """CREATE TABLE IF NOT EXISTS timeline_steps (
         event_id TEXT PRIMARY KEY,
@@ -24,6 +30,7 @@ ddl = (
         step TEXT NOT NULL,
         actor_id TEXT NOT NULL,
         actor_role TEXT NOT NULL,
+        reason TEXT NOT NULL,
         detail TEXT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS timeline_steps_subject ON timeline_steps (subject_id)",
@@ -33,82 +40,116 @@ ddl = (
         PRIMARY KEY (case_id, report_id)
     )""",
     "CREATE INDEX IF NOT EXISTS case_reports_report ON case_reports (report_id)",
+    """CREATE TABLE IF NOT EXISTS case_deadlines (
+        subject_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        due TEXT,
+        provisional INTEGER NOT NULL DEFAULT 0,
+        note TEXT NOT NULL DEFAULT '',
+        started_on TEXT,
+        met_on TEXT,
+        PRIMARY KEY (subject_id, name)
+    )""",
 )
 
+# Which payload field starts a deadline, and which event meets which deadline (and with
+# which date field). Admonition deadlines are per handling: "name#<handling_id>".
+STARTS = {
+    "ReportRegistered": ("acceptance_notice_due", "acceptance_notice"),
+    "InquiryLetterSent": ("reply_due", "inquiry_reply"),
+    "DispositionApproved": ("review_due", "parked_review"),
+    "ParkedCaseReviewed": ("next_review_due", "parked_review"),
+    "HandlingDecided": ("follow_up_due", "admonition_follow_up"),
+    "Closed": ("feedback_due", "feedback"),
+}
+MEETS = {
+    "AcceptanceNoticeSent": ("acceptance_notice", "sent_on"),
+    "InquiryReplyReceived": ("inquiry_reply", "received_on"),
+    "ParkedCaseReviewed": ("parked_review", "reviewed_on"),
+    "Reactivated": ("parked_review", "reactivated_on"),
+    "AdmonitionFollowedUp": ("admonition_follow_up", "followed_up_on"),
+    "FeedbackGiven": ("feedback", "given_on"),
+}
+SEPARATE_COLUMNS = {"actor", "reason"}
 
-def _step(
-    envelope: EventEnvelope, step: str, actor_id: str, actor_role: str, detail: dict[str, object]
-) -> Upsert:
-    return Upsert(
-        "timeline_steps",
-        {"event_id": str(envelope.event_id)},
-        {
-            "subject_id": str(envelope.aggregate_id),
-            "source": envelope.source,
-            "position": envelope.position,
-            "occurred_at": envelope.occurred_at.isoformat(),
-            "step": step,
-            "actor_id": actor_id,
-            "actor_role": actor_role,
-            "detail": as_json(detail),
-        },
-    )
+
+def _deadline_rows(envelope: EventEnvelope, data: dict[str, Any]) -> list[Upsert]:
+    subject = str(envelope.aggregate_id)
+    rows = []
+    suffix = f"#{data['handling_id']}" if "handling_id" in data else ""
+    if envelope.event_type in MEETS:
+        base, field = MEETS[envelope.event_type]
+        rows.append(
+            Upsert(
+                "case_deadlines",
+                {"subject_id": subject, "name": base + suffix},
+                {"met_on": data[field]},
+            )
+        )
+    if envelope.event_type in STARTS:
+        field, base = STARTS[envelope.event_type]
+        due = data.get(field)
+        if due:
+            rows.append(
+                Upsert(
+                    "case_deadlines",
+                    {"subject_id": subject, "name": base + suffix},
+                    {
+                        "due": due["due"],
+                        "provisional": int(due.get("provisional", False)),
+                        "note": due.get("note", ""),
+                        "started_on": due.get("started_on"),
+                        "met_on": None,
+                    },
+                )
+            )
+    return rows
 
 
 def project(envelope: EventEnvelope) -> list[Upsert]:
     payload = parse_payload(envelope)
+    data = payload.model_dump(mode="json")
+    actor = data.get("actor") or {"id": "", "role": ""}
+    rows: list[Upsert] = []
     match payload:
-        case ReportReceivedV1():
-            return [
-                _step(
-                    envelope,
-                    "report_received",
-                    payload.actor.id,
-                    payload.actor.role,
-                    {
-                        "channel": payload.channel.value,
-                        "received_on": payload.received_on.isoformat(),
-                    },
-                )
-            ]
-        case ReportRegisteredV1():
-            return [
-                _step(
-                    envelope,
-                    "report_registered",
-                    payload.actor.id,
-                    payload.actor.role,
-                    {"ledger_number": payload.ledger_number},
-                )
-            ]
         case ReportAcceptedV1():
-            link = Upsert(
-                "case_reports",
-                {"case_id": str(payload.case_id), "report_id": str(envelope.aggregate_id)},
+            rows.append(
+                Upsert(
+                    "case_reports",
+                    {"case_id": str(payload.case_id), "report_id": str(envelope.aggregate_id)},
+                )
             )
-            return [
-                link,
-                _step(
-                    envelope,
-                    "report_accepted",
-                    payload.actor.id,
-                    payload.actor.role,
-                    {"case_id": str(payload.case_id), "reason": payload.reason},
-                ),
-            ]
-        case CaseOpenedV1():
-            link = Upsert(
-                "case_reports",
-                {"case_id": str(envelope.aggregate_id), "report_id": str(payload.report_id)},
+        case CaseOpenedV1() if payload.report_id is not None:
+            rows.append(
+                Upsert(
+                    "case_reports",
+                    {"case_id": str(envelope.aggregate_id), "report_id": str(payload.report_id)},
+                )
             )
-            return [
-                link,
-                _step(
-                    envelope,
-                    "case_opened",
-                    payload.actor.id,
-                    payload.actor.role,
-                    {"ledger_number": payload.ledger_number},
-                ),
-            ]
-    return []
+        case ReportJoinedV1():
+            rows.append(
+                Upsert(
+                    "case_reports",
+                    {"case_id": str(envelope.aggregate_id), "report_id": str(payload.report_id)},
+                )
+            )
+    rows += _deadline_rows(envelope, data)
+    detail = {k: v for k, v in data.items() if k not in SEPARATE_COLUMNS}
+    rows.append(
+        Upsert(
+            "timeline_steps",
+            {"event_id": str(envelope.event_id)},
+            {
+                "subject_id": str(envelope.aggregate_id),
+                "source": envelope.source,
+                "position": envelope.position,
+                "occurred_at": envelope.occurred_at.isoformat(),
+                "step": envelope.event_type,
+                "actor_id": actor["id"],
+                "actor_role": actor["role"],
+                "reason": data.get("reason", ""),
+                "detail": as_json(detail),
+            },
+        )
+    )
+    return rows

@@ -1,0 +1,231 @@
+"""Request bodies of the casework procedure (``POST /api/v1/cases/{case_id}/{action}``).
+
+Each has ``reason`` (recorded with the step) and ``expected_version``: when given, the
+command is refused with a conflict if the case has changed since the caller read it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Self
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from schemas.glossary import (
+    AccuserStatus,
+    AdmonitionOutcome,
+    Category,
+    ClearingMethod,
+    Disposition,
+    FindingKind,
+    HandlingType,
+    IdentityCheck,
+    InquiryOutcome,
+    MemberUnit,
+    PublicityDecision,
+    Verdict,
+)
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: Text = ""
+    expected_version: int | None = Field(None, ge=1)
+
+
+class CadreRef(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cadre_id: str | None = None
+    name: str | None = None
+    unit: str | None = None
+
+    @model_validator(mode="after")
+    def _identifies(self) -> Self:
+        if not (self.cadre_id or self.name):
+            raise ValueError("name the cadre by cadre_id or name")
+        return self
+
+
+class Assign(Command):
+    handler_id: Name
+
+
+class ProposeDisposition(Command):
+    disposition: Disposition
+    reason: Required
+
+
+class CollectiveStudy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    held_on: dt.date
+    meeting: Text = ""
+    participants: Annotated[list[Name], Field(min_length=1)]
+    decision_ref: Text = ""
+
+
+class ApproveDisposition(Command):
+    collective_study: CollectiveStudy
+
+
+class ReturnWithReason(Command):
+    reason: Required
+
+
+class Approve(Command):
+    pass
+
+
+class SendInquiryLetter(Command):
+    sent_on: dt.date | None = None
+    form: Annotated[str, StringConstraints(pattern="^(letter|talk)$")] = "letter"
+
+
+class RecordInquiryReply(Command):
+    received_on: dt.date | None = None
+    document_ref: Text = ""
+
+
+class EvaluateInquiryReply(Command):
+    outcome: InquiryOutcome
+    reason: Required
+
+
+class RecordFinding(Command):
+    kind: FindingKind
+    summary: Required
+    evidence_refs: list[Name] = []
+    found_on: dt.date | None = None
+
+
+class ReviewParked(Command):
+    reason: Required
+    reviewed_on: dt.date | None = None
+
+
+class NewEvidence(Command):
+    new_evidence: Required
+    on: dt.date | None = None
+
+
+class ProposeConclusion(Command):
+    verdicts: dict[Category, Verdict] = Field(min_length=1)
+    reason: Required
+
+
+class DecideHandling(Command):
+    cadre: CadreRef
+    handling: HandlingType
+    decided_on: dt.date | None = None
+    reason: Required
+
+
+class AdmonitionFollowUp(Command):
+    handling_id: int = Field(ge=1)
+    outcome: AdmonitionOutcome
+    followed_up_on: dt.date | None = None
+
+
+class ProposeClearing(Command):
+    cadre: CadreRef
+    reason: Required
+
+
+class CarryOutClearing(Command):
+    method: ClearingMethod
+    scope: Required
+    carried_out_on: dt.date | None = None
+    corrections: list[Required] = []
+
+
+class SuspectFalseAccusation(Command):
+    accuser_status: AccuserStatus
+    reason: Required
+
+
+class Close(Command):
+    closed_on: dt.date | None = None
+    explanations: dict[str, Required] = {}
+
+
+class GiveFeedback(Command):
+    given_on: dt.date | None = None
+    method: Annotated[str, StringConstraints(pattern="^(phone|letter|in_person|online)$")]
+    text: Required
+
+
+class RecordObjection(Command):
+    received_on: dt.date | None = None
+    reason: Required
+
+
+class AnswerObjection(Command):
+    answered_on: dt.date | None = None
+    text: Required
+
+
+class HoldForPublicity(Command):
+    cadre: CadreRef
+    proposed_post: Required
+    publicity_ends_on: dt.date
+
+
+class DecidePublicity(Command):
+    decision: PublicityDecision
+    decided_on: dt.date | None = None
+    defer_months: int | None = Field(None, ge=1, le=12)
+    reason: Required
+
+
+# -- triage of reports (intake) ---------------------------------------------------------------
+
+
+class Accept(Command):
+    """Accept into casework; ``join_case_id`` joins an open case about the same cadre and matter."""
+
+    join_case_id: UUID | None = None
+
+
+class MarkRepeat(Command):
+    of_report_id: UUID
+    reason: Required
+
+
+class ForwardUp(Command):
+    to_authority: Required
+    forwarded_on: dt.date | None = None
+
+
+class TransferDown(Command):
+    to_unit: Required
+    transferred_on: dt.date | None = None
+
+
+class ReferOut(Command):
+    member_unit: MemberUnit
+    referred_on: dt.date | None = None
+
+
+class AcknowledgeTransfer(Command):
+    acknowledged_on: dt.date | None = None
+
+
+class RecordReferralResult(Command):
+    result: Required
+    reported_on: dt.date | None = None
+
+
+class VerifyIdentity(Command):
+    method: IdentityCheck
+    verified_on: dt.date | None = None
+
+
+class SendAcceptanceNotice(Command):
+    sent_on: dt.date | None = None

@@ -1,0 +1,249 @@
+"""The procedure's rules: who may do what, in which state, and the named guards.
+
+Every command of :class:`~services.casework.domain.Case` first asks :func:`permit`
+(role and state) and then its own named rules. A refusal raises one of the errors
+below, with a message in English and Chinese that says what is needed, and stores
+nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from schemas.glossary import CaseState, Role
+from services.common.procedure import (
+    ProcedureError as CaseworkError,
+)
+from services.common.procedure import (
+    RoleNotAllowed,
+    Rule,
+    RuleBroken,
+    TransitionNotAllowed,
+)
+
+__all__ = [
+    "CaseNotFound",
+    "CaseworkError",
+    "RoleNotAllowed",
+    "Rule",
+    "RuleBroken",
+    "TransitionNotAllowed",
+    "permit",
+]
+
+S = CaseState
+OPEN_STATES = frozenset(
+    {
+        S.OPEN,
+        S.ASSIGNED,
+        S.DISPOSITION_PROPOSED,
+        S.INQUIRY,
+        S.VERIFICATION,
+        S.PARKED,
+        S.CONCLUSION_PROPOSED,
+        S.CONCLUDED,
+    }
+)
+FINISHED_STATES = frozenset({S.CLOSED, S.TRANSFERRED})
+
+
+class CaseNotFound(CaseworkError, LookupError):
+    def __init__(self, case_id: object) -> None:
+        super().__init__(f"no case {case_id}", f"案件 {case_id} 不存在")
+
+
+# -- the named rules -----------------------------------------------------------------------
+
+ASSIGNED_HANDLER_ONLY = Rule(
+    "assigned_handler_only",
+    "only the case's assigned handler may do this",
+    "只有本案承办人可以办理该事项",
+    about_who=True,
+)
+COLLECTIVE_STUDY_RECORDED = Rule(
+    "collective_study_recorded",
+    "a disposition is approved only with the collective study recorded (date and participants)",
+    "处置方式须经集体研究，并记录研究时间和参加人员",
+)
+INQUIRY_LETTER_SENT = Rule(
+    "inquiry_letter_sent", "the inquiry letter must be sent first", "须先发出函询通知"
+)
+INQUIRY_REPLY_RECEIVED = Rule(
+    "inquiry_reply_received", "the inquiry reply must be received first", "须先收到函询回复"
+)
+INQUIRY_REPLY_EVALUATED = Rule(
+    "inquiry_reply_evaluated",
+    "a conclusion after an inquiry needs the reply evaluated first",
+    "须先对函询回复作出评估",
+)
+FINDINGS_RECORDED = Rule(
+    "findings_recorded",
+    "a conclusion after verification needs at least one recorded finding",
+    "初步核实须至少记录一项核实情况后方可提出结论",
+)
+CONCLUSION_COVERS_ALLEGATIONS = Rule(
+    "conclusion_covers_allegations",
+    "a conclusion must give one verdict for each allegation category of the case",
+    "核查结论须对每一项反映问题分别作出认定",
+)
+PROVEN_FOR_HANDLING = Rule(
+    "proven_for_handling",
+    "organizational handling needs an approved conclusion of true or partly true",
+    "组织处理须以经批准的“属实”或“部分属实”结论为依据",
+)
+UNTRUE_FOR_CLEARING = Rule(
+    "untrue_for_clearing",
+    "clearing a cadre's name needs an approved conclusion of untrue (unproven is not untrue)",
+    "澄清正名须以经批准的“不属实”结论为依据（“无法查实”不等于“不属实”）",
+)
+CLEARING_NOT_STARTED = Rule(
+    "clearing_not_started", "clearing was already proposed for this case", "本案已提出澄清正名"
+)
+CLEARING_PROPOSED = Rule(
+    "clearing_proposed", "clearing must be proposed (or applied for) first", "须先提出澄清正名申请"
+)
+CLEARING_APPROVED = Rule(
+    "clearing_approved",
+    "clearing must be approved before it is carried out",
+    "澄清正名须经批准后实施",
+)
+ADMONITION_DECIDED = Rule(
+    "admonition_decided",
+    "an admonition follow-up needs an admonition decided in this case",
+    "须先作出诫勉处理，方可记录限期改正情况",
+)
+ESCALATION_NAMES_HANDLING = Rule(
+    "escalation_names_handling",
+    "an escalated admonition must name the heavier handling (demotion or dismissal)",
+    "诫勉后拒不改正的，须明确加重处理方式（降职或免职）",
+)
+UNTRUE_FOR_FALSE_ACCUSATION = Rule(
+    "untrue_for_false_accusation",
+    "a false accusation can only be suspected after an approved conclusion of untrue",
+    "须在“不属实”结论经批准后，方可认定涉嫌诬告陷害",
+)
+FALSE_ACCUSATION_ONCE = Rule(
+    "false_accusation_once",
+    "a false-accusation case is already linked to this case",
+    "本案已移交诬告陷害线索",
+)
+EXPLAIN_UNMET_DEADLINES = Rule(
+    "explain_unmet_deadlines",
+    "the case has deadlines not met; closing it needs an explanation of each",
+    "本案尚有未完成的时限事项，结案须说明情况",
+)
+REAL_NAME_REPORTER_FOR_FEEDBACK = Rule(
+    "real_name_reporter_for_feedback",
+    "feedback goes only to real-name reporters; this case has none",
+    "仅对实名举报人反馈；本案无实名举报人",
+)
+FEEDBACK_GIVEN_FOR_OBJECTION = Rule(
+    "feedback_given_for_objection",
+    "an objection answers feedback: give feedback first",
+    "须先向举报人反馈，方可登记其异议",
+)
+OBJECTION_OPEN = Rule("objection_open", "there is no open objection to answer", "没有待答复的异议")
+PUBLICITY_HOLD_OPEN = Rule(
+    "publicity_hold_open",
+    "there is no appointment held for publicity on this case",
+    "本案没有待决定的任前公示事项",
+)
+DEFERRAL_AT_MOST_THREE_MONTHS = Rule(
+    "deferral_at_most_three_months",
+    "an appointment may be deferred by at most 3 months",
+    "暂缓任职一般不超过3个月",
+)
+NAMED_CADRE = Rule(
+    "named_cadre",
+    "the cadre must be one of the cadres named in the case",
+    "所涉干部须为本案反映对象",
+)
+
+
+# -- who may do what, in which state ----------------------------------------------------------
+
+H, L, OP = Role.HANDLER, Role.LEADER, Role.OPERATOR
+
+
+@dataclass(frozen=True)
+class Permission:
+    roles: frozenset[Role]
+    states: frozenset[CaseState]
+    needs: str
+    needs_zh: str
+
+
+def _p(
+    roles: set[Role], states: set[CaseState] | frozenset[CaseState], needs: str, needs_zh: str
+) -> Permission:
+    return Permission(frozenset(roles), frozenset(states), needs, needs_zh)
+
+
+PERMISSIONS: dict[str, Permission] = {
+    "assign": _p({L}, OPEN_STATES - {S.CONCLUSION_PROPOSED}, "an open case", "案件未办结"),
+    "propose_disposition": _p(
+        {H},
+        {S.ASSIGNED},
+        "an assigned case without a pending disposition",
+        "已分办且无待批处置方式",
+    ),
+    "approve_disposition": _p(
+        {L}, {S.DISPOSITION_PROPOSED}, "a proposed disposition", "已提出处置方式"
+    ),
+    "return_disposition": _p(
+        {L}, {S.DISPOSITION_PROPOSED}, "a proposed disposition", "已提出处置方式"
+    ),
+    "send_inquiry_letter": _p(
+        {H}, {S.INQUIRY}, "an approved talk-or-inquiry disposition", "经批准的谈话函询处置方式"
+    ),
+    "record_inquiry_reply": _p({H}, {S.INQUIRY}, "a case under inquiry", "谈话函询中的案件"),
+    "evaluate_inquiry_reply": _p({H}, {S.INQUIRY}, "a case under inquiry", "谈话函询中的案件"),
+    "record_finding": _p(
+        {H}, {S.VERIFICATION}, "a case under preliminary verification", "初步核实中的案件"
+    ),
+    "review_parked": _p({H}, {S.PARKED}, "a parked case", "暂存待查的案件"),
+    "reactivate": _p({H, L}, {S.PARKED}, "a parked case", "暂存待查的案件"),
+    "propose_conclusion": _p(
+        {H},
+        {S.INQUIRY, S.VERIFICATION},
+        "a case under inquiry or verification",
+        "谈话函询或初步核实中的案件",
+    ),
+    "approve_conclusion": _p(
+        {L}, {S.CONCLUSION_PROPOSED}, "a proposed conclusion", "已提出核查结论"
+    ),
+    "return_conclusion": _p(
+        {L}, {S.CONCLUSION_PROPOSED}, "a proposed conclusion", "已提出核查结论"
+    ),
+    "decide_handling": _p({L}, {S.CONCLUDED}, "an approved conclusion", "核查结论已批准"),
+    "record_admonition_follow_up": _p(
+        {H}, {S.CONCLUDED, S.CLOSED}, "a concluded case", "已形成结论的案件"
+    ),
+    "propose_clearing": _p({H}, {S.CONCLUDED, S.CLOSED}, "a concluded case", "已形成结论的案件"),
+    "apply_for_clearing": _p(
+        {H, OP}, {S.CONCLUDED, S.CLOSED}, "a concluded case", "已形成结论的案件"
+    ),
+    "approve_clearing": _p({L}, {S.CONCLUDED, S.CLOSED}, "a concluded case", "已形成结论的案件"),
+    "carry_out_clearing": _p({H}, {S.CONCLUDED, S.CLOSED}, "a concluded case", "已形成结论的案件"),
+    "suspect_false_accusation": _p(
+        {H, L}, {S.CONCLUDED, S.CLOSED}, "a concluded case", "已形成结论的案件"
+    ),
+    "close": _p({L}, {S.CONCLUDED}, "an approved conclusion", "核查结论已批准"),
+    "give_feedback": _p({H}, FINISHED_STATES, "a closed case", "已办结的案件"),
+    "record_objection": _p({H, OP}, FINISHED_STATES, "a closed case", "已办结的案件"),
+    "answer_objection": _p({H, L}, FINISHED_STATES, "a closed case", "已办结的案件"),
+    "reopen": _p({L}, {S.CLOSED}, "a closed case", "已办结的案件"),
+    "hold_for_publicity": _p({H, OP, L}, OPEN_STATES, "an open case", "未办结的案件"),
+    "decide_publicity": _p(
+        {L}, OPEN_STATES | FINISHED_STATES, "an appointment on hold", "任前公示暂缓事项"
+    ),
+}
+
+
+def permit(action: str, role: Role, state: CaseState) -> None:
+    """Raise unless ``role`` may do ``action`` while the case is in ``state``."""
+    permission = PERMISSIONS[action]
+    if role not in permission.roles:
+        raise RoleNotAllowed(action, role, permission.roles)
+    if state not in permission.states:
+        raise TransitionNotAllowed(action, state, permission.needs, permission.needs_zh)

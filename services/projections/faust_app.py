@@ -1,0 +1,183 @@
+"""The distributed projection worker: Faust agents that project both topics into PostgreSQL.
+
+One agent per source topic (concurrency 1, so each partition's events keep their order)
+buffers events with ``take_events(n, within=...)``, groups each batch by partition (order
+kept) and applies every partition's share in one transaction, ``ReadStore.apply`` run in a
+thread so the event loop never blocks on psycopg. Faust acknowledges the batch only after
+the agent has applied it; idempotence does not rest on Kafka offsets but on the positions
+``ReadStore`` records per ``(consumer, source, partition)`` in the same transaction, so a
+redelivered or replayed message changes nothing. See docs/decisions/0005.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import faust
+import psycopg
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from pydantic import ValidationError
+
+from schemas.events import SOURCES, EventEnvelope, topic_for
+from services.common.kafka import ensure_topics
+from services.common.settings import Settings
+from services.common.sql import Database
+from services.projections.store import ReadStore
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "faust"  # the consumer name of this worker's positions in projection_positions
+BATCH_SIZE = 500
+BATCH_WITHIN_SECONDS = 0.05
+MAX_RETRY_SECONDS = 10.0
+# Group membership: Tansu answers a join after ~session/2; Apache Kafka refuses sessions
+# below its group.min.session.timeout.ms (6 s by default), so 6 s suits both.
+SESSION_TIMEOUT_SECONDS = 6.0
+HEARTBEAT_SECONDS = 1.0
+REBALANCE_TIMEOUT_SECONDS = 10.0
+
+
+class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    """Faust hardcodes ``fetch_max_wait_ms=1500``; Tansu holds every fetch that long."""
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        wait_ms = getattr(self.app, "fetch_max_wait_ms", None)
+        if wait_ms is not None and hasattr(consumer, "_fetch_max_wait_ms"):
+            # Read by AIOKafkaConsumer.start() when it builds its Fetcher (aiokafka 0.8-0.14).
+            consumer._fetch_max_wait_ms = wait_ms
+        elif wait_ms is not None:
+            log.warning("cannot lower aiokafka's fetch wait; projections may lag ~1.5 s")
+        return consumer
+
+
+class _Consumer(faust_aiokafka.Consumer):
+    def _new_consumer_thread(self) -> Any:
+        return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class _Transport(faust_aiokafka.Transport):
+    Consumer = _Consumer
+
+
+class ProjectionApp(faust.App):
+    """A Faust app whose Kafka consumer uses ``fetch_max_wait_ms`` from the settings."""
+
+    fetch_max_wait_ms: int | None = None
+
+    def _new_transport(self) -> Any:
+        return _Transport(self.conf.broker_consumer, self)
+
+
+def app_id(settings: Settings) -> str:
+    """The consumer group: includes the topic prefix, so parallel test runs never share one."""
+    return f"{settings.kafka_topic_prefix}jiandu-projections"
+
+
+def topic_names(settings: Settings) -> list[str]:
+    return [topic_for(source, settings.kafka_topic_prefix) for source in SOURCES]
+
+
+def decode(value: Any, topic: str, partition: int) -> EventEnvelope | None:
+    """The message's envelope, or None (logged) when it is not our contract."""
+    try:
+        return EventEnvelope.from_bytes(value)
+    except (ValidationError, ValueError, TypeError) as error:
+        log.error("skipping a malformed message on %s[%d]: %s", topic, partition, error)
+        return None
+
+
+def by_partition(events: Sequence[Any]) -> dict[int, list[EventEnvelope]]:
+    """Valid envelopes of a batch grouped by partition, each group in arrival order."""
+    groups: dict[int, list[EventEnvelope]] = {}
+    for event in events:
+        message = event.message
+        envelope = decode(event.value, message.topic, message.partition)
+        if envelope is not None:
+            groups.setdefault(message.partition, []).append(envelope)
+    return groups
+
+
+async def apply_batch(store: ReadStore, envelopes: list[EventEnvelope], partition: int) -> None:
+    """Apply one partition's batch; never raises, so Faust never acks an unapplied batch.
+
+    A database outage (or a deadlock between the two agents) is retried until it passes:
+    it delays, never loses. Any other error is a poison event: the batch is split and
+    applied event by event, the failing event logged and skipped (a rebuild from the event
+    stores brings it back once the projection is fixed), so one bad event cannot stall
+    its partition for ever.
+    """
+    delay = 0.2
+    while True:
+        try:
+            await asyncio.to_thread(store.apply, envelopes, consumer=CONSUMER, partition=partition)
+            return
+        except psycopg.OperationalError as error:
+            log.warning("projection: database unavailable, retrying in %.1fs: %s", delay, error)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_RETRY_SECONDS)
+        except Exception:
+            if len(envelopes) == 1:
+                log.exception(
+                    "projection: skipping event %s (%s #%d) that cannot be projected",
+                    envelopes[0].event_id,
+                    envelopes[0].source,
+                    envelopes[0].position,
+                )
+                return
+            for envelope in envelopes:
+                await apply_batch(store, [envelope], partition)
+            return
+
+
+def create_app(settings: Settings, store: ReadStore | None = None) -> faust.App:
+    """The Faust app projecting both topics into ``store`` (default: the projections database)."""
+    data_dir = settings.data_dir / "faust"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    app = ProjectionApp(
+        app_id(settings),
+        broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
+        store="memory://",
+        datadir=str(data_dir),
+        web_enabled=False,
+        topic_partitions=settings.kafka_partitions,
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=SESSION_TIMEOUT_SECONDS,
+        broker_heartbeat_interval=HEARTBEAT_SECONDS,
+        broker_rebalance_timeout=REBALANCE_TIMEOUT_SECONDS,
+        broker_commit_interval=1.0,
+        stream_buffer_maxsize=4 * BATCH_SIZE,
+    )
+    app.fetch_max_wait_ms = settings.kafka_fetch_max_wait_ms
+    read_store = store or ReadStore(Database.for_service(settings, "projections"))
+
+    for name in topic_names(settings):
+        topic = app.topic(
+            name,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.kafka_partitions,
+        )
+
+        async def project(stream: Any) -> None:
+            async for events in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_SECONDS):
+                for partition, envelopes in by_partition(events).items():
+                    await apply_batch(read_store, envelopes, partition)
+
+        app.agent(topic, name=f"project-{name}", concurrency=1)(project)
+    return app
+
+
+def run_worker(settings: Settings) -> None:
+    """Create the topics, then run the worker in the foreground (like ``faust worker``)."""
+    if settings.database_for("projections") is None:
+        raise SystemExit("projections-worker needs PostgreSQL: set JIANDU_DATABASE_URL")
+    ensure_topics(settings.kafka_bootstrap, topic_names(settings), settings.kafka_partitions)
+    app = create_app(settings)
+    worker = app.Worker(loglevel=settings.log_level, quiet=True)
+    worker.execute_from_commandline()
