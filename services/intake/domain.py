@@ -268,6 +268,7 @@ class Report(Aggregate):
     ) -> None:
         """Accept into casework (受理): a new case, or joining an open one (并案)."""
         self._permit("accept", actor)
+        assert self.ledger_number is not None  # registered, by the permission above
         self._accepted(
             case_id=case_id,
             joins_case=joins_case,
