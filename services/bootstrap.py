@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI
 from schemas.events import EventEnvelope
 from services.casework import api as casework_api
 from services.casework.application import CaseworkApplication
+from services.common.config import Config, ConfigStore
 from services.common.eventstore import eventstore_env
 from services.common.follower import LogFollower
 from services.common.settings import Settings
@@ -41,7 +42,11 @@ ERROR_STATUSES: dict[type[Exception], int] = {
 EMBEDDED_CONSUMER = "embedded"
 
 
-def build_intake(settings: Settings) -> IntakeApplication:
+def build_config(settings: Settings) -> ConfigStore:
+    return ConfigStore(Database.for_service(settings, "config"))
+
+
+def build_intake(settings: Settings, config: Config | None = None) -> IntakeApplication:
     vault = ReporterVault(
         Database.for_service(settings, "intake"),
         vault_key=settings.derived_key("reporter-vault"),
@@ -51,11 +56,14 @@ def build_intake(settings: Settings) -> IntakeApplication:
         eventstore_env(settings, "intake"),
         vault=vault,
         policy=IntakePolicy(auto_accept=settings.auto_accept),
+        config=config or build_config(settings),
     )
 
 
-def build_casework(settings: Settings) -> CaseworkApplication:
-    return CaseworkApplication(eventstore_env(settings, "casework"))
+def build_casework(settings: Settings, config: Config | None = None) -> CaseworkApplication:
+    return CaseworkApplication(
+        eventstore_env(settings, "casework"), config=config or build_config(settings)
+    )
 
 
 @dataclass
@@ -65,10 +73,12 @@ class ReadSide:
     queries: Queries
 
 
-def build_read_side(settings: Settings) -> ReadSide:
+def build_read_side(settings: Settings, config: Config | None = None) -> ReadSide:
     store = ReadStore(Database.for_service(settings, "projections"))
     register = CadreRegister(store)
-    return ReadSide(store, register, Queries(store, register))
+    return ReadSide(
+        store, register, Queries(store, register, config=config or build_config(settings))
+    )
 
 
 def web_app(
@@ -85,14 +95,20 @@ class EmbeddedSystem:
     intake: IntakeApplication
     casework: CaseworkApplication
     read: ReadSide
+    config: ConfigStore
     followers: list[LogFollower] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
     @classmethod
     def build(cls, settings: Settings) -> EmbeddedSystem:
+        config = build_config(settings)
         system = cls(
-            settings, build_intake(settings), build_casework(settings), build_read_side(settings)
+            settings,
+            build_intake(settings, config),
+            build_casework(settings, config),
+            build_read_side(settings, config),
+            config,
         )
         system.followers = system._wire()
         return system

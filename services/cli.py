@@ -222,6 +222,47 @@ def verify(data: DataOpt = None) -> None:
     typer.echo(f"{checked} cases checked: every chain is intact")
 
 
+calendar_app = typer.Typer(help="Official holiday schedules (国务院办公厅节假日安排).")
+app.add_typer(calendar_app, name="calendar")
+
+
+@calendar_app.command("load")
+def calendar_load(schedule_file: Path, data: DataOpt = None) -> None:
+    """Load a year's official schedule: JSON {year, holidays: [...], makeup_workdays: [...], source}.
+
+    Deadlines counted provisionally for that year are shown recounted at once.
+    """
+    from pydantic import ValidationError
+
+    from services.bootstrap import build_config
+    from services.casework.deadlines import OfficialSchedule
+
+    try:
+        schedule = OfficialSchedule.model_validate_json(schedule_file.read_text(encoding="utf-8"))
+    except (OSError, ValidationError) as error:
+        typer.echo(f"{schedule_file}: not loaded: {error}", err=True)
+        raise typer.Exit(1) from None
+    build_config(_settings(data_dir=data)).load_schedule(schedule)
+    typer.echo(
+        f"{schedule.year}: {len(schedule.holidays)} holidays and "
+        f"{len(schedule.makeup_workdays)} make-up workdays loaded"
+    )
+
+
+@calendar_app.command("show")
+def calendar_show(data: DataOpt = None) -> None:
+    """Which calendar each year's deadlines are counted on."""
+    import datetime as dt
+
+    from services.bootstrap import build_config
+
+    calendar = build_config(_settings(data_dir=data)).calendar()
+    this_year = dt.date.today().year
+    for year in range(this_year - 1, this_year + 3):
+        basis = calendar.basis(year)
+        typer.echo(f"{year}: {basis.value} ({basis.zh})")
+
+
 @app.command("import-cadres")
 def import_cadres(csv_file: Path, data: DataOpt = None) -> None:
     """Import the cadre register from CSV (cadre_id,name,unit,position,management_level)."""

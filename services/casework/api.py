@@ -14,11 +14,11 @@ from fastapi import APIRouter, Header
 
 from schemas.commands import Command
 from schemas.glossary import Role
-from schemas.views import CaseView, DeadlineView
+from schemas.views import CaseView
 from services.casework.application import COMMANDS, CaseworkApplication
-from services.casework.deadlines import deadline_state
 from services.casework.domain import Case
 from services.casework.rules import PERMISSIONS
+from services.common.deadline_views import deadline_view
 from services.common.web import ApiError
 
 STAFF_ROLES = [r for r in Role if r not in (Role.REPORTER, Role.SYSTEM)]
@@ -27,20 +27,7 @@ STAFF_ROLES = [r for r in Role if r not in (Role.REPORTER, Role.SYSTEM)]
 def case_view(case: Case, app: CaseworkApplication, role: Role | None = None) -> CaseView:
     today = app.today()
     deadlines = [
-        DeadlineView(
-            name=name,
-            due=d["due"],
-            provisional=d.get("provisional", False),
-            note=d.get("note", ""),
-            met_on=d.get("met_on"),
-            state=(
-                state := deadline_state(
-                    d["due"], today, d.get("met_on"), app.calendar, app.limits.due_soon_threshold
-                )
-            ).value,
-            state_zh=state.zh,
-        )
-        for name, d in sorted(case.deadlines.items())
+        deadline_view(name, d, app.config, today) for name, d in sorted(case.deadlines.items())
     ]
     allowed = sorted(
         a

@@ -26,9 +26,10 @@ from schemas.events import EventEnvelope, ReportAcceptedV1, Source, parse_payloa
 from schemas.glossary import AccuserStatus, CaseKind, HandlingType
 from services.casework.deadlines import TimeLimits, WorkingDayCalendar, add_calendar_months
 from services.casework.domain import Actor, Case, Due
-from services.casework.handling import DEFAULT_EFFECTS, HandlingEffect
+from services.casework.handling import HandlingEffect
 from services.casework.rules import CaseNotFound, CaseworkError
 from services.common.application import JianduApplication
+from services.common.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -68,16 +69,24 @@ class CaseworkApplication(JianduApplication):
         self,
         env: dict[str, str] | None = None,
         *,
-        calendar: WorkingDayCalendar | None = None,
-        limits: TimeLimits | None = None,
-        effects: dict[HandlingType, HandlingEffect] | None = None,
+        config: Config | None = None,
         today: Callable[[], dt.date] = dt.date.today,
     ) -> None:
         super().__init__(env)
-        self.calendar = calendar or WorkingDayCalendar()
-        self.limits = limits or TimeLimits()
-        self.effects = dict(DEFAULT_EFFECTS) | (effects or {})
+        self.config = config or Config()
         self.today = today
+
+    @property
+    def calendar(self) -> WorkingDayCalendar:
+        return self.config.calendar()
+
+    @property
+    def limits(self) -> TimeLimits:
+        return self.config.limits()
+
+    @property
+    def effects(self) -> dict[HandlingType, HandlingEffect]:
+        return self.config.effects()
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()

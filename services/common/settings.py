@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ServiceName = Literal["intake", "casework", "projections"]
+ServiceName = Literal["intake", "casework", "projections", "config"]
 
 
 class Settings(BaseSettings):
@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     intake_database_url: str | None = None
     casework_database_url: str | None = None
     projections_database_url: str | None = None
+    config_database_url: str | None = None
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_topic_prefix: str = ""
@@ -62,6 +63,7 @@ class Settings(BaseSettings):
             "intake": self.intake_database_url,
             "casework": self.casework_database_url,
             "projections": self.projections_database_url,
+            "config": self.config_database_url,
         }[service]
         return specific or self.database_url
 

@@ -16,8 +16,9 @@ from schemas import commands as c
 from schemas.events import Actor, ReporterRef, Source
 from schemas.glossary import Category, Channel, ReportStatus, Role
 from schemas.submissions import RealNameReporter, ReportSubmission, SubmissionReceipt
-from services.casework.deadlines import TimeLimits, WorkingDayCalendar
+from services.casework.deadlines import TimeLimits
 from services.common.application import JianduApplication
+from services.common.config import Config
 from services.common.procedure import ProcedureError
 from services.intake.domain import (
     NAMESPACE,
@@ -86,18 +87,20 @@ class IntakeApplication(JianduApplication):
         vault: ReporterVault,
         policy: IntakePolicy | None = None,
         today: Callable[[], dt.date] = dt.date.today,
-        calendar: WorkingDayCalendar | None = None,
-        limits: TimeLimits | None = None,
+        config: Config | None = None,
     ) -> None:
         super().__init__(env)
         self.vault = vault
         self.policy = policy or IntakePolicy()
         self._today = today
-        self.calendar = calendar or WorkingDayCalendar()
-        self.limits = limits or TimeLimits()
+        self.config = config or Config()
+
+    @property
+    def limits(self) -> TimeLimits:
+        return self.config.limits()
 
     def due_in_working_days(self, start: dt.date, days: int) -> dict[str, Any]:
-        due = self.calendar.add_working_days(start, days)
+        due = self.config.calendar().add_working_days(start, days)
         return {
             "due": due.due,
             "provisional": due.provisional,

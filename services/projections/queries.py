@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 from schemas.glossary import EVENT_LABELS
 from schemas.views import ArchiveItem, ArchiveView, DeadlineView, TimelineStep, TimelineView
-from services.casework.deadlines import TimeLimits, WorkingDayCalendar, deadline_state
+from services.common.config import Config
+from services.common.deadline_views import deadline_view
 from services.projections.cadres import CadreRegister
 from services.projections.store import ReadStore
 
@@ -24,14 +25,12 @@ class Queries:
         store: ReadStore,
         register: CadreRegister,
         *,
-        calendar: WorkingDayCalendar | None = None,
-        limits: TimeLimits | None = None,
+        config: Config | None = None,
         today: Callable[[], dt.date] = dt.date.today,
     ) -> None:
         self.store = store
         self.register = register
-        self.calendar = calendar or WorkingDayCalendar()
-        self.limits = limits or TimeLimits()
+        self.config = config or Config()
         self.today = today
 
     def timeline(self, case_id: str) -> TimelineView | None:
@@ -70,25 +69,7 @@ class Queries:
             (case_id, case_id),
         )
         today = self.today()
-        views = []
-        for d in rows:
-            due = dt.date.fromisoformat(d["due"])
-            met_on = dt.date.fromisoformat(d["met_on"]) if d["met_on"] else None
-            state = deadline_state(
-                due, today, met_on, self.calendar, self.limits.due_soon_threshold
-            )
-            views.append(
-                DeadlineView(
-                    name=d["name"],
-                    due=due,
-                    provisional=bool(d["provisional"]),
-                    note=d["note"],
-                    met_on=met_on,
-                    state=state.value,
-                    state_zh=state.zh,
-                )
-            )
-        return views
+        return [deadline_view(d["name"], d, self.config, today) for d in rows]
 
     def archive(self, cadre_id: str) -> ArchiveView:
         """The cadre's archive: reports naming them by register id, or by name and unit."""

@@ -47,6 +47,7 @@ ddl = (
         provisional INTEGER NOT NULL DEFAULT 0,
         note TEXT NOT NULL DEFAULT '',
         started_on TEXT,
+        working_days INTEGER,
         met_on TEXT,
         PRIMARY KEY (subject_id, name)
     )""",

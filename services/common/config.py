@@ -1,0 +1,145 @@
+"""Configuration tables users maintain: time limits, handling effects, official calendars.
+
+They live in one small store (``config`` schema, or ``config.sqlite`` in the embedded
+mode) that every process reads, so an administrator's change reaches intake, casework and
+the information base alike. Reads are cached for ``ttl`` seconds: a loaded calendar year
+takes effect within a minute, without restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from schemas.glossary import HandlingType
+from services.casework.deadlines import OfficialSchedule, TimeLimits, WorkingDayCalendar
+from services.casework.handling import DEFAULT_EFFECTS, HandlingEffect
+from services.common.sql import Database
+
+DDL = (
+    """CREATE TABLE IF NOT EXISTS calendar_schedules (
+        year INTEGER PRIMARY KEY,
+        schedule TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS settings_tables (
+        name TEXT PRIMARY KEY,
+        content TEXT NOT NULL
+    )""",
+)
+
+_EFFECTS = TypeAdapter(dict[HandlingType, HandlingEffect])
+
+
+class Config:
+    """Defaults only: what tests and a fresh installation use."""
+
+    def __init__(
+        self,
+        schedules: dict[int, OfficialSchedule] | None = None,
+        limits: TimeLimits | None = None,
+        effects: dict[HandlingType, HandlingEffect] | None = None,
+    ) -> None:
+        self._calendar = WorkingDayCalendar(schedules or {})
+        self._limits = limits or TimeLimits()
+        self._effects = dict(DEFAULT_EFFECTS) | (effects or {})
+
+    def calendar(self) -> WorkingDayCalendar:
+        return self._calendar
+
+    def limits(self) -> TimeLimits:
+        return self._limits
+
+    def effects(self) -> dict[HandlingType, HandlingEffect]:
+        return self._effects
+
+
+class ConfigStore(Config):
+    """The configuration tables in a database, cached for ``ttl`` seconds."""
+
+    def __init__(self, db: Database, ttl: float = 60.0) -> None:
+        super().__init__()
+        self.db = db
+        self.ttl = ttl
+        self._loaded_at = float("-inf")
+        self._lock = threading.Lock()
+        db.execute_script(DDL)
+
+    def _fresh(self) -> None:
+        with self._lock:
+            if time.monotonic() - self._loaded_at < self.ttl:
+                return
+            with self.db.transaction() as cur:
+                cur.execute("SELECT schedule FROM calendar_schedules")
+                schedules = [
+                    OfficialSchedule.model_validate_json(r["schedule"]) for r in cur.fetchall()
+                ]
+                cur.execute("SELECT name, content FROM settings_tables")
+                tables = {r["name"]: r["content"] for r in cur.fetchall()}
+            self._calendar = WorkingDayCalendar({s.year: s for s in schedules})
+            self._limits = (
+                TimeLimits.model_validate_json(tables["time_limits"])
+                if "time_limits" in tables
+                else TimeLimits()
+            )
+            self._effects = dict(DEFAULT_EFFECTS) | (
+                _EFFECTS.validate_json(tables["handling_effects"])
+                if "handling_effects" in tables
+                else {}
+            )
+            self._loaded_at = time.monotonic()
+
+    def calendar(self) -> WorkingDayCalendar:
+        self._fresh()
+        return self._calendar
+
+    def limits(self) -> TimeLimits:
+        self._fresh()
+        return self._limits
+
+    def effects(self) -> dict[HandlingType, HandlingEffect]:
+        self._fresh()
+        return self._effects
+
+    def invalidate(self) -> None:
+        self._loaded_at = float("-inf")
+
+    # -- administration -------------------------------------------------------------------
+
+    def load_schedule(self, schedule: OfficialSchedule) -> None:
+        """Load (or replace) a year's official holiday schedule (国务院办公厅通知)."""
+        with self.db.transaction() as cur:
+            cur.execute(
+                "INSERT INTO calendar_schedules (year, schedule) VALUES (%s, %s) "
+                "ON CONFLICT (year) DO UPDATE SET schedule = excluded.schedule",
+                (schedule.year, schedule.model_dump_json()),
+            )
+        self.invalidate()
+
+    def set_table(self, name: str, content: Any) -> None:
+        """Replace ``time_limits`` or ``handling_effects`` (validated first)."""
+        if name == "time_limits":
+            text = TimeLimits.model_validate(content).model_dump_json()
+        elif name == "handling_effects":
+            text = _EFFECTS.dump_json(_EFFECTS.validate_python(content)).decode()
+        else:
+            raise ValueError(
+                f"no configuration table {name!r}; the tables are time_limits and handling_effects"
+            )
+        with self.db.transaction() as cur:
+            cur.execute(
+                "INSERT INTO settings_tables (name, content) VALUES (%s, %s) "
+                "ON CONFLICT (name) DO UPDATE SET content = excluded.content",
+                (name, text),
+            )
+        self.invalidate()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "calendar_years_loaded": sorted(self.calendar().schedules),
+            "time_limits": json.loads(self.limits().model_dump_json()),
+            "handling_effects": {k.value: v.model_dump() for k, v in self.effects().items()},
+        }
