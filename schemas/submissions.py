@@ -5,7 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
 
 from schemas.glossary import Category, Channel, MemberUnit, ReferralSource
 
@@ -44,7 +52,18 @@ class RealNameReporter(Strict):
         return self
 
 
-Reporter = Annotated[AnonymousReporter | RealNameReporter, Field(discriminator="anonymous")]
+def _reporter_kind(value: object) -> str:
+    if isinstance(value, dict):
+        if "anonymous" in value:
+            return "anonymous" if value["anonymous"] is True else "real_name"
+        return "real_name" if "name" in value else "anonymous"
+    return "anonymous" if getattr(value, "anonymous", True) else "real_name"
+
+
+Reporter = Annotated[
+    Annotated[AnonymousReporter, Tag("anonymous")] | Annotated[RealNameReporter, Tag("real_name")],
+    Discriminator(_reporter_kind),
+]
 
 
 class ReportedCadre(Strict):

@@ -45,7 +45,8 @@ def problems_of(error: RequestValidationError) -> list[dict[str, str]]:
     """Every problem, by location and message; never the submitted values (they may identify a reporter)."""
     problems = []
     for e in error.errors():
-        loc = [str(p) for p in e.get("loc", ()) if p not in ("body",)]
+        # Drop the request part and union tags (True/False of the reporter kind).
+        loc = [str(p) for p in e.get("loc", ()) if p != "body" and not isinstance(p, bool)]
         problems.append({"field": ".".join(loc) or "body", "problem": str(e.get("msg", "invalid"))})
     return problems
 
