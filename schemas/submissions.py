@@ -12,6 +12,8 @@ from pydantic import (
     Field,
     StringConstraints,
     Tag,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -100,7 +102,7 @@ class ReportSubmission(Strict):
     summary: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SUMMARY_MAX_CHARS)
     ]
-    referral: Referral | None = None
+    referral: Annotated[Referral | None, Field(validate_default=True)] = None
     received_on: dt.date | None = None
     sealed: bool = Field(
         default=False,
@@ -108,17 +110,26 @@ class ReportSubmission(Strict):
         "and the case system sees a stub only.",
     )
 
-    @model_validator(mode="after")
-    def _referral_matches_channel(self) -> Self:
-        if self.channel is Channel.REFERRAL and self.referral is None:
-            raise ValueError("channel 'referral' needs the referral details")
-        if self.channel is not Channel.REFERRAL and self.referral is not None:
-            raise ValueError(
-                f"referral details are only for channel 'referral', not {self.channel.value!r}"
-            )
-        if len(set(self.categories)) != len(self.categories):
+    @field_validator("categories")
+    @classmethod
+    def _categories_distinct(cls, categories: list[Category]) -> list[Category]:
+        if len(set(categories)) != len(categories):
             raise ValueError("categories repeat")
-        return self
+        return categories
+
+    @field_validator("referral")
+    @classmethod
+    def _referral_matches_channel(
+        cls, referral: Referral | None, info: ValidationInfo
+    ) -> Referral | None:
+        channel = info.data.get("channel")  # absent when the channel itself is invalid
+        if channel is Channel.REFERRAL and referral is None:
+            raise ValueError("channel 'referral' needs the referral details")
+        if channel is not None and channel is not Channel.REFERRAL and referral is not None:
+            raise ValueError(
+                f"referral details are only for channel 'referral', not {channel.value!r}"
+            )
+        return referral
 
 
 class SubmissionReceipt(BaseModel):

@@ -19,12 +19,21 @@ class ProcedureError(Exception):
 
 
 class TransitionNotAllowed(ProcedureError):
-    """The case's state does not allow the action now."""
+    """The state of the case (or report) does not allow the action now."""
 
-    def __init__(self, action: str, state: GlossaryEnum, needs: str, needs_zh: str) -> None:
+    def __init__(
+        self,
+        action: str,
+        state: GlossaryEnum,
+        needs: str,
+        needs_zh: str,
+        *,
+        what: str = "case",
+        what_zh: str = "案件",
+    ) -> None:
         super().__init__(
-            f"cannot {action.replace('_', ' ')} a case that is {state.value}: needs {needs}",
-            f"案件当前状态为“{state.zh}”，不能执行该操作：需要{needs_zh}",
+            f"cannot {action.replace('_', ' ')} a {what} that is {state.value}: needs {needs}",
+            f"{what_zh}当前状态为“{state.zh}”，不能执行该操作：需要{needs_zh}",
         )
         self.action, self.state, self.needs = action, state, needs
 

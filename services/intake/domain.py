@@ -243,7 +243,9 @@ class Report(Aggregate):
         if role not in roles:
             raise RoleNotAllowed(action, role, roles)
         if self.status not in states:
-            raise TransitionNotAllowed(action, self.status, needs, needs_zh)
+            raise TransitionNotAllowed(
+                action, self.status, needs, needs_zh, what="report", what_zh="举报件"
+            )
 
     def register(
         self,

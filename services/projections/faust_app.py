@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 CONSUMER = "faust"  # the consumer name of this worker's positions in projection_positions
 BATCH_SIZE = 500
-BATCH_WITHIN_SECONDS = 0.05
+BATCH_WITHIN_SECONDS = 0.02
 MAX_RETRY_SECONDS = 10.0
 # Group membership: Tansu answers a join after ~session/2; Apache Kafka refuses sessions
 # below its group.min.session.timeout.ms (6 s by default), so 6 s suits both.
@@ -169,6 +169,7 @@ def create_app(settings: Settings, store: ReadStore | None = None) -> faust.App:
                 for partition, envelopes in by_partition(events).items():
                     await apply_batch(read_store, envelopes, partition)
 
+        project.__qualname__ = project.__name__ = f"project_{name.rsplit('.', 2)[-2]}"
         app.agent(topic, name=f"project-{name}", concurrency=1)(project)
     return app
 
@@ -177,6 +178,8 @@ def run_worker(settings: Settings) -> None:
     """Create the topics, then run the worker in the foreground (like ``faust worker``)."""
     if settings.database_for("projections") is None:
         raise SystemExit("projections-worker needs PostgreSQL: set JIANDU_DATABASE_URL")
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("kafka").setLevel(logging.WARNING)  # the admin client's chatter
     ensure_topics(settings.kafka_bootstrap, topic_names(settings), settings.kafka_partitions)
     app = create_app(settings)
     worker = app.Worker(loglevel=settings.log_level, quiet=True)

@@ -1,0 +1,209 @@
+"""The relay: publishes the log in order, and moves its position only after the broker acked."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from uuid import UUID
+
+import pytest
+from prometheus_client import REGISTRY
+
+from schemas.events import EventEnvelope
+from services.common.relay import Relay, sleep_until
+from services.intake.application import IntakeApplication
+from services.intake.domain import Ledger
+from tests.unit.conftest import all_envelopes, submission
+
+TOPIC = "t.jiandu.intake.events"
+
+
+class BrokerDown(ConnectionError):
+    pass
+
+
+class FakeBroker:
+    """What the broker acknowledged: (topic, key, envelope), in order."""
+
+    def __init__(self, *, failures: int = 0, deliver_before_failing: int = 0) -> None:
+        self.acked: list[tuple[str, bytes, EventEnvelope]] = []
+        self.attempts: list[list[EventEnvelope]] = []
+        self.failed_batches: list[list[EventEnvelope]] = []
+        self.failures_left = failures
+        self.deliver_before_failing = deliver_before_failing
+        self.connections = 0
+        self.closed = 0
+        self.positions_seen: list[int] = []
+        self.relay: Relay | None = None
+        self.lock = threading.Lock()
+
+    def connect(self) -> FakePublisher:
+        self.connections += 1
+        return FakePublisher(self)
+
+    def event_ids(self) -> list[UUID]:
+        return [e.event_id for _, _, e in self.acked]
+
+
+class FakePublisher:
+    def __init__(self, broker: FakeBroker) -> None:
+        self.broker = broker
+
+    def publish(self, topic: str, envelopes: Sequence[EventEnvelope]) -> None:
+        broker = self.broker
+        with broker.lock:
+            batch = list(envelopes)
+            broker.attempts.append(batch)
+            if broker.relay is not None:
+                broker.positions_seen.append(broker.relay.position)
+            if broker.failures_left:
+                broker.failures_left -= 1
+                # Part of the batch may reach the broker before the failure (a timeout).
+                for e in batch[: broker.deliver_before_failing]:
+                    broker.acked.append((topic, e.key(), e))
+                broker.failed_batches.append(batch)
+                raise BrokerDown("broker unavailable")
+            broker.acked.extend((topic, e.key(), e) for e in batch)
+
+    def close(self) -> None:
+        self.broker.closed += 1
+
+
+def make_relay(intake: IntakeApplication, broker: FakeBroker, **options: float) -> Relay:
+    relay = Relay(
+        intake, Relay.tracking_recorder_for(intake), broker.connect, topic_prefix="t.", **options
+    )
+    broker.relay = relay
+    return relay
+
+
+def submit(intake: IntakeApplication, count: int, start: int = 0) -> None:
+    for i in range(start, start + count):
+        intake.submit(submission(summary=f"第{i}件"))
+
+
+def test_the_log_is_published_in_position_order_keyed_by_aggregate_id(
+    intake: IntakeApplication,
+) -> None:
+    submit(intake, 3)
+    broker = FakeBroker()
+    relay = make_relay(intake, broker)
+
+    assert relay.drain() == 9
+
+    log = all_envelopes(intake)
+    assert [e for _, _, e in broker.acked] == log
+    assert {topic for topic, _, _ in broker.acked} == {TOPIC}
+    for _, key, event in broker.acked:
+        assert key == str(event.aggregate_id).encode()
+    positions = [e.position for _, _, e in broker.acked]
+    assert positions == sorted(set(positions))
+    assert relay.position == intake.max_position()
+
+
+def test_the_position_is_recorded_only_after_publish_returns(intake: IntakeApplication) -> None:
+    submit(intake, 2)
+    broker = FakeBroker()
+    relay = make_relay(intake, broker, batch_size=4)
+
+    relay.publish_pending()
+    after_first = relay.position
+    relay.publish_pending()
+
+    assert broker.positions_seen == [0, after_first]  # during each publish: the old position
+    assert after_first == broker.attempts[0][-1].position
+    assert relay.position == broker.attempts[1][-1].position
+
+
+def test_a_failed_publication_keeps_the_position_and_the_batch_is_sent_again(
+    intake: IntakeApplication,
+) -> None:
+    submit(intake, 2)
+    broker = FakeBroker(failures=1)
+    relay = make_relay(intake, broker)
+
+    with pytest.raises(BrokerDown):
+        relay.publish_pending()
+    assert relay.position == 0
+    assert broker.acked == []
+
+    relay.publish_pending()
+
+    assert broker.attempts[1] == broker.attempts[0]
+    assert [e for _, _, e in broker.acked] == all_envelopes(intake)
+    assert relay.position == intake.max_position()
+
+
+def test_drain_stops_at_the_first_failure(intake: IntakeApplication) -> None:
+    submit(intake, 2)
+    broker = FakeBroker(failures=1)
+    relay = make_relay(intake, broker)
+
+    with pytest.raises(BrokerDown):
+        relay.drain()
+    assert relay.position == 0
+
+
+def test_internal_events_move_the_position_without_being_published(
+    intake: IntakeApplication,
+) -> None:
+    intake.save(Ledger.open(2031))  # an internal event only
+    broker = FakeBroker()
+    relay = make_relay(intake, broker)
+
+    assert relay.publish_pending() == 0
+
+    assert relay.position == intake.max_position() == 1
+    assert broker.attempts == []
+    assert broker.connections == 0  # nothing to send: no connection either
+
+
+def test_internal_events_between_published_ones_are_skipped_one_batch_at_a_time(
+    intake: IntakeApplication,
+) -> None:
+    submit(intake, 1)  # the ledger's two internal events, then the report's three
+    broker = FakeBroker()
+    relay = make_relay(intake, broker, batch_size=1)
+
+    published = [relay.publish_pending() for _ in range(5)]
+
+    assert published == [0, 0, 1, 1, 1]
+    assert [e for _, _, e in broker.acked] == all_envelopes(intake)
+    assert relay.publish_pending() == 0
+
+
+def failures_so_far() -> float:
+    return REGISTRY.get_sample_value("jiandu_relay_failures_total", {"source": "intake"}) or 0.0
+
+
+def test_running_through_an_outage_publishes_every_event_as_in_the_log(
+    intake: IntakeApplication,
+) -> None:
+    submit(intake, 4)
+    broker = FakeBroker(failures=3, deliver_before_failing=2)
+    relay = make_relay(intake, broker, batch_size=5, poll_seconds=0.01, max_backoff_seconds=0.02)
+    failures_before = failures_so_far()
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        assert sleep_until(lambda: relay.position == intake.max_position(), timeout=10)
+        submit(intake, 2, start=4)  # saved while the relay runs: it wakes and publishes them
+        assert sleep_until(lambda: relay.position == intake.max_position(), timeout=10)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert not thread.is_alive()
+
+    log = all_envelopes(intake)
+    delivered = broker.event_ids()
+    first_seen = list(dict.fromkeys(delivered))
+    assert first_seen == [e.event_id for e in log]  # everything, in log order
+    duplicated = {i for i in delivered if delivered.count(i) > 1}
+    in_failed_batches = {e.event_id for batch in broker.failed_batches for e in batch}
+    assert duplicated  # the partial deliveries were sent again...
+    assert duplicated <= in_failed_batches  # ...and only those
+    assert len(broker.failed_batches) == 3
+    assert broker.connections == 4  # a new connection after each failure
+    assert broker.closed == 4  # each failed one closed, and the last one on stop
+    assert failures_so_far() - failures_before == 3
