@@ -35,6 +35,16 @@ def _settings(**overrides: Any) -> Settings:
     return settings
 
 
+def _distributed(settings: Settings) -> Settings:
+    """The distributed processes refuse to fall back to SQLite silently."""
+    if not settings.distributed:
+        raise typer.BadParameter(
+            "this is a distributed-mode process: set JIANDU_DATABASE_URL (PostgreSQL) "
+            "and JIANDU_KAFKA_BOOTSTRAP; `jiandu up` is the embedded mode"
+        )
+    return settings
+
+
 def _serve(web: Any, settings: Settings) -> None:
     uvicorn.run(web, host=settings.host, port=settings.port, log_level="warning", access_log=False)
 
@@ -95,7 +105,7 @@ def intake_api(host: HostOpt = None, port: PortOpt = None) -> None:
     from services.bootstrap import build_intake, web_app
     from services.intake import api
 
-    settings = _settings(host=host, port=port)
+    settings = _distributed(_settings(host=host, port=port))
     intake = build_intake(settings)
     _serve(
         web_app(
@@ -114,7 +124,7 @@ def casework(host: HostOpt = None, port: PortOpt = None) -> None:
     from services.casework import api
     from services.casework.consumer import IntakeEventsConsumer
 
-    settings = _settings(host=host, port=port)
+    settings = _distributed(_settings(host=host, port=port))
     work = build_casework(settings)
     consumer = IntakeEventsConsumer(
         work, settings.kafka_bootstrap, topic_prefix=settings.kafka_topic_prefix
@@ -153,7 +163,7 @@ def relay(
 
     if source not in ("intake", "casework"):
         raise typer.BadParameter("--source must be intake or casework")
-    settings = _settings()
+    settings = _distributed(_settings())
     reader = _log_reader(settings, source)  # type: ignore[arg-type]
     the_relay = Relay(
         reader,
@@ -173,7 +183,7 @@ def projections_api(host: HostOpt = None, port: PortOpt = None) -> None:
     from services.bootstrap import build_read_side, web_app
     from services.projections import api
 
-    settings = _settings(host=host, port=port)
+    settings = _distributed(_settings(host=host, port=port))
     read = build_read_side(settings)
     _serve(
         web_app(
@@ -190,7 +200,7 @@ def projections_worker() -> None:
     """Distributed: the Faust worker that projects both topics into the read models."""
     from services.projections.faust_app import run_worker
 
-    run_worker(_settings())
+    run_worker(_distributed(_settings()))
 
 
 @app.command("rebuild-projections")
@@ -285,7 +295,12 @@ def create_topics() -> None:
 
     settings = _settings()
     names = [topic_for(s, settings.kafka_topic_prefix) for s in ("intake", "casework")]
-    ensure_topics(settings.kafka_bootstrap, names, settings.kafka_partitions)
+    ensure_topics(
+        settings.kafka_bootstrap,
+        names,
+        settings.kafka_partitions,
+        settings.kafka_replication_factor,
+    )
     typer.echo("topics ready: " + ", ".join(names))
 
 

@@ -33,8 +33,7 @@ def eventstore_env(settings: Settings, service: ServiceName) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": "5",
         "POSTGRES_MAX_OVERFLOW": "10",
     }
-    if service == "intake":
-        # Faster inserts through a stored function (~1.7x). Never for a process application:
-        # in eventsourcing 9.5.6 that path drops the tracking record (see decision 0004).
-        env["POSTGRES_ENABLE_DB_FUNCTIONS"] = "y"
+    # Never POSTGRES_ENABLE_DB_FUNCTIONS: in eventsourcing 9.5.6 its insert function takes
+    # no table lock (ids may become visible out of order, and a relay would skip one) and
+    # drops tracking records (a process application would lose exactly-once). See 0004.
     return env

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_topic_prefix: str = ""
     kafka_partitions: int = Field(6, ge=1)
+    kafka_replication_factor: int = Field(1, ge=1, description="3 on a production cluster")
     kafka_fetch_max_wait_ms: int = Field(100, ge=1)
 
     secret_key: SecretStr | None = Field(

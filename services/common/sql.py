@@ -123,12 +123,19 @@ class Database:
 
     def execute_script(self, statements: Sequence[str]) -> None:
         with self.transaction() as cur:
+            if self.dialect == "postgres":
+                cur.execute(DDL_LOCK)
             for statement in statements:
                 cur.execute(statement)
 
 
+DDL_LOCK = "SELECT pg_advisory_xact_lock(hashtext('jiandu-ddl'))"
+
+
 def ensure_schema(postgres_url: str, schema: str) -> None:
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
+    # Processes starting together would race on the catalog: serialize the DDL.
+    with psycopg.connect(postgres_url) as conn, conn.transaction():
+        conn.execute(DDL_LOCK)
         conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(schema)))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Path, Response, status
 
 from schemas.commands import Command
 from schemas.events import Actor
@@ -56,15 +56,15 @@ def build_router(intake: IntakeApplication) -> APIRouter:
 
     @router.get("/follow-up/{query_code}")
     def follow_up(
-        query_code: str,
-        password: Annotated[str | None, Query(max_length=64)] = None,
-        x_password: Annotated[
-            str | None, Header(alias="X-Follow-Up-Password", max_length=64)
-        ] = None,
+        query_code: Annotated[str, Path(max_length=32)],
+        password: Annotated[str, Header(alias="X-Follow-Up-Password", max_length=64)],
     ) -> dict[str, Any]:
-        """A reporter's view of their report: status only (the header keeps the password out of logs)."""
-        secret = x_password or password
-        report_id = intake.vault.report_for_credentials(query_code, secret) if secret else None
+        """A reporter's view of their report: status only.
+
+        The password travels in the ``X-Follow-Up-Password`` header, never in the URL, so
+        that no proxy or access log keeps it.
+        """
+        report_id = intake.vault.report_for_credentials(query_code, password)
         if report_id is None:
             raise ApiError("query code or password is wrong", 404)
         report = intake.get_report(report_id)
