@@ -87,7 +87,12 @@ def up(
     if demo_data:
         from services.demo import seed
 
-        seed(system)
+        typer.echo("seeding demonstration data (the first run takes a few seconds)…")
+        counts = seed(system)
+        typer.echo(
+            f"demo data: {counts['cadres']} cadres, {counts['reports']} reports "
+            f"({counts['reports_added']} new this run)"
+        )
     system.start()
     typer.echo(
         f"Jiandu (embedded) on http://{settings.host}:{settings.port}  data: "

@@ -482,7 +482,10 @@ class Case(Aggregate):
         seal = link(self.chain_head, topic, self.version + 1, timestamp, fields)
         self.trigger_event(event_class, timestamp=timestamp, chain=seal, **fields)
 
-    def _as_handler(self, actor: Actor) -> None:
+    def _as_handler(self, actor: Actor, action: str | None = None) -> None:
+        """Handlers act only on their own cases (after the role and state are permitted)."""
+        if action is not None:
+            rules.permit(action, _role(actor), self.state)
         if _role(actor) is Role.HANDLER:
             rules.ASSIGNED_HANDLER_ONLY.require(actor["id"] == self.handler_id)
 
@@ -535,7 +538,7 @@ class Case(Aggregate):
         )
 
     def propose_disposition(self, disposition: Disposition, actor: Actor, reason: str) -> None:
-        self._as_handler(actor)
+        self._as_handler(actor, "propose_disposition")
         self._do(
             "propose_disposition",
             actor,
@@ -574,7 +577,7 @@ class Case(Aggregate):
         self, sent_on: dt.date, form: str, reply_due: Due, actor: Actor, reason: str = ""
     ) -> None:
         """谈话函询: the letter (or talk notice) goes out; the reply clock starts."""
-        self._as_handler(actor)
+        self._as_handler(actor, "send_inquiry_letter")
         self._do(
             "send_inquiry_letter",
             actor,
@@ -607,7 +610,7 @@ class Case(Aggregate):
         self, kind: str, summary: str, evidence_refs: list[str], found_on: dt.date, actor: Actor
     ) -> None:
         """A verification finding: interview, documents, audit result …, with evidence refs."""
-        self._as_handler(actor)
+        self._as_handler(actor, "record_finding")
         self._do(
             "record_finding",
             actor,
@@ -621,7 +624,7 @@ class Case(Aggregate):
     def review_parked(
         self, reviewed_on: dt.date, next_review_due: Due, actor: Actor, reason: str
     ) -> None:
-        self._as_handler(actor)
+        self._as_handler(actor, "review_parked")
         self._do(
             "review_parked",
             actor,
@@ -633,7 +636,7 @@ class Case(Aggregate):
 
     def reactivate(self, new_evidence: str, reactivated_on: dt.date, actor: Actor) -> None:
         """New evidence wakes a parked case; it needs a new disposition."""
-        self._as_handler(actor)
+        self._as_handler(actor, "reactivate")
         self._do(
             "reactivate",
             actor,

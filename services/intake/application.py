@@ -115,41 +115,65 @@ class IntakeApplication(JianduApplication):
         *,
         idempotency_key: str | None = None,
         actor: Actor | None = None,
+        registered_on: dt.date | None = None,
     ) -> SubmissionReceipt:
-        """Register one report (and accept it per policy); a retried key returns the first receipt."""
+        """Register one report (and accept it per policy); a retried key returns the first receipt.
+
+        ``registered_on`` is for importing an office's earlier ledger (and the demo data);
+        it defaults to today.
+        """
         digest = submission_digest(submission)
         report_id = report_id_for_idempotency_key(idempotency_key) if idempotency_key else uuid4()
         actor = actor or staff_actor(submission.channel)
+        reporter_ref = str(uuid5(NAMESPACE, f"reporter-of:{report_id}"))
+        vault_done = False
         for _ in range(SUBMISSION_ATTEMPTS):
             existing = self._existing(report_id)
             if existing is not None:
                 if existing.submission_digest != digest:
                     raise IdempotencyKeyReused
                 return self.receipt(existing)
+            if not vault_done:
+                # Before the events: a crash in between leaves only an unreachable vault row.
+                self._into_vault(report_id, reporter_ref, submission)
+                vault_done = True
             try:
-                return self._register(report_id, submission, digest, actor)
+                return self._register(
+                    report_id,
+                    reporter_ref,
+                    submission,
+                    digest,
+                    actor,
+                    registered_on or self._today(),
+                )
             except IntegrityError:
                 continue  # the ledger moved on, or the same key raced us: look again
         raise SubmissionContention
 
-    def _register(
-        self, report_id: UUID, submission: ReportSubmission, digest: str, actor: Actor
-    ) -> SubmissionReceipt:
-        reporter_ref = str(uuid5(NAMESPACE, f"reporter-of:{report_id}"))
+    def _into_vault(self, report_id: UUID, reporter_ref: str, submission: ReportSubmission) -> None:
         if isinstance(submission.reporter, RealNameReporter):
             self.vault.seal(reporter_ref, report_id, submission.reporter)
-        reporter = ReporterRef(ref=reporter_ref, anonymous=submission.reporter.anonymous)
-        today = self._today()
-        summary = submission.summary
         if submission.sealed:
-            self.vault.seal_content(report_id, summary)
-            summary = SEALED_SUMMARY
+            self.vault.seal_content(report_id, submission.summary)
+        if submission.channel is Channel.MAILBOX:
+            self.vault.issue_credentials(report_id)
+
+    def _register(
+        self,
+        report_id: UUID,
+        reporter_ref: str,
+        submission: ReportSubmission,
+        digest: str,
+        actor: Actor,
+        today: dt.date,
+    ) -> SubmissionReceipt:
+        reporter = ReporterRef(ref=reporter_ref, anonymous=submission.reporter.anonymous)
         report = Report(
             id=report_id,
             channel=submission.channel.value,
             categories=[cat.value for cat in submission.categories],
             subjects=[s.model_dump() for s in submission.subjects],
-            summary=summary,
+            summary=SEALED_SUMMARY if submission.sealed else submission.summary,
             sealed=submission.sealed,
             reporter=reporter.model_dump(),
             referral=submission.referral.model_dump(mode="json") if submission.referral else None,
@@ -174,8 +198,6 @@ class IntakeApplication(JianduApplication):
                 actor=Actor(id="intake-policy", role=Role.SYSTEM).model_dump(mode="json"),
                 reason="in the 12380 scope: accepted on registration by the intake policy",
             )
-        if submission.channel is Channel.MAILBOX:
-            self.vault.issue_credentials(report_id)
         self.save(ledger, report)
         return self.receipt(report)
 

@@ -1,12 +1,12 @@
 """The distributed projection worker: Faust agents that project both topics into PostgreSQL.
 
 One agent per source topic (concurrency 1, so each partition's events keep their order)
-buffers events with ``take_events(n, within=...)``, groups each batch by partition (order
+buffers events with ``noack_take(n, within=...)``, groups each batch by partition (order
 kept) and applies every partition's share in one transaction, ``ReadStore.apply`` run in a
-thread so the event loop never blocks on psycopg. Faust acknowledges the batch only after
-the agent has applied it; idempotence does not rest on Kafka offsets but on the positions
-``ReadStore`` records per ``(consumer, source, partition)`` in the same transaction, so a
-redelivered or replayed message changes nothing. See docs/decisions/0005.
+thread so the event loop never blocks on psycopg. A batch is acked only once applied, so
+Faust never commits past it. Idempotence rests on the positions ``ReadStore`` records per
+``(consumer, source, partition)`` in the same transaction, not on Kafka offsets: a
+redelivered message changes nothing. See docs/decisions/0005.
 """
 
 from __future__ import annotations
@@ -101,35 +101,55 @@ def by_partition(events: Sequence[Any]) -> dict[int, list[EventEnvelope]]:
     return groups
 
 
+def is_poison(error: Exception) -> bool:
+    """Does the error come from the events themselves (else: the database, retry)?"""
+    if isinstance(error, psycopg.Error):
+        return isinstance(error, psycopg.DataError | psycopg.IntegrityError)
+    return True  # the contract's models or a projection refused the event
+
+
+async def in_thread(store: ReadStore, envelopes: list[EventEnvelope], partition: int) -> None:
+    """``store.apply`` in a thread; if cancelled meanwhile, wait for it before re-raising."""
+    future = asyncio.ensure_future(
+        asyncio.to_thread(store.apply, envelopes, consumer=CONSUMER, partition=partition)
+    )
+    try:
+        await asyncio.shield(future)
+    except asyncio.CancelledError:
+        await asyncio.wait([future])  # the batch is either committed or not: never unknown
+        raise
+
+
 async def apply_batch(store: ReadStore, envelopes: list[EventEnvelope], partition: int) -> None:
-    """Apply one partition's batch; never raises, so Faust never acks an unapplied batch.
+    """Apply one partition's batch in one transaction; returns only once it is applied.
 
     A database outage (or a deadlock between the two agents) is retried until it passes:
-    it delays, never loses. Any other error is a poison event: the batch is split and
-    applied event by event, the failing event logged and skipped (a rebuild from the event
-    stores brings it back once the projection is fixed), so one bad event cannot stall
-    its partition for ever.
+    it delays, never loses. An error caused by the events is a poison event: the batch is
+    split and applied event by event, the failing event logged and skipped (a rebuild from
+    the event stores brings it back once the projection is fixed), so one bad event cannot
+    stall its partition for ever.
     """
     delay = 0.2
     while True:
         try:
-            await asyncio.to_thread(store.apply, envelopes, consumer=CONSUMER, partition=partition)
+            await in_thread(store, envelopes, partition)
             return
-        except psycopg.OperationalError as error:
-            log.warning("projection: database unavailable, retrying in %.1fs: %s", delay, error)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, MAX_RETRY_SECONDS)
-        except Exception:
-            if len(envelopes) == 1:
-                log.exception(
-                    "projection: skipping event %s (%s #%d) that cannot be projected",
-                    envelopes[0].event_id,
-                    envelopes[0].source,
-                    envelopes[0].position,
-                )
+        except Exception as error:
+            if not is_poison(error):
+                log.warning("projection: database error, retrying in %.1fs: %s", delay, error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_RETRY_SECONDS)
+                continue
+            if len(envelopes) > 1:
+                for envelope in envelopes:
+                    await apply_batch(store, [envelope], partition)
                 return
-            for envelope in envelopes:
-                await apply_batch(store, [envelope], partition)
+            log.exception(
+                "projection: skipping event %s (%s #%d) that cannot be projected",
+                envelopes[0].event_id,
+                envelopes[0].source,
+                envelopes[0].position,
+            )
             return
 
 
@@ -165,9 +185,16 @@ def create_app(settings: Settings, store: ReadStore | None = None) -> faust.App:
         )
 
         async def project(stream: Any) -> None:
-            async for events in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_SECONDS):
+            # noack_take: take(n, within) that leaves acks to us. take() and take_events()
+            # ack in a ``finally``, i.e. even a batch whose apply was cancelled by a shutdown.
+            async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WITHIN_SECONDS):
+                import time as _t
+                _t0 = _t.time()
                 for partition, envelopes in by_partition(events).items():
                     await apply_batch(read_store, envelopes, partition)
+                log.warning("DBG %s batch %d recv-lag %.0f ms apply %.0f ms", name[-15:], len(events), (_t0 - events[0].message.timestamp) * 1000, (_t.time() - _t0) * 1000)
+                for event in events:  # only now may Faust commit their offsets
+                    await stream.ack(event)
 
         project.__qualname__ = project.__name__ = f"project_{name.rsplit('.', 2)[-2]}"
         app.agent(topic, name=f"project-{name}", concurrency=1)(project)

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-REGISTER_CSV = Path(__file__).resolve().parents[1] / "deploy" / "demo" / "cadres.csv"
+REGISTER_CSV = Path(__file__).resolve().parent / "cadres.csv"  # shipped as package data
 DEMO_SEED = 12380
 REPORT_COUNT = 200
 FIRST_DAY = dt.date(2024, 11, 1)
@@ -205,14 +205,14 @@ TEMPLATES: dict[Category, tuple[str, ...]] = {
         "{who}在{when}到龄退出领导岗位前一个月，突击调整{n}名站所负责人，其中包括{relative}。",
     ),
     Category.EXCESS_POSTS: (
-        "{unit}领导班子副职核定{n}名，实际配备{n_more}名，{who}仍于{when}主持新提拔一名副职，"
+        "{who}所在的{unit}领导班子副职核定{n}名，实际配备{n_more}名，{when}仍新提拔一名副职，"
         "超职数配备问题突出。",
         "{who}所在单位以“工作需要”为由，于{when}擅自明确{n}名内设机构负责人享受副科级待遇，"
         "超出核定职数。",
     ),
     Category.IRREGULAR_PROCEDURE: (
         "{who}在{when}本单位选拔{post_below}过程中，未经民主推荐即确定考察对象，"
-        "党组会讨论时到会人数不足三分之二仍作出决定。",
+        "党组（党委）会讨论时到会人数不足三分之二仍作出决定。",
         "{unit}在{when}干部调整中未按规定进行任前公示，{who}主导人选酝酿“一言堂”，"
         "部分干部意见较大。",
         "{who}在{when}组织事业单位人员竞聘时临时修改报名条件，将工作年限由五年降为三年，"
@@ -290,8 +290,8 @@ def read_register(path: Path = REGISTER_CSV) -> list[CadreRecord]:
     """The demo register's rows (the same file ``seed`` imports)."""
     if not path.is_file():
         raise FileNotFoundError(
-            f"demo cadre register not found at {path}; --demo-data needs a source checkout "
-            "(pip install -e .) with deploy/demo/cadres.csv"
+            f"demo cadre register not found at {path} (it ships with the package as "
+            "services/demo/cadres.csv)"
         )
     with path.open(newline="", encoding="utf-8-sig") as handle:
         return [CadreRecord.model_validate(row) for row in csv.DictReader(handle)]
@@ -539,7 +539,7 @@ def demo_reports(
     cadres: Sequence[CadreRecord], *, count: int = REPORT_COUNT, rng_seed: int = DEMO_SEED
 ) -> list[DemoReport]:
     """The demo reports, deterministic for a given register and seed, oldest first."""
-    generator = _Generator(cadres, random.Random(rng_seed))
+    generator = _Generator(cadres, random.Random(rng_seed))  # noqa: S311 (fictional data)
     submissions = sorted(
         (generator.report() for _ in range(count)),
         key=lambda s: s.received_on or FIRST_DAY,
@@ -571,7 +571,12 @@ def seed(
     for report in reports:
         if report_id_for_idempotency_key(report.key) not in system.intake.repository:
             added += 1
-        system.intake.submit(report.submission, idempotency_key=report.key)
+        # Registered on the day it arrived, as the office's ledger would show it.
+        system.intake.submit(
+            report.submission,
+            idempotency_key=report.key,
+            registered_on=report.submission.received_on,
+        )
     system.catch_up()
     channels = Counter(r.submission.channel for r in reports)
     return {
