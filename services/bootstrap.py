@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 
 from schemas.events import EventEnvelope
 from services.casework import api as casework_api
+from services.casework import chain
 from services.casework.application import CaseworkApplication
 from services.common.config import Config, ConfigStore
 from services.common.eventstore import eventstore_env
@@ -61,6 +62,7 @@ def build_intake(settings: Settings, config: Config | None = None) -> IntakeAppl
 
 
 def build_casework(settings: Settings, config: Config | None = None) -> CaseworkApplication:
+    chain.use_key(settings.derived_key("case-chain"))
     return CaseworkApplication(
         eventstore_env(settings, "casework"), config=config or build_config(settings)
     )

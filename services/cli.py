@@ -132,7 +132,11 @@ def casework(host: HostOpt = None, port: PortOpt = None) -> None:
     settings = _distributed(_settings(host=host, port=port))
     work = build_casework(settings)
     consumer = IntakeEventsConsumer(
-        work, settings.kafka_bootstrap, topic_prefix=settings.kafka_topic_prefix
+        work,
+        settings.kafka_bootstrap,
+        topic_prefix=settings.kafka_topic_prefix,
+        group_id=f"{settings.kafka_topic_prefix}jiandu-casework",
+        consumer_settings={"fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms},
     )
     stop = threading.Event()
     thread = threading.Thread(
@@ -221,9 +225,10 @@ def rebuild_projections(data: DataOpt = None) -> None:
 @app.command()
 def verify(data: DataOpt = None) -> None:
     """Check the hash chain of every case's events; report the first broken link of each."""
-    from services.casework.chain import verify_log
+    from services.casework.chain import use_key, verify_log
 
     settings = _settings(data_dir=data)
+    use_key(settings.derived_key("case-chain"))
     checked, broken = verify_log(_log_reader(settings, "casework"))
     for link in broken:
         typer.echo(

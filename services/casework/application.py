@@ -405,7 +405,15 @@ class CaseworkApplication(JianduApplication):
     def _decide_publicity(self, case: Case, cmd: c.DecidePublicity, actor: Actor) -> list[Any]:
         on = cmd.decided_on or self.today()
         until = add_calendar_months(on, cmd.defer_months) if cmd.defer_months else None
-        case.decide_publicity(cmd.decision, on, cmd.defer_months, until, actor, cmd.reason)
+        case.decide_publicity(
+            cmd.decision,
+            on,
+            cmd.defer_months,
+            until,
+            actor,
+            cmd.reason,
+            max_defer_months=self.limits.publicity_defer_max_months,
+        )
         return []
 
 

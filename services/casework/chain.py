@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +28,17 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, UUID):
         return str(value)
     raise TypeError(f"cannot seal a {type(value).__name__}")
+
+
+_key: bytes | None = None
+
+
+def use_key(key: bytes | None) -> None:
+    """Seal with HMAC-SHA-256 under ``key`` (derived from JIANDU_SECRET_KEY), so that someone
+    who can write to the event tables but does not hold the key cannot re-seal an altered
+    chain. Without a key (unit tests), plain SHA-256."""
+    global _key  # noqa: PLW0603 - one sealing key per process, like the vault's
+    _key = key
 
 
 def genesis(aggregate_id: UUID) -> str:
@@ -49,6 +61,8 @@ def link(
         default=_jsonable,
         separators=(",", ":"),
     )
+    if _key is not None:
+        return hmac.new(_key, body.encode(), hashlib.sha256).hexdigest()
     return hashlib.sha256(body.encode()).hexdigest()
 
 

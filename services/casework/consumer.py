@@ -49,8 +49,8 @@ class IntakeEventsConsumer:
         from kafka import KafkaConsumer
 
         settings: dict[str, Any] = {
-            "session_timeout_ms": 10_000,
-            "heartbeat_interval_ms": 2_000,
+            "session_timeout_ms": 6_000,
+            "heartbeat_interval_ms": 1_000,
             "fetch_max_wait_ms": 100,
             "auto_offset_reset": "earliest",
             "client_id": "jiandu-casework",

@@ -895,12 +895,14 @@ class Case(Aggregate):
         defer_until: dt.date | None,
         actor: Actor,
         reason: str,
+        *,
+        max_defer_months: int = 3,
     ) -> None:
         rules.permit("decide_publicity", _role(actor), self.state)
         rules.PUBLICITY_HOLD_OPEN.require(self.publicity_hold is not None)
         if decision is PublicityDecision.DEFER:
-            rules.DEFERRAL_AT_MOST_THREE_MONTHS.require(
-                defer_months is not None and 1 <= defer_months <= 3
+            rules.deferral_limit(max_defer_months).require(
+                defer_months is not None and 1 <= defer_months <= max_defer_months
             )
         self._trigger(
             self.PublicityDecided,

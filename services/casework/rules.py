@@ -153,6 +153,19 @@ DEFERRAL_AT_MOST_THREE_MONTHS = Rule(
     "an appointment may be deferred by at most 3 months",
     "暂缓任职一般不超过3个月",
 )
+
+
+def deferral_limit(months: int) -> Rule:
+    """The deferral rule for the configured limit (domain.md: normally at most 3 months)."""
+    if months == 3:
+        return DEFERRAL_AT_MOST_THREE_MONTHS
+    return Rule(
+        "deferral_limit",
+        f"an appointment may be deferred by at most {months} months",
+        f"暂缓任职一般不超过{months}个月",
+    )
+
+
 NAMED_CADRE = Rule(
     "named_cadre",
     "the cadre must be one of the cadres named in the case",

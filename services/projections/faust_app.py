@@ -64,7 +64,7 @@ class _Transport(faust_aiokafka.Transport):
 
 
 class ProjectionApp(faust.App):
-    """A Faust app whose Kafka consumer uses ``fetch_max_wait_ms`` from the settings."""
+    """A Faust app whose Kafka consumer waits at most ``fetch_max_wait_ms`` per fetch."""
 
     fetch_max_wait_ms: int | None = None
 
@@ -81,23 +81,19 @@ def topic_names(settings: Settings) -> list[str]:
     return [topic_for(source, settings.kafka_topic_prefix) for source in SOURCES]
 
 
-def decode(value: Any, topic: str, partition: int) -> EventEnvelope | None:
-    """The message's envelope, or None (logged) when it is not our contract."""
-    try:
-        return EventEnvelope.from_bytes(value)
-    except (ValidationError, ValueError, TypeError) as error:
-        log.error("skipping a malformed message on %s[%d]: %s", topic, partition, error)
-        return None
-
-
 def by_partition(events: Sequence[Any]) -> dict[int, list[EventEnvelope]]:
-    """Valid envelopes of a batch grouped by partition, each group in arrival order."""
+    """A batch's envelopes by partition, in arrival order; messages not of our contract
+    cannot become valid by retrying: logged and skipped."""
     groups: dict[int, list[EventEnvelope]] = {}
     for event in events:
         message = event.message
-        envelope = decode(event.value, message.topic, message.partition)
-        if envelope is not None:
-            groups.setdefault(message.partition, []).append(envelope)
+        try:
+            envelope = EventEnvelope.from_bytes(event.value)
+        except (ValidationError, ValueError, TypeError) as error:
+            log.error("skipping a malformed message on %s[%d]: %s", message.topic,
+                      message.partition, error)  # fmt: skip
+            continue
+        groups.setdefault(message.partition, []).append(envelope)
     return groups
 
 
@@ -108,23 +104,38 @@ def is_poison(error: Exception) -> bool:
     return True  # the contract's models or a projection refused the event
 
 
-async def in_thread(store: ReadStore, envelopes: list[EventEnvelope], partition: int) -> None:
-    """``store.apply`` in a thread; if cancelled meanwhile, wait for it before re-raising."""
-    future = asyncio.ensure_future(
-        asyncio.to_thread(store.apply, envelopes, consumer=CONSUMER, partition=partition)
-    )
-    try:
-        await asyncio.shield(future)
-    except asyncio.CancelledError:
-        await asyncio.wait([future])  # the batch is either committed or not: never unknown
-        raise
+class Writer:
+    """Applies batches to the store one at a time, each ``store.apply`` in a thread.
+
+    One at a time: the two agents' transactions touch shared rows in opposite orders
+    (ReportAccepted locks archive_reports then case_reports, CaseOpened the reverse), so
+    concurrent batches deadlock, and PostgreSQL only notices after deadlock_timeout (1 s).
+    """
+
+    def __init__(self, store: ReadStore) -> None:
+        self.store = store
+        self.lock = asyncio.Lock()
+
+    async def apply(self, envelopes: list[EventEnvelope], partition: int) -> None:
+        """If cancelled meanwhile, wait for the thread: a batch is committed or not, never unknown."""
+        async with self.lock:
+            future = asyncio.ensure_future(
+                asyncio.to_thread(
+                    self.store.apply, envelopes, consumer=CONSUMER, partition=partition
+                )
+            )
+            try:
+                await asyncio.shield(future)
+            except asyncio.CancelledError:
+                await asyncio.wait([future])
+                raise
 
 
-async def apply_batch(store: ReadStore, envelopes: list[EventEnvelope], partition: int) -> None:
+async def apply_batch(writer: Writer, envelopes: list[EventEnvelope], partition: int) -> None:
     """Apply one partition's batch in one transaction; returns only once it is applied.
 
-    A database outage (or a deadlock between the two agents) is retried until it passes:
-    it delays, never loses. An error caused by the events is a poison event: the batch is
+    A database error (an outage, a deadlock with another worker) is retried until it
+    passes: it delays, never loses. An error caused by the events is a poison event: the batch is
     split and applied event by event, the failing event logged and skipped (a rebuild from
     the event stores brings it back once the projection is fixed), so one bad event cannot
     stall its partition for ever.
@@ -132,7 +143,7 @@ async def apply_batch(store: ReadStore, envelopes: list[EventEnvelope], partitio
     delay = 0.2
     while True:
         try:
-            await in_thread(store, envelopes, partition)
+            await writer.apply(envelopes, partition)
             return
         except Exception as error:
             if not is_poison(error):
@@ -142,7 +153,7 @@ async def apply_batch(store: ReadStore, envelopes: list[EventEnvelope], partitio
                 continue
             if len(envelopes) > 1:
                 for envelope in envelopes:
-                    await apply_batch(store, [envelope], partition)
+                    await apply_batch(writer, [envelope], partition)
                 return
             log.exception(
                 "projection: skipping event %s (%s #%d) that cannot be projected",
@@ -172,27 +183,19 @@ def create_app(settings: Settings, store: ReadStore | None = None) -> faust.App:
         stream_buffer_maxsize=4 * BATCH_SIZE,
     )
     app.fetch_max_wait_ms = settings.kafka_fetch_max_wait_ms
-    read_store = store or ReadStore(Database.for_service(settings, "projections"))
+    writer = Writer(store or ReadStore(Database.for_service(settings, "projections")))
 
     for name in topic_names(settings):
         topic = app.topic(
-            name,
-            key_type=bytes,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=settings.kafka_partitions,
+            name, key_serializer="raw", value_serializer="raw", partitions=settings.kafka_partitions
         )
 
         async def project(stream: Any) -> None:
             # noack_take: take(n, within) that leaves acks to us. take() and take_events()
             # ack in a ``finally``, i.e. even a batch whose apply was cancelled by a shutdown.
             async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WITHIN_SECONDS):
-                import time as _t
-                _t0 = _t.time()
                 for partition, envelopes in by_partition(events).items():
-                    await apply_batch(read_store, envelopes, partition)
-                log.warning("DBG %s batch %d recv-lag %.0f ms apply %.0f ms", name[-15:], len(events), (_t0 - events[0].message.timestamp) * 1000, (_t.time() - _t0) * 1000)
+                    await apply_batch(writer, envelopes, partition)
                 for event in events:  # only now may Faust commit their offsets
                     await stream.ack(event)
 

@@ -3,7 +3,8 @@
 Each batch runs in one transaction: events at or below the position recorded for
 ``(consumer, source, partition)`` are skipped, the rest are projected and the position
 moves on, so a redelivered event changes nothing. Rows are upserts keyed by the event's
-identity or the entity's, so even a replay without positions converges to the same tables.
+identity or the entity's, writing only the columns an event knows, so events of different
+aggregates may arrive in any order; a full replay in log order rebuilds the same tables.
 """
 
 from __future__ import annotations
@@ -62,28 +63,39 @@ class ReadStore:
     def apply(
         self, envelopes: Iterable[EventEnvelope], *, consumer: str, partition: int = 0
     ) -> int:
-        """Project a batch of one partition's events in one transaction; returns how many applied."""
+        """Project a batch of one partition's events in one transaction; returns how many applied.
+
+        The position rows are locked first, so two workers briefly sharing a partition during
+        a rebalance take turns and a position never moves backwards; the batch's rows are then
+        written in one global order (table, key), so concurrent batches cannot deadlock.
+        """
         applied = 0
+        postgres = self.db.dialect == "postgres"
         with self.db.transaction() as cur:
             positions: dict[str, int] = {}  # by source
+            rows: list[Upsert] = []
             for envelope in envelopes:
                 source: str = envelope.source
                 if source not in positions:
-                    positions[source] = _position(cur, consumer, source, partition)
+                    positions[source] = _locked_position(
+                        cur, consumer, source, partition, postgres=postgres
+                    )
                 if envelope.position <= positions[source]:
                     SKIPPED.labels(source).inc()
                     continue
-                for row in self.rows_for(envelope):
-                    _upsert(cur, row)
+                rows.extend(self.rows_for(envelope))
                 positions[source] = envelope.position
                 applied += 1
                 PROJECTED.labels(source).inc()
+            # Stable sort: writes to one row keep their event order.
+            for row in sorted(rows, key=lambda r: (r.table, tuple(str(v) for v in r.key.values()))):
+                _upsert(cur, row)
+            greatest = "GREATEST" if postgres else "MAX"
             for source, position in positions.items():
                 cur.execute(
-                    "INSERT INTO projection_positions (consumer, source, partition, position) "
-                    "VALUES (%s, %s, %s, %s) ON CONFLICT (consumer, source, partition) "
-                    "DO UPDATE SET position = excluded.position",
-                    (consumer, source, partition, position),
+                    f"UPDATE projection_positions SET position = {greatest}(position, %s) "
+                    "WHERE consumer = %s AND source = %s AND partition = %s",
+                    (position, consumer, source, partition),
                 )
         return applied
 
@@ -105,6 +117,24 @@ class ReadStore:
         with self.db.transaction() as cur:
             cur.execute(sql, params)
             return cur.fetchall()
+
+
+def _locked_position(
+    cur: Cursor, consumer: str, source: str, partition: int, *, postgres: bool
+) -> int:
+    cur.execute(
+        "INSERT INTO projection_positions (consumer, source, partition, position) "
+        "VALUES (%s, %s, %s, 0) ON CONFLICT (consumer, source, partition) DO NOTHING",
+        (consumer, source, partition),
+    )
+    lock = " FOR UPDATE" if postgres else ""  # SQLite serializes writers anyway
+    cur.execute(
+        "SELECT position FROM projection_positions WHERE consumer = %s AND source = %s "
+        f"AND partition = %s{lock}",
+        (consumer, source, partition),
+    )
+    row = cur.fetchone()
+    return int(row["position"]) if row else 0
 
 
 def _position(cur: Cursor, consumer: str, source: str, partition: int) -> int:

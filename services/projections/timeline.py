@@ -100,6 +100,7 @@ def _deadline_rows(envelope: EventEnvelope, data: dict[str, Any]) -> list[Upsert
                         "provisional": int(due.get("provisional", False)),
                         "note": due.get("note", ""),
                         "started_on": due.get("started_on"),
+                        "working_days": due.get("working_days"),
                         "met_on": None,
                     },
                 )

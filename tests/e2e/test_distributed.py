@@ -1,0 +1,167 @@
+"""The distributed mode end to end: every service its own ``jiandu`` process.
+
+intake-api → relay (intake) → Kafka → casework → relay (casework) → Kafka → Faust
+projections-worker → PostgreSQL read models ← projections-api; one PostgreSQL database
+(each service its own schema) and the Tansu broker with a unique topic prefix.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from schemas.events import SOURCES, topic_for
+from tests.integration.helpers import hotline_report
+from tests.integration.test_faust_worker import (
+    JIANDU,
+    SECRET_KEY,
+    ServiceProcess,
+    processes,  # noqa: F401  (the fixture)
+    service_env,
+)
+from tests.support.postgres import free_port
+from tests.support.tansu import create_topics
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+PARTITIONS = 3
+CADRE_ID = "QS-0001"
+STEPS = ["ReportReceived", "ReportRegistered", "ReportAccepted", "CaseOpened"]
+
+
+def wait_healthy(client: httpx.Client, url: str, process: ServiceProcess, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not process.alive():
+            raise AssertionError(f"{process.name} exited:\n{process.log_tail()}")
+        try:
+            if client.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{process.name} not healthy within {timeout}s:\n{process.log_tail()}")
+
+
+def poll(check: Callable[[], bool], timeout: float, what: str, procs: list[ServiceProcess]) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            tails = "".join(f"\n----- {p.name} -----\n{p.log_tail(30)}" for p in procs)
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}{tails}")
+        time.sleep(0.05)
+
+
+def test_a_hotline_report_reaches_casework_archive_and_timeline(
+    pg_dsn: str,
+    tmp_path: Path,
+    kafka_broker: Any,
+    kafka_topic_prefix: str,
+    processes: list[ServiceProcess],  # noqa: F811
+) -> None:
+    bootstrap = kafka_broker.bootstrap
+    create_topics(bootstrap, [topic_for(s, kafka_topic_prefix) for s in SOURCES], PARTITIONS)
+    env = service_env(
+        database_url=pg_dsn,
+        kafka_bootstrap=bootstrap,
+        kafka_topic_prefix=kafka_topic_prefix,
+        kafka_partitions=PARTITIONS,
+        kafka_fetch_max_wait_ms=20,
+        relay_poll_seconds=0.05,
+        data_dir=tmp_path,
+        secret_key=SECRET_KEY,
+        log_level="WARNING",
+    )
+    register = tmp_path / "cadres.csv"
+    register.write_text(
+        "cadre_id,name,unit,position,management_level\n"
+        f"{CADRE_ID},张三,青山县交通运输局,局长,county_division_principal\n",
+        encoding="utf-8",
+    )
+    imported = subprocess.run(
+        [JIANDU, "import-cadres", str(register)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    assert "1 cadres imported" in imported.stdout
+
+    ports = {name: free_port() for name in ("intake", "casework", "projections")}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+
+    def start(name: str, *args: str) -> ServiceProcess:
+        process = ServiceProcess(name, args, env, tmp_path).start()
+        processes.append(process)
+        return process
+
+    started = time.monotonic()
+    with httpx.Client() as client:
+        # Processes sharing a schema start one after another (their DDL would race).
+        apis = {
+            "intake": start("intake-api", "intake-api", "--port", str(ports["intake"])),
+            "casework": start("casework", "casework", "--port", str(ports["casework"])),
+            "projections": start(
+                "projections-api", "projections-api", "--port", str(ports["projections"])
+            ),
+        }
+        for name, process in apis.items():
+            wait_healthy(client, urls[name], process, timeout=30)
+        start("relay-intake", "relay", "--source", "intake")
+        start("relay-casework", "relay", "--source", "casework")
+        start("projections-worker", "projections-worker")
+        print(f"\nall processes healthy {time.monotonic() - started:.1f}s after the first start")
+
+        def submit(n: int) -> tuple[dict[str, Any], float]:
+            """POST a report, wait until every read shows it; its receipt and the latency."""
+            body = hotline_report(n, cadre_id=CADRE_ID).model_dump(mode="json")
+            sent = time.monotonic()
+            response = client.post(f"{urls['intake']}/api/v1/reports", json=body)
+            assert response.status_code == 201, response.text
+            receipt: dict[str, Any] = response.json()
+            case_id = receipt["case_id"]
+            assert case_id, receipt
+
+            def everywhere() -> bool:
+                archive = client.get(f"{urls['projections']}/api/v1/cadres/{CADRE_ID}/archive")
+                if archive.status_code != 200 or not any(
+                    item["report_id"] == receipt["report_id"] and item["case_id"] == case_id
+                    for item in archive.json()["items"]
+                ):
+                    return False
+                if client.get(f"{urls['casework']}/api/v1/cases/{case_id}").status_code != 200:
+                    return False
+                timeline = client.get(f"{urls['projections']}/api/v1/cases/{case_id}/timeline")
+                if timeline.status_code != 200:
+                    return False
+                return [s["step"] for s in timeline.json()["steps"]] == STEPS
+
+            poll(everywhere, 30, f"report {n} in casework, archive and timeline", processes)
+            return receipt, time.monotonic() - sent
+
+        first, cold = submit(1)
+        print(f"first report end to end: {cold * 1000:.0f} ms (includes consumer group joins)")
+        latencies = [submit(n)[1] for n in range(2, 7)]
+        print(
+            "warm reports end to end: "
+            + ", ".join(f"{t * 1000:.0f}" for t in latencies)
+            + f" ms (median {sorted(latencies)[len(latencies) // 2] * 1000:.0f} ms)"
+        )
+
+        archive = client.get(f"{urls['projections']}/api/v1/cadres/{CADRE_ID}/archive").json()
+        assert archive["cadre"]["cadre_id"] == CADRE_ID
+        assert len(archive["items"]) == 6
+        case = client.get(f"{urls['casework']}/api/v1/cases/{first['case_id']}").json()
+        assert case["case_id"] == first["case_id"]
+        assert case["report_ids"] == [first["report_id"]]
+        for process in processes:
+            assert process.alive(), f"{process.name} died:\n{process.log_tail()}"
