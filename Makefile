@@ -39,6 +39,7 @@ fmt: $(STAMP)
 	$(BIN)/ruff format services schemas tests bench
 
 bench: $(STAMP)
+	$(BIN)/python bench/intake_throughput.py
 	$(BIN)/python bench/relay_throughput.py
 
 clean:

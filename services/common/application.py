@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -10,6 +11,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Notification, Recording, Transcoding
+from eventsourcing.utils import TopicError, resolve_topic
 
 from schemas.events import EventEnvelope, Payload, Source
 
@@ -62,6 +64,8 @@ class JianduApplication(Application[UUID]):
 
     def to_envelope(self, notification: Notification) -> EventEnvelope | None:
         """The notification as a public-contract envelope, or None for internal events."""
+        if not is_published(notification.topic):
+            return None  # not even decoded: internal events (the ledger's) are a quarter of the log
         event: Any = self.mapper.to_domain_event(notification)
         spec = contract_of(event)
         if spec is None:
@@ -93,6 +97,15 @@ class JianduApplication(Application[UUID]):
 
     def max_position(self) -> int:
         return self.recorder.max_notification_id() or 0
+
+
+@functools.cache
+def is_published(topic: str) -> bool:
+    """Whether events stored under this topic are part of the public contract."""
+    try:
+        return getattr(resolve_topic(topic), "CONTRACT", None) is not None
+    except TopicError:
+        return True  # unknown here: decode it and let the mapper say what is wrong
 
 
 def event_id(notification: Notification) -> UUID:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -94,6 +95,7 @@ class IntakeApplication(JianduApplication):
         self.policy = policy or IntakePolicy()
         self._today = today
         self.config = config or Config()
+        self._register_lock = threading.Lock()
 
     @property
     def limits(self) -> TimeLimits:
@@ -138,14 +140,17 @@ class IntakeApplication(JianduApplication):
                 self._into_vault(report_id, reporter_ref, submission)
                 vault_done = True
             try:
-                return self._register(
-                    report_id,
-                    reporter_ref,
-                    submission,
-                    digest,
-                    actor,
-                    registered_on or self._today(),
-                )
+                # One registration at a time per process: concurrent ones would only
+                # conflict on the year's ledger and retry (other processes still may).
+                with self._register_lock:
+                    return self._register(
+                        report_id,
+                        reporter_ref,
+                        submission,
+                        digest,
+                        actor,
+                        registered_on or self._today(),
+                    )
             except IntegrityError:
                 continue  # the ledger moved on, or the same key raced us: look again
         raise SubmissionContention
@@ -325,6 +330,10 @@ class IntakeApplication(JianduApplication):
         self, report: Report, cmd: c.SendAcceptanceNotice, actor: dict[str, str]
     ) -> None:
         report.send_acceptance_notice(cmd.sent_on or self._today(), actor)
+
+    def close(self) -> None:
+        super().close()
+        self.vault.close()
 
     def get_report(self, report_id: UUID) -> Report:
         report = self._existing(report_id)

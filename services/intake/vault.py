@@ -70,6 +70,9 @@ class ReporterVault:
         self._hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
         db.execute_script(SCHEMA)
 
+    def close(self) -> None:
+        self._db.close()
+
     # -- identity --------------------------------------------------------------------------
 
     def identity_digest(self, identity: RealNameReporter) -> str:
