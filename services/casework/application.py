@@ -245,7 +245,9 @@ class CaseworkApplication(JianduApplication):
     def _record_inquiry_reply(
         self, case: Case, cmd: c.RecordInquiryReply, actor: Actor
     ) -> list[Any]:
-        case.record_inquiry_reply(cmd.received_on or self.today(), cmd.document_ref, actor)
+        case.record_inquiry_reply(
+            cmd.received_on or self.today(), cmd.document_ref, actor, cmd.reason
+        )
         return []
 
     def _evaluate_inquiry_reply(
@@ -261,6 +263,7 @@ class CaseworkApplication(JianduApplication):
             list(cmd.evidence_refs),
             cmd.found_on or self.today(),
             actor,
+            cmd.reason,
         )
         return []
 
@@ -272,7 +275,7 @@ class CaseworkApplication(JianduApplication):
         return []
 
     def _reactivate(self, case: Case, cmd: c.NewEvidence, actor: Actor) -> list[Any]:
-        case.reactivate(cmd.new_evidence, cmd.on or self.today(), actor)
+        case.reactivate(cmd.new_evidence, cmd.on or self.today(), actor, cmd.reason)
         return []
 
     def _propose_conclusion(self, case: Case, cmd: c.ProposeConclusion, actor: Actor) -> list[Any]:
@@ -377,7 +380,7 @@ class CaseworkApplication(JianduApplication):
         return []
 
     def _give_feedback(self, case: Case, cmd: c.GiveFeedback, actor: Actor) -> list[Any]:
-        case.give_feedback(cmd.given_on or self.today(), cmd.method, cmd.text, actor)
+        case.give_feedback(cmd.given_on or self.today(), cmd.method, cmd.text, actor, cmd.reason)
         return []
 
     def _record_objection(self, case: Case, cmd: c.RecordObjection, actor: Actor) -> list[Any]:
@@ -385,11 +388,11 @@ class CaseworkApplication(JianduApplication):
         return []
 
     def _answer_objection(self, case: Case, cmd: c.AnswerObjection, actor: Actor) -> list[Any]:
-        case.answer_objection(cmd.answered_on or self.today(), cmd.text, actor)
+        case.answer_objection(cmd.answered_on or self.today(), cmd.text, actor, cmd.reason)
         return []
 
     def _reopen(self, case: Case, cmd: c.NewEvidence, actor: Actor) -> list[Any]:
-        case.reopen(cmd.new_evidence, cmd.on or self.today(), actor)
+        case.reopen(cmd.new_evidence, cmd.on or self.today(), actor, cmd.reason)
         return []
 
     def _hold_for_publicity(self, case: Case, cmd: c.HoldForPublicity, actor: Actor) -> list[Any]:

@@ -588,14 +588,16 @@ class Case(Aggregate):
             reply_due=reply_due,
         )
 
-    def record_inquiry_reply(self, received_on: dt.date, document_ref: str, actor: Actor) -> None:
+    def record_inquiry_reply(
+        self, received_on: dt.date, document_ref: str, actor: Actor, reason: str = ""
+    ) -> None:
         rules.permit("record_inquiry_reply", _role(actor), self.state)
         self._as_handler(actor)
         rules.INQUIRY_LETTER_SENT.require("sent_on" in self.inquiry)
         self._trigger(
             self.InquiryReplyReceived,
             actor=actor,
-            reason="",
+            reason=reason,
             received_on=received_on,
             document_ref=document_ref,
         )
@@ -607,7 +609,13 @@ class Case(Aggregate):
         self._trigger(self.InquiryReplyEvaluated, actor=actor, reason=reason, outcome=outcome.value)
 
     def record_finding(
-        self, kind: str, summary: str, evidence_refs: list[str], found_on: dt.date, actor: Actor
+        self,
+        kind: str,
+        summary: str,
+        evidence_refs: list[str],
+        found_on: dt.date,
+        actor: Actor,
+        reason: str = "",
     ) -> None:
         """A verification finding: interview, documents, audit result …, with evidence refs."""
         self._as_handler(actor, "record_finding")
@@ -615,6 +623,7 @@ class Case(Aggregate):
             "record_finding",
             actor,
             self.FindingRecorded,
+            reason=reason,
             kind=kind,
             summary=summary,
             evidence_refs=evidence_refs,
@@ -634,14 +643,16 @@ class Case(Aggregate):
             next_review_due=next_review_due,
         )
 
-    def reactivate(self, new_evidence: str, reactivated_on: dt.date, actor: Actor) -> None:
+    def reactivate(
+        self, new_evidence: str, reactivated_on: dt.date, actor: Actor, reason: str = ""
+    ) -> None:
         """New evidence wakes a parked case; it needs a new disposition."""
         self._as_handler(actor, "reactivate")
         self._do(
             "reactivate",
             actor,
             self.Reactivated,
-            reason=new_evidence,
+            reason=reason or new_evidence,
             new_evidence=new_evidence,
             reactivated_on=reactivated_on,
         )
@@ -836,13 +847,20 @@ class Case(Aggregate):
             feedback_due=feedback_due if self.real_name_reporters else None,
         )
 
-    def give_feedback(self, given_on: dt.date, method: str, text: str, actor: Actor) -> None:
+    def give_feedback(
+        self, given_on: dt.date, method: str, text: str, actor: Actor, reason: str = ""
+    ) -> None:
         """Feedback to the real-name reporter(s) (向实名举报人反馈)."""
         rules.permit("give_feedback", _role(actor), self.state)
         self._as_handler(actor)
         rules.REAL_NAME_REPORTER_FOR_FEEDBACK.require(self.real_name_reporters > 0)
         self._trigger(
-            self.FeedbackGiven, actor=actor, reason="", given_on=given_on, method=method, text=text
+            self.FeedbackGiven,
+            actor=actor,
+            reason=reason,
+            given_on=given_on,
+            method=method,
+            text=text,
         )
 
     def record_objection(self, received_on: dt.date, actor: Actor, reason: str) -> None:
@@ -850,20 +868,28 @@ class Case(Aggregate):
         rules.FEEDBACK_GIVEN_FOR_OBJECTION.require(self.feedback_given > 0)
         self._trigger(self.ObjectionRecorded, actor=actor, reason=reason, received_on=received_on)
 
-    def answer_objection(self, answered_on: dt.date, text: str, actor: Actor) -> None:
+    def answer_objection(
+        self, answered_on: dt.date, text: str, actor: Actor, reason: str = ""
+    ) -> None:
         rules.permit("answer_objection", _role(actor), self.state)
         rules.OBJECTION_OPEN.require(self.open_objections > 0)
         self._trigger(
-            self.ObjectionAnswered, actor=actor, reason="", answered_on=answered_on, text=text
+            self.ObjectionAnswered,
+            actor=actor,
+            reason=reason,
+            answered_on=answered_on,
+            text=text,
         )
 
-    def reopen(self, new_evidence: str, reopened_on: dt.date, actor: Actor) -> None:
+    def reopen(
+        self, new_evidence: str, reopened_on: dt.date, actor: Actor, reason: str = ""
+    ) -> None:
         """复查: new evidence reopens a closed case; it needs a new disposition."""
         self._do(
             "reopen",
             actor,
             self.Reopened,
-            reason=new_evidence,
+            reason=reason or new_evidence,
             new_evidence=new_evidence,
             reopened_on=reopened_on,
         )
