@@ -210,6 +210,7 @@ class DispositionApprovedV1(CaseStep):
     disposition: Disposition
     collective_study: dict[str, Any]
     review_due: DueDate | None
+    feedback_due: DueDate | None = None
 
 
 class InquiryLetterSentV1(CaseStep):

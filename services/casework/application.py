@@ -221,9 +221,13 @@ class CaseworkApplication(JianduApplication):
     def _approve_disposition(
         self, case: Case, cmd: c.ApproveDisposition, actor: Actor
     ) -> list[Any]:
-        review = self.due_in_months(self.today(), self.limits.parked_review_months)
+        today = self.today()
         case.approve_disposition(
-            cmd.collective_study.model_dump(mode="json"), actor, cmd.reason, review_due=review
+            cmd.collective_study.model_dump(mode="json"),
+            actor,
+            cmd.reason,
+            review_due=self.due_in_months(today, self.limits.parked_review_months),
+            feedback_due=self.due_in_working_days(today, self.limits.feedback_after_closure),
         )
         return []
 

@@ -124,6 +124,8 @@ class Case(Aggregate):
         disposition: str
         collective_study: dict[str, Any]
         review_due: Due | None
+        # Added after the first release; events stored before it lack the field.
+        feedback_due: Due | None = None
 
         def apply(self, case: Case) -> None:
             disposition = Disposition(self.disposition)
@@ -139,6 +141,9 @@ class Case(Aggregate):
             case.inquiry = {}
             if self.review_due is not None:
                 case.deadlines["parked_review"] = {**self.review_due, "met_on": None}
+            feedback_due = getattr(self, "feedback_due", None)
+            if feedback_due is not None:
+                case.deadlines["feedback"] = {**feedback_due, "met_on": None}
             if case.state in rules.FINISHED_STATES:
                 case.closed_on = self.timestamp.date()
 
@@ -553,14 +558,20 @@ class Case(Aggregate):
         actor: Actor,
         reason: str = "",
         review_due: Due | None = None,
+        feedback_due: Due | None = None,
     ) -> None:
-        """Leader approval after collective study (集体研究+领导审批); both are recorded."""
+        """Leader approval after collective study (集体研究+领导审批); both are recorded.
+
+        A case closed by disposition (予以了结) owes real-name reporters feedback
+        just as a case closed after verification does.
+        """
         rules.permit("approve_disposition", _role(actor), self.state)
         rules.COLLECTIVE_STUDY_RECORDED.require(
             bool(collective_study.get("held_on")) and bool(collective_study.get("participants"))
         )
         assert self.proposed_disposition is not None
         parked = self.proposed_disposition is Disposition.PARK
+        closing = self.proposed_disposition is Disposition.CLOSE
         self._trigger(
             self.DispositionApproved,
             actor=actor,
@@ -568,6 +579,7 @@ class Case(Aggregate):
             disposition=self.proposed_disposition.value,
             collective_study=collective_study,
             review_due=review_due if parked else None,
+            feedback_due=feedback_due if closing and self.real_name_reporters else None,
         )
 
     def return_disposition(self, actor: Actor, reason: str) -> None:

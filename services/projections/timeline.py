@@ -55,13 +55,13 @@ ddl = (
 
 # Which payload field starts a deadline, and which event meets which deadline (and with
 # which date field). Admonition deadlines are per handling: "name#<handling_id>".
-STARTS = {
-    "ReportRegistered": ("acceptance_notice_due", "acceptance_notice"),
-    "InquiryLetterSent": ("reply_due", "inquiry_reply"),
-    "DispositionApproved": ("review_due", "parked_review"),
-    "ParkedCaseReviewed": ("next_review_due", "parked_review"),
-    "HandlingDecided": ("follow_up_due", "admonition_follow_up"),
-    "Closed": ("feedback_due", "feedback"),
+STARTS: dict[str, list[tuple[str, str]]] = {
+    "ReportRegistered": [("acceptance_notice_due", "acceptance_notice")],
+    "InquiryLetterSent": [("reply_due", "inquiry_reply")],
+    "DispositionApproved": [("review_due", "parked_review"), ("feedback_due", "feedback")],
+    "ParkedCaseReviewed": [("next_review_due", "parked_review")],
+    "HandlingDecided": [("follow_up_due", "admonition_follow_up")],
+    "Closed": [("feedback_due", "feedback")],
 }
 MEETS = {
     "AcceptanceNoticeSent": ("acceptance_notice", "sent_on"),
@@ -87,8 +87,7 @@ def _deadline_rows(envelope: EventEnvelope, data: dict[str, Any]) -> list[Upsert
                 {"met_on": data[field]},
             )
         )
-    if envelope.event_type in STARTS:
-        field, base = STARTS[envelope.event_type]
+    for field, base in STARTS.get(envelope.event_type, []):
         due = data.get(field)
         if due:
             rows.append(
