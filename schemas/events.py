@@ -23,6 +23,7 @@ from schemas.glossary import (
     AccuserStatus,
     AdmonitionOutcome,
     CaseKind,
+    CaseState,
     Category,
     Channel,
     ClearingMethod,
@@ -256,6 +257,10 @@ class ConclusionApprovedV1(CaseStep):
     overall: Verdict
 
 
+class ConclusionReturnedV1(CaseStep):
+    returns_to: CaseState | None = None  # absent from events stored before it was added
+
+
 class HandlingDecidedV1(CaseStep):
     handling_id: int
     cadre: NamedCadre
@@ -349,7 +354,7 @@ PAYLOADS: dict[tuple[str, int], type[Payload]] = {
     ("Reactivated", 1): ReactivatedV1,
     ("ConclusionProposed", 1): ConclusionProposedV1,
     ("ConclusionApproved", 1): ConclusionApprovedV1,
-    ("ConclusionReturned", 1): CaseStep,
+    ("ConclusionReturned", 1): ConclusionReturnedV1,
     ("HandlingDecided", 1): HandlingDecidedV1,
     ("AdmonitionFollowedUp", 1): AdmonitionFollowedUpV1,
     ("ClearingProposed", 1): ClearingProposedV1,

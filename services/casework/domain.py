@@ -239,6 +239,9 @@ class Case(Aggregate):
 
     class ConclusionReturned(Event):
         TOPIC = "jiandu.casework:Case.ConclusionReturned"
+        # The state the case goes back to, so readers need not remember the proposal.
+        # Added after the first release; events stored before it lack the field.
+        returns_to: str | None = None
 
         def apply(self, case: Case) -> None:
             assert case.proposed_conclusion is not None
@@ -698,7 +701,14 @@ class Case(Aggregate):
         )
 
     def return_conclusion(self, actor: Actor, reason: str) -> None:
-        self._do("return_conclusion", actor, self.ConclusionReturned, reason=reason)
+        rules.permit("return_conclusion", _role(actor), self.state)
+        assert self.proposed_conclusion is not None
+        self._trigger(
+            self.ConclusionReturned,
+            actor=actor,
+            reason=reason,
+            returns_to=self.proposed_conclusion["returns_to"],
+        )
 
     @property
     def proven(self) -> bool:

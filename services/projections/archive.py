@@ -13,6 +13,7 @@ from schemas.events import (
 from services.projections.rows import Upsert, as_json
 
 name = "archive"
+version = 1
 tables = ("archive_reports", "archive_subjects")
 ddl = (
     """CREATE TABLE IF NOT EXISTS archive_reports (

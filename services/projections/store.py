@@ -18,12 +18,12 @@ from prometheus_client import Counter
 
 from schemas.events import EventEnvelope, UnknownEventType
 from services.common.sql import Cursor, Database, check_identifier
-from services.projections import archive, timeline
+from services.projections import archive, cases, liaison, timeline
 from services.projections.rows import Upsert
 
 log = logging.getLogger(__name__)
 
-PROJECTIONS: tuple[ModuleType, ...] = (timeline, archive)
+PROJECTIONS: tuple[ModuleType, ...] = (timeline, archive, cases, liaison)
 
 PROJECTED = Counter("jiandu_projected_events_total", "Events applied to read models", ["source"])
 SKIPPED = Counter("jiandu_projection_duplicates_total", "Redelivered events skipped", ["source"])

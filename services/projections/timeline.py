@@ -19,6 +19,7 @@ from schemas.events import (
 from services.projections.rows import Upsert, as_json
 
 name = "timeline"
+version = 1
 tables = ("timeline_steps", "case_reports", "case_deadlines")
 ddl = (
     """CREATE TABLE IF NOT EXISTS timeline_steps (

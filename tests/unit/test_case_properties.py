@@ -28,6 +28,7 @@ from hypothesis.stateful import (
 )
 
 from schemas import commands as c
+from schemas.events import parse_payload
 from schemas.glossary import (
     AccuserStatus,
     AdmonitionOutcome,
@@ -46,6 +47,7 @@ from services.casework.application import COMMANDS, CaseworkApplication
 from services.casework.chain import verify_chain, verify_log
 from services.casework.domain import Case
 from services.casework.rules import PERMISSIONS, CaseworkError
+from services.projections.case_states import state_after
 
 TODAY = dt.date(2026, 3, 2)
 SUBJECT = {"name": "王建国", "unit": "某县财政局", "position": "局长", "cadre_id": "C-001"}
@@ -335,6 +337,18 @@ class CaseProcedure(RuleBasedStateMachine):
         events = list(self.app.events.get(self.case_id))
         if events:
             assert isinstance(self.app.get_case(self.case_id).state, CaseState)
+
+    @invariant()
+    def readers_see_the_state_from_the_events_alone(self) -> None:
+        """The projections' reading of the state machine (case_states) agrees with it."""
+        envelopes, _ = self.app.read_envelopes(0, 10_000)
+        seen: dict[Any, CaseState] = {}
+        for envelope in envelopes:
+            after = state_after(envelope.event_type, parse_payload(envelope))
+            if after is not None:
+                seen[envelope.aggregate_id] = after
+        for case_id, state in seen.items():
+            assert self.app.get_case(case_id).state is state
 
     @invariant()
     def only_permitted_steps_were_taken(self) -> None:
