@@ -84,6 +84,13 @@ class Role(GlossaryEnum):
     SYSTEM = "system", "系统"
 
 
+class SensitiveItem(GlossaryEnum):
+    """What a recorded read (the audit of sensitive reads, 敏感信息查阅记录) was about."""
+
+    REPORTER_IDENTITY = "reporter_identity", "举报人身份信息"
+    SEALED_CONTENT = "sealed_content", "封存举报内容"
+
+
 class ManagementLevel(GlossaryEnum):
     """Rank of a cadre in the register (管理层级)."""
 

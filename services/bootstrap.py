@@ -11,6 +11,9 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from schemas.events import EventEnvelope
+from services.accounts import api as accounts_api
+from services.accounts import web as accounts_web
+from services.accounts.store import AccountStore
 from services.casework import api as casework_api
 from services.casework import chain
 from services.casework.application import CaseworkApplication
@@ -45,6 +48,15 @@ EMBEDDED_CONSUMER = "embedded"
 
 def build_config(settings: Settings) -> ConfigStore:
     return ConfigStore(Database.for_service(settings, "config"))
+
+
+def build_accounts(settings: Settings) -> AccountStore:
+    return AccountStore(
+        Database.for_service(settings, "accounts"),
+        session_hours=settings.session_hours,
+        token_hours=settings.token_hours,
+        csrf_key=settings.derived_key("csrf"),
+    )
 
 
 def build_intake(settings: Settings, config: Config | None = None) -> IntakeApplication:
@@ -84,9 +96,17 @@ def build_read_side(settings: Settings, config: Config | None = None) -> ReadSid
 
 
 def web_app(
-    title: str, routers: Sequence[APIRouter], health: Callable[[], dict[str, Any]]
+    title: str,
+    routers: Sequence[APIRouter],
+    health: Callable[[], dict[str, Any]],
+    accounts: AccountStore | None = None,
 ) -> FastAPI:
-    return create_app(title, routers, health, ERROR_STATUSES)
+    """A process's app; with ``accounts`` its routes can ask who is acting
+    (``services.accounts.web``: ``request.app.state.accounts``)."""
+    app = create_app(title, routers, health, ERROR_STATUSES)
+    if accounts is not None:
+        accounts_web.install(app, accounts)
+    return app
 
 
 @dataclass
@@ -98,6 +118,7 @@ class EmbeddedSystem:
     casework: CaseworkApplication
     read: ReadSide
     config: ConfigStore
+    accounts: AccountStore
     followers: list[LogFollower] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -111,6 +132,7 @@ class EmbeddedSystem:
             build_casework(settings, config),
             build_read_side(settings, config),
             config,
+            accounts=build_accounts(settings),
         )
         system.followers = system._wire()
         return system
@@ -170,6 +192,7 @@ class EmbeddedSystem:
         self.intake.close()
         self.casework.close()
         self.read.store.db.close()
+        self.accounts.close()
 
     def health(self) -> dict[str, Any]:
         return {
@@ -186,6 +209,8 @@ class EmbeddedSystem:
                 intake_api.build_router(self.intake),
                 casework_api.build_router(self.casework),
                 projections_api.build_router(self.read.queries),
+                accounts_api.build_router(),
             ],
             self.health,
+            accounts=self.accounts,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Annotated, Any
@@ -85,7 +86,21 @@ def up(
         raise typer.BadParameter("`jiandu up` is the embedded mode; unset JIANDU_DATABASE_URL")
     system = EmbeddedSystem.build(settings)
     if demo_data:
+        from services.accounts.demo import demo_password, seed_demo_accounts
         from services.demo import seed
+
+        chosen = settings.demo_password.get_secret_value() if settings.demo_password else None
+        password = chosen or demo_password()
+        accounts = seed_demo_accounts(system.accounts, password)
+        typer.echo(
+            "demo accounts (one per role, named after it): "
+            + ", ".join(f"{a.username} ({a.role.zh})" for a in accounts)
+        )
+        typer.echo(
+            "demo password: the one in JIANDU_DEMO_PASSWORD"
+            if chosen
+            else f"demo password for this run (JIANDU_DEMO_PASSWORD sets one): {password}"
+        )
 
         typer.echo("seeding demonstration data (the first run takes a few seconds)…")
         counts = seed(system)
@@ -104,10 +119,63 @@ def up(
         system.stop()
 
 
+RoleOpt = Annotated[
+    str,
+    typer.Option(
+        "--role",
+        help="operator, handler, leader, liaison, auditor or admin.",
+        show_default=False,
+    ),
+]
+
+
+@app.command("create-user")
+def create_user(
+    username: str,
+    role: RoleOpt,
+    display_name: Annotated[
+        str | None, typer.Option("--display-name", help="Name shown (default: the username).")
+    ] = None,
+    unit: Annotated[str | None, typer.Option(help="Unit (a liaison: their member unit).")] = None,
+    section: Annotated[str | None, typer.Option(help="Section within the unit.")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    data: DataOpt = None,
+) -> None:
+    """Create an account (at least 12 characters of password).
+
+    Outside demo data there are no default accounts: this makes the first administrator
+    (``jiandu create-user NAME --role admin``).
+    """
+    from services.accounts.store import AccountError, AccountStore, check_password, check_role
+    from services.common.sql import Database
+
+    settings = _settings(data_dir=data)
+    try:
+        the_role = check_role(role)
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        check_password(password, username)
+        store = AccountStore(Database.for_service(settings, "accounts"))
+        try:
+            principal = store.create_user(
+                username, password, the_role, display_name or username, unit=unit, section=section
+            )
+        finally:
+            store.close()
+    except AccountError as error:
+        typer.echo(f"not created: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"created {principal.username} ({principal.role.value}, {principal.role.zh})")
+
+
 @app.command("intake-api")
 def intake_api(host: HostOpt = None, port: PortOpt = None) -> None:
     """Distributed: intake's HTTP API (reports, follow-up). Writes to the intake event store."""
-    from services.bootstrap import build_intake, web_app
+    from services.bootstrap import build_accounts, build_intake, web_app
     from services.intake import api
 
     settings = _distributed(_settings(host=host, port=port))
@@ -117,6 +185,7 @@ def intake_api(host: HostOpt = None, port: PortOpt = None) -> None:
             "Jiandu intake",
             [api.build_router(intake)],
             lambda: {"service": "intake", "position": intake.max_position()},
+            accounts=build_accounts(settings),
         ),
         settings,
     )
@@ -125,7 +194,7 @@ def intake_api(host: HostOpt = None, port: PortOpt = None) -> None:
 @app.command()
 def casework(host: HostOpt = None, port: PortOpt = None) -> None:
     """Distributed: casework's Kafka consumer of intake events, and its HTTP API."""
-    from services.bootstrap import build_casework, web_app
+    from services.bootstrap import build_accounts, build_casework, web_app
     from services.casework import api
     from services.casework.consumer import IntakeEventsConsumer
 
@@ -153,6 +222,7 @@ def casework(host: HostOpt = None, port: PortOpt = None) -> None:
                     "consumer_alive": thread.is_alive(),
                     "position": work.max_position(),
                 },
+                accounts=build_accounts(settings),
             ),
             settings,
         )
@@ -189,7 +259,8 @@ def relay(
 @app.command("projections-api")
 def projections_api(host: HostOpt = None, port: PortOpt = None) -> None:
     """Distributed: the information base's HTTP API (timelines, cadres, archives)."""
-    from services.bootstrap import build_read_side, web_app
+    from services.accounts import api as accounts_api
+    from services.bootstrap import build_accounts, build_read_side, web_app
     from services.projections import api
 
     settings = _distributed(_settings(host=host, port=port))
@@ -197,8 +268,10 @@ def projections_api(host: HostOpt = None, port: PortOpt = None) -> None:
     _serve(
         web_app(
             "Jiandu information base",
-            [api.build_router(read.queries)],
+            # Sign-in, accounts and the audit: served here, where the proxy sends other paths.
+            [api.build_router(read.queries), accounts_api.build_router()],
             lambda: {"service": "projections"},
+            accounts=build_accounts(settings),
         ),
         settings,
     )

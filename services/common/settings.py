@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ServiceName = Literal["intake", "casework", "projections", "config"]
+ServiceName = Literal["intake", "casework", "projections", "config", "accounts"]
 
 
 class Settings(BaseSettings):
@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     casework_database_url: str | None = None
     projections_database_url: str | None = None
     config_database_url: str | None = None
+    accounts_database_url: str | None = None
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_topic_prefix: str = ""
@@ -57,6 +58,8 @@ class Settings(BaseSettings):
     follower_poll_seconds: float = Field(0.5, gt=0)
 
     demo_password: SecretStr | None = None
+    session_hours: float = Field(8, gt=0, le=24 * 30, description="Lifetime of a page session.")
+    token_hours: float = Field(12, gt=0, le=24 * 30, description="Lifetime of an API token.")
     log_level: str = "INFO"
 
     def database_for(self, service: ServiceName) -> str | None:
@@ -65,6 +68,7 @@ class Settings(BaseSettings):
             "casework": self.casework_database_url,
             "projections": self.projections_database_url,
             "config": self.config_database_url,
+            "accounts": self.accounts_database_url,
         }[service]
         return specific or self.database_url
 

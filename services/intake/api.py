@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Path, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
+from prometheus_client import Counter
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from schemas.commands import Command
 from schemas.events import Actor
-from schemas.glossary import Role
+from schemas.glossary import Role, SensitiveItem
 from schemas.submissions import ReportSubmission, SubmissionReceipt
 from schemas.views import ReportView
+from services.accounts.model import Principal
+from services.accounts.web import accounts_of, require_api_roles
 from services.common.web import ApiError
 from services.intake.application import TRIAGE_COMMANDS, IntakeApplication
 from services.intake.domain import TRIAGE, Report
+
+log = logging.getLogger(__name__)
+
+# Who has a need to know a reporter's identity (docs/decisions/0011): the operator verifies
+# it and sends the acceptance notice; the handler gives a real-name reporter feedback.
+IDENTITY_ROLES = (Role.OPERATOR, Role.HANDLER)
+
+IDENTITY_REVEALS = Counter(
+    "jiandu_reporter_identity_reveals_total",
+    "Reporter identities shown to staff; each one is an entry of the audit of sensitive reads",
+    ["role"],
+)
+
+
+class IdentityRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]
+
 
 IdempotencyKey = Annotated[
     str | None,
@@ -53,6 +77,44 @@ def build_router(intake: IntakeApplication) -> APIRouter:
             summary=f"triage: {action.replace('_', ' ')}",
             response_model=ReportView,
         )
+
+    @router.post("/reports/{report_id}/identity", tags=["intake", "audit"])
+    def reveal_identity(
+        report_id: UUID,
+        body: IdentityRequest,
+        request: Request,
+        response: Response,
+        principal: Annotated[Principal, Depends(require_api_roles(*IDENTITY_ROLES))],
+    ) -> dict[str, Any]:
+        """Show a real-name reporter's identity (operators and handlers, with a reason).
+
+        The read is recorded (who, when, why, which report) before the identity is returned;
+        auditors see it at ``GET /api/v1/audit``. Anonymous reports: 404, nothing is kept.
+        """
+        report, identity = intake.reveal_identity(report_id)
+        entry = accounts_of(request).record_read(
+            principal,
+            SensitiveItem.REPORTER_IDENTITY.value,
+            str(report_id),
+            body.reason,
+            detail=report.ledger_number or "",
+        )
+        IDENTITY_REVEALS.labels(principal.role.value).inc()
+        log.info(
+            "reporter identity of report %s shown to %s (%s), audit entry %s",
+            report_id,
+            principal.username,
+            principal.role.value,
+            entry.entry_id,
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return {
+            "report_id": str(report_id),
+            "ledger_number": report.ledger_number,
+            "identity": identity.model_dump(exclude={"anonymous"}),
+            "audit_entry_id": entry.entry_id,
+            "recorded_at": entry.read_at,
+        }
 
     @router.get("/follow-up/{query_code}")
     def follow_up(

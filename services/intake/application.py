@@ -341,6 +341,14 @@ class IntakeApplication(JianduApplication):
             raise ReportNotFound(report_id)
         return report
 
+    def reveal_identity(self, report_id: UUID) -> tuple[Report, RealNameReporter]:
+        """A real-name reporter's identity from the vault. The caller records the read (who,
+        when, why) before showing it to anyone, and never logs it."""
+        report = self.get_report(report_id)
+        if not report.real_name:
+            raise NoIdentityKept(report_id)
+        return report, self.vault.reveal(report.reporter["ref"])
+
     def receipt(self, report: Report) -> SubmissionReceipt:
         query_code = password = None
         if report.channel == Channel.MAILBOX.value:
@@ -357,6 +365,14 @@ class IntakeApplication(JianduApplication):
 
 
 SEALED_SUMMARY = "（内容已封存：属上级管辖，仅限经办人员按需知悉）"
+
+
+class NoIdentityKept(ProcedureError, LookupError):
+    def __init__(self, report_id: UUID) -> None:
+        super().__init__(
+            f"report {report_id} was made anonymously: no reporter identity is kept",
+            "该件为匿名举报，未保存举报人身份信息",
+        )
 
 
 class ConcurrentTriage(ProcedureError):

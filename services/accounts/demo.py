@@ -1,0 +1,61 @@
+"""Demonstration accounts: one per role, named after the role (interfaces.md)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from schemas.glossary import MemberUnit, Role
+from services.accounts.store import AccountStore, UserExists
+
+OFFICE = "县委组织部"
+SECTION = "干部监督科"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: Role
+    display_name: str
+    unit: str | None = OFFICE
+    section: str | None = SECTION
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("operator", Role.OPERATOR, "王丽（受理登记员）"),
+    DemoAccount("handler", Role.HANDLER, "张强（承办人）"),
+    DemoAccount("handler2", Role.HANDLER, "李娜（承办人）"),
+    DemoAccount("leader", Role.LEADER, "刘建华（科室负责人）"),
+    DemoAccount(
+        "liaison", Role.LIAISON, "陈明（联络员）", MemberUnit.DISCIPLINE_COMMISSION.zh, None
+    ),
+    DemoAccount("auditor", Role.AUDITOR, "赵敏（监督检查）"),
+    DemoAccount("admin", Role.ADMIN, "系统管理员", OFFICE, None),
+)
+
+
+def demo_password() -> str:
+    """A random password for a demo run (printed at start)."""
+    return secrets.token_urlsafe(12)
+
+
+def seed_demo_accounts(store: AccountStore, password: str) -> list[DemoAccount]:
+    """Create the demo accounts, or give existing ones ``password`` again and reactivate
+    them, so that the password printed at this start works. Demo data only: the password
+    policy is not applied to a password chosen in ``JIANDU_DEMO_PASSWORD``."""
+    for account in DEMO_ACCOUNTS:
+        try:
+            store.create_user(
+                account.username,
+                password,
+                account.role,
+                account.display_name,
+                unit=account.unit,
+                section=account.section,
+                enforce_policy=False,
+            )
+        except UserExists:
+            store.set_password(account.username, password, enforce_policy=False)
+            store.set_role(account.username, account.role)
+            store.set_active(account.username, True)
+    return list(DEMO_ACCOUNTS)
