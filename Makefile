@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit integration fmt bench clean
+.PHONY: install demo test lint typecheck unit integration fmt bench clean chromium browser
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -12,9 +12,26 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@$(MAKE) --no-print-directory chromium
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright; no browser
+# download. As root (CI) it is installed here; otherwise say how.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium and CJK fonts for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	else \
+		echo "The browser tests need Chromium at $(CHROMIUM): run 'sudo apt-get install -y chromium fonts-noto-cjk' (Debian/Ubuntu), then make again."; \
+		exit 1; \
+	fi
+
+browser: $(STAMP) chromium
+	$(BIN)/pytest tests/browser
 
 demo: $(STAMP)
 	$(BIN)/jiandu up --demo-data
@@ -28,7 +45,7 @@ typecheck: $(STAMP)
 
 # Unit tests need nothing running; integration and e2e tests start a throwaway
 # PostgreSQL and the Tansu Kafka-protocol broker themselves (tests/support/).
-test: lint typecheck
+test: lint typecheck chromium
 	$(BIN)/pytest
 
 unit: $(STAMP)

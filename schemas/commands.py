@@ -229,3 +229,29 @@ class VerifyIdentity(Command):
 
 class SendAcceptanceNotice(Command):
     sent_on: dt.date | None = None
+
+
+class IdentifySubject(Command):
+    """Say who subject ``subject_index`` (0-based) of a report is: the registered cadre
+    ``cadre_id``, or the same person as the candidate ``same_as_candidate`` (a merge of two
+    candidates; the key is the one ``GET /api/v1/cadre-candidates`` lists)."""
+
+    subject_index: int = Field(ge=0, le=49)
+    cadre_id: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None
+    ) = None
+    same_as_candidate: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=420)]
+        | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.cadre_id is None) == (self.same_as_candidate is None):
+            raise ValueError("give exactly one of cadre_id or same_as_candidate")
+        if self.same_as_candidate is not None and "|" not in self.same_as_candidate:
+            raise ValueError(
+                "same_as_candidate is a candidate key as listed by GET /api/v1/cadre-candidates "
+                "(name|unit)"
+            )
+        return self

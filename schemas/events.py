@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import unicodedata
 from collections.abc import Callable
 from typing import Any, Literal
 from uuid import UUID
@@ -158,6 +159,37 @@ class ReportAcceptedV1(Payload):
     joins_case: bool = False
     actor: Actor
     reason: str
+
+
+def candidate_key(name: str, unit: str = "") -> str:
+    """An unregistered cadre's identity across reports: name and unit, normalised.
+
+    NFKC (full-width letters and brackets become ASCII), no whitespace, case-folded, so
+    "王 建国（财政局）" and "王建国(财政局)" are one candidate. Operators confirm or merge
+    candidates (``ReportSubjectIdentified``); beyond that, only an exact match of the key
+    with one registered cadre's name and unit counts as that cadre.
+    """
+
+    def norm(text: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+    return f"{norm(name)}|{norm(unit)}"
+
+
+class ReportSubjectIdentifiedV1(Payload):
+    """An operator says who subject ``subject_index`` (0-based) of a report is: a registered
+    cadre, or the same person as another candidate (a merge). It identifies the candidate
+    (the subject's normalised name and unit) wherever it is named; the latest
+    identification of a candidate counts."""
+
+    subject_index: int
+    name: str
+    unit: str
+    candidate_key: str
+    cadre_id: str | None = None
+    same_as_candidate: str | None = None
+    actor: Actor
+    reason: str = ""
 
 
 # --- casework -------------------------------------------------------------------------
@@ -340,6 +372,7 @@ PAYLOADS: dict[tuple[str, int], type[Payload]] = {
     ("ReportTriaged", 1): ReportTriagedV1,
     ("ReporterIdentityVerified", 1): ReporterIdentityVerifiedV1,
     ("AcceptanceNoticeSent", 1): AcceptanceNoticeSentV1,
+    ("ReportSubjectIdentified", 1): ReportSubjectIdentifiedV1,
     ("CaseOpened", 1): CaseOpenedV1,
     ("ReportJoined", 1): ReportJoinedV1,
     ("HandlerAssigned", 1): HandlerAssignedV1,

@@ -253,4 +253,150 @@ EVENT_LABELS: dict[str, str] = {
     "Reopened": "复查",
     "PublicityHeld": "任前公示暂缓",
     "PublicityDecided": "任前公示事项决定",
+    "ReportSubjectIdentified": "确认被反映人身份",
 }
+
+
+# -- case lists, queues and the reporter's follow-up -------------------------------------
+
+
+class Queue(GlossaryEnum):
+    """The work queues of operators, handlers and leaders (待办队列)."""
+
+    UNREGISTERED = "unregistered", "待登记"
+    UNTRIAGED = "untriaged", "待分流"
+    MINE = "mine", "我承办的案件"
+    SECTION = "section", "本科室承办的案件"
+    DUE_SOON = "due-soon", "即将到期"
+    OVERDUE = "overdue", "已逾期"
+    AWAITING_APPROVAL = "awaiting-approval", "待审批"
+
+
+class ApprovalKind(GlossaryEnum):
+    """What a leader is asked to approve or decide."""
+
+    DISPOSITION = "disposition", "处置方式待审批"
+    CONCLUSION = "conclusion", "核查结论待审批"
+    CLEARING = "clearing", "澄清正名待审批"
+    PUBLICITY = "publicity", "任前公示事项待决定"
+    REPORT_RETURN = "report_return", "拟退回举报件待审批"
+
+
+class ClearingStage(GlossaryEnum):
+    PROPOSED = "proposed", "已提出澄清正名"
+    APPROVED = "approved", "澄清正名已批准"
+    CARRIED_OUT = "carried_out", "已澄清正名"
+
+
+class ReporterProgress(GlossaryEnum):
+    """Where a report stands, in the reporter's terms (no internal detail)."""
+
+    RECEIVED = "received", "已收到"
+    ACCEPTED = "accepted", "已受理"
+    UNDER_VERIFICATION = "under_verification", "正在核查"
+    CONCLUDED = "concluded", "已形成核查结论"
+    CLOSED = "closed", "已办结"
+    REFERRED = "referred", "已转有关机关办理"
+
+
+class FeedbackMethod(GlossaryEnum):
+    PHONE = "phone", "电话反馈"
+    LETTER = "letter", "书面反馈"
+    IN_PERSON = "in_person", "当面反馈"
+    ONLINE = "online", "网上反馈"
+
+
+# What each deadline is called (admonition follow-ups are "name#<handling id>").
+DEADLINE_LABELS: dict[str, str] = {
+    "acceptance_notice": "告知受理情况",
+    "inquiry_reply": "函询回复",
+    "parked_review": "暂存待查定期复核",
+    "feedback": "向实名举报人反馈",
+    "admonition_follow_up": "诫勉限期改正情况",
+}
+
+
+# -- liaison-meeting figures (联席会议统计) ------------------------------------------------------
+
+
+class LiaisonDimension(GlossaryEnum):
+    """What the liaison figures count reports by (统计维度)."""
+
+    CATEGORY = "category", "问题类别"
+    CHANNEL = "channel", "举报渠道"
+    REFERRAL_SOURCE = "referral_source", "转办来源"
+    UNIT = "unit", "被反映人所在单位"
+    LEVEL = "level", "被反映人管理层级"
+    OUTCOME = "outcome", "办理结果"
+    MONTH = "month", "月份"
+    QUARTER = "quarter", "季度"
+
+
+class ReportOutcome(GlossaryEnum):
+    """Where a report stands or ended, as the liaison figures count it (办理结果).
+    The first four are the conclusions (``Verdict``) of the report's case."""
+
+    TRUE = "true", "属实"
+    PARTLY_TRUE = "partly_true", "部分属实"
+    UNTRUE = "untrue", "不属实"
+    UNPROVEN = "unproven", "无法查实"
+    CLOSED_WITHOUT_ACTION = "closed_without_action", "予以了结"
+    TRANSFERRED_TO_DISCIPLINE = "transferred_to_discipline", "移送纪检监察机关"
+    IN_HANDLING = "in_handling", "办理中"
+    AWAITING_TRIAGE = "awaiting_triage", "待分流"
+    REPEAT = "repeat", "重复举报"
+    FORWARDED_UP = "forwarded_up", "报送上级"
+    TRANSFERRED_DOWN = "transferred_down", "转下级办理"
+    REFERRED_OUT = "referred_out", "转有关单位办理"
+    RETURNED = "returned", "退回/了结"
+
+
+class StatisticsBucket(GlossaryEnum):
+    """Keys for reports a dimension has no value for."""
+
+    NOT_REFERRED = "not_referred", "非转办件"
+    UNIT_NOT_GIVEN = "unit_not_given", "未填写单位"
+    UNREGISTERED = "unregistered", "未关联干部名册"
+    SEALED = "sealed", "封存件(属上级管辖)"
+
+
+class ReferralDirection(GlossaryEnum):
+    IN = "in", "转入"
+    OUT = "out", "转出"
+
+
+class ReferralStatus(GlossaryEnum):
+    """A referral between units (转办): pending until the result is reported back."""
+
+    PENDING = "pending", "办理中"
+    OVERDUE = "overdue", "逾期未反馈"
+    REPORTED_BACK = "reported_back", "已反馈结果"
+
+
+# -- supervision archives and integrity opinion replies (监督档案、廉政意见回复) ----------------
+
+
+class Bar(GlossaryEnum):
+    """What an organizational handling keeps a cadre from, and for how long (影响期)."""
+
+    LEADING_POST = "leading_post", "不得安排领导职务"
+    PROMOTION = "promotion", "不得提拔"
+    KEY_POST = "key_post", "不得重用"
+    SUSPENSION = "suspension", "停职检查期间"
+
+
+class IntegrityItem(GlossaryEnum):
+    """How an item stands in an integrity opinion reply (廉政意见回复)."""
+
+    OPEN = "open", "正在办理"
+    PROVEN = "proven", "经核查属实或部分属实"
+    CLEARED = "cleared", "经核查不属实，已澄清正名"
+    UNTRUE = "untrue", "经核查不属实"
+    UNPROVEN = "unproven", "无法查实"
+    CLOSED = "closed", "已了结"
+
+
+# The standard wording of a reply when nothing stands in the way of the cadre's promotion
+# (domain.md: "未收到反映…的问题线索，没有发现影响该同志提拔使用的问题").
+CLEAN_WORDING = "未收到反映该同志选人用人方面的问题线索，没有发现影响该同志提拔使用的问题"
+INTEGRITY_REPLY_TITLE = "廉政意见回复"

@@ -32,7 +32,13 @@ from services.intake.application import (
 )
 from services.intake.vault import ReporterVault
 from services.projections import api as projections_api
+from services.projections import api_archive as projections_api_archive
+from services.projections import api_cases as projections_api_cases
+from services.projections import api_liaison as projections_api_liaison
 from services.projections.cadres import CadreRegister
+from services.projections.case_queries import CaseQueries
+from services.projections.catchup import catch_up
+from services.projections.liaison_queries import LiaisonQueries
 from services.projections.queries import Queries
 from services.projections.store import ReadStore
 
@@ -85,13 +91,18 @@ class ReadSide:
     store: ReadStore
     register: CadreRegister
     queries: Queries
+    cases: CaseQueries
 
 
 def build_read_side(settings: Settings, config: Config | None = None) -> ReadSide:
     store = ReadStore(Database.for_service(settings, "projections"))
     register = CadreRegister(store)
+    config = config or build_config(settings)
     return ReadSide(
-        store, register, Queries(store, register, config=config or build_config(settings))
+        store,
+        register,
+        Queries(store, register, config=config),
+        cases=CaseQueries(store, config),
     )
 
 
@@ -134,6 +145,8 @@ class EmbeddedSystem:
             config,
             accounts=build_accounts(settings),
         )
+        # A new projection, or one whose version changed, first replays both logs on its own.
+        catch_up(system.read.store, {"intake": system.intake, "casework": system.casework})
         system.followers = system._wire()
         return system
 
@@ -203,12 +216,26 @@ class EmbeddedSystem:
         }
 
     def web_app(self) -> FastAPI:
+        """The API and the pages (services/web) in one app."""
+        from services.web import pages
+
+        services = pages.PageServices(self.intake, self.casework, self.read.queries)
+        return pages.install(self._api_app(), services)
+
+    def _api_app(self) -> FastAPI:
         return web_app(
             "Jiandu 监督",
             [
-                intake_api.build_router(self.intake),
+                intake_api.build_router(self.intake, follow_up=self.read.cases.follow_up),
                 casework_api.build_router(self.casework),
                 projections_api.build_router(self.read.queries),
+                projections_api_archive.router_for(
+                    self.read.store, self.read.register, today=self.read.queries.today
+                ),
+                projections_api_cases.build_router(self.read.cases),
+                projections_api_liaison.build_router(
+                    LiaisonQueries(self.read.store, today=self.read.queries.today)
+                ),
                 accounts_api.build_router(),
             ],
             self.health,

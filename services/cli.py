@@ -87,7 +87,7 @@ def up(
     system = EmbeddedSystem.build(settings)
     if demo_data:
         from services.accounts.demo import demo_password, seed_demo_accounts
-        from services.demo import seed
+        from services.demo import describe, seed
 
         chosen = settings.demo_password.get_secret_value() if settings.demo_password else None
         password = chosen or demo_password()
@@ -102,12 +102,9 @@ def up(
             else f"demo password for this run (JIANDU_DEMO_PASSWORD sets one): {password}"
         )
 
-        typer.echo("seeding demonstration data (the first run takes a few seconds)…")
-        counts = seed(system)
-        typer.echo(
-            f"demo data: {counts['cadres']} cadres, {counts['reports']} reports "
-            f"({counts['reports_added']} new this run)"
-        )
+        typer.echo("seeding demonstration data (the first run takes a little while)…")
+        for line in describe(seed(system)):
+            typer.echo(line)
     system.start()
     typer.echo(
         f"Jiandu (embedded) on http://{settings.host}:{settings.port}  data: "
@@ -174,16 +171,21 @@ def create_user(
 
 @app.command("intake-api")
 def intake_api(host: HostOpt = None, port: PortOpt = None) -> None:
-    """Distributed: intake's HTTP API (reports, follow-up). Writes to the intake event store."""
-    from services.bootstrap import build_accounts, build_intake, web_app
+    """Distributed: intake's HTTP API (reports, follow-up). Writes to the intake event store;
+    reads the case's state and the feedback for a reporter's follow-up from the read models."""
+    from services.bootstrap import build_accounts, build_config, build_intake, web_app
+    from services.common.sql import Database
     from services.intake import api
+    from services.projections.case_queries import CaseQueries, SqlReader
 
     settings = _distributed(_settings(host=host, port=port))
-    intake = build_intake(settings)
+    config = build_config(settings)
+    intake = build_intake(settings, config)
+    read_models = SqlReader(Database.for_service(settings, "projections"))  # queries only
     _serve(
         web_app(
             "Jiandu intake",
-            [api.build_router(intake)],
+            [api.build_router(intake, follow_up=CaseQueries(read_models, config).follow_up)],
             lambda: {"service": "intake", "position": intake.max_position()},
             accounts=build_accounts(settings),
         ),
@@ -261,7 +263,8 @@ def projections_api(host: HostOpt = None, port: PortOpt = None) -> None:
     """Distributed: the information base's HTTP API (timelines, cadres, archives)."""
     from services.accounts import api as accounts_api
     from services.bootstrap import build_accounts, build_read_side, web_app
-    from services.projections import api
+    from services.projections import api, api_archive, api_cases, api_liaison
+    from services.projections.liaison_queries import LiaisonQueries
 
     settings = _distributed(_settings(host=host, port=port))
     read = build_read_side(settings)
@@ -269,12 +272,50 @@ def projections_api(host: HostOpt = None, port: PortOpt = None) -> None:
         web_app(
             "Jiandu information base",
             # Sign-in, accounts and the audit: served here, where the proxy sends other paths.
-            [api.build_router(read.queries), accounts_api.build_router()],
+            [
+                api.build_router(read.queries),
+                api_archive.router_for(read.store, read.register),
+                api_liaison.build_router(LiaisonQueries(read.store)),
+                api_cases.build_router(read.cases),  # /api/v1/queues/*, /api/v1/cases
+                accounts_api.build_router(),
+            ],
             lambda: {"service": "projections"},
             accounts=build_accounts(settings),
         ),
         settings,
     )
+
+
+@app.command()
+def web(host: HostOpt = None, port: PortOpt = None) -> None:
+    """Distributed: the pages (sign-in, intake, cases, approvals, the public mailbox).
+
+    Builds intake and casework on their own databases and the read side on the projections
+    database, like the embedded composition but without followers: the relays and the
+    projection worker keep the read models up to date.
+    """
+    from services.bootstrap import (
+        build_accounts,
+        build_casework,
+        build_config,
+        build_intake,
+        build_read_side,
+        web_app,
+    )
+    from services.web import pages
+
+    settings = _distributed(_settings(host=host, port=port))
+    config = build_config(settings)
+    intake = build_intake(settings, config)
+    work = build_casework(settings, config)
+    read = build_read_side(settings, config)
+    app = web_app(
+        "Jiandu pages",
+        [],
+        lambda: {"service": "web", "intake": intake.max_position()},
+        accounts=build_accounts(settings),
+    )
+    _serve(pages.install(app, pages.PageServices(intake, work, read.queries)), settings)
 
 
 @app.command("projections-worker")
@@ -287,12 +328,23 @@ def projections_worker() -> None:
 
 @app.command("rebuild-projections")
 def rebuild_projections(data: DataOpt = None) -> None:
-    """Drop every read model and rebuild it from the event stores, with a progress bar."""
+    """Drop every read model and rebuild it from both event stores, with a progress bar.
+
+    Either mode. A running projections-worker (or `jiandu up`) need not be stopped: its
+    batches wait until the rebuild is done, then skip what the rebuild replayed
+    (docs/decisions/0010).
+    """
     from services.projections.rebuild import rebuild
 
     settings = _settings(data_dir=data)
-    counts = rebuild(settings, {s: _log_reader(settings, s) for s in ("intake", "casework")})
-    typer.echo(", ".join(f"{source}: {n} events" for source, n in counts.items()))
+    report = rebuild(settings)
+    typer.echo(
+        f"rebuilt {', '.join(report.live) or 'nothing'} from "
+        + ", ".join(f"{source}: {n} events" for source, n in report.events.items())
+    )
+    if report.pending:
+        typer.echo(f"not finished (reset again meanwhile): {', '.join(report.pending)}", err=True)
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -1,20 +1,27 @@
 """Casework's HTTP routes: read a case, and one POST route per procedure command.
 
-Until accounts exist, the caller names itself with ``X-Jiandu-User`` and
-``X-Jiandu-Role`` headers; the guards check that role. (The timeline is a projection,
+The caller is the account of the bearer token (``services.accounts.web``); the events
+record ``{"id": username, "role": role}``. Leaders, operators and auditors see every case,
+a handler the cases of their own or their section's (``services.accounts.access``); the
+procedure's guards then check the role for each action. (The timeline is a projection,
 served by the projections process.)
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Depends, Request
 
 from schemas.commands import Command
 from schemas.glossary import Role
 from schemas.views import CaseView
+from services.accounts.access import CASE_ACTORS, CASE_READERS, check_case_access
+from services.accounts.model import Principal
+from services.accounts.web import accounts_of, require_api_roles
 from services.casework.application import COMMANDS, CaseworkApplication
 from services.casework.domain import Case
 from services.casework.rules import PERMISSIONS
@@ -22,6 +29,29 @@ from services.common.deadline_views import deadline_view
 from services.common.web import ApiError
 
 STAFF_ROLES = [r for r in Role if r not in (Role.REPORTER, Role.SYSTEM)]
+
+
+@dataclass(frozen=True)
+class CaseAccess:
+    """Who is asking, and the case they may see."""
+
+    principal: Principal
+    case: Case
+
+
+def case_access(casework: CaseworkApplication, *roles: Role) -> Callable[..., CaseAccess]:
+    """A dependency: the caller (one of ``roles``) and the case of the path, if the caller may
+    see it (401 no token, 403 wrong role or not their case, 404 unknown case). It runs
+    before the request body is validated, so a refused caller learns nothing more."""
+
+    caller = Depends(require_api_roles(*roles))  # a default: annotations cannot see `roles`
+
+    def dependency(case_id: UUID, request: Request, principal: Principal = caller) -> CaseAccess:
+        case = casework.get_case(case_id)
+        check_case_access(principal, case.handler_id, accounts_of(request))
+        return CaseAccess(principal, case)
+
+    return dependency
 
 
 def case_view(case: Case, app: CaseworkApplication, role: Role | None = None) -> CaseView:
@@ -68,13 +98,13 @@ def case_view(case: Case, app: CaseworkApplication, role: Role | None = None) ->
 def build_router(casework: CaseworkApplication) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["casework"])
 
+    reader = Depends(case_access(casework, *CASE_READERS))
+
     @router.get("/cases/{case_id}")
-    def get_case(
-        case_id: UUID,
-        role: Annotated[Role | None, Header(alias="X-Jiandu-Role")] = None,
-    ) -> CaseView:
-        """The case as it stands: state, deadlines with their clocks, the actions allowed now."""
-        return case_view(casework.get_case(case_id), casework, role)
+    def get_case(case_id: UUID, access: CaseAccess = reader) -> CaseView:
+        """The case as it stands: state, deadlines with their clocks, the actions allowed now
+        (for the caller's role)."""
+        return case_view(access.case, casework, access.principal.role)
 
     for action, (model, _) in COMMANDS.items():
         router.add_api_route(
@@ -87,22 +117,27 @@ def build_router(casework: CaseworkApplication) -> APIRouter:
         )
 
     @router.post("/cases/{case_id}/{action}", include_in_schema=False)
-    def unknown_action(case_id: UUID, action: str) -> None:
+    def unknown_action(
+        case_id: UUID,
+        action: str,
+        _: Annotated[Principal, Depends(require_api_roles(*CASE_ACTORS))],
+    ) -> None:
         raise ApiError(f"no such action {action!r}; the actions are: {', '.join(COMMANDS)}", 404)
 
     return router
 
 
 def _command_route(casework: CaseworkApplication, action: str, model: type[Command]) -> Any:
+    actor = Depends(case_access(casework, *CASE_ACTORS))
+
     def run(
         case_id: UUID,
         body: model,  # type: ignore[valid-type]
-        user: Annotated[str, Header(alias="X-Jiandu-User", min_length=1, max_length=64)],
-        role: Annotated[Role, Header(alias="X-Jiandu-Role")],
+        access: CaseAccess = actor,
     ) -> CaseView:
-        actor = {"id": user, "role": role.value}
-        case = casework.execute(case_id, action, body, actor)
-        return case_view(case, casework, role)
+        principal = access.principal
+        case = casework.execute(case_id, action, body, principal.actor())
+        return case_view(case, casework, principal.role)
 
     run.__annotations__["body"] = model  # the request model is only known at run time
     run.__name__ = action

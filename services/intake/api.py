@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, Response, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from schemas.commands import Command
 from schemas.events import Actor
-from schemas.glossary import Role, SensitiveItem
+from schemas.glossary import CaseState, Channel, Role, SensitiveItem
 from schemas.submissions import ReportSubmission, SubmissionReceipt
 from schemas.views import ReportView
+from schemas.views_cases import CaseFollowUp, reporter_progress
+from services.accounts.access import (
+    PUBLIC_CHANNEL,
+    REPORT_READERS,
+    TRIAGE_ACTORS,
+    check_submission,
+)
 from services.accounts.model import Principal
-from services.accounts.web import accounts_of, require_api_roles
+from services.accounts.web import accounts_of, api_principal, require_api_roles
 from services.common.web import ApiError
 from services.intake.application import TRIAGE_COMMANDS, IntakeApplication
 from services.intake.domain import TRIAGE, Report
@@ -40,6 +49,34 @@ class IdentityRequest(BaseModel):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]
 
 
+_optional_bearer = HTTPBearer(
+    auto_error=False,
+    description="A token from POST /api/v1/auth/token; not needed for the mailbox channel",
+)
+
+
+def submitter(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_optional_bearer)],
+) -> Principal | None:
+    """The signed-in staff member submitting a report, or None for the public."""
+    return None if credentials is None else api_principal(request, credentials)
+
+
+def _sign_in_to_submit(channel: Channel) -> HTTPException:
+    return HTTPException(
+        401,
+        f"channel {channel.value!r} ({channel.zh}) is registered by signed-in staff: send "
+        "Authorization: Bearer <token> (POST /api/v1/auth/token); the public reports "
+        f"through channel {PUBLIC_CHANNEL.value!r} ({PUBLIC_CHANNEL.zh})",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+Reader = Annotated[Principal, Depends(require_api_roles(*REPORT_READERS))]
+Triager = Annotated[Principal, Depends(require_api_roles(*TRIAGE_ACTORS))]
+
+
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -51,21 +88,40 @@ IdempotencyKey = Annotated[
 ]
 
 
-def build_router(intake: IntakeApplication) -> APIRouter:
+def build_router(
+    intake: IntakeApplication, follow_up: Callable[[str], CaseFollowUp] | None = None
+) -> APIRouter:
+    """``follow_up``: the read side's answer for a report (its case's state and the feedback
+    given to its reporter), for the reporter's follow-up; without it, intake's status only."""
     router = APIRouter(prefix="/api/v1", tags=["intake"])
 
     @router.post("/reports", status_code=status.HTTP_201_CREATED)
     def submit_report(
-        submission: ReportSubmission, response: Response, idempotency_key: IdempotencyKey = None
+        submission: ReportSubmission,
+        response: Response,
+        principal: Annotated[Principal | None, Depends(submitter)],
+        idempotency_key: IdempotencyKey = None,
     ) -> SubmissionReceipt:
-        """Register one report from any channel; 201 with its ledger number (and case)."""
-        receipt = intake.submit(submission, idempotency_key=idempotency_key)
+        """Register one report; 201 with its ledger number (and case).
+
+        The public needs no account for the online mailbox (``mailbox``). Every other
+        channel is staff work, with a bearer token: operators register hotline calls,
+        letters, visits, referrals and internal items; a liaison member refers items from
+        their own member unit (``referral`` with ``source: member_unit``); a handler
+        records internal items.
+        """
+        if principal is None and submission.channel is not PUBLIC_CHANNEL:
+            raise _sign_in_to_submit(submission.channel)
+        check_submission(principal, submission)
+        actor = Actor(id=principal.username, role=principal.role) if principal else None
+        receipt = intake.submit(submission, idempotency_key=idempotency_key, actor=actor)
         response.headers["Location"] = f"/api/v1/reports/{receipt.report_id}"
         response.headers["Cache-Control"] = "no-store"  # a mailbox receipt holds a password
         return receipt
 
     @router.get("/reports/{report_id}")
-    def get_report(report_id: UUID) -> ReportView:
+    def get_report(report_id: UUID, _: Reader) -> ReportView:
+        """The report as intake keeps it (staff only; never the reporter's identity)."""
         return report_view(intake.get_report(report_id))
 
     for action, (model, _) in TRIAGE_COMMANDS.items():
@@ -117,24 +173,36 @@ def build_router(intake: IntakeApplication) -> APIRouter:
         }
 
     @router.get("/follow-up/{query_code}")
-    def follow_up(
+    def reporter_follow_up(
         query_code: Annotated[str, Path(max_length=32)],
         password: Annotated[str, Header(alias="X-Follow-Up-Password", max_length=64)],
     ) -> dict[str, Any]:
-        """A reporter's view of their report: status only.
+        """A reporter's view of their report: where it stands and the feedback given to them.
 
-        The password travels in the ``X-Follow-Up-Password`` header, never in the URL, so
+        Nothing else: no case, no handler, no other reporter. Feedback goes to real-name
+        reporters only. The password travels in the ``X-Follow-Up-Password`` header, never in the URL, so
         that no proxy or access log keeps it.
         """
         report_id = intake.vault.report_for_credentials(query_code, password)
         if report_id is None:
             raise ApiError("query code or password is wrong", 404)
         report = intake.get_report(report_id)
+        try:
+            known = follow_up(str(report_id)) if follow_up is not None else None
+        except Exception as error:  # the read models' database: down, or not created yet
+            log.warning("follow-up: the read models cannot be read (%s)", type(error).__name__)
+            raise ApiError("the progress cannot be read right now; try again later", 503) from None
+        case_state = CaseState(known.case_state) if known and known.case_state else None
+        progress = reporter_progress(report.status, case_state)
+        feedback = known.feedback if known is not None and report.real_name else []
         return {
             "ledger_number": report.ledger_number,
             "status": report.status.value,
             "status_zh": report.status.zh,
             "received_on": report.received_on.isoformat(),
+            "progress": progress.value,
+            "progress_zh": progress.zh,
+            "feedback": [f.model_dump(mode="json") for f in feedback],
         }
 
     return router
@@ -166,10 +234,10 @@ def _triage_route(intake: IntakeApplication, action: str, model: type[Command]) 
     def run(
         report_id: UUID,
         body: model,  # type: ignore[valid-type]
-        user: Annotated[str, Header(alias="X-Jiandu-User", min_length=1, max_length=64)],
-        role: Annotated[Role, Header(alias="X-Jiandu-Role")],
+        principal: Triager,
     ) -> ReportView:
-        report = intake.triage(report_id, action, body, Actor(id=user, role=role))
+        actor = Actor(id=principal.username, role=principal.role)
+        report = intake.triage(report_id, action, body, actor)
         return report_view(report)
 
     run.__annotations__["body"] = model  # the request model is only known at run time

@@ -331,6 +331,17 @@ class IntakeApplication(JianduApplication):
     ) -> None:
         report.send_acceptance_notice(cmd.sent_on or self._today(), actor)
 
+    def _identify_subject(
+        self, report: Report, cmd: c.IdentifySubject, actor: dict[str, str]
+    ) -> None:
+        report.identify_subject(
+            cmd.subject_index,
+            actor,
+            cmd.reason,
+            cadre_id=cmd.cadre_id,
+            same_as_candidate=cmd.same_as_candidate,
+        )
+
     def close(self) -> None:
         super().close()
         self.vault.close()
@@ -399,4 +410,5 @@ TRIAGE_COMMANDS: dict[str, tuple[type[c.Command], TriageHandler]] = {
     "reject_return": (c.ReturnWithReason, I._reject_return),
     "verify_identity": (c.VerifyIdentity, I._verify_identity),
     "send_acceptance_notice": (c.SendAcceptanceNotice, I._send_acceptance_notice),
+    "identify_subject": (c.IdentifySubject, I._identify_subject),
 }

@@ -19,7 +19,9 @@ from schemas.events import (
     ReporterIdentityVerifiedV1,
     ReportReceivedV1,
     ReportRegisteredV1,
+    ReportSubjectIdentifiedV1,
     ReportTriagedV1,
+    candidate_key,
 )
 from schemas.glossary import ReportStatus, Role
 from services.common.procedure import ProcedureError, RoleNotAllowed, TransitionNotAllowed
@@ -115,6 +117,13 @@ TRIAGE: dict[str, tuple[frozenset[Role], frozenset[ReportStatus], str, str]] = {
         "a registered report",
         "已登记",
     ),
+    # Not triage: who a named person is may be settled at any time after registration.
+    "identify_subject": (
+        frozenset({OP}),
+        frozenset(ReportStatus) - {R.RECEIVED},
+        "a registered report",
+        "已登记",
+    ),
 }
 
 
@@ -199,6 +208,17 @@ class Report(Aggregate):
         sent_on: dt.date
         actor: dict[str, str]
 
+    class SubjectIdentified(Event):
+        TOPIC = "jiandu.intake:Report.SubjectIdentified"
+        subject_index: int
+        name: str
+        unit: str
+        candidate_key: str
+        cadre_id: str | None
+        same_as_candidate: str | None
+        actor: dict[str, str]
+        reason: str
+
     @event(Received)
     def __init__(
         self,
@@ -230,6 +250,7 @@ class Report(Aggregate):
         self.triage: dict[str, Any] = {}
         self.acceptance_notice: dict[str, Any] | None = None
         self.identity_verified = False
+        self.identifications: dict[int, dict[str, str | None]] = {}
 
     @property
     def real_name(self) -> bool:
@@ -326,6 +347,55 @@ class Report(Aggregate):
             raise IntakeRuleBroken("the acceptance notice was already sent", "已告知受理情况")
         self._acceptance_notice_sent(sent_on=sent_on, actor=actor)
 
+    def identify_subject(
+        self,
+        subject_index: int,
+        actor: dict[str, str],
+        reason: str = "",
+        *,
+        cadre_id: str | None = None,
+        same_as_candidate: str | None = None,
+    ) -> None:
+        """Say who a subject named without a register id is: a registered cadre, or the same
+        person as another candidate (合并). Not triage: allowed in any state after receipt."""
+        self._permit("identify_subject", actor)
+        if not 0 <= subject_index < len(self.subjects):
+            raise IntakeRuleBroken(
+                f"the report names {len(self.subjects)} subject(s) (0 to "
+                f"{len(self.subjects) - 1}); there is no subject {subject_index}",
+                f"该件没有第 {subject_index} 个被反映人",
+            )
+        if (cadre_id is None) == (same_as_candidate is None):
+            raise IntakeRuleBroken(
+                "name exactly one of a registered cadre or another candidate",
+                "须指明干部名册中的干部或另一候选人（二选一）",
+            )
+        subject = self.subjects[subject_index]
+        if subject.get("cadre_id"):
+            raise IntakeRuleBroken(
+                f"subject {subject_index} was reported with register id "
+                f"{subject['cadre_id']}; there is nothing to identify",
+                f"该被反映人已关联干部名册编号 {subject['cadre_id']}",
+            )
+        key = candidate_key(subject["name"], subject.get("unit", ""))
+        if same_as_candidate is not None:
+            same_as_candidate = candidate_key(*same_as_candidate.split("|", 1))
+        if same_as_candidate is not None and same_as_candidate == key:
+            raise IntakeRuleBroken(
+                f"subject {subject_index} is candidate {key!r} itself; name another candidate",
+                "不能与自身合并",
+            )
+        self._subject_identified(
+            subject_index=subject_index,
+            name=subject["name"],
+            unit=subject.get("unit", ""),
+            candidate_key=key,
+            cadre_id=cadre_id,
+            same_as_candidate=same_as_candidate,
+            actor=actor,
+            reason=reason,
+        )
+
     # -- state changes (replayed: no rules here) ------------------------------------------
 
     @event(Registered)
@@ -375,6 +445,23 @@ class Report(Aggregate):
         assert self.acceptance_notice is not None
         self.acceptance_notice = {**self.acceptance_notice, "met_on": sent_on}
 
+    @event(SubjectIdentified)
+    def _subject_identified(
+        self,
+        subject_index: int,
+        name: str,
+        unit: str,
+        candidate_key: str,
+        cadre_id: str | None,
+        same_as_candidate: str | None,
+        actor: dict[str, str],
+        reason: str,
+    ) -> None:
+        self.identifications = {
+            **self.identifications,
+            subject_index: {"cadre_id": cadre_id, "same_as_candidate": same_as_candidate},
+        }
+
 
 TRIAGE_ACTIONS: dict[ReportStatus, str] = {
     ReportStatus.REPEAT: "mark_repeat",
@@ -394,6 +481,7 @@ REPORT_CONTRACTS = {
     Report.Triaged: ("ReportTriaged", 1, ReportTriagedV1),
     Report.IdentityVerified: ("ReporterIdentityVerified", 1, ReporterIdentityVerifiedV1),
     Report.AcceptanceNoticeSent: ("AcceptanceNoticeSent", 1, AcceptanceNoticeSentV1),
+    Report.SubjectIdentified: ("ReportSubjectIdentified", 1, ReportSubjectIdentifiedV1),
 }
 for _cls, _contract in REPORT_CONTRACTS.items():
     _cls.CONTRACT = _contract  # type: ignore[attr-defined]

@@ -1,36 +1,53 @@
-"""The information base's HTTP routes: timelines, cadre look-up, archives."""
+"""The information base's HTTP routes: timelines, cadre look-up (archives: api_archive.py)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 
-from schemas.views import ArchiveView, CadreRecord, TimelineView
+from schemas.views import CadreRecord, TimelineView
+from services.accounts.access import CADRE_READERS, CASE_READERS, check_case_access
+from services.accounts.model import Principal
+from services.accounts.web import accounts_of, require_api_roles
 from services.common.web import ApiError
-from services.projections.queries import CadreNotFound, Queries
+from services.projections.queries import Queries
+
+CadreReader = Annotated[Principal, Depends(require_api_roles(*CADRE_READERS))]
+
+
+def current_handler(timeline: TimelineView) -> str | None:
+    """The handler the case is assigned to now: its last ``HandlerAssigned`` step."""
+    handler = None
+    for step in timeline.steps:
+        if step.step == "HandlerAssigned" and step.subject_id == timeline.case_id:
+            handler = step.detail.get("handler_id")
+    return str(handler) if handler else None
 
 
 def build_router(queries: Queries) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["information base"])
 
     @router.get("/cases/{case_id}/timeline")
-    def case_timeline(case_id: UUID) -> TimelineView:
+    def case_timeline(
+        case_id: UUID,
+        request: Request,
+        principal: Annotated[Principal, Depends(require_api_roles(*CASE_READERS))],
+    ) -> TimelineView:
+        """Every step of the case and its reports (who may see the case: as for the case)."""
         timeline = queries.timeline(str(case_id))
         if timeline is None:
             raise ApiError(f"no timeline for case {case_id} (yet)", 404)
+        check_case_access(principal, current_handler(timeline), accounts_of(request))
         return timeline
 
     @router.get("/cadres")
-    def find_cadres(q: Annotated[str, Query(min_length=1, max_length=100)]) -> list[CadreRecord]:
+    def find_cadres(
+        q: Annotated[str, Query(min_length=1, max_length=100)], _: CadreReader
+    ) -> list[CadreRecord]:
         return queries.register.search(q)
 
-    @router.get("/cadres/{cadre_id}/archive")
-    def cadre_archive(cadre_id: str) -> ArchiveView:
-        try:
-            return queries.archive(cadre_id)
-        except CadreNotFound as error:
-            raise ApiError(str(error), 404) from None
+    # The archive itself (GET /cadres/{cadre_id}/archive) is served by api_archive.py.
 
     return router

@@ -1,6 +1,27 @@
-"""The supervision archive of each cadre (领导干部监督档案): every report naming them, and its case."""
+"""The supervision archive of each cadre (领导干部监督档案): every report naming them, its case,
+and every step of that case that belongs in the file, with its date and ledger number.
+
+Tables are keyed by the report, the case or the event, and each event writes only what it
+knows, so events of different aggregates may arrive in any order and a redelivered event
+changes nothing:
+
+- ``archive_reports`` / ``archive_subjects``: each report and the people it names (as
+  named, with the normalised ``candidate_key`` of an unregistered name);
+- ``archive_cases``: each case's ledger number, kind, current state and disposition;
+- ``archive_entries``: one row per archived case event (disposition, inquiry, finding,
+  conclusion, handling, admonition follow-up, clearing, false-accusation link, closure,
+  reopening …), keyed by event id, holding an allow-listed ``detail`` only;
+- ``subject_identifications``: operators' word on who an unregistered name is; the query
+  side resolves names through it (``archive_queries.py``), so the archive follows a merge
+  and a rebuild gives the same answer.
+
+Reporter identity is never here: no reporter reference, no feedback or objection text.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+from typing import Any
 
 from schemas.events import (
     CaseOpenedV1,
@@ -8,13 +29,24 @@ from schemas.events import (
     ReportAcceptedV1,
     ReportReceivedV1,
     ReportRegisteredV1,
+    ReportSubjectIdentifiedV1,
+    ReportTriagedV1,
+    candidate_key,
     parse_payload,
 )
+from schemas.glossary import ReportStatus
+from services.projections.case_states import state_after
 from services.projections.rows import Upsert, as_json
 
 name = "archive"
-version = 1
-tables = ("archive_reports", "archive_subjects")
+version = 2
+tables = (
+    "archive_reports",
+    "archive_subjects",
+    "archive_cases",
+    "archive_entries",
+    "subject_identifications",
+)
 ddl = (
     """CREATE TABLE IF NOT EXISTS archive_reports (
         report_id TEXT PRIMARY KEY,
@@ -22,8 +54,12 @@ ddl = (
         channel TEXT,
         categories TEXT,
         summary TEXT,
+        sealed INTEGER,
         received_on TEXT,
         referral TEXT,
+        status TEXT,
+        status_on TEXT,
+        triage TEXT,
         case_id TEXT,
         case_opened_at TEXT
     )""",
@@ -34,16 +70,104 @@ ddl = (
         unit TEXT NOT NULL,
         position TEXT NOT NULL,
         cadre_id TEXT,
+        candidate_key TEXT NOT NULL,
         PRIMARY KEY (report_id, ordinal)
     )""",
     "CREATE INDEX IF NOT EXISTS archive_subjects_cadre ON archive_subjects (cadre_id)",
     "CREATE INDEX IF NOT EXISTS archive_subjects_name ON archive_subjects (name, unit)",
+    "CREATE INDEX IF NOT EXISTS archive_subjects_key ON archive_subjects (candidate_key)",
+    """CREATE TABLE IF NOT EXISTS archive_cases (
+        case_id TEXT PRIMARY KEY,
+        kind TEXT,
+        ledger_number TEXT,
+        report_id TEXT,
+        linked_case_id TEXT,
+        received_on TEXT,
+        opened_at TEXT,
+        state TEXT,
+        state_since TEXT,
+        disposition TEXT,
+        closed_on TEXT
+    )""",
+    """CREATE TABLE IF NOT EXISTS archive_entries (
+        event_id TEXT PRIMARY KEY,
+        case_id TEXT NOT NULL,
+        aggregate_version INTEGER NOT NULL,
+        occurred_at TEXT NOT NULL,
+        on_date TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        cadre_name TEXT,
+        cadre_unit TEXT,
+        cadre_id TEXT,
+        candidate_key TEXT,
+        detail TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS archive_entries_case ON archive_entries (case_id)",
+    """CREATE TABLE IF NOT EXISTS subject_identifications (
+        event_id TEXT PRIMARY KEY,
+        position BIGINT NOT NULL,
+        report_id TEXT NOT NULL,
+        subject_index INTEGER NOT NULL,
+        candidate_key TEXT NOT NULL,
+        cadre_id TEXT,
+        same_as_candidate TEXT,
+        occurred_at TEXT NOT NULL,
+        actor_id TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS subject_identifications_key "
+    "ON subject_identifications (candidate_key)",
 )
+
+# Which case events belong in the archive, which payload fields they keep (an allow-list:
+# no reporter reference, no free text written to or by the reporter), and which field
+# dates them (else the day the event happened).
+ARCHIVED: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "CaseOpened": (("kind", "ledger_number", "channel", "categories", "linked_case_id"), None),
+    "ReportJoined": (("report_id", "ledger_number", "categories"), None),
+    "DispositionApproved": (("disposition", "collective_study"), None),
+    "InquiryLetterSent": (("sent_on", "form", "reply_due"), "sent_on"),
+    "InquiryReplyReceived": (("received_on", "document_ref"), "received_on"),
+    "InquiryReplyEvaluated": (("outcome",), None),
+    "FindingRecorded": (("kind", "summary", "evidence_refs", "found_on"), "found_on"),
+    "ParkedCaseReviewed": (("reviewed_on", "next_review_due"), "reviewed_on"),
+    "Reactivated": (("reactivated_on",), "reactivated_on"),
+    "ConclusionApproved": (("verdicts", "overall"), None),
+    "HandlingDecided": (
+        ("handling_id", "handling", "decided_on", "effects", "follow_up_due", "reason"),
+        "decided_on",
+    ),
+    "AdmonitionFollowedUp": (("handling_id", "outcome", "followed_up_on"), "followed_up_on"),
+    "ClearingProposed": (("applied_for_by_cadre",), None),
+    "ClearingApproved": ((), None),
+    "ClearingCarriedOut": (
+        ("method", "scope", "carried_out_on", "corrections"),
+        "carried_out_on",
+    ),
+    "FalseAccusationSuspected": (("false_accusation_case_id",), None),
+    "Closed": (("closed_on",), "closed_on"),
+    "Reopened": (("reopened_on",), "reopened_on"),
+    "PublicityHeld": (("proposed_post", "publicity_ends_on"), None),
+    "PublicityDecided": (("decision", "defer_until"), None),
+}
+
+# Dispositions after which the case is over as far as the case office goes.
+CLOSING_DISPOSITIONS = {"close", "transfer_to_discipline"}
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    return value or None
 
 
 def project(envelope: EventEnvelope) -> list[Upsert]:
     payload = parse_payload(envelope)
+    if envelope.source == "intake":
+        return _report_rows(envelope, payload)
+    return _case_rows(envelope, payload)
+
+
+def _report_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
     report_id = str(envelope.aggregate_id)
+    on = envelope.occurred_at.date().isoformat()
     match payload:
         case ReportReceivedV1():
             referral = payload.referral.model_dump(mode="json") if payload.referral else None
@@ -55,6 +179,7 @@ def project(envelope: EventEnvelope) -> list[Upsert]:
                         "channel": payload.channel.value,
                         "categories": as_json([c.value for c in payload.categories]),
                         "summary": payload.summary,
+                        "sealed": int(payload.sealed),
                         "received_on": payload.received_on.isoformat(),
                         "referral": as_json(referral),
                     },
@@ -68,7 +193,8 @@ def project(envelope: EventEnvelope) -> list[Upsert]:
                         "name": s.name,
                         "unit": s.unit,
                         "position": s.position,
-                        "cadre_id": s.cadre_id,
+                        "cadre_id": _blank_to_none(s.cadre_id),
+                        "candidate_key": candidate_key(s.name, s.unit),
                     },
                 )
                 for i, s in enumerate(payload.subjects)
@@ -79,24 +205,119 @@ def project(envelope: EventEnvelope) -> list[Upsert]:
                 Upsert(
                     "archive_reports",
                     {"report_id": report_id},
-                    {"ledger_number": payload.ledger_number},
+                    {
+                        "ledger_number": payload.ledger_number,
+                        "status": ReportStatus.REGISTERED.value,
+                        "status_on": on,
+                    },
                 )
             ]
         case ReportAcceptedV1():
             return [
                 Upsert(
-                    "archive_reports", {"report_id": report_id}, {"case_id": str(payload.case_id)}
+                    "archive_reports",
+                    {"report_id": report_id},
+                    {
+                        "case_id": str(payload.case_id),
+                        "status": ReportStatus.ACCEPTED.value,
+                        "status_on": on,
+                    },
                 )
             ]
-        case CaseOpenedV1() if payload.report_id is not None:
+        case ReportTriagedV1():
             return [
                 Upsert(
                     "archive_reports",
-                    {"report_id": str(payload.report_id)},
+                    {"report_id": report_id},
                     {
-                        "case_id": str(envelope.aggregate_id),
-                        "case_opened_at": envelope.occurred_at.isoformat(),
+                        "status": payload.outcome,
+                        "status_on": on,
+                        "triage": as_json(payload.details),
+                    },
+                )
+            ]
+        case ReportSubjectIdentifiedV1():
+            return [
+                Upsert(
+                    "subject_identifications",
+                    {"event_id": str(envelope.event_id)},
+                    {
+                        "position": envelope.position,
+                        "report_id": report_id,
+                        "subject_index": payload.subject_index,
+                        "candidate_key": payload.candidate_key,
+                        "cadre_id": payload.cadre_id,
+                        "same_as_candidate": payload.same_as_candidate,
+                        "occurred_at": envelope.occurred_at.isoformat(),
+                        "actor_id": payload.actor.id,
                     },
                 )
             ]
     return []
+
+
+def _case_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
+    case_id = str(envelope.aggregate_id)
+    rows: list[Upsert] = []
+    case: dict[str, Any] = {}
+    state = state_after(envelope.event_type, payload)
+    if state is not None:
+        case |= {"state": state.value, "state_since": envelope.occurred_at.isoformat()}
+    data = payload.model_dump(mode="json")
+    match envelope.event_type:
+        case "CaseOpened":
+            assert isinstance(payload, CaseOpenedV1)
+            case |= {
+                "kind": payload.kind.value,
+                "ledger_number": payload.ledger_number,
+                "report_id": str(payload.report_id) if payload.report_id else None,
+                "linked_case_id": str(payload.linked_case_id) if payload.linked_case_id else None,
+                "received_on": payload.received_on.isoformat(),
+                "opened_at": envelope.occurred_at.isoformat(),
+            }
+            if payload.report_id is not None:
+                rows.append(
+                    Upsert(
+                        "archive_reports",
+                        {"report_id": str(payload.report_id)},
+                        {"case_id": case_id, "case_opened_at": envelope.occurred_at.isoformat()},
+                    )
+                )
+        case "DispositionApproved":
+            case["disposition"] = data["disposition"]
+            if data["disposition"] in CLOSING_DISPOSITIONS:
+                case["closed_on"] = envelope.occurred_at.date().isoformat()
+        case "InquiryReplyEvaluated" if data["outcome"] == "escalated":
+            case["disposition"] = "preliminary_verification"
+        case "Reactivated" | "Reopened":
+            case |= {"disposition": None, "closed_on": None}
+        case "Closed":
+            case["closed_on"] = data["closed_on"]
+    if case:
+        rows.append(Upsert("archive_cases", {"case_id": case_id}, case))
+    if envelope.event_type in ARCHIVED:
+        rows.append(_entry(envelope, data))
+    return rows
+
+
+def _entry(envelope: EventEnvelope, data: dict[str, Any]) -> Upsert:
+    fields, date_field = ARCHIVED[envelope.event_type]
+    on = data[date_field] if date_field else envelope.occurred_at.date().isoformat()
+    cadre = data.get("cadre") or {}
+    named = bool(cadre.get("name"))
+    return Upsert(
+        "archive_entries",
+        {"event_id": str(envelope.event_id)},
+        {
+            "case_id": str(envelope.aggregate_id),
+            "aggregate_version": envelope.aggregate_version,
+            "occurred_at": envelope.occurred_at.isoformat(),
+            "on_date": dt.date.fromisoformat(str(on)).isoformat(),
+            "kind": envelope.event_type,
+            "cadre_name": cadre.get("name") if named else None,
+            "cadre_unit": cadre.get("unit", "") if named else None,
+            "cadre_id": _blank_to_none(cadre.get("cadre_id")) if named else None,
+            "candidate_key": candidate_key(cadre["name"], cadre.get("unit", "")) if named else None,
+            "detail": as_json({f: data.get(f) for f in fields}),
+        },
+    )

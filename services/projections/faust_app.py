@@ -7,6 +7,10 @@ thread so the event loop never blocks on psycopg. A batch is acked only once app
 Faust never commits past it. Idempotence rests on the positions ``ReadStore`` records per
 ``(consumer, source, partition)`` in the same transaction, not on Kafka offsets: a
 redelivered message changes nothing. See docs/decisions/0005.
+
+Before the agents start, projections that are new or changed version are caught up from
+the event stores (``catchup.py``); live batches skip, per projection, what it replayed, and
+wait (retried) while a projection is being rebuilt. See docs/decisions/0010.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from schemas.events import SOURCES, EventEnvelope, topic_for
 from services.common.kafka import ensure_topics
 from services.common.settings import Settings
 from services.common.sql import Database
-from services.projections.store import ReadStore
+from services.projections.catchup import catch_up_projections
+from services.projections.store import ProjectionsNotReady, ReadStore
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +103,12 @@ def by_partition(events: Sequence[Any]) -> dict[int, list[EventEnvelope]]:
 
 
 def is_poison(error: Exception) -> bool:
-    """Does the error come from the events themselves (else: the database, retry)?"""
+    """Does the error come from the events themselves (else: the database, retry)?
+
+    A projection being caught up or rebuilt (``ProjectionsNotReady``) is waited for.
+    """
+    if isinstance(error, ProjectionsNotReady):
+        return False
     if isinstance(error, psycopg.Error):
         return isinstance(error, psycopg.DataError | psycopg.IntegrityError)
     return True  # the contract's models or a projection refused the event
@@ -134,8 +144,8 @@ class Writer:
 async def apply_batch(writer: Writer, envelopes: list[EventEnvelope], partition: int) -> None:
     """Apply one partition's batch in one transaction; returns only once it is applied.
 
-    A database error (an outage, a deadlock with another worker) is retried until it
-    passes: it delays, never loses. An error caused by the events is a poison event: the batch is
+    A database error (an outage, a deadlock with another worker) or a projection being
+    rebuilt is retried until it passes: it delays, never loses. An error caused by the events is a poison event: the batch is
     split and applied event by event, the failing event logged and skipped (a rebuild from
     the event stores brings it back once the projection is fixed), so one bad event cannot
     stall its partition for ever.
@@ -147,7 +157,7 @@ async def apply_batch(writer: Writer, envelopes: list[EventEnvelope], partition:
             return
         except Exception as error:
             if not is_poison(error):
-                log.warning("projection: database error, retrying in %.1fs: %s", delay, error)
+                log.warning("projection: not applied, retrying in %.1fs: %s", delay, error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_RETRY_SECONDS)
                 continue
@@ -211,6 +221,12 @@ def run_worker(settings: Settings) -> None:
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         logging.getLogger("kafka").setLevel(logging.WARNING)  # the admin client's chatter
     ensure_topics(settings.kafka_bootstrap, topic_names(settings), settings.kafka_partitions)
-    app = create_app(settings)
+    store = ReadStore(Database.for_service(settings, "projections"))
+    # A new projection, or one whose version changed, replays the event stores first; the
+    # agents then skip for it what it replayed (docs/decisions/0010).
+    report = catch_up_projections(settings, store)
+    if report:
+        log.info("projections-worker: %s", report.describe())
+    app = create_app(settings, store)
     worker = app.Worker(loglevel=settings.log_level, quiet=True)
     worker.execute_from_commandline()

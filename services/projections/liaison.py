@@ -1,15 +1,440 @@
-"""Placeholder: filled in by the read-model work of issue 4."""
+"""Liaison-meeting facts (联席会议): the tables behind the figures, redacted by construction.
+
+Every column is declared below with its kind, and the DDL is generated from that
+declaration: identifiers (UUIDs), dates, months, quarters, flags, small integers and
+values of the glossary's enums. The only text that is not an enum value is about the
+*reported* cadre: the unit named in the report and the cadre's register id (the
+reported cadre's level is joined from the register at query time). No summary, reason,
+feedback, finding, reference or name is ever written here, and no reporter reference:
+nothing that could hold a reporter's identity can reach these tables.
+
+Each event writes only the columns it knows (see ``rows.Upsert``), so the tables are
+order-tolerant across intake and casework; a report's link to its case comes from
+either side (``ReportAccepted``, ``CaseOpened``, ``ReportJoined``).
+"""
 
 from __future__ import annotations
 
-from schemas.events import EventEnvelope
+import datetime as dt
+from enum import Enum
+from typing import Any
+
+from schemas.events import (
+    AdmonitionFollowedUpV1,
+    CaseOpenedV1,
+    ClearingCarriedOutV1,
+    ClosedV1,
+    ConclusionApprovedV1,
+    DispositionApprovedV1,
+    EventEnvelope,
+    HandlingDecidedV1,
+    ReopenedV1,
+    ReportAcceptedV1,
+    ReportJoinedV1,
+    ReportReceivedV1,
+    ReportRegisteredV1,
+    ReportSubjectIdentifiedV1,
+    ReportTriagedV1,
+    parse_payload,
+)
+from schemas.glossary import (
+    AccuserStatus,
+    AdmonitionOutcome,
+    CaseKind,
+    CaseState,
+    Category,
+    Channel,
+    ClearingMethod,
+    Disposition,
+    HandlingType,
+    MemberUnit,
+    ReferralDirection,
+    ReferralSource,
+    ReportStatus,
+    Verdict,
+)
+from services.projections.case_states import state_after
 from services.projections.rows import Upsert
 
 name = "liaison"
 version = 1
-tables: tuple[str, ...] = ()
-ddl: tuple[str, ...] = ()
+
+# The unit that runs this system and receives referrals in (the 12380 office sits in the
+# organization department).
+HOME_UNIT = MemberUnit.ORGANIZATION_DEPARTMENT
+
+# China has one time zone and no daylight saving: event times become dates in it.
+CHINA = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+
+# Column kinds. ``enum`` kinds name the glossary enum whose values alone may be stored.
+ID, DATE, MONTH, QUARTER, FLAG, INT = "id", "date", "month", "quarter", "flag", "int"
+UNIT = "reported_unit"  # the reported cadre's unit as named in the report (≤ 200 chars)
+CADRE_REF = "cadre_ref"  # the reported cadre's register id (≤ 64 chars)
+ColumnKind = str | type[Enum]
+
+COLUMNS: dict[str, dict[str, ColumnKind]] = {
+    "liaison_reports": {
+        "report_id": ID,
+        "received_on": DATE,
+        "month": MONTH,
+        "quarter": QUARTER,
+        "channel": Channel,
+        "referral_source": ReferralSource,
+        "referral_unit": MemberUnit,
+        "sealed": FLAG,
+        "status": ReportStatus,
+        "status_on": DATE,
+        "case_id": ID,
+    },
+    "liaison_report_categories": {"report_id": ID, "category": Category},
+    "liaison_report_subjects": {
+        "report_id": ID,
+        "ordinal": INT,
+        "unit": UNIT,
+        "cadre_id": CADRE_REF,
+    },
+    "liaison_referrals": {
+        "report_id": ID,
+        "direction": ReferralDirection,
+        "referral_source": ReferralSource,
+        "from_unit": MemberUnit,
+        "to_unit": MemberUnit,
+        "referred_on": DATE,
+        "reported_back_on": DATE,
+    },
+    "liaison_cases": {
+        "case_id": ID,
+        "kind": CaseKind,
+        "opened_on": DATE,
+        "state": CaseState,
+        "disposition": Disposition,
+        "disposition_on": DATE,
+        "verdict": Verdict,
+        "concluded_on": DATE,
+        "closed_on": DATE,
+        "accuser_status": AccuserStatus,
+        "origin_case_id": ID,
+    },
+    "liaison_conclusions": {
+        "event_id": ID,
+        "case_id": ID,
+        "verdict": Verdict,
+        "concluded_on": DATE,
+    },
+    "liaison_handlings": {
+        "case_id": ID,
+        "handling_id": INT,
+        "handling": HandlingType,
+        "decided_on": DATE,
+        "follow_up_outcome": AdmonitionOutcome,
+        "followed_up_on": DATE,
+    },
+    "liaison_clearings": {
+        "event_id": ID,
+        "case_id": ID,
+        "method": ClearingMethod,
+        "carried_out_on": DATE,
+    },
+}
+KEYS: dict[str, tuple[str, ...]] = {
+    "liaison_reports": ("report_id",),
+    "liaison_report_categories": ("report_id", "category"),
+    "liaison_report_subjects": ("report_id", "ordinal"),
+    "liaison_referrals": ("report_id", "direction"),
+    "liaison_cases": ("case_id",),
+    "liaison_conclusions": ("event_id",),
+    "liaison_handlings": ("case_id", "handling_id"),
+    "liaison_clearings": ("event_id",),
+}
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS liaison_reports_received ON liaison_reports (received_on)",
+    "CREATE INDEX IF NOT EXISTS liaison_reports_case ON liaison_reports (case_id)",
+)
+
+
+def _ddl(table: str) -> str:
+    columns = [
+        f"{column} {'INTEGER' if kind in (FLAG, INT) else 'TEXT'}"
+        + (" NOT NULL" if column in KEYS[table] else "")
+        for column, kind in COLUMNS[table].items()
+    ]
+    return (
+        f"CREATE TABLE IF NOT EXISTS {table} (\n    "
+        + ",\n    ".join([*columns, f"PRIMARY KEY ({', '.join(KEYS[table])})"])
+        + "\n)"
+    )
+
+
+tables: tuple[str, ...] = tuple(COLUMNS)
+ddl: tuple[str, ...] = (*(_ddl(t) for t in tables), *INDEXES)
+
+# Where a triage outcome's details keep the day it happened.
+TRIAGE_DATES = ("forwarded_on", "transferred_on", "acknowledged_on", "referred_on", "reported_on")
+
+
+def month_of(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def quarter_of(day: dt.date) -> str:
+    return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+
+
+def local_date(envelope: EventEnvelope) -> str:
+    """The day an event happened, in China (for events whose payload names no day)."""
+    at = envelope.occurred_at
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    return at.astimezone(CHINA).date().isoformat()
+
+
+def _row(table: str, key: dict[str, Any], values: dict[str, Any] | None = None) -> Upsert:
+    # Refuse, at the source, a column that is not declared.
+    undeclared = set(key) | set(values or {})
+    undeclared -= set(COLUMNS[table])
+    if undeclared:
+        raise ValueError(f"{table}: undeclared column(s) {sorted(undeclared)}")
+    return Upsert(table, key, values or {})
 
 
 def project(envelope: EventEnvelope) -> list[Upsert]:
+    payload = parse_payload(envelope)
+    if envelope.source == "intake":
+        return _intake(envelope, payload)
+    return _casework(envelope, payload)
+
+
+def _intake(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
+    report = {"report_id": str(envelope.aggregate_id)}
+    match payload:
+        case ReportReceivedV1():
+            return _received(report, payload)
+        case ReportRegisteredV1():
+            return [_row("liaison_reports", report, {"status": ReportStatus.REGISTERED.value})]
+        case ReportAcceptedV1():
+            return [
+                _row(
+                    "liaison_reports",
+                    report,
+                    {
+                        "status": ReportStatus.ACCEPTED.value,
+                        "status_on": local_date(envelope),
+                        "case_id": str(payload.case_id),
+                    },
+                )
+            ]
+        case ReportTriagedV1():
+            return _triaged(envelope, report, payload)
+        case ReportSubjectIdentifiedV1() if payload.cadre_id:
+            # This report's subject is a registered cadre: unit and level come from the
+            # register. (A merge of two unregistered candidates changes no figure.)
+            return [
+                _row(
+                    "liaison_report_subjects",
+                    {**report, "ordinal": payload.subject_index},
+                    {"cadre_id": payload.cadre_id},
+                )
+            ]
     return []
+
+
+def _received(report: dict[str, str], payload: ReportReceivedV1) -> list[Upsert]:
+    referral = payload.referral
+    rows = [
+        _row(
+            "liaison_reports",
+            report,
+            {
+                "received_on": payload.received_on.isoformat(),
+                "month": month_of(payload.received_on),
+                "quarter": quarter_of(payload.received_on),
+                "channel": payload.channel.value,
+                "referral_source": referral.source.value if referral else None,
+                "referral_unit": (
+                    referral.member_unit.value if referral and referral.member_unit else None
+                ),
+                "sealed": int(payload.sealed),
+                "status": ReportStatus.RECEIVED.value,
+                "status_on": payload.received_on.isoformat(),
+            },
+        )
+    ]
+    rows += [
+        _row("liaison_report_categories", {**report, "category": c.value})
+        for c in dict.fromkeys(payload.categories)
+    ]
+    if not payload.sealed:  # a sealed item belongs to the level above: not even its subjects
+        rows += [
+            _row(
+                "liaison_report_subjects",
+                {**report, "ordinal": i},
+                {"unit": s.unit, "cadre_id": s.cadre_id or None},
+            )
+            for i, s in enumerate(payload.subjects)
+        ]
+    if referral is not None:
+        rows.append(
+            _row(
+                "liaison_referrals",
+                {**report, "direction": ReferralDirection.IN.value},
+                {
+                    "referral_source": referral.source.value,
+                    "from_unit": referral.member_unit.value if referral.member_unit else None,
+                    "to_unit": HOME_UNIT.value,
+                    "referred_on": (referral.referred_on or payload.received_on).isoformat(),
+                },
+            )
+        )
+    return rows
+
+
+def _triaged(
+    envelope: EventEnvelope, report: dict[str, str], payload: ReportTriagedV1
+) -> list[Upsert]:
+    outcome = ReportStatus(payload.outcome)  # a value outside the glossary is refused
+    details = payload.details
+    on = next((str(details[f]) for f in TRIAGE_DATES if details.get(f)), local_date(envelope))
+    on = dt.date.fromisoformat(on).isoformat()  # only a date may pass
+    rows = [_row("liaison_reports", report, {"status": outcome.value, "status_on": on})]
+    out = {**report, "direction": ReferralDirection.OUT.value}
+    if outcome is ReportStatus.REFERRED_OUT:
+        rows.append(
+            _row(
+                "liaison_referrals",
+                out,
+                {
+                    "from_unit": HOME_UNIT.value,
+                    "to_unit": MemberUnit(details["member_unit"]).value,
+                    "referred_on": on,
+                    "reported_back_on": None,
+                },
+            )
+        )
+    elif outcome is ReportStatus.REFERRAL_CONCLUDED:
+        # The receiver's result is free text: only the day it came back is kept.
+        rows.append(_row("liaison_referrals", out, {"reported_back_on": on}))
+    return rows
+
+
+def _casework(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: PLR0911
+    case = {"case_id": str(envelope.aggregate_id)}
+    rows: list[Upsert] = []
+    state = state_after(envelope.event_type, payload)
+    if state is not None:
+        rows.append(_row("liaison_cases", case, {"state": state.value}))
+    match payload:
+        case CaseOpenedV1():
+            routing = payload.routing or {}
+            status = routing.get("accuser_status")
+            rows.append(
+                _row(
+                    "liaison_cases",
+                    case,
+                    {
+                        "kind": payload.kind.value,
+                        "opened_on": payload.received_on.isoformat(),
+                        "accuser_status": AccuserStatus(status).value if status else None,
+                        "origin_case_id": (
+                            str(payload.linked_case_id) if payload.linked_case_id else None
+                        ),
+                    },
+                )
+            )
+            if payload.report_id is not None:
+                rows.append(
+                    _row(
+                        "liaison_reports",
+                        {"report_id": str(payload.report_id)},
+                        {"case_id": case["case_id"]},
+                    )
+                )
+            return rows
+        case ReportJoinedV1():
+            return [
+                *rows,
+                _row(
+                    "liaison_reports",
+                    {"report_id": str(payload.report_id)},
+                    {"case_id": case["case_id"]},
+                ),
+            ]
+        case DispositionApprovedV1():
+            held_on = payload.collective_study.get("held_on")
+            day = dt.date.fromisoformat(str(held_on)) if held_on else None
+            return [
+                *rows,
+                _row(
+                    "liaison_cases",
+                    case,
+                    {
+                        "disposition": payload.disposition.value,
+                        "disposition_on": day.isoformat() if day else local_date(envelope),
+                    },
+                ),
+            ]
+        case ConclusionApprovedV1():
+            on = local_date(envelope)
+            verdict = payload.overall.value
+            return [
+                *rows,
+                _row("liaison_cases", case, {"verdict": verdict, "concluded_on": on}),
+                _row(
+                    "liaison_conclusions",
+                    {"event_id": str(envelope.event_id)},
+                    {**case, "verdict": verdict, "concluded_on": on},
+                ),
+            ]
+        case HandlingDecidedV1():
+            return [
+                *rows,
+                _row(
+                    "liaison_handlings",
+                    {**case, "handling_id": payload.handling_id},
+                    {
+                        "handling": payload.handling.value,
+                        "decided_on": payload.decided_on.isoformat(),
+                    },
+                ),
+            ]
+        case AdmonitionFollowedUpV1():
+            return [
+                *rows,
+                _row(
+                    "liaison_handlings",
+                    {**case, "handling_id": payload.handling_id},
+                    {
+                        "follow_up_outcome": payload.outcome.value,
+                        "followed_up_on": payload.followed_up_on.isoformat(),
+                    },
+                ),
+            ]
+        case ClearingCarriedOutV1():
+            return [
+                *rows,
+                _row(
+                    "liaison_clearings",
+                    {"event_id": str(envelope.event_id)},
+                    {
+                        **case,
+                        "method": payload.method.value,
+                        "carried_out_on": payload.carried_out_on.isoformat(),
+                    },
+                ),
+            ]
+        case ClosedV1():
+            return [
+                *rows,
+                _row("liaison_cases", case, {"closed_on": payload.closed_on.isoformat()}),
+            ]
+        case ReopenedV1():
+            # Open again: the earlier conclusion no longer stands (its record stays in
+            # liaison_conclusions).
+            return [
+                *rows,
+                _row(
+                    "liaison_cases",
+                    case,
+                    {"closed_on": None, "verdict": None, "concluded_on": None},
+                ),
+            ]
+    return rows

@@ -5,19 +5,29 @@ Each batch runs in one transaction: events at or below the position recorded for
 moves on, so a redelivered event changes nothing. Rows are upserts keyed by the event's
 identity or the entity's, writing only the columns an event knows, so events of different
 aggregates may arrive in any order; a full replay in log order rebuilds the same tables.
+
+Each projection is registered (``projection_registry``: name, version, status) with how far
+it was replayed from the event stores (``projection_replayed``: projection, source →
+position). A projection that is new, or whose module ``version`` changed, is dropped,
+recreated and replayed from the beginning of both logs on its own
+(``services/projections/catchup.py``), while the others keep their tables. Live batches skip,
+for each projection, the events at or below its replayed position: those it already has.
+See docs/decisions/0010.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 from prometheus_client import Counter
 
-from schemas.events import EventEnvelope, UnknownEventType
-from services.common.sql import Cursor, Database, check_identifier
+from schemas.events import SOURCES, EventEnvelope, UnknownEventType
+from services.common.sql import DDL_LOCK, Cursor, Database, check_identifier
 from services.projections import archive, cases, liaison, timeline
 from services.projections.rows import Upsert
 
@@ -35,23 +45,67 @@ POSITIONS_DDL = """CREATE TABLE IF NOT EXISTS projection_positions (
     position BIGINT NOT NULL,
     PRIMARY KEY (consumer, source, partition)
 )"""
+REGISTRY_DDL = """CREATE TABLE IF NOT EXISTS projection_registry (
+    name TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    caught_up_at TEXT
+)"""
+REPLAYED_DDL = """CREATE TABLE IF NOT EXISTS projection_replayed (
+    projection TEXT NOT NULL,
+    source TEXT NOT NULL,
+    position BIGINT NOT NULL,
+    PRIMARY KEY (projection, source)
+)"""
+BOOKKEEPING = ("projection_positions", "projection_registry", "projection_replayed")
+
+CATCHING_UP = "catching_up"
+LIVE = "live"
+
+
+class ProjectionsNotReady(RuntimeError):
+    """A live batch met a projection being rebuilt, or registered at another version.
+
+    Nothing was written and no position moved: retry later. It clears when the catch-up or
+    rebuild in progress finishes; a worker whose code has an older version than the one
+    registered stays stalled (stop it: the newer code rebuilt the projection).
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("projections not ready: " + "; ".join(problems))
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True)
+class Registration:
+    name: str
+    version: int
+    status: str
+    caught_up_at: str | None
 
 
 class ReadStore:
-    def __init__(self, db: Database, projections: Sequence[ModuleType] = PROJECTIONS) -> None:
+    def __init__(self, db: Database, projections: Sequence[ModuleType] | None = None) -> None:
         self.db = db
-        self.projections = tuple(projections)
+        self.projections = tuple(PROJECTIONS if projections is None else projections)
+        names = [p.name for p in self.projections]
+        if len(set(names)) != len(names):
+            raise ValueError(f"two projections share a name: {names}")
         self.create_tables()
 
+    @property
+    def postgres(self) -> bool:
+        return self.db.dialect == "postgres"
+
     def create_tables(self) -> None:
-        statements = [POSITIONS_DDL]
+        statements = [POSITIONS_DDL, REGISTRY_DDL, REPLAYED_DDL]
         for projection in self.projections:
             statements.extend(projection.ddl)
         self.db.execute_script(statements)
 
     def drop_tables(self) -> None:
-        """Drop every read model and every consumer position (for a rebuild)."""
-        statements = ["DROP TABLE IF EXISTS projection_positions"]
+        """Drop every read model, every consumer position and the registry."""
+        statements = [f"DROP TABLE IF EXISTS {t}" for t in BOOKKEEPING]
         for projection in self.projections:
             statements += [f"DROP TABLE IF EXISTS {check_identifier(t)}" for t in projection.tables]
         self.db.execute_script(statements)
@@ -60,18 +114,24 @@ class ReadStore:
         with self.db.transaction() as cur:
             return _position(cur, consumer, source, partition)
 
+    # -- live batches ---------------------------------------------------------------------
+
     def apply(
         self, envelopes: Iterable[EventEnvelope], *, consumer: str, partition: int = 0
     ) -> int:
         """Project a batch of one partition's events in one transaction; returns how many applied.
 
-        The position rows are locked first, so two workers briefly sharing a partition during
-        a rebalance take turns and a position never moves backwards; the batch's rows are then
-        written in one global order (table, key), so concurrent batches cannot deadlock.
+        The registry rows are read first (shared lock: a rebuild starting waits for this batch,
+        a batch waits for a rebuild's reset), then the position rows are locked, so two workers
+        briefly sharing a partition during a rebalance take turns and a position never moves
+        backwards; the batch's rows are then written in one global order (table, key), so
+        concurrent batches cannot deadlock. Raises :class:`ProjectionsNotReady` (nothing
+        written) while one of the store's projections is being caught up or rebuilt.
         """
         applied = 0
-        postgres = self.db.dialect == "postgres"
+        postgres = self.postgres
         with self.db.transaction() as cur:
+            replayed = self._live_state(cur)
             positions: dict[str, int] = {}  # by source
             rows: list[Upsert] = []
             for envelope in envelopes:
@@ -83,13 +143,16 @@ class ReadStore:
                 if envelope.position <= positions[source]:
                     SKIPPED.labels(source).inc()
                     continue
-                rows.extend(self.rows_for(envelope))
+                wanted = [
+                    p
+                    for p in self.projections
+                    if envelope.position > replayed.get((p.name, source), 0)
+                ]
+                rows.extend(self.rows_for(envelope, wanted))
                 positions[source] = envelope.position
                 applied += 1
                 PROJECTED.labels(source).inc()
-            # Stable sort: writes to one row keep their event order.
-            for row in sorted(rows, key=lambda r: (r.table, tuple(str(v) for v in r.key.values()))):
-                _upsert(cur, row)
+            _write(cur, rows)
             greatest = "GREATEST" if postgres else "MAX"
             for source, position in positions.items():
                 cur.execute(
@@ -99,9 +162,37 @@ class ReadStore:
                 )
         return applied
 
-    def rows_for(self, envelope: EventEnvelope) -> list[Upsert]:
-        rows: list[Upsert] = []
+    def _live_state(self, cur: Cursor) -> dict[tuple[str, str], int]:
+        """Each projection's replayed position per source; refuses if one is not live.
+
+        A projection never registered (a bare store no catch-up ran on) counts as live from
+        the beginning.
+        """
+        lock = " FOR SHARE" if self.postgres else ""
+        cur.execute(f"SELECT name, version, status FROM projection_registry ORDER BY name{lock}")
+        registered = {r["name"]: r for r in cur.fetchall()}
+        problems = []
         for projection in self.projections:
+            entry = registered.get(projection.name)
+            if entry is None:
+                continue
+            if int(entry["version"]) != projection.version:
+                problems.append(
+                    f"{projection.name} is registered at version {entry['version']}, "
+                    f"this code has version {projection.version}"
+                )
+            elif entry["status"] != LIVE:
+                problems.append(f"{projection.name} is being caught up from the event stores")
+        if problems:
+            raise ProjectionsNotReady(problems)
+        cur.execute("SELECT projection, source, position FROM projection_replayed")
+        return {(r["projection"], r["source"]): int(r["position"]) for r in cur.fetchall()}
+
+    def rows_for(
+        self, envelope: EventEnvelope, projections: Sequence[ModuleType] | None = None
+    ) -> list[Upsert]:
+        rows: list[Upsert] = []
+        for projection in self.projections if projections is None else projections:
             try:
                 rows.extend(projection.project(envelope))
             except UnknownEventType:
@@ -113,10 +204,179 @@ class ReadStore:
                 return []
         return rows
 
+    # -- the registry and catch-up (services/projections/catchup.py drives these) ---------
+
+    def registrations(self) -> dict[str, Registration]:
+        rows = self.query("SELECT name, version, status, caught_up_at FROM projection_registry")
+        return {
+            r["name"]: Registration(r["name"], int(r["version"]), r["status"], r["caught_up_at"])
+            for r in rows
+        }
+
+    def replayed(self) -> dict[tuple[str, str], int]:
+        """How far each projection was replayed from each event store."""
+        rows = self.query("SELECT projection, source, position FROM projection_replayed")
+        return {(r["projection"], r["source"]): int(r["position"]) for r in rows}
+
+    def stale(self) -> tuple[ModuleType, ...]:
+        """Projections that must be (re)built from the event stores before going live."""
+        registered = self.registrations()
+        return tuple(
+            p
+            for p in self.projections
+            if (entry := registered.get(p.name)) is None
+            or entry.version != p.version
+            or entry.status != LIVE
+        )
+
+    def reset(self, projections: Sequence[ModuleType], *, force: bool = False) -> list[str]:
+        """Drop and recreate these projections' tables, replayed from position 0, in one transaction.
+
+        Without ``force``, a projection already registered at its version (live, or being
+        caught up by another process) is left alone. Returns the names reset.
+        """
+        done: list[str] = []
+        with self.db.transaction() as cur:
+            if self.postgres:
+                cur.execute(DDL_LOCK)
+            for projection in sorted(projections, key=lambda p: p.name):
+                name = projection.name
+                cur.execute(
+                    "INSERT INTO projection_registry (name, version, status) "
+                    "VALUES (%s, %s, %s) ON CONFLICT (name) DO NOTHING",
+                    (name, -1, CATCHING_UP),
+                )
+                lock = " FOR UPDATE" if self.postgres else ""
+                cur.execute(
+                    f"SELECT version, status FROM projection_registry WHERE name = %s{lock}",
+                    (name,),
+                )
+                entry = cur.fetchone()
+                assert entry is not None
+                if not force and int(entry["version"]) == projection.version:
+                    continue
+                for table in projection.tables:
+                    cur.execute(f"DROP TABLE IF EXISTS {check_identifier(table)}")
+                for statement in projection.ddl:
+                    cur.execute(statement)
+                cur.execute(
+                    "UPDATE projection_registry SET version = %s, status = %s, "
+                    "caught_up_at = NULL WHERE name = %s",
+                    (projection.version, CATCHING_UP, name),
+                )
+                cur.execute("DELETE FROM projection_replayed WHERE projection = %s", (name,))
+                cur.executemany(
+                    "INSERT INTO projection_replayed (projection, source, position) "
+                    "VALUES (%s, %s, 0)",
+                    [(name, source) for source in SOURCES],
+                )
+                done.append(name)
+        return done
+
+    def replay(
+        self,
+        envelopes: Sequence[EventEnvelope],
+        projections: Sequence[ModuleType],
+        *,
+        source: str,
+        after: int,
+        through: int,
+    ) -> int:
+        """Apply the stretch of ``source``'s log after position ``after`` up to ``through`` to
+        the projections being caught up, in one transaction; returns how many events were new
+        to at least one of them.
+
+        Each projection skips what it already has (its replayed position, locked), so processes
+        catching up the same projection at once, or a resumed catch-up, apply each event once;
+        a projection replayed only up to before ``after`` (reset meanwhile by another process)
+        would get a gap, and is left alone, as is one no longer being caught up at its version.
+        """
+        postgres = self.postgres
+        applied = 0
+        with self.db.transaction() as cur:
+            share, update = (" FOR SHARE", " FOR UPDATE") if postgres else ("", "")
+            cur.execute(
+                f"SELECT name, version, status FROM projection_registry ORDER BY name{share}"
+            )
+            registered = {r["name"]: r for r in cur.fetchall()}
+            mine = [
+                p
+                for p in sorted(projections, key=lambda p: p.name)
+                if (entry := registered.get(p.name)) is not None
+                and int(entry["version"]) == p.version
+                and entry["status"] == CATCHING_UP
+            ]
+            replayed: dict[str, int] = {}
+            for projection in mine:
+                cur.execute(
+                    "SELECT position FROM projection_replayed WHERE projection = %s "
+                    f"AND source = %s{update}",
+                    (projection.name, source),
+                )
+                row = cur.fetchone()
+                if row is not None and int(row["position"]) >= after:
+                    replayed[projection.name] = int(row["position"])
+            mine = [p for p in mine if p.name in replayed]
+            rows: list[Upsert] = []
+            for envelope in envelopes:
+                wanted = [p for p in mine if envelope.position > replayed[p.name]]
+                if wanted:
+                    rows.extend(self.rows_for(envelope, wanted))
+                    applied += 1
+            _write(cur, rows)
+            greatest = "GREATEST" if postgres else "MAX"
+            cur.executemany(
+                "INSERT INTO projection_replayed (projection, source, position) VALUES (%s, %s, %s) "
+                f"ON CONFLICT (projection, source) DO UPDATE SET position = "
+                f"{greatest}(projection_replayed.position, excluded.position)",
+                [(p.name, source, through) for p in mine],
+            )
+        return applied
+
+    def mark_live(self, projections: Sequence[ModuleType], reached: dict[str, int]) -> list[str]:
+        """Projections replayed at least up to ``reached`` (source → the end of its log as read)
+        go live: live batches include them from now on. Returns the names marked live; one
+        still behind (another process reset it meanwhile) stays being caught up."""
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        lock = " FOR UPDATE" if self.postgres else ""
+        done = []
+        with self.db.transaction() as cur:
+            for projection in sorted(projections, key=lambda p: p.name):
+                cur.execute(
+                    f"SELECT version, status FROM projection_registry WHERE name = %s{lock}",
+                    (projection.name,),
+                )
+                entry = cur.fetchone()
+                if (
+                    entry is None
+                    or int(entry["version"]) != projection.version
+                    or entry["status"] != CATCHING_UP
+                ):
+                    continue
+                cur.execute(
+                    "SELECT source, position FROM projection_replayed WHERE projection = %s",
+                    (projection.name,),
+                )
+                replayed = {r["source"]: int(r["position"]) for r in cur.fetchall()}
+                if any(replayed.get(s, 0) < end for s, end in reached.items()):
+                    continue
+                cur.execute(
+                    "UPDATE projection_registry SET status = %s, caught_up_at = %s WHERE name = %s",
+                    (LIVE, now, projection.name),
+                )
+                done.append(projection.name)
+        return done
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self.db.transaction() as cur:
             cur.execute(sql, params)
             return cur.fetchall()
+
+
+def _write(cur: Cursor, rows: list[Upsert]) -> None:
+    # Stable sort: writes to one row keep their event order.
+    for row in sorted(rows, key=lambda r: (r.table, tuple(str(v) for v in r.key.values()))):
+        _upsert(cur, row)
 
 
 def _locked_position(

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -33,6 +34,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 PARTITIONS = 3
 CADRE_ID = "QS-0001"
 STEPS = ["ReportReceived", "ReportRegistered", "ReportAccepted", "CaseOpened"]
+PASSWORD = "e2e-password-of-the-desk"  # test accounts only
+ACCOUNTS = {"e2e-operator": "operator", "e2e-leader": "leader"}
 
 
 def wait_healthy(client: httpx.Client, url: str, process: ServiceProcess, timeout: float) -> None:
@@ -95,6 +98,18 @@ def test_a_hotline_report_reaches_casework_archive_and_timeline(
     )
     assert imported.returncode == 0, imported.stdout + imported.stderr
     assert "1 cadres imported" in imported.stdout
+    for username, role in ACCOUNTS.items():
+        created = subprocess.run(
+            [JIANDU, "create-user", username, "--role", role, "--password-stdin"],
+            input=PASSWORD + "\n",
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert created.returncode == 0, created.stdout + created.stderr
 
     ports = {name: free_port() for name in ("intake", "casework", "projections")}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
@@ -121,26 +136,48 @@ def test_a_hotline_report_reaches_casework_archive_and_timeline(
         start("projections-worker", "projections-worker")
         print(f"\nall processes healthy {time.monotonic() - started:.1f}s after the first start")
 
+        def sign_in(username: str) -> dict[str, str]:
+            """A token from the projections API; intake and casework accept it too."""
+            response = client.post(
+                f"{urls['projections']}/api/v1/auth/token",
+                json={"username": username, "password": PASSWORD},
+            )
+            assert response.status_code == 200, response.text
+            return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+        operator, leader = sign_in("e2e-operator"), sign_in("e2e-leader")
+        for url in (
+            f"{urls['casework']}/api/v1/cases/{uuid4()}",
+            f"{urls['intake']}/api/v1/reports/{uuid4()}",
+        ):
+            refused = client.get(url)
+            assert refused.status_code == 401, refused.text
+
         def submit(n: int) -> tuple[dict[str, Any], float]:
             """POST a report, wait until every read shows it; its receipt and the latency."""
             body = hotline_report(n, cadre_id=CADRE_ID).model_dump(mode="json")
             sent = time.monotonic()
-            response = client.post(f"{urls['intake']}/api/v1/reports", json=body)
+            response = client.post(f"{urls['intake']}/api/v1/reports", json=body, headers=operator)
             assert response.status_code == 201, response.text
             receipt: dict[str, Any] = response.json()
             case_id = receipt["case_id"]
             assert case_id, receipt
 
             def everywhere() -> bool:
-                archive = client.get(f"{urls['projections']}/api/v1/cadres/{CADRE_ID}/archive")
+                archive = client.get(
+                    f"{urls['projections']}/api/v1/cadres/{CADRE_ID}/archive", headers=leader
+                )
                 if archive.status_code != 200 or not any(
                     item["report_id"] == receipt["report_id"] and item["case_id"] == case_id
                     for item in archive.json()["items"]
                 ):
                     return False
-                if client.get(f"{urls['casework']}/api/v1/cases/{case_id}").status_code != 200:
+                case = client.get(f"{urls['casework']}/api/v1/cases/{case_id}", headers=leader)
+                if case.status_code != 200:
                     return False
-                timeline = client.get(f"{urls['projections']}/api/v1/cases/{case_id}/timeline")
+                timeline = client.get(
+                    f"{urls['projections']}/api/v1/cases/{case_id}/timeline", headers=leader
+                )
                 if timeline.status_code != 200:
                     return False
                 return [s["step"] for s in timeline.json()["steps"]] == STEPS
@@ -157,10 +194,14 @@ def test_a_hotline_report_reaches_casework_archive_and_timeline(
             + f" ms (median {sorted(latencies)[len(latencies) // 2] * 1000:.0f} ms)"
         )
 
-        archive = client.get(f"{urls['projections']}/api/v1/cadres/{CADRE_ID}/archive").json()
+        archive = client.get(
+            f"{urls['projections']}/api/v1/cadres/{CADRE_ID}/archive", headers=leader
+        ).json()
         assert archive["cadre"]["cadre_id"] == CADRE_ID
         assert len(archive["items"]) == 6
-        case = client.get(f"{urls['casework']}/api/v1/cases/{first['case_id']}").json()
+        case = client.get(
+            f"{urls['casework']}/api/v1/cases/{first['case_id']}", headers=leader
+        ).json()
         assert case["case_id"] == first["case_id"]
         assert case["report_ids"] == [first["report_id"]]
         for process in processes:

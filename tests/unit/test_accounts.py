@@ -540,6 +540,7 @@ def submit_real_name(client: TestClient) -> str:
             "categories": ["seeking_office"],
             "summary": "反映王建国跑官要官。",
         },
+        headers=bearer(client, "wang"),
     )
     assert answer.status_code == 201, answer.text
     return str(answer.json()["report_id"])
@@ -631,6 +632,7 @@ def test_an_anonymous_report_has_no_identity_to_show(client: TestClient) -> None
             "categories": ["seeking_office"],
             "summary": "反映王建国跑官要官。",
         },
+        headers=bearer(client, "wang"),
     )
     url = f"/api/v1/reports/{answer.json()['report_id']}/identity"
     shown = client.post(url, headers=bearer(client, "wang"), json={"reason": "核实身份"})

@@ -11,8 +11,10 @@ from uuid import uuid4
 import pytest
 from fastapi.testclient import TestClient
 
+from schemas.glossary import Role
 from schemas.views import CadreRecord
 from services.bootstrap import EmbeddedSystem
+from tests.support.auth import bearer
 from tests.unit.conftest import (
     REPORTER_EMAIL,
     REPORTER_ID_NUMBER,
@@ -31,7 +33,6 @@ BODY: dict[str, Any] = {
     "categories": ["seeking_office"],
     "summary": "反映王建国跑官要官。",
 }
-LEADER = {"X-Jiandu-User": "leader-1", "X-Jiandu-Role": "leader"}
 
 
 @pytest.fixture
@@ -47,12 +48,24 @@ def client(system: EmbeddedSystem) -> Iterator[TestClient]:
         yield client
 
 
+@pytest.fixture
+def operator(system: EmbeddedSystem) -> dict[str, str]:
+    return bearer(system.accounts, "op-1", Role.OPERATOR)
+
+
+@pytest.fixture
+def leader(system: EmbeddedSystem) -> dict[str, str]:
+    return bearer(system.accounts, "leader-1", Role.LEADER)
+
+
 def post_report(client: TestClient, body: dict[str, Any], **headers: str) -> Any:
     return client.post(REPORTS, json=body, headers=headers)
 
 
-def test_a_submitted_report_is_registered_and_accepted(client: TestClient) -> None:
-    response = post_report(client, BODY)
+def test_a_submitted_report_is_registered_and_accepted(
+    client: TestClient, system: EmbeddedSystem, operator: dict[str, str]
+) -> None:
+    response = post_report(client, BODY, **operator)
 
     assert response.status_code == 201, response.text
     receipt = response.json()
@@ -61,12 +74,20 @@ def test_a_submitted_report_is_registered_and_accepted(client: TestClient) -> No
     assert receipt["case_id"]
     assert response.headers["location"] == f"{REPORTS}/{receipt['report_id']}"
     assert response.headers["cache-control"] == "no-store"
+    system.catch_up()
+    timeline = client.get(f"/api/v1/cases/{receipt['case_id']}/timeline", headers=operator)
+    received = timeline.json()["steps"][0]
+    assert (received["step"], received["actor_id"], received["actor_role"]) == (
+        "ReportReceived",
+        "op-1",
+        "operator",
+    )
 
 
-def test_a_report_can_be_read_back(client: TestClient) -> None:
-    receipt = post_report(client, BODY | {"reporter": real_name_reporter()}).json()
+def test_a_report_can_be_read_back(client: TestClient, operator: dict[str, str]) -> None:
+    receipt = post_report(client, BODY | {"reporter": real_name_reporter()}, **operator).json()
 
-    response = client.get(f"{REPORTS}/{receipt['report_id']}")
+    response = client.get(f"{REPORTS}/{receipt['report_id']}", headers=operator)
 
     assert response.status_code == 200, response.text
     view = response.json()
@@ -80,7 +101,7 @@ def test_a_report_can_be_read_back(client: TestClient) -> None:
 
 
 def test_an_invalid_submission_lists_every_problem_and_echoes_no_value(
-    client: TestClient,
+    client: TestClient, operator: dict[str, str]
 ) -> None:
     body = BODY | {
         "reporter": real_name_reporter() | {"unit": "某" * 201},
@@ -88,7 +109,7 @@ def test_an_invalid_submission_lists_every_problem_and_echoes_no_value(
         "summary": "",
     }
 
-    response = post_report(client, body)
+    response = post_report(client, body, **operator)
 
     assert response.status_code == 422
     problems = response.json()["problems"]
@@ -105,9 +126,11 @@ def test_an_invalid_submission_lists_every_problem_and_echoes_no_value(
 
 
 def test_a_real_name_reporter_without_contact_is_told_so_without_an_echo(
-    client: TestClient,
+    client: TestClient, operator: dict[str, str]
 ) -> None:
-    response = post_report(client, BODY | {"reporter": {"anonymous": False, "name": REPORTER_NAME}})
+    body = BODY | {"reporter": {"anonymous": False, "name": REPORTER_NAME}}
+
+    response = post_report(client, body, **operator)
 
     assert response.status_code == 422
     assert "phone number, an address or an e-mail" in response.json()["detail"]
@@ -128,61 +151,76 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_same_body(
     assert system.intake.max_position() == stored
 
 
-def test_a_reused_idempotency_key_with_another_body_is_refused(client: TestClient) -> None:
-    post_report(client, BODY, **{"Idempotency-Key": "k-2"})
+def test_a_reused_idempotency_key_with_another_body_is_refused(
+    client: TestClient, operator: dict[str, str]
+) -> None:
+    post_report(client, BODY, **operator, **{"Idempotency-Key": "k-2"})
 
-    response = post_report(client, BODY | {"summary": "另一件事"}, **{"Idempotency-Key": "k-2"})
+    response = post_report(
+        client, BODY | {"summary": "另一件事"}, **operator, **{"Idempotency-Key": "k-2"}
+    )
 
     assert response.status_code == 422
     assert "already used for a different submission" in response.json()["detail"]
 
 
 def test_the_timeline_the_case_and_the_archive_appear_after_catching_up(
-    client: TestClient, system: EmbeddedSystem
+    client: TestClient, system: EmbeddedSystem, operator: dict[str, str], leader: dict[str, str]
 ) -> None:
     system.read.register.upsert(
         [CadreRecord(cadre_id="C-001", name="王建国", unit=FINANCE, position="局长")]
     )
-    receipt = post_report(client, BODY).json()
+    receipt = post_report(client, BODY, **operator).json()
     case_id = receipt["case_id"]
-    assert client.get(f"/api/v1/cases/{case_id}/timeline").status_code == 404
-    assert client.get(f"/api/v1/cases/{case_id}").status_code == 404
-    assert client.get("/api/v1/cadres/C-001/archive").json()["items"] == []
+    assert client.get(f"/api/v1/cases/{case_id}/timeline", headers=leader).status_code == 404
+    assert client.get(f"/api/v1/cases/{case_id}", headers=leader).status_code == 404
+    assert client.get("/api/v1/cadres/C-001/archive", headers=leader).json()["items"] == []
 
     system.catch_up()
 
-    timeline = client.get(f"/api/v1/cases/{case_id}/timeline")
+    timeline = client.get(f"/api/v1/cases/{case_id}/timeline", headers=leader)
     assert timeline.status_code == 200, timeline.text
     steps = [s["step"] for s in timeline.json()["steps"]]
     assert steps == ["ReportReceived", "ReportRegistered", "ReportAccepted", "CaseOpened"]
-    case = client.get(f"/api/v1/cases/{case_id}")
+    case = client.get(f"/api/v1/cases/{case_id}", headers=leader)
     assert case.status_code == 200, case.text
     assert case.json()["state"] == "open"
     assert case.json()["ledger_number"] == receipt["ledger_number"]
-    items = client.get("/api/v1/cadres/C-001/archive").json()["items"]
+    items = client.get("/api/v1/cadres/C-001/archive", headers=leader).json()["items"]
     assert [(i["report_id"], i["case_id"]) for i in items] == [(receipt["report_id"], case_id)]
 
 
 def test_a_case_command_over_http_checks_the_role(
-    client: TestClient, system: EmbeddedSystem
+    client: TestClient, system: EmbeddedSystem, operator: dict[str, str], leader: dict[str, str]
 ) -> None:
-    case_id = post_report(client, BODY).json()["case_id"]
+    case_id = post_report(client, BODY, **operator).json()["case_id"]
     system.catch_up()
     path = f"/api/v1/cases/{case_id}/assign"
+    handler = bearer(system.accounts, "h-1", Role.HANDLER)
+    bearer(system.accounts, "h-1", Role.HANDLER)  # the same account again: a second token
 
-    refused = client.post(
-        path,
-        json={"handler_id": "h-1"},
-        headers={"X-Jiandu-User": "h-1", "X-Jiandu-Role": "handler"},
-    )
-    assigned = client.post(path, json={"handler_id": "h-1"}, headers=LEADER)
+    refused_by_rule = client.post(path, json={"handler_id": "h-1"}, headers=operator)
+    not_theirs = client.post(path, json={"handler_id": "h-1"}, headers=handler)
+    assigned = client.post(path, json={"handler_id": "h-1"}, headers=leader)
 
-    assert refused.status_code == 403
-    assert "may not assign" in refused.json()["detail"]
-    assert refused.json()["detail_zh"]
+    assert refused_by_rule.status_code == 403
+    assert "may not assign" in refused_by_rule.json()["detail"]
+    assert refused_by_rule.json()["detail_zh"]
+    assert not_theirs.status_code == 403
+    assert not_theirs.json()["rule"] == "own_or_section_case"
     assert assigned.status_code == 200, assigned.text
     assert assigned.json()["handler_id"] == "h-1"
     assert assigned.json()["state"] == "assigned"
+    system.catch_up()
+    steps = client.get(f"/api/v1/cases/{case_id}/timeline", headers=handler).json()["steps"]
+    assert (steps[-1]["step"], steps[-1]["actor_id"], steps[-1]["actor_role"]) == (
+        "HandlerAssigned",
+        "leader-1",
+        "leader",
+    )
+    as_handler = client.get(f"/api/v1/cases/{case_id}", headers=handler).json()
+    assert "propose_disposition" in as_handler["allowed_actions"]
+    assert "assign" not in as_handler["allowed_actions"]
 
 
 def test_a_mailbox_reporter_follows_up_with_the_query_code(client: TestClient) -> None:
@@ -201,6 +239,21 @@ def test_a_mailbox_reporter_follows_up_with_the_query_code(client: TestClient) -
     assert wrong.json() == {"detail": "query code or password is wrong"}
 
 
+def test_without_a_token_the_api_asks_to_sign_in_and_stores_nothing(
+    client: TestClient, system: EmbeddedSystem
+) -> None:
+    submitted = post_report(client, BODY)
+    stale = client.get(f"{REPORTS}/{uuid4()}", headers={"Authorization": "Bearer not-a-token"})
+
+    assert submitted.status_code == 401
+    assert "channel 'hotline'" in submitted.json()["detail"]
+    assert "'mailbox'" in submitted.json()["detail"]
+    assert submitted.headers["www-authenticate"] == "Bearer"
+    assert system.intake.max_position() == 0
+    assert stale.status_code == 401
+    assert "unknown, expired or revoked" in stale.json()["detail"]
+
+
 @pytest.mark.parametrize(
     ("path", "message"),
     [
@@ -211,18 +264,20 @@ def test_a_mailbox_reporter_follows_up_with_the_query_code(client: TestClient) -
     ],
 )
 def test_unknown_things_are_404_with_a_clear_message(
-    client: TestClient, path: str, message: str
+    client: TestClient, leader: dict[str, str], path: str, message: str
 ) -> None:
     missing = str(uuid4())
 
-    response = client.get(path.format(id=missing))
+    response = client.get(path.format(id=missing), headers=leader)
 
     assert response.status_code == 404
     assert response.json()["detail"] == message.format(id=missing)
 
 
-def test_health_and_metrics_answer(client: TestClient, system: EmbeddedSystem) -> None:
-    post_report(client, BODY)
+def test_health_and_metrics_answer(
+    client: TestClient, system: EmbeddedSystem, operator: dict[str, str]
+) -> None:
+    post_report(client, BODY, **operator)
     system.catch_up()
 
     health = client.get("/healthz")

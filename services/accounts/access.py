@@ -1,0 +1,133 @@
+"""Who may see and do what through the API (issue 5): reports, cases and their timelines.
+
+The roles' coarse limits are ``require_api_roles`` dependencies on each route; this module
+holds the finer ones that need the thing asked about:
+
+- **Submitting a report**: the public (no account) only through the online mailbox; every
+  other channel is staff work — operators register hotline calls, letters, visits,
+  referrals and internal items, a liaison member refers items from their own member unit,
+  a handler records what came up internally.
+- **Cases**: leaders, operators and auditors see every case; a handler sees (and works on)
+  the cases assigned to them or to a handler of their own section; liaison members see no
+  case, only the liaison views.
+
+Refusals are :class:`RuleBroken` about the person (403, in English and Chinese), like the
+procedure's own guards.
+"""
+
+from __future__ import annotations
+
+from schemas.glossary import Channel, MemberUnit, ReferralSource, Role
+from schemas.submissions import ReportSubmission
+from services.accounts.model import Principal
+from services.accounts.policy import normalize_username
+from services.accounts.store import AccountStore, UnknownUser
+from services.common.procedure import Rule, RuleBroken
+
+R = Role
+
+# Who reads reports and cases at all (the coarse limit, before the case's own check).
+REPORT_READERS = (R.OPERATOR, R.HANDLER, R.LEADER, R.AUDITOR)
+CASE_READERS = (R.OPERATOR, R.HANDLER, R.LEADER, R.AUDITOR)
+# Who may send procedure commands; the procedure's rules then check the role per action.
+CASE_ACTORS = (R.OPERATOR, R.HANDLER, R.LEADER)
+# Who triages reports; the triage rules then check the role per action.
+TRIAGE_ACTORS = (R.OPERATOR, R.LEADER)
+# Who looks up cadres and reads their archives.
+CADRE_READERS = (R.OPERATOR, R.HANDLER, R.LEADER, R.AUDITOR)
+
+# The channels each staff role may register a report through (the mailbox is public).
+SUBMISSION_CHANNELS: dict[Role, frozenset[Channel]] = {
+    R.OPERATOR: frozenset(Channel) - {Channel.MAILBOX},
+    R.LIAISON: frozenset({Channel.REFERRAL}),
+    R.HANDLER: frozenset({Channel.INTERNAL}),
+}
+PUBLIC_CHANNEL = Channel.MAILBOX
+
+OWN_OR_SECTION_CASE = Rule(
+    "own_or_section_case",
+    "a handler sees and works on the cases assigned to them or to a handler of their section",
+    "承办人只能查看和办理分配给本人或本科室承办人的案件",
+    about_who=True,
+)
+OWN_UNIT_REFERRAL = Rule(
+    "own_unit_referral",
+    "a liaison member refers items from their own member unit only",
+    "联席会议成员单位联络员只能报送本单位转办移送的事项",
+    about_who=True,
+)
+
+
+class ChannelNotAllowed(RuleBroken):
+    """This role may not register a report through this channel."""
+
+    def __init__(self, role: Role, channel: Channel) -> None:
+        allowed = sorted(SUBMISSION_CHANNELS.get(role, frozenset()) | {PUBLIC_CHANNEL})
+        names = ", ".join(c.value for c in allowed)
+        names_zh = "、".join(c.zh for c in allowed)
+        super().__init__(
+            Rule(
+                "channel_for_role",
+                f"a {role.value} may not register a report from channel {channel.value!r}; "
+                f"allowed: {names}",
+                f"“{role.zh}”不能登记“{channel.zh}”渠道的举报，可登记：{names_zh}",
+                about_who=True,
+            )
+        )
+
+
+def member_unit(unit: str | None) -> MemberUnit | None:
+    """The member unit an account's ``unit`` names (by value or Chinese name), if any."""
+    if not unit:
+        return None
+    for candidate in MemberUnit:
+        if unit.strip() in (candidate.value, candidate.zh):
+            return candidate
+    return None
+
+
+def check_submission(principal: Principal | None, submission: ReportSubmission) -> None:
+    """Raise unless the caller may register ``submission`` (None: the public, no account).
+
+    The public's refusal is a 401 raised by the route (sign in first); here only the
+    signed-in staff's limits."""
+    channel = submission.channel
+    if channel is PUBLIC_CHANNEL:
+        return
+    if principal is None:
+        raise ValueError("the public submits through the mailbox only: check before calling")
+    if channel not in SUBMISSION_CHANNELS.get(principal.role, frozenset()):
+        raise ChannelNotAllowed(principal.role, channel)
+    if principal.role is R.LIAISON:
+        referral = submission.referral
+        own = member_unit(principal.unit)
+        OWN_UNIT_REFERRAL.require(
+            own is not None
+            and referral is not None
+            and referral.source is ReferralSource.MEMBER_UNIT
+            and referral.member_unit is own
+        )
+
+
+def check_case_access(principal: Principal, handler_id: str | None, accounts: AccountStore) -> None:
+    """Raise unless ``principal`` may see and work on a case assigned to ``handler_id``.
+
+    Only handlers are limited here: the route's roles already keep everyone else but
+    leaders, operators and auditors out."""
+    if principal.role is not R.HANDLER:
+        return
+    if handler_id is not None and normalize_username(handler_id) == principal.username:
+        return
+    OWN_OR_SECTION_CASE.require(
+        handler_id is not None
+        and principal.section is not None
+        and _section_of(accounts, handler_id) == principal.section
+    )
+
+
+def _section_of(accounts: AccountStore, username: str) -> str | None:
+    try:
+        account = accounts.get_user(username)
+    except UnknownUser:
+        return None
+    return account.section if account.role is R.HANDLER else None

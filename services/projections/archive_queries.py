@@ -1,0 +1,505 @@
+"""Queries over the archive tables: a cadre's supervision archive, and the candidates.
+
+Who a named person is gets decided here, at query time, from three sources:
+
+1. the register id the report gave (``cadre_id``);
+2. otherwise the operators' identifications (``subject_identifications``): the latest one
+   of a candidate key (by intake log position) says "this is cadre C" or "this is the same
+   person as candidate K" (a merge; chains are followed, a cycle settles on its smallest key);
+3. otherwise an exact match of the normalised name and unit with exactly one registered cadre.
+
+Resolving at query time keeps the tables order-tolerant (an identification may be projected
+before or after the reports it concerns) and makes a rebuild give the same archive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from schemas.events import candidate_key
+from schemas.glossary import (
+    EVENT_LABELS,
+    AdmonitionOutcome,
+    Bar,
+    CaseKind,
+    CaseState,
+    Category,
+    Channel,
+    ClearingMethod,
+    Disposition,
+    FindingKind,
+    HandlingType,
+    InquiryOutcome,
+    PublicityDecision,
+    ReportStatus,
+    Verdict,
+)
+from schemas.views import CadreRecord
+from schemas.views_archive import (
+    ArchiveCase,
+    ArchiveEntry,
+    ArchiveReport,
+    CadreArchive,
+    CadreSuggestion,
+    CandidateView,
+    EffectPeriod,
+    Verdicts,
+)
+from services.casework.deadlines import add_calendar_months
+from services.projections.cadres import CadreRegister
+from services.projections.store import ReadStore
+
+Identity = tuple[str, str]  # ("cadre", cadre_id) or ("candidate", candidate_key)
+
+# Which months field of a decision's recorded effects bars what.
+BAR_FIELDS: tuple[tuple[str, Bar], ...] = (
+    ("bars_leading_post_months", Bar.LEADING_POST),
+    ("bars_promotion_months", Bar.PROMOTION),
+    ("bars_key_post_months", Bar.KEY_POST),
+    ("max_duration_months", Bar.SUSPENSION),
+)
+# Events that name the cadre they concern, and those that follow such an event.
+NAMING = {"HandlingDecided", "ClearingProposed", "PublicityHeld"}
+FOLLOWS = {"ClearingApproved": "ClearingProposed", "ClearingCarriedOut": "ClearingProposed"}
+FOLLOWS |= {"PublicityDecided": "PublicityHeld"}
+SUGGESTION_LIMIT = 3
+SUGGESTION_THRESHOLD = 0.5
+
+
+class CadreNotFound(LookupError):
+    def __init__(self, cadre_id: str) -> None:
+        super().__init__(f"no cadre {cadre_id!r} in the register")
+
+
+def _zh(enum: Any, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(enum(value).zh)
+    except ValueError:
+        return value
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value[:10]) if value else None
+
+
+def _datetime(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def effect_periods(decided_on: dt.date, effects: dict[str, Any]) -> list[EffectPeriod]:
+    """The periods a handling's effects run, as recorded when it was decided."""
+    periods = []
+    for field, bar in BAR_FIELDS:
+        months = int(effects.get(field) or 0)
+        if months:
+            periods.append(
+                EffectPeriod(
+                    bar=bar.value,
+                    bar_zh=bar.zh,
+                    months=months,
+                    starts_on=decided_on,
+                    ends_on=add_calendar_months(decided_on, months),
+                )
+            )
+    return periods
+
+
+def verdicts_view(detail: dict[str, Any], approved_on: dt.date) -> Verdicts:
+    return Verdicts(
+        verdicts=[
+            {
+                "category": category,
+                "category_zh": _zh(Category, category) or category,
+                "verdict": verdict,
+                "verdict_zh": _zh(Verdict, verdict) or verdict,
+            }
+            for category, verdict in sorted(detail["verdicts"].items())
+        ],
+        overall=detail["overall"],
+        overall_zh=_zh(Verdict, detail["overall"]) or detail["overall"],
+        approved_on=approved_on,
+    )
+
+
+def entry_text(kind: str, d: dict[str, Any]) -> str:  # noqa: PLR0911, PLR0912
+    """One line of Chinese saying what the step was."""
+    match kind:
+        case "CaseOpened":
+            return f"立件（{_zh(CaseKind, d['kind'])}），编号{d['ledger_number']}"
+        case "ReportJoined":
+            return f"并案：{d['ledger_number']}"
+        case "DispositionApproved":
+            return f"经集体研究批准处置方式：{_zh(Disposition, d['disposition'])}"
+        case "InquiryLetterSent":
+            form = "函询" if d["form"] == "letter" else "谈话"
+            return f"发出{form}通知，回复期限{(d.get('reply_due') or {}).get('due', '')}"
+        case "InquiryReplyReceived":
+            return "收到函询回复"
+        case "InquiryReplyEvaluated":
+            return f"函询回复评估：{_zh(InquiryOutcome, d['outcome'])}"
+        case "FindingRecorded":
+            return f"{_zh(FindingKind, d['kind'])}：{d['summary']}"
+        case "ParkedCaseReviewed":
+            return f"暂存件定期复核，下次复核{(d.get('next_review_due') or {}).get('due', '')}"
+        case "Reactivated":
+            return "发现新证据，重新启动核查"
+        case "ConclusionApproved":
+            parts = "；".join(
+                f"{_zh(Category, c)}{_zh(Verdict, v)}" for c, v in sorted(d["verdicts"].items())
+            )
+            return f"核查结论：{_zh(Verdict, d['overall'])}（{parts}）"
+        case "HandlingDecided":
+            rule = (d.get("effects") or {}).get("rule_zh", "")
+            return f"组织处理：{_zh(HandlingType, d['handling'])}" + (f"（{rule}）" if rule else "")
+        case "AdmonitionFollowedUp":
+            return f"诫勉限期改正情况：{_zh(AdmonitionOutcome, d['outcome'])}"
+        case "ClearingProposed":
+            return "本人申请澄清正名" if d.get("applied_for_by_cadre") else "提出澄清正名"
+        case "ClearingApproved":
+            return "批准澄清正名"
+        case "ClearingCarriedOut":
+            return f"澄清正名：{_zh(ClearingMethod, d['method'])}，范围：{d['scope']}"
+        case "FalseAccusationSuspected":
+            return f"涉嫌诬告陷害，另立诬告陷害线索（{d['false_accusation_case_id']}）"
+        case "Closed":
+            return "办结"
+        case "Reopened":
+            return "复查，重新办理"
+        case "PublicityHeld":
+            return f"任前公示期间收到反映，暂缓任职（拟任：{d['proposed_post']}）"
+        case "PublicityDecided":
+            return f"任前公示事项决定：{_zh(PublicityDecision, d['decision'])}"
+    return EVENT_LABELS.get(kind, kind)
+
+
+@dataclass(frozen=True)
+class Resolver:
+    """Who a named person is: see the module docstring."""
+
+    links: dict[str, tuple[str | None, str | None, str]]  # key -> (cadre_id, same_as, by)
+    register_keys: dict[str, list[str]]
+
+    def resolve(self, cadre_id: str | None, key: str) -> Identity:
+        return self.explain(cadre_id, key)[0]
+
+    def explain(self, cadre_id: str | None, key: str) -> tuple[Identity, str]:
+        """The identity and how it was settled (register_id, operator, exact_name_and_unit)."""
+        if cadre_id:
+            return ("cadre", cadre_id), "register_id"
+        seen: list[str] = []
+        by = ""
+        while key in self.links and key not in seen:
+            seen.append(key)
+            target_cadre, same_as, _ = self.links[key]
+            by = "operator"
+            if target_cadre:
+                return ("cadre", target_cadre), by
+            assert same_as is not None
+            key = same_as
+        if key in seen:  # a cycle of merges: one person, named by its smallest key
+            return ("candidate", min(seen[seen.index(key) :])), by
+        matches = self.register_keys.get(key, [])
+        if len(matches) == 1:
+            return ("cadre", matches[0]), "exact_name_and_unit"
+        return ("candidate", key), by or "unresolved"
+
+
+class ArchiveQueries:
+    def __init__(self, store: ReadStore, register: CadreRegister) -> None:
+        self.store = store
+        self.register = register
+
+    # -- identity --------------------------------------------------------------------------
+
+    def resolver(self) -> Resolver:
+        links: dict[str, tuple[str | None, str | None, str]] = {}
+        for row in self.store.query(
+            "SELECT candidate_key, cadre_id, same_as_candidate, actor_id "
+            "FROM subject_identifications ORDER BY position"
+        ):
+            links[row["candidate_key"]] = (
+                row["cadre_id"],
+                row["same_as_candidate"],
+                row["actor_id"],
+            )
+        register_keys: dict[str, list[str]] = defaultdict(list)
+        for row in self.store.query("SELECT cadre_id, name, unit FROM cadres ORDER BY cadre_id"):
+            register_keys[candidate_key(row["name"], row["unit"])].append(row["cadre_id"])
+        return Resolver(links, dict(register_keys))
+
+    def _unregistered_keys(self) -> list[str]:
+        rows = self.store.query(
+            "SELECT candidate_key AS k FROM archive_subjects WHERE cadre_id IS NULL "
+            "UNION SELECT candidate_key AS k FROM archive_entries "
+            "WHERE cadre_id IS NULL AND candidate_key IS NOT NULL"
+        )
+        return sorted(r["k"] for r in rows)
+
+    # -- the archive -----------------------------------------------------------------------
+
+    def get_cadre(self, cadre_id: str) -> CadreRecord:
+        cadre = self.register.get(cadre_id)
+        if cadre is None:
+            raise CadreNotFound(cadre_id)
+        return cadre
+
+    def archive(self, cadre_id: str, resolver: Resolver | None = None) -> CadreArchive:
+        """Every report naming the cadre and every archived step of their cases."""
+        cadre = self.get_cadre(cadre_id)
+        resolver = resolver or self.resolver()
+        me: Identity = ("cadre", cadre_id)
+        keys = [k for k in self._unregistered_keys() if resolver.resolve(None, k) == me]
+        where, params = _named(keys, cadre_id, "s.")
+        rows = self.store.query(
+            "SELECT s.ordinal, s.name, s.unit, s.position, s.cadre_id AS named_id, "
+            "s.candidate_key, r.* FROM archive_subjects s "
+            f"JOIN archive_reports r ON r.report_id = s.report_id WHERE {where} "
+            "ORDER BY r.received_on DESC, r.ledger_number DESC, s.ordinal",
+            params,
+        )
+        items: dict[str, ArchiveReport] = {}
+        for r in rows:
+            if r["report_id"] not in items:  # a report naming the same person twice: once
+                items[r["report_id"]] = _report_item(r, resolver)
+        case_ids = {i.case_id for i in items.values() if i.case_id}
+        case_ids |= self._cases_naming(*_named(keys, cadre_id, ""))
+        return CadreArchive(
+            cadre=cadre,
+            items=list(items.values()),
+            cases=self._cases(sorted(case_ids), me, resolver),
+        )
+
+    def _cases_naming(self, where: str, params: Sequence[Any]) -> set[str]:
+        rows = self.store.query(
+            f"SELECT DISTINCT case_id FROM archive_entries WHERE cadre_name IS NOT NULL AND ({where})",
+            params,
+        )
+        return {r["case_id"] for r in rows}
+
+    def _cases(self, case_ids: list[str], me: Identity, resolver: Resolver) -> list[ArchiveCase]:
+        if not case_ids:
+            return []
+        marks = ", ".join(["%s"] * len(case_ids))
+        cases = {
+            r["case_id"]: r
+            for r in self.store.query(
+                f"SELECT * FROM archive_cases WHERE case_id IN ({marks})", case_ids
+            )
+        }
+        entries: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for e in self.store.query(
+            f"SELECT * FROM archive_entries WHERE case_id IN ({marks}) "
+            "ORDER BY case_id, aggregate_version",
+            case_ids,
+        ):
+            entries[e["case_id"]].append(e)
+        reports: dict[str, list[str]] = defaultdict(list)
+        for r in self.store.query(
+            f"SELECT report_id, case_id FROM archive_reports WHERE case_id IN ({marks}) "
+            "ORDER BY received_on, ledger_number",
+            case_ids,
+        ):
+            reports[r["case_id"]].append(r["report_id"])
+        views = [
+            _case_view(cid, cases.get(cid, {}), entries[cid], reports[cid], me, resolver)
+            for cid in case_ids
+        ]
+        return sorted(
+            views,
+            key=lambda c: (c.received_on or dt.date.min, c.ledger_number or ""),
+            reverse=True,
+        )
+
+    # -- candidates ------------------------------------------------------------------------
+
+    def candidates(self, *, include_identified: bool = False) -> list[CandidateView]:
+        """Unregistered people named in reports, grouped as operators merged them."""
+        resolver = self.resolver()
+        rows = self.store.query(
+            "SELECT s.report_id, s.ordinal, s.name, s.unit, s.position, s.candidate_key, "
+            "r.ledger_number, r.received_on FROM archive_subjects s "
+            "LEFT JOIN archive_reports r ON r.report_id = s.report_id "
+            "WHERE s.cadre_id IS NULL ORDER BY r.received_on, r.ledger_number, s.ordinal"
+        )
+        groups: dict[Identity, list[dict[str, Any]]] = defaultdict(list)
+        how: dict[Identity, str] = {}
+        for row in rows:
+            identity, by = resolver.explain(None, row["candidate_key"])
+            groups[identity].append(row)
+            if by != "unresolved":
+                how.setdefault(identity, by)
+        register = [CadreRecord.model_validate(r) for r in self.store.query("SELECT * FROM cadres")]
+        views = []
+        for identity, members in groups.items():
+            identified = identity[0] == "cadre"
+            if identified and not include_identified:
+                continue
+            views.append(_candidate_view(identity, members, how.get(identity), register))
+        return sorted(views, key=lambda v: (-v.report_count, v.candidate_key))
+
+
+def _named(keys: list[str], cadre_id: str, p: str) -> tuple[str, list[Any]]:
+    """SQL (over columns ``{p}cadre_id``, ``{p}candidate_key``) matching the cadre's names."""
+    if not keys:
+        return f"{p}cadre_id = %s", [cadre_id]
+    marks = ", ".join(["%s"] * len(keys))
+    return (
+        f"({p}cadre_id = %s OR ({p}cadre_id IS NULL AND {p}candidate_key IN ({marks})))",
+        [cadre_id, *keys],
+    )
+
+
+def _report_item(r: dict[str, Any], resolver: Resolver) -> ArchiveReport:
+    categories = json.loads(r["categories"] or "[]")
+    _, by = resolver.explain(r["named_id"], r["candidate_key"])
+    return ArchiveReport(
+        report_id=r["report_id"],
+        ledger_number=r["ledger_number"],
+        channel=r["channel"],
+        channel_zh=_zh(Channel, r["channel"]),
+        categories=categories,
+        categories_zh=[_zh(Category, c) or c for c in categories],
+        summary=r["summary"],
+        sealed=bool(r["sealed"]),
+        received_on=_date(r["received_on"]),
+        referral=json.loads(r["referral"]) if r["referral"] else None,
+        status=r["status"],
+        status_zh=_zh(ReportStatus, r["status"]),
+        status_on=_date(r["status_on"]),
+        named_as={
+            "name": r["name"],
+            "unit": r["unit"],
+            "position": r["position"],
+            "cadre_id": r["named_id"],
+            "subject_index": r["ordinal"],
+        },
+        identified_by=by,
+        case_id=r["case_id"],
+        case_opened_at=_datetime(r["case_opened_at"]),
+    )
+
+
+def _case_view(
+    case_id: str,
+    case: dict[str, Any],
+    rows: list[dict[str, Any]],
+    report_ids: list[str],
+    me: Identity,
+    resolver: Resolver,
+) -> ArchiveCase:
+    ledger = case.get("ledger_number")
+    entries: list[ArchiveEntry] = []
+    owner: dict[str, Identity | None] = {}  # by naming event kind: whom the last one named
+    handlings: dict[int, Identity] = {}
+    conclusion: Verdicts | None = None
+    for e in rows:
+        kind, detail = e["kind"], json.loads(e["detail"])
+        on = dt.date.fromisoformat(e["on_date"])
+        named: dict[str, Any] | None = None
+        if kind in NAMING:
+            identity = resolver.resolve(e["cadre_id"], e["candidate_key"])
+            owner[kind] = identity
+            if kind == "HandlingDecided":
+                handlings[int(detail["handling_id"])] = identity
+            if identity != me:
+                continue
+            named = {"name": e["cadre_name"], "unit": e["cadre_unit"], "cadre_id": e["cadre_id"]}
+        elif (kind in FOLLOWS and owner.get(FOLLOWS[kind]) != me) or (
+            kind == "AdmonitionFollowedUp" and handlings.get(int(detail["handling_id"])) != me
+        ):
+            continue
+        if kind == "ConclusionApproved":
+            conclusion = verdicts_view(detail, on)
+        elif kind == "Reopened":
+            conclusion = None  # a reopened case needs a new conclusion
+        effects = (
+            effect_periods(dt.date.fromisoformat(detail["decided_on"]), detail["effects"])
+            if kind == "HandlingDecided"
+            else []
+        )
+        entries.append(
+            ArchiveEntry(
+                event_id=e["event_id"],
+                case_id=case_id,
+                ledger_number=ledger,
+                kind=kind,
+                kind_zh=EVENT_LABELS.get(kind, kind),
+                on=on,
+                at=dt.datetime.fromisoformat(e["occurred_at"]),
+                text_zh=entry_text(kind, detail),
+                detail=detail,
+                cadre=named,
+                effects=effects,
+            )
+        )
+    state = case.get("state")
+    return ArchiveCase(
+        case_id=case_id,
+        ledger_number=ledger,
+        kind=case.get("kind"),
+        kind_zh=_zh(CaseKind, case.get("kind")) or "",
+        received_on=_date(case.get("received_on")),
+        opened_at=_datetime(case.get("opened_at")),
+        state=state,
+        state_zh=_zh(CaseState, state) or "已受理，待立件",
+        state_since=_datetime(case.get("state_since")),
+        disposition=case.get("disposition"),
+        disposition_zh=_zh(Disposition, case.get("disposition")),
+        closed_on=_date(case.get("closed_on")),
+        linked_case_id=case.get("linked_case_id"),
+        report_ids=report_ids,
+        conclusion=conclusion,
+        entries=entries,
+    )
+
+
+def _candidate_view(
+    identity: Identity,
+    members: list[dict[str, Any]],
+    how: str | None,
+    register: Iterable[CadreRecord],
+) -> CandidateView:
+    keys = Counter(m["candidate_key"] for m in members)
+    main_key = identity[1] if identity[0] == "candidate" else keys.most_common(1)[0][0]
+    main = next((m for m in reversed(members) if m["candidate_key"] == main_key), members[-1])
+    suggestions = [] if identity[0] == "cadre" else suggest(main["name"], main["unit"], register)
+    return CandidateView(
+        candidate_key=main_key,
+        name=main["name"],
+        unit=main["unit"],
+        positions=sorted({m["position"] for m in members if m["position"]}),
+        report_count=len({m["report_id"] for m in members}),
+        ledger_numbers=sorted({m["ledger_number"] for m in members if m["ledger_number"]}),
+        report_refs=[{"report_id": m["report_id"], "subject_index": m["ordinal"]} for m in members],
+        merged_keys=sorted(k for k in keys if k != main_key),
+        identified_as=identity[1] if identity[0] == "cadre" else None,
+        identified_by=how if identity[0] == "cadre" else None,
+        suggestions=suggestions,
+    )
+
+
+def suggest(name: str, unit: str, register: Iterable[CadreRecord]) -> list[CadreSuggestion]:
+    """Registered cadres whose name (mostly) and unit look like the candidate's."""
+    key_name, key_unit = candidate_key(name, unit).split("|", 1)
+    scored = []
+    for cadre in register:
+        c_name, c_unit = candidate_key(cadre.name, cadre.unit).split("|", 1)
+        name_score = difflib.SequenceMatcher(None, key_name, c_name).ratio()
+        unit_score = (
+            difflib.SequenceMatcher(None, key_unit, c_unit).ratio() if key_unit and c_unit else 0
+        )
+        score = round(0.7 * name_score + 0.3 * unit_score, 3)
+        if name_score >= SUGGESTION_THRESHOLD and score >= SUGGESTION_THRESHOLD:
+            why = "同名" if name_score == 1 else "姓名相近"
+            why += "，同单位" if unit_score == 1 else ("，单位相近" if unit_score >= 0.5 else "")
+            scored.append(CadreSuggestion(cadre=cadre, score=score, why=why))
+    scored.sort(key=lambda s: (-s.score, s.cadre.cadre_id))
+    return scored[:SUGGESTION_LIMIT]

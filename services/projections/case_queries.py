@@ -1,0 +1,485 @@
+"""Queries over the case list and the work queues (``cases`` and the timeline's deadlines).
+
+Deadline clocks are computed for the day asked (``today``), on the calendar in force, so a
+deadline turns due soon or overdue without any event; provisional due dates are recounted
+once a year's official schedule is loaded (``deadline_view``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from schemas.glossary import (
+    DEADLINE_LABELS,
+    ApprovalKind,
+    CaseKind,
+    CaseState,
+    Category,
+    Channel,
+    ClearingStage,
+    Disposition,
+    FeedbackMethod,
+    GlossaryEnum,
+    ReportStatus,
+    Verdict,
+)
+from schemas.views_cases import (
+    ApprovalItem,
+    CaseFollowUp,
+    CaseListItem,
+    CasePage,
+    DeadlineClock,
+    DeadlineQueueItem,
+    ReporterFeedback,
+    ReportQueueItem,
+)
+from services.common.config import Config
+from services.common.deadline_views import deadline_view
+from services.common.sql import Database
+
+FINISHED = (CaseState.CLOSED.value, CaseState.TRANSFERRED.value)
+# Deadlines that still run once a case is closed; the others were met or explained at closure.
+AFTER_CLOSURE = ("feedback", "admonition_follow_up")
+CHUNK = 500
+
+
+class Readable(Protocol):
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
+
+
+class SqlReader:
+    """Read-only access to the read models, for a process that does not maintain them
+    (the intake API answering a reporter's follow-up): no tables are created."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.db.transaction() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    state: CaseState | None = None
+    handler: str | None = None
+    kind: CaseKind | None = None
+    category: Category | None = None
+    # Who may be seen: only cases of these handlers (a handler sees their own and their
+    # section's cases); None: every case.
+    visible_handlers: frozenset[str] | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        chosen = {k: v for k, v in vars(self).items() if k != "visible_handlers"}
+        return {k: str(v) for k, v in chosen.items() if v is not None}
+
+
+E = TypeVar("E", bound=GlossaryEnum)
+
+
+def _zh(enum: type[E], value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return enum(value).zh
+    except ValueError:
+        return value
+
+
+def _date(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(str(value)) if value else None
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(str(value)) if value else None
+
+
+def deadline_label(name: str) -> str:
+    base = name.split("#", 1)[0]
+    return DEADLINE_LABELS.get(base, base)
+
+
+class CaseQueries:
+    PAGE_SIZE = 50
+
+    def __init__(
+        self,
+        store: Readable,
+        config: Config | None = None,
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        self.store = store
+        self.config = config or Config()
+        self.today = today
+
+    # -- the report queues (operators) -----------------------------------------------------
+
+    def unregistered(self) -> list[ReportQueueItem]:
+        """Reports received but not yet numbered in the ledger."""
+        return self._reports_in(ReportStatus.RECEIVED)
+
+    def untriaged(self) -> list[ReportQueueItem]:
+        """Registered reports waiting for triage (分流), oldest first."""
+        return self._reports_in(ReportStatus.REGISTERED)
+
+    def _reports_in(self, status: ReportStatus) -> list[ReportQueueItem]:
+        rows = self.store.query(
+            "SELECT * FROM report_queue WHERE status = %s "
+            "ORDER BY received_on, ledger_number, report_id",
+            (status.value,),
+        )
+        return [_report_item(r) for r in rows]
+
+    # -- the case lists (handlers and leaders) ---------------------------------------------
+
+    def mine(self, username: str) -> list[CaseListItem]:
+        """The cases this handler handles: open ones, and closed ones still owing a step."""
+        return self.section([username])
+
+    def section(self, usernames: Iterable[str]) -> list[CaseListItem]:
+        """The cases handled by any of ``usernames`` (a section's handlers)."""
+        names = sorted(set(usernames))
+        if not names:
+            return []
+        rows: list[dict[str, Any]] = []
+        for part in _chunks(names):
+            rows += self.store.query(
+                f"SELECT * FROM case_list WHERE handler_id IN ({_marks(part)})", part
+            )
+        items = self._case_items(rows)
+        live = [i for i in items if i.state not in FINISHED or i.deadlines]
+        return sorted(live, key=_soonest_first)
+
+    def case_list(self, filters: CaseFilters | None = None, page: int = 1) -> CasePage:
+        """Every case matching ``filters``, the most recently active first, one page."""
+        filters = filters or CaseFilters()
+        if page < 1:
+            raise ValueError(f"page must be 1 or more, not {page}")
+        where, params = ["1 = 1"], []
+        if filters.state is not None:
+            where.append("state = %s")
+            params.append(filters.state.value)
+        if filters.handler is not None:
+            where.append("handler_id = %s")
+            params.append(filters.handler)
+        if filters.kind is not None:
+            where.append("kind = %s")
+            params.append(filters.kind.value)
+        if filters.category is not None:
+            where.append(
+                "case_id IN (SELECT case_id FROM case_list_categories WHERE category = %s)"
+            )
+            params.append(filters.category.value)
+        if filters.visible_handlers is not None:
+            visible = sorted(filters.visible_handlers) or [""]
+            where.append(f"handler_id IN ({_marks(visible)})")
+            params += visible
+        clause = " AND ".join(where)
+        total = int(
+            self.store.query(f"SELECT COUNT(*) AS n FROM case_list WHERE {clause}", params)[0]["n"]
+        )
+        rows = self.store.query(
+            f"SELECT * FROM case_list WHERE {clause} "
+            "ORDER BY last_step_at DESC, case_id LIMIT %s OFFSET %s",
+            [*params, self.PAGE_SIZE, (page - 1) * self.PAGE_SIZE],
+        )
+        return CasePage(
+            items=self._case_items(rows),
+            page=page,
+            page_size=self.PAGE_SIZE,
+            total=total,
+            filters=filters.as_dict(),
+        )
+
+    def awaiting_approval(self) -> list[ApprovalItem]:
+        """What waits for a leader: proposed dispositions, conclusions, clearings, returns of
+        reports, and appointments held during publicity; the longest waiting first."""
+        items: list[ApprovalItem] = []
+        rows = self.store.query(
+            "SELECT * FROM case_list WHERE state IN (%s, %s) OR clearing_stage = %s "
+            "OR publicity_pending = 1",
+            (
+                CaseState.DISPOSITION_PROPOSED.value,
+                CaseState.CONCLUSION_PROPOSED.value,
+                ClearingStage.PROPOSED.value,
+            ),
+        )
+        for r in rows:
+            kinds = []
+            if r["state"] == CaseState.DISPOSITION_PROPOSED.value:
+                kinds.append(ApprovalKind.DISPOSITION)
+            if r["state"] == CaseState.CONCLUSION_PROPOSED.value:
+                kinds.append(ApprovalKind.CONCLUSION)
+            if r["clearing_stage"] == ClearingStage.PROPOSED.value:
+                kinds.append(ApprovalKind.CLEARING)
+            if r["publicity_pending"]:
+                kinds.append(ApprovalKind.PUBLICITY)
+            items += [
+                ApprovalItem(
+                    kind=kind.value,
+                    kind_zh=kind.zh,
+                    subject_id=r["case_id"],
+                    ledger_number=r["ledger_number"],
+                    handler_id=r["handler_id"],
+                    state=r["state"],
+                    state_zh=_zh(CaseState, r["state"]) or "",
+                    since=_moment(r["last_step_at"]),
+                )
+                for kind in kinds
+            ]
+        for r in self.store.query(
+            "SELECT * FROM report_queue WHERE status = %s", (ReportStatus.RETURN_PROPOSED.value,)
+        ):
+            items.append(
+                ApprovalItem(
+                    kind=ApprovalKind.REPORT_RETURN.value,
+                    kind_zh=ApprovalKind.REPORT_RETURN.zh,
+                    subject_id=r["report_id"],
+                    ledger_number=r["ledger_number"],
+                    handler_id=None,
+                    state=r["status"],
+                    state_zh=ReportStatus.RETURN_PROPOSED.zh,
+                    since=_moment(r["last_step_at"]),
+                )
+            )
+        far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
+        return sorted(items, key=lambda i: (i.since or far_future, i.subject_id, i.kind))
+
+    # -- deadlines (everyone who has some) -------------------------------------------------
+
+    def due_soon(
+        self, *, handler: str | None = None, cases: bool = True, reports: bool = True
+    ) -> list[DeadlineQueueItem]:
+        """Open deadlines with at most the configured working days left, soonest first.
+        ``handler``: only that handler's cases (and no report deadlines)."""
+        return self._deadlines_in("due_soon", handler=handler, cases=cases, reports=reports)
+
+    def overdue(
+        self, *, handler: str | None = None, cases: bool = True, reports: bool = True
+    ) -> list[DeadlineQueueItem]:
+        """Open deadlines past their due day, the longest overdue first."""
+        return self._deadlines_in("overdue", handler=handler, cases=cases, reports=reports)
+
+    def _deadlines_in(
+        self, state: str, *, handler: str | None, cases: bool, reports: bool
+    ) -> list[DeadlineQueueItem]:
+        items: list[DeadlineQueueItem] = []
+        if cases:
+            sql = (
+                "SELECT d.*, c.case_id AS case_id, c.ledger_number AS ledger_number, "
+                "c.handler_id AS handler_id, c.state AS case_state FROM case_deadlines d "
+                "JOIN case_list c ON c.case_id = d.subject_id WHERE d.due IS NOT NULL "
+                "AND (d.met_on IS NULL OR d.met_on > %s)"
+            )
+            params: list[Any] = [self.today().isoformat()]
+            if handler is not None:
+                sql += " AND c.handler_id = %s"
+                params.append(handler)
+            for r in self.store.query(sql, params):
+                if not _still_runs(r["name"], r["case_state"]):
+                    continue
+                items.append(self._deadline_item("case", r, r["handler_id"]))
+        if reports and handler is None:
+            for r in self.store.query(
+                "SELECT d.*, q.case_id AS case_id, q.ledger_number AS ledger_number "
+                "FROM case_deadlines d JOIN report_queue q ON q.report_id = d.subject_id "
+                "WHERE d.due IS NOT NULL AND (d.met_on IS NULL OR d.met_on > %s)",
+                (self.today().isoformat(),),
+            ):
+                items.append(self._deadline_item("report", r, None))
+        chosen = [i for i in items if i.clock.state == state]
+        return sorted(chosen, key=lambda i: (i.clock.due, i.ledger_number or "", i.clock.name))
+
+    def _deadline_item(
+        self, kind: str, row: dict[str, Any], handler: str | None
+    ) -> DeadlineQueueItem:
+        return DeadlineQueueItem(
+            subject_kind=kind,
+            subject_id=row["subject_id"],
+            case_id=row["case_id"],
+            ledger_number=row["ledger_number"],
+            handler_id=handler,
+            clock=self.clock(row),
+        )
+
+    def clock(self, record: dict[str, Any]) -> DeadlineClock:
+        """A deadline's clock today, from its ``case_deadlines`` row."""
+        today = self.today()
+        view = deadline_view(record["name"], record, self.config, today)
+        running = view.met_on is None or view.met_on > today
+        left = self.config.calendar().working_days_between(today, view.due) if running else None
+        return DeadlineClock(
+            name=view.name,
+            name_zh=deadline_label(view.name),
+            due=view.due,
+            provisional=view.provisional,
+            note=view.note,
+            met_on=view.met_on,
+            state=view.state,
+            state_zh=view.state_zh,
+            working_days_left=left,
+        )
+
+    # -- the reporter's follow-up ----------------------------------------------------------
+
+    def feedback_for_report(self, report_id: str) -> list[ReporterFeedback]:
+        """The feedback given on the report's case, if the report's reporter gave their
+        name (feedback goes to real-name reporters only); oldest first."""
+        rows = self.store.query(
+            "SELECT f.given_on, f.method, f.text FROM report_feedback f "
+            "JOIN case_list_reports r ON r.case_id = f.case_id "
+            "WHERE r.report_id = %s AND r.real_name = 1 "
+            "ORDER BY f.given_on, f.recorded_at, f.event_id",
+            (report_id,),
+        )
+        return [
+            ReporterFeedback(
+                given_on=_date(r["given_on"]) or dt.date.min,
+                method=r["method"],
+                method_zh=_zh(FeedbackMethod, r["method"]) or r["method"],
+                text=r["text"],
+            )
+            for r in rows
+        ]
+
+    def follow_up(self, report_id: str) -> CaseFollowUp:
+        """What a reporter may learn from the read side: the case's state and the feedback."""
+        rows = self.store.query(
+            "SELECT c.state FROM case_list c JOIN case_list_reports r ON r.case_id = c.case_id "
+            "WHERE r.report_id = %s",
+            (report_id,),
+        )
+        return CaseFollowUp(
+            case_state=rows[0]["state"] if rows else None,
+            feedback=self.feedback_for_report(report_id),
+        )
+
+    # -- building the case items -----------------------------------------------------------
+
+    def _case_items(self, rows: list[dict[str, Any]]) -> list[CaseListItem]:
+        ids = [r["case_id"] for r in rows]
+        categories = self._grouped(
+            "SELECT case_id, category FROM case_list_categories WHERE case_id IN ({}) "
+            "ORDER BY case_id, category",
+            ids,
+        )
+        subjects = self._grouped(
+            "SELECT * FROM case_list_subjects WHERE case_id IN ({}) ORDER BY case_id, name, unit",
+            ids,
+        )
+        reports = self._grouped(
+            "SELECT * FROM case_list_reports WHERE case_id IN ({}) ORDER BY case_id, ledger_number",
+            ids,
+        )
+        deadlines = self._grouped(
+            "SELECT d.*, d.subject_id AS case_id FROM case_deadlines d WHERE d.subject_id IN ({}) "
+            "AND d.due IS NOT NULL ORDER BY d.due, d.name",
+            ids,
+        )
+        today = self.today()
+        items = []
+        for r in rows:
+            case_id, state = r["case_id"], r["state"]
+            clocks = [
+                self.clock(d)
+                for d in deadlines[case_id]
+                if _still_runs(d["name"], state) and (d["met_on"] is None or _after(d, today))
+            ]
+            cats = [c["category"] for c in categories[case_id]]
+            items.append(
+                CaseListItem(
+                    case_id=case_id,
+                    kind=r["kind"] or CaseKind.REPORT.value,
+                    kind_zh=_zh(CaseKind, r["kind"] or CaseKind.REPORT.value) or "",
+                    ledger_number=r["ledger_number"],
+                    state=state,
+                    state_zh=_zh(CaseState, state),
+                    handler_id=r["handler_id"],
+                    channel=r["channel"],
+                    channel_zh=_zh(Channel, r["channel"]),
+                    received_on=_date(r["received_on"]),
+                    opened_at=_moment(r["opened_at"]),
+                    categories=cats,
+                    categories_zh=[_zh(Category, c) or c for c in cats],
+                    subjects=[
+                        {
+                            "name": s["name"],
+                            "unit": s["unit"],
+                            "position": s["position"],
+                            "cadre_id": s["cadre_id"],
+                        }
+                        for s in subjects[case_id]
+                    ],
+                    disposition=r["disposition"],
+                    disposition_zh=_zh(Disposition, r["disposition"]),
+                    conclusion=r["conclusion"],
+                    conclusion_zh=_zh(Verdict, r["conclusion"]),
+                    clearing_stage=r["clearing_stage"],
+                    clearing_stage_zh=_zh(ClearingStage, r["clearing_stage"]),
+                    publicity_pending=bool(r["publicity_pending"]),
+                    closed_on=_date(r["closed_on"]),
+                    report_count=len(reports[case_id]),
+                    real_name_reporters=sum(int(p["real_name"]) for p in reports[case_id]),
+                    linked_case_id=r["linked_case_id"],
+                    last_step_at=_moment(r["last_step_at"]),
+                    deadlines=sorted(clocks, key=lambda c: (c.due, c.name)),
+                )
+            )
+        return items
+
+    def _grouped(self, sql: str, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for part in _chunks(ids):
+            for row in self.store.query(sql.format(_marks(part)), part):
+                grouped[row["case_id"]].append(row)
+        return grouped
+
+
+def _report_item(r: dict[str, Any]) -> ReportQueueItem:
+    categories = json.loads(r["categories"] or "[]")
+    status = r["status"] or ReportStatus.RECEIVED.value
+    return ReportQueueItem(
+        report_id=r["report_id"],
+        ledger_number=r["ledger_number"],
+        status=status,
+        status_zh=_zh(ReportStatus, status) or status,
+        channel=r["channel"],
+        channel_zh=_zh(Channel, r["channel"]),
+        received_on=_date(r["received_on"]),
+        categories=categories,
+        categories_zh=[_zh(Category, c) or c for c in categories],
+        subjects=json.loads(r["subjects"] or "[]"),
+        sealed=bool(r["sealed"]),
+        real_name=bool(r["real_name"]),
+        case_id=r["case_id"],
+        last_step_at=_moment(r["last_step_at"]),
+    )
+
+
+def _still_runs(name: str, case_state: str | None) -> bool:
+    """Whether a case's deadline is still owed in the case's state."""
+    return case_state not in FINISHED or name.split("#", 1)[0] in AFTER_CLOSURE
+
+
+def _after(record: dict[str, Any], today: dt.date) -> bool:
+    met = _date(record["met_on"])
+    return met is not None and met > today
+
+
+def _soonest_first(item: CaseListItem) -> tuple[Any, ...]:
+    first = item.deadlines[0].due if item.deadlines else dt.date.max
+    return (first, item.received_on or dt.date.max, item.ledger_number or "", item.case_id)
+
+
+def _chunks(values: list[str]) -> list[list[str]]:
+    return [values[i : i + CHUNK] for i in range(0, len(values), CHUNK)] if values else []
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join(["%s"] * len(values))

@@ -1,0 +1,138 @@
+"""Catch projections up from the event stores: a new projection, a changed version, a rebuild.
+
+The event stores are the source of truth. A projection missing from the registry, or
+registered at another ``version`` than its module's, has its tables dropped and recreated
+and is replayed from the beginning of both logs on its own, the other projections keeping
+their tables; then it goes live, and live batches (embedded followers, the Faust worker)
+skip for it the events at or below where its replay reached. ``jiandu rebuild-projections``
+is the same with every projection forced. Both run before a process applies live batches:
+``EmbeddedSystem.build`` and the ``projections-worker`` before Faust starts. See
+docs/decisions/0010.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from schemas.events import SOURCES, Source
+from services.common.application import JianduApplication
+from services.common.eventstore import eventstore_env
+from services.common.settings import Settings
+from services.projections.store import ReadStore
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+
+Logs = Mapping[str, JianduApplication]
+
+
+@dataclass
+class CatchUpReport:
+    """What a catch-up did: projections reset and gone live, events replayed per source."""
+
+    reset: list[str] = field(default_factory=list)
+    live: list[str] = field(default_factory=list)
+    events: dict[str, int] = field(default_factory=dict)
+    pending: list[str] = field(default_factory=list)  # still being caught up by another process
+
+    def __bool__(self) -> bool:
+        return bool(self.reset or self.live or self.pending)
+
+    def describe(self) -> str:
+        counts = ", ".join(f"{source}: {n} events" for source, n in self.events.items())
+        text = f"{', '.join(self.live) or 'no projection'} caught up ({counts or 'nothing read'})"
+        if self.pending:
+            text += f"; still being caught up elsewhere: {', '.join(self.pending)}"
+        return text
+
+
+def catch_up(
+    store: ReadStore,
+    logs: Logs,
+    *,
+    force: bool = False,
+    show_progress: bool = False,
+    batch: int = BATCH,
+) -> CatchUpReport:
+    """Bring every stale projection of ``store`` (every one with ``force``) up to the logs' ends.
+
+    Resumable: a catch-up interrupted midway goes on from where its batches reached. Safe to
+    run from several processes at once (each event reaches each projection once).
+    """
+    chosen = store.projections if force else store.stale()
+    report = CatchUpReport()
+    if not chosen:
+        return report
+    missing = [s for s in SOURCES if s not in logs]
+    if missing:
+        raise ValueError(f"catching up needs every event store; missing: {', '.join(missing)}")
+    report.reset = store.reset(chosen, force=force)
+    replayed = store.replayed()
+    reached: dict[str, int] = {}
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, disable=not show_progress) as progress:
+        for source in SOURCES:
+            app = logs[source]
+            position = min(replayed.get((p.name, source), 0) for p in chosen)
+            task = progress.add_task(f"{source} events", total=app.max_position())
+            progress.update(task, completed=position)
+            applied = 0
+            while True:
+                envelopes, last = app.read_envelopes(position, batch)
+                if last == position:
+                    break
+                applied += store.replay(
+                    envelopes, chosen, source=source, after=position, through=last
+                )
+                position = last
+                progress.update(task, completed=position, total=max(position, app.max_position()))
+            reached[source] = position
+            report.events[source] = applied
+    report.live = store.mark_live(chosen, reached)
+    report.pending = [p.name for p in store.stale() if p in chosen]
+    if report.live or report.pending:
+        log.info("projections: %s", report.describe())
+    return report
+
+
+def log_reader(settings: Settings, source: Source) -> JianduApplication:
+    """A read-only view of a service's event store (for relays, catch-ups and rebuilds)."""
+    import services.casework.domain
+    import services.intake.domain  # noqa: F401  (the event classes its log holds)
+
+    class LogReader(JianduApplication):
+        name = source
+
+    LogReader.source = source
+    return LogReader(eventstore_env(settings, source))
+
+
+@contextmanager
+def open_logs(settings: Settings, sources: Sequence[Source] = SOURCES) -> Iterator[Logs]:
+    readers: dict[str, JianduApplication] = {s: log_reader(settings, s) for s in sources}
+    try:
+        yield readers
+    finally:
+        for reader in readers.values():
+            reader.close()
+
+
+def catch_up_projections(
+    settings: Settings, store: ReadStore, *, show_progress: bool = False
+) -> CatchUpReport:
+    """The distributed mode's catch-up: read the event stores named by ``settings``."""
+    if not store.stale():
+        return CatchUpReport()
+    with open_logs(settings) as logs:
+        return catch_up(store, logs, show_progress=show_progress)

@@ -1,0 +1,316 @@
+"""Integrity opinion replies (廉政意见回复): may these cadres be promoted on a given day?
+
+Computed from each cadre's supervision archive (``archive_queries.py``), for the day asked
+about (``as_of``):
+
+- **open items**: reports not yet settled and cases not closed, with their stage (a case
+  transferred to the discipline commission is open: its outcome is not known here);
+- **proven findings** (属实/部分属实) with the handling decided for this cadre, each effect
+  with its end date, the rule recorded with the decision (``rule_zh``), and whether it still
+  runs on ``as_of`` (and for how many more months) or has expired;
+- **cleared items** (澄清正名): shown as cleared, never a bar;
+- other settled items (untrue, unproven, closed without action): listed, not a bar;
+- the standard clean wording (``CLEAN_WORDING``) when nothing stands in the way.
+
+A bar runs from the decision day up to, not including, its end date (decision day plus the
+months recorded with the decision).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from schemas.glossary import (
+    CLEAN_WORDING,
+    INTEGRITY_REPLY_TITLE,
+    AdmonitionOutcome,
+    CaseKind,
+    CaseState,
+    ClearingMethod,
+    HandlingType,
+    IntegrityItem,
+    ReportStatus,
+    Verdict,
+)
+from schemas.views_archive import (
+    ArchiveCase,
+    ArchiveReport,
+    BarView,
+    CadreArchive,
+    CadreIntegrity,
+    ClearingView,
+    EffectPeriod,
+    HandlingView,
+    IntegrityItemView,
+    IntegrityReply,
+    IntegrityRequest,
+)
+from services.casework.deadlines import add_calendar_months
+from services.projections.archive_queries import ArchiveQueries
+
+PROVEN = {Verdict.TRUE.value, Verdict.PARTLY_TRUE.value}
+# Reports whose matter is not this office's to report on (sealed for the level above) or
+# that repeat another report (which is listed itself).
+NOT_LISTED = {ReportStatus.FORWARDED_UP.value, ReportStatus.REPEAT.value}
+SETTLED_REPORTS = {ReportStatus.RETURNED.value, ReportStatus.REFERRAL_CONCLUDED.value}
+
+
+class UnknownCadres(LookupError):
+    """Some requested cadre ids are not in the register; no reply was produced."""
+
+    def __init__(self, cadre_ids: list[str]) -> None:
+        self.cadre_ids = cadre_ids
+        super().__init__(
+            f"not in the cadre register: {', '.join(cadre_ids)}; no reply was produced "
+            "(look cadres up with GET /api/v1/cadres?q=...)"
+        )
+
+
+def zh_date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def months_remaining(as_of: dt.date, ends_on: dt.date) -> int:
+    """Whole calendar months from ``as_of`` until ``ends_on``, a part month counting as one."""
+    if as_of >= ends_on:
+        return 0
+    months = max((ends_on.year - as_of.year) * 12 + ends_on.month - as_of.month - 1, 0)
+    while add_calendar_months(as_of, months) < ends_on:
+        months += 1
+    return months
+
+
+def bar_view(period: EffectPeriod, as_of: dt.date) -> BarView:
+    running = as_of < period.ends_on
+    return BarView(
+        bar=period.bar,
+        bar_zh=period.bar_zh,
+        months=period.months,
+        starts_on=period.starts_on,
+        ends_on=period.ends_on,
+        running=running,
+        months_remaining=months_remaining(as_of, period.ends_on),
+        days_remaining=(period.ends_on - as_of).days if running else 0,
+    )
+
+
+def _handlings(case: ArchiveCase, as_of: dt.date) -> list[HandlingView]:
+    followed = {
+        int(e.detail["handling_id"]): e for e in case.entries if e.kind == "AdmonitionFollowedUp"
+    }
+    views = []
+    for e in case.entries:
+        if e.kind != "HandlingDecided":
+            continue
+        d = e.detail
+        handling_id = int(d["handling_id"])
+        follow = followed.get(handling_id)
+        due = (d.get("follow_up_due") or {}).get("due")
+        outcome = follow.detail["outcome"] if follow else None
+        views.append(
+            HandlingView(
+                case_id=case.case_id,
+                ledger_number=case.ledger_number,
+                handling_id=handling_id,
+                handling=d["handling"],
+                handling_zh=HandlingType(d["handling"]).zh,
+                decided_on=e.on,
+                rule_zh=(d.get("effects") or {}).get("rule_zh", ""),
+                bars=[bar_view(p, as_of) for p in e.effects],
+                admonition_outcome=outcome,
+                admonition_outcome_zh=AdmonitionOutcome(outcome).zh if outcome else None,
+                admonition_followed_up_on=follow.on if follow else None,
+                admonition_follow_up_due=dt.date.fromisoformat(due) if due else None,
+            )
+        )
+    return views
+
+
+def _clearing(case: ArchiveCase) -> ClearingView | None:
+    done = [e for e in case.entries if e.kind == "ClearingCarriedOut"]
+    if not done:
+        return None
+    d = done[-1].detail
+    return ClearingView(
+        method=d["method"],
+        method_zh=ClearingMethod(d["method"]).zh,
+        scope=d["scope"],
+        carried_out_on=done[-1].on,
+        corrections=list(d.get("corrections") or []),
+    )
+
+
+def _case_item(
+    case: ArchiveCase, categories: list[str], cats_zh: list[str], as_of: dt.date
+) -> IntegrityItemView:
+    handlings = _handlings(case, as_of)
+    clearing = _clearing(case)
+    closed = case.state == CaseState.CLOSED.value
+    overall = case.conclusion.overall if case.conclusion else None
+    running = any(b.running for h in handlings for b in h.bars)
+    if overall in PROVEN:
+        status, stands = IntegrityItem.PROVEN, not closed or running
+    elif not closed:
+        status, stands = IntegrityItem.OPEN, True
+    elif overall == Verdict.UNTRUE.value:
+        status = IntegrityItem.CLEARED if clearing else IntegrityItem.UNTRUE
+        stands = running
+    elif overall == Verdict.UNPROVEN.value:
+        status, stands = IntegrityItem.UNPROVEN, running
+    else:
+        status, stands = IntegrityItem.CLOSED, running
+    item = IntegrityItemView(
+        status=status.value,
+        status_zh=status.zh,
+        report_id=case.report_ids[0] if case.report_ids else None,
+        case_id=case.case_id,
+        ledger_number=case.ledger_number,
+        received_on=case.received_on,
+        categories=categories,
+        categories_zh=cats_zh,
+        stage=case.state,
+        stage_zh=case.state_zh,
+        conclusion=case.conclusion,
+        handlings=handlings,
+        clearing=clearing,
+        stands_in_the_way=stands,
+        text_zh="",
+    )
+    return item.model_copy(update={"text_zh": item_text(item)})
+
+
+def _report_item(report: ArchiveReport) -> IntegrityItemView | None:
+    if report.sealed or report.status in NOT_LISTED:
+        return None
+    settled = report.status in SETTLED_REPORTS
+    status = IntegrityItem.CLOSED if settled else IntegrityItem.OPEN
+    item = IntegrityItemView(
+        status=status.value,
+        status_zh=status.zh,
+        report_id=report.report_id,
+        case_id=report.case_id,
+        ledger_number=report.ledger_number,
+        received_on=report.received_on,
+        categories=report.categories,
+        categories_zh=report.categories_zh,
+        stage=report.status,
+        stage_zh=report.status_zh or "已收到，待登记",
+        conclusion=None,
+        handlings=[],
+        clearing=None,
+        stands_in_the_way=not settled,
+        text_zh="",
+    )
+    return item.model_copy(update={"text_zh": item_text(item)})
+
+
+def _bar_text(bar: BarView) -> str:
+    if bar.running:
+        return f"{bar.bar_zh}的期限至{zh_date(bar.ends_on)}期满，尚余{bar.months_remaining}个月"
+    return f"{bar.bar_zh}的期限已于{zh_date(bar.ends_on)}期满"
+
+
+def item_text(item: IntegrityItemView) -> str:
+    """One paragraph of the reply about one item."""
+    ledger = item.ledger_number or "未编号"
+    matters = "、".join(item.categories_zh)
+    about = f"{ledger}号件反映的{matters}" + ("" if matters.endswith("问题") else "问题")
+    if item.status == IntegrityItem.OPEN.value:
+        return f"{about}正在办理（{item.stage_zh}）。"
+    parts = []
+    if item.conclusion is not None:
+        parts.append(f"{about}经核查{item.conclusion.overall_zh}")
+    else:
+        parts.append(f"{about}已办结（{item.stage_zh}）")
+    for h in item.handlings:
+        text = f"该同志于{zh_date(h.decided_on)}受到{h.handling_zh}处理"
+        if h.rule_zh:
+            text += f"（{h.rule_zh}）"
+        if h.bars:
+            text += "，" + "；".join(_bar_text(b) for b in h.bars)
+        if h.admonition_outcome_zh:
+            text += f"；诫勉限期改正情况：{h.admonition_outcome_zh}"
+        elif h.admonition_follow_up_due:
+            text += f"；诫勉限期改正，{zh_date(h.admonition_follow_up_due)}前报告改正情况"
+        parts.append(text)
+    if item.clearing is not None:
+        c = item.clearing
+        parts.append(
+            f"已于{zh_date(c.carried_out_on)}以{c.method_zh}方式澄清正名（范围：{c.scope}），"
+            "不影响提拔使用"
+        )
+    if item.status == IntegrityItem.PROVEN.value and item.stage != CaseState.CLOSED.value:
+        parts.append(f"案件尚未办结（{item.stage_zh}）")
+    return "，".join(parts) + "。"
+
+
+def integrity_of(archive: CadreArchive, as_of: dt.date) -> CadreIntegrity:
+    """The reply about one cadre, from their archive, on ``as_of``."""
+    cases = {c.case_id: c for c in archive.cases if c.kind in (None, CaseKind.REPORT.value)}
+    categories: dict[str, dict[str, str]] = {}
+    items: list[IntegrityItemView] = []
+    for report in archive.items:
+        if report.case_id and report.case_id in cases:
+            for c, zh in zip(report.categories, report.categories_zh, strict=True):
+                categories.setdefault(report.case_id, {})[c] = zh
+            continue
+        item = _report_item(report)
+        if item is not None:
+            items.append(item)
+    for case in cases.values():
+        cats = categories.get(case.case_id, {})
+        items.append(_case_item(case, list(cats), list(cats.values()), as_of))
+    items.sort(key=lambda i: (i.received_on or dt.date.min, i.ledger_number or ""))
+    by_status: dict[str, list[IntegrityItemView]] = {s.value: [] for s in IntegrityItem}
+    for item in items:
+        by_status[item.status].append(item)
+    bars = [b for i in items for h in i.handlings for b in h.bars]
+    stands = any(i.stands_in_the_way for i in items)
+    opinion = (
+        " ".join(i.text_zh for i in items if i.stands_in_the_way or i.handlings)
+        if stands
+        else CLEAN_WORDING
+    )
+    return CadreIntegrity(
+        cadre=archive.cadre,
+        open_items=by_status[IntegrityItem.OPEN.value],
+        proven=by_status[IntegrityItem.PROVEN.value],
+        cleared=by_status[IntegrityItem.CLEARED.value],
+        other=[
+            i
+            for s in (IntegrityItem.UNTRUE, IntegrityItem.UNPROVEN, IntegrityItem.CLOSED)
+            for i in by_status[s.value]
+        ],
+        running_bars=[b for b in bars if b.running],
+        expired_bars=[b for b in bars if not b.running],
+        stands_in_the_way=stands,
+        clean=not stands,
+        opinion_zh=opinion,
+    )
+
+
+class IntegrityReplies:
+    def __init__(
+        self, archives: ArchiveQueries, *, today: Callable[[], dt.date] = dt.date.today
+    ) -> None:
+        self.archives = archives
+        self.today = today
+
+    def reply(self, request: IntegrityRequest) -> IntegrityReply:
+        """One reply for every requested cadre; any unknown id: nothing is produced."""
+        register = self.archives.register
+        unknown = [i for i in request.cadre_ids if register.get(i) is None]
+        if unknown:
+            raise UnknownCadres(unknown)
+        as_of = request.as_of or self.today()
+        resolver = self.archives.resolver()
+        return IntegrityReply(
+            title_zh=INTEGRITY_REPLY_TITLE,
+            as_of=as_of,
+            purpose=request.purpose,
+            cadres=[
+                integrity_of(self.archives.archive(cadre_id, resolver), as_of)
+                for cadre_id in request.cadre_ids
+            ],
+        )

@@ -1,0 +1,153 @@
+"""The lists the pages show: the inbox, the ledger, my cases, items awaiting approval.
+
+Until the queue read models exist (``services/projections/case_queries.py``), candidates
+are found in the timeline projection (which events a report or case has had) and each one's
+current state is read from its aggregate, so a list never shows a stale state. The
+timeline can lag the command by a moment; the aggregate cannot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from schemas.glossary import CaseState, ReportStatus
+from services.casework.application import CaseworkApplication
+from services.casework.domain import Case
+from services.common.procedure import ProcedureError
+from services.intake.application import IntakeApplication
+from services.intake.domain import Report
+from services.projections.store import ReadStore
+
+PAGE_SIZE = 50
+APPROVAL_STATES = frozenset({CaseState.DISPOSITION_PROPOSED, CaseState.CONCLUSION_PROPOSED})
+
+
+@dataclass
+class Lists:
+    store: ReadStore
+    intake: IntakeApplication
+    casework: CaseworkApplication
+
+    def _reports(self, ids: Iterable[str]) -> list[Report]:
+        reports = []
+        for report_id in ids:
+            try:
+                reports.append(self.intake.get_report(UUID(report_id)))
+            except ProcedureError:
+                continue  # projected before intake's own store answers: skip
+        return reports
+
+    def _cases(self, ids: Iterable[str]) -> list[Case]:
+        cases = []
+        for case_id in ids:
+            try:
+                cases.append(self.casework.get_case(UUID(case_id)))
+            except ProcedureError:
+                continue
+        return cases
+
+    def _subjects_with(self, steps: tuple[str, ...]) -> list[str]:
+        marks = ", ".join(["%s"] * len(steps))
+        rows = self.store.query(
+            f"SELECT subject_id, MAX(occurred_at) AS last_at FROM timeline_steps "
+            f"WHERE step IN ({marks}) GROUP BY subject_id ORDER BY last_at DESC",
+            steps,
+        )
+        return [r["subject_id"] for r in rows]
+
+    def ledger(self, page: int = 1) -> tuple[list[Report], bool]:
+        """Registered reports, newest ledger number first; and whether a next page exists."""
+        rows = self.store.query(
+            "SELECT subject_id, detail FROM timeline_steps WHERE step = %s "
+            "ORDER BY occurred_at DESC, position DESC LIMIT %s OFFSET %s",
+            ("ReportRegistered", PAGE_SIZE + 1, (page - 1) * PAGE_SIZE),
+        )
+        reports = self._reports(r["subject_id"] for r in rows[:PAGE_SIZE])
+        reports.sort(key=lambda r: r.ledger_number or "", reverse=True)
+        return reports, len(rows) > PAGE_SIZE
+
+    def inbox(self) -> list[Report]:
+        """Registered reports waiting for an operator's triage, oldest first."""
+        rows = self.store.query(
+            "SELECT subject_id FROM timeline_steps WHERE step = %s AND subject_id NOT IN "
+            "(SELECT subject_id FROM timeline_steps WHERE step = %s) ORDER BY occurred_at",
+            ("ReportRegistered", "ReportAccepted"),
+        )
+        return [
+            r
+            for r in self._reports(x["subject_id"] for x in rows)
+            if r.status is ReportStatus.REGISTERED
+        ]
+
+    def returns_proposed(self) -> list[Report]:
+        ids = self._subjects_with(("ReportTriaged",))
+        return [r for r in self._reports(ids) if r.status is ReportStatus.RETURN_PROPOSED]
+
+    def cases_of(self, handler_id: str) -> list[Case]:
+        """Open and finished cases assigned to ``handler_id`` now, most recent first."""
+        rows = self.store.query(
+            "SELECT subject_id, detail FROM timeline_steps WHERE step = %s "
+            "ORDER BY occurred_at DESC, position DESC",
+            ("HandlerAssigned",),
+        )
+        latest: dict[str, str] = {}
+        for row in rows:
+            latest.setdefault(row["subject_id"], json.loads(row["detail"]).get("handler_id"))
+        cases = self._cases(cid for cid, who in latest.items() if who == handler_id)
+        return [c for c in cases if c.handler_id == handler_id]
+
+    def awaiting_approval(self) -> list[Case]:
+        ids = self._subjects_with(("DispositionProposed", "ConclusionProposed", "ClearingProposed"))
+        return [
+            c
+            for c in self._cases(ids)
+            if c.state in APPROVAL_STATES or c.clearing.get("stage") == "proposed"
+        ]
+
+    def awaiting_assignment(self) -> list[Case]:
+        rows = self.store.query(
+            "SELECT subject_id FROM timeline_steps WHERE step = %s AND subject_id NOT IN "
+            "(SELECT subject_id FROM timeline_steps WHERE step = %s) ORDER BY occurred_at",
+            ("CaseOpened", "HandlerAssigned"),
+        )
+        return [c for c in self._cases(r["subject_id"] for r in rows) if c.state is CaseState.OPEN]
+
+    def related_reports(self, report: Report) -> list[dict[str, Any]]:
+        """Other reports naming the same cadre (by register id, or name and unit): the
+        candidates when marking a repeat or joining a case."""
+        found: dict[str, dict[str, Any]] = {}
+        for subject in report.subjects:
+            cadre_id = subject.get("cadre_id") or ""
+            rows = self.store.query(
+                "SELECT r.report_id, r.ledger_number, r.received_on, r.case_id, r.summary "
+                "FROM archive_subjects s JOIN archive_reports r ON r.report_id = s.report_id "
+                "WHERE (s.cadre_id = %s AND s.cadre_id <> '') OR (s.name = %s AND s.unit = %s) "
+                "ORDER BY r.received_on DESC LIMIT 20",
+                (cadre_id, subject.get("name", ""), subject.get("unit", "")),
+            )
+            for row in rows:
+                if row["report_id"] != str(report.id):
+                    found.setdefault(row["report_id"], row)
+        return list(found.values())
+
+    def feedback(self, case_id: str) -> list[dict[str, Any]]:
+        """The feedback given to the reporter of a case: date and text only."""
+        rows = self.store.query(
+            "SELECT detail FROM timeline_steps WHERE subject_id = %s AND step = %s "
+            "ORDER BY occurred_at",
+            (case_id, "FeedbackGiven"),
+        )
+        out = []
+        for row in rows:
+            detail = json.loads(row["detail"])
+            out.append({"given_on": _date(detail.get("given_on")), "text": detail.get("text", "")})
+        return out
+
+
+def _date(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(value) if isinstance(value, str) and value else None
