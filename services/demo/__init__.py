@@ -2,8 +2,13 @@
 
 Everything here is invented: 青山县 and its units, every cadre, every reporter, every phone
 number. The data is generated from a fixed random seed and each report is submitted with a
-fixed Idempotency-Key (``demo-1`` … ``demo-200``), so seeding the same data folder again adds
+fixed Idempotency-Key (``demo-1`` … ``demo-400``), so seeding the same data folder again adds
 nothing: intake returns the first receipt of each key, and the register is upserted.
+
+Besides the random reports there are *featured* ones (``FEATURED`` in ``featured.py``):
+reports with a fixed date, subject and channel that host the stories every path of the
+procedure needs (a dismissal 13 months ago, a clearing, a false accusation …). Then
+``procedure.py`` triages the reports and drives the cases through the real commands.
 
 Reporter identities go through intake like any real-name submission, so they end up in the
 encrypted vault only; the summaries never mention who reported.
@@ -20,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from schemas.glossary import Category, Channel, ManagementLevel, MemberUnit, ReferralSource
+from schemas.events import Actor
+from schemas.glossary import Category, Channel, ManagementLevel, MemberUnit, ReferralSource, Role
 from schemas.submissions import (
     AnonymousReporter,
     RealNameReporter,
@@ -29,6 +35,9 @@ from schemas.submissions import (
     ReportSubmission,
 )
 from schemas.views import CadreRecord
+from services.demo.featured import FEATURED, RESERVED_CADRES, Feature
+from services.demo.procedure import DEMO_TODAY, Planner, drive
+from services.intake.application import IdempotencyKeyReused
 from services.intake.domain import report_id_for_idempotency_key
 
 if TYPE_CHECKING:
@@ -38,11 +47,12 @@ T = TypeVar("T")
 
 REGISTER_CSV = Path(__file__).resolve().parent / "cadres.csv"  # shipped as package data
 DEMO_SEED = 12380
-REPORT_COUNT = 200
+REPORT_COUNT = 400
 FIRST_DAY = dt.date(2024, 11, 1)
-LAST_DAY = dt.date(2026, 11, 20)
+LAST_DAY = dt.date(2026, 11, 27)
 SUMMARY_MAX = 300
 COUNTY = "青山县"
+DESK = Actor(id="operator", role=Role.OPERATOR)  # the demo operator registers by hand
 
 
 def idempotency_key(n: int) -> str:
@@ -114,6 +124,7 @@ MEMBER_UNIT_WEIGHTS: dict[MemberUnit, int] = {
     MemberUnit.PROCURATORATE: 8,
     MemberUnit.POLITICAL_LEGAL_COMMITTEE: 7,
     MemberUnit.HUMAN_RESOURCES_BUREAU: 10,
+    MemberUnit.ORGANIZATION_DEPARTMENT: 5,
 }
 
 # How a subject is named: by register id, by name and unit only (as in the register), or a
@@ -304,6 +315,7 @@ def read_register(path: Path = REGISTER_CSV) -> list[CadreRecord]:
 class DemoReport:
     key: str
     submission: ReportSubmission
+    feature: Feature | None = None
 
 
 def _weighted(rng: random.Random, weights: dict[T, int]) -> T:
@@ -336,20 +348,31 @@ def _designation(subject: ReportedCadre) -> str:
 
 
 class _Generator:
-    def __init__(self, cadres: Sequence[CadreRecord], rng: random.Random) -> None:
+    def __init__(
+        self,
+        cadres: Sequence[CadreRecord],
+        rng: random.Random,
+        reserved: frozenset[str] = frozenset(),
+    ) -> None:
         self.rng = rng
         self.cadres = list(cadres)
         self.by_unit: dict[str, list[CadreRecord]] = {}
         for cadre in self.cadres:
             self.by_unit.setdefault(cadre.unit, []).append(cadre)
-        # Some cadres attract many reports, most a few, county leaders (市管干部) rarely.
+        # Some cadres attract many reports, most a few, county leaders (市管干部) seldom
+        # (their reports belong to the level above). Reserved cadres (the featured
+        # stories' clean examples) get no random reports at all.
         hot = set(rng.sample(range(len(self.cadres)), k=min(5, len(self.cadres))))
         self.heat = [
-            0.8
+            0.0
+            if c.cadre_id in reserved
+            else 2.0
             if _is_county_level(c)
             else rng.choice((1.0, 1.0, 1.5, 2.0, 3.0)) * (6.0 if i in hot else 1.0)
             for i, c in enumerate(self.cadres)
         ]
+        self.reserved = reserved
+        self.by_id = {c.cadre_id: c for c in self.cadres}
         self.phones = {
             name: "139" + "".join(str(rng.randrange(10)) for _ in range(8))
             for name in REPORTER_NAMES
@@ -374,7 +397,11 @@ class _Generator:
             return [ReportedCadre(name=name, unit=unit, position=position)], None
         first = rng.choices(self.cadres, weights=self.heat)[0]
         subjects = [self._subject(first, naming)]
-        colleagues = [c for c in self.by_unit[first.unit] if c is not first]
+        colleagues = [
+            c
+            for c in self.by_unit[first.unit]
+            if c is not first and c.cadre_id not in self.reserved
+        ]
         if colleagues and rng.random() < 0.15:
             subjects.append(self._subject(rng.choice(colleagues), naming))
         return subjects, first
@@ -458,9 +485,13 @@ class _Generator:
 
     # channel details
 
-    def reporter(self, channel: Channel) -> AnonymousReporter | RealNameReporter:
+    def reporter(
+        self, channel: Channel, real_name: bool | None = None
+    ) -> AnonymousReporter | RealNameReporter:
         rng = self.rng
-        if rng.random() >= REAL_NAME_SHARE[channel]:
+        if real_name is None:
+            real_name = rng.random() < REAL_NAME_SHARE[channel]
+        if not real_name:
             return AnonymousReporter()
         name = rng.choice(REPORTER_NAMES)
         phone = self.phones[name]
@@ -469,9 +500,11 @@ class _Generator:
             return RealNameReporter(name=name, phone=phone, address=address)
         return RealNameReporter(name=name, phone=phone)
 
-    def referral(self, received: dt.date, unit: str) -> tuple[Referral, str, dict[Category, int]]:
+    def referral(
+        self, received: dt.date, unit: str, source: ReferralSource | None = None
+    ) -> tuple[Referral, str, dict[Category, int]]:
         rng = self.rng
-        source = _weighted(rng, REFERRAL_SOURCE_WEIGHTS)
+        source = source or _weighted(rng, REFERRAL_SOURCE_WEIGHTS)
         member_unit: MemberUnit | None = None
         weights = CATEGORY_WEIGHTS
         if source is ReferralSource.MEMBER_UNIT:
@@ -505,25 +538,39 @@ class _Generator:
                 day -= dt.timedelta(days=1)
         return day
 
-    def report(self) -> ReportSubmission:
+    def report(self, feature: Feature | None = None) -> ReportSubmission:
+        """A random report; a featured one has its date, subject, channel and categories
+        fixed."""
         rng = self.rng
-        channel = _weighted(rng, CHANNEL_WEIGHTS)
-        received = self.received_on(channel)
-        subjects, cadre = self.subjects()
+        channel = feature.channel if feature else _weighted(rng, CHANNEL_WEIGHTS)
+        received = feature.received if feature else self.received_on(channel)
+        if feature:
+            cadre: CadreRecord | None = self.by_id[feature.cadre_id]
+            subjects = [self._subject(self.by_id[feature.cadre_id], "cadre_id")]
+        else:
+            subjects, cadre = self.subjects()
         unit = subjects[0].unit
         township = cadre is not None and _is_township(cadre)
         referral: Referral | None = None
         weights = CATEGORY_WEIGHTS
         if channel is Channel.REFERRAL:
-            referral, opener, weights = self.referral(received, unit)
+            source = feature.referral_source if feature else None
+            referral, opener, weights = self.referral(received, unit, source)
         elif channel is Channel.INTERNAL:
             opener = rng.choice(INTERNAL_OPENERS).format(year=received.year - 1, unit=unit)
         else:
             opener = rng.choice(CHANNEL_OPENERS[channel])
-        categories = self.categories(weights)
+        if feature:
+            categories = list(feature.categories)
+        else:
+            categories = self.categories(weights)
+            if cadre is None and Category.OTHER_CONDUCT not in categories and rng.random() < 0.7:
+                # People outside the register (village cadres …) are mostly reported for
+                # their conduct: such reports go to the level below or a member unit.
+                categories = [Category.OTHER_CONDUCT, *categories[:2]]
         return ReportSubmission(
             channel=channel,
-            reporter=self.reporter(channel),
+            reporter=self.reporter(channel, feature.real_name if feature else None),
             subjects=subjects,
             categories=categories,
             summary=self.summary(opener, subjects, categories, township, received),
@@ -531,20 +578,36 @@ class _Generator:
             received_on=received,
             # Reports about cadres the city manages (县处级) belong to the level above:
             # kept sealed, waiting to be forwarded up.
-            sealed=cadre is not None and _is_county_level(cadre),
+            sealed=feature.fate == "forward_up"
+            if feature
+            else cadre is not None and _is_county_level(cadre),
         )
 
 
 def demo_reports(
     cadres: Sequence[CadreRecord], *, count: int = REPORT_COUNT, rng_seed: int = DEMO_SEED
 ) -> list[DemoReport]:
-    """The demo reports, deterministic for a given register and seed, oldest first."""
-    generator = _Generator(cadres, random.Random(rng_seed))  # noqa: S311 (fictional data)
-    submissions = sorted(
-        (generator.report() for _ in range(count)),
-        key=lambda s: s.received_on or FIRST_DAY,
-    )
-    return [DemoReport(idempotency_key(n), s) for n, s in enumerate(submissions, start=1)]
+    """The demo reports, deterministic for a given register and seed, oldest first: the
+    featured ones (every path of the procedure) and ``count`` minus those at random."""
+    if count < len(FEATURED):
+        raise ValueError(
+            f"the demo needs at least {len(FEATURED)} reports (one per featured story), not {count}"
+        )
+    known = {c.cadre_id for c in cadres}
+    missing = sorted({f.cadre_id for f in FEATURED} - known)
+    if missing:
+        raise ValueError(f"the demo register lacks the featured cadres {missing}")
+    rng = random.Random(rng_seed)  # noqa: S311 (fictional data)
+    generator = _Generator(cadres, rng, reserved=RESERVED_CADRES)
+    drafts: list[tuple[ReportSubmission, Feature | None]] = [
+        (generator.report(feature), feature) for feature in FEATURED
+    ]
+    drafts += [(generator.report(), None) for _ in range(count - len(FEATURED))]
+    drafts.sort(key=lambda draft: draft[0].received_on or FIRST_DAY)
+    return [
+        DemoReport(idempotency_key(n), submission, feature)
+        for n, (submission, feature) in enumerate(drafts, start=1)
+    ]
 
 
 # -- seeding -----------------------------------------------------------------------------------
@@ -556,29 +619,40 @@ def seed(
     register_csv: Path = REGISTER_CSV,
     count: int = REPORT_COUNT,
     rng_seed: int = DEMO_SEED,
+    today: dt.date = DEMO_TODAY,
 ) -> dict[str, int]:
-    """Import the demo register, submit the demo reports, build every projection; idempotent.
+    """Import the demo register, submit the demo reports, triage them and drive the cases
+    through the procedure (``procedure.py``), build every projection; idempotent.
 
     Returns counts: cadres, reports (in the demo set), reports_added (new on this run),
-    real_name, sealed, one ``channel:<name>`` per channel, and the events this run added.
+    real_name, sealed, one ``channel:<name>`` per channel, cases, one ``path:<name>`` per
+    triage outcome (``report:…``) and case path (``case:…``), the steps and events this run
+    added, and stories skipped because their aggregate was changed outside the demo.
     """
     cadres = read_register(register_csv)
     imported = system.read.register.import_csv(register_csv)
     intake_before = system.intake.max_position()
     casework_before = system.casework.max_position()
     reports = demo_reports(cadres, count=count, rng_seed=rng_seed)
+    stories = Planner(reports, system.intake.policy, rng_seed, cadres).plan()
     added = 0
     for report in reports:
         if report_id_for_idempotency_key(report.key) not in system.intake.repository:
             added += 1
-        # Registered on the day it arrived, as the office's ledger would show it.
-        system.intake.submit(
-            report.submission,
-            idempotency_key=report.key,
-            registered_on=report.submission.received_on,
-        )
-    system.catch_up()
+        channel = report.submission.channel
+        try:
+            # Registered on the day it arrived, as the office's ledger would show it.
+            system.intake.submit(
+                report.submission,
+                idempotency_key=report.key,
+                registered_on=report.submission.received_on,
+                actor=None if channel is Channel.MAILBOX else DESK,
+            )
+        except IdempotencyKeyReused:
+            raise DemoDataMismatch(report.key) from None
+    tally = drive(system, stories, today)
     channels = Counter(r.submission.channel for r in reports)
+    paths = Counter(story.path for story in stories)
     return {
         "cadres": imported,
         "reports": len(reports),
@@ -586,6 +660,44 @@ def seed(
         "real_name": sum(not r.submission.reporter.anonymous for r in reports),
         "sealed": sum(r.submission.sealed for r in reports),
         **{f"channel:{channel.value}": channels[channel] for channel in Channel},
+        "cases": sum(story.kind == "case" for story in stories),
+        **{f"path:{path}": n for path, n in sorted(paths.items())},
+        "steps_added": tally["steps_added:report"] + tally["steps_added:case"],
+        "stories_skipped": tally["stories_diverged"]
+        + tally["stories_missing"]
+        + tally["stories_failed"],
         "intake_events_added": system.intake.max_position() - intake_before,
         "casework_events_added": system.casework.max_position() - casework_before,
     }
+
+
+def describe(counts: dict[str, int]) -> list[str]:
+    """A few lines for the console: what the demo holds and what this run added."""
+
+    def by(prefix: str) -> str:
+        return ", ".join(
+            f"{key.removeprefix(prefix)} {n}" for key, n in counts.items() if key.startswith(prefix)
+        )
+
+    lines = [
+        f"demo data: {counts['cadres']} cadres, {counts['reports']} reports "
+        f"({counts['reports_added']} new this run), {counts['cases']} cases; "
+        f"{counts['steps_added']} procedure steps taken this run",
+        f"  channels: {by('channel:')}",
+        f"  triage: {by('path:report:')}",
+        f"  cases: {by('path:case:')}",
+    ]
+    if counts["stories_skipped"]:
+        lines.append(
+            f"  {counts['stories_skipped']} stories skipped: their report or case was changed "
+            "outside the demo (see the log)"
+        )
+    return lines
+
+
+class DemoDataMismatch(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"this data folder holds different demo data under the key {key} (made by another "
+            "version of the demo): seed a new data folder (--data) instead"
+        )
