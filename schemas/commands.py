@@ -83,6 +83,12 @@ class Approve(Command):
     pass
 
 
+class DatedApproval(Approve):
+    """An approval whose day the record keeps (conclusions, clearings); default: today."""
+
+    approved_on: dt.date | None = None
+
+
 class SendInquiryLetter(Command):
     sent_on: dt.date | None = None
     form: Annotated[str, StringConstraints(pattern="^(letter|talk)$")] = "letter"

@@ -287,6 +287,11 @@ class ConclusionProposedV1(CaseStep):
 class ConclusionApprovedV1(CaseStep):
     verdicts: dict[Category, Verdict]
     overall: Verdict
+    approved_on: dt.date | None = None  # absent from events recorded before it was added
+
+
+class ClearingApprovedV1(CaseStep):
+    approved_on: dt.date | None = None  # absent from events recorded before it was added
 
 
 class ConclusionReturnedV1(CaseStep):
@@ -391,7 +396,7 @@ PAYLOADS: dict[tuple[str, int], type[Payload]] = {
     ("HandlingDecided", 1): HandlingDecidedV1,
     ("AdmonitionFollowedUp", 1): AdmonitionFollowedUpV1,
     ("ClearingProposed", 1): ClearingProposedV1,
-    ("ClearingApproved", 1): CaseStep,
+    ("ClearingApproved", 1): ClearingApprovedV1,
     ("ClearingCarriedOut", 1): ClearingCarriedOutV1,
     ("FalseAccusationSuspected", 1): FalseAccusationSuspectedV1,
     ("Closed", 1): ClosedV1,

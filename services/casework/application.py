@@ -195,7 +195,12 @@ class CaseworkApplication(JianduApplication):
 
     def execute(self, case_id: UUID, action: str, command: c.Command, actor: Actor) -> Case:
         """Run one procedure command on a case; returns the case as saved."""
-        handler = COMMANDS[action][1]
+        model, handler = COMMANDS[action]
+        if not isinstance(command, model):
+            if not issubclass(model, type(command)):
+                raise TypeError(f"{action} takes a {model.__name__}, not {type(command).__name__}")
+            # A plainer form of this action's request (an Approve for a DatedApproval).
+            command = model.model_validate(command.model_dump(exclude_unset=True))
         case = self.get_case(case_id)
         if command.expected_version is not None and command.expected_version != case.version:
             raise ConcurrentChange(case_id, command.expected_version, case.version)
@@ -286,8 +291,8 @@ class CaseworkApplication(JianduApplication):
         case.propose_conclusion({k.value: v for k, v in cmd.verdicts.items()}, actor, cmd.reason)
         return []
 
-    def _approve_conclusion(self, case: Case, cmd: c.Approve, actor: Actor) -> list[Any]:
-        case.approve_conclusion(actor, cmd.reason)
+    def _approve_conclusion(self, case: Case, cmd: c.DatedApproval, actor: Actor) -> list[Any]:
+        case.approve_conclusion(actor, cmd.reason, cmd.approved_on or self.today())
         return []
 
     def _return_conclusion(self, case: Case, cmd: c.ReturnWithReason, actor: Actor) -> list[Any]:
@@ -331,8 +336,8 @@ class CaseworkApplication(JianduApplication):
         )
         return []
 
-    def _approve_clearing(self, case: Case, cmd: c.Approve, actor: Actor) -> list[Any]:
-        case.approve_clearing(actor, cmd.reason)
+    def _approve_clearing(self, case: Case, cmd: c.DatedApproval, actor: Actor) -> list[Any]:
+        case.approve_clearing(actor, cmd.reason, cmd.approved_on or self.today())
         return []
 
     def _carry_out_clearing(self, case: Case, cmd: c.CarryOutClearing, actor: Actor) -> list[Any]:
@@ -440,13 +445,13 @@ COMMANDS: dict[str, tuple[type[c.Command], Handler]] = {
     "review_parked": (c.ReviewParked, A._review_parked),
     "reactivate": (c.NewEvidence, A._reactivate),
     "propose_conclusion": (c.ProposeConclusion, A._propose_conclusion),
-    "approve_conclusion": (c.Approve, A._approve_conclusion),
+    "approve_conclusion": (c.DatedApproval, A._approve_conclusion),
     "return_conclusion": (c.ReturnWithReason, A._return_conclusion),
     "decide_handling": (c.DecideHandling, A._decide_handling),
     "record_admonition_follow_up": (c.AdmonitionFollowUp, A._record_admonition_follow_up),
     "propose_clearing": (c.ProposeClearing, A._propose_clearing),
     "apply_for_clearing": (c.ProposeClearing, A._apply_for_clearing),
-    "approve_clearing": (c.Approve, A._approve_clearing),
+    "approve_clearing": (c.DatedApproval, A._approve_clearing),
     "carry_out_clearing": (c.CarryOutClearing, A._carry_out_clearing),
     "suspect_false_accusation": (c.SuspectFalseAccusation, A._suspect_false_accusation),
     "close": (c.Close, A._close),

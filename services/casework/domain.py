@@ -231,6 +231,8 @@ class Case(Aggregate):
         TOPIC = "jiandu.casework:Case.ConclusionApproved"
         verdicts: dict[str, str]
         overall: str
+        # Added after the first release; events stored before it lack the field.
+        approved_on: dt.date | None = None
 
         def apply(self, case: Case) -> None:
             case.conclusion = {"verdicts": self.verdicts, "overall": Verdict(self.overall)}
@@ -293,6 +295,8 @@ class Case(Aggregate):
 
     class ClearingApproved(Event):
         TOPIC = "jiandu.casework:Case.ClearingApproved"
+        # Added after the first release; events stored before it lack the field.
+        approved_on: dt.date | None = None
 
         def apply(self, case: Case) -> None:
             case.clearing["stage"] = "approved"
@@ -689,7 +693,9 @@ class Case(Aggregate):
             returns_to=self.state.value,
         )
 
-    def approve_conclusion(self, actor: Actor, reason: str = "") -> None:
+    def approve_conclusion(
+        self, actor: Actor, reason: str = "", approved_on: dt.date | None = None
+    ) -> None:
         rules.permit("approve_conclusion", _role(actor), self.state)
         assert self.proposed_conclusion is not None
         self._trigger(
@@ -698,6 +704,7 @@ class Case(Aggregate):
             reason=reason,
             verdicts=self.proposed_conclusion["verdicts"],
             overall=self.proposed_conclusion["overall"],
+            approved_on=approved_on,
         )
 
     def return_conclusion(self, actor: Actor, reason: str) -> None:
@@ -796,10 +803,17 @@ class Case(Aggregate):
             applied_for_by_cadre=applied_for_by_cadre,
         )
 
-    def approve_clearing(self, actor: Actor, reason: str = "") -> None:
+    def approve_clearing(
+        self, actor: Actor, reason: str = "", approved_on: dt.date | None = None
+    ) -> None:
         rules.permit("approve_clearing", _role(actor), self.state)
         rules.CLEARING_PROPOSED.require(self.clearing.get("stage") == "proposed")
-        self._trigger(self.ClearingApproved, actor=actor, reason=reason)
+        self._trigger(
+            self.ClearingApproved,
+            actor=actor,
+            reason=reason,
+            approved_on=approved_on,
+        )
 
     def carry_out_clearing(
         self,

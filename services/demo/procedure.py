@@ -392,7 +392,7 @@ class Plot:
     def conclude(self, overall: Verdict) -> None:
         self.propose_conclusion(overall)
         self.wait(2, 8)
-        self.do("approve_conclusion", LEADER, c.Approve(reason="同意核查结论"))
+        self.do("approve_conclusion", LEADER, c.DatedApproval(reason="同意核查结论"))
 
     def handle(self, handling: HandlingType, on: dt.date | None = None) -> int:
         if on is None:
@@ -453,7 +453,7 @@ class Plot:
                 ),
             )
         self.wait(2, 8)
-        self.do("approve_clearing", LEADER, c.Approve(reason="同意澄清正名"))
+        self.do("approve_clearing", LEADER, c.DatedApproval(reason="同意澄清正名"))
         if not carry_out:
             return
         self.wait(3, 10)

@@ -131,14 +131,14 @@ ARCHIVED: dict[str, tuple[tuple[str, ...], str | None]] = {
     "FindingRecorded": (("kind", "summary", "evidence_refs", "found_on"), "found_on"),
     "ParkedCaseReviewed": (("reviewed_on", "next_review_due"), "reviewed_on"),
     "Reactivated": (("reactivated_on",), "reactivated_on"),
-    "ConclusionApproved": (("verdicts", "overall"), None),
+    "ConclusionApproved": (("verdicts", "overall", "approved_on"), "approved_on"),
     "HandlingDecided": (
         ("handling_id", "handling", "decided_on", "effects", "follow_up_due", "reason"),
         "decided_on",
     ),
     "AdmonitionFollowedUp": (("handling_id", "outcome", "followed_up_on"), "followed_up_on"),
     "ClearingProposed": (("applied_for_by_cadre",), None),
-    "ClearingApproved": ((), None),
+    "ClearingApproved": (("approved_on",), "approved_on"),
     "ClearingCarriedOut": (
         ("method", "scope", "carried_out_on", "corrections"),
         "carried_out_on",
@@ -302,7 +302,8 @@ def _case_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
 
 def _entry(envelope: EventEnvelope, data: dict[str, Any]) -> Upsert:
     fields, date_field = ARCHIVED[envelope.event_type]
-    on = data[date_field] if date_field else envelope.occurred_at.date().isoformat()
+    # Dating fields added later are absent (None) from older events: those use the event's day.
+    on = (data.get(date_field) if date_field else None) or envelope.occurred_at.date().isoformat()
     cadre = data.get("cadre") or {}
     named = bool(cadre.get("name"))
     return Upsert(

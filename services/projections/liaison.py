@@ -373,7 +373,7 @@ def _casework(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: P
                 ),
             ]
         case ConclusionApprovedV1():
-            on = local_date(envelope)
+            on = payload.approved_on.isoformat() if payload.approved_on else local_date(envelope)
             verdict = payload.overall.value
             return [
                 *rows,

@@ -1003,3 +1003,53 @@ def test_charts_escape_labels_and_scale_bars_to_the_counts() -> None:
     ET.fromstring(charts.bar_chart("空", []))
     with pytest.raises(ValueError, match="counts"):
         charts.bar_chart("负数", [("x", -1)])
+
+
+def test_a_conclusion_counts_in_the_quarter_the_leader_approved_it(fresh: EmbeddedSystem) -> None:
+    """An approval entered later with its real day is dated by that day, not by the entry."""
+    driver = Driver(fresh, seed=2)
+    report, _ = driver.submit()
+    driver.triage("accept", report, c.Accept(reason="受理"))
+    fresh.catch_up()
+    case_id = case_id_for_report(UUID(report.report_id))
+
+    def run(action: str, command: c.Command, actor: Actor) -> None:
+        fresh.casework.execute(case_id, action, command, actor.model_dump(mode="json"))
+
+    run("assign", c.Assign(handler_id="handler-1"), LEADER)
+    run(
+        "propose_disposition",
+        c.ProposeDisposition(disposition=Disposition.PRELIMINARY_VERIFICATION, reason="核实"),
+        HANDLER,
+    )
+    run(
+        "approve_disposition",
+        c.ApproveDisposition(collective_study={"held_on": "2025-07-01", "participants": ["张"]}),
+        LEADER,
+    )
+    run("record_finding", c.RecordFinding(kind=FindingKind.DOCUMENT, summary="查阅档案"), HANDLER)
+    categories = fresh.casework.get_case(case_id).categories
+    run(
+        "propose_conclusion",
+        c.ProposeConclusion(verdicts=dict.fromkeys(categories, Verdict.UNTRUE), reason="不实"),
+        HANDLER,
+    )
+    run("approve_conclusion", c.DatedApproval(approved_on=dt.date(2025, 8, 12)), LEADER)
+    fresh.catch_up()
+
+    *_, approved = fresh.casework.events.get(case_id)
+    assert approved.approved_on == dt.date(2025, 8, 12)
+    q = queries(fresh)
+
+    def concluded(year: int, quarter: int) -> dict[str, int]:
+        sections = {s.name: s for s in q.quarterly_report(year, quarter).sections}
+        return {r.key: r.count for r in sections["conclusions"].rows if r.count}
+
+    assert concluded(2025, 3) == {Verdict.UNTRUE.value: 1}
+    today = dt.datetime.now(liaison.CHINA).date()
+    assert concluded(today.year, (today.month - 1) // 3 + 1) == {}
+    (entry,) = fresh.read.store.query(
+        "SELECT on_date FROM archive_entries WHERE case_id = %s AND kind = 'ConclusionApproved'",
+        (str(case_id),),
+    )
+    assert entry["on_date"] == "2025-08-12"
