@@ -12,7 +12,6 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
-	@$(MAKE) --no-print-directory chromium
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -58,6 +57,7 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/intake_throughput.py
 	$(BIN)/python bench/relay_throughput.py
+	$(BIN)/python bench/read_side.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
