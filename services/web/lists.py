@@ -1,9 +1,9 @@
 """The lists the pages show: the inbox, the ledger, my cases, items awaiting approval.
 
-Until the queue read models exist (``services/projections/case_queries.py``), candidates
-are found in the timeline projection (which events a report or case has had) and each one's
-current state is read from its aggregate, so a list never shows a stale state. The
-timeline can lag the command by a moment; the aggregate cannot.
+Candidates come from the queue read models (``services/projections/case_queries.py``; the
+ledger and cases awaiting assignment from the timeline projection) and each one's current
+state is read from its aggregate, so a list never shows a stale state: the read models can
+lag the command by a moment; the aggregate cannot.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from services.casework.domain import Case
 from services.common.procedure import ProcedureError
 from services.intake.application import IntakeApplication
 from services.intake.domain import Report
+from services.projections.case_queries import CaseQueries
 from services.projections.store import ReadStore
 
 PAGE_SIZE = 50
@@ -32,6 +33,11 @@ class Lists:
     store: ReadStore
     intake: IntakeApplication
     casework: CaseworkApplication
+    cases: CaseQueries | None = None
+
+    @property
+    def queues(self) -> CaseQueries:
+        return self.cases if self.cases is not None else CaseQueries(self.store)
 
     def _reports(self, ids: Iterable[str]) -> list[Report]:
         reports = []
@@ -51,15 +57,6 @@ class Lists:
                 continue
         return cases
 
-    def _subjects_with(self, steps: tuple[str, ...]) -> list[str]:
-        marks = ", ".join(["%s"] * len(steps))
-        rows = self.store.query(
-            f"SELECT subject_id, MAX(occurred_at) AS last_at FROM timeline_steps "
-            f"WHERE step IN ({marks}) GROUP BY subject_id ORDER BY last_at DESC",
-            steps,
-        )
-        return [r["subject_id"] for r in rows]
-
     def ledger(self, page: int = 1) -> tuple[list[Report], bool]:
         """Registered reports, newest ledger number first; and whether a next page exists."""
         rows = self.store.query(
@@ -73,36 +70,23 @@ class Lists:
 
     def inbox(self) -> list[Report]:
         """Registered reports waiting for an operator's triage, oldest first."""
-        rows = self.store.query(
-            "SELECT subject_id FROM timeline_steps WHERE step = %s AND subject_id NOT IN "
-            "(SELECT subject_id FROM timeline_steps WHERE step = %s) ORDER BY occurred_at",
-            ("ReportRegistered", "ReportAccepted"),
-        )
-        return [
-            r
-            for r in self._reports(x["subject_id"] for x in rows)
-            if r.status is ReportStatus.REGISTERED
-        ]
+        ids = [item.report_id for item in self.queues.untriaged()]
+        return [r for r in self._reports(ids) if r.status is ReportStatus.REGISTERED]
 
     def returns_proposed(self) -> list[Report]:
-        ids = self._subjects_with(("ReportTriaged",))
+        ids = [i.subject_id for i in self.queues.awaiting_approval() if i.kind == "report_return"]
         return [r for r in self._reports(ids) if r.status is ReportStatus.RETURN_PROPOSED]
 
     def cases_of(self, handler_id: str) -> list[Case]:
-        """Open and finished cases assigned to ``handler_id`` now, most recent first."""
-        rows = self.store.query(
-            "SELECT subject_id, detail FROM timeline_steps WHERE step = %s "
-            "ORDER BY occurred_at DESC, position DESC",
-            ("HandlerAssigned",),
-        )
-        latest: dict[str, str] = {}
-        for row in rows:
-            latest.setdefault(row["subject_id"], json.loads(row["detail"]).get("handler_id"))
-        cases = self._cases(cid for cid, who in latest.items() if who == handler_id)
-        return [c for c in cases if c.handler_id == handler_id]
+        """The cases ``handler_id`` handles (open ones, and closed ones still owing a step),
+        the soonest deadline first."""
+        ids = [item.case_id for item in self.queues.mine(handler_id)]
+        return [c for c in self._cases(ids) if c.handler_id == handler_id]
 
     def awaiting_approval(self) -> list[Case]:
-        ids = self._subjects_with(("DispositionProposed", "ConclusionProposed", "ClearingProposed"))
+        ids = dict.fromkeys(
+            i.subject_id for i in self.queues.awaiting_approval() if i.kind != "report_return"
+        )
         return [
             c
             for c in self._cases(ids)

@@ -71,6 +71,10 @@ from services.common.procedure import ProcedureError
 from services.intake.api import IDENTITY_REVEALS, IDENTITY_ROLES, report_view
 from services.intake.application import TRIAGE_COMMANDS, IntakeApplication, NoIdentityKept
 from services.intake.domain import TRIAGE, Report
+from services.projections.archive_queries import ArchiveQueries
+from services.projections.case_queries import CaseQueries
+from services.projections.integrity import IntegrityReplies
+from services.projections.liaison_queries import LiaisonQueries
 from services.projections.queries import Queries
 from services.web.forms import (
     ACTION_LABELS,
@@ -106,15 +110,52 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
     Role.OPERATOR: [
         ("/intake/new", N_("Record a hotline call")),
         ("/intake/inbox", N_("Inbox")),
+        ("/queues", N_("Work queues")),
         ("/ledger", N_("Registration ledger")),
+        ("/cadres", N_("Cadre archives")),
+        ("/cadres/candidates", N_("Unregistered names")),
     ],
-    Role.HANDLER: [("/cases/mine", N_("My cases"))],
-    Role.LEADER: [("/approvals", N_("Awaiting approval")), ("/ledger", N_("Registration ledger"))],
-    Role.AUDITOR: [("/ledger", N_("Registration ledger"))],
-    Role.LIAISON: [],
-    Role.ADMIN: [],
+    Role.HANDLER: [
+        ("/cases/mine", N_("My cases")),
+        ("/queues", N_("Work queues")),
+        ("/cadres", N_("Cadre archives")),
+        ("/integrity", N_("Integrity replies")),
+    ],
+    Role.LEADER: [
+        ("/approvals", N_("Awaiting approval")),
+        ("/queues", N_("Work queues")),
+        ("/ledger", N_("Registration ledger")),
+        ("/cadres", N_("Cadre archives")),
+        ("/integrity", N_("Integrity replies")),
+        ("/liaison", N_("Liaison figures")),
+    ],
+    Role.AUDITOR: [
+        ("/audit", N_("Audit")),
+        ("/ledger", N_("Registration ledger")),
+        ("/cadres", N_("Cadre archives")),
+        ("/integrity", N_("Integrity replies")),
+        ("/liaison", N_("Liaison figures")),
+    ],
+    Role.LIAISON: [
+        ("/liaison", N_("Liaison figures")),
+        ("/liaison/referrals", N_("Referrals")),
+        ("/liaison/quarterly", N_("Quarterly report")),
+    ],
+    Role.ADMIN: [
+        ("/admin/users", N_("Users")),
+        ("/admin/config", N_("Configuration")),
+        ("/audit", N_("Audit")),
+        ("/liaison", N_("Liaison figures")),
+    ],
 }
-HOME = {Role.OPERATOR: "/intake/inbox", Role.HANDLER: "/cases/mine", Role.LEADER: "/approvals"}
+HOME = {
+    Role.OPERATOR: "/intake/inbox",
+    Role.HANDLER: "/cases/mine",
+    Role.LEADER: "/approvals",
+    Role.LIAISON: "/liaison",
+    Role.AUDITOR: "/audit",
+    Role.ADMIN: "/admin/users",
+}
 
 # Leader actions shown on the approvals page.
 APPROVAL_ACTIONS = (
@@ -221,9 +262,19 @@ class PageServices:
     casework: CaseworkApplication
     queries: Queries
     lists: Lists = field(init=False)
+    # The read side's query modules, over the same store and configuration as ``queries``.
+    cases: CaseQueries = field(init=False)
+    archives: ArchiveQueries = field(init=False)
+    replies: IntegrityReplies = field(init=False)
+    liaison: LiaisonQueries = field(init=False)
 
     def __post_init__(self) -> None:
-        self.lists = Lists(self.queries.store, self.intake, self.casework)
+        store, today = self.queries.store, self.queries.today
+        self.cases = CaseQueries(store, self.queries.config, today=today)
+        self.lists = Lists(store, self.intake, self.casework, self.cases)
+        self.archives = ArchiveQueries(store, self.queries.register)
+        self.replies = IntegrityReplies(self.archives, today=today)
+        self.liaison = LiaisonQueries(store, today=today)
 
 
 # -- rendering ----------------------------------------------------------------------------------
@@ -945,7 +996,10 @@ def _is_page(request: Request) -> bool:
 def install(app: FastAPI, services: PageServices) -> FastAPI:
     """Add the pages, their stylesheet and script, and HTML error pages to ``app`` (whose
     accounts are already installed)."""
+    from services.web import more_pages
+
     app.include_router(build_router(services))
+    app.include_router(more_pages.build_router(services))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     async def http_error(request: Request, error: Exception) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+import zipfile
 from typing import Any
 
 from tests.browser.conftest import PASSWORD, SCREENSHOTS, Running
@@ -212,3 +213,58 @@ def test_a_liaison_member_cannot_open_a_case_page(browser: Any, server: Running)
     assert "您的角色无权访问此页面" in liaison.content()
     assert "承办人" in liaison.content()
     shot(liaison, "08-liaison-forbidden")
+
+
+def test_a_liaison_member_reads_the_figures_with_charts(browser: Any, server: Running) -> None:
+    liaison = sign_in(browser, server, "liaison")
+    assert liaison.url.endswith("/liaison")
+    assert "联席会议" in liaison.content()
+
+    charts = liaison.locator(".charts img")
+    assert charts.count() == 6
+    for i in range(charts.count()):
+        charts.nth(i).scroll_into_view_if_needed()
+        # every chart loaded as an image (an SVG the page's session may read)
+        assert liaison.evaluate(
+            "(img) => img.complete && img.naturalWidth > 0", charts.nth(i).element_handle()
+        )
+    assert int(liaison.inner_text("#total-reports")) >= 1
+    shot(liaison, "09-liaison-figures")
+
+    liaison.click("nav.main-nav a[href='/liaison/referrals']")
+    liaison.wait_for_load_state()
+    assert "转办事项" in liaison.content()
+    forbidden = liaison.goto(f"{server.url}/cadres")
+    assert forbidden is not None
+    assert forbidden.status == 403
+
+
+def test_a_leader_produces_an_integrity_reply_and_exports_it(browser: Any, server: Running) -> None:
+    leader = sign_in(browser, server, "leader")
+    leader.goto(f"{server.url}/integrity")
+    leader.fill("#integrity-q", "欧阳")
+    leader.click("button[name=search]")
+    leader.wait_for_load_state()
+    leader.check("input[name=cadre_ids][value='QS-001']")
+    leader.check("input[name=cadre_ids][value='QS-002']")
+    leader.fill("#integrity-as-of", "2026-06-30")
+    leader.fill("#integrity-purpose", "拟提拔")
+    leader.click("button[name=produce]")
+    leader.wait_for_load_state()
+    page = leader.inner_text("#reply")
+    assert "欧阳建国" in page
+    assert "欧阳红" in page
+    assert "拟提拔" in page
+    assert REPORTER not in leader.content()
+    shot(leader, "10-integrity-reply")
+
+    with leader.expect_download() as download_info:
+        leader.click("#export-docx")
+    download = download_info.value
+    assert download.suggested_filename.endswith(".docx")
+    path = download.path()
+    assert path is not None
+    with zipfile.ZipFile(path) as docx:
+        text = docx.read("word/document.xml").decode("utf-8")
+    assert "欧阳建国" in text
+    assert "欧阳红" in text
