@@ -399,4 +399,6 @@ class IntegrityItem(GlossaryEnum):
 # The standard wording of a reply when nothing stands in the way of the cadre's promotion
 # (domain.md: "未收到反映…的问题线索，没有发现影响该同志提拔使用的问题").
 CLEAN_WORDING = "未收到反映该同志选人用人方面的问题线索，没有发现影响该同志提拔使用的问题"
+# After the items on file that no longer stand in the way (cleared, untrue, expired bars…).
+NO_OBSTACLE_WORDING = "综上，没有发现影响该同志提拔使用的问题"
 INTEGRITY_REPLY_TITLE = "廉政意见回复"

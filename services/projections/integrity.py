@@ -10,7 +10,9 @@ about (``as_of``):
   runs on ``as_of`` (and for how many more months) or has expired;
 - **cleared items** (澄清正名): shown as cleared, never a bar;
 - other settled items (untrue, unproven, closed without action): listed, not a bar;
-- the standard clean wording (``CLEAN_WORDING``) when nothing stands in the way.
+- the opinion: what stands in the way; else, when items are on file, each of them and
+  ``NO_OBSTACLE_WORDING``; and the standard clean wording (``CLEAN_WORDING``: no clues
+  received) only for a cadre about whom nothing was ever reported.
 
 A bar runs from the decision day up to, not including, its end date (decision day plus the
 months recorded with the decision).
@@ -24,6 +26,7 @@ from collections.abc import Callable
 from schemas.glossary import (
     CLEAN_WORDING,
     INTEGRITY_REPLY_TITLE,
+    NO_OBSTACLE_WORDING,
     AdmonitionOutcome,
     CaseKind,
     CaseState,
@@ -267,11 +270,12 @@ def integrity_of(archive: CadreArchive, as_of: dt.date) -> CadreIntegrity:
         by_status[item.status].append(item)
     bars = [b for i in items for h in i.handlings for b in h.bars]
     stands = any(i.stands_in_the_way for i in items)
-    opinion = (
-        " ".join(i.text_zh for i in items if i.stands_in_the_way or i.handlings)
-        if stands
-        else CLEAN_WORDING
-    )
+    if stands:
+        opinion = " ".join(i.text_zh for i in items if i.stands_in_the_way or i.handlings)
+    elif items:  # something was reported, and none of it stands: say what, then the verdict
+        opinion = " ".join(i.text_zh for i in items) + NO_OBSTACLE_WORDING + "。"
+    else:
+        opinion = CLEAN_WORDING
     return CadreIntegrity(
         cadre=archive.cadre,
         open_items=by_status[IntegrityItem.OPEN.value],

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from schemas import commands as c
 from schemas.glossary import (
     CLEAN_WORDING,
+    NO_OBSTACLE_WORDING,
     AdmonitionOutcome,
     Disposition,
     HandlingType,
@@ -120,7 +121,7 @@ def test_a_cadre_dismissed_13_months_ago_may_hold_a_leading_post_but_not_be_prom
     assert cadre.open_items == []
 
 
-def test_a_cleared_cadre_shows_the_clearing_and_no_bar_and_the_clean_wording(
+def test_a_cleared_cadre_shows_the_clearing_and_no_bar_and_says_nothing_stands_in_the_way(
     system: EmbeddedSystem,
 ) -> None:
     dismissed_and_cleared(system)
@@ -138,7 +139,8 @@ def test_a_cleared_cadre_shows_the_clearing_and_no_bar_and_the_clean_wording(
     assert cadre.open_items == cadre.proven == []
     assert cadre.clean
     assert not cadre.stands_in_the_way
-    assert cadre.opinion_zh == CLEAN_WORDING
+    # Not "no clues received": there was one, and the reply says how it ended.
+    assert cadre.opinion_zh == f"{item.text_zh}{NO_OBSTACLE_WORDING}。"
 
 
 def test_open_items_stand_in_the_way_with_their_stage_and_nothing_means_clean(
@@ -175,7 +177,7 @@ def test_open_items_stand_in_the_way_with_their_stage_and_nothing_means_clean(
     assert settled.open_items == []
     assert [i.status for i in settled.other] == ["closed"]
     assert settled.clean
-    assert settled.opinion_zh == CLEAN_WORDING
+    assert settled.opinion_zh == f"{settled.other[0].text_zh}{NO_OBSTACLE_WORDING}。"
 
 
 def test_an_admonition_shows_its_follow_up_and_bars_for_six_months(
@@ -217,7 +219,8 @@ def test_an_admonition_shows_its_follow_up_and_bars_for_six_months(
     assert during.stands_in_the_way
     assert "诫勉限期改正情况：已改正" in during.opinion_zh
     assert not after.stands_in_the_way  # the bar ends on its end date
-    assert after.opinion_zh == CLEAN_WORDING
+    assert after.opinion_zh.endswith(f"{NO_OBSTACLE_WORDING}。")
+    assert "诫勉" in after.opinion_zh
     assert {b.bar for b in after.expired_bars} == {"promotion", "key_post"}
 
 
@@ -274,7 +277,8 @@ def test_replies_match_the_commands_of_a_random_history(system: EmbeddedSystem, 
                 assert add_months(as_of, bar.months_remaining - 1) < bar.ends_on
             clean = not running and not any(e.path in open_paths for e in mine)
             assert cadre.clean is clean
-            assert (cadre.opinion_zh == CLEAN_WORDING) is clean
+            assert cadre.opinion_zh.endswith(f"{NO_OBSTACLE_WORDING}。") is (clean and bool(mine))
+            assert (cadre.opinion_zh == CLEAN_WORDING) is (clean and not mine)
 
 
 # -- HTTP and the document -----------------------------------------------------------------------
@@ -359,7 +363,8 @@ def test_the_reply_as_a_word_document_holds_the_names_and_findings(
     assert "免职" in cells
     assert "不得提拔：至2027年2月15日期满（尚余11个月）" in cells
     assert "澄清正名" in cells
-    assert cells.count(CLEAN_WORDING) == 2  # 李明华 (cleared) and 张德山 (nothing)
+    assert cells.count(CLEAN_WORDING) == 1  # 张德山: nothing on file
+    assert cells.count(NO_OBSTACLE_WORDING) == 1  # 李明华: cleared
     for secret in SECRETS:
         assert secret not in paragraphs + cells
     single = Document(io.BytesIO(posted.content))
