@@ -49,6 +49,11 @@ def nice_ceiling(value: int) -> int:
     return 10 * magnitude  # pragma: no cover
 
 
+def divisions(top_value: int) -> int:
+    """How many equal steps between 0 and ``top_value`` keep every grid label a whole number."""
+    return next(d for d in (4, 5, 2, 1) if top_value % d == 0)
+
+
 def _svg(width: float, height: float, title: str, body: list[str]) -> str:
     return "\n".join(
         [
@@ -75,13 +80,14 @@ def bar_chart(title: str, points: Sequence[Point], *, width: int = 720) -> str:
     top_value = nice_ceiling(max([v for _, v in points] + [0]))
     height = top + len(points) * (bar + gap) + 28
     body = []
-    for i in range(5):  # grid lines at 0, 25 %, 50 %, 75 %, 100 %
-        x = label_width + plot * i / 4
+    steps = divisions(top_value)
+    for i in range(steps + 1):  # grid lines at whole numbers from 0 to the top value
+        x = label_width + plot * i / steps
         body.append(
             f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - 24}" '
             f'stroke="{GRID_COLOUR}"/>'
             f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" fill="{AXIS_COLOUR}">'
-            f"{top_value * i // 4}</text>"
+            f"{top_value * i // steps}</text>"
         )
     for i, ((_, value), label) in enumerate(zip(points, labels, strict=True)):
         y = top + i * (bar + gap)
@@ -109,13 +115,14 @@ def column_chart(
     plot = height - top - bottom
     top_value = nice_ceiling(max([v for _, v in points] + [0]))
     body = []
-    for i in range(5):
-        y = top + plot - plot * i / 4
+    steps = divisions(top_value)
+    for i in range(steps + 1):
+        y = top + plot - plot * i / steps
         body.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
             f'stroke="{GRID_COLOUR}"/>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{AXIS_COLOUR}">'
-            f"{top_value * i // 4}</text>"
+            f"{top_value * i // steps}</text>"
         )
     coordinates = []
     for i, (label, value) in enumerate(points):

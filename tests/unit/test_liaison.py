@@ -1053,3 +1053,19 @@ def test_a_conclusion_counts_in_the_quarter_the_leader_approved_it(fresh: Embedd
         (str(case_id),),
     )
     assert entry["on_date"] == "2025-08-12"
+
+
+@pytest.mark.parametrize("largest", [1, 2, 3, 7, 10, 17, 40, 123])
+def test_chart_grid_labels_are_distinct_whole_numbers_up_to_the_axis_top(largest: int) -> None:
+    for svg in (
+        charts.bar_chart("每类", [("跑官要官", largest), ("拉票贿选", 0)]),
+        charts.column_chart("每月", [("2026-01", largest), ("2026-02", 0)]),
+    ):
+        labels = [
+            int(t.text or "")
+            for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")
+            if t.get("fill") == charts.AXIS_COLOUR and (t.text or "").isdigit()
+        ]
+        assert labels[0] == 0
+        assert labels[-1] == charts.nice_ceiling(largest) >= largest
+        assert labels == sorted(set(labels))  # no repeated label such as 0 0 0 0 1
