@@ -91,6 +91,19 @@ class TimelineStep(View):
     detail: dict[str, Any]
 
 
+class ChangeRecord(View):
+    """One change on the record (an event): who did what to which report or case, and why."""
+
+    at: dt.datetime
+    step: str
+    step_zh: str
+    actor_id: str
+    actor_role: str
+    reason: str
+    source: str  # "intake": the subject is a report; "casework": a case
+    subject_id: str
+
+
 class TimelineView(View):
     case_id: str
     steps: list[TimelineStep]

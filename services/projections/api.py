@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from schemas.views import CadreRecord, TimelineView
+from schemas.glossary import Role
+from schemas.views import CadreRecord, ChangeRecord, TimelineView
 from services.accounts.access import CADRE_READERS, CASE_READERS, check_case_access
 from services.accounts.model import Principal
 from services.accounts.web import accounts_of, require_api_roles
@@ -49,5 +51,22 @@ def build_router(queries: Queries) -> APIRouter:
         return queries.register.search(q)
 
     # The archive itself (GET /cadres/{cadre_id}/archive) is served by api_archive.py.
+
+    @router.get("/audit/changes", tags=["audit"])
+    def changes(
+        _: Annotated[Principal, Depends(require_api_roles(Role.AUDITOR, Role.ADMIN))],
+        actor: Annotated[str | None, Query(max_length=128)] = None,
+        step: Annotated[str | None, Query(max_length=64)] = None,
+        since: Annotated[dt.date | None, Query(alias="from")] = None,
+        until: Annotated[dt.date | None, Query(alias="to")] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> list[ChangeRecord]:
+        """Who changed what: every step on the record, newest first (auditors, administrators).
+
+        The reads of sensitive items are at ``GET /api/v1/audit``."""
+        try:
+            return queries.changes(actor=actor, step=step, since=since, until=until, limit=limit)
+        except ValueError as problem:
+            raise ApiError(str(problem), 422) from None
 
     return router

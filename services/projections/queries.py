@@ -7,7 +7,14 @@ import json
 from collections.abc import Callable
 
 from schemas.glossary import EVENT_LABELS
-from schemas.views import ArchiveItem, ArchiveView, DeadlineView, TimelineStep, TimelineView
+from schemas.views import (
+    ArchiveItem,
+    ArchiveView,
+    ChangeRecord,
+    DeadlineView,
+    TimelineStep,
+    TimelineView,
+)
 from services.common.config import Config
 from services.common.deadline_views import deadline_view
 from services.projections.cadres import CadreRegister
@@ -60,6 +67,56 @@ class Queries:
             ],
             deadlines=self._deadlines(case_id),
         )
+
+    def changes(
+        self,
+        *,
+        actor: str | None = None,
+        step: str | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        limit: int = 200,
+    ) -> list[ChangeRecord]:
+        """Who changed what (every event on the record), newest first; each filter optional.
+
+        ``since``/``until`` are whole days (UTC, as events are stamped), both included.
+        """
+        if since and until and since > until:
+            raise ValueError(f"the period starts ({since}) after it ends ({until})")
+        if step is not None and step not in EVENT_LABELS:
+            raise ValueError(f"no step {step!r}; the steps are: {', '.join(sorted(EVENT_LABELS))}")
+        clauses, params = ["1 = 1"], []
+        if actor:
+            clauses.append("actor_id = %s")
+            params.append(actor)
+        if step:
+            clauses.append("step = %s")
+            params.append(step)
+        if since:
+            clauses.append("occurred_at >= %s")
+            params.append(since.isoformat())
+        if until:
+            clauses.append("occurred_at < %s")
+            params.append((until + dt.timedelta(days=1)).isoformat())
+        rows = self.store.query(
+            "SELECT occurred_at, step, actor_id, actor_role, reason, source, subject_id "
+            f"FROM timeline_steps WHERE {' AND '.join(clauses)} "
+            "ORDER BY occurred_at DESC, source, position DESC LIMIT %s",
+            (*params, max(1, min(limit, 1000))),
+        )
+        return [
+            ChangeRecord(
+                at=r["occurred_at"],
+                step=r["step"],
+                step_zh=EVENT_LABELS.get(r["step"], r["step"]),
+                actor_id=r["actor_id"],
+                actor_role=r["actor_role"],
+                reason=r["reason"],
+                source=r["source"],
+                subject_id=r["subject_id"],
+            )
+            for r in rows
+        ]
 
     def _deadlines(self, case_id: str) -> list[DeadlineView]:
         rows = self.store.query(

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from schemas import commands as c
 from schemas.events import Actor, candidate_key
 from schemas.glossary import (
+    EVENT_LABELS,
     ApprovalKind,
     Bar,
     HandlingType,
@@ -567,6 +568,43 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
     def audit(request: Request, user: AuditReader) -> Response:
         """Who read which sensitive item, when and why (filters: user, dates, item)."""
         return audit_page(request, user)
+
+    @router.get("/audit/changes", response_class=HTMLResponse)
+    def audit_changes(request: Request, user: AuditReader) -> Response:
+        """Who changed what: every step on the record (filters: person, step, dates)."""
+        _ = tr(request)
+        params = request.query_params
+        who = params.get("actor", "").strip()[:128]
+        step = params.get("step", "").strip()
+        step = step if step in EVENT_LABELS else ""
+        error, changes = "", []
+        try:
+            changes = services.queries.changes(
+                actor=who or None,
+                step=step or None,
+                since=_date(params.get("since", ""), _("From"), _),
+                until=_date(params.get("until", ""), _("To"), _),
+                limit=AUDIT_PAGE_SIZE,
+            )
+        except ValueError as problem:
+            error = str(problem)
+        return page(
+            request,
+            "audit_changes.html",
+            422 if error else 200,
+            user=user,
+            changes=changes,
+            people=_people(request),
+            steps=EVENT_LABELS,
+            filters={
+                "actor": who,
+                "step": step,
+                "since": params.get("since", ""),
+                "until": params.get("until", ""),
+            },
+            error=error,
+            limit=AUDIT_PAGE_SIZE,
+        )
 
     @router.post("/audit/verify", dependencies=[Csrf])
     def verify(request: Request, user: AuditReader) -> Response:

@@ -216,6 +216,7 @@ PROBES: list[Probe] = [
     Probe("POST", "/api/v1/admin/users", frozenset({R.ADMIN}), body=INVALID, ok=422),
     Probe("PATCH", "/api/v1/admin/users/{username}", frozenset({R.ADMIN}), body={}, ok=422),
     Probe("GET", "/api/v1/audit", frozenset({R.AUDITOR, R.ADMIN})),
+    Probe("GET", "/api/v1/audit/changes", frozenset({R.AUDITOR, R.ADMIN})),
 ]
 
 

@@ -875,3 +875,48 @@ def test_no_page_or_api_response_shows_the_reporter_s_identity_to_any_role(
         message = record.getMessage()
         for datum in IDENTITY:
             assert datum not in message, message
+
+
+def test_the_auditor_searches_who_changed_what(client: TestClient, system: EmbeddedSystem) -> None:
+    _, case_id = accepted_case(system)
+    run(system, case_id, "assign", c.Assign(handler_id="handler", reason="按分工交办"), "leader")
+    system.catch_up()
+    sign_in(client, system, "auditor")
+
+    everything = client.get("/audit/changes")
+    by_leader = client.get("/audit/changes?actor=leader&step=HandlerAssigned")
+    by_handler = client.get("/audit/changes?actor=handler")
+    long_ago = client.get("/audit/changes?since=2000-01-01&until=2000-01-02")
+
+    assert everything.status_code == 200
+    assert "全程记录变更查询" in everything.text
+    assert "按分工交办" in everything.text
+    assert "受理" in everything.text
+    assert "按分工交办" in by_leader.text
+    assert f'href="/cases/{case_id}"' in by_leader.text
+    assert "按分工交办" not in by_handler.text
+    assert "按分工交办" not in long_ago.text
+    assert client.get("/audit/changes?since=someday").status_code == 422
+    sign_in(client, system, "handler")
+    assert client.get("/audit/changes").status_code == 403
+
+
+def test_who_changed_what_over_the_api(system: EmbeddedSystem) -> None:
+    _, case_id = accepted_case(system)
+    run(system, case_id, "assign", c.Assign(handler_id="handler", reason="按分工交办"), "leader")
+    system.catch_up()
+    system.accounts.create_user("auditor2", PASSWORD, Role.AUDITOR, "审计员", enforce_policy=False)
+    token = system.accounts.issue_token(system.accounts.principal("auditor2"))
+    with TestClient(system.web_app()) as api:
+        headers = {"Authorization": f"Bearer {token}"}
+        changes = api.get("/api/v1/audit/changes?actor=leader", headers=headers).json()
+        wrong_step = api.get("/api/v1/audit/changes?step=Nothing", headers=headers)
+        backwards = api.get("/api/v1/audit/changes?from=2026-02-01&to=2026-01-01", headers=headers)
+
+    assert [(x["step"], x["reason"], x["subject_id"]) for x in changes] == [
+        ("HandlerAssigned", "按分工交办", str(case_id))
+    ]
+    assert wrong_step.status_code == 422
+    assert "no step 'Nothing'" in wrong_step.text
+    assert backwards.status_code == 422
+    assert "starts (2026-02-01) after it ends" in backwards.text
