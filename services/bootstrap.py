@@ -234,7 +234,11 @@ class EmbeddedSystem:
                 ),
                 projections_api_cases.build_router(self.read.cases),
                 projections_api_liaison.build_router(
-                    LiaisonQueries(self.read.store, today=self.read.queries.today)
+                    LiaisonQueries(
+                        self.read.store,
+                        today=self.read.queries.today,
+                        config=self.read.queries.config,
+                    )
                 ),
                 accounts_api.build_router(),
             ],

@@ -275,7 +275,7 @@ def projections_api(host: HostOpt = None, port: PortOpt = None) -> None:
             [
                 api.build_router(read.queries),
                 api_archive.router_for(read.store, read.register),
-                api_liaison.build_router(LiaisonQueries(read.store)),
+                api_liaison.build_router(LiaisonQueries(read.store, config=read.queries.config)),
                 api_cases.build_router(read.cases),  # /api/v1/queues/*, /api/v1/cases
                 accounts_api.build_router(),
             ],

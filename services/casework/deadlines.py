@@ -265,6 +265,7 @@ class TimeLimits(BaseModel):
     | admonition_follow_up_months | 6       | months       | admonition (诫勉): bar and follow-up |
     | suspension_max_months       | 6       | months       | suspension for examination (停职检查) |
     | parked_review_months        | 3       | months       | periodic review of a parked item (暂存待查) |
+    | referral_report_back_months | 3       | months       | a member unit reports back on a referral |
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -279,3 +280,4 @@ class TimeLimits(BaseModel):
     admonition_follow_up_months: PositiveInt = 6
     suspension_max_months: PositiveInt = 6
     parked_review_months: PositiveInt = 3
+    referral_report_back_months: PositiveInt = 3

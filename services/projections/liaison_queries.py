@@ -48,13 +48,13 @@ from schemas.views_liaison import (
     ReportSection,
 )
 from services.casework.deadlines import add_calendar_months
+from services.common.config import Config
 from services.projections.cadres import DDL as CADRES_DDL
 from services.projections.liaison import month_of, quarter_of
 from services.projections.store import ReadStore
 
 # How long a unit has to report back on an item referred to it (转办件办理结果反馈).
 # Not yet in the users' table of time limits (TimeLimits); a LiaisonQueries argument.
-REFERRAL_REPORT_BACK_MONTHS = 3
 MAX_RANGE_DAYS = 366 * 10
 
 D = LiaisonDimension
@@ -242,12 +242,17 @@ class LiaisonQueries:
         store: ReadStore,
         *,
         today: Callable[[], dt.date] = dt.date.today,
-        report_back_months: int = REFERRAL_REPORT_BACK_MONTHS,
+        config: Config | None = None,
     ) -> None:
         self.store = store
         self.today = today
-        self.report_back_months = report_back_months
+        self.config = config or Config()
         store.db.execute_script(CADRES_DDL)  # the register the figures join to
+
+    @property
+    def report_back_months(self) -> int:
+        """How long a member unit has to report back on a referral (configuration)."""
+        return self.config.limits().referral_report_back_months
 
     # -- figures ------------------------------------------------------------------------
 

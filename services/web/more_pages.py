@@ -132,6 +132,7 @@ LIMIT_LABELS = {
     "admonition_follow_up_months": N_("Admonition: bar and follow-up (months)"),
     "suspension_max_months": N_("Longest suspension for examination (months)"),
     "parked_review_months": N_("Review of a parked item (months)"),
+    "referral_report_back_months": N_("A member unit reports back on a referral (months)"),
 }
 EFFECT_LABELS = {
     "bars_leading_post_months": N_("No leading post (months)"),

@@ -274,7 +274,7 @@ class PageServices:
         self.lists = Lists(store, self.intake, self.casework, self.cases)
         self.archives = ArchiveQueries(store, self.queries.register)
         self.replies = IntegrityReplies(self.archives, today=today)
-        self.liaison = LiaisonQueries(store, today=today)
+        self.liaison = LiaisonQueries(store, today=today, config=self.queries.config)
 
 
 # -- rendering ----------------------------------------------------------------------------------

@@ -47,7 +47,8 @@ from schemas.submissions import ReportSubmission
 from schemas.views import CadreRecord
 from schemas.views_liaison import ReportSection
 from services.bootstrap import EmbeddedSystem
-from services.casework.deadlines import add_calendar_months
+from services.casework.deadlines import TimeLimits, add_calendar_months
+from services.common.config import Config
 from services.common.sql import Database
 from services.intake.domain import case_id_for_report
 from services.projections import charts, liaison
@@ -1069,3 +1070,25 @@ def test_chart_grid_labels_are_distinct_whole_numbers_up_to_the_axis_top(largest
         assert labels[0] == 0
         assert labels[-1] == charts.nice_ceiling(largest) >= largest
         assert labels == sorted(set(labels))  # no repeated label such as 0 0 0 0 1
+
+
+def test_the_report_back_limit_of_a_referral_is_configuration(fresh: EmbeddedSystem) -> None:
+    driver = Driver(fresh, seed=3)
+    report, _ = driver.submit()
+    referred_on = dt.date(2026, 1, 10)
+    driver.triage(
+        "refer_out",
+        report,
+        c.ReferOut(member_unit=MemberUnit.AUDIT_BUREAU, referred_on=referred_on),
+    )
+    fresh.catch_up()
+    on = dt.date(2026, 3, 1)  # within three months, past one
+    config = Config(limits=TimeLimits(referral_report_back_months=1))
+
+    (default,) = queries(fresh, on).referrals().referrals
+    (short,) = (
+        LiaisonQueries(fresh.read.store, today=lambda: on, config=config).referrals().referrals
+    )
+
+    assert (default.status, default.due_on) == ("pending", dt.date(2026, 4, 10))
+    assert (short.status, short.due_on) == ("overdue", dt.date(2026, 2, 10))
