@@ -271,6 +271,7 @@ def test_time_limits_defaults_and_override() -> None:
         "admonition_follow_up_months": 6,
         "suspension_max_months": 6,
         "parked_review_months": 3,
+        "referral_report_back_months": 3,
     }
     assert TimeLimits(inquiry_reply=10).inquiry_reply == 10
     with pytest.raises(ValidationError):
