@@ -12,10 +12,15 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 import uvicorn
 
+from schemas import commands as c
+from schemas.events import Actor
+from schemas.glossary import Role
+from schemas.submissions import ReportSubmission
 from schemas.views import CadreRecord
 from services.accounts.demo import seed_demo_accounts
 from services.bootstrap import EmbeddedSystem
@@ -53,6 +58,24 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
             CadreRecord(cadre_id="QS-002", name="欧阳红", unit="青山县教育局", position="副局长"),
         ]
     )
+    # One accepted case from an earlier call, so that each journey can run on its own.
+    operator = Actor(id="operator", role=Role.OPERATOR)
+    earlier = system.intake.submit(
+        ReportSubmission.model_validate(
+            {
+                "channel": "letter",
+                "reporter": {"anonymous": True},
+                "subjects": [{"name": "欧阳红", "unit": "青山县教育局", "cadre_id": "QS-002"}],
+                "categories": ["vote_buying"],
+                "summary": "来信反映欧阳红在换届期间拉票。",
+            }
+        ),
+        actor=operator,
+    )
+    system.intake.triage(
+        UUID(earlier.report_id), "accept", c.Accept(reason="属于受理范围"), operator
+    )
+    system.catch_up()
     system.start()
     port = _free_port()
     config = uvicorn.Config(system.web_app(), host="127.0.0.1", port=port, log_level="warning")

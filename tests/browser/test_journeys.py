@@ -203,7 +203,7 @@ def test_a_liaison_member_cannot_open_a_case_page(browser: Any, server: Running)
     case_ids = server.system.read.store.query(
         "SELECT subject_id FROM timeline_steps WHERE step = %s", ("CaseOpened",)
     )
-    assert case_ids, "the hotline journey opens a case first"
+    assert case_ids, "the server fixture opens a case"
     liaison = sign_in(browser, server, "liaison")
 
     response = liaison.goto(f"{server.url}/cases/{case_ids[0]['subject_id']}")
