@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 import signal
@@ -387,7 +388,9 @@ def calendar_load(schedule_file: Path, data: DataOpt = None) -> None:
     except (OSError, ValidationError) as error:
         typer.echo(f"{schedule_file}: not loaded: {error}", err=True)
         raise typer.Exit(1) from None
-    build_config(_settings(data_dir=data)).load_schedule(schedule)
+    build_config(_settings(data_dir=data)).load_schedule(
+        schedule, changed_by=f"cli:{getpass.getuser()}"
+    )
     typer.echo(
         f"{schedule.year}: {len(schedule.holidays)} holidays and "
         f"{len(schedule.makeup_workdays)} make-up workdays loaded"

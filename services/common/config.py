@@ -8,9 +8,12 @@ takes effect within a minute, without restarts.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import time
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -29,7 +32,49 @@ DDL = (
         name TEXT PRIMARY KEY,
         content TEXT NOT NULL
     )""",
+    # Every change of the tables above, written in the same transaction as the change.
+    """CREATE TABLE IF NOT EXISTS config_changes (
+        change_id TEXT PRIMARY KEY,
+        changed_at TEXT NOT NULL,
+        changed_by TEXT NOT NULL,
+        what TEXT NOT NULL,
+        before TEXT,
+        after TEXT NOT NULL
+    )""",
 )
+
+
+@dataclass(frozen=True)
+class ConfigChange:
+    """Who changed which configuration table when, from what to what (JSON texts)."""
+
+    change_id: str
+    changed_at: str
+    changed_by: str
+    what: str  # "time_limits", "handling_effects" or "calendar:<year>"
+    before: str | None
+    after: str
+
+    def differences(self) -> list[str]:
+        """Each value that changed, as ``path: before → after`` (a new table: every value)."""
+        old = json.loads(self.before) if self.before else {}
+        new = json.loads(self.after)
+        return [f"{path}: {a} → {b}" for path, a, b in _diff(old, new, "")]
+
+
+def _diff(old: Any, new: Any, path: str) -> list[tuple[str, Any, Any]]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        found: list[tuple[str, Any, Any]] = []
+        for key in sorted(set(old) | set(new), key=str):
+            found += _diff(old.get(key), new.get(key), f"{path}.{key}" if path else str(key))
+        return found
+    return [] if old == new else [(path or "·", _short(old), _short(new))]
+
+
+def _short(value: Any) -> str:
+    text = "—" if value is None else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "…"
+
 
 _EFFECTS = TypeAdapter(dict[HandlingType, HandlingEffect])
 
@@ -109,17 +154,32 @@ class ConfigStore(Config):
 
     # -- administration -------------------------------------------------------------------
 
-    def load_schedule(self, schedule: OfficialSchedule) -> None:
+    def load_schedule(self, schedule: OfficialSchedule, *, changed_by: str) -> None:
         """Load (or replace) a year's official holiday schedule (国务院办公厅通知)."""
+        text = schedule.model_dump_json()
         with self.db.transaction() as cur:
+            cur.execute("SELECT schedule FROM calendar_schedules WHERE year = %s", (schedule.year,))
+            row = cur.fetchone()
             cur.execute(
                 "INSERT INTO calendar_schedules (year, schedule) VALUES (%s, %s) "
                 "ON CONFLICT (year) DO UPDATE SET schedule = excluded.schedule",
-                (schedule.year, schedule.model_dump_json()),
+                (schedule.year, text),
+            )
+            _record(
+                cur, changed_by, f"calendar:{schedule.year}", row["schedule"] if row else None, text
             )
         self.invalidate()
 
-    def set_table(self, name: str, content: Any) -> None:
+    def changes(self, limit: int = 200) -> list[ConfigChange]:
+        """The history of the configuration tables, newest first."""
+        with self.db.transaction() as cur:
+            cur.execute(
+                "SELECT * FROM config_changes ORDER BY changed_at DESC, change_id LIMIT %s",
+                (max(1, min(limit, 1000)),),
+            )
+            return [ConfigChange(**row) for row in cur.fetchall()]
+
+    def set_table(self, name: str, content: Any, *, changed_by: str) -> None:
         """Replace ``time_limits`` or ``handling_effects`` (validated first)."""
         if name == "time_limits":
             text = TimeLimits.model_validate(content).model_dump_json()
@@ -130,11 +190,14 @@ class ConfigStore(Config):
                 f"no configuration table {name!r}; the tables are time_limits and handling_effects"
             )
         with self.db.transaction() as cur:
+            cur.execute("SELECT content FROM settings_tables WHERE name = %s", (name,))
+            row = cur.fetchone()
             cur.execute(
                 "INSERT INTO settings_tables (name, content) VALUES (%s, %s) "
                 "ON CONFLICT (name) DO UPDATE SET content = excluded.content",
                 (name, text),
             )
+            _record(cur, changed_by, name, row["content"] if row else None, text)
         self.invalidate()
 
     def describe(self) -> dict[str, Any]:
@@ -143,3 +206,20 @@ class ConfigStore(Config):
             "time_limits": json.loads(self.limits().model_dump_json()),
             "handling_effects": {k.value: v.model_dump() for k, v in self.effects().items()},
         }
+
+
+def _record(cur: Any, changed_by: str, what: str, before: str | None, after: str) -> None:
+    if not changed_by.strip():
+        raise ValueError("say who changes the configuration (changed_by)")
+    cur.execute(
+        "INSERT INTO config_changes (change_id, changed_at, changed_by, what, before, after) "
+        "VALUES (%s, %s, %s, %s, %s, %s)",
+        (
+            str(uuid.uuid4()),
+            dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+            changed_by,
+            what,
+            before,
+            after,
+        ),
+    )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,6 +14,7 @@ from schemas.views import CadreRecord, ChangeRecord, TimelineView
 from services.accounts.access import CADRE_READERS, CASE_READERS, check_case_access
 from services.accounts.model import Principal
 from services.accounts.web import accounts_of, require_api_roles
+from services.common.config import ConfigStore
 from services.common.web import ApiError
 from services.projections.queries import Queries
 
@@ -68,5 +70,19 @@ def build_router(queries: Queries) -> APIRouter:
             return queries.changes(actor=actor, step=step, since=since, until=until, limit=limit)
         except ValueError as problem:
             raise ApiError(str(problem), 422) from None
+
+    @router.get("/audit/config-changes", tags=["audit"])
+    def config_changes(
+        _: Annotated[Principal, Depends(require_api_roles(Role.AUDITOR, Role.ADMIN))],
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> list[dict[str, Any]]:
+        """Who changed which configuration table (time limits, handling effects, calendars)."""
+        config = queries.config
+        if not isinstance(config, ConfigStore):
+            return []
+        return [
+            {**dataclasses.asdict(change), "differences": change.differences()}
+            for change in config.changes(limit)
+        ]
 
     return router

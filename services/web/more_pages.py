@@ -597,6 +597,11 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
             changes=changes,
             people=_people(request),
             steps=EVENT_LABELS,
+            config_changes=(
+                services.queries.config.changes(limit=50)
+                if isinstance(services.queries.config, ConfigStore)
+                else []
+            ),
             filters={
                 "actor": who,
                 "step": step,
@@ -753,7 +758,7 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
         values = _strings(form)
         content = _limits_from(values) if table == "time_limits" else _effects_from(form)
         try:
-            config.set_table(table, content)
+            config.set_table(table, content, changed_by=user.username)
         except ValidationError as error:
             errors = {_field_key(table, e["loc"]): _config_problem(e, _) for e in error.errors()}
             return config_page(request, user, 422, errors, values)

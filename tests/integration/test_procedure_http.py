@@ -1119,7 +1119,7 @@ def test_a_provisional_deadline_is_recounted_everywhere_once_the_year_is_loaded(
     firm = CALENDAR.with_schedule(SCHEDULE_2027).add_working_days(dt.date(2026, 12, 21), 15)
     assert (firm.due, firm.provisional) == (dt.date(2027, 1, 11), False)
     assert firm.due != projected.due
-    desk.system.config.load_schedule(SCHEDULE_2027)
+    desk.system.config.load_schedule(SCHEDULE_2027, changed_by="admin-1")
     try:
         clock = deadlines(desk.case(case_id))["inquiry_reply"]
         assert (clock["due"], clock["provisional"]) == ("2027-01-11", False)
@@ -1141,7 +1141,9 @@ def test_the_publicity_deferral_limit_is_the_configured_one(desk: Desk) -> None:
         proposed_post="县交通运输局党组书记",
         publicity_ends_on="2026-11-27",
     )
-    desk.system.config.set_table("time_limits", {"publicity_defer_max_months": 4})
+    desk.system.config.set_table(
+        "time_limits", {"publicity_defer_max_months": 4}, changed_by="admin-1"
+    )
     try:
         error = desk.refused(
             case_id, "decide_publicity", LEADER, 409, decision="defer", defer_months=5, reason="x"
@@ -1159,4 +1161,4 @@ def test_the_publicity_deferral_limit_is_the_configured_one(desk: Desk) -> None:
         )
         assert deferred["state"] == "open"
     finally:
-        desk.system.config.set_table("time_limits", {})
+        desk.system.config.set_table("time_limits", {}, changed_by="admin-1")

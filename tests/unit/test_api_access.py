@@ -217,6 +217,7 @@ PROBES: list[Probe] = [
     Probe("PATCH", "/api/v1/admin/users/{username}", frozenset({R.ADMIN}), body={}, ok=422),
     Probe("GET", "/api/v1/audit", frozenset({R.AUDITOR, R.ADMIN})),
     Probe("GET", "/api/v1/audit/changes", frozenset({R.AUDITOR, R.ADMIN})),
+    Probe("GET", "/api/v1/audit/config-changes", frozenset({R.AUDITOR, R.ADMIN})),
 ]
 
 

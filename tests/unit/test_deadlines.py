@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import chinese_calendar
 import pytest
@@ -24,6 +25,8 @@ from services.casework.deadlines import (
     add_calendar_months,
     deadline_state,
 )
+from services.common.config import ConfigStore
+from services.common.sql import Database
 
 CAL = WorkingDayCalendar()
 
@@ -316,3 +319,19 @@ def test_fifteen_working_days_takes_microseconds() -> None:
         cal.add_working_days(d("2026-12-20"), 15)
     per_call = (time.perf_counter() - began) / rounds
     assert per_call < 50e-6, f"{per_call * 1e6:.1f} µs per call"
+
+
+def test_each_change_of_the_configuration_is_recorded_with_who_and_what(tmp_path: Path) -> None:
+    store = ConfigStore(Database(sqlite_path=tmp_path / "config.sqlite"))
+    store.set_table("time_limits", {"inquiry_reply": 10}, changed_by="admin-1")
+    store.set_table("time_limits", {"inquiry_reply": 12}, changed_by="admin-2")
+    with pytest.raises(ValidationError):
+        store.set_table("time_limits", {"inquiry_reply": 0}, changed_by="admin-3")
+    with pytest.raises(ValueError, match="say who"):
+        store.set_table("time_limits", {"inquiry_reply": 9}, changed_by=" ")
+
+    latest, first = store.changes()
+    assert (first.changed_by, latest.changed_by) == ("admin-1", "admin-2")
+    assert first.before is None
+    assert latest.differences() == ["inquiry_reply: 10 → 12"]
+    assert store.limits().inquiry_reply == 12  # the refused changes stored nothing

@@ -656,6 +656,17 @@ def test_an_administrator_edits_the_configuration_tables_with_validation(
     assert effects.status_code == 422
     assert "不得大于 120" in effects.text
 
+    # Only the valid change is on the record, with who made it and what it changed.
+    (change,) = system.config.changes()
+    assert (change.changed_by, change.what) == ("admin", "time_limits")
+    assert change.differences() == [
+        f"{key}: — → {value}" for key, value in sorted(system.config.limits().model_dump().items())
+    ]
+    sign_in(client, system, "auditor")
+    history = client.get("/audit/changes").text
+    assert "配置表变更记录" in history
+    assert "acceptance_notice: — → 20" in history
+
 
 # -- the reporter's identity appears nowhere ---------------------------------------------------------
 
