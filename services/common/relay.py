@@ -148,6 +148,10 @@ class Relay:
                 self._wake.wait(self.poll_seconds)
         self._discard_publisher()
 
+    def close(self) -> None:
+        """Close the producer (after ``drain``; ``run`` closes it when stopped)."""
+        self._discard_publisher()
+
     def _discard_publisher(self) -> None:
         if self._publisher is not None:
             try:

@@ -154,6 +154,7 @@ def test_casework_consumes_each_intake_event_once_despite_redelivery(
         )
     assert positions.max_tracking_id(RELAY_TRACKING_NAME) is None
     relay.drain()
+    relay.close()
     assert len(read_topic(kafka_broker.bootstrap, topic, expected=48)) == 48
 
     consumer = IntakeEventsConsumer(
