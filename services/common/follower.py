@@ -55,13 +55,24 @@ class LogFollower:
             self._cursor = last
 
     def run(self, stop: threading.Event) -> None:
+        waiting = False  # on an error that says to retry later (a rebuild in progress)
         while not stop.is_set():
             self._wake.clear()  # before reading: a save after this point wakes the next wait
             try:
                 self.catch_up()
-            except Exception:
-                log.exception("%s: handling failed; retrying from the tracked position", self.name)
+            except Exception as error:
+                if getattr(error, "retry_later", False):
+                    if not waiting:  # once, not at every poll of a long rebuild
+                        log.warning("%s: waiting: %s", self.name, error)
+                    waiting = True
+                else:
+                    log.exception(
+                        "%s: handling failed; retrying from the tracked position", self.name
+                    )
                 self._cursor = None
                 stop.wait(self.poll_seconds)
                 continue
+            if waiting:
+                log.info("%s: going on", self.name)
+                waiting = False
             self._wake.wait(self.poll_seconds)

@@ -71,6 +71,8 @@ class ProjectionsNotReady(RuntimeError):
     registered stays stalled (stop it: the newer code rebuilt the projection).
     """
 
+    retry_later = True  # followers wait without a traceback at every poll
+
     def __init__(self, problems: Sequence[str]) -> None:
         super().__init__("projections not ready: " + "; ".join(problems))
         self.problems = list(problems)
