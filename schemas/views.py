@@ -102,6 +102,7 @@ class ChangeRecord(View):
     reason: str
     source: str  # "intake": the subject is a report; "casework": a case
     subject_id: str
+    ledger_number: str | None = None  # of the report, or of the case's first report
 
 
 class TimelineView(View):

@@ -22,14 +22,12 @@ class DemoAccount:
 
 
 DEMO_ACCOUNTS = (
-    DemoAccount("operator", Role.OPERATOR, "王丽（受理登记员）"),
-    DemoAccount("handler", Role.HANDLER, "张强（承办人）"),
-    DemoAccount("handler2", Role.HANDLER, "李娜（承办人）"),
-    DemoAccount("leader", Role.LEADER, "刘建华（科室负责人）"),
-    DemoAccount(
-        "liaison", Role.LIAISON, "陈明（联络员）", MemberUnit.DISCIPLINE_COMMISSION.zh, None
-    ),
-    DemoAccount("auditor", Role.AUDITOR, "赵敏（监督检查）"),
+    DemoAccount("operator", Role.OPERATOR, "王丽"),
+    DemoAccount("handler", Role.HANDLER, "张强"),
+    DemoAccount("handler2", Role.HANDLER, "李娜"),
+    DemoAccount("leader", Role.LEADER, "刘建华"),
+    DemoAccount("liaison", Role.LIAISON, "陈明", MemberUnit.DISCIPLINE_COMMISSION.zh, None),
+    DemoAccount("auditor", Role.AUDITOR, "赵敏"),
     DemoAccount("admin", Role.ADMIN, "系统管理员", OFFICE, None),
 )
 

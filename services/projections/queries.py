@@ -87,21 +87,25 @@ class Queries:
             raise ValueError(f"no step {step!r}; the steps are: {', '.join(sorted(EVENT_LABELS))}")
         clauses, params = ["1 = 1"], []
         if actor:
-            clauses.append("actor_id = %s")
+            clauses.append("t.actor_id = %s")
             params.append(actor)
         if step:
-            clauses.append("step = %s")
+            clauses.append("t.step = %s")
             params.append(step)
         if since:
-            clauses.append("occurred_at >= %s")
+            clauses.append("t.occurred_at >= %s")
             params.append(since.isoformat())
         if until:
-            clauses.append("occurred_at < %s")
+            clauses.append("t.occurred_at < %s")
             params.append((until + dt.timedelta(days=1)).isoformat())
         rows = self.store.query(
-            "SELECT occurred_at, step, actor_id, actor_role, reason, source, subject_id "
-            f"FROM timeline_steps WHERE {' AND '.join(clauses)} "
-            "ORDER BY occurred_at DESC, source, position DESC LIMIT %s",
+            "SELECT t.occurred_at, t.step, t.actor_id, t.actor_role, t.reason, t.source, "
+            "t.subject_id, COALESCE(c.ledger_number, r.ledger_number) AS ledger_number "
+            "FROM timeline_steps t "
+            "LEFT JOIN case_list c ON t.source = 'casework' AND c.case_id = t.subject_id "
+            "LEFT JOIN report_queue r ON t.source = 'intake' AND r.report_id = t.subject_id "
+            f"WHERE {' AND '.join(clauses)} "
+            "ORDER BY t.occurred_at DESC, t.source, t.position DESC LIMIT %s",
             (*params, max(1, min(limit, 1000))),
         )
         return [
@@ -114,6 +118,7 @@ class Queries:
                 reason=r["reason"],
                 source=r["source"],
                 subject_id=r["subject_id"],
+                ledger_number=r["ledger_number"],
             )
             for r in rows
         ]

@@ -301,8 +301,9 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
     def integrity_request(request: Request, _: Gettext) -> tuple[IntegrityRequest | None, str]:
         """The request the query string describes (None without cadres), or the problem."""
         params = request.query_params
-        ids = [i for i in params.getlist("cadre_ids") if i.strip()]
-        ids += [i for i in IDS_SPLIT.split(params.get("ids", "")) if i]
+        # Ticked boxes (cadre_ids, repeated), a typed list (ids); either may hold "a,b".
+        typed = [*params.getlist("cadre_ids"), params.get("ids", "")]
+        ids = list(dict.fromkeys(i for text in typed for i in IDS_SPLIT.split(text) if i))
         if not ids:
             return None, ""
         try:
@@ -339,7 +340,12 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
         text = q.strip()[:100]
         found = services.queries.register.search(text, limit=50) if text else []
         chosen = list(wanted.cadre_ids) if wanted else []
-        chosen += [i for i in request.query_params.getlist("cadre_ids") if i not in chosen]
+        chosen += [
+            i
+            for text in request.query_params.getlist("cadre_ids")
+            for i in IDS_SPLIT.split(text)
+            if i and i not in chosen
+        ]
         query = ""
         if wanted is not None and reply is not None:
             query = urlencode(

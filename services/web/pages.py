@@ -8,6 +8,7 @@ reporter's identity, behind the audited "show identity" action only.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import logging
 import uuid
@@ -280,6 +281,20 @@ class PageServices:
 # -- rendering ----------------------------------------------------------------------------------
 
 
+CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "北京时间")
+
+
+def local_time(moment: dt.datetime | str | None, seconds: bool = False) -> str:
+    """A recorded moment (UTC) as the office reads it: Beijing time, to the minute."""
+    if not moment:
+        return ""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else ""))
+
+
 def _environment(lang: str) -> Environment:
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
@@ -291,6 +306,7 @@ def _environment(lang: str) -> Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext_for(lang), ngettext_for(lang), newstyle=True
     )
+    env.filters["local_time"] = local_time
     return env
 
 

@@ -345,6 +345,11 @@ def test_an_integrity_reply_per_cadre_with_its_word_export(
     assert "李清白" in text
     assert "王建国" in text
 
+    linked = client.get("/integrity?cadre_ids=C-001,C-002&as_of=2026-04-01")  # a list in a link
+    assert linked.status_code == 200
+    assert "王建国" in linked.text
+    assert "李清白" in linked.text
+
     unknown = client.get("/integrity?ids=C-001,NOPE-9")
     assert unknown.status_code == 422
     assert "NOPE-9" in unknown.text
@@ -931,3 +936,11 @@ def test_who_changed_what_over_the_api(system: EmbeddedSystem) -> None:
     assert "no step 'Nothing'" in wrong_step.text
     assert backwards.status_code == 422
     assert "starts (2026-02-01) after it ends" in backwards.text
+
+
+def test_recorded_moments_are_shown_in_beijing_time() -> None:
+    from services.web.pages import local_time
+
+    assert local_time("2026-11-30T16:30:05+00:00") == "2026-12-01 00:30"
+    assert local_time(dt.datetime(2026, 11, 30, 16, 30, 5), seconds=True) == "2026-12-01 00:30:05"
+    assert local_time(None) == ""
