@@ -371,7 +371,7 @@ class CaseworkApplication(JianduApplication):
             received_on=self.today(),
             reporter=None,
             actor=actor,
-            reason="false accusation suspected",
+            reason="涉嫌诬告陷害，另立线索办理",
             linked_case_id=case.id,
             routing={"accuser_status": cmd.accuser_status.value, "routed_to": routed_to},
         )

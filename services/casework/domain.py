@@ -530,7 +530,7 @@ class Case(Aggregate):
         self._trigger(
             self.ReportJoined,
             actor=actor,
-            reason="joined on acceptance",
+            reason="受理时并入本案",
             report_id=report_id,
             ledger_number=ledger_number,
             categories=categories,

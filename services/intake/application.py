@@ -201,7 +201,7 @@ class IntakeApplication(JianduApplication):
             report.accept(
                 case_id_for_report(report_id),
                 actor=Actor(id="intake-policy", role=Role.SYSTEM).model_dump(mode="json"),
-                reason="in the 12380 scope: accepted on registration by the intake policy",
+                reason="属于12380受理范围，登记时按受理规则自动受理",
             )
         self.save(ledger, report)
         return self.receipt(report)
