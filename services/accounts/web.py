@@ -135,7 +135,10 @@ def safe_next(target: str | None) -> str:
 
 
 def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+    """Served over HTTPS, directly or behind the reverse proxy (which says so in
+    X-Forwarded-Proto). A client claiming HTTPS falsely only withholds its own cookie."""
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return request.url.scheme == "https" or forwarded == "https"
 
 
 def set_session_cookie(response: Response, request: Request, session_id: str) -> None:

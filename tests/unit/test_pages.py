@@ -779,3 +779,23 @@ def test_every_message_of_the_pages_has_its_chinese() -> None:
     assert len(ids) > 100
     missing = sorted(ids - set(messages("zh-CN")))
     assert missing == []
+
+
+@pytest.mark.parametrize(("forwarded", "secure"), [(None, False), ("https", True), ("http", False)])
+def test_the_session_cookie_is_secure_whenever_the_site_is_served_over_https(
+    client: TestClient, forwarded: str | None, secure: bool
+) -> None:
+    token = csrf(client)
+    headers = {"X-Forwarded-Proto": forwarded} if forwarded else {}
+    signed_in = client.post(
+        "/login",
+        data={"username": "operator", "password": PASSWORD, "csrf_token": token},
+        headers=headers,
+        follow_redirects=False,
+    )
+
+    assert signed_in.status_code == 303
+    (cookie,) = [c for c in signed_in.headers.get_list("set-cookie") if "jiandu_session=" in c]
+    assert "httponly" in cookie.lower()
+    assert "samesite=lax" in cookie.lower()
+    assert ("; secure" in cookie.lower()) is secure
