@@ -10,43 +10,28 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from argon2 import PasswordHasher
 from babel.messages.extract import extract_from_dir
 from fastapi.testclient import TestClient
 
 from schemas import commands as c
 from schemas.glossary import Category, Disposition, ReportStatus, Role
-from schemas.submissions import ReportSubmission
 from services.bootstrap import EmbeddedSystem
 from services.web.i18n import messages
+from tests.unit import pages_support as support
 from tests.unit.conftest import (
     REPORTER_ID_NUMBER,
     REPORTER_NAME,
     REPORTER_PHONE,
-    make_settings,
     real_name_reporter,
 )
+from tests.unit.pages_support import PASSWORD, PEOPLE, actor, build_system, csrf, run, sign_in
 
-PASSWORD = "correct horse battery"
-PEOPLE = {
-    "operator": (Role.OPERATOR, "王丽"),
-    "handler": (Role.HANDLER, "张强"),
-    "leader": (Role.LEADER, "刘建华"),
-    "liaison": (Role.LIAISON, "陈明"),
-    "auditor": (Role.AUDITOR, "赵敏"),
-}
 SUBJECT = {"name": "王建国", "unit": "某县财政局", "position": "局长"}
 
 
 @pytest.fixture
 def system(tmp_path: Path) -> Iterator[EmbeddedSystem]:
-    system = EmbeddedSystem.build(make_settings(tmp_path, auto_accept=False))
-    # Fast hashes for these throwaway accounts (the store's own tests check the real ones).
-    system.accounts._hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    for username, (role, name) in PEOPLE.items():
-        system.accounts.create_user(
-            username, PASSWORD, role, name, section="干部监督科", enforce_policy=False
-        )
+    system = build_system(tmp_path)
     yield system
     system.stop()
 
@@ -57,29 +42,8 @@ def client(system: EmbeddedSystem) -> Iterator[TestClient]:
         yield client
 
 
-def sign_in(client: TestClient, system: EmbeddedSystem, username: str) -> None:
-    session = system.accounts.start_session(system.accounts.principal(username))
-    client.cookies.set("jiandu_session", session)
-
-
-def csrf(client: TestClient) -> str:
-    page = client.get("/login")
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert match, page.text
-    return match.group(1)
-
-
 def submit(system: EmbeddedSystem, **overrides: Any) -> UUID:
-    data: dict[str, Any] = {
-        "channel": "letter",
-        "reporter": {"anonymous": True},
-        "subjects": [SUBJECT],
-        "categories": ["seeking_office"],
-        "summary": "反映王建国跑官要官。",
-    } | overrides
-    receipt = system.intake.submit(ReportSubmission.model_validate(data))
-    system.catch_up()
-    return UUID(receipt.report_id)
+    return support.submit(system, SUBJECT, **overrides)
 
 
 def accepted_case(system: EmbeddedSystem, **overrides: Any) -> UUID:
@@ -90,17 +54,6 @@ def accepted_case(system: EmbeddedSystem, **overrides: Any) -> UUID:
     system.catch_up()
     assert report.case_id is not None
     return report.case_id
-
-
-def actor(username: str) -> Any:
-    from schemas.events import Actor
-
-    return Actor(id=username, role=PEOPLE[username][0])
-
-
-def run(system: EmbeddedSystem, case_id: UUID, action: str, command: Any, who: str) -> None:
-    system.casework.execute(case_id, action, command, {"id": who, "role": PEOPLE[who][0]})
-    system.catch_up()
 
 
 # -- who may open which page -----------------------------------------------------------------

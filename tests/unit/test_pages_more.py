@@ -18,14 +18,12 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Route
 
 from schemas import commands as c
-from schemas.events import Actor
 from schemas.glossary import (
     Category,
     Disposition,
@@ -39,24 +37,16 @@ from schemas.glossary import (
 from schemas.submissions import ReportSubmission
 from schemas.views import CadreRecord
 from services.bootstrap import EmbeddedSystem
+from tests.unit import pages_support as support
 from tests.unit.conftest import (
     REPORTER_EMAIL,
     REPORTER_ID_NUMBER,
     REPORTER_NAME,
     REPORTER_PHONE,
-    make_settings,
     real_name_reporter,
 )
+from tests.unit.pages_support import PASSWORD, PEOPLE, actor, build_system, csrf, run, sign_in
 
-PASSWORD = "correct horse battery"
-PEOPLE: dict[str, tuple[Role, str, str | None]] = {
-    "operator": (Role.OPERATOR, "王丽", None),
-    "handler": (Role.HANDLER, "张强", None),
-    "leader": (Role.LEADER, "刘建华", None),
-    "liaison": (Role.LIAISON, "陈明", MemberUnit.DISCIPLINE_COMMISSION.zh),
-    "auditor": (Role.AUDITOR, "赵敏", None),
-    "admin": (Role.ADMIN, "管理员", None),
-}
 CADRE = CadreRecord(cadre_id="C-001", name="王建国", unit="某县财政局", position="局长")
 SUBJECT = {"name": "王建国", "unit": "某县财政局", "position": "局长", "cadre_id": "C-001"}
 # Every datum of the real-name reporter, and the name without its prefix.
@@ -65,13 +55,7 @@ IDENTITY = (REPORTER_NAME, REPORTER_NAME[3:], REPORTER_PHONE, REPORTER_EMAIL, RE
 
 @pytest.fixture
 def system(tmp_path: Path) -> Iterator[EmbeddedSystem]:
-    system = EmbeddedSystem.build(make_settings(tmp_path, auto_accept=False))
-    system.accounts._hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    for username, (role, name, unit) in PEOPLE.items():
-        system.accounts.create_user(
-            username, PASSWORD, role, name, unit=unit, section="干部监督科", enforce_policy=False
-        )
-    system.read.register.upsert([CADRE])
+    system = build_system(tmp_path, register=[CADRE])
     yield system
     system.stop()
 
@@ -87,38 +71,8 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield client
 
 
-def sign_in(client: TestClient, system: EmbeddedSystem, username: str) -> None:
-    client.cookies.set(
-        "jiandu_session", system.accounts.start_session(system.accounts.principal(username))
-    )
-
-
-def csrf(client: TestClient) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-    assert match
-    return match.group(1)
-
-
-def actor(username: str) -> Actor:
-    return Actor(id=username, role=PEOPLE[username][0])
-
-
 def submit(system: EmbeddedSystem, **overrides: Any) -> UUID:
-    data: dict[str, Any] = {
-        "channel": "letter",
-        "reporter": {"anonymous": True},
-        "subjects": [SUBJECT],
-        "categories": ["seeking_office"],
-        "summary": "反映王建国跑官要官。",
-    } | overrides
-    receipt = system.intake.submit(ReportSubmission.model_validate(data))
-    system.catch_up()
-    return UUID(receipt.report_id)
-
-
-def run(system: EmbeddedSystem, case_id: UUID, action: str, command: Any, who: str) -> None:
-    system.casework.execute(case_id, action, command, {"id": who, "role": PEOPLE[who][0]})
-    system.catch_up()
+    return support.submit(system, SUBJECT, **overrides)
 
 
 def accepted_case(system: EmbeddedSystem, **overrides: Any) -> tuple[UUID, UUID]:
