@@ -7,6 +7,7 @@ projections-worker → PostgreSQL read models ← projections-api; one PostgreSQ
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from collections.abc import Callable
@@ -111,7 +112,7 @@ def test_a_hotline_report_reaches_casework_archive_and_timeline(
         )
         assert created.returncode == 0, created.stdout + created.stderr
 
-    ports = {name: free_port() for name in ("intake", "casework", "projections")}
+    ports = {name: free_port() for name in ("intake", "casework", "projections", "web")}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
 
     def start(name: str, *args: str) -> ServiceProcess:
@@ -131,6 +132,8 @@ def test_a_hotline_report_reaches_casework_archive_and_timeline(
         }
         for name, process in apis.items():
             wait_healthy(client, urls[name], process, timeout=30)
+        web = start("web", "web", "--port", str(ports["web"]))
+        wait_healthy(client, urls["web"], web, timeout=30)
         start("relay-intake", "relay", "--source", "intake")
         start("relay-casework", "relay", "--source", "casework")
         start("projections-worker", "projections-worker")
@@ -204,5 +207,23 @@ def test_a_hotline_report_reaches_casework_archive_and_timeline(
         ).json()
         assert case["case_id"] == first["case_id"]
         assert case["report_ids"] == [first["report_id"]]
+
+        # The pages, served by their own process (`jiandu web`) from the same stores.
+        with httpx.Client(base_url=urls["web"]) as browser:
+            login = browser.get("/login")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+            assert token, login.text
+            signed_in = browser.post(
+                "/login",
+                data={"username": "e2e-leader", "password": PASSWORD, "csrf_token": token[1]},
+            )
+            assert signed_in.status_code in (200, 303), signed_in.text
+            page = browser.get(f"/cases/{first['case_id']}")
+            assert page.status_code == 200, page.text
+            assert first["ledger_number"] in page.text
+            assert "全程记录" in page.text
+            approvals = browser.get("/approvals")
+            assert approvals.status_code == 200
+            assert browser.get("/mailbox").status_code == 200
         for process in processes:
             assert process.alive(), f"{process.name} died:\n{process.log_tail()}"
