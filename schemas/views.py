@@ -81,7 +81,8 @@ class CaseView(View):
 
 
 class TimelineStep(View):
-    at: dt.datetime
+    at: dt.datetime  # when the step was recorded
+    on: dt.date | None = None  # the day it happened, where the step says (entered later)
     step: str
     step_zh: str
     actor_id: str

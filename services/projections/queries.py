@@ -20,6 +20,37 @@ from services.common.deadline_views import deadline_view
 from services.projections.cadres import CadreRegister
 from services.projections.store import ReadStore
 
+# The payload fields that say on which day a step happened (it may be recorded later).
+STEP_DAYS = (
+    "received_on",
+    "verified_on",
+    "sent_on",
+    "found_on",
+    "reviewed_on",
+    "reactivated_on",
+    "approved_on",
+    "decided_on",
+    "followed_up_on",
+    "carried_out_on",
+    "closed_on",
+    "given_on",
+    "answered_on",
+    "reopened_on",
+    "referred_on",
+    "reported_on",
+)
+
+
+def step_day(detail: dict[str, object]) -> dt.date | None:
+    for field in STEP_DAYS:
+        value = detail.get(field)
+        if isinstance(value, str) and value:
+            try:
+                return dt.date.fromisoformat(value[:10])
+            except ValueError:
+                continue
+    return None
+
 
 class CadreNotFound(LookupError):
     def __init__(self, cadre_id: str) -> None:
@@ -55,15 +86,17 @@ class Queries:
             steps=[
                 TimelineStep(
                     at=r["occurred_at"],
+                    on=step_day(detail),
                     step=r["step"],
                     step_zh=EVENT_LABELS.get(r["step"], r["step"]),
                     actor_id=r["actor_id"],
                     actor_role=r["actor_role"],
                     reason=r["reason"],
                     subject_id=r["subject_id"],
-                    detail=json.loads(r["detail"]),
+                    detail=detail,
                 )
                 for r in rows
+                for detail in [json.loads(r["detail"])]
             ],
             deadlines=self._deadlines(case_id),
         )
