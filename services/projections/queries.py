@@ -41,8 +41,14 @@ STEP_DAYS = (
 )
 
 
-def step_day(detail: dict[str, object]) -> dt.date | None:
+# Steps that carry the report's day of receipt without having happened on it.
+CARRY_RECEIPT_DAY = frozenset({"ReportAccepted", "CaseOpened", "ReportJoined"})
+
+
+def step_day(step: str, detail: dict[str, object]) -> dt.date | None:
     for field in STEP_DAYS:
+        if field == "received_on" and step in CARRY_RECEIPT_DAY:
+            continue
         value = detail.get(field)
         if isinstance(value, str) and value:
             try:
@@ -86,7 +92,7 @@ class Queries:
             steps=[
                 TimelineStep(
                     at=r["occurred_at"],
-                    on=step_day(detail),
+                    on=step_day(r["step"], detail),
                     step=r["step"],
                     step_zh=EVENT_LABELS.get(r["step"], r["step"]),
                     actor_id=r["actor_id"],
