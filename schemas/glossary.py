@@ -313,6 +313,8 @@ DEADLINE_LABELS: dict[str, str] = {
     "parked_review": "暂存待查定期复核",
     "feedback": "向实名举报人反馈",
     "admonition_follow_up": "诫勉限期改正情况",
+    "forward_up": "报送上级",
+    "transfer_acceptance": "下级接收转办件",
 }
 
 

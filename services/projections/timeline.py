@@ -19,7 +19,7 @@ from schemas.events import (
 from services.projections.rows import Upsert, as_json
 
 name = "timeline"
-version = 1
+version = 2
 tables = ("timeline_steps", "case_reports", "case_deadlines")
 ddl = (
     """CREATE TABLE IF NOT EXISTS timeline_steps (
@@ -75,8 +75,39 @@ MEETS = {
 SEPARATE_COLUMNS = {"actor", "reason"}
 
 
+def _triage_deadline_rows(subject: str, outcome: str, details: dict[str, Any]) -> list[Upsert]:
+    """Triage's own time limits: forwarding up (met by the forwarding itself, perhaps late)
+    and the level below's acceptance of a transferred report (met by its acknowledgement)."""
+    key = {"subject_id": subject}
+    match outcome:
+        case "forwarded_up" if details.get("due"):
+            values = {"due": details["due"], "met_on": details.get("forwarded_on")}
+            name = "forward_up"
+        case "transferred_down" if details.get("acceptance_due"):
+            values = {
+                "due": details["acceptance_due"],
+                "started_on": details.get("transferred_on"),
+                "met_on": None,
+            }
+            name = "transfer_acceptance"
+        case "transfer_acknowledged":
+            return [
+                Upsert(
+                    "case_deadlines",
+                    key | {"name": "transfer_acceptance"},
+                    {"met_on": details.get("acknowledged_on")},
+                )
+            ]
+        case _:
+            return []
+    values["provisional"] = int(bool(details.get("provisional", False)))
+    return [Upsert("case_deadlines", key | {"name": name}, values)]
+
+
 def _deadline_rows(envelope: EventEnvelope, data: dict[str, Any]) -> list[Upsert]:
     subject = str(envelope.aggregate_id)
+    if envelope.event_type == "ReportTriaged":
+        return _triage_deadline_rows(subject, data["outcome"], data.get("details") or {})
     rows = []
     suffix = f"#{data['handling_id']}" if "handling_id" in data else ""
     if envelope.event_type in MEETS:

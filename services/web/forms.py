@@ -143,6 +143,8 @@ DEADLINE_LABELS: dict[str, str] = {
     "parked_review": N_("Review of the parked case"),
     "feedback": N_("Feedback to the reporter"),
     "admonition_follow_up": N_("Admonition follow-up"),
+    "forward_up": N_("Forwarding to the level above"),
+    "transfer_acceptance": N_("Acceptance by the level below"),
 }
 
 

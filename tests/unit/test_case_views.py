@@ -650,3 +650,69 @@ def test_follow_up_says_so_when_the_read_models_cannot_be_read(system: EmbeddedS
         answer = follow(client, code, password)
     assert answer.status_code == 503
     assert answer.json() == {"detail": "the progress cannot be read right now; try again later"}
+
+
+def test_triage_time_limits_are_deadlines_in_the_operators_queues(system: EmbeddedSystem) -> None:
+    late_forward = submit(system, received_on=dt.date(2026, 3, 2))
+    transferred = submit(system, received_on=dt.date(2026, 3, 2))
+    system.intake.triage(
+        late_forward,
+        "forward_up",
+        c.ForwardUp(to_authority="市委组织部", forwarded_on=dt.date(2026, 3, 16)),
+        OPERATOR,
+    )
+    system.intake.triage(
+        transferred,
+        "transfer_down",
+        c.TransferDown(to_unit="柳溪乡党委", transferred_on=dt.date(2026, 3, 2)),
+        OPERATOR,
+    )
+    system.catch_up()
+
+    def queries(on: dt.date) -> CaseQueries:
+        return CaseQueries(system.read.store, system.read.queries.config, today=lambda: on)
+
+    def clocks(queue: list[Any]) -> set[tuple[str, str, dt.date]]:
+        return {(i.subject_id, i.clock.name, i.clock.due) for i in queue}
+
+    # Five working days from Monday 2 March: Monday 9 March, for both. As the queues stood
+    # on each day: the forwarding (recorded for 16 March) had not happened yet.
+    both = {
+        (str(late_forward), "forward_up", dt.date(2026, 3, 9)),
+        (str(transferred), "transfer_acceptance", dt.date(2026, 3, 9)),
+    }
+    assert clocks(queries(dt.date(2026, 3, 6)).due_soon()) == both
+    assert clocks(queries(dt.date(2026, 3, 10)).overdue()) == both
+    assert {i.clock.name_zh for i in queries(dt.date(2026, 3, 10)).overdue()} == {
+        "报送上级",
+        "下级接收转办件",
+    }
+    assert clocks(queries(dt.date(2026, 3, 16)).overdue()) == {  # forwarded that day
+        (str(transferred), "transfer_acceptance", dt.date(2026, 3, 9))
+    }
+    (row,) = system.read.store.query(
+        "SELECT * FROM case_deadlines WHERE subject_id = %s", (str(late_forward),)
+    )
+    forward = queries(dt.date(2026, 3, 16)).clock(row)
+    assert (forward.name, forward.state, forward.met_on) == (
+        "forward_up",
+        "met_late",
+        dt.date(2026, 3, 16),
+    )
+
+    system.intake.triage(
+        transferred,
+        "acknowledge_transfer",
+        c.AcknowledgeTransfer(acknowledged_on=dt.date(2026, 3, 11)),
+        OPERATOR,
+    )
+    system.catch_up()
+    assert clocks(queries(dt.date(2026, 3, 12)).overdue()) == {
+        (str(late_forward), "forward_up", dt.date(2026, 3, 9))
+    }
+    (row,) = system.read.store.query(
+        "SELECT * FROM case_deadlines WHERE subject_id = %s", (str(transferred),)
+    )
+    acknowledged = queries(dt.date(2026, 3, 12)).clock(row)
+    assert (acknowledged.state, acknowledged.met_on) == ("met_late", dt.date(2026, 3, 11))
+    assert queries(dt.date(2026, 3, 16)).overdue() == []
