@@ -110,20 +110,3 @@ class TimelineView(View):
     case_id: str
     steps: list[TimelineStep]
     deadlines: list[DeadlineView]
-
-
-class ArchiveItem(View):
-    report_id: str
-    ledger_number: str | None
-    channel: str | None
-    categories: list[str]
-    summary: str | None
-    received_on: dt.date | None
-    named_as: dict[str, Any]
-    case_id: str | None
-    case_opened_at: dt.datetime | None
-
-
-class ArchiveView(View):
-    cadre: CadreRecord
-    items: list[ArchiveItem]

@@ -19,10 +19,8 @@ from services.accounts.web import (
     principal_dict,
     require_api_roles,
 )
+from services.common.china_time import CHINA_TIME
 from services.common.web import ApiError
-
-# Times without a zone are Beijing time: the offices' clock (China has no daylight saving).
-BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 
 Admin = Annotated[Principal, Depends(require_api_roles(Role.ADMIN))]
 Auditor = Annotated[Principal, Depends(require_api_roles(Role.AUDITOR, Role.ADMIN))]
@@ -83,7 +81,7 @@ def parse_moment(value: str | None, name: str, *, end_of_day: bool = False) -> d
     try:
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
-            moment = dt.datetime.combine(day, dt.time(), BEIJING)
+            moment = dt.datetime.combine(day, dt.time(), CHINA_TIME)
             return moment + dt.timedelta(days=1) if end_of_day else moment
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
@@ -92,7 +90,7 @@ def parse_moment(value: str | None, name: str, *, end_of_day: bool = False) -> d
             "2026-03-02T09:30:00+08:00",
             422,
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)
+    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA_TIME)
 
 
 def build_router() -> APIRouter:

@@ -136,7 +136,7 @@ def _command_route(casework: CaseworkApplication, action: str, model: type[Comma
         access: CaseAccess = actor,
     ) -> CaseView:
         principal = access.principal
-        case = casework.execute(case_id, action, body, principal.actor())
+        case = casework.execute(case_id, action, body, principal.actor(), case=access.case)
         return case_view(case, casework, principal.role)
 
     run.__annotations__["body"] = model  # the request model is only known at run time

@@ -193,15 +193,27 @@ class CaseworkApplication(JianduApplication):
 
     # -- commands ------------------------------------------------------------------------
 
-    def execute(self, case_id: UUID, action: str, command: c.Command, actor: Actor) -> Case:
-        """Run one procedure command on a case; returns the case as saved."""
+    def execute(
+        self,
+        case_id: UUID,
+        action: str,
+        command: c.Command,
+        actor: Actor,
+        *,
+        case: Case | None = None,
+    ) -> Case:
+        """Run one procedure command on a case; returns the case as saved.
+
+        ``case``: the case as the caller just loaded it (to check who may act on it), so it
+        is not read twice; a change saved in between is caught as a concurrent change."""
         model, handler = COMMANDS[action]
         if not isinstance(command, model):
             if not issubclass(model, type(command)):
                 raise TypeError(f"{action} takes a {model.__name__}, not {type(command).__name__}")
             # A plainer form of this action's request (an Approve for a DatedApproval).
             command = model.model_validate(command.model_dump(exclude_unset=True))
-        case = self.get_case(case_id)
+        if case is None or case.id != case_id:
+            case = self.get_case(case_id)
         if command.expected_version is not None and command.expected_version != case.version:
             raise ConcurrentChange(case_id, command.expected_version, case.version)
         extra = handler(self, case, command, actor)

@@ -53,6 +53,7 @@ from schemas.glossary import (
     ReportStatus,
     Verdict,
 )
+from services.common.china_time import CHINA_TIME
 from services.projections.case_states import state_after
 from services.projections.rows import Upsert
 
@@ -62,9 +63,6 @@ version = 1
 # The unit that runs this system and receives referrals in (the 12380 office sits in the
 # organization department).
 HOME_UNIT = MemberUnit.ORGANIZATION_DEPARTMENT
-
-# China has one time zone and no daylight saving: event times become dates in it.
-CHINA = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 
 # Column kinds. ``enum`` kinds name the glossary enum whose values alone may be stored.
 ID, DATE, MONTH, QUARTER, FLAG, INT = "id", "date", "month", "quarter", "flag", "int"
@@ -185,7 +183,7 @@ def local_date(envelope: EventEnvelope) -> str:
     at = envelope.occurred_at
     if at.tzinfo is None:
         at = at.replace(tzinfo=dt.UTC)
-    return at.astimezone(CHINA).date().isoformat()
+    return at.astimezone(CHINA_TIME).date().isoformat()
 
 
 def _row(table: str, key: dict[str, Any], values: dict[str, Any] | None = None) -> Upsert:

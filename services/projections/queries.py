@@ -8,8 +8,6 @@ from collections.abc import Callable
 
 from schemas.glossary import EVENT_LABELS
 from schemas.views import (
-    ArchiveItem,
-    ArchiveView,
     ChangeRecord,
     DeadlineView,
     TimelineStep,
@@ -56,11 +54,6 @@ def step_day(step: str, detail: dict[str, object]) -> dt.date | None:
             except ValueError:
                 continue
     return None
-
-
-class CadreNotFound(LookupError):
-    def __init__(self, cadre_id: str) -> None:
-        super().__init__(f"no cadre {cadre_id!r} in the register")
 
 
 class Queries:
@@ -171,37 +164,3 @@ class Queries:
         )
         today = self.today()
         return [deadline_view(d["name"], d, self.config, today) for d in rows]
-
-    def archive(self, cadre_id: str) -> ArchiveView:
-        """The cadre's archive: reports naming them by register id, or by name and unit."""
-        cadre = self.register.get(cadre_id)
-        if cadre is None:
-            raise CadreNotFound(cadre_id)
-        rows = self.store.query(
-            "SELECT s.name, s.unit, s.position, s.cadre_id, r.* FROM archive_subjects s "
-            "JOIN archive_reports r ON r.report_id = s.report_id "
-            "WHERE s.cadre_id = %s OR ((s.cadre_id IS NULL OR s.cadre_id = '') "
-            "AND s.name = %s AND s.unit = %s) "
-            "ORDER BY r.received_on DESC, r.ledger_number DESC",
-            (cadre.cadre_id, cadre.name, cadre.unit),
-        )
-        items = [
-            ArchiveItem(
-                report_id=r["report_id"],
-                ledger_number=r["ledger_number"],
-                channel=r["channel"],
-                categories=json.loads(r["categories"] or "[]"),
-                summary=r["summary"],
-                received_on=r["received_on"],
-                named_as={
-                    "name": r["name"],
-                    "unit": r["unit"],
-                    "position": r["position"],
-                    "cadre_id": r["cadre_id"],
-                },
-                case_id=r["case_id"],
-                case_opened_at=r["case_opened_at"],
-            )
-            for r in rows
-        ]
-        return ArchiveView(cadre=cadre, items=items)

@@ -1,15 +1,13 @@
 """The lists the pages show: the inbox, the ledger, my cases, items awaiting approval.
 
-Candidates come from the queue read models (``services/projections/case_queries.py``; the
-ledger and cases awaiting assignment from the timeline projection) and each one's current
+Candidates come from the read models (``services/projections/cases.py`` through
+``case_queries.py``; repeat suggestions from the archive) and each one's current
 state is read from its aggregate, so a list never shows a stale state: the read models can
 lag the command by a moment; the aggregate cannot.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -33,11 +31,7 @@ class Lists:
     store: ReadStore
     intake: IntakeApplication
     casework: CaseworkApplication
-    cases: CaseQueries | None = None
-
-    @property
-    def queues(self) -> CaseQueries:
-        return self.cases if self.cases is not None else CaseQueries(self.store)
+    queues: CaseQueries
 
     def _reports(self, ids: Iterable[str]) -> list[Report]:
         reports = []
@@ -60,11 +54,11 @@ class Lists:
     def ledger(self, page: int = 1) -> tuple[list[Report], bool]:
         """Registered reports, newest ledger number first; and whether a next page exists."""
         rows = self.store.query(
-            "SELECT subject_id, detail FROM timeline_steps WHERE step = %s "
-            "ORDER BY occurred_at DESC, position DESC LIMIT %s OFFSET %s",
-            ("ReportRegistered", PAGE_SIZE + 1, (page - 1) * PAGE_SIZE),
+            "SELECT report_id FROM report_queue WHERE ledger_number IS NOT NULL "
+            "ORDER BY ledger_number DESC LIMIT %s OFFSET %s",
+            (PAGE_SIZE + 1, (page - 1) * PAGE_SIZE),
         )
-        reports = self._reports(r["subject_id"] for r in rows[:PAGE_SIZE])
+        reports = self._reports(r["report_id"] for r in rows[:PAGE_SIZE])
         reports.sort(key=lambda r: r.ledger_number or "", reverse=True)
         return reports, len(rows) > PAGE_SIZE
 
@@ -95,11 +89,11 @@ class Lists:
 
     def awaiting_assignment(self) -> list[Case]:
         rows = self.store.query(
-            "SELECT subject_id FROM timeline_steps WHERE step = %s AND subject_id NOT IN "
-            "(SELECT subject_id FROM timeline_steps WHERE step = %s) ORDER BY occurred_at",
-            ("CaseOpened", "HandlerAssigned"),
+            "SELECT case_id FROM case_list WHERE handler_id IS NULL AND state = %s "
+            "ORDER BY opened_at",
+            (CaseState.OPEN.value,),
         )
-        return [c for c in self._cases(r["subject_id"] for r in rows) if c.state is CaseState.OPEN]
+        return [c for c in self._cases(r["case_id"] for r in rows) if c.state is CaseState.OPEN]
 
     def related_reports(self, report: Report) -> list[dict[str, Any]]:
         """Other reports naming the same cadre (by register id, or name and unit): the
@@ -118,20 +112,3 @@ class Lists:
                 if row["report_id"] != str(report.id):
                     found.setdefault(row["report_id"], row)
         return list(found.values())
-
-    def feedback(self, case_id: str) -> list[dict[str, Any]]:
-        """The feedback given to the reporter of a case: date and text only."""
-        rows = self.store.query(
-            "SELECT detail FROM timeline_steps WHERE subject_id = %s AND step = %s "
-            "ORDER BY occurred_at",
-            (case_id, "FeedbackGiven"),
-        )
-        out = []
-        for row in rows:
-            detail = json.loads(row["detail"])
-            out.append({"given_on": _date(detail.get("given_on")), "text": detail.get("text", "")})
-        return out
-
-
-def _date(value: Any) -> dt.date | None:
-    return dt.date.fromisoformat(value) if isinstance(value, str) and value else None

@@ -40,7 +40,6 @@ from schemas.glossary import (
 )
 from schemas.views_archive import IntegrityReply, IntegrityRequest
 from services.accounts.access import member_unit
-from services.accounts.api import BEIJING
 from services.accounts.model import Principal
 from services.accounts.store import (
     AccountError,
@@ -54,6 +53,7 @@ from services.accounts.web import accounts_of
 from services.casework.chain import verify_log
 from services.casework.deadlines import TimeLimits
 from services.casework.handling import HandlingEffect
+from services.common.china_time import CHINA_TIME
 from services.common.config import ConfigStore
 from services.common.procedure import ProcedureError
 from services.projections import charts
@@ -73,6 +73,7 @@ from services.web.pages import (
     Form,
     PageForbidden,
     PageServices,
+    _people,
     _procedure_message,
     _strings,
     page_roles,
@@ -158,10 +159,6 @@ def _date(text: str, what: str, _: Gettext) -> dt.date | None:
         raise ValueError(
             _("%(what)s: not a date (%(text)s); use e.g. 2026-03-02", what=what, text=text[:20])
         ) from None
-
-
-def _people(request: Request) -> dict[str, str]:
-    return {a.username: a.display_name for a in accounts_of(request).list_users()}
 
 
 def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one place for these pages)
@@ -782,7 +779,7 @@ def _values(enum: Any) -> set[str]:
 
 
 def _beijing(day: dt.date | None) -> dt.datetime | None:
-    return dt.datetime.combine(day, dt.time(), BEIJING) if day else None
+    return dt.datetime.combine(day, dt.time(), CHINA_TIME) if day else None
 
 
 def _ref_named(intake: Any, refs: list[dict[str, Any]], key: str) -> tuple[Any, int] | None:

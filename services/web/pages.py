@@ -68,6 +68,7 @@ from services.accounts.web import (
 from services.casework.api import case_view
 from services.casework.application import COMMANDS, CaseworkApplication
 from services.casework.deadlines import DeadlineState
+from services.common.china_time import CHINA_TIME
 from services.common.procedure import ProcedureError
 from services.intake.api import IDENTITY_REVEALS, IDENTITY_ROLES, report_view
 from services.intake.application import TRIAGE_COMMANDS, IntakeApplication, NoIdentityKept
@@ -272,16 +273,13 @@ class PageServices:
     def __post_init__(self) -> None:
         store, today = self.queries.store, self.queries.today
         self.cases = CaseQueries(store, self.queries.config, today=today)
-        self.lists = Lists(store, self.intake, self.casework, self.cases)
+        self.lists = Lists(store, self.intake, self.casework, queues=self.cases)
         self.archives = ArchiveQueries(store, self.queries.register)
         self.replies = IntegrityReplies(self.archives, today=today)
         self.liaison = LiaisonQueries(store, today=today, config=self.queries.config)
 
 
 # -- rendering ----------------------------------------------------------------------------------
-
-
-CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "北京时间")
 
 
 def local_time(moment: dt.datetime | str | None, seconds: bool = False) -> str:
@@ -506,7 +504,8 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
                 error=_("The query code or password is wrong."),
             )
         report = intake.get_report(report_id)
-        feedback = lists.feedback(str(report.case_id)) if report.case_id else []
+        # As the API answers it: only what was given to this report's (real-name) reporter.
+        feedback = services.cases.feedback_for_report(str(report_id))
         result = {
             "ledger_number": report.ledger_number,
             "status": report.status.value,

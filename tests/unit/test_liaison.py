@@ -48,6 +48,7 @@ from schemas.views import CadreRecord
 from schemas.views_liaison import ReportSection
 from services.bootstrap import EmbeddedSystem
 from services.casework.deadlines import TimeLimits, add_calendar_months
+from services.common.china_time import CHINA_TIME
 from services.common.config import Config
 from services.common.sql import Database
 from services.intake.domain import case_id_for_report
@@ -646,7 +647,7 @@ def test_a_referral_is_pending_then_overdue_then_reported_back(fresh: EmbeddedSy
 def test_the_quarterly_report_matches_the_driver_and_compares_with_the_quarter_before(
     system: EmbeddedSystem, history: list[Expected]
 ) -> None:
-    now = dt.datetime.now(liaison.CHINA).date()
+    now = dt.datetime.now(CHINA_TIME).date()
     q = queries(system)
 
     for year, quarter, previous in ((2025, 3, "2025-Q2"), (2026, 1, "2025-Q4")):
@@ -1047,7 +1048,7 @@ def test_a_conclusion_counts_in_the_quarter_the_leader_approved_it(fresh: Embedd
         return {r.key: r.count for r in sections["conclusions"].rows if r.count}
 
     assert concluded(2025, 3) == {Verdict.UNTRUE.value: 1}
-    today = dt.datetime.now(liaison.CHINA).date()
+    today = dt.datetime.now(CHINA_TIME).date()
     assert concluded(today.year, (today.month - 1) // 3 + 1) == {}
     (entry,) = fresh.read.store.query(
         "SELECT on_date FROM archive_entries WHERE case_id = %s AND kind = 'ConclusionApproved'",

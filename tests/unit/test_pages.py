@@ -342,6 +342,68 @@ def test_follow_up_shows_status_and_feedback_only(
     assert "张强" not in page.text
 
 
+def test_feedback_reaches_only_the_real_name_reporter_it_was_given_to(
+    client: TestClient, system: EmbeddedSystem
+) -> None:
+    credentials = []
+    for form in (
+        mailbox_form(
+            csrf(client),
+            reporter_kind="real_name",
+            reporter_name=REPORTER_NAME,
+            reporter_phone=REPORTER_PHONE,
+        ),
+        mailbox_form(csrf(client)),  # anonymous, about the same matter
+    ):
+        receipt = client.post("/mailbox", data=form).text
+        code = re.search(r'id="query-code">([^<]+)<', receipt)
+        password = re.search(r'id="query-password">([^<]+)<', receipt)
+        assert code
+        assert password
+        credentials.append((code.group(1), password.group(1)))
+    system.catch_up()
+    named, anonymous = (
+        system.intake.vault.report_for_credentials(code, password) for code, password in credentials
+    )
+    assert named is not None
+    assert anonymous is not None
+    case_id = system.intake.triage(named, "accept", c.Accept(), actor("operator")).case_id
+    assert case_id is not None
+    system.catch_up()
+    system.intake.triage(anonymous, "accept", c.Accept(join_case_id=case_id), actor("operator"))
+    system.catch_up()
+    run(system, case_id, "assign", c.Assign(handler_id="handler"), "leader")
+    run(
+        system,
+        case_id,
+        "propose_disposition",
+        c.ProposeDisposition(disposition=Disposition.CLOSE, reason="反映问题笼统，无可查性"),
+        "handler",
+    )
+    run(
+        system,
+        case_id,
+        "approve_disposition",
+        c.ApproveDisposition(
+            collective_study={"held_on": dt.date(2026, 3, 3), "participants": ["刘建华"]}
+        ),
+        "leader",
+    )
+    run(
+        system,
+        case_id,
+        "give_feedback",
+        c.GiveFeedback(method="online", text="经研究，予以了结，感谢您的监督。"),
+        "handler",
+    )
+
+    assert "经研究，予以了结" in follow_up(client, *credentials[0]).text
+    page = follow_up(client, *credentials[1])
+    assert page.status_code == 200
+    assert "经研究，予以了结" not in page.text
+    assert "暂无反馈" in page.text
+
+
 # -- intake ------------------------------------------------------------------------------------
 
 

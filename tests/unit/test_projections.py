@@ -16,8 +16,9 @@ from services.common.sql import Database
 from services.intake.application import IntakeApplication
 from services.intake.domain import case_id_for_report
 from services.projections import archive, timeline
+from services.projections.archive_queries import ArchiveQueries, CadreNotFound
 from services.projections.cadres import CadreRegister, RegisterImportError
-from services.projections.queries import CadreNotFound, Queries
+from services.projections.queries import Queries
 from services.projections.store import ReadStore
 from tests.unit.conftest import (
     TODAY,
@@ -271,7 +272,7 @@ def test_the_archive_finds_reports_by_register_id_or_by_exact_name_and_unit(
     store.apply(intake_events, consumer="c")
     store.apply(casework_events, consumer="c")
 
-    view = Queries(store, register, today=lambda: TODAY).archive("C-001")
+    view = ArchiveQueries(store, register).archive("C-001")
 
     by_id = {item.report_id: item for item in view.items}
     assert set(by_id) == {report_ids[0], report_ids[1], report_ids[4]}
@@ -287,7 +288,7 @@ def test_the_archive_finds_reports_by_register_id_or_by_exact_name_and_unit(
 
 def test_the_archive_of_an_unregistered_cadre_is_not_found(tmp_path: Path) -> None:
     store = new_store(tmp_path / "read.sqlite")
-    queries = Queries(store, CadreRegister(store), today=lambda: TODAY)
+    queries = ArchiveQueries(store, CadreRegister(store))
 
     with pytest.raises(CadreNotFound, match="no cadre 'C-404' in the register"):
         queries.archive("C-404")
