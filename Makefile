@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit integration fmt bench clean chromium browser
+.PHONY: install demo test travel lint typecheck unit integration fmt bench clean chromium browser
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -44,8 +44,15 @@ typecheck: $(STAMP)
 
 # Unit tests need nothing running; integration and e2e tests start a throwaway
 # PostgreSQL and the Tansu Kafka-protocol broker themselves (tests/support/).
+# Then the unit suite again on a clock moved a year ahead, at 01:30 Beijing time on a UTC
+# host: no test may depend on the day it runs, nor on the host's time zone.
 test: lint typecheck chromium
 	$(BIN)/pytest
+	TZ=UTC JIANDU_TEST_TRAVEL=365@01:30 $(BIN)/pytest tests/unit -q
+
+# The unit suite on another day and hour (DAYS@HH:MM China time, from today).
+travel: $(STAMP)
+	TZ=UTC JIANDU_TEST_TRAVEL=$${DAYS:-365}@$${AT:-01:30} $(BIN)/pytest tests/unit -q
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit

@@ -73,6 +73,9 @@ class CollectiveStudy(BaseModel):
 
 class ApproveDisposition(Command):
     collective_study: CollectiveStudy
+    # The day the leader approved (deadlines count from it, a closing disposition closes the
+    # case on it); default: today.
+    approved_on: dt.date | None = None
 
 
 class ReturnWithReason(Command):
@@ -197,6 +200,8 @@ class Accept(Command):
     """Accept into casework; ``join_case_id`` joins an open case about the same cadre and matter."""
 
     join_case_id: UUID | None = None
+    # The day of acceptance (立件 for a new case); default: today.
+    accepted_on: dt.date | None = None
 
 
 class MarkRepeat(Command):

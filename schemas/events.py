@@ -159,6 +159,8 @@ class ReportAcceptedV1(Payload):
     joins_case: bool = False
     actor: Actor
     reason: str
+    # The day of acceptance; absent from events stored before it was recorded.
+    accepted_on: dt.date | None = None
 
 
 def candidate_key(name: str, unit: str = "") -> str:
@@ -220,6 +222,8 @@ class CaseOpenedV1(CaseStep):
     reporter: ReporterRef | None
     linked_case_id: UUID | None
     routing: dict[str, str] | None
+    # The day the case was opened (立件); absent from events stored before it was recorded.
+    opened_on: dt.date | None = None
 
 
 class ReportJoinedV1(CaseStep):
@@ -244,6 +248,8 @@ class DispositionApprovedV1(CaseStep):
     collective_study: dict[str, Any]
     review_due: DueDate | None
     feedback_due: DueDate | None = None
+    # The day the leader approved; absent from events stored before it was recorded.
+    approved_on: dt.date | None = None
 
 
 class InquiryLetterSentV1(CaseStep):

@@ -17,6 +17,7 @@ from services.accounts.store import AccountStore
 from services.casework import api as casework_api
 from services.casework import chain
 from services.casework.application import CaseworkApplication
+from services.common.china_time import SYSTEM_CLOCK, Clock
 from services.common.config import Config, ConfigStore
 from services.common.eventstore import eventstore_env
 from services.common.follower import LogFollower
@@ -56,16 +57,19 @@ def build_config(settings: Settings) -> ConfigStore:
     return ConfigStore(Database.for_service(settings, "config"))
 
 
-def build_accounts(settings: Settings) -> AccountStore:
+def build_accounts(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> AccountStore:
     return AccountStore(
         Database.for_service(settings, "accounts"),
         session_hours=settings.session_hours,
         token_hours=settings.token_hours,
         csrf_key=settings.derived_key("csrf"),
+        clock=clock.utc_now,
     )
 
 
-def build_intake(settings: Settings, config: Config | None = None) -> IntakeApplication:
+def build_intake(
+    settings: Settings, config: Config | None = None, clock: Clock = SYSTEM_CLOCK
+) -> IntakeApplication:
     vault = ReporterVault(
         Database.for_service(settings, "intake"),
         vault_key=settings.derived_key("reporter-vault"),
@@ -76,13 +80,18 @@ def build_intake(settings: Settings, config: Config | None = None) -> IntakeAppl
         vault=vault,
         policy=IntakePolicy(auto_accept=settings.auto_accept),
         config=config or build_config(settings),
+        today=clock.today,
     )
 
 
-def build_casework(settings: Settings, config: Config | None = None) -> CaseworkApplication:
+def build_casework(
+    settings: Settings, config: Config | None = None, clock: Clock = SYSTEM_CLOCK
+) -> CaseworkApplication:
     chain.use_key(settings.derived_key("case-chain"))
     return CaseworkApplication(
-        eventstore_env(settings, "casework"), config=config or build_config(settings)
+        eventstore_env(settings, "casework"),
+        config=config or build_config(settings),
+        today=clock.today,
     )
 
 
@@ -94,15 +103,17 @@ class ReadSide:
     cases: CaseQueries
 
 
-def build_read_side(settings: Settings, config: Config | None = None) -> ReadSide:
+def build_read_side(
+    settings: Settings, config: Config | None = None, clock: Clock = SYSTEM_CLOCK
+) -> ReadSide:
     store = ReadStore(Database.for_service(settings, "projections"))
     register = CadreRegister(store)
     config = config or build_config(settings)
     return ReadSide(
         store,
         register,
-        Queries(store, register, config=config),
-        cases=CaseQueries(store, config),
+        Queries(store, register, config=config, today=clock.today),
+        cases=CaseQueries(store, config, today=clock.today),
     )
 
 
@@ -135,15 +146,17 @@ class EmbeddedSystem:
     _threads: list[threading.Thread] = field(default_factory=list)
 
     @classmethod
-    def build(cls, settings: Settings) -> EmbeddedSystem:
+    def build(cls, settings: Settings, clock: Clock = SYSTEM_CLOCK) -> EmbeddedSystem:
+        """``clock`` gives every part its today and now (China time); tests and the demo's
+        seeding pass a ``FixedClock``."""
         config = build_config(settings)
         system = cls(
             settings,
-            build_intake(settings, config),
-            build_casework(settings, config),
-            build_read_side(settings, config),
+            build_intake(settings, config, clock),
+            build_casework(settings, config, clock),
+            build_read_side(settings, config, clock),
             config,
-            accounts=build_accounts(settings),
+            accounts=build_accounts(settings, clock),
         )
         # A new projection, or one whose version changed, first replays both logs on its own.
         catch_up(system.read.store, {"intake": system.intake, "casework": system.casework})

@@ -16,6 +16,7 @@ import uvicorn
 
 from schemas.events import Source, json_schemas, topic_for
 from services.common.application import JianduApplication
+from services.common.china_time import china_today
 from services.common.eventstore import eventstore_env
 from services.common.settings import Settings
 
@@ -275,8 +276,10 @@ def projections_api(host: HostOpt = None, port: PortOpt = None) -> None:
             # Sign-in, accounts and the audit: served here, where the proxy sends other paths.
             [
                 api.build_router(read.queries),
-                api_archive.router_for(read.store, read.register),
-                api_liaison.build_router(LiaisonQueries(read.store, config=read.queries.config)),
+                api_archive.router_for(read.store, read.register, today=read.queries.today),
+                api_liaison.build_router(
+                    LiaisonQueries(read.store, today=read.queries.today, config=read.queries.config)
+                ),
                 api_cases.build_router(read.cases),  # /api/v1/queues/*, /api/v1/cases
                 accounts_api.build_router(),
             ],
@@ -400,12 +403,10 @@ def calendar_load(schedule_file: Path, data: DataOpt = None) -> None:
 @calendar_app.command("show")
 def calendar_show(data: DataOpt = None) -> None:
     """Which calendar each year's deadlines are counted on."""
-    import datetime as dt
-
     from services.bootstrap import build_config
 
     calendar = build_config(_settings(data_dir=data)).calendar()
-    this_year = dt.date.today().year
+    this_year = china_today().year
     for year in range(this_year - 1, this_year + 3):
         basis = calendar.basis(year)
         typer.echo(f"{year}: {basis.value} ({basis.zh})")

@@ -8,17 +8,63 @@ See docs/decisions/0003-test-infrastructure.md.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from typing import NoReturn
 
 import pytest
+import time_machine
 
+from services.common.china_time import CHINA_TIME
 from tests.support.postgres import ThrowawayPostgres
 from tests.support.tansu import TansuBroker
 
 KAFKA_ENV = "JIANDU_TEST_KAFKA_BOOTSTRAP"
+TRAVEL_ENV = "JIANDU_TEST_TRAVEL"
+
+
+def _travel_target(spec: str) -> dt.datetime:
+    """``DAYS@HH:MM``: that many days after today (China date), at that time in China."""
+    try:
+        days, _, at = spec.partition("@")
+        hour, minute = (int(part) for part in (at or "10:00").split(":"))
+        today = dt.datetime.now(CHINA_TIME).date()  # wall clock ok: where the journey starts
+        return dt.datetime.combine(
+            today + dt.timedelta(days=int(days)), dt.time(hour, minute), CHINA_TIME
+        )
+    except ValueError as error:
+        raise pytest.UsageError(f"{TRAVEL_ENV}={spec!r}: expected DAYS@HH:MM ({error})") from None
+
+
+_travel: time_machine.travel | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With ``JIANDU_TEST_TRAVEL`` set, the whole run sees a moved wall clock (``make test``
+    runs the unit suite a year ahead at 01:30 Beijing time on a UTC host): a test that
+    depends on the day it runs fails there."""
+    global _travel  # noqa: PLW0603 - one journey per run
+    spec = os.environ.get(TRAVEL_ENV)
+    if spec:
+        _travel = time_machine.travel(_travel_target(spec), tick=True)
+        _travel.start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _travel is not None:
+        _travel.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if _travel is None:
+        return None
+    now = dt.datetime.now(CHINA_TIME)  # wall clock ok: shows the moved clock
+    return (
+        f"clock moved ({TRAVEL_ENV}): now {now.isoformat(timespec='minutes')}, TZ={time.tzname[0]}"
+    )
 
 
 class ExternalKafkaBroker:

@@ -41,6 +41,7 @@ from services.accounts.policy import (
     check_username,
     normalize_username,
 )
+from services.common.china_time import utc_now
 from services.common.sql import Cursor, Database
 
 # The errors and checks live in policy.py; callers may take them from here.
@@ -111,10 +112,6 @@ SCHEMA = [
     "CREATE INDEX IF NOT EXISTS sensitive_reads_user ON sensitive_reads (username, read_at)",
     "CREATE INDEX IF NOT EXISTS sensitive_reads_item ON sensitive_reads (item_kind, item_id)",
 ]
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _stamp(moment: dt.datetime) -> str:

@@ -29,6 +29,7 @@ from services.casework.domain import Actor, Case, Due
 from services.casework.handling import HandlingEffect
 from services.casework.rules import CaseNotFound, CaseworkError
 from services.common.application import JianduApplication
+from services.common.china_time import china_date, china_today
 from services.common.config import Config
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ class CaseworkApplication(JianduApplication):
         env: dict[str, str] | None = None,
         *,
         config: Config | None = None,
-        today: Callable[[], dt.date] = dt.date.today,
+        today: Callable[[], dt.date] = china_today,
     ) -> None:
         super().__init__(env)
         self.config = config or Config()
@@ -152,6 +153,8 @@ class CaseworkApplication(JianduApplication):
             reporter=reporter,
             actor=accepted.actor.model_dump(mode="json"),
             reason=accepted.reason,
+            # Acceptances recorded before they carried their day: the China date they happened.
+            opened_on=accepted.accepted_on or china_date(envelope.occurred_at),
         )
         processing.collect_events(case)
 
@@ -238,13 +241,14 @@ class CaseworkApplication(JianduApplication):
     def _approve_disposition(
         self, case: Case, cmd: c.ApproveDisposition, actor: Actor
     ) -> list[Any]:
-        today = self.today()
+        on = cmd.approved_on or self.today()
         case.approve_disposition(
             cmd.collective_study.model_dump(mode="json"),
             actor,
             cmd.reason,
-            review_due=self.due_in_months(today, self.limits.parked_review_months),
-            feedback_due=self.due_in_working_days(today, self.limits.feedback_after_closure),
+            review_due=self.due_in_months(on, self.limits.parked_review_months),
+            feedback_due=self.due_in_working_days(on, self.limits.feedback_after_closure),
+            approved_on=on,
         )
         return []
 
@@ -381,6 +385,7 @@ class CaseworkApplication(JianduApplication):
             subjects=[],
             summary=cmd.reason,
             received_on=self.today(),
+            opened_on=self.today(),
             reporter=None,
             actor=actor,
             reason="涉嫌诬告陷害，另立线索办理",

@@ -32,6 +32,7 @@ from schemas.glossary import (
 )
 from services.casework import rules
 from services.casework.chain import genesis, link
+from services.common.china_time import china_date
 
 S = CaseState
 Actor = dict[str, str]
@@ -83,6 +84,9 @@ class Case(Aggregate):
         routing: dict[str, str] | None
         actor: Actor
         reason: str
+        # The day the case was opened (立件). Added after the first release: events stored
+        # before it lack the field, and the case's opening day is then its timestamp's China date.
+        opened_on: dt.date | None = None
 
     class ReportJoined(Event):
         TOPIC = "jiandu.casework:Case.ReportJoined"
@@ -124,8 +128,9 @@ class Case(Aggregate):
         disposition: str
         collective_study: dict[str, Any]
         review_due: Due | None
-        # Added after the first release; events stored before it lack the field.
+        # Added after the first release; events stored before it lack the fields.
         feedback_due: Due | None = None
+        approved_on: dt.date | None = None
 
         def apply(self, case: Case) -> None:
             disposition = Disposition(self.disposition)
@@ -145,7 +150,7 @@ class Case(Aggregate):
             if feedback_due is not None:
                 case.deadlines["feedback"] = {**feedback_due, "met_on": None}
             if case.state in rules.FINISHED_STATES:
-                case.closed_on = self.timestamp.date()
+                case.closed_on = getattr(self, "approved_on", None) or china_date(self.timestamp)
 
     class DispositionReturned(Event):
         TOPIC = "jiandu.casework:Case.DispositionReturned"
@@ -405,6 +410,7 @@ class Case(Aggregate):
         actor: Actor,
         reason: str,
         chain: str,
+        opened_on: dt.date | None = None,
     ) -> None:
         self.kind = CaseKind(kind)
         self.report_ids: list[UUID] = [report_id] if report_id else []
@@ -414,6 +420,7 @@ class Case(Aggregate):
         self.subjects = list(subjects)
         self.summary = summary
         self.received_on = received_on
+        self.opened_on = opened_on
         self.real_name_reporters = 0 if (reporter or {}).get("anonymous", True) else 1
         self.linked_case_id = linked_case_id
         self.routing = routing
@@ -451,11 +458,13 @@ class Case(Aggregate):
         received_on: dt.date,
         reporter: dict[str, Any] | None,
         actor: Actor,
+        opened_on: dt.date,
         reason: str = "",
         linked_case_id: UUID | None = None,
         routing: dict[str, str] | None = None,
     ) -> Case:
         fields: dict[str, Any] = {
+            "opened_on": opened_on,
             "kind": kind.value,
             "report_id": report_id,
             "ledger_number": ledger_number,
@@ -566,6 +575,7 @@ class Case(Aggregate):
         reason: str = "",
         review_due: Due | None = None,
         feedback_due: Due | None = None,
+        approved_on: dt.date | None = None,
     ) -> None:
         """Leader approval after collective study (集体研究+领导审批); both are recorded.
 
@@ -587,6 +597,7 @@ class Case(Aggregate):
             collective_study=collective_study,
             review_due=review_due if parked else None,
             feedback_due=feedback_due if closing and self.real_name_reporters else None,
+            approved_on=approved_on,
         )
 
     def return_disposition(self, actor: Actor, reason: str) -> None:

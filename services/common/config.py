@@ -8,7 +8,6 @@ takes effect within a minute, without restarts.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import threading
 import time
@@ -21,6 +20,7 @@ from pydantic import TypeAdapter
 from schemas.glossary import HandlingType
 from services.casework.deadlines import OfficialSchedule, TimeLimits, WorkingDayCalendar
 from services.casework.handling import DEFAULT_EFFECTS, HandlingEffect
+from services.common.china_time import utc_now
 from services.common.sql import Database
 
 DDL = (
@@ -216,7 +216,7 @@ def _record(cur: Any, changed_by: str, what: str, before: str | None, after: str
         "VALUES (%s, %s, %s, %s, %s, %s)",
         (
             str(uuid.uuid4()),
-            dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+            utc_now().isoformat(timespec="microseconds"),
             changed_by,
             what,
             before,

@@ -1578,14 +1578,16 @@ class Planner:
 
 
 @contextmanager
-def business_day(casework: CaseworkApplication, day: dt.date) -> Iterator[None]:
-    """While a step runs, casework's today is the step's date (deadlines it computes)."""
-    saved = casework.today
-    casework.today = lambda: day
+def business_day(app: CaseworkApplication | IntakeApplication, day: dt.date) -> Iterator[None]:
+    """While a step runs, the application's today is the step's date (the day a step without
+    a stated date is recorded on, and the deadlines it computes): never the wall clock's."""
+    attribute = "today" if isinstance(app, CaseworkApplication) else "_today"
+    saved = getattr(app, attribute)
+    setattr(app, attribute, lambda: day)
     try:
         yield
     finally:
-        casework.today = saved
+        setattr(app, attribute, saved)
 
 
 def report_progress(intake: IntakeApplication, report_id: UUID) -> list[str] | None:
@@ -1651,9 +1653,10 @@ def run_report_story(
     taken = 0
     for step in steps:
         try:
-            TRIAGE_COMMANDS[step.action][1](
-                intake, report, step.command, _actor(step.actor).model_dump(mode="json")
-            )
+            with business_day(intake, step.on):
+                TRIAGE_COMMANDS[step.action][1](
+                    intake, report, step.command, _actor(step.actor).model_dump(mode="json")
+                )
         except ProcedureError as error:
             _stopped(story, step, error, tally)
             break

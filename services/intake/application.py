@@ -19,6 +19,7 @@ from schemas.glossary import Category, Channel, ReportStatus, Role
 from schemas.submissions import RealNameReporter, ReportSubmission, SubmissionReceipt
 from services.casework.deadlines import TimeLimits
 from services.common.application import JianduApplication
+from services.common.china_time import china_today
 from services.common.config import Config
 from services.common.procedure import ProcedureError
 from services.intake.domain import (
@@ -87,7 +88,7 @@ class IntakeApplication(JianduApplication):
         *,
         vault: ReporterVault,
         policy: IntakePolicy | None = None,
-        today: Callable[[], dt.date] = dt.date.today,
+        today: Callable[[], dt.date] = china_today,
         config: Config | None = None,
     ) -> None:
         super().__init__(env)
@@ -202,6 +203,7 @@ class IntakeApplication(JianduApplication):
                 case_id_for_report(report_id),
                 actor=Actor(id="intake-policy", role=Role.SYSTEM).model_dump(mode="json"),
                 reason="属于12380受理范围，登记时按受理规则自动受理",
+                accepted_on=today,
             )
         self.save(ledger, report)
         return self.receipt(report)
@@ -235,10 +237,11 @@ class IntakeApplication(JianduApplication):
         return report
 
     def _accept(self, report: Report, cmd: c.Accept, actor: dict[str, str]) -> None:
+        on = cmd.accepted_on or self._today()
         if cmd.join_case_id is not None:
-            report.accept(cmd.join_case_id, actor, cmd.reason, joins_case=True)
+            report.accept(cmd.join_case_id, actor, cmd.reason, accepted_on=on, joins_case=True)
         else:
-            report.accept(case_id_for_report(report.id), actor, cmd.reason)
+            report.accept(case_id_for_report(report.id), actor, cmd.reason, accepted_on=on)
 
     def _mark_repeat(self, report: Report, cmd: c.MarkRepeat, actor: dict[str, str]) -> None:
         original = self.get_report(cmd.of_report_id)

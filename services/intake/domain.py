@@ -187,6 +187,9 @@ class Report(Aggregate):
         reporter: dict[str, Any]
         actor: dict[str, str]
         reason: str
+        # The day of acceptance (立件); added after the first release, so events stored
+        # before it lack the field (readers fall back on the China date of the timestamp).
+        accepted_on: dt.date | None = None
 
     class Triaged(Event):
         """Every other triage outcome: ``outcome`` names it, ``details`` says where and when."""
@@ -287,7 +290,13 @@ class Report(Aggregate):
         )
 
     def accept(
-        self, case_id: UUID, actor: dict[str, str], reason: str, *, joins_case: bool = False
+        self,
+        case_id: UUID,
+        actor: dict[str, str],
+        reason: str,
+        *,
+        accepted_on: dt.date,
+        joins_case: bool = False,
     ) -> None:
         """Accept into casework (受理): a new case, or joining an open one (并案)."""
         self._permit("accept", actor)
@@ -304,6 +313,7 @@ class Report(Aggregate):
             reporter=self.reporter,
             actor=actor,
             reason=reason,
+            accepted_on=accepted_on,
         )
 
     def triage_to(
@@ -424,6 +434,7 @@ class Report(Aggregate):
         reporter: dict[str, Any],
         actor: dict[str, str],
         reason: str,
+        accepted_on: dt.date | None = None,
     ) -> None:
         self.case_id = case_id
         self.status = ReportStatus.ACCEPTED

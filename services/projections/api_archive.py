@@ -18,6 +18,7 @@ from schemas.views_archive import (
 )
 from services.accounts.model import Principal
 from services.accounts.web import require_api_roles
+from services.common.china_time import china_today
 from services.common.web import ApiError
 from services.projections.archive_queries import ArchiveQueries, CadreNotFound
 from services.projections.cadres import CadreRegister
@@ -48,7 +49,7 @@ def _docx_response(reply: IntegrityReply) -> Response:
 
 
 def router_for(
-    store: ReadStore, register: CadreRegister, *, today: Callable[[], dt.date] = dt.date.today
+    store: ReadStore, register: CadreRegister, *, today: Callable[[], dt.date] = china_today
 ) -> APIRouter:
     """The routes over a read store and the cadre register (both modes)."""
     archives = ArchiveQueries(store, register)

@@ -35,11 +35,12 @@ from schemas.events import (
     parse_payload,
 )
 from schemas.glossary import ReportStatus
+from services.common.china_time import china_date
 from services.projections.case_states import state_after
 from services.projections.rows import Upsert, as_json
 
 name = "archive"
-version = 2
+version = 3
 tables = (
     "archive_reports",
     "archive_subjects",
@@ -122,9 +123,12 @@ ddl = (
 # no reporter reference, no free text written to or by the reporter), and which field
 # dates them (else the day the event happened).
 ARCHIVED: dict[str, tuple[tuple[str, ...], str | None]] = {
-    "CaseOpened": (("kind", "ledger_number", "channel", "categories", "linked_case_id"), None),
+    "CaseOpened": (
+        ("kind", "ledger_number", "channel", "categories", "linked_case_id", "opened_on"),
+        "opened_on",
+    ),
     "ReportJoined": (("report_id", "ledger_number", "categories"), None),
-    "DispositionApproved": (("disposition", "collective_study"), None),
+    "DispositionApproved": (("disposition", "collective_study", "approved_on"), "approved_on"),
     "InquiryLetterSent": (("sent_on", "form", "reply_due"), "sent_on"),
     "InquiryReplyReceived": (("received_on", "document_ref"), "received_on"),
     "InquiryReplyEvaluated": (("outcome",), None),
@@ -167,7 +171,7 @@ def project(envelope: EventEnvelope) -> list[Upsert]:
 
 def _report_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
     report_id = str(envelope.aggregate_id)
-    on = envelope.occurred_at.date().isoformat()
+    on = china_date(envelope.occurred_at).isoformat()
     match payload:
         case ReportReceivedV1():
             referral = payload.referral.model_dump(mode="json") if payload.referral else None
@@ -286,7 +290,9 @@ def _case_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
         case "DispositionApproved":
             case["disposition"] = data["disposition"]
             if data["disposition"] in CLOSING_DISPOSITIONS:
-                case["closed_on"] = envelope.occurred_at.date().isoformat()
+                case["closed_on"] = (
+                    data.get("approved_on") or china_date(envelope.occurred_at).isoformat()
+                )
         case "InquiryReplyEvaluated" if data["outcome"] == "escalated":
             case["disposition"] = "preliminary_verification"
         case "Reactivated" | "Reopened":
@@ -303,7 +309,9 @@ def _case_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
 def _entry(envelope: EventEnvelope, data: dict[str, Any]) -> Upsert:
     fields, date_field = ARCHIVED[envelope.event_type]
     # Dating fields added later are absent (None) from older events: those use the event's day.
-    on = (data.get(date_field) if date_field else None) or envelope.occurred_at.date().isoformat()
+    on = (data.get(date_field) if date_field else None) or china_date(
+        envelope.occurred_at
+    ).isoformat()
     cadre = data.get("cadre") or {}
     named = bool(cadre.get("name"))
     return Upsert(

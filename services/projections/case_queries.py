@@ -38,6 +38,7 @@ from schemas.views_cases import (
     ReporterFeedback,
     ReportQueueItem,
 )
+from services.common.china_time import china_today
 from services.common.config import Config
 from services.common.deadline_views import deadline_view
 from services.common.sql import Database
@@ -112,7 +113,7 @@ class CaseQueries:
         self,
         store: Readable,
         config: Config | None = None,
-        today: Callable[[], dt.date] = dt.date.today,
+        today: Callable[[], dt.date] = china_today,
     ) -> None:
         self.store = store
         self.config = config or Config()

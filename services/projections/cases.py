@@ -48,11 +48,12 @@ from schemas.glossary import (
     ReportStatus,
 )
 from schemas.submissions import ReportedCadre
+from services.common.china_time import china_date
 from services.projections.case_states import state_after
 from services.projections.rows import Upsert, as_json
 
 name = "cases"
-version = 1
+version = 2
 tables: tuple[str, ...] = (
     "case_list",
     "case_list_reports",
@@ -223,7 +224,7 @@ def _case_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: 
         case DispositionApprovedV1():
             values |= {"disposition": payload.disposition.value, "proposed_disposition": None}
             if state in (CaseState.CLOSED, CaseState.TRANSFERRED):
-                values["closed_on"] = at.date().isoformat()
+                values["closed_on"] = (payload.approved_on or china_date(at)).isoformat()
         case InquiryReplyEvaluatedV1() if payload.outcome is InquiryOutcome.ESCALATED:
             values["disposition"] = Disposition.PRELIMINARY_VERIFICATION.value
         case ConclusionApprovedV1():

@@ -50,6 +50,7 @@ from schemas.views_archive import (
     IntegrityRequest,
 )
 from services.casework.deadlines import add_calendar_months
+from services.common.china_time import china_today
 from services.projections.archive_queries import ArchiveQueries
 
 PROVEN = {Verdict.TRUE.value, Verdict.PARTLY_TRUE.value}
@@ -296,7 +297,7 @@ def integrity_of(archive: CadreArchive, as_of: dt.date) -> CadreIntegrity:
 
 class IntegrityReplies:
     def __init__(
-        self, archives: ArchiveQueries, *, today: Callable[[], dt.date] = dt.date.today
+        self, archives: ArchiveQueries, *, today: Callable[[], dt.date] = china_today
     ) -> None:
         self.archives = archives
         self.today = today

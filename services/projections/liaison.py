@@ -53,7 +53,7 @@ from schemas.glossary import (
     ReportStatus,
     Verdict,
 )
-from services.common.china_time import CHINA_TIME
+from services.common.china_time import china_date
 from services.projections.case_states import state_after
 from services.projections.rows import Upsert
 
@@ -180,10 +180,7 @@ def quarter_of(day: dt.date) -> str:
 
 def local_date(envelope: EventEnvelope) -> str:
     """The day an event happened, in China (for events whose payload names no day)."""
-    at = envelope.occurred_at
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=dt.UTC)
-    return at.astimezone(CHINA_TIME).date().isoformat()
+    return china_date(envelope.occurred_at).isoformat()
 
 
 def _row(table: str, key: dict[str, Any], values: dict[str, Any] | None = None) -> Upsert:

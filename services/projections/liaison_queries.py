@@ -48,6 +48,7 @@ from schemas.views_liaison import (
     ReportSection,
 )
 from services.casework.deadlines import add_calendar_months
+from services.common.china_time import china_today
 from services.common.config import Config
 from services.projections.cadres import DDL as CADRES_DDL
 from services.projections.liaison import month_of, quarter_of
@@ -241,7 +242,7 @@ class LiaisonQueries:
         self,
         store: ReadStore,
         *,
-        today: Callable[[], dt.date] = dt.date.today,
+        today: Callable[[], dt.date] = china_today,
         config: Config | None = None,
     ) -> None:
         self.store = store

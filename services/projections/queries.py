@@ -13,6 +13,7 @@ from schemas.views import (
     TimelineStep,
     TimelineView,
 )
+from services.common.china_time import china_day_starts, china_today
 from services.common.config import Config
 from services.common.deadline_views import deadline_view
 from services.projections.cadres import CadreRegister
@@ -20,6 +21,8 @@ from services.projections.store import ReadStore
 
 # The payload fields that say on which day a step happened (it may be recorded later).
 STEP_DAYS = (
+    "accepted_on",
+    "opened_on",
     "received_on",
     "verified_on",
     "sent_on",
@@ -63,7 +66,7 @@ class Queries:
         register: CadreRegister,
         *,
         config: Config | None = None,
-        today: Callable[[], dt.date] = dt.date.today,
+        today: Callable[[], dt.date] = china_today,
     ) -> None:
         self.store = store
         self.register = register
@@ -111,7 +114,8 @@ class Queries:
     ) -> list[ChangeRecord]:
         """Who changed what (every event on the record), newest first; each filter optional.
 
-        ``since``/``until`` are whole days (UTC, as events are stamped), both included.
+        ``since``/``until`` are whole days in China time, both included (events are stamped in
+        UTC: a day runs from 16:00 UTC the day before).
         """
         if since and until and since > until:
             raise ValueError(f"the period starts ({since}) after it ends ({until})")
@@ -126,10 +130,10 @@ class Queries:
             params.append(step)
         if since:
             clauses.append("t.occurred_at >= %s")
-            params.append(since.isoformat())
+            params.append(china_day_starts(since))
         if until:
             clauses.append("t.occurred_at < %s")
-            params.append((until + dt.timedelta(days=1)).isoformat())
+            params.append(china_day_starts(until + dt.timedelta(days=1)))
         rows = self.store.query(
             "SELECT t.occurred_at, t.step, t.actor_id, t.actor_role, t.reason, t.source, "
             "t.subject_id, COALESCE(c.ledger_number, r.ledger_number) AS ledger_number "

@@ -17,7 +17,6 @@ See docs/decisions/0010.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from typing import Any
 from prometheus_client import Counter
 
 from schemas.events import SOURCES, EventEnvelope, UnknownEventType
+from services.common.china_time import utc_now
 from services.common.sql import DDL_LOCK, Cursor, Database, check_identifier
 from services.projections import archive, cases, liaison, timeline
 from services.projections.rows import Upsert
@@ -339,7 +339,7 @@ class ReadStore:
         """Projections replayed at least up to ``reached`` (source → the end of its log as read)
         go live: live batches include them from now on. Returns the names marked live; one
         still behind (another process reset it meanwhile) stays being caught up."""
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        now = utc_now().isoformat(timespec="seconds")
         lock = " FOR UPDATE" if self.postgres else ""
         done = []
         with self.db.transaction() as cur:

@@ -6,23 +6,22 @@ import datetime as dt
 import random
 from pathlib import Path
 
-from services.bootstrap import EmbeddedSystem
 from services.common.sql import Database
 from services.projections.case_queries import CaseFilters, CaseQueries, SqlReader
 from services.projections.store import ReadStore
-from tests.unit.conftest import all_envelopes, make_settings
+from tests.unit.conftest import TODAY, all_envelopes, build_embedded, make_settings
 from tests.unit.test_case_views import accept, random_history, submit, to_feedback
 
 
 def test_queues_on_postgres_match_sqlite(pg_dsn: str, tmp_path: Path) -> None:
-    system = EmbeddedSystem.build(make_settings(tmp_path, auto_accept=False))
+    system = build_embedded(make_settings(tmp_path, auto_accept=False))
     try:
         random_history(system, random.Random(11), reports=16)
         named = submit(system, real_name=True)
         to_feedback(system, accept(system, named), "handler-a", text="已办结，反映问题不属实。")
         system.catch_up()
         events = [*all_envelopes(system.intake), *all_envelopes(system.casework)]
-        later = dt.date.today() + dt.timedelta(days=30)
+        later = TODAY + dt.timedelta(days=30)
         lite = CaseQueries(system.read.store, system.config, today=lambda: later)
 
         db = Database(postgres_url=pg_dsn, schema="projections")

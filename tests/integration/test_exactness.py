@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from schemas.events import SOURCES, topic_for
-from services.bootstrap import EmbeddedSystem, build_casework, build_config, build_intake
+from services.bootstrap import build_casework, build_config, build_intake
 from services.common.application import JianduApplication
 from services.common.relay import KafkaPublisher, Relay
 from services.common.sql import Database
@@ -31,6 +31,7 @@ from tests.integration.test_faust_worker import (
     wait_for,
 )
 from tests.support.tansu import create_topics
+from tests.unit.conftest import build_embedded
 from tests.unit.test_rebuild import (
     Dump,
     HistoryWriter,
@@ -48,7 +49,7 @@ PARTITIONS = 3
 def test_random_incremental_projection_equals_a_rebuild_on_postgres(
     pg_dsn: str, tmp_path: Path
 ) -> None:
-    system = EmbeddedSystem.build(pg_settings(pg_dsn, tmp_path))
+    system = build_embedded(pg_settings(pg_dsn, tmp_path))
     try:
         logs: dict[str, JianduApplication] = {"intake": system.intake, "casework": system.casework}
         writer = HistoryWriter(system.intake, system.casework, seed=4)

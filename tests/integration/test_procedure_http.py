@@ -31,6 +31,7 @@ from services.intake.domain import case_id_for_report
 from tests.integration.helpers import pg_settings
 from tests.support.auth import bearer
 from tests.support.postgres import ThrowawayPostgres
+from tests.unit.conftest import build_embedded
 
 pytestmark = pytest.mark.integration
 
@@ -239,10 +240,7 @@ def working_days_after(start: str, days: int) -> str:
 
 def _desk(postgres_server: ThrowawayPostgres, data_dir: Path, **settings: Any) -> Iterator[Desk]:
     with postgres_server.fresh_database() as dsn:
-        system = EmbeddedSystem.build(pg_settings(dsn, data_dir, **settings))
-        system.casework.today = lambda: TODAY
-        system.read.queries.today = lambda: TODAY
-        system.intake._today = lambda: TODAY
+        system = build_embedded(pg_settings(dsn, data_dir, **settings), TODAY)
         try:
             yield Desk(TestClient(system.web_app()), system)
         finally:

@@ -28,6 +28,7 @@ from schemas.glossary import Category, Disposition, FindingKind, Verdict
 from services.bootstrap import EmbeddedSystem
 from services.casework.chain import event_fields
 from tests.integration.helpers import TEST_KEY, hotline_report, pg_settings
+from tests.unit.conftest import build_embedded
 
 pytestmark = pytest.mark.integration
 
@@ -74,7 +75,7 @@ def _disposed(disposition: Disposition) -> list[tuple[str, c.Command, dict[str, 
 
 @pytest.fixture
 def store(pg_dsn: str, tmp_path: Path) -> Iterator[Store]:
-    system = EmbeddedSystem.build(pg_settings(pg_dsn, tmp_path))
+    system = build_embedded(pg_settings(pg_dsn, tmp_path))
     try:
         closed = _case(
             system,

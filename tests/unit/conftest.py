@@ -14,7 +14,9 @@ import pytest
 from schemas.events import Actor, EventEnvelope
 from schemas.glossary import Role
 from schemas.submissions import ReportSubmission
+from services.bootstrap import EmbeddedSystem
 from services.casework.application import CaseworkApplication
+from services.common.china_time import FixedClock
 from services.common.eventstore import eventstore_env
 from services.common.settings import Settings
 from services.common.sql import Database
@@ -44,6 +46,12 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "secret_key": None,
     } | overrides
     return Settings(_env_file=None, **fields)  # type: ignore[call-arg]
+
+
+def build_embedded(settings: Settings, today: dt.date = TODAY) -> EmbeddedSystem:
+    """The embedded system on a clock standing on ``today`` (10:00 China time): tests never
+    depend on the day they run."""
+    return EmbeddedSystem.build(settings, clock=FixedClock.on(today))
 
 
 @pytest.fixture

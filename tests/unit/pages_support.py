@@ -17,7 +17,7 @@ from schemas.glossary import MemberUnit, Role
 from schemas.submissions import ReportSubmission
 from schemas.views import CadreRecord
 from services.bootstrap import EmbeddedSystem
-from tests.unit.conftest import make_settings
+from tests.unit.conftest import build_embedded, make_settings
 
 PASSWORD = "correct horse battery"
 # username: (role, display name, unit)
@@ -33,7 +33,7 @@ PEOPLE: dict[str, tuple[Role, str, str | None]] = {
 
 def build_system(tmp_path: Path, register: Iterable[CadreRecord] = ()) -> EmbeddedSystem:
     """An embedded system whose reports wait for triage, with one account per person."""
-    system = EmbeddedSystem.build(make_settings(tmp_path, auto_accept=False))
+    system = build_embedded(make_settings(tmp_path, auto_accept=False))
     # Fast hashes for these throwaway accounts (the store's own tests check the real ones).
     system.accounts._hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
     for username, (role, name, unit) in PEOPLE.items():

@@ -48,6 +48,7 @@ from tests.unit.conftest import (
     REPORTER_ID_NUMBER,
     REPORTER_NAME,
     REPORTER_PHONE,
+    build_embedded,
     make_settings,
     real_name_reporter,
 )
@@ -419,7 +420,7 @@ def test_create_user_refuses_bad_input_clearly(
 
 @pytest.fixture
 def system(tmp_path: Path) -> Iterator[EmbeddedSystem]:
-    system = EmbeddedSystem.build(make_settings(tmp_path))
+    system = build_embedded(make_settings(tmp_path))
     yield system
     system.stop()
 
@@ -676,7 +677,7 @@ def test_the_audit_api_is_for_auditors_and_filters_by_day(
 ) -> None:
     wang = system.accounts.principal("wang")
     system.accounts.record_read(wang, "reporter_identity", "r1", "核实身份")
-    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+    today = system.casework.today()  # the system's clock (China time)
     auditor = bearer(client, "zhao")
 
     def entries(query: str) -> list[str]:

@@ -41,6 +41,7 @@ from tests.unit.conftest import (
     REPORTER_PHONE,
     TODAY,
     all_envelopes,
+    build_embedded,
     make_settings,
     real_name_reporter,
 )
@@ -307,7 +308,7 @@ def _procedure(world: World) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    system = EmbeddedSystem.build(make_settings(tmp_path_factory.mktemp("access")))
+    system = build_embedded(make_settings(tmp_path_factory.mktemp("access")))
     system.casework.today = lambda: TODAY
     system.intake._today = lambda: TODAY
     system.read.queries.today = lambda: TODAY

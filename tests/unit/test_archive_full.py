@@ -45,6 +45,7 @@ from tests.unit.conftest import (
     REPORTER_NAME,
     REPORTER_PHONE,
     all_envelopes,
+    build_embedded,
     dump_tables,
     make_settings,
     real_name_reporter,
@@ -238,7 +239,7 @@ class Driver:
 
 @pytest.fixture
 def system(tmp_path: Path) -> Iterator[EmbeddedSystem]:
-    system = EmbeddedSystem.build(make_settings(tmp_path))
+    system = build_embedded(make_settings(tmp_path))
     system.read.register.upsert(REGISTER)
     yield system
     system.stop()

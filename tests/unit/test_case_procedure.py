@@ -89,6 +89,7 @@ def open_case(*, real_name: bool = False) -> Case:
         subjects=[SUBJECT],
         summary="反映王建国跑官要官、拉票贿选。",
         received_on=TODAY,
+        opened_on=TODAY,
         reporter={"ref": "r-1", "anonymous": not real_name, "verified": real_name},
         actor=SYSTEM,
         reason="in the 12380 scope",

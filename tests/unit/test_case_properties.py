@@ -233,6 +233,7 @@ class CaseProcedure(RuleBasedStateMachine):
             subjects=[SUBJECT],
             summary="反映王建国跑官要官。",
             received_on=TODAY,
+            opened_on=TODAY,
             reporter={"ref": "r-1", "anonymous": not real_name, "verified": False},
             actor={"id": "intake-policy", "role": "system"},
         )

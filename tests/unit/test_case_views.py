@@ -44,6 +44,7 @@ from tests.unit.conftest import (
     REPORTER_NAME,
     REPORTER_PHONE,
     all_envelopes,
+    build_embedded,
     dump_tables,
     make_settings,
     real_name_reporter,
@@ -64,7 +65,7 @@ def handler(name: str) -> dict[str, str]:
 @pytest.fixture
 def system(tmp_path: Path) -> Iterator[EmbeddedSystem]:
     """The embedded system; reports wait for an operator's triage."""
-    system = EmbeddedSystem.build(make_settings(tmp_path, auto_accept=False))
+    system = build_embedded(make_settings(tmp_path, auto_accept=False))
     yield system
     system.stop()
 
@@ -149,7 +150,7 @@ def on_hold(s: EmbeddedSystem, case_id: UUID, who: str) -> None:
     hold = c.HoldForPublicity(
         cadre=c.CadreRef(name="王建国"),
         proposed_post="某县财政局局长",
-        publicity_ends_on=dt.date.today() + dt.timedelta(days=5),
+        publicity_ends_on=s.casework.today() + dt.timedelta(days=5),
         reason="公示期间收到举报",
     )
     run(s, case_id, "hold_for_publicity", hold, LEADER)
@@ -322,7 +323,7 @@ def test_due_soon_and_overdue_follow_the_clock(system: EmbeddedSystem) -> None:
     to_inquiry(system, accept(system, submit(system)), "handler-a")
     to_approved(system, accept(system, submit(system)), "handler-b", Disposition.PARK)
     system.catch_up()
-    calendar, today = system.config.calendar(), dt.date.today()
+    calendar, today = system.config.calendar(), system.casework.today()
     # Today; 2 working days before the 15-working-day limits; 1 and 25 working days after
     # them; 200 days on (past the parked case's 3-month review).
     days = [calendar.add_working_days(today, n).due for n in (13, 16, 40)]
@@ -351,7 +352,7 @@ def test_a_handler_sees_only_the_deadlines_of_their_own_cases(system: EmbeddedSy
     to_inquiry(system, case_a, "handler-a")
     to_inquiry(system, case_b, "handler-b")
     system.catch_up()
-    later = dt.date.today() + dt.timedelta(days=60)
+    later = system.casework.today() + dt.timedelta(days=60)
     queries = CaseQueries(system.read.store, system.config, today=lambda: later)
 
     assert {i.case_id for i in queries.overdue(handler="handler-a")} == {str(case_a)}
@@ -385,7 +386,7 @@ def test_a_closed_case_leaves_mine_once_its_feedback_is_given(system: EmbeddedSy
 
 
 def history_events(tmp_path: Path) -> tuple[list[EventEnvelope], list[EventEnvelope]]:
-    system = EmbeddedSystem.build(make_settings(tmp_path / "source", auto_accept=False))
+    system = build_embedded(make_settings(tmp_path / "source", auto_accept=False))
     try:
         random_history(system, random.Random(23), reports=18)
         to_feedback(system, accept(system, submit(system, real_name=True)), "handler-a")

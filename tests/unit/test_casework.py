@@ -175,6 +175,7 @@ def opened_case() -> Case:
         subjects=[SUBJECT],
         summary="反映王建国跑官要官。",
         received_on=dt.date(2026, 3, 2),
+        opened_on=dt.date(2026, 3, 2),
         reporter={"ref": "r", "anonymous": True, "verified": False},
         actor=SYSTEM,
     )

@@ -51,7 +51,7 @@ from services.demo.featured import FEATURED, RESERVED_CADRES
 from services.demo.procedure import DEMO_TODAY, Planner
 from services.intake.application import IntakePolicy
 from services.intake.domain import case_id_for_report, report_id_for_idempotency_key
-from tests.unit.conftest import make_settings
+from tests.unit.conftest import build_embedded, make_settings
 
 COUNT = 120
 DEMO_ACTORS = {"operator", "handler", "handler2", "leader"}
@@ -96,7 +96,7 @@ def positions(system: EmbeddedSystem) -> tuple[int, int]:
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     data_dir = tmp_path_factory.mktemp("demo")
-    system = EmbeddedSystem.build(make_settings(data_dir))
+    system = build_embedded(make_settings(data_dir), DEMO_TODAY)
     first = seed(system, count=COUNT)
     after_first = positions(system)
     second = seed(system, count=COUNT)
@@ -145,7 +145,7 @@ def test_seeding_resumes_and_leaves_a_case_changed_outside_the_demo_alone(
     """Seeded as of mid-2026, then someone works on a demo case, then seeded to the demo's
     today: every story resumes where its events stand, except that case's. With the intake
     policy off, every acceptance is a triage step of the operator's."""
-    system = EmbeddedSystem.build(make_settings(tmp_path, auto_accept=False))
+    system = build_embedded(make_settings(tmp_path, auto_accept=False), DEMO_TODAY)
     try:
         count = len(FEATURED) + 3
         reports = demo_reports(read_register(), count=count)

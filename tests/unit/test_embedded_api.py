@@ -20,6 +20,7 @@ from tests.unit.conftest import (
     REPORTER_ID_NUMBER,
     REPORTER_NAME,
     REPORTER_PHONE,
+    build_embedded,
     make_settings,
     real_name_reporter,
 )
@@ -37,7 +38,7 @@ BODY: dict[str, Any] = {
 
 @pytest.fixture
 def system(tmp_path: Path) -> Iterator[EmbeddedSystem]:
-    system = EmbeddedSystem.build(make_settings(tmp_path))
+    system = build_embedded(make_settings(tmp_path))
     yield system
     system.stop()
 

@@ -97,7 +97,7 @@ def test_an_unregistered_report_cannot_be_accepted() -> None:
     report.collect_events()
 
     with pytest.raises(ProcedureError) as refused:
-        report.accept(case_id_for_report(report.id), SYSTEM, "in scope")
+        report.accept(case_id_for_report(report.id), SYSTEM, "in scope", accepted_on=TODAY)
 
     # the refusal speaks of the report (not of a case) and says what is needed
     assert str(refused.value) == (
@@ -116,12 +116,12 @@ def test_a_registered_report_is_accepted_once() -> None:
     report.collect_events()
     case_id = case_id_for_report(report.id)
 
-    report.accept(case_id, SYSTEM, "in scope")
+    report.accept(case_id, SYSTEM, "in scope", accepted_on=TODAY)
     assert new_event_types(report) == ["Accepted"]
     assert report.case_id == case_id
 
     with pytest.raises(ProcedureError, match="registered"):
-        report.accept(case_id, SYSTEM, "again")
+        report.accept(case_id, SYSTEM, "again", accepted_on=TODAY)
     assert new_event_types(report) == []
     assert report.status is ReportStatus.ACCEPTED
 

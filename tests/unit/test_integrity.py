@@ -31,7 +31,7 @@ from services.bootstrap import EmbeddedSystem
 from services.projections.archive_queries import ArchiveQueries
 from services.projections.documents import DOCX_MEDIA_TYPE
 from services.projections.integrity import IntegrityReplies, UnknownCadres, months_remaining
-from tests.unit.conftest import make_settings, real_name_reporter
+from tests.unit.conftest import build_embedded, make_settings, real_name_reporter
 from tests.unit.test_archive_full import (
     EDUCATION,
     FINANCE,
@@ -52,7 +52,7 @@ THIRTEEN_MONTHS_AGO = dt.date(2025, 2, 15)
 
 @pytest.fixture
 def system(tmp_path: Path) -> Iterator[EmbeddedSystem]:
-    system = EmbeddedSystem.build(make_settings(tmp_path))
+    system = build_embedded(make_settings(tmp_path))
     system.read.register.upsert(REGISTER)
     yield system
     system.stop()

@@ -46,6 +46,7 @@ from tests.unit.conftest import (
     REPORTER_ID_NUMBER,
     REPORTER_NAME,
     REPORTER_PHONE,
+    build_embedded,
     make_settings,
     real_name_reporter,
 )
@@ -285,7 +286,7 @@ def logs_of(system: EmbeddedSystem) -> dict[str, JianduApplication]:
 
 @pytest.fixture
 def system(tmp_path: Path) -> Iterator[EmbeddedSystem]:
-    system = EmbeddedSystem.build(make_settings(tmp_path / "data"))
+    system = build_embedded(make_settings(tmp_path / "data"))
     yield system
     system.stop()
 
@@ -375,7 +376,7 @@ def test_a_new_projection_catches_up_alone_and_a_new_version_is_rebuilt(
 ) -> None:
     settings = make_settings(tmp_path / "data")
     monkeypatch.setattr(store_module, "PROJECTIONS", (timeline, archive))
-    first = EmbeddedSystem.build(settings)
+    first = build_embedded(settings)
     writer = HistoryWriter(first.intake, first.casework, seed=7)
     writer.write(80)
     first.catch_up()
@@ -395,7 +396,7 @@ def test_a_new_projection_catches_up_alone_and_a_new_version_is_rebuilt(
     calls: list[tuple[str, int]] = []
     probe = probe_projection(1, calls)
     monkeypatch.setattr(store_module, "PROJECTIONS", (timeline, archive, probe))
-    second = EmbeddedSystem.build(settings)
+    second = build_embedded(settings)
     store = second.read.store
     logs = logs_of(second)
     assert dump(store, [timeline, archive]) == untouched
@@ -432,7 +433,7 @@ def test_a_new_projection_catches_up_alone_and_a_new_version_is_rebuilt(
     # A new version of the probe (one more column): rebuilt; the others untouched.
     probe2 = probe_projection(2, calls)
     monkeypatch.setattr(store_module, "PROJECTIONS", (timeline, archive, probe2))
-    third = EmbeddedSystem.build(settings)
+    third = build_embedded(settings)
     store = third.read.store
     now = store.registrations()
     assert now["probe"].version == 2
@@ -524,7 +525,7 @@ def test_the_rebuild_command_rebuilds_the_embedded_read_models(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = tmp_path / "data"
-    system = EmbeddedSystem.build(make_settings(data))
+    system = build_embedded(make_settings(data))
     HistoryWriter(system.intake, system.casework, seed=9).write(60)
     system.catch_up()
     before = dump(system.read.store)
@@ -541,7 +542,7 @@ def test_the_rebuild_command_rebuilds_the_embedded_read_models(
     assert f"intake: {published['intake']} events" in result.output
     assert f"casework: {published['casework']} events" in result.output
 
-    again = EmbeddedSystem.build(make_settings(data))
+    again = build_embedded(make_settings(data))
     try:
         assert dump(again.read.store) == before
     finally:
