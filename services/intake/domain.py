@@ -128,6 +128,8 @@ TRIAGE: dict[str, tuple[frozenset[Role], frozenset[ReportStatus], str, str]] = {
 
 
 def report_id_for_idempotency_key(key: str) -> UUID:
+    """The report id of an Idempotency-Key before keys became per submitter (decision 0013):
+    one id per key, whoever sent it. Only looked up, for reports registered that way."""
     return uuid5(NAMESPACE, f"idempotency-key:{key}")
 
 
@@ -244,6 +246,7 @@ class Report(Aggregate):
         self.referral = referral
         self.received_on = received_on
         self.submission_digest = submission_digest
+        self.received_by = actor
         self.status = ReportStatus.RECEIVED
         self.ledger_number: str | None = None
         self.case_id: UUID | None = None
