@@ -186,12 +186,30 @@ def build_router(
         letters, visits, referrals and internal items; a liaison member refers items from
         their own member unit (``referral`` with ``source: member_unit``); a handler
         records internal items.
+
+        The public sets neither ``sealed`` nor ``received_on`` (422), and sends at most a few
+        reports a day from one address (429, ``JIANDU_MAILBOX_DAILY_LIMIT``); staff may
+        back-date ``received_on`` within the configured limit, never into the future. An
+        Idempotency-Key is the submitter's own: another submitter's same key is another
+        report.
         """
         if principal is None and submission.channel is not PUBLIC_CHANNEL:
             raise _sign_in_to_submit(submission.channel)
         check_submission(principal, submission)
         actor = Actor(id=principal.username, role=principal.role) if principal else None
-        receipt = intake.submit(submission, idempotency_key=idempotency_key, actor=actor)
+        throttle = PublicThrottle.of(request) if principal is None else None
+        if throttle is not None:
+            intake.check_fields(submission, public=True, today=intake.today())
+            throttle.check_mailbox()
+        receipt = intake.submit(
+            submission,
+            idempotency_key=idempotency_key,
+            actor=actor,
+            public=principal is None,
+            client=throttle.client if throttle is not None else None,
+        )
+        if throttle is not None:
+            throttle.mailbox_submitted()
         response.headers["Location"] = f"/api/v1/reports/{receipt.report_id}"
         response.headers["Cache-Control"] = "no-store"  # a mailbox receipt holds a password
         return receipt

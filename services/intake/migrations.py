@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from uuid import uuid4
 
 from services.common.sql import Database
 from services.intake.keyed import IntakeKeys, is_unkeyed
@@ -79,7 +80,7 @@ def redact_unkeyed_digests(
             cur.execute(
                 "INSERT INTO intake_migrations (run_id, name, ran_at, events_changed) "
                 "VALUES (%s, %s, %s, %s)",
-                (f"{MIGRATION}@{ran_at}", MIGRATION, ran_at, changed),
+                (str(uuid4()), MIGRATION, ran_at, changed),
             )
     return MigrationRun(MIGRATION, ran_at, changed)
 
@@ -87,7 +88,9 @@ def redact_unkeyed_digests(
 def migration_runs(db: Database) -> list[MigrationRun]:
     db.execute_script(SCHEMA)
     with db.transaction() as cur:
-        cur.execute("SELECT name, ran_at, events_changed FROM intake_migrations ORDER BY ran_at")
+        cur.execute(
+            "SELECT name, ran_at, events_changed FROM intake_migrations ORDER BY ran_at, run_id"
+        )
         return [
             MigrationRun(r["name"], r["ran_at"], int(r["events_changed"])) for r in cur.fetchall()
         ]
