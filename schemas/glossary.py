@@ -227,6 +227,8 @@ EVENT_LABELS: dict[str, str] = {
     "ReportRegistered": "登记编号",
     "ReportAccepted": "受理",
     "ReportTriaged": "分流处理",
+    "SealedContentHandedOver": "移交封存举报内容",
+    "SealedContentOpened": "启封举报内容",
     "ReporterIdentityVerified": "核实举报人身份",
     "AcceptanceNoticeSent": "告知受理情况",
     "CaseOpened": "立件",

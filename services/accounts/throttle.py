@@ -30,7 +30,7 @@ from prometheus_client import Counter
 
 from schemas.glossary import Role, SensitiveItem
 from services.accounts.model import Principal
-from services.accounts.policy import ThrottlePolicy, TooManyAttempts
+from services.accounts.policy import PublicLimits, ThrottlePolicy, TooManyAttempts
 from services.accounts.store import AccountStore
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -63,19 +63,21 @@ def _within(address: str, networks: tuple[Network, ...]) -> bool:
 
 
 class PublicThrottle:
-    def __init__(self, store: AccountStore, client: str) -> None:
-        self.store = store
+    def __init__(self, store: AccountStore | None, client: str) -> None:
+        self.store = store  # None: an app without accounts (a router tested alone)
         self.client = client
-        self.limits = store.public_limits
+        self.limits = store.public_limits if store is not None else PublicLimits()
 
     @classmethod
     def of(cls, request: Request) -> PublicThrottle:
-        store: AccountStore = request.app.state.accounts
-        return cls(store, client_address(request, store.trusted_proxies))
+        store: AccountStore | None = getattr(request.app.state, "accounts", None)
+        trusted = store.trusted_proxies if store is not None else ()
+        return cls(store, client_address(request, trusted))
 
     # -- follow-up ---------------------------------------------------------------------
 
     def _follow_up_keys(self, query_code: str) -> dict[str, int]:
+        assert self.store is not None
         code = query_code.replace("-", "").strip().upper()
         policy = self.limits.follow_up
         return {
@@ -84,6 +86,8 @@ class PublicThrottle:
         }
 
     def check_follow_up(self, query_code: str) -> None:
+        if self.store is None:
+            return
         wait = self.store.throttled_for(tuple(self._follow_up_keys(query_code)))
         if wait:
             PUBLIC_REFUSALS.labels("follow_up").inc()
@@ -91,6 +95,8 @@ class PublicThrottle:
 
     def follow_up_failed(self, query_code: str) -> None:
         """Count a wrong code or password; raise once it starts a lockout."""
+        if self.store is None:
+            return
         wait = self.store.count_failure(self._follow_up_keys(query_code), self.limits.follow_up)
         if wait:
             self._record(SensitiveItem.FOLLOW_UP_LOCKED, wait, "too many failed follow-ups")
@@ -110,9 +116,12 @@ class PublicThrottle:
         )
 
     def _mailbox_key(self) -> str:
+        assert self.store is not None
         return self.store.throttle_key("mailbox-client", self.client)
 
     def check_mailbox(self) -> None:
+        if self.store is None:
+            return
         wait = self.store.throttled_for((self._mailbox_key(),))
         if wait:
             PUBLIC_REFUSALS.labels("mailbox").inc()
@@ -120,12 +129,15 @@ class PublicThrottle:
 
     def mailbox_submitted(self) -> None:
         """Count one submission; the one that reaches the day's limit locks the client."""
+        if self.store is None:
+            return
         key = self._mailbox_key()
         wait = self.store.count_failure({key: self.limits.mailbox_per_day}, self._mailbox_policy())
         if wait:
             self._record(SensitiveItem.MAILBOX_LOCKED, wait, "mailbox submissions per day")
 
     def _record(self, kind: SensitiveItem, wait: int, reason: str) -> None:
+        assert self.store is not None
         self.store.record_read(
             PUBLIC,
             kind.value,

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from schemas.commands import Command
 from schemas.events import Actor
 from schemas.glossary import CaseState, Channel, Role, SensitiveItem
+from schemas.sealed_content import HandOverSealedContent, OpenSealedContent
 from schemas.submissions import ReportSubmission, SubmissionReceipt
 from schemas.views import ReportView
 from schemas.views_cases import CaseFollowUp, reporter_progress
@@ -33,6 +34,7 @@ from services.common.procedure import RuleBroken
 from services.common.web import ApiError
 from services.intake.application import TRIAGE_COMMANDS, IntakeApplication, NoIdentityKept
 from services.intake.domain import TRIAGE, Report
+from services.intake.sealed_export import BadRecipientKey
 
 log = logging.getLogger(__name__)
 
@@ -271,6 +273,8 @@ def build_router(
             "recorded_at": entry.read_at,
         }
 
+    _sealed_content_routes(router, intake)
+
     @router.get(
         "/follow-up/{query_code}",
         responses={
@@ -319,6 +323,93 @@ def build_router(
         }
 
     return router
+
+
+def _sealed_content_routes(router: APIRouter, intake: IntakeApplication) -> None:
+    """A sealed report's content: handed over to the level above, opened once by a leader."""
+
+    @router.post(
+        "/reports/{report_id}/sealed-content/hand-over",
+        tags=["intake", "audit"],
+        responses={
+            403: {"description": "not an operator"},
+            404: {"description": "no such report"},
+            409: {"description": "not a sealed report forwarded up, or changed meanwhile"},
+            422: {"description": "invalid body, or the recipient key is not an RSA key"},
+        },
+    )
+    def hand_over_sealed_content(
+        report_id: UUID,
+        body: HandOverSealedContent,
+        request: Request,
+        response: Response,
+        principal: Annotated[Principal, Depends(require_api_roles(Role.OPERATOR))],
+    ) -> dict[str, Any]:
+        """Hand a sealed report's content to the level above it was forwarded up to.
+
+        ``encrypted_export``: the answer's ``encrypted_export`` holds the content (with the
+        report's ledger number, dates and subjects) encrypted for ``recipient_public_key``;
+        only the receiver can read it. ``paper``: the answer's ``document`` is what to print
+        and hand over, ``reference`` names the paper. Either way the handover is an event on
+        the report (its timeline shows it, never the content), recorded before the answer,
+        and the read is in the audit of sensitive reads.
+        """
+        try:
+            report, handed = intake.hand_over_sealed_content(
+                report_id, body, Actor(id=principal.username, role=principal.role)
+            )
+        except BadRecipientKey as error:
+            raise ApiError(str(error), 422) from None
+        accounts_of(request).record_read(
+            principal,
+            SensitiveItem.SEALED_CONTENT.value,
+            str(report_id),
+            body.reason or f"handover ({body.method})",
+            detail=f"{report.ledger_number or ''} handed over: {body.method}",
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return {"report": report_view(report).model_dump(mode="json"), **handed}
+
+    @router.post(
+        "/reports/{report_id}/sealed-content/open",
+        tags=["intake", "audit"],
+        responses={
+            403: {"description": "not a leader"},
+            404: {"description": "no such report"},
+            409: {"description": "not sealed, or already opened (it is opened once only)"},
+            422: {"description": "no reason given"},
+        },
+    )
+    def open_sealed_content(
+        report_id: UUID,
+        body: OpenSealedContent,
+        request: Request,
+        response: Response,
+        principal: Annotated[Principal, Depends(require_api_roles(Role.LEADER))],
+    ) -> dict[str, Any]:
+        """A leader opens a sealed report's content: once, with a reason.
+
+        The opening is an event on the report (who, when, why; never the content) and an
+        entry of the audit, both recorded before the content is returned. A second opening
+        is refused (409).
+        """
+        report, content = intake.open_sealed_content(
+            report_id, body, Actor(id=principal.username, role=principal.role)
+        )
+        entry = accounts_of(request).record_read(
+            principal,
+            SensitiveItem.SEALED_CONTENT.value,
+            str(report_id),
+            body.reason,
+            detail=f"{report.ledger_number or ''} opened",
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return {
+            "report_id": str(report_id),
+            "ledger_number": report.ledger_number,
+            "content": content,
+            "audit_entry_id": entry.entry_id,
+        }
 
 
 def report_view(report: Report) -> ReportView:

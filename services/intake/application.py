@@ -15,6 +15,7 @@ from eventsourcing.persistence import IntegrityError
 from schemas import commands as c
 from schemas.events import Actor, ReporterRef, Source
 from schemas.glossary import Category, Channel, ReportStatus, Role
+from schemas.sealed_content import HandOverSealedContent, OpenSealedContent
 from schemas.submissions import RealNameReporter, ReportSubmission, SubmissionReceipt
 from services.casework.deadlines import TimeLimits
 from services.common.application import JianduApplication
@@ -30,6 +31,7 @@ from services.intake.domain import (
     report_id_for_idempotency_key,
 )
 from services.intake.keyed import IntakeKeys
+from services.intake.sealed_export import encrypt_for, key_fingerprint, load_recipient_key
 from services.intake.vault import ReporterVault
 
 SUBMISSION_ATTEMPTS = 20
@@ -403,6 +405,59 @@ class IntakeApplication(JianduApplication):
             cadre_id=cmd.cadre_id,
             same_as_candidate=cmd.same_as_candidate,
         )
+
+    # -- sealed content (items that belong to the level above) ------------------------------
+
+    def hand_over_sealed_content(
+        self, report_id: UUID, cmd: HandOverSealedContent, actor: Actor
+    ) -> tuple[Report, dict[str, Any]]:
+        """Record the handover, then give what goes to the level above: the content
+        encrypted for the receiver, or (paper) the document to print. Nothing is returned
+        unless the handover was recorded."""
+        report = self.get_report(report_id)
+        if cmd.expected_version is not None and cmd.expected_version != report.version:
+            raise ConcurrentTriage(report_id)
+        key = load_recipient_key(cmd.recipient_public_key) if cmd.recipient_public_key else None
+        on = cmd.handed_over_on or self._today()
+        report.hand_over_sealed_content(
+            cmd.method,
+            on,
+            actor.model_dump(mode="json"),
+            reference=cmd.reference,
+            recipient_key_sha256=key_fingerprint(key) if key is not None else None,
+            reason=cmd.reason,
+        )
+        document = {
+            "report_id": str(report.id),
+            "ledger_number": report.ledger_number,
+            "received_on": report.received_on.isoformat(),
+            "channel": report.channel,
+            "categories": report.categories,
+            "subjects": report.subjects,
+            "forwarded_to": report.triage.get("to_authority", ""),
+            "handed_over_on": on.isoformat(),
+            "reference": cmd.reference,
+            "content": self.vault.reveal_content(report.id),
+        }
+        try:
+            self.save(report)
+        except IntegrityError:
+            raise ConcurrentTriage(report_id) from None
+        if key is not None:
+            return report, {"encrypted_export": encrypt_for(key, document)}
+        return report, {"document": document}
+
+    def open_sealed_content(
+        self, report_id: UUID, cmd: OpenSealedContent, actor: Actor
+    ) -> tuple[Report, str]:
+        """A leader opens the content once: the opening is recorded before it is read."""
+        report = self.get_report(report_id)
+        report.open_sealed_content(self._today(), actor.model_dump(mode="json"), cmd.reason)
+        try:
+            self.save(report)
+        except IntegrityError:
+            raise ConcurrentTriage(report_id) from None
+        return report, self.vault.reveal_content(report.id)
 
     def close(self) -> None:
         super().close()

@@ -35,6 +35,12 @@ SCHEMA = [
 ]
 
 
+def events_table(db: Database) -> str:
+    """Where eventsourcing keeps intake's events: ``stored_events`` in SQLite, the
+    application's name + ``_events`` in PostgreSQL (in the ``intake`` schema)."""
+    return "stored_events" if db.dialect == "sqlite" else "intake_events"
+
+
 @dataclass(frozen=True)
 class MigrationRun:
     name: str
@@ -51,9 +57,10 @@ def redact_unkeyed_digests(
     db.execute_script(SCHEMA)
     ran_at = now.astimezone(dt.UTC).isoformat(timespec="microseconds")
     changed = 0
+    table = events_table(db)
     with db.transaction() as cur:
         cur.execute(
-            "SELECT originator_id, originator_version, state FROM stored_events "
+            f"SELECT originator_id, originator_version, state FROM {table} "
             "WHERE topic = %s ORDER BY originator_id, originator_version",
             (RECEIVED_TOPIC,),
         )
@@ -68,7 +75,7 @@ def redact_unkeyed_digests(
             if dry_run:
                 continue
             cur.execute(
-                "UPDATE stored_events SET state = %s "
+                f"UPDATE {table} SET state = %s "
                 "WHERE originator_id = %s AND originator_version = %s",
                 (
                     json.dumps(state, separators=(",", ":"), ensure_ascii=False).encode(),

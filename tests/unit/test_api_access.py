@@ -173,6 +173,23 @@ PROBES: list[Probe] = [
         body={"reason": "核实实名举报人身份"},
     ),
     Probe("GET", "/api/v1/follow-up/{query_code}", None),
+    Probe(
+        "POST",
+        "/api/v1/reports/{report_id}/sealed-content/hand-over",
+        frozenset({R.OPERATOR}),
+        body=INVALID,
+        ok=422,
+    ),
+    Probe(
+        "POST",
+        "/api/v1/reports/{report_id}/sealed-content/open",
+        frozenset({R.LEADER}),
+        body=INVALID,
+        ok=422,
+    ),
+    Probe(
+        "GET", "/api/v1/reports/{report_id}/timeline", frozenset({R.OPERATOR, R.LEADER, R.AUDITOR})
+    ),
     # casework
     Probe("GET", "/api/v1/cases/{case_id}", STAFF, case_scoped=True),
     *case_commands(),
