@@ -134,6 +134,26 @@ class ReportTriagedV1(Payload):
     reason: str
 
 
+class SealedContentHandedOverV1(Payload):
+    """A sealed report's content handed to the level above (never the content itself)."""
+
+    method: Literal["encrypted_export", "paper"]
+    to_authority: str
+    reference: str = ""
+    recipient_key_sha256: str | None = None
+    handed_over_on: dt.date
+    actor: Actor
+    reason: str = ""
+
+
+class SealedContentOpenedV1(Payload):
+    """A leader opened a sealed report's content (once), and why."""
+
+    opened_on: dt.date
+    actor: Actor
+    reason: str
+
+
 class ReporterIdentityVerifiedV1(Payload):
     method: str
     verified_on: dt.date
@@ -381,6 +401,8 @@ PAYLOADS: dict[tuple[str, int], type[Payload]] = {
     ("ReportRegistered", 1): ReportRegisteredV1,
     ("ReportAccepted", 1): ReportAcceptedV1,
     ("ReportTriaged", 1): ReportTriagedV1,
+    ("SealedContentHandedOver", 1): SealedContentHandedOverV1,
+    ("SealedContentOpened", 1): SealedContentOpenedV1,
     ("ReporterIdentityVerified", 1): ReporterIdentityVerifiedV1,
     ("AcceptanceNoticeSent", 1): AcceptanceNoticeSentV1,
     ("ReportSubjectIdentified", 1): ReportSubjectIdentifiedV1,

@@ -89,6 +89,10 @@ class SensitiveItem(GlossaryEnum):
 
     REPORTER_IDENTITY = "reporter_identity", "举报人身份信息"
     SEALED_CONTENT = "sealed_content", "封存举报内容"
+    # Refusals auditors also see: a reveal outside one's scope, and the public's lockouts.
+    REPORTER_IDENTITY_REFUSED = "reporter_identity_refused", "举报人身份信息查阅被拒"
+    FOLLOW_UP_LOCKED = "follow_up_locked", "查询码多次输错被限制"
+    MAILBOX_LOCKED = "mailbox_locked", "网上举报提交次数超限"
 
 
 class ManagementLevel(GlossaryEnum):
@@ -223,6 +227,8 @@ EVENT_LABELS: dict[str, str] = {
     "ReportRegistered": "登记编号",
     "ReportAccepted": "受理",
     "ReportTriaged": "分流处理",
+    "SealedContentHandedOver": "移交封存举报内容",
+    "SealedContentOpened": "启封举报内容",
     "ReporterIdentityVerified": "核实举报人身份",
     "AcceptanceNoticeSent": "告知受理情况",
     "CaseOpened": "立件",

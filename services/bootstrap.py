@@ -7,12 +7,14 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter, FastAPI
 
 from schemas.events import EventEnvelope
 from services.accounts import api as accounts_api
 from services.accounts import web as accounts_web
+from services.accounts.policy import PublicLimits, ThrottlePolicy
 from services.accounts.store import AccountStore
 from services.casework import api as casework_api
 from services.casework import chain
@@ -21,6 +23,7 @@ from services.common.china_time import SYSTEM_CLOCK, Clock
 from services.common.config import Config, ConfigStore
 from services.common.eventstore import eventstore_env
 from services.common.follower import LogFollower
+from services.common.procedure import ProcedureError
 from services.common.settings import Settings
 from services.common.sql import Database
 from services.common.web import create_app
@@ -30,7 +33,9 @@ from services.intake.application import (
     IntakeApplication,
     IntakePolicy,
     SubmissionContention,
+    SubmissionRefused,
 )
+from services.intake.keyed import IntakeKeys
 from services.intake.vault import ReporterVault
 from services.projections import api as projections_api
 from services.projections import api_archive as projections_api_archive
@@ -48,6 +53,7 @@ log = logging.getLogger(__name__)
 ERROR_STATUSES: dict[type[Exception], int] = {
     IdempotencyKeyReused: 422,
     SubmissionContention: 503,
+    SubmissionRefused: 422,
 }
 
 EMBEDDED_CONSUMER = "embedded"
@@ -64,6 +70,14 @@ def build_accounts(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> AccountSt
         token_hours=settings.token_hours,
         csrf_key=settings.derived_key("csrf"),
         clock=clock.utc_now,
+        trusted_proxies=[p for p in settings.trusted_proxies.split(",") if p.strip()],
+        public_limits=PublicLimits(
+            follow_up=ThrottlePolicy(
+                max_failures=settings.follow_up_max_failures,
+                client_max_failures=settings.follow_up_client_max_failures,
+            ),
+            mailbox_per_day=settings.mailbox_daily_limit,
+        ),
     )
 
 
@@ -81,6 +95,7 @@ def build_intake(
         policy=IntakePolicy(auto_accept=settings.auto_accept),
         config=config or build_config(settings),
         today=clock.today,
+        keys=IntakeKeys(settings.derived_key("submission-digest")),
     )
 
 
@@ -228,6 +243,13 @@ class EmbeddedSystem:
             "casework_position": self.casework.max_position(),
         }
 
+    def case_handler(self, case_id: str) -> str | None:
+        """Who handles a case, from casework itself (the scope of the identity reveal)."""
+        try:
+            return self.casework.get_case(UUID(case_id)).handler_id
+        except (ProcedureError, ValueError):
+            return None
+
     def web_app(self) -> FastAPI:
         """The API and the pages (services/web) in one app."""
         from services.web import pages
@@ -239,7 +261,11 @@ class EmbeddedSystem:
         return web_app(
             "Jiandu 监督",
             [
-                intake_api.build_router(self.intake, follow_up=self.read.cases.follow_up),
+                intake_api.build_router(
+                    self.intake,
+                    follow_up=self.read.cases.follow_up,
+                    case_handler=self.case_handler,
+                ),
                 casework_api.build_router(self.casework),
                 projections_api.build_router(self.read.queries),
                 projections_api_archive.router_for(

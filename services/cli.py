@@ -184,10 +184,11 @@ def intake_api(host: HostOpt = None, port: PortOpt = None) -> None:
     config = build_config(settings)
     intake = build_intake(settings, config)
     read_models = SqlReader(Database.for_service(settings, "projections"))  # queries only
+    cases = CaseQueries(read_models, config)
     _serve(
         web_app(
             "Jiandu intake",
-            [api.build_router(intake, follow_up=CaseQueries(read_models, config).follow_up)],
+            [api.build_router(intake, follow_up=cases.follow_up, case_handler=cases.handler_of)],
             lambda: {"service": "intake", "position": intake.max_position()},
             accounts=build_accounts(settings),
         ),
@@ -369,6 +370,33 @@ def verify(data: DataOpt = None) -> None:
         typer.echo(f"{len(broken)} of {checked} cases have a broken chain", err=True)
         raise typer.Exit(1)
     typer.echo(f"{checked} cases checked: every chain is intact")
+
+
+@app.command("intake-redact-digests")
+def intake_redact_digests(
+    data: DataOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count only; change nothing.")] = False,
+) -> None:
+    """Replace the unkeyed submission digests of reports received before decision 0013 by
+    keyed ones, in intake's stored events (the recorded exception to immutability)."""
+    from services.accounts.store import utc_now
+    from services.common.sql import Database
+    from services.intake.keyed import IntakeKeys
+    from services.intake.migrations import redact_unkeyed_digests
+
+    settings = _settings(data_dir=data)
+    db = Database.for_service(settings, "intake")
+    try:
+        run = redact_unkeyed_digests(
+            db,
+            IntakeKeys(settings.derived_key("submission-digest")),
+            now=utc_now(),
+            dry_run=dry_run,
+        )
+    finally:
+        db.close()
+    verb = "would be rewritten" if dry_run else "rewritten (recorded in intake_migrations)"
+    typer.echo(f"{run.events_changed} Report.Received event(s) with an unkeyed digest {verb}")
 
 
 calendar_app = typer.Typer(help="Official holiday schedules (国务院办公厅节假日安排).")

@@ -131,3 +131,53 @@ def _section_of(accounts: AccountStore, username: str) -> str | None:
     except UnknownUser:
         return None
     return account.section if account.role is R.HANDLER else None
+
+
+# -- who may see a reporter's identity (issue 10, item 12) ------------------------------------
+
+IDENTITY_IN_TRIAGE = Rule(
+    "identity_in_triage",
+    "an operator sees a real-name reporter's identity while the report is in triage, or "
+    "while its acceptance notice is still to be sent",
+    "受理员仅在举报件分流期间或尚未告知受理情况时可查看实名举报人身份信息",
+    about_who=True,
+)
+IDENTITY_OWN_CASE = Rule(
+    "identity_own_case",
+    "a handler sees a real-name reporter's identity only for a case assigned to them or to "
+    "a handler of their section",
+    "承办人只能查看分配给本人或本科室承办人的案件的实名举报人身份信息",
+    about_who=True,
+)
+IDENTITY_NO_NEED = Rule(
+    "identity_need_to_know",
+    "only the operator triaging the report and the handler of its case see a reporter's identity",
+    "仅分流该件的受理员和承办该案件的承办人可查看举报人身份信息",
+    about_who=True,
+)
+
+
+def check_identity_reveal(
+    principal: Principal,
+    *,
+    in_triage: bool,
+    notice_pending: bool,
+    case_handler_id: str | None,
+    has_case: bool,
+    accounts: AccountStore,
+) -> None:
+    """Raise unless ``principal`` has a need to know this report's reporter: an operator
+    while the report is in triage (or its acceptance notice is still due), a handler on the
+    report's case if it is theirs or their section's; nobody else."""
+    if principal.role is R.OPERATOR:
+        IDENTITY_IN_TRIAGE.require(in_triage or notice_pending)
+        return
+    if principal.role is R.HANDLER:
+        if has_case and case_handler_id is not None:
+            try:
+                check_case_access(principal, case_handler_id, accounts)
+            except RuleBroken:
+                IDENTITY_OWN_CASE.require(False)
+            return
+        IDENTITY_OWN_CASE.require(False)
+    IDENTITY_NO_NEED.require(False)

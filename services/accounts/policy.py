@@ -37,6 +37,14 @@ class LoginThrottled(AccountError):
         )
 
 
+class TooManyAttempts(AccountError):
+    """The public's throttle (follow-up guesses, mailbox submissions): 429 with Retry-After."""
+
+    def __init__(self, retry_after_seconds: int, message: str) -> None:
+        self.retry_after_seconds = max(1, retry_after_seconds)
+        super().__init__(message)
+
+
 class WeakPassword(AccountError):
     pass
 
@@ -81,6 +89,16 @@ class ThrottlePolicy:
 
     def lockout(self, lockouts: int) -> dt.timedelta:
         return min(self.first_lockout * (1 << max(0, lockouts - 1)), self.max_lockout)
+
+
+@dataclass(frozen=True)
+class PublicLimits:
+    """What the public may try (services/accounts/throttle.py): failed follow-ups per query
+    code (``follow_up.max_failures``) and per client (``follow_up.client_max_failures``)
+    within ``follow_up.window``; mailbox submissions per client within a day."""
+
+    follow_up: ThrottlePolicy = ThrottlePolicy()
+    mailbox_per_day: int = 5
 
 
 def check_password(password: str, username: str = "") -> None:

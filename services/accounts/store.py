@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
+import ipaddress
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any, Literal
 from uuid import uuid4
@@ -31,7 +33,9 @@ from services.accounts.policy import (
     InvalidAccount,
     LastAdministrator,
     LoginThrottled,
+    PublicLimits,
     ThrottlePolicy,
+    TooManyAttempts,
     UnknownUser,
     UserExists,
     WeakPassword,
@@ -55,6 +59,7 @@ __all__ = [
     "LastAdministrator",
     "LoginThrottled",
     "ThrottlePolicy",
+    "TooManyAttempts",
     "UnknownUser",
     "UserExists",
     "WeakPassword",
@@ -142,8 +147,13 @@ class AccountStore:
         clock: Clock = utc_now,
         throttle: ThrottlePolicy | None = None,
         csrf_key: bytes | None = None,
+        trusted_proxies: Sequence[str] = (),
+        public_limits: PublicLimits | None = None,
     ) -> None:
         self.db = db
+        # Peers whose X-Forwarded-For is believed (services/accounts/throttle.py).
+        self.trusted_proxies = tuple(ipaddress.ip_network(p.strip()) for p in trusted_proxies)
+        self.public_limits = public_limits or PublicLimits()
         self.session_lifetime = dt.timedelta(hours=session_hours)
         self.token_lifetime = dt.timedelta(hours=token_hours)
         self.throttle = throttle or ThrottlePolicy()
@@ -328,6 +338,23 @@ class AccountStore:
         except (VerificationError, InvalidHashError):
             return False
 
+    # -- the same throttle for other guesses (services/accounts/throttle.py) ----------------
+
+    def throttle_key(self, kind: str, value: str) -> str:
+        """A keyed digest naming what is counted: a client address or a query code is never
+        stored in clear, nor as a hash one could reverse by trying every address."""
+        key = hmac.new(self.csrf_key, b"throttle", hashlib.sha256).digest()
+        return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+    def throttled_for(self, keys: Sequence[str]) -> int:
+        """Seconds until every key is free again (0: none is locked)."""
+        return self._locked_for(tuple(keys), self.now())
+
+    def count_failure(self, keys: dict[str, int], policy: ThrottlePolicy) -> int:
+        """Count one failure (or one use) on each key under ``policy``; the lockout it
+        starts, in seconds (0: none)."""
+        return self._record_failure(keys, self.now(), policy)
+
     def _locked_for(self, keys: tuple[str, ...], now: dt.datetime) -> int:
         with self.db.transaction() as cur:
             waits = []
@@ -342,9 +369,11 @@ class AccountStore:
                         waits.append(int((until - now).total_seconds() + 0.999))
         return max(waits, default=0)
 
-    def _record_failure(self, keys: dict[str, int], now: dt.datetime) -> int:
+    def _record_failure(
+        self, keys: dict[str, int], now: dt.datetime, policy: ThrottlePolicy | None = None
+    ) -> int:
         """Count a failure on every key; the longest lockout it starts, in seconds."""
-        policy, stamp, longest = self.throttle, _stamp(now), 0
+        policy, stamp, longest = policy or self.throttle, _stamp(now), 0
         suffix = " FOR UPDATE" if self.db.dialect == "postgres" else ""
         with self.db.transaction() as cur:
             for key, max_failures in keys.items():

@@ -29,6 +29,7 @@ from services.accounts.store import (
     BadCredentials,
     LastAdministrator,
     LoginThrottled,
+    TooManyAttempts,
     UnknownUser,
     UserExists,
 )
@@ -255,6 +256,20 @@ class CsrfCookieMiddleware:
 
 def _account_error(_: Request, error: Exception) -> JSONResponse:
     headers: dict[str, str] = {}
+    if isinstance(error, TooManyAttempts):
+        # RFC 9457 problem details, as the public's clients may expect of a 429.
+        return JSONResponse(
+            status_code=429,
+            content={
+                "type": "about:blank",
+                "title": "Too Many Requests",
+                "status": 429,
+                "detail": str(error),
+                "retry_after": error.retry_after_seconds,
+            },
+            headers={"Retry-After": str(error.retry_after_seconds)},
+            media_type="application/problem+json",
+        )
     if isinstance(error, LoginThrottled):
         status = 429
         headers["Retry-After"] = str(error.retry_after_seconds)

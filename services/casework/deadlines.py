@@ -266,6 +266,7 @@ class TimeLimits(BaseModel):
     | suspension_max_months       | 6       | months       | suspension for examination (停职检查) |
     | parked_review_months        | 3       | months       | periodic review of a parked item (暂存待查) |
     | referral_report_back_months | 3       | months       | a member unit reports back on a referral |
+    | received_on_backdate_max_days | 90    | days         | staff back-date a report's receipt at most this far |
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -281,3 +282,4 @@ class TimeLimits(BaseModel):
     suspension_max_months: PositiveInt = 6
     parked_review_months: PositiveInt = 3
     referral_report_back_months: PositiveInt = 3
+    received_on_backdate_max_days: PositiveInt = 90

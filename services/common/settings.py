@@ -57,6 +57,21 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = Field(0.2, gt=0)
     follower_poll_seconds: float = Field(0.5, gt=0)
 
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses or networks of reverse proxies whose "
+        "X-Forwarded-For is believed for the client address (default none: the socket peer).",
+    )
+    follow_up_max_failures: int = Field(
+        5, ge=1, description="Failed follow-ups per query code within 15 minutes before a lock."
+    )
+    follow_up_client_max_failures: int = Field(
+        20, ge=1, description="Failed follow-ups per client address within 15 minutes."
+    )
+    mailbox_daily_limit: int = Field(
+        5, ge=1, description="Online mailbox reports per client address within 24 hours."
+    )
+
     demo_password: SecretStr | None = None
     session_hours: float = Field(8, gt=0, le=24 * 30, description="Lifetime of a page session.")
     token_hours: float = Field(12, gt=0, le=24 * 30, description="Lifetime of an API token.")

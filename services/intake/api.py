@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from schemas.commands import Command
 from schemas.events import Actor
 from schemas.glossary import CaseState, Channel, Role, SensitiveItem
+from schemas.sealed_content import HandOverSealedContent, OpenSealedContent
 from schemas.submissions import ReportSubmission, SubmissionReceipt
 from schemas.views import ReportView
 from schemas.views_cases import CaseFollowUp, reporter_progress
@@ -22,19 +23,28 @@ from services.accounts.access import (
     PUBLIC_CHANNEL,
     REPORT_READERS,
     TRIAGE_ACTORS,
+    check_identity_reveal,
     check_submission,
 )
-from services.accounts.model import Principal
+from services.accounts.model import AuditEntry, Principal
+from services.accounts.store import AccountStore
+from services.accounts.throttle import PublicThrottle
 from services.accounts.web import accounts_of, api_principal, require_api_roles
+from services.common.procedure import RuleBroken
 from services.common.web import ApiError
-from services.intake.application import TRIAGE_COMMANDS, IntakeApplication
+from services.intake.application import TRIAGE_COMMANDS, IntakeApplication, NoIdentityKept
 from services.intake.domain import TRIAGE, Report
+from services.intake.sealed_export import BadRecipientKey
 
 log = logging.getLogger(__name__)
 
 # Who has a need to know a reporter's identity (docs/decisions/0011): the operator verifies
-# it and sends the acceptance notice; the handler gives a real-name reporter feedback.
+# it and sends the acceptance notice; the handler gives a real-name reporter feedback. Each
+# only for their own report or case (check_identity_reveal, decision 0013).
 IDENTITY_ROLES = (Role.OPERATOR, Role.HANDLER)
+
+# The case a report went to -> its handler (None: unknown or not assigned).
+CaseHandler = Callable[[str], str | None]
 
 IDENTITY_REVEALS = Counter(
     "jiandu_reporter_identity_reveals_total",
@@ -88,16 +98,85 @@ IdempotencyKey = Annotated[
 ]
 
 
+def reveal_identity_for(
+    intake: IntakeApplication,
+    principal: Principal,
+    report_id: UUID,
+    reason: str,
+    accounts: AccountStore,
+    case_handler: CaseHandler | None,
+) -> tuple[Report, dict[str, Any], AuditEntry]:
+    """The audited reveal, for the API and the pages: refused (403, and the refusal recorded
+    in the audit) unless the caller has a need to know; recorded before it is returned."""
+    report = intake.get_report(report_id)
+    if not report.real_name:
+        raise NoIdentityKept(report_id)  # nothing kept: nothing to refuse or record
+    handler_id = (
+        case_handler(str(report.case_id)) if report.case_id and case_handler is not None else None
+    )
+    try:
+        check_identity_reveal(
+            principal,
+            in_triage=intake.in_triage(report),
+            notice_pending=intake.acceptance_notice_pending(report),
+            case_handler_id=handler_id,
+            has_case=report.case_id is not None,
+            accounts=accounts,
+        )
+    except RuleBroken as refusal:
+        accounts.record_read(
+            principal,
+            SensitiveItem.REPORTER_IDENTITY_REFUSED.value,
+            str(report_id),
+            reason,
+            detail=f"refused ({refusal.rule.name}) {report.ledger_number or ''}".strip(),
+        )
+        raise
+    report, identity = intake.reveal_identity(report_id)
+    entry = accounts.record_read(
+        principal,
+        SensitiveItem.REPORTER_IDENTITY.value,
+        str(report_id),
+        reason,
+        detail=report.ledger_number or "",
+    )
+    IDENTITY_REVEALS.labels(principal.role.value).inc()
+    return report, identity.model_dump(exclude={"anonymous"}), entry
+
+
+REFUSED = {"description": "refused: the detail names the rule"}
+TOO_MANY = {
+    "description": "too many attempts from this client (or on this query code): see "
+    "Retry-After; an RFC 9457 problem-details body",
+    "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}},
+}
+
+
 def build_router(
-    intake: IntakeApplication, follow_up: Callable[[str], CaseFollowUp] | None = None
+    intake: IntakeApplication,
+    follow_up: Callable[[str], CaseFollowUp] | None = None,
+    case_handler: CaseHandler | None = None,
 ) -> APIRouter:
     """``follow_up``: the read side's answer for a report (its case's state and the feedback
-    given to its reporter), for the reporter's follow-up; without it, intake's status only."""
+    given to its reporter), for the reporter's follow-up; without it, intake's status only.
+    ``case_handler``: who handles a case, for the scope of the identity reveal; without it
+    a handler sees no identity."""
     router = APIRouter(prefix="/api/v1", tags=["intake"])
 
-    @router.post("/reports", status_code=status.HTTP_201_CREATED)
+    @router.post(
+        "/reports",
+        status_code=status.HTTP_201_CREATED,
+        responses={
+            401: {"description": "a staff channel without a token"},
+            403: REFUSED,
+            422: {"description": "invalid, or a field its sender may not set (named)"},
+            429: TOO_MANY,
+            503: {"description": "too many concurrent registrations: retry with the key"},
+        },
+    )
     def submit_report(
         submission: ReportSubmission,
+        request: Request,
         response: Response,
         principal: Annotated[Principal | None, Depends(submitter)],
         idempotency_key: IdempotencyKey = None,
@@ -109,12 +188,30 @@ def build_router(
         letters, visits, referrals and internal items; a liaison member refers items from
         their own member unit (``referral`` with ``source: member_unit``); a handler
         records internal items.
+
+        The public sets neither ``sealed`` nor ``received_on`` (422), and sends at most a few
+        reports a day from one address (429, ``JIANDU_MAILBOX_DAILY_LIMIT``); staff may
+        back-date ``received_on`` within the configured limit, never into the future. An
+        Idempotency-Key is the submitter's own: another submitter's same key is another
+        report.
         """
         if principal is None and submission.channel is not PUBLIC_CHANNEL:
             raise _sign_in_to_submit(submission.channel)
         check_submission(principal, submission)
         actor = Actor(id=principal.username, role=principal.role) if principal else None
-        receipt = intake.submit(submission, idempotency_key=idempotency_key, actor=actor)
+        throttle = PublicThrottle.of(request) if principal is None else None
+        if throttle is not None:
+            intake.check_fields(submission, public=True, today=intake.today())
+            throttle.check_mailbox()
+        receipt = intake.submit(
+            submission,
+            idempotency_key=idempotency_key,
+            actor=actor,
+            public=principal is None,
+            client=throttle.client if throttle is not None else None,
+        )
+        if throttle is not None:
+            throttle.mailbox_submitted()
         response.headers["Location"] = f"/api/v1/reports/{receipt.report_id}"
         response.headers["Cache-Control"] = "no-store"  # a mailbox receipt holds a password
         return receipt
@@ -134,28 +231,32 @@ def build_router(
             response_model=ReportView,
         )
 
-    @router.post("/reports/{report_id}/identity", tags=["intake", "audit"])
+    @router.post(
+        "/reports/{report_id}/identity",
+        tags=["intake", "audit"],
+        responses={
+            403: {"description": "no need to know: refused, and the refusal recorded"},
+            404: {"description": "no such report, or an anonymous one (nothing is kept)"},
+        },
+    )
     def reveal_identity(
         report_id: UUID,
         body: IdentityRequest,
         request: Request,
         response: Response,
-        principal: Annotated[Principal, Depends(require_api_roles(*IDENTITY_ROLES))],
+        principal: Annotated[Principal, Depends(api_principal)],
     ) -> dict[str, Any]:
-        """Show a real-name reporter's identity (operators and handlers, with a reason).
+        """Show a real-name reporter's identity to someone with a need to know, with a reason.
 
-        The read is recorded (who, when, why, which report) before the identity is returned;
-        auditors see it at ``GET /api/v1/audit``. Anonymous reports: 404, nothing is kept.
+        An operator while the report is in triage (or its acceptance notice is still to be
+        sent); a handler for a case assigned to them or to their section. Anyone else: 403,
+        and the refused attempt is recorded too. The read is recorded (who, when, why, which
+        report) before the identity is returned; auditors see both at ``GET /api/v1/audit``.
+        Anonymous reports: 404, nothing is kept.
         """
-        report, identity = intake.reveal_identity(report_id)
-        entry = accounts_of(request).record_read(
-            principal,
-            SensitiveItem.REPORTER_IDENTITY.value,
-            str(report_id),
-            body.reason,
-            detail=report.ledger_number or "",
+        report, identity, entry = reveal_identity_for(
+            intake, principal, report_id, body.reason, accounts_of(request), case_handler
         )
-        IDENTITY_REVEALS.labels(principal.role.value).inc()
         log.info(
             "reporter identity of report %s shown to %s (%s), audit entry %s",
             report_id,
@@ -167,24 +268,40 @@ def build_router(
         return {
             "report_id": str(report_id),
             "ledger_number": report.ledger_number,
-            "identity": identity.model_dump(exclude={"anonymous"}),
+            "identity": identity,
             "audit_entry_id": entry.entry_id,
             "recorded_at": entry.read_at,
         }
 
-    @router.get("/follow-up/{query_code}")
+    _sealed_content_routes(router, intake)
+
+    @router.get(
+        "/follow-up/{query_code}",
+        responses={
+            404: {"description": "query code or password is wrong"},
+            429: TOO_MANY,
+            503: {"description": "the progress cannot be read right now"},
+        },
+    )
     def reporter_follow_up(
         query_code: Annotated[str, Path(max_length=32)],
         password: Annotated[str, Header(alias="X-Follow-Up-Password", max_length=64)],
+        request: Request,
     ) -> dict[str, Any]:
         """A reporter's view of their report: where it stands and the feedback given to them.
 
         Nothing else: no case, no handler, no other reporter. Feedback goes to real-name
         reporters only. The password travels in the ``X-Follow-Up-Password`` header, never in the URL, so
         that no proxy or access log keeps it.
+
+        Wrong guesses are limited per query code and per client address: past the limit,
+        429 with ``Retry-After`` (the lockout is recorded in the audit).
         """
+        throttle = PublicThrottle.of(request)
+        throttle.check_follow_up(query_code)
         report_id = intake.vault.report_for_credentials(query_code, password)
         if report_id is None:
+            throttle.follow_up_failed(query_code)
             raise ApiError("query code or password is wrong", 404)
         report = intake.get_report(report_id)
         try:
@@ -206,6 +323,93 @@ def build_router(
         }
 
     return router
+
+
+def _sealed_content_routes(router: APIRouter, intake: IntakeApplication) -> None:
+    """A sealed report's content: handed over to the level above, opened once by a leader."""
+
+    @router.post(
+        "/reports/{report_id}/sealed-content/hand-over",
+        tags=["intake", "audit"],
+        responses={
+            403: {"description": "not an operator"},
+            404: {"description": "no such report"},
+            409: {"description": "not a sealed report forwarded up, or changed meanwhile"},
+            422: {"description": "invalid body, or the recipient key is not an RSA key"},
+        },
+    )
+    def hand_over_sealed_content(
+        report_id: UUID,
+        body: HandOverSealedContent,
+        request: Request,
+        response: Response,
+        principal: Annotated[Principal, Depends(require_api_roles(Role.OPERATOR))],
+    ) -> dict[str, Any]:
+        """Hand a sealed report's content to the level above it was forwarded up to.
+
+        ``encrypted_export``: the answer's ``encrypted_export`` holds the content (with the
+        report's ledger number, dates and subjects) encrypted for ``recipient_public_key``;
+        only the receiver can read it. ``paper``: the answer's ``document`` is what to print
+        and hand over, ``reference`` names the paper. Either way the handover is an event on
+        the report (its timeline shows it, never the content), recorded before the answer,
+        and the read is in the audit of sensitive reads.
+        """
+        try:
+            report, handed = intake.hand_over_sealed_content(
+                report_id, body, Actor(id=principal.username, role=principal.role)
+            )
+        except BadRecipientKey as error:
+            raise ApiError(str(error), 422) from None
+        accounts_of(request).record_read(
+            principal,
+            SensitiveItem.SEALED_CONTENT.value,
+            str(report_id),
+            body.reason or f"handover ({body.method})",
+            detail=f"{report.ledger_number or ''} handed over: {body.method}",
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return {"report": report_view(report).model_dump(mode="json"), **handed}
+
+    @router.post(
+        "/reports/{report_id}/sealed-content/open",
+        tags=["intake", "audit"],
+        responses={
+            403: {"description": "not a leader"},
+            404: {"description": "no such report"},
+            409: {"description": "not sealed, or already opened (it is opened once only)"},
+            422: {"description": "no reason given"},
+        },
+    )
+    def open_sealed_content(
+        report_id: UUID,
+        body: OpenSealedContent,
+        request: Request,
+        response: Response,
+        principal: Annotated[Principal, Depends(require_api_roles(Role.LEADER))],
+    ) -> dict[str, Any]:
+        """A leader opens a sealed report's content: once, with a reason.
+
+        The opening is an event on the report (who, when, why; never the content) and an
+        entry of the audit, both recorded before the content is returned. A second opening
+        is refused (409).
+        """
+        report, content = intake.open_sealed_content(
+            report_id, body, Actor(id=principal.username, role=principal.role)
+        )
+        entry = accounts_of(request).record_read(
+            principal,
+            SensitiveItem.SEALED_CONTENT.value,
+            str(report_id),
+            body.reason,
+            detail=f"{report.ledger_number or ''} opened",
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return {
+            "report_id": str(report_id),
+            "ledger_number": report.ledger_number,
+            "content": content,
+            "audit_entry_id": entry.entry_id,
+        }
 
 
 def report_view(report: Report) -> ReportView:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from eventsourcing.persistence import IntegrityError
 from schemas import commands as c
 from schemas.events import Actor, ReporterRef, Source
 from schemas.glossary import Category, Channel, ReportStatus, Role
+from schemas.sealed_content import HandOverSealedContent, OpenSealedContent
 from schemas.submissions import RealNameReporter, ReportSubmission, SubmissionReceipt
 from services.casework.deadlines import TimeLimits
 from services.common.application import JianduApplication
@@ -31,6 +31,8 @@ from services.intake.domain import (
     ledger_id_for_year,
     report_id_for_idempotency_key,
 )
+from services.intake.keyed import IntakeKeys
+from services.intake.sealed_export import encrypt_for, key_fingerprint, load_recipient_key
 from services.intake.vault import ReporterVault
 
 SUBMISSION_ATTEMPTS = 20
@@ -66,8 +68,13 @@ class IntakePolicy:
         )
 
 
-def submission_digest(submission: ReportSubmission) -> str:
-    return hashlib.sha256(submission.model_dump_json().encode()).hexdigest()
+class SubmissionRefused(ValueError):
+    """A submission that sets a field its sender may not set, or to a value out of bounds
+    (422, naming the field); nothing is stored."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
 
 
 def staff_actor(channel: Channel) -> Actor:
@@ -90,13 +97,19 @@ class IntakeApplication(JianduApplication):
         policy: IntakePolicy | None = None,
         today: Callable[[], dt.date] = china_today,
         config: Config | None = None,
+        keys: IntakeKeys | None = None,
     ) -> None:
         super().__init__(env)
         self.vault = vault
+        # Keyed digests (decision 0013); bootstrap passes the key derived for them.
+        self.keys = keys or IntakeKeys(vault.derived_key("submission-digest"))
         self.policy = policy or IntakePolicy()
         self._today = today
         self.config = config or Config()
         self._register_lock = threading.Lock()
+
+    def today(self) -> dt.date:
+        return self._today()
 
     @property
     def limits(self) -> TimeLimits:
@@ -119,21 +132,33 @@ class IntakeApplication(JianduApplication):
         idempotency_key: str | None = None,
         actor: Actor | None = None,
         registered_on: dt.date | None = None,
+        public: bool = False,
+        client: str | None = None,
+        import_id: UUID | None = None,
     ) -> SubmissionReceipt:
         """Register one report (and accept it per policy); a retried key returns the first receipt.
 
         ``registered_on`` is for importing an office's earlier ledger (and the demo data);
-        it defaults to today.
+        it defaults to today. ``public``: sent by the public, without an account (the
+        mailbox): it may set neither ``sealed`` nor ``received_on``. ``client``: the public
+        sender's address; an Idempotency-Key is the submitter's own (the account's, or the
+        client's), never shared with another submitter. ``import_id``: the report's id in
+        an import of an earlier ledger (the demo data), where the importer keeps its own
+        stable ids; retrying it returns the first receipt, as a key does.
         """
-        digest = submission_digest(submission)
-        report_id = report_id_for_idempotency_key(idempotency_key) if idempotency_key else uuid4()
+        today = registered_on or self._today()
+        self.check_fields(submission, public=public, today=today)
         actor = actor or staff_actor(submission.channel)
+        digest = self.keys.submission_digest(submission)
+        report_id = import_id or uuid4()
+        if idempotency_key and import_id is None:
+            report_id = self._report_id_for_key(idempotency_key, actor, public, client)
         reporter_ref = str(uuid5(NAMESPACE, f"reporter-of:{report_id}"))
         vault_done = False
         for _ in range(SUBMISSION_ATTEMPTS):
             existing = self._existing(report_id)
             if existing is not None:
-                if existing.submission_digest != digest:
+                if not self.keys.matches(existing.submission_digest, submission):
                     raise IdempotencyKeyReused
                 return self.receipt(existing)
             if not vault_done:
@@ -144,17 +169,56 @@ class IntakeApplication(JianduApplication):
                 # One registration at a time per process: concurrent ones would only
                 # conflict on the year's ledger and retry (other processes still may).
                 with self._register_lock:
-                    return self._register(
-                        report_id,
-                        reporter_ref,
-                        submission,
-                        digest,
-                        actor,
-                        registered_on or self._today(),
-                    )
+                    return self._register(report_id, reporter_ref, submission, digest, actor, today)
             except IntegrityError:
                 continue  # the ledger moved on, or the same key raced us: look again
         raise SubmissionContention
+
+    def _report_id_for_key(
+        self, idempotency_key: str, actor: Actor, public: bool, client: str | None
+    ) -> UUID:
+        """The report a submitter's key names. Keys used by staff before keys became per
+        submitter (one global id per key) still find their report, for the same account."""
+        if public:
+            return self.keys.report_id_for(
+                self.keys.client_pseudonym(client or "unknown"), idempotency_key
+            )
+        legacy = self._existing(report_id_for_idempotency_key(idempotency_key))
+        if legacy is not None and legacy.received_by.get("id") == actor.id:
+            return legacy.id
+        return self.keys.report_id_for(f"account:{actor.id}", idempotency_key)
+
+    def check_fields(self, submission: ReportSubmission, *, public: bool, today: dt.date) -> None:
+        """The public sets no staff field; staff back-date ``received_on`` within the
+        configured limit (``received_on_backdate_max_days``), never into the future."""
+        if public:
+            if submission.sealed:
+                raise SubmissionRefused(
+                    "sealed",
+                    "only staff seal a report (it belongs to the level above); "
+                    "the public leaves this field out",
+                )
+            if submission.received_on is not None:
+                raise SubmissionRefused(
+                    "received_on",
+                    "the day of receipt of an online report is the day it arrives; "
+                    "the public leaves this field out",
+                )
+            return
+        received_on = submission.received_on
+        if received_on is None:
+            return
+        if received_on > today:
+            raise SubmissionRefused(
+                "received_on", f"{received_on} is in the future (today is {today})"
+            )
+        limit = self.limits.received_on_backdate_max_days
+        if received_on < today - dt.timedelta(days=limit):
+            raise SubmissionRefused(
+                "received_on",
+                f"{received_on} is more than {limit} days before {today}; "
+                "older items are entered as an import of an earlier ledger",
+            )
 
     def _into_vault(self, report_id: UUID, reporter_ref: str, submission: ReportSubmission) -> None:
         if isinstance(submission.reporter, RealNameReporter):
@@ -345,6 +409,59 @@ class IntakeApplication(JianduApplication):
             same_as_candidate=cmd.same_as_candidate,
         )
 
+    # -- sealed content (items that belong to the level above) ------------------------------
+
+    def hand_over_sealed_content(
+        self, report_id: UUID, cmd: HandOverSealedContent, actor: Actor
+    ) -> tuple[Report, dict[str, Any]]:
+        """Record the handover, then give what goes to the level above: the content
+        encrypted for the receiver, or (paper) the document to print. Nothing is returned
+        unless the handover was recorded."""
+        report = self.get_report(report_id)
+        if cmd.expected_version is not None and cmd.expected_version != report.version:
+            raise ConcurrentTriage(report_id)
+        key = load_recipient_key(cmd.recipient_public_key) if cmd.recipient_public_key else None
+        on = cmd.handed_over_on or self._today()
+        report.hand_over_sealed_content(
+            cmd.method,
+            on,
+            actor.model_dump(mode="json"),
+            reference=cmd.reference,
+            recipient_key_sha256=key_fingerprint(key) if key is not None else None,
+            reason=cmd.reason,
+        )
+        document = {
+            "report_id": str(report.id),
+            "ledger_number": report.ledger_number,
+            "received_on": report.received_on.isoformat(),
+            "channel": report.channel,
+            "categories": report.categories,
+            "subjects": report.subjects,
+            "forwarded_to": report.triage.get("to_authority", ""),
+            "handed_over_on": on.isoformat(),
+            "reference": cmd.reference,
+            "content": self.vault.reveal_content(report.id),
+        }
+        try:
+            self.save(report)
+        except IntegrityError:
+            raise ConcurrentTriage(report_id) from None
+        if key is not None:
+            return report, {"encrypted_export": encrypt_for(key, document)}
+        return report, {"document": document}
+
+    def open_sealed_content(
+        self, report_id: UUID, cmd: OpenSealedContent, actor: Actor
+    ) -> tuple[Report, str]:
+        """A leader opens the content once: the opening is recorded before it is read."""
+        report = self.get_report(report_id)
+        report.open_sealed_content(self._today(), actor.model_dump(mode="json"), cmd.reason)
+        try:
+            self.save(report)
+        except IntegrityError:
+            raise ConcurrentTriage(report_id) from None
+        return report, self.vault.reveal_content(report.id)
+
     def close(self) -> None:
         super().close()
         self.vault.close()
@@ -354,6 +471,15 @@ class IntakeApplication(JianduApplication):
         if report is None:
             raise ReportNotFound(report_id)
         return report
+
+    @staticmethod
+    def in_triage(report: Report) -> bool:
+        """Still being triaged: registered and not yet accepted, forwarded, returned..."""
+        return report.status in (ReportStatus.REGISTERED, ReportStatus.RETURN_PROPOSED)
+
+    @staticmethod
+    def acceptance_notice_pending(report: Report) -> bool:
+        return report.acceptance_notice is not None and not report.acceptance_notice.get("met_on")
 
     def reveal_identity(self, report_id: UUID) -> tuple[Report, RealNameReporter]:
         """A real-name reporter's identity from the vault. The caller records the read (who,

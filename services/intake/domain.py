@@ -21,6 +21,8 @@ from schemas.events import (
     ReportRegisteredV1,
     ReportSubjectIdentifiedV1,
     ReportTriagedV1,
+    SealedContentHandedOverV1,
+    SealedContentOpenedV1,
     candidate_key,
 )
 from schemas.glossary import ReportStatus, Role
@@ -128,6 +130,8 @@ TRIAGE: dict[str, tuple[frozenset[Role], frozenset[ReportStatus], str, str]] = {
 
 
 def report_id_for_idempotency_key(key: str) -> UUID:
+    """The report id of an Idempotency-Key before keys became per submitter (decision 0013):
+    one id per key, whoever sent it. Only looked up, for reports registered that way."""
     return uuid5(NAMESPACE, f"idempotency-key:{key}")
 
 
@@ -222,6 +226,22 @@ class Report(Aggregate):
         actor: dict[str, str]
         reason: str
 
+    class SealedContentHandedOver(Event):
+        TOPIC = "jiandu.intake:Report.SealedContentHandedOver"
+        method: str
+        to_authority: str
+        reference: str
+        recipient_key_sha256: str | None
+        handed_over_on: dt.date
+        actor: dict[str, str]
+        reason: str
+
+    class SealedContentOpened(Event):
+        TOPIC = "jiandu.intake:Report.SealedContentOpened"
+        opened_on: dt.date
+        actor: dict[str, str]
+        reason: str
+
     @event(Received)
     def __init__(
         self,
@@ -247,6 +267,7 @@ class Report(Aggregate):
         self.referral = referral
         self.received_on = received_on
         self.submission_digest = submission_digest
+        self.received_by = actor
         self.status = ReportStatus.RECEIVED
         self.ledger_number: str | None = None
         self.case_id: UUID | None = None
@@ -254,6 +275,8 @@ class Report(Aggregate):
         self.acceptance_notice: dict[str, Any] | None = None
         self.identity_verified = False
         self.identifications: dict[int, dict[str, str | None]] = {}
+        self.handovers: list[dict[str, Any]] = []
+        self.content_opened: dict[str, Any] | None = None
 
     @property
     def real_name(self) -> bool:
@@ -406,6 +429,64 @@ class Report(Aggregate):
             reason=reason,
         )
 
+    def hand_over_sealed_content(
+        self,
+        method: str,
+        handed_over_on: dt.date,
+        actor: dict[str, str],
+        *,
+        reference: str = "",
+        recipient_key_sha256: str | None = None,
+        reason: str = "",
+    ) -> None:
+        """Hand a sealed report's content to the level above it was forwarded to (an
+        operator, after forwarding up); may be repeated (a second copy, a new key)."""
+        role = Role(actor["role"])
+        if role is not OP:
+            raise RoleNotAllowed("hand_over_sealed_content", role, frozenset({OP}))
+        self._must_be_sealed()
+        if self.status is not ReportStatus.FORWARDED_UP:
+            raise TransitionNotAllowed(
+                "hand_over_sealed_content",
+                self.status,
+                "a sealed report forwarded up",
+                "已报送上级的封存件",
+                what="report",
+                what_zh="举报件",
+            )
+        self._sealed_content_handed_over(
+            method=method,
+            to_authority=str(self.triage.get("to_authority", "")),
+            reference=reference,
+            recipient_key_sha256=recipient_key_sha256,
+            handed_over_on=handed_over_on,
+            actor=actor,
+            reason=reason,
+        )
+
+    def open_sealed_content(self, opened_on: dt.date, actor: dict[str, str], reason: str) -> None:
+        """A leader opens the sealed content: once, with a reason."""
+        role = Role(actor["role"])
+        if role is not LEAD:
+            raise RoleNotAllowed("open_sealed_content", role, frozenset({LEAD}))
+        self._must_be_sealed()
+        if not reason.strip():
+            raise IntakeRuleBroken("opening sealed content needs a reason", "启封须说明理由")
+        if self.content_opened is not None:
+            raise IntakeRuleBroken(
+                f"the sealed content was already opened on {self.content_opened['opened_on']} "
+                f"by {self.content_opened['by']}; it is opened once only",
+                f"该件封存内容已于 {self.content_opened['opened_on']} 启封，只能启封一次",
+            )
+        self._sealed_content_opened(opened_on=opened_on, actor=actor, reason=reason)
+
+    def _must_be_sealed(self) -> None:
+        if not self.sealed:
+            raise IntakeRuleBroken(
+                "this report is not sealed: its content is in the report itself",
+                "该件未封存",
+            )
+
     # -- state changes (replayed: no rules here) ------------------------------------------
 
     @event(Registered)
@@ -473,6 +554,28 @@ class Report(Aggregate):
             subject_index: {"cadre_id": cadre_id, "same_as_candidate": same_as_candidate},
         }
 
+    @event(SealedContentHandedOver)
+    def _sealed_content_handed_over(
+        self,
+        method: str,
+        to_authority: str,
+        reference: str,
+        recipient_key_sha256: str | None,
+        handed_over_on: dt.date,
+        actor: dict[str, str],
+        reason: str,
+    ) -> None:
+        self.handovers = [
+            *self.handovers,
+            {"method": method, "reference": reference, "on": handed_over_on},
+        ]
+
+    @event(SealedContentOpened)
+    def _sealed_content_opened(
+        self, opened_on: dt.date, actor: dict[str, str], reason: str
+    ) -> None:
+        self.content_opened = {"opened_on": opened_on, "by": actor["id"]}
+
 
 TRIAGE_ACTIONS: dict[ReportStatus, str] = {
     ReportStatus.REPEAT: "mark_repeat",
@@ -493,6 +596,8 @@ REPORT_CONTRACTS = {
     Report.IdentityVerified: ("ReporterIdentityVerified", 1, ReporterIdentityVerifiedV1),
     Report.AcceptanceNoticeSent: ("AcceptanceNoticeSent", 1, AcceptanceNoticeSentV1),
     Report.SubjectIdentified: ("ReportSubjectIdentified", 1, ReportSubjectIdentifiedV1),
+    Report.SealedContentHandedOver: ("SealedContentHandedOver", 1, SealedContentHandedOverV1),
+    Report.SealedContentOpened: ("SealedContentOpened", 1, SealedContentOpenedV1),
 }
 for _cls, _contract in REPORT_CONTRACTS.items():
     _cls.CONTRACT = _contract  # type: ignore[attr-defined]

@@ -73,6 +73,10 @@ class ReporterVault:
     def close(self) -> None:
         self._db.close()
 
+    def derived_key(self, purpose: str) -> bytes:
+        """A key for another of intake's keyed digests, when none is passed in (tests)."""
+        return hmac.new(self._follow_up_key, f"derive:{purpose}".encode(), hashlib.sha256).digest()
+
     # -- identity --------------------------------------------------------------------------
 
     def identity_digest(self, identity: RealNameReporter) -> str:

@@ -46,6 +46,24 @@ def build_router(queries: Queries) -> APIRouter:
         check_case_access(principal, current_handler(timeline), accounts_of(request))
         return timeline
 
+    @router.get(
+        "/reports/{report_id}/timeline",
+        responses={403: {"description": "not a triage reader"}, 404: {"description": "unknown"}},
+    )
+    def report_timeline(
+        report_id: UUID,
+        _: Annotated[
+            Principal, Depends(require_api_roles(Role.OPERATOR, Role.LEADER, Role.AUDITOR))
+        ],
+    ) -> TimelineView:
+        """Every step of one report, e.g. one forwarded up that opened no case (its sealed
+        content's handover and opening show here, never the content). ``case_id`` is the
+        report's id here."""
+        timeline = queries.report_timeline(str(report_id))
+        if timeline is None:
+            raise ApiError(f"no timeline for report {report_id} (yet)", 404)
+        return timeline
+
     @router.get("/cadres")
     def find_cadres(
         q: Annotated[str, Query(min_length=1, max_length=100)], _: CadreReader

@@ -349,6 +349,11 @@ class CaseQueries:
             for r in rows
         ]
 
+    def handler_of(self, case_id: str) -> str | None:
+        """Who handles a case (None: unknown or not assigned): the identity reveal's scope."""
+        rows = self.store.query("SELECT handler_id FROM case_list WHERE case_id = %s", (case_id,))
+        return rows[0]["handler_id"] if rows else None
+
     def follow_up(self, report_id: str) -> CaseFollowUp:
         """What a reporter may learn from the read side: the case's state and the feedback."""
         rows = self.store.query(

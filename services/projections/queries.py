@@ -39,6 +39,8 @@ STEP_DAYS = (
     "reopened_on",
     "referred_on",
     "reported_on",
+    "handed_over_on",
+    "opened_on",
 )
 
 
@@ -101,6 +103,34 @@ class Queries:
                 for detail in [json.loads(r["detail"])]
             ],
             deadlines=self._deadlines(case_id),
+        )
+
+    def report_timeline(self, report_id: str) -> TimelineView | None:
+        """The steps of one report alone (its own subject id), oldest first."""
+        rows = self.store.query(
+            "SELECT * FROM timeline_steps WHERE subject_id = %s ORDER BY occurred_at, position",
+            (report_id,),
+        )
+        if not rows:
+            return None
+        return TimelineView(
+            case_id=report_id,
+            steps=[
+                TimelineStep(
+                    at=r["occurred_at"],
+                    on=step_day(r["step"], detail),
+                    step=r["step"],
+                    step_zh=EVENT_LABELS.get(r["step"], r["step"]),
+                    actor_id=r["actor_id"],
+                    actor_role=r["actor_role"],
+                    reason=r["reason"],
+                    subject_id=r["subject_id"],
+                    detail=detail,
+                )
+                for r in rows
+                for detail in [json.loads(r["detail"])]
+            ],
+            deadlines=[],
         )
 
     def changes(

@@ -134,6 +134,7 @@ LIMIT_LABELS = {
     "suspension_max_months": N_("Longest suspension for examination (months)"),
     "parked_review_months": N_("Review of a parked item (months)"),
     "referral_report_back_months": N_("A member unit reports back on a referral (months)"),
+    "received_on_backdate_max_days": N_("Staff may back-date a report's receipt at most (days)"),
 }
 EFFECT_LABELS = {
     "bars_leading_post_months": N_("No leading post (months)"),

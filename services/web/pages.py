@@ -41,7 +41,6 @@ from schemas.glossary import (
     ReferralSource,
     ReportStatus,
     Role,
-    SensitiveItem,
 )
 from schemas.submissions import SUMMARY_MAX_CHARS, ReportSubmission
 from services.accounts.access import (
@@ -53,7 +52,8 @@ from services.accounts.access import (
     check_submission,
 )
 from services.accounts.model import Principal
-from services.accounts.store import BadCredentials, LoginThrottled
+from services.accounts.store import BadCredentials, LoginThrottled, TooManyAttempts
+from services.accounts.throttle import PublicThrottle
 from services.accounts.web import (
     SESSION_COOKIE,
     accounts_of,
@@ -69,8 +69,8 @@ from services.casework.api import case_view
 from services.casework.application import COMMANDS, CaseworkApplication
 from services.casework.deadlines import DeadlineState
 from services.common.china_time import CHINA_TIME
-from services.common.procedure import ProcedureError
-from services.intake.api import IDENTITY_REVEALS, IDENTITY_ROLES, report_view
+from services.common.procedure import ProcedureError, RuleBroken
+from services.intake.api import IDENTITY_ROLES, report_view, reveal_identity_for
 from services.intake.application import TRIAGE_COMMANDS, IntakeApplication, NoIdentityKept
 from services.intake.domain import TRIAGE, Report
 from services.projections.archive_queries import ArchiveQueries
@@ -482,7 +482,23 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
                 errors=_submission_errors(error, _),
                 **_report_form_context(),
             )
-        receipt = intake.submit(submission)
+        throttle = PublicThrottle.of(request)
+        try:
+            throttle.check_mailbox()
+        except TooManyAttempts as error:
+            return _too_many(
+                render(
+                    request,
+                    "mailbox.html",
+                    429,
+                    values=_form_values(form),
+                    errors={"summary": str(error)},
+                    **_report_form_context(),
+                ),
+                error,
+            )
+        receipt = intake.submit(submission, public=True, client=throttle.client)
+        throttle.mailbox_submitted()
         return render(request, "mailbox_receipt.html", receipt=receipt)
 
     @router.get("/follow-up", response_class=HTMLResponse)
@@ -494,7 +510,29 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
         _ = tr(request)
         code = str(form.get("query_code", "")).strip()[:32]
         password = str(form.get("password", ""))[:64]
-        report_id = intake.vault.report_for_credentials(code, password) if code else None
+        throttle = PublicThrottle.of(request)
+        try:
+            # The same counters as the API's: a guesser gains nothing by switching.
+            throttle.check_follow_up(code)
+            report_id = intake.vault.report_for_credentials(code, password) if code else None
+            if report_id is None:
+                throttle.follow_up_failed(code)
+        except TooManyAttempts as error:
+            minutes = -(-error.retry_after_seconds // 60)
+            return _too_many(
+                render(
+                    request,
+                    "follow_up.html",
+                    429,
+                    result=None,
+                    error=_(
+                        "Too many wrong query codes or passwords. Try again in %(minutes)s "
+                        "minutes.",
+                        minutes=minutes,
+                    ),
+                ),
+                error,
+            )
         if report_id is None:
             return render(
                 request,
@@ -671,7 +709,14 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
                 identity_error=_("Say why you need the identity (2 to 500 characters)."),
             )
         try:
-            report, identity = intake.reveal_identity(report_id)
+            report, shown, entry = reveal_identity_for(
+                intake,
+                user,
+                report_id,
+                reason,
+                accounts_of(request),
+                lambda case_id: _case_handler(casework, case_id),
+            )
         except NoIdentityKept as error:
             return report_page(
                 request,
@@ -680,14 +725,14 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
                 404,
                 identity_error=_procedure_message(error, language_of(request)),
             )
-        entry = accounts_of(request).record_read(
-            user,
-            SensitiveItem.REPORTER_IDENTITY.value,
-            str(report_id),
-            reason,
-            detail=report.ledger_number or "",
-        )
-        IDENTITY_REVEALS.labels(user.role.value).inc()
+        except RuleBroken as error:
+            return report_page(
+                request,
+                user,
+                report,
+                403,
+                identity_error=_procedure_message(error, language_of(request)),
+            )
         log.info(
             "reporter identity of report %s shown to %s (%s) on a page, audit entry %s",
             report_id,
@@ -695,7 +740,6 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
             user.role.value,
             entry.entry_id,
         )
-        shown = identity.model_dump(exclude={"anonymous"})
         shown["audit_entry_id"] = entry.entry_id
         return report_page(request, user, report, identity=shown)
 
@@ -906,6 +950,18 @@ def _case_form_context(request: Request, case: Any, lang: str) -> FormContext:
         unmet_deadlines=case.unmet_deadlines(),
         lang=lang,
     )
+
+
+def _case_handler(casework: CaseworkApplication, case_id: str) -> str | None:
+    try:
+        return casework.get_case(UUID(case_id)).handler_id
+    except (ProcedureError, ValueError):
+        return None
+
+
+def _too_many(response: HTMLResponse, error: TooManyAttempts) -> HTMLResponse:
+    response.headers["Retry-After"] = str(error.retry_after_seconds)
+    return response
 
 
 def _case_state(casework: CaseworkApplication, report: Report) -> str | None:

@@ -547,6 +547,18 @@ def submit_real_name(client: TestClient) -> str:
     return str(answer.json()["report_id"])
 
 
+def assign_case_of(client: TestClient, system: EmbeddedSystem, report_id: str, to: str) -> None:
+    """The leader assigns the report's case to handler ``to``."""
+    system.catch_up()
+    case_id = client.get(f"/api/v1/reports/{report_id}", headers=bearer(client, "liu")).json()[
+        "case_id"
+    ]
+    assigned = client.post(
+        f"/api/v1/cases/{case_id}/assign", headers=bearer(client, "liu"), json={"handler_id": to}
+    )
+    assert assigned.status_code == 200, assigned.text
+
+
 def reveals(role: str) -> float:
     value = REGISTRY.get_sample_value("jiandu_reporter_identity_reveals_total", {"role": role})
     return value or 0.0
@@ -556,9 +568,10 @@ IDENTITY = (REPORTER_NAME, REPORTER_PHONE, REPORTER_EMAIL, REPORTER_ID_NUMBER)
 
 
 def test_showing_a_reporters_identity_is_recorded_first(
-    client: TestClient, caplog: pytest.LogCaptureFixture
+    client: TestClient, system: EmbeddedSystem, caplog: pytest.LogCaptureFixture
 ) -> None:
     report_id = submit_real_name(client)
+    assign_case_of(client, system, report_id, "zhang")
     before = reveals("handler")
     caplog.set_level(logging.DEBUG)
 
@@ -611,7 +624,10 @@ def test_no_identity_without_a_need_a_reason_or_a_record(
         missing = client.post(url, headers=operator, json=body)
         assert missing.status_code == 422
         assert "reason" in missing.json()["detail"]
-    assert system.accounts.audit_entries() == []
+    # Nothing was shown; the refused attempts are recorded (decision 0013).
+    entries = system.accounts.audit_entries()
+    assert {e.item_kind for e in entries} == {"reporter_identity_refused"}
+    assert sorted(e.username for e in entries) == ["chen", "liu", "root", "zhao"]
 
     def broken(*_: Any, **__: Any) -> None:
         raise RuntimeError("audit store unavailable")

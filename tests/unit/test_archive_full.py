@@ -119,7 +119,11 @@ class Driver:
             "referral": referral,
             "received_on": received_on,
         }
-        receipt = self.system.intake.submit(ReportSubmission.model_validate(data))
+        # Registered on the day received: an import of history, which staff may not back-date
+        # beyond the configured limit from today (decision 0013).
+        receipt = self.system.intake.submit(
+            ReportSubmission.model_validate(data), registered_on=received_on
+        )
         self.system.catch_up()
         return receipt.report_id, receipt.ledger_number, receipt.case_id
 

@@ -72,7 +72,12 @@ def system(tmp_path: Path) -> Iterator[EmbeddedSystem]:
 
 def submit(system: EmbeddedSystem, *, real_name: bool = False, **overrides: Any) -> UUID:
     reporter = real_name_reporter() if real_name else {"anonymous": True}
-    return UUID(system.intake.submit(submission(reporter=reporter, **overrides)).report_id)
+    # A report received on a given day is registered on it (an import of history: staff may
+    # not back-date beyond the configured limit from today, decision 0013).
+    receipt = system.intake.submit(
+        submission(reporter=reporter, **overrides), registered_on=overrides.get("received_on")
+    )
+    return UUID(receipt.report_id)
 
 
 def accept(system: EmbeddedSystem, report_id: UUID, join: UUID | None = None) -> UUID:

@@ -192,7 +192,9 @@ class Driver:
             body["referral"] = referral
             source = unit.value if unit else referral_source.value
         submission = ReportSubmission.model_validate(body)
-        receipt = self.system.intake.submit(submission)
+        # Registered on the day received: an import of history (staff may not back-date
+        # beyond the configured limit from today, decision 0013).
+        receipt = self.system.intake.submit(submission, registered_on=received_on)
         units, levels = expected_units(subjects, sealed)
         expected = Expected(
             receipt.report_id,

@@ -1,0 +1,103 @@
+"""Repairs of intake's stored events (docs/decisions/0013).
+
+Events are immutable; this is the one sanctioned exception, and it is recorded. Before
+decision 0013, ``Report.Received`` stored ``submission_digest = sha256(submission json)``: an
+unkeyed hash over data holding a real-name reporter's name and phone, recoverable by trying
+the likely values. :func:`redact_unkeyed_digests` rewrites that one field of each such stored
+event, in place, to ``hmac-sha256-legacy:<HMAC(key, old digest)>`` (see ``keyed.py``): the
+old value is gone from the table, and a client retrying an old Idempotency-Key is still
+recognised. Every other field, the event's position and its timestamp stay as they were.
+Each run is written to ``intake_migrations`` (what, when, how many events changed).
+
+The rewrite is idempotent (a second run changes nothing) and runs inside one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from uuid import uuid4
+
+from services.common.sql import Database
+from services.intake.keyed import IntakeKeys, is_unkeyed
+
+RECEIVED_TOPIC = "jiandu.intake:Report.Received"
+MIGRATION = "0013-redact-unkeyed-submission-digests"
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS intake_migrations (
+        run_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        ran_at TEXT NOT NULL,
+        events_changed INTEGER NOT NULL
+    )""",
+]
+
+
+def events_table(db: Database) -> str:
+    """Where eventsourcing keeps intake's events: ``stored_events`` in SQLite, the
+    application's name + ``_events`` in PostgreSQL (in the ``intake`` schema)."""
+    return "stored_events" if db.dialect == "sqlite" else "intake_events"
+
+
+@dataclass(frozen=True)
+class MigrationRun:
+    name: str
+    ran_at: str
+    events_changed: int
+
+
+def redact_unkeyed_digests(
+    db: Database, keys: IntakeKeys, *, now: dt.datetime, dry_run: bool = False
+) -> MigrationRun:
+    """Rewrite every stored ``Report.Received`` whose digest is unkeyed; record the run."""
+    if now.tzinfo is None:
+        raise ValueError("the run's time must carry a time zone")
+    db.execute_script(SCHEMA)
+    ran_at = now.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    changed = 0
+    table = events_table(db)
+    with db.transaction() as cur:
+        cur.execute(
+            f"SELECT originator_id, originator_version, state FROM {table} "
+            "WHERE topic = %s ORDER BY originator_id, originator_version",
+            (RECEIVED_TOPIC,),
+        )
+        for row in cur.fetchall():
+            raw = row["state"]
+            state = json.loads(bytes(raw).decode() if not isinstance(raw, str) else raw)
+            digest = state.get("submission_digest")
+            if not isinstance(digest, str) or not is_unkeyed(digest):
+                continue
+            state["submission_digest"] = keys.rekey_legacy(digest)
+            changed += 1
+            if dry_run:
+                continue
+            cur.execute(
+                f"UPDATE {table} SET state = %s "
+                "WHERE originator_id = %s AND originator_version = %s",
+                (
+                    json.dumps(state, separators=(",", ":"), ensure_ascii=False).encode(),
+                    row["originator_id"],
+                    row["originator_version"],
+                ),
+            )
+        if not dry_run:
+            cur.execute(
+                "INSERT INTO intake_migrations (run_id, name, ran_at, events_changed) "
+                "VALUES (%s, %s, %s, %s)",
+                (str(uuid4()), MIGRATION, ran_at, changed),
+            )
+    return MigrationRun(MIGRATION, ran_at, changed)
+
+
+def migration_runs(db: Database) -> list[MigrationRun]:
+    db.execute_script(SCHEMA)
+    with db.transaction() as cur:
+        cur.execute(
+            "SELECT name, ran_at, events_changed FROM intake_migrations ORDER BY ran_at, run_id"
+        )
+        return [
+            MigrationRun(r["name"], r["ran_at"], int(r["events_changed"])) for r in cur.fetchall()
+        ]

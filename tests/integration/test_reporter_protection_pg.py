@@ -1,0 +1,102 @@
+"""Decision 0013 on a real PostgreSQL: no stored row of any service holds an unkeyed digest
+of a reporter's identity; a store written the old way is repaired by the migration."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from schemas.submissions import RealNameReporter, ReportSubmission
+from services.bootstrap import build_intake
+from services.common.sql import Database
+from services.intake.application import IdempotencyKeyReused
+from services.intake.domain import report_id_for_idempotency_key
+from services.intake.keyed import LEGACY_PREFIX, IntakeKeys, unkeyed_submission_digest
+from services.intake.migrations import migration_runs, redact_unkeyed_digests
+from tests.integration.helpers import hotline_report, pg_settings
+from tests.support.identity_digests import candidate_digests, digests_found, texts_of
+
+pytestmark = pytest.mark.integration
+
+NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+IDENTITY = RealNameReporter(name="赵六", phone="13912345678")
+
+
+def every_cell(dsn: str) -> list[str]:
+    """Every cell of every table of every service's schema (bytea decoded)."""
+    cells: list[str] = []
+    with psycopg.connect(dsn) as conn:
+        tables = conn.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_schema IN ('intake', 'casework', 'projections', 'accounts', 'config')"
+        ).fetchall()
+        assert tables
+        for schema, table in tables:
+            cells += texts_of(conn.execute(f'SELECT * FROM "{schema}"."{table}"').fetchall())
+    return cells
+
+
+def received_digests(dsn: str) -> list[str]:
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT state FROM intake.intake_events WHERE topic = %s",
+            ("jiandu.intake:Report.Received",),
+        ).fetchall()
+    return [json.loads(bytes(r[0]))["submission_digest"] for r in rows]
+
+
+def reports() -> list[ReportSubmission]:
+    return [hotline_report(0), hotline_report(1, received_on=dt.date(2026, 2, 27))]
+
+
+def test_no_stored_row_holds_an_unkeyed_digest_of_the_reporter(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    intake = build_intake(pg_settings(pg_dsn, tmp_path))
+    intake._today = lambda: dt.date(2026, 3, 2)
+    sent = reports()
+    for i, one in enumerate(sent):
+        intake.submit(one, idempotency_key=f"call-{i}")
+    digests = candidate_digests(IDENTITY, *sent)
+    assert unkeyed_submission_digest(sent[0]) in digests
+
+    assert digests_found(every_cell(pg_dsn), digests) == set()
+    intake.close()
+
+
+def test_the_migration_repairs_a_store_written_the_old_way(
+    pg_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = pg_settings(pg_dsn, tmp_path)
+    intake = build_intake(settings)
+    intake._today = lambda: dt.date(2026, 3, 2)
+    sent = reports()
+    with monkeypatch.context() as patch:
+        patch.setattr(intake.keys, "submission_digest", unkeyed_submission_digest)
+        first = [
+            intake.submit(one, import_id=report_id_for_idempotency_key(f"old-{i}"))
+            for i, one in enumerate(sent)
+        ]
+    digests = candidate_digests(IDENTITY, *sent)
+    assert digests_found(every_cell(pg_dsn), digests)  # the old store leaks
+
+    db = Database.for_service(settings, "intake")
+    keys = IntakeKeys(settings.derived_key("submission-digest"))
+    assert redact_unkeyed_digests(db, keys, now=NOW).events_changed == len(sent)
+    assert [r.events_changed for r in migration_runs(db)] == [len(sent)]
+    db.close()
+
+    assert digests_found(every_cell(pg_dsn), digests) == set()
+    assert all(d.startswith(LEGACY_PREFIX) for d in received_digests(pg_dsn))
+    # a fresh process (no cached aggregate) still recognises a retry of an old key
+    intake.close()
+    again = build_intake(settings)
+    again._today = lambda: dt.date(2026, 3, 2)
+    assert again.submit(sent[0], idempotency_key="old-0", actor=None) == first[0]
+    with pytest.raises(IdempotencyKeyReused):
+        again.submit(hotline_report(9), idempotency_key="old-0")
+    again.close()
