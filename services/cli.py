@@ -379,7 +379,7 @@ def intake_redact_digests(
 ) -> None:
     """Replace the unkeyed submission digests of reports received before decision 0013 by
     keyed ones, in intake's stored events (the recorded exception to immutability)."""
-    from services.accounts.store import utc_now
+    from services.common.china_time import utc_now
     from services.common.sql import Database
     from services.intake.keyed import IntakeKeys
     from services.intake.migrations import redact_unkeyed_digests

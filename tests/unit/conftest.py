@@ -48,10 +48,12 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **fields)  # type: ignore[call-arg]
 
 
-def build_embedded(settings: Settings, today: dt.date = TODAY) -> EmbeddedSystem:
-    """The embedded system on a clock standing on ``today`` (10:00 China time): tests never
-    depend on the day they run."""
-    return EmbeddedSystem.build(settings, clock=FixedClock.on(today))
+def build_embedded(
+    settings: Settings, today: dt.date = TODAY, clock: FixedClock | None = None
+) -> EmbeddedSystem:
+    """The embedded system on a clock standing on ``today`` (10:00 China time), or on the
+    ``clock`` given: tests never depend on the day they run."""
+    return EmbeddedSystem.build(settings, clock=clock or FixedClock.on(today))
 
 
 @pytest.fixture

@@ -19,38 +19,27 @@ from services.accounts.store import AccountStore
 from services.accounts.throttle import PublicThrottle, client_address
 from services.bootstrap import EmbeddedSystem, build_accounts
 from services.casework.deadlines import TimeLimits
+from services.common.china_time import FixedClock
 from services.common.config import Config
 from tests.support.auth import bearer
-from tests.unit.conftest import TODAY, make_settings, real_name_reporter
+from tests.unit.conftest import TODAY, build_embedded, make_settings, real_name_reporter
 from tests.unit.pages_support import csrf
 
 T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)  # 09:00 in Beijing on TODAY
 SUBJECT = {"name": "王建国", "unit": "某县财政局", "position": "局长"}
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0)
 
-    def __call__(self) -> dt.datetime:
-        return self.now
+
+def build_system(tmp_path: Path, clock: FixedClock, **settings: Any) -> EmbeddedSystem:
+    return build_embedded(make_settings(tmp_path, **settings), clock=clock)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-def build_system(tmp_path: Path, clock: Clock, **settings: Any) -> EmbeddedSystem:
-    system = EmbeddedSystem.build(make_settings(tmp_path, **settings))
-    system.intake._today = lambda: TODAY
-    system.casework.today = lambda: TODAY
-    system.accounts._clock = clock
-    return system
-
-
-@pytest.fixture
-def system(tmp_path: Path, clock: Clock) -> Iterator[EmbeddedSystem]:
+def system(tmp_path: Path, clock: FixedClock) -> Iterator[EmbeddedSystem]:
     system = build_system(tmp_path, clock, auto_accept=False)
     yield system
     system.stop()
@@ -125,7 +114,7 @@ def test_staff_back_date_within_the_limit_never_into_the_future(
     assert oldest.status_code == 201, oldest.text
 
 
-def test_the_back_dating_limit_is_configurable(tmp_path: Path, clock: Clock) -> None:
+def test_the_back_dating_limit_is_configurable(tmp_path: Path, clock: FixedClock) -> None:
     system = build_system(tmp_path, clock)
     system.intake.config = Config(limits=TimeLimits(received_on_backdate_max_days=10))
     try:
@@ -156,7 +145,7 @@ def mailbox_receipt(client: TestClient) -> dict[str, Any]:
 
 
 def test_wrong_follow_ups_on_a_code_are_refused_with_429_until_the_lock_ends(
-    client: TestClient, system: EmbeddedSystem, clock: Clock
+    client: TestClient, system: EmbeddedSystem, clock: FixedClock
 ) -> None:
     receipt = mailbox_receipt(client)
     code, password = receipt["query_code"], receipt["password"]
@@ -175,12 +164,12 @@ def test_wrong_follow_ups_on_a_code_are_refused_with_429_until_the_lock_ends(
     assert len(audit) == 1  # recorded once, when the lock began
     assert "testclient" not in audit[0].item_id  # the client's address is not stored
 
-    clock.now += dt.timedelta(seconds=int(locked.headers["Retry-After"]) + 1)
+    clock.advance(dt.timedelta(seconds=int(locked.headers["Retry-After"]) + 1))
     assert follow(client, code, password).status_code == 200
 
 
 def test_wrong_follow_ups_from_one_client_are_limited_across_codes(
-    tmp_path: Path, clock: Clock
+    tmp_path: Path, clock: FixedClock
 ) -> None:
     system = build_system(tmp_path, clock, follow_up_client_max_failures=3)
     try:
@@ -213,7 +202,7 @@ def test_the_follow_up_page_shares_the_apis_counters(
 
 
 def test_mailbox_submissions_per_client_per_day(
-    client: TestClient, system: EmbeddedSystem, clock: Clock
+    client: TestClient, system: EmbeddedSystem, clock: FixedClock
 ) -> None:
     limit = system.accounts.public_limits.mailbox_per_day
     answers = [client.post("/api/v1/reports", json=report()).status_code for _ in range(limit)]
@@ -230,15 +219,15 @@ def test_mailbox_submissions_per_client_per_day(
     staffed = client.post("/api/v1/reports", json=report("hotline"), headers=operator(system))
     assert staffed.status_code == 201
 
-    clock.now += dt.timedelta(days=1, seconds=1)
+    clock.advance(dt.timedelta(days=1, seconds=1))
     assert client.post("/api/v1/reports", json=report()).status_code == 201
 
 
-def test_the_limit_is_shared_by_processes(tmp_path: Path, clock: Clock) -> None:
+def test_the_limit_is_shared_by_processes(tmp_path: Path, clock: FixedClock) -> None:
     """Two processes (two stores on one database) see the same counters."""
     settings = make_settings(tmp_path, mailbox_daily_limit=2)
     first, second = build_accounts(settings), build_accounts(settings)
-    first._clock = second._clock = clock
+    first._clock = second._clock = clock.utc_now
     try:
         PublicThrottle(first, "203.0.113.9").mailbox_submitted()
         PublicThrottle(second, "203.0.113.9").mailbox_submitted()

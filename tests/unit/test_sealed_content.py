@@ -18,7 +18,7 @@ from schemas.glossary import Role
 from services.bootstrap import EmbeddedSystem
 from services.intake.sealed_export import decrypt_with
 from tests.support.auth import bearer
-from tests.unit.conftest import TODAY, all_envelopes, make_settings
+from tests.unit.conftest import all_envelopes, build_embedded, make_settings
 
 SECRET = "上级管辖：反映某市副市长在项目审批中收受巨额财物（仅限上级知悉）"
 AUTHORITY = "市委组织部干部监督处"
@@ -39,8 +39,7 @@ def public_pem(key: rsa.RSAPrivateKey) -> str:
 
 @pytest.fixture
 def system(tmp_path: Path) -> Iterator[EmbeddedSystem]:
-    system = EmbeddedSystem.build(make_settings(tmp_path, auto_accept=False))
-    system.intake._today = lambda: TODAY
+    system = build_embedded(make_settings(tmp_path, auto_accept=False))
     yield system
     system.stop()
 
