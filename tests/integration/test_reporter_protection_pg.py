@@ -53,9 +53,7 @@ def reports() -> list[ReportSubmission]:
     return [hotline_report(0), hotline_report(1, received_on=dt.date(2026, 2, 27))]
 
 
-def test_no_stored_row_holds_an_unkeyed_digest_of_the_reporter(
-    pg_dsn: str, tmp_path: Path
-) -> None:
+def test_no_stored_row_holds_an_unkeyed_digest_of_the_reporter(pg_dsn: str, tmp_path: Path) -> None:
     intake = build_intake(pg_settings(pg_dsn, tmp_path))
     intake._today = lambda: dt.date(2026, 3, 2)
     sent = reports()
