@@ -37,6 +37,7 @@ from schemas.submissions import (
 from schemas.views import CadreRecord
 from services.demo.featured import FEATURED, RESERVED_CADRES, Feature
 from services.demo.procedure import DEMO_TODAY, Planner, drive
+from services.demo.sealed import hand_over_forwarded
 from services.intake.application import IdempotencyKeyReused
 from services.intake.domain import report_id_for_idempotency_key
 
@@ -653,6 +654,7 @@ def seed(
         except IdempotencyKeyReused:
             raise DemoDataMismatch(report.key) from None
     tally = drive(system, stories, today)
+    hand_over_forwarded(system.intake, (report_id_for_idempotency_key(r.key) for r in reports))
     channels = Counter(r.submission.channel for r in reports)
     paths = Counter(story.path for story in stories)
     return {

@@ -1598,8 +1598,8 @@ def report_progress(intake: IntakeApplication, report_id: UUID) -> list[str] | N
     done = []
     for event in events:
         name = type(event).__name__
-        if name in ("Received", "Registered"):
-            continue
+        if name in ("Received", "Registered", "SealedContentHandedOver", "SealedContentOpened"):
+            continue  # not triage (the sealed content's handover: services/demo/sealed.py)
         if name == "Accepted" and event.actor.get("role") == Role.SYSTEM.value:
             continue  # the intake policy's, not a triage step
         done.append(f"Triaged:{event.outcome}" if name == "Triaged" else name)

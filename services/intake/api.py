@@ -235,6 +235,7 @@ def build_router(
         "/reports/{report_id}/identity",
         tags=["intake", "audit"],
         responses={
+            401: {"description": "no or invalid token"},
             403: {"description": "no need to know: refused, and the refusal recorded"},
             404: {"description": "no such report, or an anonymous one (nothing is kept)"},
         },
@@ -332,6 +333,7 @@ def _sealed_content_routes(router: APIRouter, intake: IntakeApplication) -> None
         "/reports/{report_id}/sealed-content/hand-over",
         tags=["intake", "audit"],
         responses={
+            401: {"description": "no or invalid token"},
             403: {"description": "not an operator"},
             404: {"description": "no such report"},
             409: {"description": "not a sealed report forwarded up, or changed meanwhile"},
@@ -374,6 +376,7 @@ def _sealed_content_routes(router: APIRouter, intake: IntakeApplication) -> None
         "/reports/{report_id}/sealed-content/open",
         tags=["intake", "audit"],
         responses={
+            401: {"description": "no or invalid token"},
             403: {"description": "not a leader"},
             404: {"description": "no such report"},
             409: {"description": "not sealed, or already opened (it is opened once only)"},

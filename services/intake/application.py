@@ -72,8 +72,9 @@ class SubmissionRefused(ValueError):
     """A submission that sets a field its sender may not set, or to a value out of bounds
     (422, naming the field); nothing is stored."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, message_zh: str) -> None:
         self.field = field
+        self.message_zh = message_zh
         super().__init__(f"{field}: {message}")
 
 
@@ -197,12 +198,14 @@ class IntakeApplication(JianduApplication):
                     "sealed",
                     "only staff seal a report (it belongs to the level above); "
                     "the public leaves this field out",
+                    "封存由工作人员决定，网上举报不能设置该项",
                 )
             if submission.received_on is not None:
                 raise SubmissionRefused(
                     "received_on",
                     "the day of receipt of an online report is the day it arrives; "
                     "the public leaves this field out",
+                    "网上举报的收件日期即提交当日，不能自行填写",
                 )
             return
         received_on = submission.received_on
@@ -210,7 +213,9 @@ class IntakeApplication(JianduApplication):
             return
         if received_on > today:
             raise SubmissionRefused(
-                "received_on", f"{received_on} is in the future (today is {today})"
+                "received_on",
+                f"{received_on} is in the future (today is {today})",
+                f"收件日期 {received_on} 晚于今天（{today}）",
             )
         limit = self.limits.received_on_backdate_max_days
         if received_on < today - dt.timedelta(days=limit):
@@ -218,6 +223,7 @@ class IntakeApplication(JianduApplication):
                 "received_on",
                 f"{received_on} is more than {limit} days before {today}; "
                 "older items are entered as an import of an earlier ledger",
+                f"收件日期 {received_on} 早于今天 {limit} 天以上，不能补录",
             )
 
     def _into_vault(self, report_id: UUID, reporter_ref: str, submission: ReportSubmission) -> None:

@@ -48,7 +48,11 @@ def build_router(queries: Queries) -> APIRouter:
 
     @router.get(
         "/reports/{report_id}/timeline",
-        responses={403: {"description": "not a triage reader"}, 404: {"description": "unknown"}},
+        responses={
+            401: {"description": "no or invalid token"},
+            403: {"description": "not a triage reader"},
+            404: {"description": "unknown"},
+        },
     )
     def report_timeline(
         report_id: UUID,

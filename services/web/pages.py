@@ -71,7 +71,12 @@ from services.casework.deadlines import DeadlineState
 from services.common.china_time import CHINA_TIME
 from services.common.procedure import ProcedureError, RuleBroken
 from services.intake.api import IDENTITY_ROLES, report_view, reveal_identity_for
-from services.intake.application import TRIAGE_COMMANDS, IntakeApplication, NoIdentityKept
+from services.intake.application import (
+    TRIAGE_COMMANDS,
+    IntakeApplication,
+    NoIdentityKept,
+    SubmissionRefused,
+)
 from services.intake.domain import TRIAGE, Report
 from services.projections.archive_queries import ArchiveQueries
 from services.projections.case_queries import CaseQueries
@@ -600,6 +605,10 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
             )
         except ProcedureError as error:
             return again({"": _procedure_message(error, language_of(request))}, 403)
+        except SubmissionRefused as refused:
+            english = language_of(request) == "en"
+            message = str(refused) if english else refused.message_zh
+            return again({refused.field: message}, 422)
         return see_other(f"/reports/{receipt.report_id}?registered={receipt.ledger_number}")
 
     @router.get("/intake/cadres")

@@ -486,7 +486,10 @@ def test_an_inquiry_letter_is_answered_within_working_days_and_the_case_closes(
 def test_a_parked_case_is_reviewed_then_reactivated_and_needs_a_new_disposition(
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Registered on its day (staff back-date at most 90 days, decision 0013).
+    monkeypatch.setattr(desk.system.intake, "_today", lambda: dt.date(2026, 8, 10))
     _, case_id = desk.opened_case(received_on="2026-08-10")
+    monkeypatch.setattr(desk.system.intake, "_today", lambda: TODAY)
     monkeypatch.setattr(desk.system.casework, "today", lambda: dt.date(2026, 8, 20))
     parked = desk.disposed(case_id, "park")
     monkeypatch.setattr(desk.system.casework, "today", lambda: TODAY)
@@ -787,8 +790,13 @@ def test_a_report_joins_an_open_case(manual: Desk) -> None:
 # -- j. admonition ---------------------------------------------------------------------------------
 
 
-def test_an_admonition_has_a_six_month_follow_up_that_ends_improved(desk: Desk) -> None:
+def test_an_admonition_has_a_six_month_follow_up_that_ends_improved(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Registered on its day (staff back-date at most 90 days, decision 0013).
+    monkeypatch.setattr(desk.system.intake, "_today", lambda: dt.date(2026, 4, 1))
     _, case_id = desk.opened_case(received_on="2026-04-01")
+    monkeypatch.setattr(desk.system.intake, "_today", lambda: TODAY)
     desk.concluded(case_id, "partly_true")
     decided = desk.act(
         case_id,
@@ -1101,8 +1109,10 @@ SCHEDULE_2027 = OfficialSchedule(
 
 
 def test_a_provisional_deadline_is_recounted_everywhere_once_the_year_is_loaded(
-    desk: Desk,
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Registered on its day: never a receipt in the future (decision 0013).
+    monkeypatch.setattr(desk.system.intake, "_today", lambda: dt.date(2026, 12, 14))
     _, case_id = desk.opened_case(received_on="2026-12-14")
     desk.disposed(case_id, "talk_inquiry")
     sent = desk.act(case_id, "send_inquiry_letter", HANDLER, sent_on="2026-12-21")

@@ -39,7 +39,6 @@ from tests.unit.conftest import (
     REPORTER_ID_NUMBER,
     REPORTER_NAME,
     REPORTER_PHONE,
-    TODAY,
     all_envelopes,
     build_embedded,
     make_settings,
@@ -329,9 +328,6 @@ def _procedure(world: World) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     system = build_embedded(make_settings(tmp_path_factory.mktemp("access")))
-    system.casework.today = lambda: TODAY
-    system.intake._today = lambda: TODAY
-    system.read.queries.today = lambda: TODAY
     system.read.register.upsert(
         [CadreRecord(cadre_id="C-001", name="王建国", unit="某县财政局", position="局长")]
     )

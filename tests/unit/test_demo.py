@@ -486,3 +486,16 @@ def test_real_name_reporters_stay_in_the_vault(seeded: Seeded) -> None:
         data = file.read_bytes()
         leaked = [s for s in secrets if s.encode() in data]
         assert not leaked, f"{file.name} holds reporter identity: {leaked[:3]}"
+
+
+def test_the_sealed_report_forwarded_up_is_handed_over_on_paper(seeded: Seeded) -> None:
+    """Decision 0013: the demo's sealed, forwarded report shows its handover (never its
+    content), so a leader can try opening it once."""
+    handed = [
+        e.payload for e in seeded.envelopes("intake") if e.event_type == "SealedContentHandedOver"
+    ]
+    forwarded = [t for t in seeded.of_type("ReportTriaged") if t["outcome"] == "forwarded_up"]
+    assert seeded.first["sealed"] >= 1
+    assert len(handed) == len(forwarded) >= 1
+    assert {(h["method"], h["actor"]["id"]) for h in handed} == {("paper", "operator")}
+    assert all(h["reference"].startswith("机要件 JB-") for h in handed)

@@ -23,7 +23,8 @@ from services.common.china_time import FixedClock
 from services.common.config import Config
 from tests.support.auth import bearer
 from tests.unit.conftest import TODAY, build_embedded, make_settings, real_name_reporter
-from tests.unit.pages_support import csrf
+from tests.unit.pages_support import build_system as build_pages_system
+from tests.unit.pages_support import csrf, sign_in
 
 T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)  # 09:00 in Beijing on TODAY
 SUBJECT = {"name": "王建国", "unit": "某县财政局", "position": "局长"}
@@ -334,3 +335,32 @@ def test_a_handler_sees_the_identity_only_for_their_or_their_sections_case(
     assert refused.json()["rule"] == "identity_own_case"
     refusals = system.accounts.audit_entries(item_kind="reporter_identity_refused")
     assert sorted(e.username for e in refusals) == ["h1", "h3"]
+
+
+def test_the_hotline_form_refuses_a_future_day_of_receipt_on_the_field(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    system = build_pages_system(tmp_path)
+    try:
+        with TestClient(system.web_app()) as client:
+            sign_in(client, system, "operator")
+            before = system.intake.max_position()
+            answer = client.post(
+                "/intake/new",
+                data={
+                    "csrf_token": csrf(client),
+                    "channel": "hotline",
+                    "idempotency_key": "call-1",
+                    "reporter_kind": "anonymous",
+                    "subject-0-name": "王建国",
+                    "categories": ["seeking_office"],
+                    "summary": "来电反映王建国多次找领导要求提拔。",
+                    "received_on": str(TODAY + dt.timedelta(days=3)),
+                },
+                follow_redirects=False,
+            )
+            assert answer.status_code == 422
+            assert "晚于今天" in answer.text
+            assert system.intake.max_position() == before
+    finally:
+        system.stop()
