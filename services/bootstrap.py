@@ -7,16 +7,19 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter, FastAPI
 
 from schemas.events import EventEnvelope
+from schemas.glossary import CaseState
 from services.accounts import api as accounts_api
 from services.accounts import web as accounts_web
 from services.accounts.store import AccountStore
 from services.casework import api as casework_api
 from services.casework import chain
 from services.casework.application import CaseworkApplication
+from services.casework.rules import CaseNotFound
 from services.common.config import Config, ConfigStore
 from services.common.eventstore import eventstore_env
 from services.common.follower import LogFollower
@@ -25,6 +28,7 @@ from services.common.sql import Database
 from services.common.web import create_app
 from services.intake import api as intake_api
 from services.intake.application import (
+    CaseStates,
     IdempotencyKeyReused,
     IntakeApplication,
     IntakePolicy,
@@ -36,7 +40,7 @@ from services.projections import api_archive as projections_api_archive
 from services.projections import api_cases as projections_api_cases
 from services.projections import api_liaison as projections_api_liaison
 from services.projections.cadres import CadreRegister
-from services.projections.case_queries import CaseQueries
+from services.projections.case_queries import CaseQueries, SqlReader
 from services.projections.catchup import catch_up
 from services.projections.liaison_queries import LiaisonQueries
 from services.projections.queries import Queries
@@ -65,7 +69,36 @@ def build_accounts(settings: Settings) -> AccountStore:
     )
 
 
-def build_intake(settings: Settings, config: Config | None = None) -> IntakeApplication:
+def case_states_from_casework(casework: CaseworkApplication) -> CaseStates:
+    """Embedded: casework's own aggregate says where a case stands (no lag)."""
+
+    def state_of(case_id: UUID) -> CaseState | None:
+        try:
+            return casework.get_case(case_id).state
+        except CaseNotFound:
+            return None
+
+    return state_of
+
+
+def case_states_from_read_models(settings: Settings) -> CaseStates:
+    """Distributed: the case list read model says where a case stands (the projections'
+    database, read only). A case opened moments ago may not be there yet: joining it is
+    refused until it is, which the operator sees as "not opened yet"."""
+    reader: list[SqlReader] = []
+
+    def state_of(case_id: UUID) -> CaseState | None:
+        if not reader:
+            reader.append(SqlReader(Database.for_service(settings, "projections")))
+        rows = reader[0].query("SELECT state FROM case_list WHERE case_id = %s", (str(case_id),))
+        return CaseState(rows[0]["state"]) if rows and rows[0]["state"] else None
+
+    return state_of
+
+
+def build_intake(
+    settings: Settings, config: Config | None = None, case_states: CaseStates | None = None
+) -> IntakeApplication:
     vault = ReporterVault(
         Database.for_service(settings, "intake"),
         vault_key=settings.derived_key("reporter-vault"),
@@ -76,6 +109,7 @@ def build_intake(settings: Settings, config: Config | None = None) -> IntakeAppl
         vault=vault,
         policy=IntakePolicy(auto_accept=settings.auto_accept),
         config=config or build_config(settings),
+        case_states=case_states or case_states_from_read_models(settings),
     )
 
 
@@ -137,10 +171,11 @@ class EmbeddedSystem:
     @classmethod
     def build(cls, settings: Settings) -> EmbeddedSystem:
         config = build_config(settings)
+        casework = build_casework(settings, config)
         system = cls(
             settings,
-            build_intake(settings, config),
-            build_casework(settings, config),
+            build_intake(settings, config, case_states_from_casework(casework)),
+            casework,
             build_read_side(settings, config),
             config,
             accounts=build_accounts(settings),

@@ -15,7 +15,7 @@ from eventsourcing.persistence import IntegrityError
 
 from schemas import commands as c
 from schemas.events import Actor, ReporterRef, Source
-from schemas.glossary import Category, Channel, ReportStatus, Role
+from schemas.glossary import CaseState, Category, Channel, ReportStatus, Role
 from schemas.submissions import RealNameReporter, ReportSubmission, SubmissionReceipt
 from services.casework.deadlines import TimeLimits
 from services.common.application import JianduApplication
@@ -23,6 +23,7 @@ from services.common.config import Config
 from services.common.procedure import ProcedureError
 from services.intake.domain import (
     NAMESPACE,
+    IntakeRuleBroken,
     Ledger,
     Report,
     ReportNotFound,
@@ -33,6 +34,12 @@ from services.intake.domain import (
 from services.intake.vault import ReporterVault
 
 SUBMISSION_ATTEMPTS = 20
+
+# Casework's word on a case: its state, or None when casework knows no such case. Injected by
+# the composition root (services/bootstrap.py): the casework application in the embedded
+# mode, the read models in the distributed one.
+CaseStates = Callable[[UUID], CaseState | None]
+JOINABLE_STATES = frozenset(CaseState) - {CaseState.CLOSED, CaseState.TRANSFERRED}
 
 
 class IdempotencyKeyReused(Exception):
@@ -89,9 +96,11 @@ class IntakeApplication(JianduApplication):
         policy: IntakePolicy | None = None,
         today: Callable[[], dt.date] = dt.date.today,
         config: Config | None = None,
+        case_states: CaseStates | None = None,
     ) -> None:
         super().__init__(env)
         self.vault = vault
+        self.case_states = case_states
         self.policy = policy or IntakePolicy()
         self._today = today
         self.config = config or Config()
@@ -236,11 +245,38 @@ class IntakeApplication(JianduApplication):
 
     def _accept(self, report: Report, cmd: c.Accept, actor: dict[str, str]) -> None:
         if cmd.join_case_id is not None:
+            self._require_joinable(cmd.join_case_id)
             report.accept(cmd.join_case_id, actor, cmd.reason, joins_case=True)
         else:
             report.accept(case_id_for_report(report.id), actor, cmd.reason)
 
+    def _require_joinable(self, case_id: UUID) -> None:
+        """并案 joins an open case only: an unknown, closed or transferred one is refused."""
+        if self.case_states is None:
+            raise IntakeRuleBroken(
+                "joining a case needs casework's word on it, and none is configured here",
+                "无法查询案件状态，不能并案",
+            )
+        state = self.case_states(case_id)
+        if state is None:
+            raise IntakeRuleBroken(
+                f"there is no case {case_id} to join (or casework has not opened it yet); "
+                "accept the report as a new case or name an open case",
+                f"案件 {case_id} 不存在（或尚未立件），不能并案",
+            )
+        if state not in JOINABLE_STATES:
+            raise IntakeRuleBroken(
+                f"case {case_id} is {state.value}: a report joins an open case only; "
+                "accept it as a new case (or reopen the case first)",
+                f"案件 {case_id} 当前状态为“{state.zh}”，只能并入未办结的案件",
+            )
+
     def _mark_repeat(self, report: Report, cmd: c.MarkRepeat, actor: dict[str, str]) -> None:
+        if cmd.of_report_id == report.id:
+            raise IntakeRuleBroken(
+                "a report cannot be a repeat of itself: name the earlier report it repeats",
+                "举报件不能标记为自身的重复件，须指明所重复的其他举报件",
+            )
         original = self.get_report(cmd.of_report_id)
         report.triage_to(
             ReportStatus.REPEAT,
