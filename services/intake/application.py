@@ -59,10 +59,11 @@ class SubmissionContention(Exception):
 
 @dataclass(frozen=True)
 class IntakePolicy:
-    """Reports in the 12380 scope are accepted on registration unless this is off; reports
-    about other conduct (usually referred out) and sealed ones always wait for an operator."""
+    """By default every report waits for an operator's triage (受理). With ``auto_accept``,
+    reports in the 12380 scope are accepted on registration; reports about other conduct
+    (usually referred out) and sealed ones always wait for an operator."""
 
-    auto_accept: bool = True
+    auto_accept: bool = False
 
     def accepts_on_registration(self, submission: ReportSubmission) -> bool:
         return (
