@@ -12,6 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, FastAPI
 
 from schemas.events import EventEnvelope
+from schemas.glossary import CaseState
 from services.accounts import api as accounts_api
 from services.accounts import web as accounts_web
 from services.accounts.policy import PublicLimits, ThrottlePolicy
@@ -19,6 +20,7 @@ from services.accounts.store import AccountStore
 from services.casework import api as casework_api
 from services.casework import chain
 from services.casework.application import CaseworkApplication
+from services.casework.rules import CaseNotFound
 from services.common.china_time import SYSTEM_CLOCK, Clock
 from services.common.config import Config, ConfigStore
 from services.common.eventstore import eventstore_env
@@ -29,6 +31,7 @@ from services.common.sql import Database
 from services.common.web import create_app
 from services.intake import api as intake_api
 from services.intake.application import (
+    CaseStates,
     IdempotencyKeyReused,
     IntakeApplication,
     IntakePolicy,
@@ -42,7 +45,7 @@ from services.projections import api_archive as projections_api_archive
 from services.projections import api_cases as projections_api_cases
 from services.projections import api_liaison as projections_api_liaison
 from services.projections.cadres import CadreRegister
-from services.projections.case_queries import CaseQueries
+from services.projections.case_queries import CaseQueries, SqlReader
 from services.projections.catchup import catch_up
 from services.projections.liaison_queries import LiaisonQueries
 from services.projections.queries import Queries
@@ -81,8 +84,38 @@ def build_accounts(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> AccountSt
     )
 
 
+def case_states_from_casework(casework: CaseworkApplication) -> CaseStates:
+    """Embedded: casework's own aggregate says where a case stands (no lag)."""
+
+    def state_of(case_id: UUID) -> CaseState | None:
+        try:
+            return casework.get_case(case_id).state
+        except CaseNotFound:
+            return None
+
+    return state_of
+
+
+def case_states_from_read_models(settings: Settings) -> CaseStates:
+    """Distributed: the case list read model says where a case stands (the projections'
+    database, read only). A case opened moments ago may not be there yet: joining it is
+    refused until it is, which the operator sees as "not opened yet"."""
+    reader: list[SqlReader] = []
+
+    def state_of(case_id: UUID) -> CaseState | None:
+        if not reader:
+            reader.append(SqlReader(Database.for_service(settings, "projections")))
+        rows = reader[0].query("SELECT state FROM case_list WHERE case_id = %s", (str(case_id),))
+        return CaseState(rows[0]["state"]) if rows and rows[0]["state"] else None
+
+    return state_of
+
+
 def build_intake(
-    settings: Settings, config: Config | None = None, clock: Clock = SYSTEM_CLOCK
+    settings: Settings,
+    config: Config | None = None,
+    case_states: CaseStates | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> IntakeApplication:
     vault = ReporterVault(
         Database.for_service(settings, "intake"),
@@ -96,6 +129,7 @@ def build_intake(
         config=config or build_config(settings),
         today=clock.today,
         keys=IntakeKeys(settings.derived_key("submission-digest")),
+        case_states=case_states or case_states_from_read_models(settings),
     )
 
 
@@ -165,10 +199,11 @@ class EmbeddedSystem:
         """``clock`` gives every part its today and now (China time); tests and the demo's
         seeding pass a ``FixedClock``."""
         config = build_config(settings)
+        casework = build_casework(settings, config, clock)
         system = cls(
             settings,
-            build_intake(settings, config, clock),
-            build_casework(settings, config, clock),
+            build_intake(settings, config, case_states_from_casework(casework), clock),
+            casework,
             build_read_side(settings, config, clock),
             config,
             accounts=build_accounts(settings, clock),

@@ -49,9 +49,10 @@ class Settings(BaseSettings):
     )
 
     auto_accept: bool = Field(
-        True,
-        description="Accept every registered report into casework at once (the skeleton's "
-        "triage policy until operator triage exists).",
+        False,
+        description="Off (the default): every registered report waits for an operator's "
+        "triage (受理), as in 12380 practice. On: fully in-scope, unsealed reports are accepted "
+        "into casework at registration by the intake policy (docs/decisions/0015).",
     )
     relay_batch_size: int = Field(500, ge=1, le=10_000)
     relay_poll_seconds: float = Field(0.2, gt=0)

@@ -1251,8 +1251,8 @@ class Planner:
         if report.feature is not None and report.feature.fate != "case":
             return "join?" if report.feature.fate == "join" else report.feature.fate
         if report.feature is not None or in_scope(report):
-            if self.policy.accepts_on_registration(submission):
-                return "case"
+            if self.policy.accepts_on_registration(submission) or report.feature is not None:
+                return "case"  # a featured story is a case's: its report is accepted
             return "case" if received < UNTRIAGED_SINCE else "untriaged"
         rng = self.rng
         draw = rng.random()
@@ -1285,8 +1285,8 @@ class Planner:
 
     def _accept_day(self, report: DemoReport) -> dt.date:
         received = report.submission.received_on or DEMO_TODAY
-        if self.policy.accepts_on_registration(report.submission):
-            return received
+        if self.policy.accepts_on_registration(report.submission) or report.feature is not None:
+            return received  # a featured story's report: the operator accepts it that day
         return workday_on_or_after(
             received + dt.timedelta(days=self._rng(report.key, "accept").randint(0, 2))
         )
@@ -1701,7 +1701,8 @@ def drive(
                 steps = pending(story, report_progress(intake, story.target), tally, today)
                 if steps:
                     run_report_story(intake, story, steps, tally)
-    system.catch_up()  # casework opens the accepted cases
+        # Casework opens the accepted cases; joins (phase 1) need their case opened first.
+        system.catch_up()
     for phase in (0, 1):
         for story in stories:
             if story.kind == "case" and story.phase == phase and story.due(today):

@@ -14,7 +14,7 @@ from eventsourcing.persistence import IntegrityError
 
 from schemas import commands as c
 from schemas.events import Actor, ReporterRef, Source
-from schemas.glossary import Category, Channel, ReportStatus, Role
+from schemas.glossary import CaseState, Category, Channel, ReportStatus, Role
 from schemas.sealed_content import HandOverSealedContent, OpenSealedContent
 from schemas.submissions import RealNameReporter, ReportSubmission, SubmissionReceipt
 from services.casework.deadlines import TimeLimits
@@ -24,6 +24,7 @@ from services.common.config import Config
 from services.common.procedure import ProcedureError
 from services.intake.domain import (
     NAMESPACE,
+    IntakeRuleBroken,
     Ledger,
     Report,
     ReportNotFound,
@@ -36,6 +37,12 @@ from services.intake.sealed_export import encrypt_for, key_fingerprint, load_rec
 from services.intake.vault import ReporterVault
 
 SUBMISSION_ATTEMPTS = 20
+
+# Casework's word on a case: its state, or None when casework knows no such case. Injected by
+# the composition root (services/bootstrap.py): the casework application in the embedded
+# mode, the read models in the distributed one.
+CaseStates = Callable[[UUID], CaseState | None]
+JOINABLE_STATES = frozenset(CaseState) - {CaseState.CLOSED, CaseState.TRANSFERRED}
 
 
 class IdempotencyKeyReused(Exception):
@@ -55,10 +62,11 @@ class SubmissionContention(Exception):
 
 @dataclass(frozen=True)
 class IntakePolicy:
-    """Reports in the 12380 scope are accepted on registration unless this is off; reports
-    about other conduct (usually referred out) and sealed ones always wait for an operator."""
+    """By default every report waits for an operator's triage (受理). With ``auto_accept``,
+    reports in the 12380 scope are accepted on registration; reports about other conduct
+    (usually referred out) and sealed ones always wait for an operator."""
 
-    auto_accept: bool = True
+    auto_accept: bool = False
 
     def accepts_on_registration(self, submission: ReportSubmission) -> bool:
         return (
@@ -99,11 +107,13 @@ class IntakeApplication(JianduApplication):
         today: Callable[[], dt.date] = china_today,
         config: Config | None = None,
         keys: IntakeKeys | None = None,
+        case_states: CaseStates | None = None,
     ) -> None:
         super().__init__(env)
         self.vault = vault
         # Keyed digests (decision 0013); bootstrap passes the key derived for them.
         self.keys = keys or IntakeKeys(vault.derived_key("submission-digest"))
+        self.case_states = case_states
         self.policy = policy or IntakePolicy()
         self._today = today
         self.config = config or Config()
@@ -309,11 +319,38 @@ class IntakeApplication(JianduApplication):
     def _accept(self, report: Report, cmd: c.Accept, actor: dict[str, str]) -> None:
         on = cmd.accepted_on or self._today()
         if cmd.join_case_id is not None:
+            self._require_joinable(cmd.join_case_id)
             report.accept(cmd.join_case_id, actor, cmd.reason, accepted_on=on, joins_case=True)
         else:
             report.accept(case_id_for_report(report.id), actor, cmd.reason, accepted_on=on)
 
+    def _require_joinable(self, case_id: UUID) -> None:
+        """并案 joins an open case only: an unknown, closed or transferred one is refused."""
+        if self.case_states is None:
+            raise IntakeRuleBroken(
+                "joining a case needs casework's word on it, and none is configured here",
+                "无法查询案件状态，不能并案",
+            )
+        state = self.case_states(case_id)
+        if state is None:
+            raise IntakeRuleBroken(
+                f"there is no case {case_id} to join (or casework has not opened it yet); "
+                "accept the report as a new case or name an open case",
+                f"案件 {case_id} 不存在（或尚未立件），不能并案",
+            )
+        if state not in JOINABLE_STATES:
+            raise IntakeRuleBroken(
+                f"case {case_id} is {state.value}: a report joins an open case only; "
+                "accept it as a new case (or reopen the case first)",
+                f"案件 {case_id} 当前状态为“{state.zh}”，只能并入未办结的案件",
+            )
+
     def _mark_repeat(self, report: Report, cmd: c.MarkRepeat, actor: dict[str, str]) -> None:
+        if cmd.of_report_id == report.id:
+            raise IntakeRuleBroken(
+                "a report cannot be a repeat of itself: name the earlier report it repeats",
+                "举报件不能标记为自身的重复件，须指明所重复的其他举报件",
+            )
         original = self.get_report(cmd.of_report_id)
         report.triage_to(
             ReportStatus.REPEAT,

@@ -349,6 +349,11 @@ class Report(Aggregate):
             raise IntakeRuleBroken(f"{action.replace('_', ' ')} needs a reason", "须说明理由")
         if outcome is ReportStatus.REPEAT and not details.get("of_report_id"):
             raise IntakeRuleBroken("a repeat names the report it repeats", "须指明所重复的举报件")
+        if outcome is ReportStatus.REPEAT and details.get("of_report_id") == str(self.id):
+            raise IntakeRuleBroken(
+                "a report cannot be a repeat of itself: name the earlier report it repeats",
+                "举报件不能标记为自身的重复件，须指明所重复的其他举报件",
+            )
         self._triaged(outcome=outcome.value, details=details, actor=actor, reason=reason)
 
     def reject_return(self, actor: dict[str, str], reason: str) -> None:

@@ -163,8 +163,15 @@ def test_a_hotline_report_reaches_casework_archive_and_timeline(
             response = client.post(f"{urls['intake']}/api/v1/reports", json=body, headers=operator)
             assert response.status_code == 201, response.text
             receipt: dict[str, Any] = response.json()
-            case_id = receipt["case_id"]
-            assert case_id, receipt
+            assert receipt["status"] == "registered", receipt  # waits for the operator
+            accepted = client.post(
+                f"{urls['intake']}/api/v1/reports/{receipt['report_id']}/accept",
+                json={"reason": "属于受理范围"},
+                headers=operator,
+            )
+            assert accepted.status_code == 200, accepted.text
+            case_id = receipt["case_id"] = accepted.json()["case_id"]
+            assert case_id, accepted.json()
 
             def everywhere() -> bool:
                 archive = client.get(

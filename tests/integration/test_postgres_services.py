@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_a_retried_submission_is_one_report_and_one_case(pg_dsn: str, tmp_path: Path) -> None:
-    settings = pg_settings(pg_dsn, tmp_path)
+    settings = pg_settings(pg_dsn, tmp_path, auto_accept=True)  # the option: accept at once
     intake, casework = build_intake(settings), build_casework(settings)
 
     first = intake.submit(hotline_report(), idempotency_key="call-2026-11-22-001")

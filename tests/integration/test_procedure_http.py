@@ -251,8 +251,9 @@ def _desk(postgres_server: ThrowawayPostgres, data_dir: Path, **settings: Any) -
 def desk(
     postgres_server: ThrowawayPostgres, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Desk]:
-    """The default intake policy: reports in the 12380 scope are accepted on registration."""
-    yield from _desk(postgres_server, tmp_path_factory.mktemp("auto"))
+    """The auto-accept policy (an option; the default is operator triage): reports in the
+    12380 scope are accepted on registration."""
+    yield from _desk(postgres_server, tmp_path_factory.mktemp("auto"), auto_accept=True)
 
 
 @pytest.fixture(scope="module")

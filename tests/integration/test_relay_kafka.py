@@ -133,7 +133,7 @@ def test_broker_outage_delays_publication_and_loses_nothing(
 def test_casework_consumes_each_intake_event_once_despite_redelivery(
     pg_dsn: str, tmp_path: Path, kafka_broker: Any, kafka_topic_prefix: str
 ) -> None:
-    settings = pg_settings(pg_dsn, tmp_path)
+    settings = pg_settings(pg_dsn, tmp_path, auto_accept=True)  # the option: accept at once
     intake, casework = build_intake(settings), build_casework(settings)
     topic = topic_for("intake", kafka_topic_prefix)
     create_topics(kafka_broker.bootstrap, [topic], partitions=3)

@@ -24,7 +24,8 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from schemas import commands as c
-from schemas.glossary import Category, Disposition, FindingKind, Verdict
+from schemas.events import Actor
+from schemas.glossary import Category, Disposition, FindingKind, Role, Verdict
 from services.bootstrap import EmbeddedSystem
 from services.casework.chain import event_fields
 from tests.integration.helpers import TEST_KEY, hotline_report, pg_settings
@@ -53,9 +54,12 @@ def _case(
     system: EmbeddedSystem, n: int, steps: list[tuple[str, c.Command, dict[str, str]]]
 ) -> UUID:
     receipt = system.intake.submit(hotline_report(n))
+    report = system.intake.triage(
+        UUID(receipt.report_id), "accept", c.Accept(), Actor(id="op-1", role=Role.OPERATOR)
+    )
     system.catch_up()
-    assert receipt.case_id is not None
-    case_id = UUID(receipt.case_id)
+    assert report.case_id is not None
+    case_id = report.case_id
     for action, command, actor in steps:
         system.casework.execute(case_id, action, command, actor)
     return case_id

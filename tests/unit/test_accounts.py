@@ -548,7 +548,13 @@ def submit_real_name(client: TestClient) -> str:
 
 
 def assign_case_of(client: TestClient, system: EmbeddedSystem, report_id: str, to: str) -> None:
-    """The leader assigns the report's case to handler ``to``."""
+    """The operator accepts the report (受理), the leader assigns its case to handler ``to``."""
+    accepted = client.post(
+        f"/api/v1/reports/{report_id}/accept",
+        headers=bearer(client, "wang"),
+        json={"reason": "属于受理范围"},
+    )
+    assert accepted.status_code == 200, accepted.text
     system.catch_up()
     case_id = client.get(f"/api/v1/reports/{report_id}", headers=bearer(client, "liu")).json()[
         "case_id"

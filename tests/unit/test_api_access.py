@@ -286,7 +286,8 @@ def _procedure(world: World) -> tuple[str, str]:
         summary="反映王建国在干部调整前多次找领导要求提拔。",
         received_on="2026-02-02",
     )
-    report_id, case_id = receipt["report_id"], receipt["case_id"]
+    report_id = receipt["report_id"]
+    case_id = call("operator", f"/api/v1/reports/{report_id}/accept")["case_id"]
     world.system.catch_up()
     case = f"/api/v1/cases/{case_id}"
     call("leader", f"{case}/assign", handler_id="handler")

@@ -124,8 +124,17 @@ class Driver:
         receipt = self.system.intake.submit(
             ReportSubmission.model_validate(data), registered_on=received_on
         )
+        case_id = receipt.case_id
+        if "other_conduct" not in categories:  # in the 12380 scope: the operator accepts it
+            report = self.system.intake.triage(
+                UUID(receipt.report_id),
+                "accept",
+                c.Accept(reason="属于受理范围", accepted_on=received_on),
+                Actor(id="op-1", role=Role.OPERATOR),
+            )
+            case_id = str(report.case_id)
         self.system.catch_up()
-        return receipt.report_id, receipt.ledger_number, receipt.case_id
+        return receipt.report_id, receipt.ledger_number, case_id
 
     def run(self, case_id: str, *steps: tuple[str, c.Command, dict[str, str]]) -> None:
         for action, command, actor in steps:

@@ -63,15 +63,29 @@ def post_report(client: TestClient, body: dict[str, Any], **headers: str) -> Any
     return client.post(REPORTS, json=body, headers=headers)
 
 
-def test_a_submitted_report_is_registered_and_accepted(
+def post_and_accept(client: TestClient, body: dict[str, Any], operator: dict[str, str]) -> Any:
+    """Register a report, then accept it (受理) as the operator; the receipt, with the case."""
+    receipt = post_report(client, body, **operator).json()
+    accepted = client.post(f"{REPORTS}/{receipt['report_id']}/accept", json={}, headers=operator)
+    assert accepted.status_code == 200, accepted.text
+    return receipt | {"status": accepted.json()["status"], "case_id": accepted.json()["case_id"]}
+
+
+def test_a_submitted_report_is_registered_and_waits_for_the_operator_to_accept_it(
     client: TestClient, system: EmbeddedSystem, operator: dict[str, str]
 ) -> None:
+    """Triage before acceptance (issue 10, item 6): no case until an operator accepts."""
     response = post_report(client, BODY, **operator)
 
     assert response.status_code == 201, response.text
     receipt = response.json()
     assert re.fullmatch(r"JB-\d{4}-000001", receipt["ledger_number"])
-    assert receipt["status"] == "accepted"
+    assert receipt["status"] == "registered"
+    assert receipt["case_id"] is None
+    accepted = client.post(f"{REPORTS}/{receipt['report_id']}/accept", json={}, headers=operator)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["status"] == "accepted"
+    receipt["case_id"] = accepted.json()["case_id"]
     assert receipt["case_id"]
     assert response.headers["location"] == f"{REPORTS}/{receipt['report_id']}"
     assert response.headers["cache-control"] == "no-store"
@@ -86,7 +100,7 @@ def test_a_submitted_report_is_registered_and_accepted(
 
 
 def test_a_report_can_be_read_back(client: TestClient, operator: dict[str, str]) -> None:
-    receipt = post_report(client, BODY | {"reporter": real_name_reporter()}, **operator).json()
+    receipt = post_and_accept(client, BODY | {"reporter": real_name_reporter()}, operator)
 
     response = client.get(f"{REPORTS}/{receipt['report_id']}", headers=operator)
 
@@ -171,7 +185,7 @@ def test_the_timeline_the_case_and_the_archive_appear_after_catching_up(
     system.read.register.upsert(
         [CadreRecord(cadre_id="C-001", name="王建国", unit=FINANCE, position="局长")]
     )
-    receipt = post_report(client, BODY, **operator).json()
+    receipt = post_and_accept(client, BODY, operator)
     case_id = receipt["case_id"]
     assert client.get(f"/api/v1/cases/{case_id}/timeline", headers=leader).status_code == 404
     assert client.get(f"/api/v1/cases/{case_id}", headers=leader).status_code == 404
@@ -194,7 +208,7 @@ def test_the_timeline_the_case_and_the_archive_appear_after_catching_up(
 def test_a_case_command_over_http_checks_the_role(
     client: TestClient, system: EmbeddedSystem, operator: dict[str, str], leader: dict[str, str]
 ) -> None:
-    case_id = post_report(client, BODY, **operator).json()["case_id"]
+    case_id = post_and_accept(client, BODY, operator)["case_id"]
     system.catch_up()
     path = f"/api/v1/cases/{case_id}/assign"
     handler = bearer(system.accounts, "h-1", Role.HANDLER)
@@ -235,7 +249,7 @@ def test_a_mailbox_reporter_follows_up_with_the_query_code(client: TestClient) -
 
     assert found.status_code == 200
     assert found.json()["ledger_number"] == receipt["ledger_number"]
-    assert found.json()["status"] == "accepted"
+    assert found.json()["status"] == "registered"  # waiting for the operator's triage
     assert wrong.status_code == 404
     assert wrong.json() == {"detail": "query code or password is wrong"}
 
@@ -278,7 +292,7 @@ def test_unknown_things_are_404_with_a_clear_message(
 def test_health_and_metrics_answer(
     client: TestClient, system: EmbeddedSystem, operator: dict[str, str]
 ) -> None:
-    post_report(client, BODY, **operator)
+    post_and_accept(client, BODY, operator)
     system.catch_up()
 
     health = client.get("/healthz")

@@ -512,6 +512,27 @@ def test_an_operator_accepts_a_report_from_its_page(
     assert number_not_in_inbox(client, system, report_id)
 
 
+def test_the_inbox_offers_the_operator_an_accept_button(
+    client: TestClient, system: EmbeddedSystem
+) -> None:
+    """Triage before acceptance (issue 10, item 6): the queue itself has the accept action."""
+    report_id = submit(system)
+    system.catch_up()
+    sign_in(client, system, "operator")
+    inbox = client.get("/intake/inbox").text
+    assert f'action="/reports/{report_id}/accept"' in inbox
+    assert 'data-action="accept"' in inbox
+
+    response = client.post(
+        f"/reports/{report_id}/accept",
+        data={"csrf_token": csrf(client), "expected_version": "2"},
+        follow_redirects=False,
+    )
+
+    assert response.status_code == 303, response.text
+    assert system.intake.get_report(report_id).status is ReportStatus.ACCEPTED
+
+
 def number_not_in_inbox(client: TestClient, system: EmbeddedSystem, report_id: UUID) -> bool:
     number = system.intake.get_report(report_id).ledger_number
     return str(number) not in client.get("/intake/inbox").text

@@ -132,6 +132,16 @@ class HistoryWriter:
         )
         self.reports.append(UUID(receipt.report_id))
         self.accepted["submit"] += 1
+        if pick.random() < 0.7:  # most reports are accepted (受理) by the operator at once
+            try:
+                self.intake.triage(
+                    UUID(receipt.report_id),
+                    "accept",
+                    c.Accept(reason="属于受理范围"),
+                    Actor(id="operator-1", role=Role.OPERATOR),
+                )
+            except ProcedureError:
+                return  # accepted before under the same key
 
     def triage(self) -> None:
         pick = self.chance
