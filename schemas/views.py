@@ -90,6 +90,7 @@ class TimelineStep(View):
     reason: str
     subject_id: str
     detail: dict[str, Any]
+    round: int = 1  # the round of handling (复查 starts the next one)
 
 
 class ChangeRecord(View):

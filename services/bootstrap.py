@@ -11,12 +11,13 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from schemas.events import EventEnvelope
+from schemas.glossary import Role
 from services.accounts import api as accounts_api
 from services.accounts import web as accounts_web
-from services.accounts.store import AccountStore
+from services.accounts.store import AccountStore, UnknownUser
 from services.casework import api as casework_api
 from services.casework import chain
-from services.casework.application import CaseworkApplication
+from services.casework.application import CadreLookup, CaseworkApplication, HandlerCheck
 from services.common.config import Config, ConfigStore
 from services.common.eventstore import eventstore_env
 from services.common.follower import LogFollower
@@ -79,11 +80,43 @@ def build_intake(settings: Settings, config: Config | None = None) -> IntakeAppl
     )
 
 
-def build_casework(settings: Settings, config: Config | None = None) -> CaseworkApplication:
+def build_casework(
+    settings: Settings,
+    config: Config | None = None,
+    *,
+    accounts: AccountStore | None = None,
+    register: CadreRegister | None = None,
+) -> CaseworkApplication:
     chain.use_key(settings.derived_key("case-chain"))
     return CaseworkApplication(
-        eventstore_env(settings, "casework"), config=config or build_config(settings)
+        eventstore_env(settings, "casework"),
+        config=config or build_config(settings),
+        is_handler=handler_check(accounts) if accounts is not None else None,
+        cadre_lookup=cadre_lookup(register) if register is not None else None,
     )
+
+
+def handler_check(accounts: AccountStore) -> HandlerCheck:
+    """Casework's question to the accounts store: may this username be assigned a case?"""
+
+    def is_handler(username: str) -> bool:
+        try:
+            account = accounts.get_user(username)
+        except UnknownUser:
+            return False
+        return account.active and account.role is Role.HANDLER
+
+    return is_handler
+
+
+def cadre_lookup(register: CadreRegister) -> CadreLookup:
+    """Casework's question to the cadre register: who is this cadre id?"""
+
+    def lookup(cadre_id: str) -> dict[str, Any] | None:
+        record = register.get(cadre_id)
+        return record.model_dump() if record is not None else None
+
+    return lookup
 
 
 @dataclass
@@ -137,13 +170,15 @@ class EmbeddedSystem:
     @classmethod
     def build(cls, settings: Settings) -> EmbeddedSystem:
         config = build_config(settings)
+        accounts = build_accounts(settings)
+        read = build_read_side(settings, config)
         system = cls(
             settings,
             build_intake(settings, config),
-            build_casework(settings, config),
-            build_read_side(settings, config),
+            build_casework(settings, config, accounts=accounts, register=read.register),
+            read,
             config,
-            accounts=build_accounts(settings),
+            accounts=accounts,
         )
         # A new projection, or one whose version changed, first replays both logs on its own.
         catch_up(system.read.store, {"intake": system.intake, "casework": system.casework})

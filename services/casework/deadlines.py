@@ -266,6 +266,7 @@ class TimeLimits(BaseModel):
     | suspension_max_months       | 6       | months       | suspension for examination (停职检查) |
     | parked_review_months        | 3       | months       | periodic review of a parked item (暂存待查) |
     | referral_report_back_months | 3       | months       | a member unit reports back on a referral |
+    | objection_answer            | 15      | working days | answer to a reporter's objection (异议) |
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -281,3 +282,4 @@ class TimeLimits(BaseModel):
     suspension_max_months: PositiveInt = 6
     parked_review_months: PositiveInt = 3
     referral_report_back_months: PositiveInt = 3
+    objection_answer: PositiveInt = 15

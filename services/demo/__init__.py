@@ -35,6 +35,7 @@ from schemas.submissions import (
     ReportSubmission,
 )
 from schemas.views import CadreRecord
+from services.accounts.demo import ensure_demo_handlers
 from services.demo.featured import FEATURED, RESERVED_CADRES, Feature
 from services.demo.procedure import DEMO_TODAY, Planner, drive
 from services.intake.application import IdempotencyKeyReused
@@ -631,6 +632,7 @@ def seed(
     """
     cadres = read_register(register_csv)
     imported = system.read.register.import_csv(register_csv)
+    ensure_demo_handlers(system.accounts)
     intake_before = system.intake.max_position()
     casework_before = system.casework.max_position()
     reports = demo_reports(cadres, count=count, rng_seed=rng_seed)

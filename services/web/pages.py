@@ -179,8 +179,12 @@ DETAIL_KEYS = (
     "summary",
     "evidence_refs",
     "verdicts",
+    "cadre_verdicts",
     "overall",
+    "cadre",
     "handling",
+    "escalate_to",
+    "organ",
     "method",
     "text",
     "to_authority",
@@ -195,6 +199,7 @@ DETAIL_LABELS: dict[str, str] = {
     "overall": N_("Overall conclusion"),
     "evidence_refs": N_("Evidence"),
     "verdicts": N_("Verdicts"),
+    "cadre_verdicts": N_("Verdicts per cadre"),
 }
 
 
@@ -206,6 +211,7 @@ def _enums() -> None:
         kind=FindingKind,
         overall=Verdict,
         handling=HandlingType,
+        escalate_to=HandlingType,
         member_unit=MemberUnit,
     )
 

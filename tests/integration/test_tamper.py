@@ -28,6 +28,7 @@ from schemas.glossary import Category, Disposition, FindingKind, Verdict
 from services.bootstrap import EmbeddedSystem
 from services.casework.chain import event_fields
 from tests.integration.helpers import TEST_KEY, hotline_report, pg_settings
+from tests.unit.conftest import stand_in_handlers
 
 pytestmark = pytest.mark.integration
 
@@ -75,6 +76,7 @@ def _disposed(disposition: Disposition) -> list[tuple[str, c.Command, dict[str, 
 @pytest.fixture
 def store(pg_dsn: str, tmp_path: Path) -> Iterator[Store]:
     system = EmbeddedSystem.build(pg_settings(pg_dsn, tmp_path))
+    stand_in_handlers(system)
     try:
         closed = _case(
             system,

@@ -43,6 +43,7 @@ from tests.unit.conftest import (
     all_envelopes,
     make_settings,
     real_name_reporter,
+    stand_in_handlers,
 )
 
 R = Role
@@ -308,6 +309,7 @@ def _procedure(world: World) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     system = EmbeddedSystem.build(make_settings(tmp_path_factory.mktemp("access")))
+    stand_in_handlers(system)
     system.casework.today = lambda: TODAY
     system.intake._today = lambda: TODAY
     system.read.queries.today = lambda: TODAY

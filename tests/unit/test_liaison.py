@@ -70,6 +70,7 @@ from tests.unit.conftest import (
     dump_tables,
     make_settings,
     real_name_reporter,
+    stand_in_handlers,
 )
 
 OPERATOR = Actor(id="op-1", role=Role.OPERATOR)
@@ -394,6 +395,7 @@ class Driver:
 
 def build_system(data_dir: Path) -> EmbeddedSystem:
     system = EmbeddedSystem.build(make_settings(data_dir, auto_accept=False))
+    stand_in_handlers(system)
     system.read.register.upsert(REGISTER)
     return system
 
