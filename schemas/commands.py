@@ -163,11 +163,10 @@ class AdmonitionFollowUp(Command):
     escalate_to: HandlingType | None = None
 
     @model_validator(mode="after")
-    def _escalation_names_handling(self) -> Self:
-        escalated = self.outcome is AdmonitionOutcome.ESCALATED
-        if escalated and self.escalate_to is None:
-            raise ValueError("an escalated admonition names the heavier handling: escalate_to")
-        if not escalated and self.escalate_to is not None:
+    def _escalation_only(self) -> Self:
+        # An escalation naming nothing (or a lighter handling) is refused by the procedure's
+        # rule escalation_names_handling (409).
+        if self.outcome is not AdmonitionOutcome.ESCALATED and self.escalate_to is not None:
             raise ValueError("escalate_to is only for an escalated admonition")
         return self
 

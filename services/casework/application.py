@@ -23,7 +23,8 @@ from eventsourcing.persistence import IntegrityError, ProcessRecorder, Tracking
 
 from schemas import commands as c
 from schemas.events import EventEnvelope, ReportAcceptedV1, Source, parse_payload
-from schemas.glossary import AccuserStatus, CaseKind, HandlingType
+from schemas.glossary import AccuserStatus, CaseKind, HandlingType, Role
+from services.casework import rules
 from services.casework.deadlines import TimeLimits, WorkingDayCalendar, add_calendar_months
 from services.casework.domain import Actor, Case, Due, subject_key
 from services.casework.handling import HandlingEffect
@@ -241,6 +242,7 @@ class CaseworkApplication(JianduApplication):
     # Each handler turns a validated request into a domain command (computing deadlines).
 
     def _assign(self, case: Case, cmd: c.Assign, actor: Actor) -> list[Any]:
+        rules.permit("assign", Role(actor["role"]), case.state)  # who may assign comes first
         if self.is_handler is not None and not self.is_handler(cmd.handler_id):
             raise NotAHandler(cmd.handler_id)
         case.assign(cmd.handler_id, actor, cmd.reason)

@@ -37,6 +37,7 @@ from schemas.submissions import (
 from schemas.views import CadreRecord
 from services.accounts.demo import ensure_demo_handlers
 from services.demo.featured import FEATURED, RESERVED_CADRES, Feature
+from services.demo.per_cadre import seed_per_cadre
 from services.demo.procedure import DEMO_TODAY, Planner, drive
 from services.intake.application import IdempotencyKeyReused
 from services.intake.domain import report_id_for_idempotency_key
@@ -653,16 +654,19 @@ def seed(
         except IdempotencyKeyReused:
             raise DemoDataMismatch(report.key) from None
     tally = drive(system, stories, today)
+    scenario = seed_per_cadre(system, today)  # issue 10: verdicts per cadre (per_cadre.py)
+    tally["steps_added:case"] += scenario["steps_added"]
+    added += scenario["reports_added"]
     channels = Counter(r.submission.channel for r in reports)
     paths = Counter(story.path for story in stories)
     return {
         "cadres": imported,
-        "reports": len(reports),
+        "reports": len(reports) + scenario["reports"],
         "reports_added": added,
         "real_name": sum(not r.submission.reporter.anonymous for r in reports),
         "sealed": sum(r.submission.sealed for r in reports),
         **{f"channel:{channel.value}": channels[channel] for channel in Channel},
-        "cases": sum(story.kind == "case" for story in stories),
+        "cases": sum(story.kind == "case" for story in stories) + scenario["cases"],
         **{f"path:{path}": n for path, n in sorted(paths.items())},
         "steps_added": tally["steps_added:report"] + tally["steps_added:case"],
         "stories_skipped": tally["stories_diverged"]

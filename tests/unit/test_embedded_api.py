@@ -22,7 +22,6 @@ from tests.unit.conftest import (
     REPORTER_PHONE,
     make_settings,
     real_name_reporter,
-    stand_in_handlers,
 )
 
 REPORTS = "/api/v1/reports"
@@ -39,7 +38,6 @@ BODY: dict[str, Any] = {
 @pytest.fixture
 def system(tmp_path: Path) -> Iterator[EmbeddedSystem]:
     system = EmbeddedSystem.build(make_settings(tmp_path))
-    stand_in_handlers(system)
     yield system
     system.stop()
 

@@ -423,7 +423,9 @@ def test_an_admonition_without_improvement_leads_to_the_named_handling_after_clo
     (item,) = replies(system, "C-001", as_of=dt.date(2025, 9, 1))["C-001"].proven  # type: ignore[attr-defined]
     assert [h.handling for h in item.handlings] == ["admonition", "demotion"]
     with pytest.raises(ValueError, match="escalate_to"):
-        c.AdmonitionFollowUp(handling_id=1, outcome=AdmonitionOutcome.ESCALATED, reason="x")
+        c.AdmonitionFollowUp(
+            handling_id=1, outcome=AdmonitionOutcome.IMPROVED, escalate_to=HandlingType.DEMOTION
+        )
 
 
 def test_reopening_redoes_findings_conclusion_and_clearing_and_keeps_the_old_round(
