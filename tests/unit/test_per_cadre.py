@@ -553,3 +553,44 @@ def test_a_second_publicity_hold_is_refused_and_an_objection_has_an_answer_deadl
     assert system.casework.get_case(UUID(case_id)).deadlines["objection_answer"][
         "met_on"
     ] == dt.date(2025, 2, 20)
+
+
+# -- the read models: a rebuild equals the live projection ----------------------------------------
+
+
+def test_the_per_cadre_history_rebuilt_equals_the_live_read_models(
+    system: EmbeddedSystem, tmp_path: Path
+) -> None:
+    """Per-cadre conclusions, two clearings, a false-accusation case with its referral, an
+    escalation after closure, a reopening and an objection's deadline: every read model
+    rebuilt from the event stores equals the one projected live."""
+    from tests.unit.test_rebuild import dump, fresh_rebuild, logs_of
+
+    case_id = two_cadres_true_and_untrue(system)
+    drive = Driver(system)
+    drive.run(
+        case_id,
+        (
+            "suspect_false_accusation",
+            c.SuspectFalseAccusation(
+                cadre=c.CadreRef(cadre_id="C-002"),
+                accuser=c.Accuser(name="钱某"),
+                accuser_status=AccuserStatus.SUSPECTED_CRIME,
+                reason="捏造",
+            ),
+            LEADER,
+        ),
+    )
+    linked = str(false_accusation_case_id(UUID(case_id), {"name": "李明华", "unit": EDUCATION}))
+    drive.verify(linked, ("other_conduct",), Verdict.TRUE, dt.date(2025, 4, 1))
+    drive.run(
+        linked, ("refer_subject", c.ReferSubject(organ="公安机关", reason="涉嫌犯罪"), LEADER)
+    )
+    drive.run(case_id, ("reopen", c.NewEvidence(new_evidence="新材料"), LEADER))
+    system.catch_up()
+
+    live = dump(system.read.store)
+    assert live["archive_entries"]
+    assert dump(system.read.store) == fresh_rebuild(
+        tmp_path, "rebuilt", system.read.store.projections, logs_of(system)
+    )
