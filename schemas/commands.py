@@ -124,15 +124,37 @@ class NewEvidence(Command):
     on: dt.date | None = None
 
 
+class CadreVerdict(BaseModel):
+    """One verdict: one cadre named in the case, one allegation category."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cadre: CadreRef
+    category: Category
+    verdict: Verdict
+
+
 class ProposeConclusion(Command):
-    verdicts: dict[Category, Verdict] = Field(min_length=1)
+    """Verdicts per cadre and allegation (``cadre_verdicts``: every cadre named in the case
+    times every category, once). ``verdicts`` by category alone only for a one-cadre case."""
+
+    verdicts: dict[Category, Verdict] | None = Field(None, min_length=1)
+    cadre_verdicts: list[CadreVerdict] | None = Field(None, min_length=1)
     reason: Required
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Self:
+        if (self.verdicts is None) == (self.cadre_verdicts is None):
+            raise ValueError("give either cadre_verdicts (per cadre) or verdicts (one cadre only)")
+        return self
 
 
 class DecideHandling(Command):
     cadre: CadreRef
     handling: HandlingType
     decided_on: dt.date | None = None
+    # The admonition (handling number) whose failed follow-up named this heavier handling.
+    escalation_of: int | None = Field(None, ge=1)
     reason: Required
 
 
@@ -140,6 +162,16 @@ class AdmonitionFollowUp(Command):
     handling_id: int = Field(ge=1)
     outcome: AdmonitionOutcome
     followed_up_on: dt.date | None = None
+    # Escalated (拒不改正): the heavier handling it leads to (demotion, dismissal …).
+    escalate_to: HandlingType | None = None
+
+    @model_validator(mode="after")
+    def _escalation_only(self) -> Self:
+        # An escalation naming nothing (or a lighter handling) is refused by the procedure's
+        # rule escalation_names_handling (409).
+        if self.outcome is not AdmonitionOutcome.ESCALATED and self.escalate_to is not None:
+            raise ValueError("escalate_to is only for an escalated admonition")
+        return self
 
 
 class ProposeClearing(Command):
@@ -147,15 +179,56 @@ class ProposeClearing(Command):
     reason: Required
 
 
+class ApproveClearing(DatedApproval):
+    """Approve one cadre's clearing; ``cadre`` may be left out when only one awaits approval."""
+
+    cadre: CadreRef | None = None
+
+
 class CarryOutClearing(Command):
     method: ClearingMethod
     scope: Required
     carried_out_on: dt.date | None = None
     corrections: list[Required] = []
+    cadre: CadreRef | None = None  # whose clearing; may be left out when only one is approved
+
+
+class Accuser(BaseModel):
+    """Who is suspected of the false accusation, as staff found it: a cadre of the register
+    (``cadre_id``) or a person who is not a cadre (``name``, unit …). Never copied from the
+    reporter's identity in the vault."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cadre_id: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None
+    ) = None
+    name: Name | None = None
+    unit: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    position: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+
+    @model_validator(mode="after")
+    def _identifies(self) -> Self:
+        if not (self.cadre_id or self.name):
+            raise ValueError("name the accuser: a registered cadre's cadre_id, or a name")
+        return self
 
 
 class SuspectFalseAccusation(Command):
+    cadre: CadreRef | None = None  # the falsely accused; may be left out in a one-cadre case
+    accuser: Accuser
     accuser_status: AccuserStatus
+    reason: Required
+
+
+class ReferSubject(Command):
+    """Refer a subject found (partly) true to the competent organ; ``cadre`` may be left out
+    when the case names one (a false-accusation case: its accuser)."""
+
+    cadre: CadreRef | None = None
+    organ: Required  # e.g. 公安机关
+    referred_on: dt.date | None = None
+    document_ref: Text = ""
     reason: Required
 
 

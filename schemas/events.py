@@ -304,20 +304,43 @@ class ReactivatedV1(CaseStep):
     reactivated_on: dt.date
 
 
+class CadreVerdict(Payload):
+    """One verdict: about one cadre named in the case, on one allegation."""
+
+    cadre: NamedCadre
+    category: Category
+    verdict: Verdict
+
+
 class ConclusionProposedV1(CaseStep):
+    # ``verdicts``/``overall``: by category over all cadres (a case summary); what each cadre
+    # was found is ``cadre_verdicts``. Events stored before it existed lack it: their verdict
+    # per category was said of every subject of the case.
     verdicts: dict[Category, Verdict]
     overall: Verdict
     returns_to: str
+    cadre_verdicts: list[CadreVerdict] | None = None
 
 
 class ConclusionApprovedV1(CaseStep):
     verdicts: dict[Category, Verdict]
     overall: Verdict
     approved_on: dt.date | None = None  # absent from events recorded before it was added
+    cadre_verdicts: list[CadreVerdict] | None = None  # see ConclusionProposedV1
+
+
+class SubjectReferredV1(CaseStep):
+    """A subject found (partly) true referred to the competent organ (e.g. 公安机关)."""
+
+    cadre: NamedCadre
+    organ: str
+    referred_on: dt.date
+    document_ref: str = ""
 
 
 class ClearingApprovedV1(CaseStep):
     approved_on: dt.date | None = None  # absent from events recorded before it was added
+    cadre: NamedCadre | None = None  # whose clearing; absent before clearings were per cadre
 
 
 class ConclusionReturnedV1(CaseStep):
@@ -331,12 +354,14 @@ class HandlingDecidedV1(CaseStep):
     decided_on: dt.date
     effects: dict[str, Any]
     follow_up_due: DueDate | None
+    escalation_of: int | None = None  # the admonition this escalates (added later)
 
 
 class AdmonitionFollowedUpV1(CaseStep):
     handling_id: int
     outcome: AdmonitionOutcome
     followed_up_on: dt.date
+    escalate_to: HandlingType | None = None  # the heavier handling named (added later)
 
 
 class ClearingProposedV1(CaseStep):
@@ -349,12 +374,14 @@ class ClearingCarriedOutV1(CaseStep):
     scope: str
     carried_out_on: dt.date
     corrections: list[str]
+    cadre: NamedCadre | None = None  # whose clearing; absent before clearings were per cadre
 
 
 class FalseAccusationSuspectedV1(CaseStep):
     false_accusation_case_id: UUID
     accuser_status: AccuserStatus
     routed_to: str
+    cadre: NamedCadre | None = None  # the falsely accused cadre; absent in older events
 
 
 class ClosedV1(CaseStep):
@@ -373,6 +400,7 @@ class FeedbackGivenV1(CaseStep):
 
 class ObjectionRecordedV1(CaseStep):
     received_on: dt.date
+    answer_due: DueDate | None = None  # absent from events recorded before it was added
 
 
 class ObjectionAnsweredV1(CaseStep):
@@ -427,6 +455,7 @@ PAYLOADS: dict[tuple[str, int], type[Payload]] = {
     ("ClearingApproved", 1): ClearingApprovedV1,
     ("ClearingCarriedOut", 1): ClearingCarriedOutV1,
     ("FalseAccusationSuspected", 1): FalseAccusationSuspectedV1,
+    ("SubjectReferred", 1): SubjectReferredV1,
     ("Closed", 1): ClosedV1,
     ("FeedbackGiven", 1): FeedbackGivenV1,
     ("ObjectionRecorded", 1): ObjectionRecordedV1,

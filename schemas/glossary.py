@@ -252,6 +252,7 @@ EVENT_LABELS: dict[str, str] = {
     "ClearingApproved": "批准澄清正名",
     "ClearingCarriedOut": "实施澄清正名",
     "FalseAccusationSuspected": "移交诬告陷害线索",
+    "SubjectReferred": "移送有关机关处理",
     "Closed": "办结",
     "FeedbackGiven": "向举报人反馈",
     "ObjectionRecorded": "登记举报人异议",
@@ -321,6 +322,7 @@ DEADLINE_LABELS: dict[str, str] = {
     "admonition_follow_up": "诫勉限期改正情况",
     "forward_up": "报送上级",
     "transfer_acceptance": "下级接收转办件",
+    "objection_answer": "答复举报人异议",
 }
 
 

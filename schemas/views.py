@@ -73,7 +73,8 @@ class CaseView(View):
     disposition: str | None
     conclusion: dict[str, Any] | None
     handlings: list[dict[str, Any]]
-    clearing_stage: str | None
+    clearing_stage: str | None  # the clearing last proposed
+    clearings: list[dict[str, Any]] = []  # every clearing of the case: {cadre, stage}
     real_name_reporters: int
     linked_case_id: str | None
     deadlines: list[DeadlineView]
@@ -90,6 +91,7 @@ class TimelineStep(View):
     reason: str
     subject_id: str
     detail: dict[str, Any]
+    round: int = 1  # the round of handling (复查 starts the next one)
 
 
 class ChangeRecord(View):

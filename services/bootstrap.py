@@ -12,14 +12,14 @@ from uuid import UUID
 from fastapi import APIRouter, FastAPI
 
 from schemas.events import EventEnvelope
-from schemas.glossary import CaseState
+from schemas.glossary import CaseState, Role
 from services.accounts import api as accounts_api
 from services.accounts import web as accounts_web
 from services.accounts.policy import PublicLimits, ThrottlePolicy
-from services.accounts.store import AccountStore
+from services.accounts.store import AccountStore, UnknownUser
 from services.casework import api as casework_api
 from services.casework import chain
-from services.casework.application import CaseworkApplication
+from services.casework.application import CadreLookup, CaseworkApplication, HandlerCheck
 from services.casework.rules import CaseNotFound
 from services.common.china_time import SYSTEM_CLOCK, Clock
 from services.common.config import Config, ConfigStore
@@ -134,14 +134,44 @@ def build_intake(
 
 
 def build_casework(
-    settings: Settings, config: Config | None = None, clock: Clock = SYSTEM_CLOCK
+    settings: Settings,
+    config: Config | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+    *,
+    accounts: AccountStore | None = None,
+    register: CadreRegister | None = None,
 ) -> CaseworkApplication:
     chain.use_key(settings.derived_key("case-chain"))
     return CaseworkApplication(
         eventstore_env(settings, "casework"),
         config=config or build_config(settings),
         today=clock.today,
+        is_handler=handler_check(accounts) if accounts is not None else None,
+        cadre_lookup=cadre_lookup(register) if register is not None else None,
     )
+
+
+def handler_check(accounts: AccountStore) -> HandlerCheck:
+    """Casework's question to the accounts store: may this username be assigned a case?"""
+
+    def is_handler(username: str) -> bool:
+        try:
+            account = accounts.get_user(username)
+        except UnknownUser:
+            return False
+        return account.active and account.role is Role.HANDLER
+
+    return is_handler
+
+
+def cadre_lookup(register: CadreRegister) -> CadreLookup:
+    """Casework's question to the cadre register: who is this cadre id?"""
+
+    def lookup(cadre_id: str) -> dict[str, Any] | None:
+        record = register.get(cadre_id)
+        return record.model_dump() if record is not None else None
+
+    return lookup
 
 
 @dataclass
@@ -199,14 +229,18 @@ class EmbeddedSystem:
         """``clock`` gives every part its today and now (China time); tests and the demo's
         seeding pass a ``FixedClock``."""
         config = build_config(settings)
-        casework = build_casework(settings, config, clock)
+        accounts = build_accounts(settings, clock)
+        read = build_read_side(settings, config, clock)
+        casework = build_casework(
+            settings, config, clock, accounts=accounts, register=read.register
+        )
         system = cls(
             settings,
             build_intake(settings, config, case_states_from_casework(casework), clock),
             casework,
-            build_read_side(settings, config, clock),
+            read,
             config,
-            accounts=build_accounts(settings, clock),
+            accounts=accounts,
         )
         # A new projection, or one whose version changed, first replays both logs on its own.
         catch_up(system.read.store, {"intake": system.intake, "casework": system.casework})

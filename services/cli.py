@@ -204,7 +204,8 @@ def casework(host: HostOpt = None, port: PortOpt = None) -> None:
     from services.casework.consumer import IntakeEventsConsumer
 
     settings = _distributed(_settings(host=host, port=port))
-    work = build_casework(settings)
+    accounts = build_accounts(settings)
+    work = build_casework(settings, accounts=accounts)
     consumer = IntakeEventsConsumer(
         work,
         settings.kafka_bootstrap,
@@ -227,7 +228,7 @@ def casework(host: HostOpt = None, port: PortOpt = None) -> None:
                     "consumer_alive": thread.is_alive(),
                     "position": work.max_position(),
                 },
-                accounts=build_accounts(settings),
+                accounts=accounts,
             ),
             settings,
         )

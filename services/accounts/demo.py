@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from dataclasses import dataclass
 
@@ -35,6 +36,24 @@ DEMO_ACCOUNTS = (
 def demo_password() -> str:
     """A random password for a demo run (printed at start)."""
     return secrets.token_urlsafe(12)
+
+
+def ensure_demo_handlers(store: AccountStore) -> None:
+    """The demo's stories assign its handlers, and only an active handler account can be
+    assigned: create those missing (with a random password; ``seed_demo_accounts`` sets the
+    one printed at start)."""
+    for account in DEMO_ACCOUNTS:
+        if account.role is Role.HANDLER:
+            with contextlib.suppress(UserExists):
+                store.create_user(
+                    account.username,
+                    demo_password(),
+                    account.role,
+                    account.display_name,
+                    unit=account.unit,
+                    section=account.section,
+                    enforce_policy=False,
+                )
 
 
 def seed_demo_accounts(store: AccountStore, password: str) -> list[DemoAccount]:

@@ -29,6 +29,14 @@ from services.common.deadline_views import deadline_view
 from services.common.web import ApiError
 
 STAFF_ROLES = [r for r in Role if r not in (Role.REPORTER, Role.SYSTEM)]
+# What a procedure command can answer besides 200 (422: FastAPI declares it for the body).
+COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no or expired token"},
+    403: {"description": "the role may not act, or the case is not the caller's"},
+    404: {"description": "no such case"},
+    409: {"description": "the case's state or a named rule refuses the step, or a stale version"},
+    422: {"description": "bad input, or it names something unusable (e.g. not a handler)"},
+}
 
 
 @dataclass(frozen=True)
@@ -83,11 +91,13 @@ def case_view(case: Case, app: CaseworkApplication, role: Role | None = None) ->
         conclusion={
             "verdicts": case.conclusion["verdicts"],
             "overall": case.conclusion["overall"].value,
+            "cadre_verdicts": case.conclusion["cadre_verdicts"],  # what each cadre was found
         }
         if case.conclusion
         else None,
         handlings=[{**h, "decided_on": h["decided_on"].isoformat()} for h in case.handlings],
         clearing_stage=case.clearing.get("stage"),
+        clearings=[{"cadre": c["cadre"], "stage": c["stage"]} for c in case.clearings.values()],
         real_name_reporters=case.real_name_reporters,
         linked_case_id=str(case.linked_case_id or case.false_accusation_case_id or "") or None,
         deadlines=deadlines,
@@ -114,6 +124,7 @@ def build_router(casework: CaseworkApplication) -> APIRouter:
             name=action,
             summary=action.replace("_", " "),
             response_model=CaseView,
+            responses=COMMAND_RESPONSES,
         )
 
     @router.post("/cases/{case_id}/{action}", include_in_schema=False)

@@ -23,11 +23,12 @@ from eventsourcing.persistence import IntegrityError, ProcessRecorder, Tracking
 
 from schemas import commands as c
 from schemas.events import EventEnvelope, ReportAcceptedV1, Source, parse_payload
-from schemas.glossary import AccuserStatus, CaseKind, HandlingType
+from schemas.glossary import AccuserStatus, CaseKind, HandlingType, Role
+from services.casework import rules
 from services.casework.deadlines import TimeLimits, WorkingDayCalendar, add_calendar_months
-from services.casework.domain import Actor, Case, Due
+from services.casework.domain import Actor, Case, Due, subject_key
 from services.casework.handling import HandlingEffect
-from services.casework.rules import CaseNotFound, CaseworkError
+from services.casework.rules import CaseNotFound, CaseworkError, NotAHandler, UnknownAccuser
 from services.common.application import JianduApplication
 from services.common.china_time import china_date, china_today
 from services.common.config import Config
@@ -58,8 +59,18 @@ class ConcurrentChange(CaseworkError):
         )
 
 
-def false_accusation_case_id(case_id: UUID) -> UUID:
-    return uuid5(NAMESPACE, f"false-accusation-of:{case_id}")
+def false_accusation_case_id(case_id: UUID, cadre: dict[str, Any] | None = None) -> UUID:
+    """The linked case's id: one per falsely accused cadre (``None``: the older, per-case id)."""
+    if cadre is None:
+        return uuid5(NAMESPACE, f"false-accusation-of:{case_id}")
+    return uuid5(NAMESPACE, f"false-accusation-of:{case_id}:{subject_key(cadre)}")
+
+
+# Is this username an active account with the handler role? (services/bootstrap.py asks
+# the accounts store; casework does not know accounts otherwise.)
+HandlerCheck = Callable[[str], bool]
+# The register's record of a cadre ({cadre_id, name, unit, position}), or None.
+CadreLookup = Callable[[str], dict[str, Any] | None]
 
 
 class CaseworkApplication(JianduApplication):
@@ -72,10 +83,15 @@ class CaseworkApplication(JianduApplication):
         *,
         config: Config | None = None,
         today: Callable[[], dt.date] = china_today,
+        is_handler: HandlerCheck | None = None,
+        cadre_lookup: CadreLookup | None = None,
     ) -> None:
         super().__init__(env)
         self.config = config or Config()
         self.today = today
+        # None: no accounts to ask (bare unit tests); the deployed processes always set it.
+        self.is_handler = is_handler
+        self.cadre_lookup = cadre_lookup
 
     @property
     def calendar(self) -> WorkingDayCalendar:
@@ -229,6 +245,9 @@ class CaseworkApplication(JianduApplication):
     # Each handler turns a validated request into a domain command (computing deadlines).
 
     def _assign(self, case: Case, cmd: c.Assign, actor: Actor) -> list[Any]:
+        rules.permit("assign", Role(actor["role"]), case.state)  # who may assign comes first
+        if self.is_handler is not None and not self.is_handler(cmd.handler_id):
+            raise NotAHandler(cmd.handler_id)
         case.assign(cmd.handler_id, actor, cmd.reason)
         return []
 
@@ -304,7 +323,16 @@ class CaseworkApplication(JianduApplication):
         return []
 
     def _propose_conclusion(self, case: Case, cmd: c.ProposeConclusion, actor: Actor) -> list[Any]:
-        case.propose_conclusion({k.value: v for k, v in cmd.verdicts.items()}, actor, cmd.reason)
+        per_cadre = (
+            [
+                (v.cadre.model_dump(exclude_none=True), v.category.value, v.verdict)
+                for v in cmd.cadre_verdicts
+            ]
+            if cmd.cadre_verdicts is not None
+            else None
+        )
+        by_category = {k.value: v for k, v in (cmd.verdicts or {}).items()}
+        case.propose_conclusion(by_category, actor, cmd.reason, cadre_verdicts=per_cadre)
         return []
 
     def _approve_conclusion(self, case: Case, cmd: c.DatedApproval, actor: Actor) -> list[Any]:
@@ -331,6 +359,7 @@ class CaseworkApplication(JianduApplication):
             follow_up,
             actor,
             cmd.reason,
+            escalation_of=cmd.escalation_of,
         )
         return []
 
@@ -338,7 +367,12 @@ class CaseworkApplication(JianduApplication):
         self, case: Case, cmd: c.AdmonitionFollowUp, actor: Actor
     ) -> list[Any]:
         case.record_admonition_follow_up(
-            cmd.handling_id, cmd.outcome, cmd.followed_up_on or self.today(), actor, cmd.reason
+            cmd.handling_id,
+            cmd.outcome,
+            cmd.followed_up_on or self.today(),
+            actor,
+            cmd.reason,
+            escalate_to=cmd.escalate_to,
         )
         return []
 
@@ -353,7 +387,13 @@ class CaseworkApplication(JianduApplication):
         return []
 
     def _approve_clearing(self, case: Case, cmd: c.DatedApproval, actor: Actor) -> list[Any]:
-        case.approve_clearing(actor, cmd.reason, cmd.approved_on or self.today())
+        cadre = cmd.cadre if isinstance(cmd, c.ApproveClearing) else None
+        case.approve_clearing(
+            actor,
+            cmd.reason,
+            cmd.approved_on or self.today(),
+            cadre=cadre.model_dump(exclude_none=True) if cadre else None,
+        )
         return []
 
     def _carry_out_clearing(self, case: Case, cmd: c.CarryOutClearing, actor: Actor) -> list[Any]:
@@ -364,25 +404,35 @@ class CaseworkApplication(JianduApplication):
             list(cmd.corrections),
             actor,
             cmd.reason,
+            cadre=cmd.cadre.model_dump(exclude_none=True) if cmd.cadre else None,
         )
         return []
 
     def _suspect_false_accusation(
         self, case: Case, cmd: c.SuspectFalseAccusation, actor: Actor
     ) -> list[Any]:
-        linked_id = false_accusation_case_id(case.id)
+        """The accused cadre's name is cleared of a false accusation: a linked case about the
+        accuser (staff-entered; never the reporter identity of the vault) opens, to be verified,
+        concluded and handled or referred like any case."""
+        if cmd.cadre is not None:
+            accused = cmd.cadre.model_dump(exclude_none=True)
+        else:
+            accused = case.subjects[0] if len(case.subjects) == 1 else {"name": ""}
+        accused = case.named_cadre(accused)
+        accuser = self._accuser(cmd.accuser)
+        linked_id = false_accusation_case_id(case.id, accused)
         routed_to = FALSE_ACCUSATION_ROUTES[cmd.accuser_status]
         case.suspect_false_accusation(
-            linked_id, cmd.accuser_status.value, routed_to, actor, cmd.reason
+            linked_id, cmd.accuser_status.value, routed_to, actor, cmd.reason, cadre=accused
         )
         linked = Case.open(
             linked_id,
             kind=CaseKind.FALSE_ACCUSATION,
             report_id=None,
-            ledger_number=f"{case.ledger_number}-WG",
+            ledger_number=f"{case.ledger_number}-WG{len(case.false_accusations)}",
             channel="internal",
             categories=["other_conduct"],
-            subjects=[],
+            subjects=[accuser],
             summary=cmd.reason,
             received_on=self.today(),
             opened_on=self.today(),
@@ -390,9 +440,44 @@ class CaseworkApplication(JianduApplication):
             actor=actor,
             reason="涉嫌诬告陷害，另立线索办理",
             linked_case_id=case.id,
-            routing={"accuser_status": cmd.accuser_status.value, "routed_to": routed_to},
+            routing={
+                "accuser_status": cmd.accuser_status.value,
+                "routed_to": routed_to,
+                "falsely_accused": accused["name"],
+            },
         )
         return [linked]
+
+    def _accuser(self, accuser: c.Accuser) -> dict[str, Any]:
+        """The accuser as a subject of the linked case: a registered cadre, or as entered."""
+        if accuser.cadre_id is None:
+            return {"name": accuser.name or "", "unit": accuser.unit, "position": accuser.position}
+        record = self.cadre_lookup(accuser.cadre_id) if self.cadre_lookup else None
+        if record is None:
+            if self.cadre_lookup is not None or not accuser.name:
+                raise UnknownAccuser(accuser.cadre_id)
+            record = accuser.model_dump()
+        return {
+            "name": record["name"],
+            "unit": record.get("unit") or "",
+            "position": record.get("position") or "",
+            "cadre_id": accuser.cadre_id,
+        }
+
+    def _refer_subject(self, case: Case, cmd: c.ReferSubject, actor: Actor) -> list[Any]:
+        if cmd.cadre is not None:
+            subject = cmd.cadre.model_dump(exclude_none=True)
+        else:
+            subject = case.subjects[0] if len(case.subjects) == 1 else {"name": ""}
+        case.refer_subject(
+            subject,
+            cmd.organ,
+            cmd.referred_on or self.today(),
+            cmd.document_ref,
+            actor,
+            cmd.reason,
+        )
+        return []
 
     def _close(self, case: Case, cmd: c.Close, actor: Actor) -> list[Any]:
         on = cmd.closed_on or self.today()
@@ -410,7 +495,9 @@ class CaseworkApplication(JianduApplication):
         return []
 
     def _record_objection(self, case: Case, cmd: c.RecordObjection, actor: Actor) -> list[Any]:
-        case.record_objection(cmd.received_on or self.today(), actor, cmd.reason)
+        on = cmd.received_on or self.today()
+        due = self.due_in_working_days(on, self.limits.objection_answer)
+        case.record_objection(on, actor, cmd.reason, due)
         return []
 
     def _answer_objection(self, case: Case, cmd: c.AnswerObjection, actor: Actor) -> list[Any]:
@@ -468,9 +555,10 @@ COMMANDS: dict[str, tuple[type[c.Command], Handler]] = {
     "record_admonition_follow_up": (c.AdmonitionFollowUp, A._record_admonition_follow_up),
     "propose_clearing": (c.ProposeClearing, A._propose_clearing),
     "apply_for_clearing": (c.ProposeClearing, A._apply_for_clearing),
-    "approve_clearing": (c.DatedApproval, A._approve_clearing),
+    "approve_clearing": (c.ApproveClearing, A._approve_clearing),
     "carry_out_clearing": (c.CarryOutClearing, A._carry_out_clearing),
     "suspect_false_accusation": (c.SuspectFalseAccusation, A._suspect_false_accusation),
+    "refer_subject": (c.ReferSubject, A._refer_subject),
     "close": (c.Close, A._close),
     "give_feedback": (c.GiveFeedback, A._give_feedback),
     "record_objection": (c.RecordObjection, A._record_objection),

@@ -267,6 +267,7 @@ class TimeLimits(BaseModel):
     | parked_review_months        | 3       | months       | periodic review of a parked item (暂存待查) |
     | referral_report_back_months | 3       | months       | a member unit reports back on a referral |
     | received_on_backdate_max_days | 90    | days         | staff back-date a report's receipt at most this far |
+    | objection_answer            | 15      | working days | answer to a reporter's objection (异议) |
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -283,3 +284,4 @@ class TimeLimits(BaseModel):
     parked_review_months: PositiveInt = 3
     referral_report_back_months: PositiveInt = 3
     received_on_backdate_max_days: PositiveInt = 90
+    objection_answer: PositiveInt = 15

@@ -223,12 +223,18 @@ class Case(Aggregate):
         verdicts: dict[str, str]
         overall: str
         returns_to: str
+        # Per cadre and allegation ({cadre, category, verdict}); added after the first
+        # release: events stored before it gave one verdict per category for every subject.
+        cadre_verdicts: list[dict[str, Any]] | None = None
 
         def apply(self, case: Case) -> None:
             case.proposed_conclusion = {
                 "verdicts": self.verdicts,
                 "overall": self.overall,
                 "returns_to": self.returns_to,
+                "cadre_verdicts": cadre_verdicts_of(
+                    getattr(self, "cadre_verdicts", None), self.verdicts, case.subjects
+                ),
             }
             case.state = S.CONCLUSION_PROPOSED
 
@@ -238,9 +244,19 @@ class Case(Aggregate):
         overall: str
         # Added after the first release; events stored before it lack the field.
         approved_on: dt.date | None = None
+        # See ConclusionProposed: absent (None) from events stored before it was added.
+        cadre_verdicts: list[dict[str, Any]] | None = None
 
         def apply(self, case: Case) -> None:
-            case.conclusion = {"verdicts": self.verdicts, "overall": Verdict(self.overall)}
+            per_cadre = cadre_verdicts_of(
+                getattr(self, "cadre_verdicts", None), self.verdicts, case.subjects
+            )
+            case.conclusion = {
+                "verdicts": self.verdicts,
+                "overall": Verdict(self.overall),
+                "cadre_verdicts": per_cadre,
+                "by_cadre": by_cadre(per_cadre),
+            }
             case.proposed_conclusion = None
             case.state = S.CONCLUDED
 
@@ -263,6 +279,8 @@ class Case(Aggregate):
         decided_on: dt.date
         effects: dict[str, Any]
         follow_up_due: Due | None
+        # The admonition whose failed follow-up this handling escalates (added later).
+        escalation_of: int | None = None
 
         def apply(self, case: Case) -> None:
             case.handlings.append(
@@ -273,6 +291,9 @@ class Case(Aggregate):
                     "decided_on": self.decided_on,
                 }
             )
+            escalation_of = getattr(self, "escalation_of", None)
+            if escalation_of is not None and escalation_of in case.escalations:
+                case.escalations[escalation_of]["decided"] = self.handling_id
             if self.follow_up_due is not None:
                 case.deadlines[f"admonition_follow_up#{self.handling_id}"] = {
                     **self.follow_up_due,
@@ -284,11 +305,16 @@ class Case(Aggregate):
         handling_id: int
         outcome: str
         followed_up_on: dt.date
+        # The heavier handling an escalation names (added later; older events: in the reason).
+        escalate_to: str | None = None
 
         def apply(self, case: Case) -> None:
             case.deadlines[f"admonition_follow_up#{self.handling_id}"]["met_on"] = (
                 self.followed_up_on
             )
+            escalate_to = getattr(self, "escalate_to", None)
+            if escalate_to is not None:
+                case.escalations[self.handling_id] = {"to": escalate_to, "decided": None}
 
     class ClearingProposed(Event):
         TOPIC = "jiandu.casework:Case.ClearingProposed"
@@ -296,15 +322,18 @@ class Case(Aggregate):
         applied_for_by_cadre: bool
 
         def apply(self, case: Case) -> None:
-            case.clearing = {"stage": "proposed", "cadre": self.cadre}
+            case.clearings[subject_key(self.cadre)] = {"stage": "proposed", "cadre": self.cadre}
+            case.last_clearing = subject_key(self.cadre)
 
     class ClearingApproved(Event):
         TOPIC = "jiandu.casework:Case.ClearingApproved"
         # Added after the first release; events stored before it lack the field.
         approved_on: dt.date | None = None
+        # Whose clearing (added later; older events: the one clearing of the case).
+        cadre: dict[str, Any] | None = None
 
         def apply(self, case: Case) -> None:
-            case.clearing["stage"] = "approved"
+            case.clearing_of(getattr(self, "cadre", None))["stage"] = "approved"
 
     class ClearingCarriedOut(Event):
         TOPIC = "jiandu.casework:Case.ClearingCarriedOut"
@@ -312,18 +341,38 @@ class Case(Aggregate):
         scope: str
         carried_out_on: dt.date
         corrections: list[str]
+        # Whose clearing (added later; older events: the one clearing of the case).
+        cadre: dict[str, Any] | None = None
 
         def apply(self, case: Case) -> None:
-            case.clearing["stage"] = "carried_out"
+            case.clearing_of(getattr(self, "cadre", None))["stage"] = "carried_out"
 
     class FalseAccusationSuspected(Event):
         TOPIC = "jiandu.casework:Case.FalseAccusationSuspected"
         false_accusation_case_id: UUID
         accuser_status: str
         routed_to: str
+        # The falsely accused cadre (added later; older events: the case as a whole).
+        cadre: dict[str, Any] | None = None
 
         def apply(self, case: Case) -> None:
             case.false_accusation_case_id = self.false_accusation_case_id
+            cadre = getattr(self, "cadre", None)
+            key = subject_key(cadre) if cadre else ""
+            case.false_accusations[key] = self.false_accusation_case_id
+
+    class SubjectReferred(Event):
+        """A subject found (partly) true is referred to the competent organ (e.g. a false
+        accusation's accuser to 公安机关)."""
+
+        TOPIC = "jiandu.casework:Case.SubjectReferred"
+        cadre: dict[str, Any]
+        organ: str
+        referred_on: dt.date
+        document_ref: str
+
+        def apply(self, case: Case) -> None:
+            case.referrals.append({"cadre": self.cadre, "organ": self.organ})
 
     class Closed(Event):
         TOPIC = "jiandu.casework:Case.Closed"
@@ -351,9 +400,14 @@ class Case(Aggregate):
     class ObjectionRecorded(Event):
         TOPIC = "jiandu.casework:Case.ObjectionRecorded"
         received_on: dt.date
+        # The answer's deadline (added later; older events: none).
+        answer_due: Due | None = None
 
         def apply(self, case: Case) -> None:
             case.open_objections += 1
+            answer_due = getattr(self, "answer_due", None)
+            if answer_due is not None:  # a further objection: the latest one's deadline
+                case.deadlines["objection_answer"] = {**answer_due, "met_on": None}
 
     class ObjectionAnswered(Event):
         TOPIC = "jiandu.casework:Case.ObjectionAnswered"
@@ -362,6 +416,9 @@ class Case(Aggregate):
 
         def apply(self, case: Case) -> None:
             case.open_objections -= 1
+            due = case.deadlines.get("objection_answer")
+            if due is not None and due["met_on"] is None:
+                due["met_on"] = self.answered_on
 
     class Reopened(Event):
         TOPIC = "jiandu.casework:Case.Reopened"
@@ -369,9 +426,16 @@ class Case(Aggregate):
         reopened_on: dt.date
 
         def apply(self, case: Case) -> None:
+            # 复查: a new round redoes the verification, the conclusion and any clearing.
             case.state = S.ASSIGNED
             case.disposition = None
+            case.proposed_disposition = None
             case.conclusion = None
+            case.proposed_conclusion = None
+            case.inquiry = {}
+            case.findings = 0
+            case.clearings = {}
+            case.last_clearing = None
             case.reopenings += 1
 
     class PublicityHeld(Event):
@@ -434,8 +498,12 @@ class Case(Aggregate):
         self.proposed_conclusion: dict[str, Any] | None = None
         self.conclusion: dict[str, Any] | None = None
         self.handlings: list[dict[str, Any]] = []
-        self.clearing: dict[str, Any] = {}
+        self.clearings: dict[str, dict[str, Any]] = {}  # by subject_key
+        self.last_clearing: str | None = None
         self.false_accusation_case_id: UUID | None = None
+        self.false_accusations: dict[str, UUID] = {}  # by subject_key ("": the whole case)
+        self.escalations: dict[int, dict[str, Any]] = {}  # admonition id -> {to, decided}
+        self.referrals: list[dict[str, Any]] = []
         self.closed_on: dt.date | None = None
         self.deadlines: dict[str, dict[str, Any]] = {}
         self.feedback_given = 0
@@ -483,6 +551,27 @@ class Case(Aggregate):
         seal = link(genesis(case_id), cls.Opened.TOPIC, 1, timestamp, fields)
         return cls._create(cls.Opened, id=case_id, timestamp=timestamp, chain=seal, **fields)
 
+    # -- per cadre -------------------------------------------------------------------------
+
+    @property
+    def clearing(self) -> dict[str, Any]:
+        """The clearing last proposed ({} when none): the case view's one-line summary."""
+        return self.clearings.get(self.last_clearing or "", {})
+
+    def clearing_of(self, cadre: dict[str, Any] | None) -> dict[str, Any]:
+        """The clearing of ``cadre``; None (events stored before clearings were per cadre):
+        the case's one clearing."""
+        if cadre is None:
+            return self.clearings[self.last_clearing or ""]
+        return self.clearings[subject_key(cadre)]
+
+    def verdict_of(self, cadre: dict[str, Any]) -> Verdict | None:
+        """The cadre's overall verdict in the approved conclusion (None: no conclusion)."""
+        if self.conclusion is None:
+            return None
+        entry = self.conclusion["by_cadre"].get(subject_key(cadre))
+        return Verdict(entry["overall"]) if entry else None
+
     # -- the sealed trigger ----------------------------------------------------------------
 
     def _do(
@@ -509,6 +598,10 @@ class Case(Aggregate):
             rules.permit(action, _role(actor), self.state)
         if _role(actor) is Role.HANDLER:
             rules.ASSIGNED_HANDLER_ONLY.require(actor["id"] == self.handler_id)
+
+    def named_cadre(self, cadre: dict[str, Any]) -> dict[str, Any]:
+        """The subject of the case ``cadre`` names (refused by the named-cadre rule if none)."""
+        return self._named_cadre(cadre)
 
     def _named_cadre(self, cadre: dict[str, Any]) -> dict[str, Any]:
         for subject in self.subjects:
@@ -687,21 +780,48 @@ class Case(Aggregate):
             reactivated_on=reactivated_on,
         )
 
-    def propose_conclusion(self, verdicts: dict[str, Verdict], actor: Actor, reason: str) -> None:
+    def propose_conclusion(
+        self,
+        verdicts: dict[str, Verdict] | None,
+        actor: Actor,
+        reason: str,
+        *,
+        cadre_verdicts: list[tuple[dict[str, Any], str, Verdict]] | None = None,
+    ) -> None:
+        """One verdict per cadre named in the case and per allegation (``cadre_verdicts``:
+        (cadre, category, verdict)). ``verdicts`` by category alone is only for a case that
+        names one cadre: it cannot say whom a verdict is about otherwise."""
         rules.permit("propose_conclusion", _role(actor), self.state)
         self._as_handler(actor)
         if self.state is S.INQUIRY:
             rules.INQUIRY_REPLY_EVALUATED.require("outcome" in self.inquiry)
         else:
             rules.FINDINGS_RECORDED.require(self.findings > 0)
-        rules.CONCLUSION_COVERS_ALLEGATIONS.require(set(verdicts) == set(self.categories))
+        if cadre_verdicts is None:
+            rules.CONCLUSION_PER_CADRE.require(len(self.subjects) <= 1)
+            by_category = verdicts or {}
+            rules.CONCLUSION_COVERS_ALLEGATIONS.require(set(by_category) == set(self.categories))
+            rows = [(s, cat, v) for s in self.subjects for cat, v in by_category.items()]
+        else:
+            rows = [(self._named_cadre(cadre), cat, v) for cadre, cat, v in cadre_verdicts]
+            given = [(subject_key(s), cat) for s, cat, _ in rows]
+            wanted = {(subject_key(s), cat) for s in self.subjects for cat in self.categories}
+            rules.CONCLUSION_COVERS_EVERY_CADRE.require(
+                len(given) == len(set(given)) and set(given) == wanted
+            )
+            by_category = {
+                cat: overall_verdict(v for _, c, v in rows if c == cat) for cat in self.categories
+            }
         self._trigger(
             self.ConclusionProposed,
             actor=actor,
             reason=reason,
-            verdicts={k: v.value for k, v in verdicts.items()},
-            overall=overall_verdict(verdicts.values()).value,
+            verdicts={k: v.value for k, v in by_category.items()},
+            overall=overall_verdict(by_category.values()).value,
             returns_to=self.state.value,
+            cadre_verdicts=[
+                {"cadre": s, "category": cat, "verdict": v.value} for s, cat, v in rows
+            ],
         )
 
     def approve_conclusion(
@@ -716,6 +836,7 @@ class Case(Aggregate):
             verdicts=self.proposed_conclusion["verdicts"],
             overall=self.proposed_conclusion["overall"],
             approved_on=approved_on,
+            cadre_verdicts=self.proposed_conclusion["cadre_verdicts"],
         )
 
     def return_conclusion(self, actor: Actor, reason: str) -> None:
@@ -730,10 +851,8 @@ class Case(Aggregate):
 
     @property
     def proven(self) -> bool:
-        return self.conclusion is not None and self.conclusion["overall"] in (
-            Verdict.TRUE,
-            Verdict.PARTLY_TRUE,
-        )
+        """Some cadre of the case was found (partly) true."""
+        return self.conclusion is not None and self.conclusion["overall"] in PROVEN
 
     @property
     def found_untrue(self) -> bool:
@@ -748,11 +867,27 @@ class Case(Aggregate):
         follow_up_due: Due | None,
         actor: Actor,
         reason: str,
+        *,
+        escalation_of: int | None = None,
     ) -> None:
-        """Organizational handling of a cadre, with its effects from the configuration table."""
+        """Organizational handling of a cadre, with its effects from the configuration table.
+
+        Only for a cadre whose own verdict is (partly) true. After closure only the heavier
+        handling an admonition's failed follow-up named (``escalation_of``)."""
         rules.permit("decide_handling", _role(actor), self.state)
-        rules.PROVEN_FOR_HANDLING.require(self.proven)
         subject = self._named_cadre(cadre)
+        rules.PROVEN_FOR_HANDLING.require(self.verdict_of(subject) in PROVEN)
+        if escalation_of is not None or self.state is not S.CONCLUDED:
+            pending = self.escalations.get(escalation_of or 0)
+            admonished: dict[str, Any] = next(
+                (h for h in self.handlings if h["id"] == escalation_of), {"cadre": {}}
+            )
+            rules.ESCALATION_PENDING.require(
+                pending is not None
+                and pending["decided"] is None
+                and pending["to"] == handling.value
+                and subject_key(admonished["cadre"]) == subject_key(subject)
+            )
         self._trigger(
             self.HandlingDecided,
             actor=actor,
@@ -763,6 +898,7 @@ class Case(Aggregate):
             decided_on=decided_on,
             effects=effects,
             follow_up_due=follow_up_due if handling is HandlingType.ADMONITION else None,
+            escalation_of=escalation_of,
         )
 
     def record_admonition_follow_up(
@@ -772,16 +908,20 @@ class Case(Aggregate):
         followed_up_on: dt.date,
         actor: Actor,
         reason: str,
+        *,
+        escalate_to: HandlingType | None = None,
     ) -> None:
-        """限期改正: improved, or escalated (the heavier handling is then decided separately)."""
+        """限期改正: improved, or escalated to the heavier handling it names (``escalate_to``),
+        which is then decided (``decide_handling(escalation_of=...)``), closed case or not."""
         rules.permit("record_admonition_follow_up", _role(actor), self.state)
         self._as_handler(actor)
         rules.ADMONITION_DECIDED.require(
             f"admonition_follow_up#{handling_id}" in self.deadlines
             and self.deadlines[f"admonition_follow_up#{handling_id}"]["met_on"] is None
         )
-        if outcome is AdmonitionOutcome.ESCALATED:
-            rules.ESCALATION_NAMES_HANDLING.require(bool(reason))
+        escalated = outcome is AdmonitionOutcome.ESCALATED
+        if escalated:
+            rules.ESCALATION_NAMES_HANDLING.require(escalate_to in HEAVIER_HANDLINGS)
         self._trigger(
             self.AdmonitionFollowedUp,
             actor=actor,
@@ -789,6 +929,7 @@ class Case(Aggregate):
             handling_id=handling_id,
             outcome=outcome.value,
             followed_up_on=followed_up_on,
+            escalate_to=escalate_to.value if escalated and escalate_to else None,
         )
 
     def propose_clearing(
@@ -804,26 +945,44 @@ class Case(Aggregate):
         rules.permit(action, _role(actor), self.state)
         if not applied_for_by_cadre:
             self._as_handler(actor)
-        rules.UNTRUE_FOR_CLEARING.require(self.found_untrue)
-        rules.CLEARING_NOT_STARTED.require(not self.clearing)
+        subject = self._named_cadre(cadre)
+        rules.UNTRUE_FOR_CLEARING.require(self.verdict_of(subject) is Verdict.UNTRUE)
+        rules.CLEARING_NOT_STARTED.require(subject_key(subject) not in self.clearings)
         self._trigger(
             self.ClearingProposed,
             actor=actor,
             reason=reason,
-            cadre=self._named_cadre(cadre),
+            cadre=subject,
             applied_for_by_cadre=applied_for_by_cadre,
         )
 
+    def _clearing_at(self, cadre: dict[str, Any] | None, stage: str) -> dict[str, Any]:
+        """The cadre named (or, none named, the only clearing at ``stage``) and its clearing."""
+        if cadre is None:
+            at_stage = [c for c in self.clearings.values() if c["stage"] == stage]
+            rules.CLEARING_NAMES_CADRE.require(len(at_stage) <= 1)
+            return at_stage[0]["cadre"] if at_stage else {}
+        subject = self._named_cadre(cadre)
+        found = self.clearings.get(subject_key(subject), {})
+        return subject if found.get("stage") == stage else {}
+
     def approve_clearing(
-        self, actor: Actor, reason: str = "", approved_on: dt.date | None = None
+        self,
+        actor: Actor,
+        reason: str = "",
+        approved_on: dt.date | None = None,
+        *,
+        cadre: dict[str, Any] | None = None,
     ) -> None:
         rules.permit("approve_clearing", _role(actor), self.state)
-        rules.CLEARING_PROPOSED.require(self.clearing.get("stage") == "proposed")
+        subject = self._clearing_at(cadre, "proposed")
+        rules.CLEARING_PROPOSED.require(bool(subject))
         self._trigger(
             self.ClearingApproved,
             actor=actor,
             reason=reason,
             approved_on=approved_on,
+            cadre=subject,
         )
 
     def carry_out_clearing(
@@ -834,10 +993,13 @@ class Case(Aggregate):
         corrections: list[str],
         actor: Actor,
         reason: str = "",
+        *,
+        cadre: dict[str, Any] | None = None,
     ) -> None:
         rules.permit("carry_out_clearing", _role(actor), self.state)
         self._as_handler(actor)
-        rules.CLEARING_APPROVED.require(self.clearing.get("stage") == "approved")
+        subject = self._clearing_at(cadre, "approved")
+        rules.CLEARING_APPROVED.require(bool(subject))
         self._trigger(
             self.ClearingCarriedOut,
             actor=actor,
@@ -846,6 +1008,7 @@ class Case(Aggregate):
             scope=scope,
             carried_out_on=carried_out_on,
             corrections=corrections,
+            cadre=subject,
         )
 
     def suspect_false_accusation(
@@ -855,10 +1018,19 @@ class Case(Aggregate):
         routed_to: str,
         actor: Actor,
         reason: str,
+        *,
+        cadre: dict[str, Any] | None = None,
     ) -> None:
+        """诬告陷害 suspected against ``cadre`` (None: the case's only cadre), whose own
+        verdict is untrue."""
         rules.permit("suspect_false_accusation", _role(actor), self.state)
-        rules.UNTRUE_FOR_FALSE_ACCUSATION.require(self.found_untrue)
-        rules.FALSE_ACCUSATION_ONCE.require(self.false_accusation_case_id is None)
+        if cadre is None:
+            cadre = self.subjects[0] if len(self.subjects) == 1 else {"name": ""}
+        subject = self._named_cadre(cadre)
+        rules.UNTRUE_FOR_FALSE_ACCUSATION.require(self.verdict_of(subject) is Verdict.UNTRUE)
+        rules.FALSE_ACCUSATION_ONCE.require(
+            subject_key(subject) not in self.false_accusations and "" not in self.false_accusations
+        )
         self._trigger(
             self.FalseAccusationSuspected,
             actor=actor,
@@ -866,6 +1038,31 @@ class Case(Aggregate):
             false_accusation_case_id=false_accusation_case_id,
             accuser_status=accuser_status,
             routed_to=routed_to,
+            cadre=subject,
+        )
+
+    def refer_subject(
+        self,
+        cadre: dict[str, Any],
+        organ: str,
+        referred_on: dt.date,
+        document_ref: str,
+        actor: Actor,
+        reason: str,
+    ) -> None:
+        """A person found (partly) true is referred to the organ competent for them: e.g. the
+        accuser of a false-accusation case to 公安机关 when a crime is suspected."""
+        rules.permit("refer_subject", _role(actor), self.state)
+        subject = self._named_cadre(cadre)
+        rules.PROVEN_FOR_HANDLING.require(self.verdict_of(subject) in PROVEN)
+        self._trigger(
+            self.SubjectReferred,
+            actor=actor,
+            reason=reason,
+            cadre=subject,
+            organ=organ,
+            referred_on=referred_on,
+            document_ref=document_ref,
         )
 
     def unmet_deadlines(self) -> list[str]:
@@ -910,10 +1107,19 @@ class Case(Aggregate):
             text=text,
         )
 
-    def record_objection(self, received_on: dt.date, actor: Actor, reason: str) -> None:
+    def record_objection(
+        self, received_on: dt.date, actor: Actor, reason: str, answer_due: Due | None = None
+    ) -> None:
+        """异议: recorded with the deadline of its answer."""
         rules.permit("record_objection", _role(actor), self.state)
         rules.FEEDBACK_GIVEN_FOR_OBJECTION.require(self.feedback_given > 0)
-        self._trigger(self.ObjectionRecorded, actor=actor, reason=reason, received_on=received_on)
+        self._trigger(
+            self.ObjectionRecorded,
+            actor=actor,
+            reason=reason,
+            received_on=received_on,
+            answer_due=answer_due,
+        )
 
     def answer_objection(
         self, answered_on: dt.date, text: str, actor: Actor, reason: str = ""
@@ -951,6 +1157,7 @@ class Case(Aggregate):
     ) -> None:
         """A report about a cadre under pre-appointment publicity holds the appointment."""
         rules.permit("hold_for_publicity", _role(actor), self.state)
+        rules.ONE_PUBLICITY_HOLD.require(self.publicity_hold is None)
         self._trigger(
             self.PublicityHeld,
             actor=actor,
@@ -984,6 +1191,50 @@ class Case(Aggregate):
             decision=decision.value,
             defer_until=defer_until if decision is PublicityDecision.DEFER else None,
         )
+
+
+PROVEN = (Verdict.TRUE, Verdict.PARTLY_TRUE)
+# What an admonition whose follow-up found no improvement may escalate to (组织处理规定).
+HEAVIER_HANDLINGS = frozenset(
+    {
+        HandlingType.REASSIGNMENT,
+        HandlingType.ORDERED_RESIGNATION,
+        HandlingType.DISMISSAL,
+        HandlingType.DEMOTION,
+    }
+)
+
+
+def subject_key(subject: dict[str, Any]) -> str:
+    """Who a subject of the case is, as the case knows them (name and unit, as joined)."""
+    return f"{subject.get('name', '')}|{subject.get('unit', '') or ''}"
+
+
+def cadre_verdicts_of(
+    cadre_verdicts: list[dict[str, Any]] | None,
+    verdicts: dict[str, str],
+    subjects: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The verdicts per cadre and allegation. An event stored before verdicts were per cadre
+    gave one verdict per category for the whole case: that is what it said of every subject."""
+    if cadre_verdicts is not None:
+        return list(cadre_verdicts)
+    return [
+        {"cadre": s, "category": cat, "verdict": v} for s in subjects for cat, v in verdicts.items()
+    ]
+
+
+def by_cadre(cadre_verdicts: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """{subject_key: {cadre, verdicts: {category: verdict}, overall}}."""
+    result: dict[str, dict[str, Any]] = {}
+    for row in cadre_verdicts:
+        entry = result.setdefault(
+            subject_key(row["cadre"]), {"cadre": row["cadre"], "verdicts": {}}
+        )
+        entry["verdicts"][row["category"]] = row["verdict"]
+    for entry in result.values():
+        entry["overall"] = overall_verdict(Verdict(v) for v in entry["verdicts"].values()).value
+    return result
 
 
 VERDICT_STRENGTH = {Verdict.TRUE: 3, Verdict.PARTLY_TRUE: 2, Verdict.UNPROVEN: 1, Verdict.UNTRUE: 0}

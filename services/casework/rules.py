@@ -52,6 +52,28 @@ class CaseNotFound(CaseworkError, LookupError):
         super().__init__(f"no case {case_id}", f"案件 {case_id} 不存在")
 
 
+class InvalidInput(CaseworkError, ValueError):
+    """The request names something that cannot be used (answered 422): nothing is stored."""
+
+
+class NotAHandler(InvalidInput):
+    def __init__(self, handler_id: str) -> None:
+        super().__init__(
+            f"{handler_id!r} is not an active account with the handler role; "
+            "assign an active handler (承办人)",
+            f"“{handler_id}”不是在用的承办人账号，请选择在用的承办人",
+        )
+
+
+class UnknownAccuser(InvalidInput):
+    def __init__(self, cadre_id: str) -> None:
+        super().__init__(
+            f"no cadre {cadre_id!r} in the register; name a registered cadre, or a person who "
+            "is not a cadre by name",
+            f"干部名册中没有 {cadre_id}；请选择名册中的干部，或填写非干部人员的姓名",
+        )
+
+
 # -- the named rules -----------------------------------------------------------------------
 
 ASSIGNED_HANDLER_ONLY = Rule(
@@ -86,18 +108,48 @@ CONCLUSION_COVERS_ALLEGATIONS = Rule(
     "a conclusion must give one verdict for each allegation category of the case",
     "核查结论须对每一项反映问题分别作出认定",
 )
+CONCLUSION_PER_CADRE = Rule(
+    "conclusion_per_cadre",
+    "the case names several cadres: give a verdict per cadre and allegation (cadre_verdicts)",
+    "本案涉及多名干部，须对每名干部的每项反映问题分别作出认定",
+)
+CONCLUSION_COVERS_EVERY_CADRE = Rule(
+    "conclusion_covers_every_cadre",
+    "a conclusion must give exactly one verdict for each cadre named in the case and each "
+    "allegation category",
+    "核查结论须对本案每名反映对象的每一项反映问题分别作出一项认定",
+)
 PROVEN_FOR_HANDLING = Rule(
     "proven_for_handling",
-    "organizational handling needs an approved conclusion of true or partly true",
-    "组织处理须以经批准的“属实”或“部分属实”结论为依据",
+    "organizational handling needs an approved conclusion of true or partly true for this cadre",
+    "组织处理须以对该干部经批准的“属实”或“部分属实”结论为依据",
 )
 UNTRUE_FOR_CLEARING = Rule(
     "untrue_for_clearing",
-    "clearing a cadre's name needs an approved conclusion of untrue (unproven is not untrue)",
-    "澄清正名须以经批准的“不属实”结论为依据（“无法查实”不等于“不属实”）",
+    "clearing a cadre's name needs an approved conclusion of untrue for this cadre "
+    "(unproven is not untrue)",
+    "澄清正名须以对该干部经批准的“不属实”结论为依据（“无法查实”不等于“不属实”）",
 )
 CLEARING_NOT_STARTED = Rule(
-    "clearing_not_started", "clearing was already proposed for this case", "本案已提出澄清正名"
+    "clearing_not_started",
+    "clearing was already proposed for this cadre in this case",
+    "本案已为该干部提出澄清正名",
+)
+CLEARING_NAMES_CADRE = Rule(
+    "clearing_names_cadre",
+    "several clearings are at this stage: name the cadre",
+    "本案有多项澄清正名处于该环节，请指明干部",
+)
+ESCALATION_PENDING = Rule(
+    "escalation_pending",
+    "after closure (or as an escalation) only the heavier handling named by an admonition's "
+    "failed follow-up may be decided, for the admonished cadre, once",
+    "办结后（或加重处理时）只能对诫勉后拒不改正的干部作出限期改正情况所明确的加重处理，且仅一次",
+)
+ONE_PUBLICITY_HOLD = Rule(
+    "one_publicity_hold",
+    "an appointment is already held for publicity on this case; decide it first",
+    "本案已有待决定的任前公示暂缓事项，请先作出决定",
 )
 CLEARING_PROPOSED = Rule(
     "clearing_proposed", "clearing must be proposed (or applied for) first", "须先提出澄清正名申请"
@@ -114,8 +166,9 @@ ADMONITION_DECIDED = Rule(
 )
 ESCALATION_NAMES_HANDLING = Rule(
     "escalation_names_handling",
-    "an escalated admonition must name the heavier handling (demotion or dismissal)",
-    "诫勉后拒不改正的，须明确加重处理方式（降职或免职）",
+    "an escalated admonition must name the heavier handling (escalate_to: reassignment, "
+    "ordered_resignation, dismissal or demotion)",
+    "诫勉后拒不改正的，须明确加重处理方式（调整职务、责令辞职、免职或降职）",
 )
 UNTRUE_FOR_FALSE_ACCUSATION = Rule(
     "untrue_for_false_accusation",
@@ -228,7 +281,7 @@ PERMISSIONS: dict[str, Permission] = {
     "return_conclusion": _p(
         {L}, {S.CONCLUSION_PROPOSED}, "a proposed conclusion", "已提出核查结论"
     ),
-    "decide_handling": _p({L}, {S.CONCLUDED}, "an approved conclusion", "核查结论已批准"),
+    "decide_handling": _p({L}, {S.CONCLUDED, S.CLOSED}, "an approved conclusion", "核查结论已批准"),
     "record_admonition_follow_up": _p(
         {H}, {S.CONCLUDED, S.CLOSED}, "a concluded case", "已形成结论的案件"
     ),
@@ -241,6 +294,7 @@ PERMISSIONS: dict[str, Permission] = {
     "suspect_false_accusation": _p(
         {H, L}, {S.CONCLUDED, S.CLOSED}, "a concluded case", "已形成结论的案件"
     ),
+    "refer_subject": _p({H, L}, {S.CONCLUDED, S.CLOSED}, "a concluded case", "已形成结论的案件"),
     "close": _p({L}, {S.CONCLUDED}, "an approved conclusion", "核查结论已批准"),
     "give_feedback": _p({H}, FINISHED_STATES, "a closed case", "已办结的案件"),
     "record_objection": _p({H, OP}, FINISHED_STATES, "a closed case", "已办结的案件"),

@@ -33,6 +33,8 @@ def procedure_error_response(_: Request, error: Exception) -> JSONResponse:
         isinstance(error, RuleBroken) and error.rule.about_who
     ):
         status = 403
+    elif isinstance(error, ValueError):  # the request names something unusable
+        status = 422
     else:
         status = 409
     body: dict[str, Any] = {"detail": str(error), "detail_zh": error.message_zh}

@@ -35,7 +35,9 @@ from schemas.submissions import (
     ReportSubmission,
 )
 from schemas.views import CadreRecord
+from services.accounts.demo import ensure_demo_handlers
 from services.demo.featured import FEATURED, RESERVED_CADRES, Feature
+from services.demo.per_cadre import seed_per_cadre
 from services.demo.procedure import DEMO_TODAY, Planner, drive
 from services.demo.sealed import hand_over_forwarded
 from services.intake.application import IdempotencyKeyReused
@@ -632,6 +634,7 @@ def seed(
     """
     cadres = read_register(register_csv)
     imported = system.read.register.import_csv(register_csv)
+    ensure_demo_handlers(system.accounts)
     intake_before = system.intake.max_position()
     casework_before = system.casework.max_position()
     reports = demo_reports(cadres, count=count, rng_seed=rng_seed)
@@ -655,16 +658,19 @@ def seed(
             raise DemoDataMismatch(report.key) from None
     tally = drive(system, stories, today)
     hand_over_forwarded(system.intake, (report_id_for_idempotency_key(r.key) for r in reports))
+    scenario = seed_per_cadre(system, today)  # issue 10: verdicts per cadre (per_cadre.py)
+    tally["steps_added:case"] += scenario["steps_added"]
+    added += scenario["reports_added"]
     channels = Counter(r.submission.channel for r in reports)
     paths = Counter(story.path for story in stories)
     return {
         "cadres": imported,
-        "reports": len(reports),
+        "reports": len(reports) + scenario["reports"],
         "reports_added": added,
         "real_name": sum(not r.submission.reporter.anonymous for r in reports),
         "sealed": sum(r.submission.sealed for r in reports),
         **{f"channel:{channel.value}": channels[channel] for channel in Channel},
-        "cases": sum(story.kind == "case" for story in stories),
+        "cases": sum(story.kind == "case" for story in stories) + scenario["cases"],
         **{f"path:{path}": n for path, n in sorted(paths.items())},
         "steps_added": tally["steps_added:report"] + tally["steps_added:case"],
         "stories_skipped": tally["stories_diverged"]

@@ -168,6 +168,11 @@ def workday_on_or_after(day: dt.date) -> dt.date:
     return day
 
 
+def report_subject(subject: ReportedCadre) -> dict[str, str]:
+    """How the case knows a reported cadre (its name and unit)."""
+    return {"name": subject.name, "unit": subject.unit}
+
+
 def cadre_ref(subject: ReportedCadre) -> c.CadreRef:
     if subject.cadre_id:
         return c.CadreRef(cadre_id=subject.cadre_id)
@@ -235,8 +240,11 @@ class Plot:
         categories: Sequence[str],
         real_name: bool,
         verdict_rng: random.Random,
+        co_subjects: Sequence[ReportedCadre] = (),
     ) -> None:
         self.story = story
+        # Further cadres the report names (知情并参与): found as the first one is.
+        self.co_subjects = list(co_subjects)
         self.rng = rng
         self.day = received
         self.subject = subject
@@ -383,18 +391,27 @@ class Plot:
         self.wait(4, 12)
         self._stop_joins()
         verdicts = verdicts_for(overall, self.categories, self.verdict_rng)
-        self.do(
-            "propose_conclusion",
-            self.handler,
-            c.ProposeConclusion(verdicts=verdicts, reason=CONCLUSION_REASONS[overall]),
-        )
+        if not self.co_subjects:
+            command = c.ProposeConclusion(verdicts=verdicts, reason=CONCLUSION_REASONS[overall])
+        else:  # a verdict per cadre: the same for each here
+            command = c.ProposeConclusion(
+                cadre_verdicts=[
+                    c.CadreVerdict(cadre=cadre_ref(s), category=cat, verdict=v)
+                    for s in (self.subject, *self.co_subjects)
+                    for cat, v in verdicts.items()
+                ],
+                reason=CONCLUSION_REASONS[overall],
+            )
+        self.do("propose_conclusion", self.handler, command)
 
     def conclude(self, overall: Verdict) -> None:
         self.propose_conclusion(overall)
         self.wait(2, 8)
         self.do("approve_conclusion", LEADER, c.DatedApproval(reason="同意核查结论"))
 
-    def handle(self, handling: HandlingType, on: dt.date | None = None) -> int:
+    def handle(
+        self, handling: HandlingType, on: dt.date | None = None, escalation_of: int | None = None
+    ) -> int:
         if on is None:
             self.wait(5, 20)
         else:
@@ -406,6 +423,7 @@ class Plot:
                 cadre=cadre_ref(self.subject),
                 handling=handling,
                 decided_on=self.day,
+                escalation_of=escalation_of,
                 reason=f"经部务会研究，决定对{self.who}予以{handling.zh}",
             ),
         )
@@ -425,7 +443,13 @@ class Plot:
             "record_admonition_follow_up",
             self.handler,
             c.AdmonitionFollowUp(
-                handling_id=handling_id, outcome=outcome, followed_up_on=on, reason=reason
+                handling_id=handling_id,
+                outcome=outcome,
+                followed_up_on=on,
+                reason=reason,
+                escalate_to=(
+                    HandlingType.DEMOTION if outcome is AdmonitionOutcome.ESCALATED else None
+                ),
             ),
         )
         self.follow_ups_open.remove(handling_id)
@@ -737,7 +761,7 @@ def _admonition_escalated(p: Plot) -> None:
     p.conclude(V.TRUE)
     handling = p.handle(HandlingType.ADMONITION, on=D(2026, 1, 20))
     p.follow_up(handling, AdmonitionOutcome.ESCALATED, D(2026, 7, 21))
-    p.handle(HandlingType.DEMOTION, on=D(2026, 7, 30))
+    p.handle(HandlingType.DEMOTION, on=D(2026, 7, 30), escalation_of=handling)
     p.close(on=D(2026, 8, 7))
     p.feedback(on=D(2026, 8, 19), text="您反映的问题经核查属实，已依规对当事人作出组织处理。")
 
@@ -764,6 +788,7 @@ def _false_accusation(p: Plot) -> None:
         "suspect_false_accusation",
         LEADER,
         c.SuspectFalseAccusation(
+            accuser=c.Accuser(name="孙某某", unit="某县某乡镇", position="村民（中共党员）"),
             accuser_status=AccuserStatus.PARTY_MEMBER,
             reason="举报人捏造事实、伪造材料，涉嫌诬告陷害，依规移送处理",
         ),
@@ -1316,6 +1341,7 @@ class Planner:
             categories=seed.categories,
             real_name=seed.real_name,
             verdict_rng=self._rng(report.key, "verdicts"),
+            co_subjects=report.submission.subjects[1:],
         )
         referral = report.submission.referral
         plot.from_audit = referral is not None and referral.source is ReferralSource.ECONOMIC_AUDIT
@@ -1352,7 +1378,9 @@ class Planner:
             linked = Story(
                 "case",
                 f"{seed.report.key}#WG",
-                false_accusation_case_id(seed.story.target),
+                false_accusation_case_id(
+                    seed.story.target, dict(report_subject(seed.report.submission.subjects[0]))
+                ),
                 "case:false_accusation_linked",
                 phase=1,
             )

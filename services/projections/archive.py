@@ -40,7 +40,7 @@ from services.projections.case_states import state_after
 from services.projections.rows import Upsert, as_json
 
 name = "archive"
-version = 3
+version = 3  # 3: verdicts, clearings, false-accusation links and referrals per cadre
 tables = (
     "archive_reports",
     "archive_subjects",
@@ -135,12 +135,26 @@ ARCHIVED: dict[str, tuple[tuple[str, ...], str | None]] = {
     "FindingRecorded": (("kind", "summary", "evidence_refs", "found_on"), "found_on"),
     "ParkedCaseReviewed": (("reviewed_on", "next_review_due"), "reviewed_on"),
     "Reactivated": (("reactivated_on",), "reactivated_on"),
-    "ConclusionApproved": (("verdicts", "overall", "approved_on"), "approved_on"),
+    "ConclusionApproved": (
+        ("verdicts", "overall", "approved_on", "cadre_verdicts"),
+        "approved_on",
+    ),
     "HandlingDecided": (
-        ("handling_id", "handling", "decided_on", "effects", "follow_up_due", "reason"),
+        (
+            "handling_id",
+            "handling",
+            "decided_on",
+            "effects",
+            "follow_up_due",
+            "reason",
+            "escalation_of",
+        ),
         "decided_on",
     ),
-    "AdmonitionFollowedUp": (("handling_id", "outcome", "followed_up_on"), "followed_up_on"),
+    "AdmonitionFollowedUp": (
+        ("handling_id", "outcome", "followed_up_on", "escalate_to"),
+        "followed_up_on",
+    ),
     "ClearingProposed": (("applied_for_by_cadre",), None),
     "ClearingApproved": (("approved_on",), "approved_on"),
     "ClearingCarriedOut": (
@@ -148,6 +162,7 @@ ARCHIVED: dict[str, tuple[tuple[str, ...], str | None]] = {
         "carried_out_on",
     ),
     "FalseAccusationSuspected": (("false_accusation_case_id",), None),
+    "SubjectReferred": (("organ", "referred_on", "document_ref"), "referred_on"),
     "Closed": (("closed_on",), "closed_on"),
     "Reopened": (("reopened_on",), "reopened_on"),
     "PublicityHeld": (("proposed_post", "publicity_ends_on"), None),
@@ -313,6 +328,9 @@ def _entry(envelope: EventEnvelope, data: dict[str, Any]) -> Upsert:
         envelope.occurred_at
     ).isoformat()
     cadre = data.get("cadre") or {}
+    if envelope.event_type == "CaseOpened" and data.get("kind") == "false_accusation":
+        # A false-accusation case is about its accuser: the accuser's archive holds it.
+        cadre = (data.get("subjects") or [{}])[0]
     named = bool(cadre.get("name"))
     return Upsert(
         "archive_entries",

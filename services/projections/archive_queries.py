@@ -52,6 +52,7 @@ from schemas.views_archive import (
     Verdicts,
 )
 from services.casework.deadlines import add_calendar_months
+from services.casework.domain import overall_verdict
 from services.projections.cadres import CadreRegister
 from services.projections.store import ReadStore
 
@@ -64,7 +65,8 @@ BAR_FIELDS: tuple[tuple[str, Bar], ...] = (
     ("bars_key_post_months", Bar.KEY_POST),
     ("max_duration_months", Bar.SUSPENSION),
 )
-# Events that name the cadre they concern, and those that follow such an event.
+# Events that name the cadre they concern, and those that follow such an event (events
+# stored before a step named its cadre: they follow the last naming one).
 NAMING = {"HandlingDecided", "ClearingProposed", "PublicityHeld"}
 FOLLOWS = {"ClearingApproved": "ClearingProposed", "ClearingCarriedOut": "ClearingProposed"}
 FOLLOWS |= {"PublicityDecided": "PublicityHeld"}
@@ -129,6 +131,28 @@ def verdicts_view(detail: dict[str, Any], approved_on: dt.date) -> Verdicts:
     )
 
 
+def verdicts_of(detail: dict[str, Any], me: Identity, resolver: Resolver) -> dict[str, Any] | None:
+    """The conclusion's detail as it concerns ``me``: my verdicts by category and my overall
+    verdict, nobody else's. A conclusion stored before verdicts were per cadre said its
+    verdicts of every subject: it is returned as it was. None: it says nothing of ``me``."""
+    rows = detail.get("cadre_verdicts")
+    if rows is None:
+        return detail
+    mine = {
+        r["category"]: r["verdict"]
+        for r in rows
+        if resolver.resolve(
+            r["cadre"].get("cadre_id") or None,
+            candidate_key(r["cadre"]["name"], r["cadre"].get("unit", "")),
+        )
+        == me
+    }
+    if not mine:
+        return None
+    overall = overall_verdict(Verdict(v) for v in mine.values()).value
+    return {"verdicts": mine, "overall": overall, "approved_on": detail.get("approved_on")}
+
+
 def entry_text(kind: str, d: dict[str, Any]) -> str:  # noqa: PLR0911, PLR0912
     """One line of Chinese saying what the step was."""
     match kind:
@@ -160,7 +184,14 @@ def entry_text(kind: str, d: dict[str, Any]) -> str:  # noqa: PLR0911, PLR0912
             rule = (d.get("effects") or {}).get("rule_zh", "")
             return f"组织处理：{_zh(HandlingType, d['handling'])}" + (f"（{rule}）" if rule else "")
         case "AdmonitionFollowedUp":
-            return f"诫勉限期改正情况：{_zh(AdmonitionOutcome, d['outcome'])}"
+            text = f"诫勉限期改正情况：{_zh(AdmonitionOutcome, d['outcome'])}"
+            if d.get("escalate_to"):
+                text += f"，加重处理为{_zh(HandlingType, d['escalate_to'])}"
+            return text
+        case "SubjectReferred":
+            return f"移送{d['organ']}处理" + (
+                f"（{d['document_ref']}）" if d.get("document_ref") else ""
+            )
         case "ClearingProposed":
             return "本人申请澄清正名" if d.get("applied_for_by_cadre") else "提出澄清正名"
         case "ClearingApproved":
@@ -404,7 +435,7 @@ def _case_view(
         kind, detail = e["kind"], json.loads(e["detail"])
         on = dt.date.fromisoformat(e["on_date"])
         named: dict[str, Any] | None = None
-        if kind in NAMING:
+        if kind in NAMING or e["cadre_name"] is not None:
             identity = resolver.resolve(e["cadre_id"], e["candidate_key"])
             owner[kind] = identity
             if kind == "HandlingDecided":
@@ -417,6 +448,9 @@ def _case_view(
         ):
             continue
         if kind == "ConclusionApproved":
+            detail = verdicts_of(detail, me, resolver)
+            if detail is None:  # a conclusion about others only
+                continue
             conclusion = verdicts_view(detail, on)
         elif kind == "Reopened":
             conclusion = None  # a reopened case needs a new conclusion

@@ -16,6 +16,12 @@ about (``as_of``):
 
 A bar runs from the decision day up to, not including, its end date (decision day plus the
 months recorded with the decision).
+
+As of means as of: a reply dated in the past counts only what had happened by ``as_of``
+(business dates): reports received, cases opened, conclusions approved, handlings decided,
+follow-ups, clearings and closures after it are left out, and a case is in the stage it was
+in on that day (``case_as_of``). Each cadre's items hold only what concerns that cadre
+(their own verdicts, handlings and clearings: ``archive_queries``).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from schemas.glossary import (
 )
 from schemas.views_archive import (
     ArchiveCase,
+    ArchiveEntry,
     ArchiveReport,
     BarView,
     CadreArchive,
@@ -51,7 +58,8 @@ from schemas.views_archive import (
 )
 from services.casework.deadlines import add_calendar_months
 from services.common.china_time import china_today
-from services.projections.archive_queries import ArchiveQueries
+from services.projections.archive import ARCHIVED
+from services.projections.archive_queries import ArchiveQueries, verdicts_view
 
 PROVEN = {Verdict.TRUE.value, Verdict.PARTLY_TRUE.value}
 # Reports whose matter is not this office's to report on (sealed for the level above) or
@@ -249,12 +257,102 @@ def item_text(item: IntegrityItemView) -> str:
     return "，".join(parts) + "。"
 
 
+# Archived steps that carry their own business date (the rest are dated when recorded).
+DATED = frozenset(kind for kind, (_, date_field) in ARCHIVED.items() if date_field)
+# The stage a case reaches with each archived step (for a reply dated in the past).
+STAGE_AFTER_DISPOSITION = {
+    "talk_inquiry": CaseState.INQUIRY,
+    "preliminary_verification": CaseState.VERIFICATION,
+    "park": CaseState.PARKED,
+    "close": CaseState.CLOSED,
+    "transfer_to_discipline": CaseState.TRANSFERRED,
+}
+
+
+def _stage_after(  # noqa: PLR0911 (one per kind of step)
+    kind: str, detail: dict[str, object], stage: CaseState
+) -> CaseState:
+    match kind:
+        case "CaseOpened":
+            return CaseState.OPEN
+        case "DispositionApproved":
+            return STAGE_AFTER_DISPOSITION.get(str(detail.get("disposition")), stage)
+        case "InquiryReplyEvaluated" if detail.get("outcome") == "escalated":
+            return CaseState.VERIFICATION
+        case "Reactivated" | "Reopened":
+            return CaseState.ASSIGNED
+        case "ConclusionApproved":
+            return CaseState.CONCLUDED
+        case "Closed":
+            return CaseState.CLOSED
+    return stage
+
+
+def case_as_of(case: ArchiveCase, as_of: dt.date) -> ArchiveCase | None:
+    """The case as it stood on ``as_of`` (None: its report was not yet received then).
+
+    Its steps in order up to the first one whose business date is after ``as_of``; a step
+    without a business date of its own (a disposition, a clearing proposed …) counts as of
+    the dated steps around it, since it may have been recorded later than it happened."""
+    if case.received_on is not None and case.received_on > as_of:
+        return None
+    kept: list[ArchiveEntry] = []
+    for e in case.entries:
+        if e.kind in DATED and e.on > as_of:
+            break
+        kept.append(e)
+    if len(kept) == len(case.entries):
+        return case
+    stage = CaseState.OPEN
+    conclusion = None
+    for e in kept:
+        stage = _stage_after(e.kind, e.detail, stage)
+        if e.kind == "ConclusionApproved":
+            conclusion = verdicts_view(e.detail, e.on)
+        elif e.kind == "Reopened":
+            conclusion = None
+    finished = stage in (CaseState.CLOSED, CaseState.TRANSFERRED)
+    return case.model_copy(
+        update={
+            "entries": kept,
+            "conclusion": conclusion,
+            "state": stage.value,
+            "state_zh": stage.zh,
+            "closed_on": case.closed_on if finished else None,
+        }
+    )
+
+
+def report_as_of(report: ArchiveReport, as_of: dt.date) -> ArchiveReport | None:
+    """The report, if it was received by ``as_of``."""
+    if report.received_on is not None and report.received_on > as_of:
+        return None
+    return report
+
+
+# Cases whose items go into a cadre's reply: reports' cases, and false-accusation cases
+# about the cadre as the accuser (only the accuser's archive holds those).
+REPLY_KINDS = (None, CaseKind.REPORT.value, CaseKind.FALSE_ACCUSATION.value)
+FALSE_ACCUSATION_ZH = "涉嫌诬告陷害"
+
+
 def integrity_of(archive: CadreArchive, as_of: dt.date) -> CadreIntegrity:
     """The reply about one cadre, from their archive, on ``as_of``."""
-    cases = {c.case_id: c for c in archive.cases if c.kind in (None, CaseKind.REPORT.value)}
-    categories: dict[str, dict[str, str]] = {}
+    cases: dict[str, ArchiveCase] = {}
+    for found in archive.cases:
+        then = case_as_of(found, as_of) if found.kind in REPLY_KINDS else None
+        if then is not None:
+            cases[then.case_id] = then
+    categories: dict[str, dict[str, str]] = {
+        c.case_id: {"false_accusation": FALSE_ACCUSATION_ZH}
+        for c in cases.values()
+        if c.kind == CaseKind.FALSE_ACCUSATION.value
+    }
     items: list[IntegrityItemView] = []
-    for report in archive.items:
+    for received in archive.items:
+        report = report_as_of(received, as_of)
+        if report is None:
+            continue
         if report.case_id and report.case_id in cases:
             for c, zh in zip(report.categories, report.categories_zh, strict=True):
                 categories.setdefault(report.case_id, {})[c] = zh

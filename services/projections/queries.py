@@ -85,9 +85,13 @@ class Queries:
         )
         if not rows:
             return None
-        return TimelineView(
-            case_id=case_id,
-            steps=[
+        steps = []
+        round_ = 1  # 复查: each reopening starts a new round; the old rounds stay listed
+        for r in rows:
+            if r["step"] == "Reopened":
+                round_ += 1
+            detail = json.loads(r["detail"])
+            steps.append(
                 TimelineStep(
                     at=r["occurred_at"],
                     on=step_day(r["step"], detail),
@@ -98,10 +102,12 @@ class Queries:
                     reason=r["reason"],
                     subject_id=r["subject_id"],
                     detail=detail,
+                    round=round_,
                 )
-                for r in rows
-                for detail in [json.loads(r["detail"])]
-            ],
+            )
+        return TimelineView(
+            case_id=case_id,
+            steps=steps,
             deadlines=self._deadlines(case_id),
         )
 

@@ -19,7 +19,7 @@ from schemas.events import (
 from services.projections.rows import Upsert, as_json
 
 name = "timeline"
-version = 2
+version = 3  # 3: the answer deadline of an objection
 tables = ("timeline_steps", "case_reports", "case_deadlines")
 ddl = (
     """CREATE TABLE IF NOT EXISTS timeline_steps (
@@ -63,6 +63,7 @@ STARTS: dict[str, list[tuple[str, str]]] = {
     "ParkedCaseReviewed": [("next_review_due", "parked_review")],
     "HandlingDecided": [("follow_up_due", "admonition_follow_up")],
     "Closed": [("feedback_due", "feedback")],
+    "ObjectionRecorded": [("answer_due", "objection_answer")],
 }
 MEETS = {
     "AcceptanceNoticeSent": ("acceptance_notice", "sent_on"),
@@ -71,6 +72,7 @@ MEETS = {
     "Reactivated": ("parked_review", "reactivated_on"),
     "AdmonitionFollowedUp": ("admonition_follow_up", "followed_up_on"),
     "FeedbackGiven": ("feedback", "given_on"),
+    "ObjectionAnswered": ("objection_answer", "answered_on"),
 }
 SEPARATE_COLUMNS = {"actor", "reason"}
 

@@ -21,7 +21,7 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from schemas.commands import CadreRef, CollectiveStudy, Command
+from schemas.commands import Accuser, CadreRef, CollectiveStudy, Command
 from schemas.glossary import GlossaryEnum
 from services.web.i18n import N_, Gettext
 
@@ -48,6 +48,7 @@ ACTION_LABELS: dict[str, str] = {
     "approve_clearing": N_("Approve the clearing"),
     "carry_out_clearing": N_("Carry out the clearing"),
     "suspect_false_accusation": N_("Hand over a suspected false accusation"),
+    "refer_subject": N_("Refer to the competent organ"),
     "close": N_("Close the case"),
     "give_feedback": N_("Give feedback to the reporter"),
     "record_objection": N_("Record the reporter's objection"),
@@ -91,6 +92,14 @@ FIELD_LABELS: dict[str, str] = {
     "new_evidence": N_("New evidence"),
     "on": N_("Date"),
     "verdicts": N_("Verdict"),
+    "cadre_verdicts": N_("Verdict"),
+    "accuser.cadre_id": N_("Accuser: cadre number (if a registered cadre)"),
+    "accuser.name": N_("Accuser: name (if not a registered cadre)"),
+    "accuser.unit": N_("Accuser: unit"),
+    "accuser.position": N_("Accuser: position or status"),
+    "escalate_to": N_("Escalated to (heavier handling)"),
+    "escalation_of": N_("Escalates admonition number"),
+    "organ": N_("Referred to (organ)"),
     "cadre": N_("Cadre"),
     "handling": N_("Handling"),
     "decided_on": N_("Decided on"),
@@ -143,6 +152,7 @@ DEADLINE_LABELS: dict[str, str] = {
     "parked_review": N_("Review of the parked case"),
     "feedback": N_("Feedback to the reporter"),
     "admonition_follow_up": N_("Admonition follow-up"),
+    "objection_answer": N_("Answer to the reporter's objection"),
     "forward_up": N_("Forwarding to the level above"),
     "transfer_acceptance": N_("Acceptance by the level below"),
 }
@@ -207,7 +217,7 @@ def _field_specs(
     return specs
 
 
-def _specs_for(  # noqa: PLR0911 (one branch per kind of field)
+def _specs_for(  # noqa: PLR0911, PLR0912 (one branch per kind of field)
     full: str, name: str, info: FieldInfo, ctx: FormContext, _: Gettext
 ) -> list[FieldSpec]:
     annotation, _optional = _unwrap(info.annotation)
@@ -218,25 +228,28 @@ def _specs_for(  # noqa: PLR0911 (one branch per kind of field)
         return [FieldSpec(full, "", "hidden", value=str(ctx.version or ""))]
     if name == "handler_id":
         return [FieldSpec(full, label, "select", required, list(ctx.handlers), free_text=True)]
-    if annotation is CollectiveStudy:
-        return _field_specs(CollectiveStudy, ctx, _, prefix=f"{full}.")
+    if annotation in (CollectiveStudy, Accuser):
+        return _field_specs(annotation, ctx, _, prefix=f"{full}.")
     if annotation is CadreRef:
         options = [(str(i), _cadre_label(s)) for i, s in enumerate(ctx.subjects)]
-        return [FieldSpec(full, label, "select", True, options)]
-    if origin is dict and name == "verdicts":
-        verdict = typing.get_args(annotation)[1]
-        from schemas.glossary import Category
+        return [FieldSpec(full, label, "select", required, options)]
+    if name == "cadre_verdicts":  # a verdict per cadre named in the case and per category
+        from schemas.glossary import Category, Verdict
 
         return [
             FieldSpec(
-                f"{full}.{category}",
-                f"{label}：{Category(category).zh if ctx.lang != 'en' else category}",
+                f"{full}.{i}.{category}",
+                f"{label}：{_cadre_label(subject)} — "
+                f"{Category(category).zh if ctx.lang != 'en' else category}",
                 "select",
                 True,
-                _enum_options(verdict, ctx.lang),
+                _enum_options(Verdict, ctx.lang),
             )
+            for i, subject in enumerate(ctx.subjects)
             for category in ctx.categories
         ]
+    if name == "verdicts":  # asked per cadre and category instead (cadre_verdicts)
+        return []
     if origin is dict:  # close: an explanation per missed deadline
         return [
             FieldSpec(
@@ -284,7 +297,7 @@ def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
     data[last] = value
 
 
-def parse_form(
+def parse_form(  # noqa: PLR0912 (one branch per kind of field)
     spec: FormSpec, model: type[Command], values: Mapping[str, str], ctx: FormContext, _: Gettext
 ) -> Command:
     """The command the form describes; :class:`FormInvalid` names each field's problem."""
@@ -292,6 +305,19 @@ def parse_form(
     errors: dict[str, str] = {}
     for f in spec.fields:
         raw = (values.get(f.name) or "").strip()
+        if f.name.startswith("cadre_verdicts.") and raw:
+            index, category = f.name.split(".", 2)[1:]
+            subject = ctx.subjects[int(index)]
+            data.setdefault("cadre_verdicts", []).append(
+                {
+                    "cadre": {
+                        k: subject[k] for k in ("cadre_id", "name", "unit") if subject.get(k)
+                    },
+                    "category": category,
+                    "verdict": raw,
+                }
+            )
+            continue
         if f.free_text and values.get(f"{f.name}__typed", "").strip():
             raw = values[f"{f.name}__typed"].strip()
         if raw == "":

@@ -184,8 +184,12 @@ DETAIL_KEYS = (
     "summary",
     "evidence_refs",
     "verdicts",
+    "cadre_verdicts",
     "overall",
+    "cadre",
     "handling",
+    "escalate_to",
+    "organ",
     "method",
     "text",
     "to_authority",
@@ -200,6 +204,7 @@ DETAIL_LABELS: dict[str, str] = {
     "overall": N_("Overall conclusion"),
     "evidence_refs": N_("Evidence"),
     "verdicts": N_("Verdicts"),
+    "cadre_verdicts": N_("Verdicts per cadre"),
 }
 
 
@@ -211,6 +216,7 @@ def _enums() -> None:
         kind=FindingKind,
         overall=Verdict,
         handling=HandlingType,
+        escalate_to=HandlingType,
         member_unit=MemberUnit,
     )
 

@@ -144,7 +144,7 @@ def test_a_hotline_call_through_to_feedback(browser: Any, server: Running) -> No
         handler,
         "propose_conclusion",
         fill={"reason": "经核实，反映问题不属实"},
-        select={"verdicts-seeking_office": "untrue"},
+        select={"cadre_verdicts-0-seeking_office": "untrue"},
     )
     assert "核查结论待审批" in handler.content()
 

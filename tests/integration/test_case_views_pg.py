@@ -9,12 +9,19 @@ from pathlib import Path
 from services.common.sql import Database
 from services.projections.case_queries import CaseFilters, CaseQueries, SqlReader
 from services.projections.store import ReadStore
-from tests.unit.conftest import TODAY, all_envelopes, build_embedded, make_settings
+from tests.unit.conftest import (
+    TODAY,
+    all_envelopes,
+    build_embedded,
+    make_settings,
+    stand_in_handlers,
+)
 from tests.unit.test_case_views import accept, random_history, submit, to_feedback
 
 
 def test_queues_on_postgres_match_sqlite(pg_dsn: str, tmp_path: Path) -> None:
     system = build_embedded(make_settings(tmp_path, auto_accept=False))
+    stand_in_handlers(system)
     try:
         random_history(system, random.Random(11), reports=16)
         named = submit(system, real_name=True)

@@ -31,7 +31,7 @@ from tests.integration.test_faust_worker import (
     wait_for,
 )
 from tests.support.tansu import create_topics
-from tests.unit.conftest import build_embedded
+from tests.unit.conftest import build_embedded, stand_in_handlers
 from tests.unit.test_rebuild import (
     Dump,
     HistoryWriter,
@@ -50,6 +50,7 @@ def test_random_incremental_projection_equals_a_rebuild_on_postgres(
     pg_dsn: str, tmp_path: Path
 ) -> None:
     system = build_embedded(pg_settings(pg_dsn, tmp_path))
+    stand_in_handlers(system)
     try:
         logs: dict[str, JianduApplication] = {"intake": system.intake, "casework": system.casework}
         writer = HistoryWriter(system.intake, system.casework, seed=4)

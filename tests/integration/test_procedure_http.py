@@ -241,6 +241,8 @@ def working_days_after(start: str, days: int) -> str:
 def _desk(postgres_server: ThrowawayPostgres, data_dir: Path, **settings: Any) -> Iterator[Desk]:
     with postgres_server.fresh_database() as dsn:
         system = build_embedded(pg_settings(dsn, data_dir, **settings), TODAY)
+        for handler in (HANDLER, OTHER_HANDLER):  # only an active handler account is assigned
+            bearer(system.accounts, *handler, section=SECTION)
         try:
             yield Desk(TestClient(system.web_app()), system)
         finally:
@@ -811,10 +813,17 @@ def test_an_admonition_has_a_six_month_follow_up_that_ends_improved(
     clock = deadlines(decided)["admonition_follow_up#1"]
     assert clock["due"] == add_calendar_months(dt.date(2026, 5, 20), 6).isoformat()
     assert (clock["due"], clock["state"]) == ("2026-11-20", "overdue")
-    error = desk.refused(
-        case_id, "record_admonition_follow_up", HANDLER, 409, handling_id=1, outcome="escalated"
-    )
-    assert error["rule"] == "escalation_names_handling"
+    for lighter in ({}, {"escalate_to": "criticism"}):  # names nothing, or nothing heavier
+        error = desk.refused(
+            case_id,
+            "record_admonition_follow_up",
+            HANDLER,
+            409,
+            handling_id=1,
+            outcome="escalated",
+            **lighter,
+        )
+        assert error["rule"] == "escalation_names_handling"
     desk.refused(
         case_id,
         "record_admonition_follow_up",
@@ -1171,3 +1180,193 @@ def test_the_publicity_deferral_limit_is_the_configured_one(desk: Desk) -> None:
         assert deferred["state"] == "open"
     finally:
         desk.system.config.set_table("time_limits", {}, changed_by="admin-1")
+
+
+# -- issue 10: per cadre, as of, the false-accusation case, after closure, guards ---------------
+
+
+def test_two_cadres_of_one_report_each_get_their_own_verdict_and_reply(desk: Desk) -> None:
+    """One report, two cadres: 属实 for one (admonished; after closure the failed follow-up
+    leads to the demotion it names), 不属实 for the other (cleared; the accuser, a registered
+    cadre, handled in the false-accusation case). Integrity replies differ, as of each day."""
+    from schemas.views import CadreRecord
+
+    desk.system.read.register.upsert(
+        [
+            CadreRecord(cadre_id="QS-0101", name="钱程", unit="青山县审计局", position="副局长"),
+            CadreRecord(cadre_id="QS-0102", name="孙岩", unit="青山县审计局", position="科长"),
+            CadreRecord(cadre_id="QS-0103", name="周密", unit="青山县审计局", position="科员"),
+        ]
+    )
+    first = {"name": "钱程", "unit": "青山县审计局", "cadre_id": "QS-0101"}
+    second = {"name": "孙岩", "unit": "青山县审计局", "cadre_id": "QS-0102"}
+    _, case_id = desk.opened_case(subjects=[first, second], categories=["seeking_office"])
+    assert desk.disposed(case_id, "preliminary_verification")["state"] == "verification"
+    desk.act(
+        case_id,
+        "record_finding",
+        HANDLER,
+        kind="interview",
+        summary="分别谈话",
+        found_on="2026-11-16",
+    )
+    error = desk.refused(
+        case_id,
+        "propose_conclusion",
+        HANDLER,
+        409,
+        verdicts={"seeking_office": "true"},
+        reason="一并认定",
+    )
+    assert error["rule"] == "conclusion_per_cadre"
+    desk.act(
+        case_id,
+        "propose_conclusion",
+        HANDLER,
+        cadre_verdicts=[
+            {"cadre": {"cadre_id": "QS-0101"}, "category": "seeking_office", "verdict": "true"},
+            {"cadre": {"cadre_id": "QS-0102"}, "category": "seeking_office", "verdict": "untrue"},
+        ],
+        reason="分别认定",
+    )
+    desk.act(case_id, "approve_conclusion", LEADER, approved_on="2026-11-17")
+    error = desk.refused(
+        case_id,
+        "decide_handling",
+        LEADER,
+        409,
+        cadre={"cadre_id": "QS-0102"},
+        handling="demotion",
+        reason="x",
+    )
+    assert error["rule"] == "proven_for_handling"
+    desk.act(
+        case_id,
+        "decide_handling",
+        LEADER,
+        cadre={"cadre_id": "QS-0101"},
+        handling="admonition",
+        decided_on="2026-11-18",
+        reason="诫勉",
+    )
+    desk.act(case_id, "propose_clearing", HANDLER, cadre={"cadre_id": "QS-0102"}, reason="澄清")
+    desk.act(
+        case_id, "approve_clearing", LEADER, cadre={"cadre_id": "QS-0102"}, approved_on="2026-11-19"
+    )
+    desk.act(
+        case_id,
+        "carry_out_clearing",
+        HANDLER,
+        cadre={"cadre_id": "QS-0102"},
+        method="letter",
+        scope="本人",
+        carried_out_on="2026-11-19",
+    )
+    desk.act(
+        case_id,
+        "suspect_false_accusation",
+        LEADER,
+        cadre={"cadre_id": "QS-0102"},
+        accuser={"cadre_id": "QS-0103"},
+        accuser_status="party_member",
+        reason="捏造事实",
+    )
+    unknown = desk.refused(
+        case_id,
+        "suspect_false_accusation",
+        LEADER,
+        422,
+        cadre={"cadre_id": "QS-0101"},
+        accuser={"cadre_id": "QS-9999"},
+        accuser_status="other",
+        reason="x",
+    )
+    assert "QS-9999" in unknown["detail"]
+    desk.act(
+        case_id,
+        "close",
+        LEADER,
+        closed_on="2026-11-20",
+        explanations={"admonition_follow_up#1": "限期改正期未满"},
+    )
+    desk.act(
+        case_id,
+        "record_admonition_follow_up",
+        HANDLER,
+        handling_id=1,
+        outcome="escalated",
+        escalate_to="demotion",
+        followed_up_on="2026-11-23",
+        reason="拒不改正",
+    )
+    after = desk.act(
+        case_id,
+        "decide_handling",
+        LEADER,
+        cadre={"cadre_id": "QS-0101"},
+        handling="demotion",
+        decided_on="2026-11-23",
+        escalation_of=1,
+        reason="加重处理",
+    )
+    assert after["state"] == "closed"
+    assert [h["handling"] for h in after["handlings"]] == ["admonition", "demotion"]
+
+    counter_id = desk.case(case_id)["linked_case_id"]
+    counter = desk.case(counter_id)
+    assert counter["kind"] == "false_accusation"
+    assert counter["subjects"] == [
+        {"name": "周密", "unit": "青山县审计局", "position": "科员", "cadre_id": "QS-0103"}
+    ]
+    desk.concluded(counter_id, "true", category="other_conduct")
+    desk.act(
+        counter_id,
+        "decide_handling",
+        LEADER,
+        cadre={"cadre_id": "QS-0103"},
+        handling="admonition",
+        decided_on="2026-11-23",
+        reason="诬告陷害，诫勉",
+    )
+    desk.system.catch_up()
+
+    def reply(as_of: str) -> dict[str, dict[str, Any]]:
+        response = desk.client.post(
+            "/api/v1/integrity-replies",
+            json={"cadre_ids": ["QS-0101", "QS-0102", "QS-0103"], "as_of": as_of},
+            headers=desk.headers(LEADER),
+        )
+        assert response.status_code == 200, response.text
+        return {c["cadre"]["cadre_id"]: c for c in response.json()["cadres"]}
+
+    now, before = reply("2026-11-23"), reply("2026-11-17")
+    assert [h["handling"] for h in now["QS-0101"]["proven"][0]["handlings"]] == [
+        "admonition",
+        "demotion",
+    ]
+    assert now["QS-0102"]["clean"]
+    assert now["QS-0102"]["cleared"][0]["conclusion"]["overall"] == "untrue"
+    assert now["QS-0101"]["opinion_zh"] != now["QS-0102"]["opinion_zh"]
+    assert now["QS-0103"]["proven"][0]["case_id"] == counter_id
+    # As of 2026-11-17: concluded, not yet handled, cleared or closed.
+    (item,) = before["QS-0101"]["proven"]
+    assert (item["stage"], item["handlings"]) == ("concluded", [])
+    assert before["QS-0102"]["cleared"] == []
+    assert before["QS-0103"]["proven"] == []
+
+
+def test_assign_takes_only_an_active_handler_and_one_publicity_hold_at_a_time(
+    desk: Desk,
+) -> None:
+    _, case_id = desk.opened_case()
+    for name in ("nobody", LEADER[0]):
+        error = desk.refused(case_id, "assign", LEADER, 422, handler_id=name)
+        assert "handler" in error["detail"]
+    hold = {
+        "cadre": {"cadre_id": "QS-0001"},
+        "proposed_post": "局长",
+        "publicity_ends_on": "2026-11-27",
+    }
+    desk.act(case_id, "hold_for_publicity", OPERATOR, **hold)
+    error = desk.refused(case_id, "hold_for_publicity", OPERATOR, 409, **hold)
+    assert error["rule"] == "one_publicity_hold"

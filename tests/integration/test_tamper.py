@@ -29,7 +29,7 @@ from schemas.glossary import Category, Disposition, FindingKind, Role, Verdict
 from services.bootstrap import EmbeddedSystem
 from services.casework.chain import event_fields
 from tests.integration.helpers import TEST_KEY, hotline_report, pg_settings
-from tests.unit.conftest import build_embedded
+from tests.unit.conftest import build_embedded, stand_in_handlers
 
 pytestmark = pytest.mark.integration
 
@@ -80,6 +80,7 @@ def _disposed(disposition: Disposition) -> list[tuple[str, c.Command, dict[str, 
 @pytest.fixture
 def store(pg_dsn: str, tmp_path: Path) -> Iterator[Store]:
     system = build_embedded(pg_settings(pg_dsn, tmp_path))
+    stand_in_handlers(system)
     try:
         closed = _case(
             system,

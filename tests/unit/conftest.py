@@ -180,3 +180,11 @@ def dump_tables(path: Path, tables: list[str] | None = None) -> dict[str, list[t
             )
             for name in names
         }
+
+
+def stand_in_handlers(system: Any) -> Any:
+    """These stories assign handlers by made-up usernames (handler-1, h-1 …) and are not about
+    who may be assigned: casework asks this stand-in directory, which knows every ``handler…``
+    (or ``h-…``) username as an active handler (the real check: tests/unit/test_per_cadre.py)."""
+    system.casework.is_handler = lambda username: username.startswith(("handler", "h-"))
+    return system

@@ -43,6 +43,7 @@ from tests.unit.conftest import (
     build_embedded,
     make_settings,
     real_name_reporter,
+    stand_in_handlers,
 )
 
 R = Role
@@ -329,6 +330,7 @@ def _procedure(world: World) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     system = build_embedded(make_settings(tmp_path_factory.mktemp("access")))
+    stand_in_handlers(system)
     system.read.register.upsert(
         [CadreRecord(cadre_id="C-001", name="王建国", unit="某县财政局", position="局长")]
     )

@@ -49,6 +49,7 @@ from tests.unit.conftest import (
     dump_tables,
     make_settings,
     real_name_reporter,
+    stand_in_handlers,
 )
 
 LEADER = {"id": "leader-1", "role": "leader"}
@@ -164,8 +165,28 @@ class Driver:
         return ["DispositionApproved"]
 
     def verify(
-        self, case_id: str, categories: tuple[str, ...], verdict: Verdict, found_on: dt.date
+        self,
+        case_id: str,
+        categories: tuple[str, ...],
+        verdict: Verdict,
+        found_on: dt.date,
+        *,
+        per_cadre: dict[str, Verdict] | None = None,
     ) -> list[str]:
+        """Verified and concluded: ``verdict`` on each category, or (``per_cadre``) each
+        registered cadre's own verdict on each category."""
+        proposal = (
+            c.ProposeConclusion(verdicts=dict.fromkeys(categories, verdict), reason="核实")  # type: ignore[arg-type]
+            if per_cadre is None
+            else c.ProposeConclusion(
+                cadre_verdicts=[
+                    c.CadreVerdict(cadre=c.CadreRef(cadre_id=who), category=cat, verdict=v)  # type: ignore[arg-type]
+                    for who, v in per_cadre.items()
+                    for cat in categories
+                ],
+                reason="分别核实",
+            )
+        )
         kinds = self.dispose(case_id, Disposition.PRELIMINARY_VERIFICATION)
         self.run(
             case_id,
@@ -176,11 +197,7 @@ class Driver:
                 ),
                 HANDLER,
             ),
-            (
-                "propose_conclusion",
-                c.ProposeConclusion(verdicts=dict.fromkeys(categories, verdict), reason="核实"),  # type: ignore[arg-type]
-                HANDLER,
-            ),
+            ("propose_conclusion", proposal, HANDLER),
             ("approve_conclusion", c.Approve(), LEADER),
         )
         return [*kinds, "FindingRecorded", "ConclusionApproved"]
@@ -253,6 +270,7 @@ class Driver:
 @pytest.fixture
 def system(tmp_path: Path) -> Iterator[EmbeddedSystem]:
     system = build_embedded(make_settings(tmp_path))
+    stand_in_handlers(system)
     system.read.register.upsert(REGISTER)
     yield system
     system.stop()
@@ -298,7 +316,11 @@ def test_the_archive_holds_every_report_and_step_with_dates_and_ledger_numbers(
         cleared,
         (
             "suspect_false_accusation",
-            c.SuspectFalseAccusation(accuser_status="party_member", reason="捏造事实"),  # type: ignore[arg-type]
+            c.SuspectFalseAccusation(
+                accuser=c.Accuser(name="钱某"),
+                accuser_status="party_member",  # type: ignore[arg-type]
+                reason="捏造事实",
+            ),
             LEADER,
         ),
     )
@@ -377,17 +399,31 @@ def test_a_handling_or_clearing_goes_only_to_the_cadre_it_names(system: Embedded
     ]
     _, _, case_id = drive.submit(both)
     assert case_id
-    drive.verify(case_id, ("seeking_office",), Verdict.PARTLY_TRUE, dt.date(2026, 1, 10))
+    drive.verify(
+        case_id,
+        ("seeking_office",),
+        Verdict.PARTLY_TRUE,
+        dt.date(2026, 1, 10),
+        per_cadre={"C-001": Verdict.UNTRUE, "C-002": Verdict.PARTLY_TRUE},
+    )
     drive.handle(
         case_id, c.CadreRef(cadre_id="C-002"), HandlingType.ADMONITION, dt.date(2026, 2, 1)
     )
     system.catch_up()
 
+    my_case = archives(system).archive("C-001").cases[0]
     mine = kinds_by_case(archives(system).archive("C-001"))[case_id]
     theirs = archives(system).archive("C-002")
 
     assert "HandlingDecided" not in mine
-    assert "ConclusionApproved" in mine  # the case-wide steps belong to both
+    assert "ConclusionApproved" in mine  # the conclusion belongs to both, each their own part
+    assert my_case.conclusion is not None
+    assert my_case.conclusion.overall == "untrue"
+    (approved,) = [e for e in my_case.entries if e.kind == "ConclusionApproved"]
+    assert "cadre_verdicts" not in approved.detail
+    assert "李明华" not in approved.model_dump_json()
+    assert theirs.cases[0].conclusion is not None
+    assert theirs.cases[0].conclusion.overall == "partly_true"
     (handling,) = [e for e in theirs.cases[0].entries if e.kind == "HandlingDecided"]
     assert handling.cadre == {"name": "李明华", "unit": EDUCATION, "cadre_id": "C-002"}
     assert {(p.bar, p.months) for p in handling.effects} == {("promotion", 6), ("key_post", 6)}

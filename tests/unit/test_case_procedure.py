@@ -192,6 +192,62 @@ def objection_recorded(case: Case) -> None:
     case.record_objection(dt.date(2026, 3, 30), OPERATOR, "举报人对反馈有异议")
 
 
+CO_SUBJECT = {"name": "李明华", "unit": "某县教育局", "position": "副局长", "cadre_id": "C-002"}
+CO_CADRE = {"cadre_id": "C-002"}
+
+
+def co_subject_joined(case: Case) -> None:
+    """A second report joins, naming a second cadre: the case now names two."""
+    case.join_report(
+        report_id=uuid4(),
+        ledger_number="JB-2026-000002",
+        categories=[],
+        subjects=[CO_SUBJECT],
+        reporter={"ref": "r-2", "anonymous": True},
+        actor=SYSTEM,
+    )
+
+
+def per_cadre_proposed(first: Verdict, second: Verdict) -> Step:
+    """SUBJECT found ``first`` and CO_SUBJECT ``second`` on every category."""
+
+    def step(case: Case) -> None:
+        rows = [(CADRE, cat, first) for cat in case.categories]
+        rows += [(CO_CADRE, cat, second) for cat in case.categories]
+        case.propose_conclusion(None, HANDLER, "分别认定", cadre_verdicts=rows)
+
+    return step
+
+
+def two_cadres_concluded(first: Verdict, second: Verdict) -> tuple[Step, ...]:
+    return (
+        co_subject_joined,
+        *UNDER_VERIFICATION,
+        finding_recorded,
+        per_cadre_proposed(first, second),
+        conclusion_approved,
+    )
+
+
+def escalated_to(handling: HandlingType) -> Step:
+    def step(case: Case) -> None:
+        case.record_admonition_follow_up(
+            1, AdmonitionOutcome.ESCALATED, TODAY, HANDLER, "拒不改正", escalate_to=handling
+        )
+
+    return step
+
+
+def escalation_decided(handling: HandlingType) -> Step:
+    def step(case: Case) -> None:
+        effects = DEFAULT_EFFECTS[handling].model_dump()
+        case.decide_handling(
+            CADRE, handling, TODAY, effects, None, LEADER, "拒不改正，加重处理", escalation_of=1
+        )
+
+    return step
+
+
 def publicity_held(case: Case) -> None:
     case.hold_for_publicity(
         CADRE, "某县财政局党组书记", dt.date(2026, 3, 9), OPERATOR, "公示期间收到举报"
@@ -459,7 +515,9 @@ def _transitions() -> Iterator[Transition]:  # noqa: PLR0912 — one table
         S.CONCLUDED,
         LEADER,
         "同意",
-        check=lambda case, e: case.conclusion == {"verdicts": e.verdicts, "overall": v.TRUE},
+        check=lambda case, e: (
+            case.conclusion["verdicts"] == e.verdicts and case.conclusion["overall"] is v.TRUE
+        ),
     )
     yield tr(
         "return_conclusion",
@@ -668,9 +726,44 @@ def _transitions() -> Iterator[Transition]:  # noqa: PLR0912 — one table
         )
 
 
+def _per_cadre_transitions() -> Iterator[Transition]:
+    """Issue 10: escalation after closure, referral of a proven subject."""
+    admonished_closed = (
+        *path_concluded(),
+        handling_decided(HandlingType.ADMONITION),
+        closed,
+        escalated_to(HandlingType.DEMOTION),
+    )
+    yield Transition(
+        "decide_handling",
+        admonished_closed,
+        lambda case, a: case.decide_handling(
+            CADRE, HandlingType.DEMOTION, TODAY, {}, None, a, "拒不改正，加重处理", escalation_of=1
+        ),
+        "HandlingDecided",
+        S.CLOSED,
+        LEADER,
+        "拒不改正，加重处理",
+        check=lambda case, e: e.escalation_of == 1 and case.escalations[1]["decided"] == 2,
+    )
+    for state, path in ((S.CONCLUDED, path_concluded()), (S.CLOSED, path_closed())):
+        for role in sorted(PERMISSIONS["refer_subject"].roles):
+            yield Transition(
+                "refer_subject",
+                path,
+                lambda case, a: case.refer_subject(
+                    CADRE, "公安机关", TODAY, "移送函1号", a, "涉嫌犯罪"
+                ),
+                "SubjectReferred",
+                state,
+                ACTORS[role],
+                "涉嫌犯罪",
+            )
+
+
 TRANSITIONS = [
     dataclasses.replace(t, before=given(*t.given, real_name=t.real_name).state)
-    for t in _transitions()
+    for t in (*_transitions(), *_per_cadre_transitions())
 ]
 
 
@@ -1108,7 +1201,105 @@ def _broken_rules() -> Iterator[Broken]:
     )
 
 
-BROKEN = list(_broken_rules())
+def _per_cadre_rules() -> Iterator[Broken]:
+    br = Broken
+    v = Verdict
+    two_under_verification = (co_subject_joined, *UNDER_VERIFICATION, finding_recorded)
+    yield br(
+        rules.CONCLUSION_PER_CADRE,
+        "one-verdict-per-category-for-two-cadres",
+        two_under_verification,
+        lambda case: case.propose_conclusion(dict.fromkeys(CATEGORIES, v.TRUE), HANDLER, "x"),
+    )
+    yield br(
+        rules.CONCLUSION_COVERS_EVERY_CADRE,
+        "a-cadre-left-without-verdicts",
+        two_under_verification,
+        lambda case: case.propose_conclusion(
+            None, HANDLER, "x", cadre_verdicts=[(CADRE, cat, v.TRUE) for cat in CATEGORIES]
+        ),
+    )
+    yield br(
+        rules.CONCLUSION_COVERS_EVERY_CADRE,
+        "a-verdict-given-twice",
+        two_under_verification,
+        lambda case: case.propose_conclusion(
+            None,
+            HANDLER,
+            "x",
+            cadre_verdicts=[(c_, cat, v.TRUE) for c_ in (CADRE, CO_CADRE) for cat in CATEGORIES]
+            + [(CADRE, CATEGORIES[0], v.UNTRUE)],
+        ),
+    )
+    yield br(
+        rules.PROVEN_FOR_HANDLING,
+        "handling-a-co-subject-found-untrue",
+        two_cadres_concluded(v.TRUE, v.UNTRUE),
+        lambda case: case.decide_handling(
+            CO_CADRE, HandlingType.DEMOTION, TODAY, {}, None, LEADER, "x"
+        ),
+    )
+    yield br(
+        rules.UNTRUE_FOR_CLEARING,
+        "clearing-a-co-subject-found-true",
+        two_cadres_concluded(v.UNTRUE, v.TRUE),
+        lambda case: case.propose_clearing(CO_CADRE, HANDLER, "x"),
+    )
+
+    def both_cleared_proposed(case: Case) -> None:
+        case.propose_clearing(CADRE, HANDLER, "x")
+        case.propose_clearing(CO_CADRE, HANDLER, "x")
+
+    yield br(
+        rules.CLEARING_NAMES_CADRE,
+        "approving-one-of-two-clearings-without-naming-it",
+        (*two_cadres_concluded(v.UNTRUE, v.UNTRUE), both_cleared_proposed),
+        lambda case: case.approve_clearing(LEADER),
+    )
+    admonished = (*path_concluded(), handling_decided(HandlingType.ADMONITION))
+    yield br(
+        rules.ESCALATION_PENDING,
+        "heavier-handling-after-closure-without-escalation",
+        (*admonished, closed),
+        handling_decided(HandlingType.DEMOTION),
+    )
+    yield br(
+        rules.ESCALATION_PENDING,
+        "escalation-to-another-handling-than-named",
+        (*admonished, closed, escalated_to(HandlingType.DISMISSAL)),
+        escalation_decided(HandlingType.DEMOTION),
+    )
+    yield br(
+        rules.ESCALATION_PENDING,
+        "escalation-decided-twice",
+        (
+            *admonished,
+            escalated_to(HandlingType.DEMOTION),
+            escalation_decided(HandlingType.DEMOTION),
+        ),
+        escalation_decided(HandlingType.DEMOTION),
+    )
+    yield br(
+        rules.ESCALATION_NAMES_HANDLING,
+        "escalation-to-a-lighter-handling",
+        admonished,
+        escalated_to(HandlingType.CRITICISM),
+    )
+    yield br(
+        rules.PROVEN_FOR_HANDLING,
+        "referring-a-subject-found-untrue",
+        path_concluded(v.UNTRUE),
+        lambda case: case.refer_subject(CADRE, "公安机关", TODAY, "", LEADER, "x"),
+    )
+    yield br(
+        rules.ONE_PUBLICITY_HOLD,
+        "a-second-publicity-hold-while-one-is-open",
+        (assigned, publicity_held),
+        publicity_held,
+    )
+
+
+BROKEN = [*_broken_rules(), *_per_cadre_rules()]
 
 
 @pytest.mark.parametrize("b", BROKEN, ids=[b.story for b in BROKEN])
@@ -1153,14 +1344,21 @@ def test_escalation_naming_the_heavier_handling_is_recorded() -> None:
     events = when(
         case,
         lambda: case.record_admonition_follow_up(
-            1, AdmonitionOutcome.ESCALATED, TODAY, HANDLER, "拒不改正，拟降职"
+            1,
+            AdmonitionOutcome.ESCALATED,
+            TODAY,
+            HANDLER,
+            "拒不改正",
+            escalate_to=HandlingType.DEMOTION,
         ),
     )
-    events += when(case, lambda: handling_decided(HandlingType.DEMOTION)(case))
+    events += when(case, lambda: escalation_decided(HandlingType.DEMOTION)(case))
 
     assert names(events) == ["AdmonitionFollowedUp", "HandlingDecided"]
     assert events[0].outcome == "escalated"
+    assert events[0].escalate_to == "demotion"  # a structured field, not the free-text reason
     assert events[1].handling == "demotion"
+    assert events[1].escalation_of == 1
     assert [h["handling"] for h in case.handlings] == ["admonition", "demotion"]
 
 
@@ -1221,10 +1419,10 @@ def test_a_proven_report_ends_in_dismissal_with_its_effects_recorded() -> None:
     )
 
     assert happened[-4:] == ["ConclusionApproved", "HandlingDecided", "Closed", "FeedbackGiven"]
-    assert case.conclusion == {
-        "verdicts": {CATEGORIES[0]: "true", CATEGORIES[1]: "partly_true"},
-        "overall": Verdict.PARTLY_TRUE,
-    }
+    assert case.conclusion is not None
+    assert case.conclusion["verdicts"] == {CATEGORIES[0]: "true", CATEGORIES[1]: "partly_true"}
+    assert case.conclusion["overall"] is Verdict.PARTLY_TRUE
+    assert case.verdict_of(SUBJECT) is Verdict.PARTLY_TRUE
     assert case.handlings == [
         {"id": 1, "handling": "dismissal", "cadre": SUBJECT, "decided_on": TODAY}
     ]
@@ -1466,8 +1664,17 @@ REQUESTS: dict[str, tuple[tuple[Step, ...], c.Command, Actor]] = {
     ),
     "suspect_false_accusation": (
         path_concluded(Verdict.UNTRUE),
-        c.SuspectFalseAccusation(accuser_status=AccuserStatus.OTHER, reason=WHY),
+        c.SuspectFalseAccusation(
+            accuser=c.Accuser(name="钱某", unit="某县某公司"),
+            accuser_status=AccuserStatus.OTHER,
+            reason=WHY,
+        ),
         HANDLER,
+    ),
+    "refer_subject": (
+        path_concluded(),
+        c.ReferSubject(organ="公安机关", reason=WHY),
+        LEADER,
     ),
     "close": (path_concluded(), c.Close(reason=WHY), LEADER),
     "give_feedback": (
@@ -1591,13 +1798,15 @@ def test_a_false_accusation_opens_a_linked_case_routed_by_the_accuser(
         (
             "suspect_false_accusation",
             c.SuspectFalseAccusation(
-                accuser_status=AccuserStatus.PUBLIC_OFFICIAL, reason="举报人捏造转账记录"
+                accuser=c.Accuser(name="钱某某", unit="某县某局", position="科员"),
+                accuser_status=AccuserStatus.PUBLIC_OFFICIAL,
+                reason="举报人捏造转账记录",
             ),
             LEADER,
         ),
     )
 
-    linked_id = false_accusation_case_id(case_id)
+    linked_id = false_accusation_case_id(case_id, SUBJECT)
     assert case.false_accusation_case_id == linked_id
     linked = app.get_case(linked_id)
     assert linked.kind is CaseKind.FALSE_ACCUSATION
@@ -1606,13 +1815,18 @@ def test_a_false_accusation_opens_a_linked_case_routed_by_the_accuser(
     assert linked.routing == {
         "accuser_status": "public_official",
         "routed_to": FALSE_ACCUSATION_ROUTES[AccuserStatus.PUBLIC_OFFICIAL],
+        "falsely_accused": SUBJECT["name"],
     }
+    # The accuser, as staff entered them, is the one subject of the linked case.
+    assert linked.subjects == [{"name": "钱某某", "unit": "某县某局", "position": "科员"}]
     assert verify_log(app) == (2, [])
     with pytest.raises(RuleBroken) as twice:
         app.execute(
             case_id,
             "suspect_false_accusation",
-            c.SuspectFalseAccusation(accuser_status=AccuserStatus.OTHER, reason="再次"),
+            c.SuspectFalseAccusation(
+                accuser=c.Accuser(name="钱某某"), accuser_status=AccuserStatus.OTHER, reason="再次"
+            ),
             HANDLER,
         )
     assert twice.value.rule is rules.FALSE_ACCUSATION_ONCE

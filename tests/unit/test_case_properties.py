@@ -102,6 +102,20 @@ def request(action: str, case: Case, chance: Random) -> c.Command:  # noqa: PLR0
         keys = list(case.categories)
         if chance.random() < 0.2:
             keys = chance.sample(CATEGORIES, chance.randint(1, 3))
+        if len(case.subjects) > 1 or chance.random() < 0.5:
+            # Per cadre: each cadre named in the case its own verdicts.
+            return c.ProposeConclusion(
+                cadre_verdicts=[
+                    c.CadreVerdict(
+                        cadre=c.CadreRef(name=s["name"], unit=s.get("unit") or None),
+                        category=k,  # type: ignore[arg-type]
+                        verdict=verdict(chance),
+                    )
+                    for s in case.subjects
+                    for k in keys
+                ],
+                reason=reason,
+            )
         if chance.random() < 0.5:
             verdicts = dict.fromkeys(keys, verdict(chance))
         else:
@@ -112,11 +126,20 @@ def request(action: str, case: Case, chance: Random) -> c.Command:  # noqa: PLR0
     if action == "decide_handling":
         # Admonitions often: their follow-up deadlines test closing and follow-up rules.
         handling = pick([HandlingType.ADMONITION, pick(list(HandlingType))])
-        return c.DecideHandling(cadre=pick(CADRES), handling=handling, reason=reason)
+        # Sometimes as the escalation of an admonition (allowed after closure too).
+        escalation_of = pick([None, None, chance.randint(1, 3)])
+        return c.DecideHandling(
+            cadre=pick(CADRES), handling=handling, escalation_of=escalation_of, reason=reason
+        )
     if action == "record_admonition_follow_up":
+        outcome = pick(list(AdmonitionOutcome))
+        escalated = outcome is AdmonitionOutcome.ESCALATED
         return c.AdmonitionFollowUp(
             handling_id=chance.randint(1, 3),
-            outcome=pick(list(AdmonitionOutcome)),
+            outcome=outcome,
+            escalate_to=pick([HandlingType.DEMOTION, HandlingType.CRITICISM])
+            if escalated
+            else None,
             reason=pick(["", reason]),
         )
     if action in ("propose_clearing", "apply_for_clearing"):
@@ -124,7 +147,11 @@ def request(action: str, case: Case, chance: Random) -> c.Command:  # noqa: PLR0
     if action == "carry_out_clearing":
         return c.CarryOutClearing(method=pick(list(ClearingMethod)), scope="所在单位")
     if action == "suspect_false_accusation":
-        return c.SuspectFalseAccusation(accuser_status=pick(list(AccuserStatus)), reason=reason)
+        return c.SuspectFalseAccusation(
+            accuser=c.Accuser(name="钱某"), accuser_status=pick(list(AccuserStatus)), reason=reason
+        )
+    if action == "refer_subject":
+        return c.ReferSubject(organ="公安机关", reason=reason)
     if action == "close":
         # Explain every unmet deadline, or only some of them.
         unmet = [name for name, d in case.deadlines.items() if d["met_on"] is None]
@@ -182,6 +209,12 @@ def check_history(events: list[Any]) -> None:  # noqa: PLR0912
                 deadlines[f"admonition_follow_up#{event.handling_id}"] = False
         elif name == "AdmonitionFollowedUp":
             deadlines[f"admonition_follow_up#{event.handling_id}"] = True
+        elif name == "SubjectReferred":
+            assert conclusion in PROVEN, f"referred on a conclusion of {conclusion}"
+        elif name == "ObjectionRecorded" and event.answer_due is not None:
+            deadlines["objection_answer"] = False
+        elif name == "ObjectionAnswered":
+            deadlines["objection_answer"] = True
         elif name in ("ClearingProposed", "FalseAccusationSuspected"):
             assert conclusion == Verdict.UNTRUE.value, f"{name} on a conclusion of {conclusion}"
         elif name == "FeedbackGiven":

@@ -48,6 +48,7 @@ from tests.unit.conftest import (
     dump_tables,
     make_settings,
     real_name_reporter,
+    stand_in_handlers,
     submission,
 )
 
@@ -66,6 +67,7 @@ def handler(name: str) -> dict[str, str]:
 def system(tmp_path: Path) -> Iterator[EmbeddedSystem]:
     """The embedded system; reports wait for an operator's triage."""
     system = build_embedded(make_settings(tmp_path, auto_accept=False))
+    stand_in_handlers(system)
     yield system
     system.stop()
 
@@ -392,6 +394,7 @@ def test_a_closed_case_leaves_mine_once_its_feedback_is_given(system: EmbeddedSy
 
 def history_events(tmp_path: Path) -> tuple[list[EventEnvelope], list[EventEnvelope]]:
     system = build_embedded(make_settings(tmp_path / "source", auto_accept=False))
+    stand_in_handlers(system)
     try:
         random_history(system, random.Random(23), reports=18)
         to_feedback(system, accept(system, submit(system, real_name=True)), "handler-a")

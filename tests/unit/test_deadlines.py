@@ -276,6 +276,7 @@ def test_time_limits_defaults_and_override() -> None:
         "parked_review_months": 3,
         "referral_report_back_months": 3,
         "received_on_backdate_max_days": 90,
+        "objection_answer": 15,
     }
     assert TimeLimits(inquiry_reply=10).inquiry_reply == 10
     with pytest.raises(ValidationError):

@@ -114,7 +114,8 @@ def featured_case(seeded: Seeded, tag: str) -> UUID:
 
 
 def test_seeding_twice_adds_nothing(seeded: Seeded) -> None:
-    assert seeded.first["reports"] == seeded.first["reports_added"] == COUNT
+    # the random and featured reports, and the report of issue 10's scenario (per_cadre.py)
+    assert seeded.first["reports"] == seeded.first["reports_added"] == COUNT + 1
     assert seeded.first["intake_events_added"] > COUNT
     assert seeded.first["steps_added"] > 5 * seeded.first["cases"]
     assert seeded.first["stories_skipped"] == 0
@@ -131,7 +132,7 @@ def test_seeding_twice_adds_nothing(seeded: Seeded) -> None:
 
 def test_the_summary_names_reports_cases_and_paths(seeded: Seeded) -> None:
     lines = describe(seeded.first)
-    assert f"{COUNT} reports" in lines[0]
+    assert f"{COUNT + 1} reports" in lines[0]
     assert f"{seeded.first['cases']} cases" in lines[0]
     assert any("forward_up 1" in line for line in lines)
     assert any("dismissal 1" in line for line in lines)
@@ -446,7 +447,7 @@ def test_the_register_is_upserted_not_duplicated(seeded: Seeded) -> None:
 
 def test_every_report_is_projected_once(seeded: Seeded) -> None:
     store = seeded.system.read.store
-    assert store.query("SELECT COUNT(*) AS n FROM archive_reports")[0]["n"] == COUNT
+    assert store.query("SELECT COUNT(*) AS n FROM archive_reports")[0]["n"] == COUNT + 1
     channels = {r["channel"] for r in store.query("SELECT DISTINCT channel FROM archive_reports")}
     assert channels == {c.value for c in Channel}
 
@@ -499,3 +500,38 @@ def test_the_sealed_report_forwarded_up_is_handed_over_on_paper(seeded: Seeded) 
     assert len(handed) == len(forwarded) >= 1
     assert {(h["method"], h["actor"]["id"]) for h in handed} == {("paper", "operator")}
     assert all(h["reference"].startswith("机要件 JB-") for h in handed)
+
+
+def test_the_two_cadre_case_gives_each_cadre_their_own_reply(seeded: Seeded) -> None:
+    """Issue 10's demo scenario (services/demo/per_cadre.py): one report, 属实 for QS-0037
+    (admonished, then demoted after closure), 不属实 for QS-0008 (cleared); the accuser
+    QS-0012 handled in the false-accusation case."""
+    from schemas.views_archive import IntegrityRequest
+    from services.demo.per_cadre import KEY
+    from services.projections.archive_queries import ArchiveQueries
+    from services.projections.integrity import IntegrityReplies
+
+    system = seeded.system
+    case_id = case_id_for_report(report_id_for_idempotency_key(KEY))
+    service = IntegrityReplies(ArchiveQueries(system.read.store, system.read.register))
+    reply = service.reply(
+        IntegrityRequest(cadre_ids=["QS-0037", "QS-0008", "QS-0012"], as_of=DEMO_TODAY)
+    )
+    proven, cleared, accuser = reply.cadres
+
+    (mine,) = [i for i in proven.proven if i.case_id == str(case_id)]
+    assert mine.conclusion is not None
+    assert mine.conclusion.overall == "true"
+    assert [h.handling for h in mine.handlings] == ["admonition", "demotion"]
+    assert any(b.bar == "promotion" and b.running for b in proven.running_bars)
+    (theirs,) = [i for i in cleared.cleared if i.case_id == str(case_id)]
+    assert theirs.conclusion is not None
+    assert theirs.conclusion.overall == "untrue"
+    assert theirs.handlings == []
+    assert proven.opinion_zh != cleared.opinion_zh
+    (false_accusation,) = [i for i in accuser.proven if i.case_id != str(case_id)]
+    assert [h.handling for h in false_accusation.handlings] == ["admonition"]
+    assert "诬告陷害" in false_accusation.text_zh
+    case = system.casework.get_case(case_id)
+    assert case.state is CaseState.CLOSED
+    assert case.escalations == {1: {"to": "demotion", "decided": 2}}

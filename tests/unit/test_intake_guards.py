@@ -16,7 +16,7 @@ from schemas.events import Actor
 from schemas.glossary import CaseState, Disposition, ReportStatus, Role
 from services.bootstrap import EmbeddedSystem, case_states_from_read_models
 from services.intake.domain import IntakeRuleBroken
-from tests.unit.conftest import build_embedded, make_settings, submission
+from tests.unit.conftest import build_embedded, make_settings, stand_in_handlers, submission
 
 OPERATOR = Actor(id="op-1", role=Role.OPERATOR)
 LEADER = {"id": "leader-1", "role": "leader"}
@@ -26,7 +26,7 @@ STUDY = c.CollectiveStudy(held_on=dt.date(2026, 3, 2), participants=["李书记"
 
 @pytest.fixture
 def system(tmp_path: Path) -> Iterator[EmbeddedSystem]:
-    system = build_embedded(make_settings(tmp_path, auto_accept=False))
+    system = stand_in_handlers(build_embedded(make_settings(tmp_path, auto_accept=False)))
     yield system
     system.stop()
 

@@ -70,6 +70,7 @@ from tests.unit.conftest import (
     dump_tables,
     make_settings,
     real_name_reporter,
+    stand_in_handlers,
 )
 
 OPERATOR = Actor(id="op-1", role=Role.OPERATOR)
@@ -137,6 +138,22 @@ class Expected:
     clearing_on: dt.date | None = None
     verdict: Verdict | None = None
     false_accusation: AccuserStatus | None = None
+
+
+def every_cadre(case: Any, verdict: Verdict, reason: str) -> c.ProposeConclusion:
+    """The same verdict for every cadre the case names, on every category (per cadre)."""
+    return c.ProposeConclusion(
+        cadre_verdicts=[
+            c.CadreVerdict(
+                cadre=c.CadreRef(name=s["name"], unit=s.get("unit") or None),
+                category=cat,
+                verdict=verdict,
+            )
+            for s in case.subjects
+            for cat in case.categories
+        ],
+        reason=reason,
+    )
 
 
 def named(case: Any) -> c.CadreRef:
@@ -326,7 +343,7 @@ class Driver:
         case = self.system.casework.get_case(case_id)
         run(
             "propose_conclusion",
-            c.ProposeConclusion(verdicts=dict.fromkeys(case.categories, verdict), reason="核实"),
+            every_cadre(case, verdict, "核实"),
             HANDLER,
         )
         run("approve_conclusion", c.Approve(reason="同意"), LEADER)
@@ -363,7 +380,12 @@ class Driver:
                 status = rng.choice(list(AccuserStatus))
                 run(
                     "suspect_false_accusation",
-                    c.SuspectFalseAccusation(accuser_status=status, reason="疑似诬告"),
+                    c.SuspectFalseAccusation(
+                        cadre=named(case),
+                        accuser=c.Accuser(name="钱某"),
+                        accuser_status=status,
+                        reason="疑似诬告",
+                    ),
                     LEADER,
                 )
                 report.false_accusation = status
@@ -400,6 +422,7 @@ LIAISON_TODAY = dt.date(2026, 12, 3)
 
 def build_system(data_dir: Path) -> EmbeddedSystem:
     system = build_embedded(make_settings(data_dir, auto_accept=False), LIAISON_TODAY)
+    stand_in_handlers(system)
     system.read.register.upsert(REGISTER)
     return system
 
@@ -540,12 +563,9 @@ def test_outcomes_follow_the_case_through_reopening(fresh: EmbeddedSystem) -> No
         LEADER,
     )
     run("record_finding", c.RecordFinding(kind=FindingKind.DOCUMENT, summary="查阅档案"), HANDLER)
-    categories = fresh.casework.get_case(case_id).categories
     run(
         "propose_conclusion",
-        c.ProposeConclusion(
-            verdicts=dict.fromkeys(categories, Verdict.UNPROVEN), reason="查无实据"
-        ),
+        every_cadre(fresh.casework.get_case(case_id), Verdict.UNPROVEN, "查无实据"),
         HANDLER,
     )
     assert outcome() == "in_handling"  # proposed, not approved
@@ -1036,10 +1056,9 @@ def test_a_conclusion_counts_in_the_quarter_the_leader_approved_it(fresh: Embedd
         LEADER,
     )
     run("record_finding", c.RecordFinding(kind=FindingKind.DOCUMENT, summary="查阅档案"), HANDLER)
-    categories = fresh.casework.get_case(case_id).categories
     run(
         "propose_conclusion",
-        c.ProposeConclusion(verdicts=dict.fromkeys(categories, Verdict.UNTRUE), reason="不实"),
+        every_cadre(fresh.casework.get_case(case_id), Verdict.UNTRUE, "不实"),
         HANDLER,
     )
     run("approve_conclusion", c.DatedApproval(approved_on=dt.date(2025, 8, 12)), LEADER)

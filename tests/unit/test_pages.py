@@ -725,7 +725,7 @@ def test_a_step_the_rules_refuse_is_shown_with_the_guard_s_message(
     assert system.casework.get_case(case_id).state.value == "assigned"
 
 
-def test_a_conclusion_form_asks_a_verdict_per_category(
+def test_a_conclusion_form_asks_a_verdict_per_cadre_and_category(
     client: TestClient, system: EmbeddedSystem
 ) -> None:
     case_id = accepted_case(
@@ -753,8 +753,8 @@ def test_a_conclusion_form_asks_a_verdict_per_category(
         f"/cases/{case_id}/propose_conclusion",
         data={
             "csrf_token": csrf(client),
-            "verdicts.seeking_office": "untrue",
-            "verdicts.vote_buying": "untrue",
+            "cadre_verdicts.0.seeking_office": "untrue",
+            "cadre_verdicts.0.vote_buying": "untrue",
             "reason": "经核实",
         },
     )
@@ -768,15 +768,16 @@ def test_a_conclusion_form_asks_a_verdict_per_category(
         "handler",
     )
     page = client.get(f"/cases/{case_id}").text
-    assert 'name="verdicts.seeking_office"' in page
-    assert 'name="verdicts.vote_buying"' in page
+    assert 'name="cadre_verdicts.0.seeking_office"' in page
+    assert 'name="cadre_verdicts.0.vote_buying"' in page
+    assert 'name="verdicts.seeking_office"' not in page
 
     response = client.post(
         f"/cases/{case_id}/propose_conclusion",
         data={
             "csrf_token": csrf(client),
-            "verdicts.seeking_office": "untrue",
-            "verdicts.vote_buying": "partly_true",
+            "cadre_verdicts.0.seeking_office": "untrue",
+            "cadre_verdicts.0.vote_buying": "partly_true",
             "reason": "经核实",
         },
         follow_redirects=False,

@@ -49,6 +49,7 @@ from tests.unit.conftest import (
     build_embedded,
     make_settings,
     real_name_reporter,
+    stand_in_handlers,
 )
 from tests.unit.test_case_properties import request as case_request
 
@@ -297,6 +298,7 @@ def logs_of(system: EmbeddedSystem) -> dict[str, JianduApplication]:
 @pytest.fixture
 def system(tmp_path: Path) -> Iterator[EmbeddedSystem]:
     system = build_embedded(make_settings(tmp_path / "data"))
+    stand_in_handlers(system)
     yield system
     system.stop()
 
@@ -387,6 +389,7 @@ def test_a_new_projection_catches_up_alone_and_a_new_version_is_rebuilt(
     settings = make_settings(tmp_path / "data")
     monkeypatch.setattr(store_module, "PROJECTIONS", (timeline, archive))
     first = build_embedded(settings)
+    stand_in_handlers(first)
     writer = HistoryWriter(first.intake, first.casework, seed=7)
     writer.write(80)
     first.catch_up()
@@ -407,6 +410,7 @@ def test_a_new_projection_catches_up_alone_and_a_new_version_is_rebuilt(
     probe = probe_projection(1, calls)
     monkeypatch.setattr(store_module, "PROJECTIONS", (timeline, archive, probe))
     second = build_embedded(settings)
+    stand_in_handlers(second)
     store = second.read.store
     logs = logs_of(second)
     assert dump(store, [timeline, archive]) == untouched
@@ -444,6 +448,7 @@ def test_a_new_projection_catches_up_alone_and_a_new_version_is_rebuilt(
     probe2 = probe_projection(2, calls)
     monkeypatch.setattr(store_module, "PROJECTIONS", (timeline, archive, probe2))
     third = build_embedded(settings)
+    stand_in_handlers(third)
     store = third.read.store
     now = store.registrations()
     assert now["probe"].version == 2
@@ -536,6 +541,7 @@ def test_the_rebuild_command_rebuilds_the_embedded_read_models(
 ) -> None:
     data = tmp_path / "data"
     system = build_embedded(make_settings(data))
+    stand_in_handlers(system)
     HistoryWriter(system.intake, system.casework, seed=9).write(60)
     system.catch_up()
     before = dump(system.read.store)
@@ -553,6 +559,7 @@ def test_the_rebuild_command_rebuilds_the_embedded_read_models(
     assert f"casework: {published['casework']} events" in result.output
 
     again = build_embedded(make_settings(data))
+    stand_in_handlers(again)
     try:
         assert dump(again.read.store) == before
     finally:
