@@ -23,7 +23,7 @@ from eventsourcing.persistence import IntegrityError, ProcessRecorder, Tracking
 
 from schemas import commands as c
 from schemas.events import EventEnvelope, ReportAcceptedV1, Source, parse_payload
-from schemas.glossary import AccuserStatus, CaseKind, HandlingType
+from schemas.glossary import AccuserStatus, CaseKind, Disposition, HandlingType
 from services.casework.deadlines import TimeLimits, WorkingDayCalendar, add_calendar_months
 from services.casework.domain import Actor, Case, Due
 from services.casework.handling import HandlingEffect
@@ -245,6 +245,7 @@ class CaseworkApplication(JianduApplication):
             cmd.reason,
             review_due=self.due_in_months(today, self.limits.parked_review_months),
             feedback_due=self.due_in_working_days(today, self.limits.feedback_after_closure),
+            report_back_due=self.due_in_working_days(today, self.limits.discipline_report_back),
         )
         return []
 
@@ -416,6 +417,30 @@ class CaseworkApplication(JianduApplication):
         case.reopen(cmd.new_evidence, cmd.on or self.today(), actor, cmd.reason)
         return []
 
+    def _record_discipline_result(
+        self, case: Case, cmd: c.RecordDisciplineResult, actor: Actor
+    ) -> list[Any]:
+        """Each handling with its effects from the effects table the office's own use."""
+        outcomes = [
+            {
+                "cadre": o.cadre.model_dump(exclude_none=True),
+                "verdict": o.verdict.value,
+                "handling": o.handling.value if o.handling else None,
+                "effects": self.effects[o.handling].model_dump(mode="json") if o.handling else {},
+                "sanction": o.sanction.model_dump(mode="json") if o.sanction else None,
+            }
+            for o in cmd.outcomes
+        ]
+        case.record_discipline_result(
+            Disposition.TRANSFER_TO_DISCIPLINE.zh.removeprefix("移送"),
+            outcomes,
+            cmd.reported_on or self.today(),
+            cmd.document_number,
+            actor,
+            cmd.reason,
+        )
+        return []
+
     def _hold_for_publicity(self, case: Case, cmd: c.HoldForPublicity, actor: Actor) -> list[Any]:
         case.hold_for_publicity(
             cmd.cadre.model_dump(exclude_none=True),
@@ -473,4 +498,5 @@ COMMANDS: dict[str, tuple[type[c.Command], Handler]] = {
     "reopen": (c.NewEvidence, A._reopen),
     "hold_for_publicity": (c.HoldForPublicity, A._hold_for_publicity),
     "decide_publicity": (c.DecidePublicity, A._decide_publicity),
+    "record_discipline_result": (c.RecordDisciplineResult, A._record_discipline_result),
 }

@@ -266,6 +266,8 @@ class TimeLimits(BaseModel):
     | suspension_max_months       | 6       | months       | suspension for examination (停职检查) |
     | parked_review_months        | 3       | months       | periodic review of a parked item (暂存待查) |
     | referral_report_back_months | 3       | months       | a member unit reports back on a referral |
+    | transfer_down_report_back   | 60      | working days | the level below reports its result, from the transfer |
+    | discipline_report_back      | 90      | working days | the discipline commission reports its result, from the transfer |
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -281,3 +283,5 @@ class TimeLimits(BaseModel):
     suspension_max_months: PositiveInt = 6
     parked_review_months: PositiveInt = 3
     referral_report_back_months: PositiveInt = 3
+    transfer_down_report_back: PositiveInt = 60
+    discipline_report_back: PositiveInt = 90

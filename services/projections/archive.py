@@ -39,7 +39,7 @@ from services.projections.case_states import state_after
 from services.projections.rows import Upsert, as_json
 
 name = "archive"
-version = 2
+version = 3
 tables = (
     "archive_reports",
     "archive_subjects",
@@ -124,7 +124,7 @@ ddl = (
 ARCHIVED: dict[str, tuple[tuple[str, ...], str | None]] = {
     "CaseOpened": (("kind", "ledger_number", "channel", "categories", "linked_case_id"), None),
     "ReportJoined": (("report_id", "ledger_number", "categories"), None),
-    "DispositionApproved": (("disposition", "collective_study"), None),
+    "DispositionApproved": (("disposition", "collective_study", "report_back_due"), None),
     "InquiryLetterSent": (("sent_on", "form", "reply_due"), "sent_on"),
     "InquiryReplyReceived": (("received_on", "document_ref"), "received_on"),
     "InquiryReplyEvaluated": (("outcome",), None),
@@ -148,6 +148,10 @@ ARCHIVED: dict[str, tuple[tuple[str, ...], str | None]] = {
     "Reopened": (("reopened_on",), "reopened_on"),
     "PublicityHeld": (("proposed_post", "publicity_ends_on"), None),
     "PublicityDecided": (("decision", "defer_until"), None),
+    "DisciplineResultRecorded": (
+        ("receiver", "outcomes", "reported_on", "document_number", "summary"),
+        "reported_on",
+    ),
 }
 
 # Dispositions after which the case is over as far as the case office goes.

@@ -275,6 +275,8 @@ def test_time_limits_defaults_and_override() -> None:
         "suspension_max_months": 6,
         "parked_review_months": 3,
         "referral_report_back_months": 3,
+        "transfer_down_report_back": 60,
+        "discipline_report_back": 90,
     }
     assert TimeLimits(inquiry_reply=10).inquiry_reply == 10
     with pytest.raises(ValidationError):

@@ -57,7 +57,7 @@ def dispose(system: EmbeddedSystem, case_id: UUID, disposition: Disposition) -> 
 def test_joining_an_unknown_case_is_refused_and_opens_nothing(system: EmbeddedSystem) -> None:
     report_id = submit(system)
 
-    with pytest.raises(IntakeRuleBroken, match="no case .* to join"):
+    with pytest.raises(IntakeRuleBroken, match=r"no case .* to join"):
         system.intake.triage(report_id, "accept", c.Accept(join_case_id=uuid4()), OPERATOR)
 
     assert system.intake.get_report(report_id).status is ReportStatus.REGISTERED
