@@ -134,6 +134,10 @@ LIMIT_LABELS = {
     "suspension_max_months": N_("Longest suspension for examination (months)"),
     "parked_review_months": N_("Review of a parked item (months)"),
     "referral_report_back_months": N_("A member unit reports back on a referral (months)"),
+    "transfer_down_report_back": N_("The level below reports its result (working days)"),
+    "discipline_report_back": N_(
+        "The discipline commission reports its result on a transferred case (working days)"
+    ),
 }
 EFFECT_LABELS = {
     "bars_leading_post_months": N_("No leading post (months)"),

@@ -364,3 +364,83 @@ def test_an_old_free_text_referral_result_stays_readable(system: EmbeddedSystem)
     wang = reply(system, "C-001", TODAY)
     assert [i.status for i in wang.other] == ["closed"]
     assert not wang.stands_in_the_way
+
+
+# -- the pages -------------------------------------------------------------------------------------
+
+
+def test_the_operator_records_a_referral_result_per_cadre_with_the_page_form(
+    tmp_path: Path,
+) -> None:
+    from tests.unit import pages_support as support
+
+    system = support.build_system(tmp_path / "pages")
+    try:
+        report_id = support.submit(system, WANG, categories=["other_conduct"])
+        system.intake.triage(
+            report_id, "refer_out", c.ReferOut(member_unit=MemberUnit.AUDIT_BUREAU), OPERATOR
+        )
+        with TestClient(system.web_app()) as client:
+            support.sign_in(client, system, "operator")
+            page = client.get(f"/reports/{report_id}")
+            assert page.status_code == 200, page.text
+            assert 'name="outcomes.0.verdict"' in page.text
+            assert "办理结果文号" in page.text
+            posted = client.post(
+                f"/reports/{report_id}/record_referral_result",
+                data={
+                    "csrf_token": support.csrf(client),
+                    "outcomes.0.verdict": "true",
+                    "outcomes.0.sanction.kind": "government_sanction",
+                    "outcomes.0.sanction.text": "政务记过",
+                    "outcomes.0.sanction.bars_promotion_months": "12",
+                    "document_number": "审〔2026〕9号",
+                    "reported_on": "2026-04-01",
+                },
+                follow_redirects=False,
+            )
+            assert posted.status_code == 303, posted.text
+        result = receiver_result_of(system.intake.get_report(report_id).triage)
+        assert result is not None
+        (outcome,) = result.outcomes
+        assert (outcome.cadre.cadre_id, outcome.verdict.value) == ("C-001", "true")
+        assert outcome.sanction == {
+            "kind": "government_sanction",
+            "text": "政务记过",
+            "bars_promotion_months": 12,
+        }
+    finally:
+        system.stop()
+
+
+def test_the_case_page_of_a_transferred_case_asks_the_result_per_cadre(tmp_path: Path) -> None:
+    from tests.unit import pages_support as support
+
+    system = support.build_system(tmp_path / "pages")
+    try:
+        report_id = support.submit(system, WANG, subjects=[WANG, LI])
+        report = system.intake.triage(report_id, "accept", c.Accept(), OPERATOR)
+        assert report.case_id is not None
+        system.catch_up()
+        case_id = report.case_id
+        support.run(system, case_id, "assign", c.Assign(handler_id="handler"), "leader")
+        support.run(
+            system,
+            case_id,
+            "propose_disposition",
+            c.ProposeDisposition(disposition=Disposition.TRANSFER_TO_DISCIPLINE, reason="违纪"),
+            "handler",
+        )
+        support.run(
+            system, case_id, "approve_disposition", c.ApproveDisposition(collective_study=STUDY),
+            "leader",
+        )  # fmt: skip
+        with TestClient(system.web_app()) as client:
+            support.sign_in(client, system, "handler")
+            page = client.get(f"/cases/{case_id}")
+            assert page.status_code == 200, page.text
+            assert "登记纪检监察机关反馈的办理结果" in page.text
+            assert 'name="outcomes.1.verdict"' in page.text
+            assert "纪检监察机关反馈办理结果" in page.text  # the deadline, by its name
+    finally:
+        system.stop()
