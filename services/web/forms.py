@@ -214,7 +214,7 @@ def _field_specs(
     return specs
 
 
-def _specs_for(  # noqa: PLR0911 (one branch per kind of field)
+def _specs_for(  # noqa: PLR0911, PLR0912 (one branch per kind of field)
     full: str, name: str, info: FieldInfo, ctx: FormContext, _: Gettext
 ) -> list[FieldSpec]:
     annotation, _optional = _unwrap(info.annotation)
