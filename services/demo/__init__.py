@@ -37,6 +37,7 @@ from schemas.submissions import (
 from schemas.views import CadreRecord
 from services.demo.featured import FEATURED, RESERVED_CADRES, Feature
 from services.demo.procedure import DEMO_TODAY, Planner, drive
+from services.demo.settling import seed_settled_items
 from services.intake.application import IdempotencyKeyReused
 from services.intake.domain import report_id_for_idempotency_key
 
@@ -651,6 +652,7 @@ def seed(
         except IdempotencyKeyReused:
             raise DemoDataMismatch(report.key) from None
     tally = drive(system, stories, today)
+    settled = seed_settled_items(system, today)  # items that left the office, settled
     channels = Counter(r.submission.channel for r in reports)
     paths = Counter(story.path for story in stories)
     return {
@@ -660,9 +662,12 @@ def seed(
         "real_name": sum(not r.submission.reporter.anonymous for r in reports),
         "sealed": sum(r.submission.sealed for r in reports),
         **{f"channel:{channel.value}": channels[channel] for channel in Channel},
-        "cases": sum(story.kind == "case" for story in stories),
+        "cases": sum(story.kind == "case" for story in stories) + settled["settling_cases"],
         **{f"path:{path}": n for path, n in sorted(paths.items())},
-        "steps_added": tally["steps_added:report"] + tally["steps_added:case"],
+        "steps_added": tally["steps_added:report"]
+        + tally["steps_added:case"]
+        + settled["settling_steps_added"],
+        "settling_reports": settled["settling_reports"],
         "stories_skipped": tally["stories_diverged"]
         + tally["stories_missing"]
         + tally["stories_failed"],

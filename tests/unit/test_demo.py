@@ -446,7 +446,8 @@ def test_the_register_is_upserted_not_duplicated(seeded: Seeded) -> None:
 
 def test_every_report_is_projected_once(seeded: Seeded) -> None:
     store = seeded.system.read.store
-    assert store.query("SELECT COUNT(*) AS n FROM archive_reports")[0]["n"] == COUNT
+    count = COUNT + seeded.first["settling_reports"]  # and the settling stories' reports
+    assert store.query("SELECT COUNT(*) AS n FROM archive_reports")[0]["n"] == count
     channels = {r["channel"] for r in store.query("SELECT DISTINCT channel FROM archive_reports")}
     assert channels == {c.value for c in Channel}
 
@@ -486,3 +487,35 @@ def test_real_name_reporters_stay_in_the_vault(seeded: Seeded) -> None:
         data = file.read_bytes()
         leaked = [s for s in secrets if s.encode() in data]
         assert not leaked, f"{file.name} holds reporter identity: {leaked[:3]}"
+
+
+def test_items_that_left_the_office_come_back_settled_or_stay_visibly_open(
+    seeded: Seeded,
+) -> None:
+    """services/demo/settling.py: the discipline commission's result per cadre, one still
+    awaited (overdue), a transfer down's and a referral's structured results."""
+    from schemas.views_archive import IntegrityRequest
+    from services.projections.archive_queries import ArchiveQueries
+    from services.projections.case_queries import CaseQueries
+    from services.projections.integrity import IntegrityReplies
+
+    system = seeded.system
+    replies = IntegrityReplies(ArchiveQueries(system.read.store, system.read.register))
+    ids = ["QS-0012", "QS-0013", "QS-0024", "QS-0051", "QS-0037"]
+    request = IntegrityRequest(cadre_ids=ids, as_of=DEMO_TODAY)
+    he, cao, jiang, he_wj, jiang_wm = replies.reply(request).cadres
+
+    (demoted,) = [i for i in he.proven if i.receiver_result is not None]
+    assert demoted.receiver_result is not None
+    assert demoted.receiver_result.document_number == "青纪审〔2026〕15号"
+    assert he.stands_in_the_way
+    assert {b.bar for b in he.running_bars} >= {"promotion"}
+    assert not any(i.receiver_result for i in cao.proven)
+    assert any(i.status == "untrue" and i.receiver_result for i in cao.other)
+    awaited = [i for i in jiang.open_items if i.report_back_due is not None]
+    assert awaited
+    assert "已逾期" in awaited[0].text_zh
+    assert any(i.receiver_result and i.status == "proven" for i in he_wj.proven)
+    assert any(b.bar == "promotion" for b in jiang_wm.running_bars)  # admonition, 6 months
+    overdue = CaseQueries(system.read.store, system.config, today=lambda: DEMO_TODAY).overdue()
+    assert "discipline_report_back" in {i.clock.name for i in overdue}
