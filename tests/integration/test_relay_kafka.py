@@ -51,7 +51,7 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
 def test_relay_publishes_every_event_keyed_by_aggregate_in_order(
     pg_dsn: str, tmp_path: Path, kafka_broker: Any, kafka_topic_prefix: str
 ) -> None:
-    intake = build_intake(pg_settings(pg_dsn, tmp_path))
+    intake = build_intake(pg_settings(pg_dsn, tmp_path, auto_accept=True))  # 3 events each
     topic = topic_for("intake", kafka_topic_prefix)
     create_topics(kafka_broker.bootstrap, [topic], partitions=3)
     for n in range(10):
@@ -82,7 +82,7 @@ def test_relay_publishes_every_event_keyed_by_aggregate_in_order(
 def test_broker_outage_delays_publication_and_loses_nothing(
     pg_dsn: str, tmp_path: Path, kafka_broker: Any, kafka_topic_prefix: str
 ) -> None:
-    intake = build_intake(pg_settings(pg_dsn, tmp_path))
+    intake = build_intake(pg_settings(pg_dsn, tmp_path, auto_accept=True))  # 3 events each
     topic = topic_for("intake", kafka_topic_prefix)
     create_topics(kafka_broker.bootstrap, [topic], partitions=2)
     relay = Relay(
