@@ -386,6 +386,7 @@ def test_the_operator_records_a_referral_result_per_cadre_with_the_page_form(
             assert page.status_code == 200, page.text
             assert 'name="outcomes.0.verdict"' in page.text
             assert "办理结果文号" in page.text
+            assert "转办单位反馈办理结果" in page.text  # its report-back deadline
             posted = client.post(
                 f"/reports/{report_id}/record_referral_result",
                 data={
