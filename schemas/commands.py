@@ -24,6 +24,7 @@ from schemas.glossary import (
     InquiryOutcome,
     MemberUnit,
     PublicityDecision,
+    SanctionKind,
     Verdict,
 )
 
@@ -301,9 +302,70 @@ class AcknowledgeTransfer(Command):
     acknowledged_on: dt.date | None = None
 
 
-class RecordReferralResult(Command):
-    result: Required
+PROVEN_VERDICTS = (Verdict.TRUE, Verdict.PARTLY_TRUE)
+DocumentNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+]
+
+
+class Sanction(BaseModel):
+    """A sanction the receiver imposed (e.g. 党内警告), as its decision states it, with the
+    months it bars promotion (影响期), 0 when none."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: SanctionKind
+    text: Name
+    bars_promotion_months: int = Field(0, ge=0, le=60)
+
+
+class CadreOutcome(BaseModel):
+    """The receiver's result for one cadre: the verdict, and any handling or sanction."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cadre: CadreRef
+    verdict: Verdict
+    handling: HandlingType | None = None
+    sanction: Sanction | None = None
+
+    @model_validator(mode="after")
+    def _handled_only_if_proven(self) -> Self:
+        if (self.handling or self.sanction) and self.verdict not in PROVEN_VERDICTS:
+            raise ValueError(
+                "a handling or sanction goes with a verdict of true or partly true only"
+            )
+        return self
+
+
+class ReceiverResult(Command):
+    """The result an item's receiver reported back (办理结果): a verdict per cadre named,
+    the handling taken, the day and the receiver's document number."""
+
+    outcomes: Annotated[list[CadreOutcome], Field(min_length=1, max_length=50)]
     reported_on: dt.date | None = None
+    document_number: DocumentNumber
+
+    @model_validator(mode="after")
+    def _one_outcome_per_cadre(self) -> Self:
+        keys = [(o.cadre.cadre_id, o.cadre.name, o.cadre.unit) for o in self.outcomes]
+        if len(set(keys)) != len(keys):
+            raise ValueError("give one outcome per cadre")
+        return self
+
+
+class RecordTransferResult(ReceiverResult):
+    """The level below reports the result of a report transferred down."""
+
+
+class RecordReferralResult(ReceiverResult):
+    """The member unit reports the result of a referral; ``result``: its words, optional."""
+
+    result: Text = ""
+
+
+class RecordDisciplineResult(ReceiverResult):
+    """The discipline inspection commission reports the result of a transferred case."""
 
 
 class VerifyIdentity(Command):

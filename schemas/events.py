@@ -34,6 +34,7 @@ from schemas.glossary import (
     InquiryOutcome,
     PublicityDecision,
     Role,
+    SettlementPath,
     Verdict,
 )
 from schemas.submissions import Referral, ReportedCadre
@@ -270,6 +271,8 @@ class DispositionApprovedV1(CaseStep):
     feedback_due: DueDate | None = None
     # The day the leader approved; absent from events stored before it was recorded.
     approved_on: dt.date | None = None
+    # A transfer to the discipline commission: when its result is due (absent before).
+    report_back_due: DueDate | None = None
 
 
 class InquiryLetterSentV1(CaseStep):
@@ -419,6 +422,47 @@ class PublicityHeldV1(CaseStep):
     publicity_ends_on: dt.date
 
 
+class CadreOutcomeV1(Payload):
+    """One cadre's result from the receiver of an item that left the office. ``effects``:
+    the handling's effects from the effects table when the result was recorded (as
+    ``HandlingDecided`` records them); ``sanction``: ``{kind, text, bars_promotion_months}``."""
+
+    cadre: NamedCadre
+    verdict: Verdict
+    handling: HandlingType | None = None
+    effects: dict[str, Any] = {}
+    sanction: dict[str, Any] | None = None
+
+
+class ReceiverResultV1(Payload):
+    """The receiver's result (办理结果). Intake's ``ReportTriaged`` (outcomes
+    ``transfer_concluded`` and ``referral_concluded``) carries it as ``details.receiver_result``
+    (see :func:`receiver_result_of`); earlier referral results carry only ``details.result``."""
+
+    path: SettlementPath
+    receiver: str
+    outcomes: list[CadreOutcomeV1]
+    reported_on: dt.date
+    document_number: str
+    summary: str = ""
+
+
+def receiver_result_of(details: dict[str, Any] | None) -> ReceiverResultV1 | None:
+    """The structured result a triage step carries, if any (old free-text results: None)."""
+    data = (details or {}).get("receiver_result")
+    return ReceiverResultV1.model_validate(data) if data else None
+
+
+class DisciplineResultRecordedV1(CaseStep):
+    """The discipline commission's result of a case transferred to it."""
+
+    receiver: str
+    outcomes: list[CadreOutcomeV1]
+    reported_on: dt.date
+    document_number: str
+    summary: str = ""
+
+
 class PublicityDecidedV1(CaseStep):
     decision: PublicityDecision
     defer_until: dt.date | None
@@ -463,6 +507,7 @@ PAYLOADS: dict[tuple[str, int], type[Payload]] = {
     ("Reopened", 1): ReopenedV1,
     ("PublicityHeld", 1): PublicityHeldV1,
     ("PublicityDecided", 1): PublicityDecidedV1,
+    ("DisciplineResultRecorded", 1): DisciplineResultRecordedV1,
 }
 
 CURRENT_VERSION: dict[str, int] = {}

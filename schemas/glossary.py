@@ -113,6 +113,7 @@ class ReportStatus(GlossaryEnum):
     FORWARDED_UP = "forwarded_up", "已报送上级"
     TRANSFERRED_DOWN = "transferred_down", "已转下级办理"
     TRANSFER_ACKNOWLEDGED = "transfer_acknowledged", "下级已接收"
+    TRANSFER_CONCLUDED = "transfer_concluded", "下级已报告办理结果"
     REFERRED_OUT = "referred_out", "已转有关单位办理"
     REFERRAL_CONCLUDED = "referral_concluded", "转办单位已反馈"
     RETURN_PROPOSED = "return_proposed", "拟退回(待审批)"
@@ -183,6 +184,22 @@ class HandlingType(GlossaryEnum):
     CRITICISM = "criticism", "批评教育"
     WRITTEN_SELF_EXAMINATION = "written_self_examination", "责令检查"
     NON_LEADING_POST = "non_leading_post", "改任非领导职务"
+
+
+class SanctionKind(GlossaryEnum):
+    """A sanction another organ imposes (recorded from its result, never decided here)."""
+
+    PARTY_DISCIPLINE = "party_discipline", "党纪处分"
+    GOVERNMENT_SANCTION = "government_sanction", "政务处分"
+    OTHER = "other", "其他处理"
+
+
+class SettlementPath(GlossaryEnum):
+    """How an item left the office; the receiver reports its result back (办理结果)."""
+
+    TRANSFER_DOWN = "transfer_down", "转下级办理"
+    REFERRAL = "referral", "转有关单位办理"
+    DISCIPLINE_TRANSFER = "discipline_transfer", "移送纪检监察机关"
 
 
 class AdmonitionOutcome(GlossaryEnum):
@@ -261,6 +278,7 @@ EVENT_LABELS: dict[str, str] = {
     "PublicityHeld": "任前公示暂缓",
     "PublicityDecided": "任前公示事项决定",
     "ReportSubjectIdentified": "确认被反映人身份",
+    "DisciplineResultRecorded": "纪检监察机关反馈办理结果",
 }
 
 
@@ -323,6 +341,9 @@ DEADLINE_LABELS: dict[str, str] = {
     "forward_up": "报送上级",
     "transfer_acceptance": "下级接收转办件",
     "objection_answer": "答复举报人异议",
+    "transfer_report_back": "下级报告办理结果",
+    "referral_report_back": "转办单位反馈办理结果",
+    "discipline_report_back": "纪检监察机关反馈办理结果",
 }
 
 

@@ -36,6 +36,32 @@ class Verdicts(View):
     approved_on: dt.date
 
 
+class OutcomeView(View):
+    """One cadre's result from the receiver of an item that left the office."""
+
+    cadre: dict[str, Any]
+    verdict: str
+    verdict_zh: str
+    handling: str | None = None
+    handling_zh: str | None = None
+    rule_zh: str = ""
+    sanction: dict[str, Any] | None = None  # {kind, text, bars_promotion_months}
+    sanction_zh: str | None = None
+    effects: list[EffectPeriod] = Field(default_factory=list)
+
+
+class ReceiverResultView(View):
+    """The receiver's result (办理结果) as it concerns one cadre: only their outcomes."""
+
+    path: str
+    path_zh: str
+    receiver: str
+    reported_on: dt.date
+    document_number: str
+    summary: str = ""
+    outcomes: list[OutcomeView]
+
+
 class ArchiveEntry(View):
     """One step of a case that belongs in the archive, with its date and case."""
 
@@ -69,6 +95,9 @@ class ArchiveCase(View):
     report_ids: list[str]
     conclusion: Verdicts | None
     entries: list[ArchiveEntry]
+    # Transferred to the discipline commission: its result for this cadre, or when it is due.
+    receiver_result: ReceiverResultView | None = None
+    report_back_due: dt.date | None = None
 
 
 class ArchiveReport(View):
@@ -91,6 +120,9 @@ class ArchiveReport(View):
     identified_by: str  # "register_id", "exact_name_and_unit" or "operator"
     case_id: str | None
     case_opened_at: dt.datetime | None
+    # Transferred down or referred out: the receiver's result for this cadre, or its due day.
+    receiver_result: ReceiverResultView | None = None
+    report_back_due: dt.date | None = None
 
 
 class CadreArchive(View):
@@ -195,6 +227,8 @@ class IntegrityItemView(View):
     clearing: ClearingView | None
     stands_in_the_way: bool
     text_zh: str
+    receiver_result: ReceiverResultView | None = None
+    report_back_due: dt.date | None = None
 
 
 class CadreIntegrity(View):

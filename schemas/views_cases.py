@@ -149,7 +149,12 @@ _REFERRED = frozenset(
     }
 )
 _FINISHED_REPORT = frozenset(
-    {ReportStatus.REFERRAL_CONCLUDED, ReportStatus.RETURNED, ReportStatus.REPEAT}
+    {
+        ReportStatus.REFERRAL_CONCLUDED,
+        ReportStatus.TRANSFER_CONCLUDED,
+        ReportStatus.RETURNED,
+        ReportStatus.REPEAT,
+    }
 )
 _CASE_PROGRESS: dict[CaseState, ReporterProgress] = {
     CaseState.OPEN: ReporterProgress.ACCEPTED,

@@ -23,7 +23,7 @@ from eventsourcing.persistence import IntegrityError, ProcessRecorder, Tracking
 
 from schemas import commands as c
 from schemas.events import EventEnvelope, ReportAcceptedV1, Source, parse_payload
-from schemas.glossary import AccuserStatus, CaseKind, HandlingType, Role
+from schemas.glossary import AccuserStatus, CaseKind, Disposition, HandlingType, Role
 from services.casework import rules
 from services.casework.deadlines import TimeLimits, WorkingDayCalendar, add_calendar_months
 from services.casework.domain import Actor, Case, Due, subject_key
@@ -268,6 +268,7 @@ class CaseworkApplication(JianduApplication):
             review_due=self.due_in_months(on, self.limits.parked_review_months),
             feedback_due=self.due_in_working_days(on, self.limits.feedback_after_closure),
             approved_on=on,
+            report_back_due=self.due_in_working_days(on, self.limits.discipline_report_back),
         )
         return []
 
@@ -508,6 +509,30 @@ class CaseworkApplication(JianduApplication):
         case.reopen(cmd.new_evidence, cmd.on or self.today(), actor, cmd.reason)
         return []
 
+    def _record_discipline_result(
+        self, case: Case, cmd: c.RecordDisciplineResult, actor: Actor
+    ) -> list[Any]:
+        """Each handling with its effects from the effects table the office's own use."""
+        outcomes = [
+            {
+                "cadre": o.cadre.model_dump(exclude_none=True),
+                "verdict": o.verdict.value,
+                "handling": o.handling.value if o.handling else None,
+                "effects": self.effects[o.handling].model_dump(mode="json") if o.handling else {},
+                "sanction": o.sanction.model_dump(mode="json") if o.sanction else None,
+            }
+            for o in cmd.outcomes
+        ]
+        case.record_discipline_result(
+            Disposition.TRANSFER_TO_DISCIPLINE.zh.removeprefix("移送"),
+            outcomes,
+            cmd.reported_on or self.today(),
+            cmd.document_number,
+            actor,
+            cmd.reason,
+        )
+        return []
+
     def _hold_for_publicity(self, case: Case, cmd: c.HoldForPublicity, actor: Actor) -> list[Any]:
         case.hold_for_publicity(
             cmd.cadre.model_dump(exclude_none=True),
@@ -566,4 +591,5 @@ COMMANDS: dict[str, tuple[type[c.Command], Handler]] = {
     "reopen": (c.NewEvidence, A._reopen),
     "hold_for_publicity": (c.HoldForPublicity, A._hold_for_publicity),
     "decide_publicity": (c.DecidePublicity, A._decide_publicity),
+    "record_discipline_result": (c.RecordDisciplineResult, A._record_discipline_result),
 }

@@ -268,6 +268,8 @@ class TimeLimits(BaseModel):
     | referral_report_back_months | 3       | months       | a member unit reports back on a referral |
     | received_on_backdate_max_days | 90    | days         | staff back-date a report's receipt at most this far |
     | objection_answer            | 15      | working days | answer to a reporter's objection (异议) |
+    | transfer_down_report_back   | 60      | working days | the level below reports its result, from the transfer |
+    | discipline_report_back      | 90      | working days | the discipline commission reports its result, from the transfer |
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -285,3 +287,5 @@ class TimeLimits(BaseModel):
     referral_report_back_months: PositiveInt = 3
     received_on_backdate_max_days: PositiveInt = 90
     objection_answer: PositiveInt = 15
+    transfer_down_report_back: PositiveInt = 60
+    discipline_report_back: PositiveInt = 90

@@ -131,6 +131,7 @@ class Case(Aggregate):
         # Added after the first release; events stored before it lack the fields.
         feedback_due: Due | None = None
         approved_on: dt.date | None = None
+        report_back_due: Due | None = None  # a transfer to the discipline commission
 
         def apply(self, case: Case) -> None:
             disposition = Disposition(self.disposition)
@@ -149,6 +150,9 @@ class Case(Aggregate):
             feedback_due = getattr(self, "feedback_due", None)
             if feedback_due is not None:
                 case.deadlines["feedback"] = {**feedback_due, "met_on": None}
+            report_back_due = getattr(self, "report_back_due", None)
+            if report_back_due is not None:
+                case.deadlines["discipline_report_back"] = {**report_back_due, "met_on": None}
             if case.state in rules.FINISHED_STATES:
                 case.closed_on = getattr(self, "approved_on", None) or china_date(self.timestamp)
 
@@ -438,6 +442,25 @@ class Case(Aggregate):
             case.last_clearing = None
             case.reopenings += 1
 
+    class DisciplineResultRecorded(Event):
+        """The discipline commission's result of a case transferred to it (per cadre)."""
+
+        TOPIC = "jiandu.casework:Case.DisciplineResultRecorded"
+        receiver: str
+        outcomes: list[dict[str, Any]]
+        reported_on: dt.date
+        document_number: str
+        summary: str
+
+        def apply(self, case: Case) -> None:
+            case.discipline_result = {
+                "outcomes": self.outcomes,
+                "reported_on": self.reported_on,
+                "document_number": self.document_number,
+            }
+            if "discipline_report_back" in case.deadlines:
+                case.deadlines["discipline_report_back"]["met_on"] = self.reported_on
+
     class PublicityHeld(Event):
         TOPIC = "jiandu.casework:Case.PublicityHeld"
         cadre: dict[str, Any]
@@ -510,6 +533,7 @@ class Case(Aggregate):
         self.open_objections = 0
         self.reopenings = 0
         self.publicity_hold: dict[str, Any] | None = None
+        self.discipline_result: dict[str, Any] | None = None
 
     @classmethod
     def open(
@@ -669,6 +693,7 @@ class Case(Aggregate):
         review_due: Due | None = None,
         feedback_due: Due | None = None,
         approved_on: dt.date | None = None,
+        report_back_due: Due | None = None,
     ) -> None:
         """Leader approval after collective study (集体研究+领导审批); both are recorded.
 
@@ -682,6 +707,7 @@ class Case(Aggregate):
         assert self.proposed_disposition is not None
         parked = self.proposed_disposition is Disposition.PARK
         closing = self.proposed_disposition is Disposition.CLOSE
+        transferring = self.proposed_disposition is Disposition.TRANSFER_TO_DISCIPLINE
         self._trigger(
             self.DispositionApproved,
             actor=actor,
@@ -691,6 +717,7 @@ class Case(Aggregate):
             review_due=review_due if parked else None,
             feedback_due=feedback_due if closing and self.real_name_reporters else None,
             approved_on=approved_on,
+            report_back_due=report_back_due if transferring else None,
         )
 
     def return_disposition(self, actor: Actor, reason: str) -> None:
@@ -1145,6 +1172,34 @@ class Case(Aggregate):
             reason=reason or new_evidence,
             new_evidence=new_evidence,
             reopened_on=reopened_on,
+        )
+
+    def record_discipline_result(
+        self,
+        receiver: str,
+        outcomes: list[dict[str, Any]],
+        reported_on: dt.date,
+        document_number: str,
+        actor: Actor,
+        reason: str = "",
+        summary: str = "",
+    ) -> None:
+        """The discipline commission reports its result: one outcome per cadre named."""
+        rules.permit("record_discipline_result", _role(actor), self.state)
+        rules.DISCIPLINE_RESULT_ONCE.require(getattr(self, "discipline_result", None) is None)
+        named = [{**o, "cadre": self._named_cadre(o["cadre"])} for o in outcomes]
+        keys = [(o["cadre"]["name"], o["cadre"].get("unit", "")) for o in named]
+        every = {(s["name"], s.get("unit", "")) for s in self.subjects}
+        rules.RESULT_FOR_EACH_CADRE.require(len(set(keys)) == len(keys) and set(keys) == every)
+        self._trigger(
+            self.DisciplineResultRecorded,
+            actor=actor,
+            reason=reason,
+            receiver=receiver,
+            outcomes=named,
+            reported_on=reported_on,
+            document_number=document_number,
+            summary=summary,
         )
 
     def hold_for_publicity(

@@ -219,6 +219,18 @@ def deferral_limit(months: int) -> Rule:
     )
 
 
+DISCIPLINE_RESULT_ONCE = Rule(
+    "discipline_result_once",
+    "the discipline commission's result is already recorded for this case",
+    "本案已登记纪检监察机关的办理结果",
+)
+RESULT_FOR_EACH_CADRE = Rule(
+    "result_for_each_cadre",
+    "the result gives one outcome for each cadre the case names",
+    "办理结果须逐一载明本案每名反映对象的核查结论",
+)
+
+
 NAMED_CADRE = Rule(
     "named_cadre",
     "the cadre must be one of the cadres named in the case",
@@ -301,6 +313,12 @@ PERMISSIONS: dict[str, Permission] = {
     "answer_objection": _p({H, L}, FINISHED_STATES, "a closed case", "已办结的案件"),
     "reopen": _p({L}, {S.CLOSED}, "a closed case", "已办结的案件"),
     "hold_for_publicity": _p({H, OP, L}, OPEN_STATES, "an open case", "未办结的案件"),
+    "record_discipline_result": _p(
+        {H, L},
+        {S.TRANSFERRED},
+        "a case transferred to the discipline commission",
+        "已移送纪检监察机关的案件",
+    ),
     "decide_publicity": _p(
         {L}, OPEN_STATES | FINISHED_STATES, "an appointment on hold", "任前公示暂缓事项"
     ),

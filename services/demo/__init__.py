@@ -40,6 +40,7 @@ from services.demo.featured import FEATURED, RESERVED_CADRES, Feature
 from services.demo.per_cadre import seed_per_cadre
 from services.demo.procedure import DEMO_TODAY, Planner, drive
 from services.demo.sealed import hand_over_forwarded
+from services.demo.settling import seed_settled_items
 from services.intake.application import IdempotencyKeyReused
 from services.intake.domain import report_id_for_idempotency_key
 
@@ -661,6 +662,7 @@ def seed(
     scenario = seed_per_cadre(system, today)  # issue 10: verdicts per cadre (per_cadre.py)
     tally["steps_added:case"] += scenario["steps_added"]
     added += scenario["reports_added"]
+    settled = seed_settled_items(system, today)  # items that left the office, settled
     channels = Counter(r.submission.channel for r in reports)
     paths = Counter(story.path for story in stories)
     return {
@@ -670,9 +672,14 @@ def seed(
         "real_name": sum(not r.submission.reporter.anonymous for r in reports),
         "sealed": sum(r.submission.sealed for r in reports),
         **{f"channel:{channel.value}": channels[channel] for channel in Channel},
-        "cases": sum(story.kind == "case" for story in stories) + scenario["cases"],
+        "cases": sum(story.kind == "case" for story in stories)
+        + scenario["cases"]
+        + settled["settling_cases"],
         **{f"path:{path}": n for path, n in sorted(paths.items())},
-        "steps_added": tally["steps_added:report"] + tally["steps_added:case"],
+        "steps_added": tally["steps_added:report"]
+        + tally["steps_added:case"]
+        + settled["settling_steps_added"],
+        "settling_reports": settled["settling_reports"],
         "stories_skipped": tally["stories_diverged"]
         + tally["stories_missing"]
         + tally["stories_failed"],

@@ -1165,6 +1165,12 @@ REFERRAL_RESULTS = (
     "承办单位已核查办结：反映问题不属实，已向当事人单位说明。",
     "承办单位已核查：反映问题属实，已责令当事人作出书面检查。",
 )
+REFERRAL_VERDICTS: tuple[tuple[Verdict, HandlingType | None], ...] = (
+    (Verdict.PARTLY_TRUE, HandlingType.REMINDER_TALK),
+    (Verdict.UNPROVEN, None),
+    (Verdict.UNTRUE, None),
+    (Verdict.TRUE, HandlingType.WRITTEN_SELF_EXAMINATION),
+)
 OUT_UNITS: dict[MemberUnit, int] = {
     MemberUnit.DISCIPLINE_COMMISSION: 60,
     MemberUnit.PETITIONS_BUREAU: 14,
@@ -1178,6 +1184,24 @@ RETURN_REASONS = (
     "所反映问题不属于干部监督工作职责范围，且无具体线索",
     "反映人仅表达个人诉求，无具体违规违纪事实",
 )
+
+
+def referral_result(report: DemoReport, text: str, on: dt.date) -> c.RecordReferralResult:
+    """A member unit's result for every cadre the report names, as its words say
+    (``REFERRAL_RESULTS``; the words kept in ``result``)."""
+    verdict, handling = REFERRAL_VERDICTS[REFERRAL_RESULTS.index(text)]
+    number = f"{on.year}〔{on.month:02d}{on.day:02d}〕号"
+    return c.RecordReferralResult(
+        outcomes=[
+            c.CadreOutcome(
+                cadre=c.CadreRef(name=s.name, unit=s.unit), verdict=verdict, handling=handling
+            )
+            for s in report.submission.subjects
+        ],
+        document_number=number,
+        result=text,
+        reported_on=on,
+    )
 
 
 def in_scope(report: DemoReport) -> bool:
@@ -1542,14 +1566,13 @@ class Planner:
         )
         if rng.random() < 0.85:
             reported = self._day_after(on, 20, 75)
+            report = next(r for r in self.reports if r.key == story.key)
             story.steps.append(
                 Step(
                     reported,
                     "record_referral_result",
                     OPERATOR,
-                    c.RecordReferralResult(
-                        result=rng.choice(REFERRAL_RESULTS), reported_on=reported
-                    ),
+                    referral_result(report, rng.choice(REFERRAL_RESULTS), reported),
                 )
             )
 

@@ -14,10 +14,18 @@ from eventsourcing.persistence import IntegrityError
 
 from schemas import commands as c
 from schemas.events import Actor, ReporterRef, Source
-from schemas.glossary import CaseState, Category, Channel, ReportStatus, Role
+from schemas.glossary import (
+    CaseState,
+    Category,
+    Channel,
+    MemberUnit,
+    ReportStatus,
+    Role,
+    SettlementPath,
+)
 from schemas.sealed_content import HandOverSealedContent, OpenSealedContent
 from schemas.submissions import RealNameReporter, ReportSubmission, SubmissionReceipt
-from services.casework.deadlines import TimeLimits
+from services.casework.deadlines import TimeLimits, add_calendar_months
 from services.common.application import JianduApplication
 from services.common.china_time import china_today
 from services.common.config import Config
@@ -378,6 +386,7 @@ class IntakeApplication(JianduApplication):
     def _transfer_down(self, report: Report, cmd: c.TransferDown, actor: dict[str, str]) -> None:
         on = cmd.transferred_on or self._today()
         due = self.due_in_working_days(on, self.limits.transfer_down_acceptance)
+        back = self.due_in_working_days(on, self.limits.transfer_down_report_back)
         report.triage_to(
             ReportStatus.TRANSFERRED_DOWN,
             actor,
@@ -386,6 +395,8 @@ class IntakeApplication(JianduApplication):
             transferred_on=on.isoformat(),
             acceptance_due=due["due"].isoformat(),
             provisional=due["provisional"],
+            report_back_due=back["due"].isoformat(),
+            report_back_provisional=back["provisional"],
         )
 
     def _acknowledge_transfer(
@@ -393,29 +404,78 @@ class IntakeApplication(JianduApplication):
     ) -> None:
         on = cmd.acknowledged_on or self._today()
         report.triage_to(
-            ReportStatus.TRANSFER_ACKNOWLEDGED, actor, cmd.reason, acknowledged_on=on.isoformat()
+            ReportStatus.TRANSFER_ACKNOWLEDGED,
+            actor,
+            cmd.reason,
+            acknowledged_on=on.isoformat(),
+            **_report_back(report),
         )
 
     def _refer_out(self, report: Report, cmd: c.ReferOut, actor: dict[str, str]) -> None:
         on = cmd.referred_on or self._today()
+        back = add_calendar_months(on, self.limits.referral_report_back_months)
         report.triage_to(
             ReportStatus.REFERRED_OUT,
             actor,
             cmd.reason,
             member_unit=cmd.member_unit.value,
             referred_on=on.isoformat(),
+            report_back_due=back.isoformat(),
         )
+
+    def receiver_result(
+        self, path: SettlementPath, receiver: str, cmd: c.ReceiverResult, summary: str = ""
+    ) -> dict[str, Any]:
+        """The receiver's result as recorded: each handling with its effects from the same
+        effects table the office's own handlings use (``Config.effects``)."""
+        effects = self.config.effects()
+        outcomes = [
+            {
+                "cadre": o.cadre.model_dump(exclude_none=True),
+                "verdict": o.verdict.value,
+                "handling": o.handling.value if o.handling else None,
+                "effects": effects[o.handling].model_dump(mode="json") if o.handling else {},
+                "sanction": o.sanction.model_dump(mode="json") if o.sanction else None,
+            }
+            for o in cmd.outcomes
+        ]
+        return {
+            "path": path.value,
+            "receiver": receiver,
+            "outcomes": outcomes,
+            "reported_on": (cmd.reported_on or self._today()).isoformat(),
+            "document_number": cmd.document_number,
+            "summary": summary,
+        }
 
     def _record_referral_result(
         self, report: Report, cmd: c.RecordReferralResult, actor: dict[str, str]
     ) -> None:
-        on = cmd.reported_on or self._today()
-        report.triage_to(
+        unit = report.triage.get("member_unit", "")
+        receiver = MemberUnit(unit).zh if unit in MemberUnit.labels() else unit
+        result = self.receiver_result(SettlementPath.REFERRAL, receiver, cmd, cmd.result)
+        report.settle(
             ReportStatus.REFERRAL_CONCLUDED,
             actor,
             cmd.reason,
+            result,
             result=cmd.result,
-            reported_on=on.isoformat(),
+            reported_on=result["reported_on"],
+            **_report_back(report),
+        )
+
+    def _record_transfer_result(
+        self, report: Report, cmd: c.RecordTransferResult, actor: dict[str, str]
+    ) -> None:
+        receiver = str(report.triage.get("to_unit", ""))
+        result = self.receiver_result(SettlementPath.TRANSFER_DOWN, receiver, cmd)
+        report.settle(
+            ReportStatus.TRANSFER_CONCLUDED,
+            actor,
+            cmd.reason,
+            result,
+            reported_on=result["reported_on"],
+            **_report_back(report),
         )
 
     def _propose_return(
@@ -547,6 +607,12 @@ class IntakeApplication(JianduApplication):
         )
 
 
+def _report_back(report: Report) -> dict[str, Any]:
+    """The report-back deadline, repeated by the steps after the transfer or referral, so
+    that a reader of any one step (the archive keeps the latest) knows when it is due."""
+    return {k: report.triage[k] for k in ("report_back_due",) if k in report.triage}
+
+
 SEALED_SUMMARY = "（内容已封存：属上级管辖，仅限经办人员按需知悉）"
 
 
@@ -577,6 +643,7 @@ TRIAGE_COMMANDS: dict[str, tuple[type[c.Command], TriageHandler]] = {
     "acknowledge_transfer": (c.AcknowledgeTransfer, I._acknowledge_transfer),
     "refer_out": (c.ReferOut, I._refer_out),
     "record_referral_result": (c.RecordReferralResult, I._record_referral_result),
+    "record_transfer_result": (c.RecordTransferResult, I._record_transfer_result),
     "propose_return": (c.ReturnWithReason, I._propose_return),
     "approve_return": (c.Approve, I._approve_return),
     "reject_return": (c.ReturnWithReason, I._reject_return),

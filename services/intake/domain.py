@@ -107,6 +107,12 @@ TRIAGE: dict[str, tuple[frozenset[Role], frozenset[ReportStatus], str, str]] = {
         "a report referred out",
         "已转有关单位办理",
     ),
+    "record_transfer_result": (
+        frozenset({OP}),
+        frozenset({R.TRANSFER_ACKNOWLEDGED}),
+        "a report the level below has acknowledged",
+        "下级已接收的转办件",
+    ),
     "verify_identity": (
         frozenset({OP}),
         frozenset(ReportStatus) - {R.RECEIVED},
@@ -127,6 +133,15 @@ TRIAGE: dict[str, tuple[frozenset[Role], frozenset[ReportStatus], str, str]] = {
         "已登记",
     ),
 }
+
+
+def _named(subject: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": subject["name"],
+        "unit": subject.get("unit", ""),
+        "position": subject.get("position", ""),
+        "cadre_id": subject.get("cadre_id") or None,
+    }
 
 
 def report_id_for_idempotency_key(key: str) -> UUID:
@@ -355,6 +370,51 @@ class Report(Aggregate):
                 "举报件不能标记为自身的重复件，须指明所重复的其他举报件",
             )
         self._triaged(outcome=outcome.value, details=details, actor=actor, reason=reason)
+
+    def settle(
+        self,
+        outcome: ReportStatus,
+        actor: dict[str, str],
+        reason: str,
+        receiver_result: dict[str, Any],
+        **details: Any,
+    ) -> None:
+        """The receiver's result of a report that left the office (transferred down, referred
+        out): one outcome per cadre the report names, each naming one of them."""
+        self._permit(TRIAGE_ACTIONS[outcome], actor)
+        outcomes, named = [], set()
+        for o in receiver_result["outcomes"]:
+            index = self._subject_index(o["cadre"])
+            if index in named:
+                raise IntakeRuleBroken(
+                    f"two outcomes name subject {index} ({self.subjects[index]['name']})",
+                    f"同一被反映人（{self.subjects[index]['name']}）不能有两项办理结果",
+                )
+            named.add(index)
+            outcomes.append({**o, "cadre": _named(self.subjects[index])})
+        missing = [s["name"] for i, s in enumerate(self.subjects) if i not in named]
+        if missing:
+            raise IntakeRuleBroken(
+                "the result gives an outcome for each cadre the report names; missing: "
+                + ", ".join(missing),
+                "办理结果须逐一载明每名被反映人的核查结论，缺少：" + "、".join(missing),
+            )
+        details = {**details, "receiver_result": {**receiver_result, "outcomes": outcomes}}
+        self._triaged(outcome=outcome.value, details=details, actor=actor, reason=reason)
+
+    def _subject_index(self, cadre: dict[str, Any]) -> int:
+        for i, subject in enumerate(self.subjects):
+            same_id = bool(cadre.get("cadre_id")) and subject.get("cadre_id") == cadre["cadre_id"]
+            same_name = subject["name"] == cadre.get("name") and (
+                not cadre.get("unit") or subject.get("unit", "") == cadre.get("unit")
+            )
+            if same_id or same_name:
+                return i
+        who = cadre.get("name") or cadre.get("cadre_id")
+        raise IntakeRuleBroken(
+            f"{who} is not one of the cadres this report names",
+            f"{who} 不是本件反映的干部",
+        )
 
     def reject_return(self, actor: dict[str, str], reason: str) -> None:
         """The leader does not approve returning the report: it goes back to triage."""
@@ -591,6 +651,7 @@ TRIAGE_ACTIONS: dict[ReportStatus, str] = {
     ReportStatus.RETURNED: "approve_return",
     ReportStatus.TRANSFER_ACKNOWLEDGED: "acknowledge_transfer",
     ReportStatus.REFERRAL_CONCLUDED: "record_referral_result",
+    ReportStatus.TRANSFER_CONCLUDED: "record_transfer_result",
 }
 
 REPORT_CONTRACTS = {

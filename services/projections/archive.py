@@ -40,7 +40,9 @@ from services.projections.case_states import state_after
 from services.projections.rows import Upsert, as_json
 
 name = "archive"
-version = 3  # 3: verdicts, clearings, false-accusation links and referrals per cadre
+version = (
+    3  # 3: business days, per-cadre verdicts, clearings, false-accusation links, settled items
+)
 tables = (
     "archive_reports",
     "archive_subjects",
@@ -128,7 +130,10 @@ ARCHIVED: dict[str, tuple[tuple[str, ...], str | None]] = {
         "opened_on",
     ),
     "ReportJoined": (("report_id", "ledger_number", "categories"), None),
-    "DispositionApproved": (("disposition", "collective_study", "approved_on"), "approved_on"),
+    "DispositionApproved": (
+        ("disposition", "collective_study", "approved_on", "report_back_due"),
+        "approved_on",
+    ),
     "InquiryLetterSent": (("sent_on", "form", "reply_due"), "sent_on"),
     "InquiryReplyReceived": (("received_on", "document_ref"), "received_on"),
     "InquiryReplyEvaluated": (("outcome",), None),
@@ -167,6 +172,10 @@ ARCHIVED: dict[str, tuple[tuple[str, ...], str | None]] = {
     "Reopened": (("reopened_on",), "reopened_on"),
     "PublicityHeld": (("proposed_post", "publicity_ends_on"), None),
     "PublicityDecided": (("decision", "defer_until"), None),
+    "DisciplineResultRecorded": (
+        ("receiver", "outcomes", "reported_on", "document_number", "summary"),
+        "reported_on",
+    ),
 }
 
 # Dispositions after which the case is over as far as the case office goes.

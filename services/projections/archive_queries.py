@@ -38,6 +38,8 @@ from schemas.glossary import (
     InquiryOutcome,
     PublicityDecision,
     ReportStatus,
+    SanctionKind,
+    SettlementPath,
     Verdict,
 )
 from schemas.views import CadreRecord
@@ -49,6 +51,8 @@ from schemas.views_archive import (
     CadreSuggestion,
     CandidateView,
     EffectPeriod,
+    OutcomeView,
+    ReceiverResultView,
     Verdicts,
 )
 from services.casework.deadlines import add_calendar_months
@@ -208,6 +212,8 @@ def entry_text(kind: str, d: dict[str, Any]) -> str:  # noqa: PLR0911, PLR0912
             return f"任前公示期间收到反映，暂缓任职（拟任：{d['proposed_post']}）"
         case "PublicityDecided":
             return f"任前公示事项决定：{_zh(PublicityDecision, d['decision'])}"
+        case "DisciplineResultRecorded":
+            return f"纪检监察机关反馈办理结果（{d.get('document_number', '')}）"
     return EVENT_LABELS.get(kind, kind)
 
 
@@ -299,7 +305,9 @@ class ArchiveQueries:
         items: dict[str, ArchiveReport] = {}
         for r in rows:
             if r["report_id"] not in items:  # a report naming the same person twice: once
-                items[r["report_id"]] = _report_item(r, resolver)
+                items[r["report_id"]] = with_report_result(
+                    _report_item(r, resolver), r, me, resolver
+                )
         case_ids = {i.case_id for i in items.values() if i.case_id}
         case_ids |= self._cases_naming(*_named(keys, cadre_id, ""))
         return CadreArchive(
@@ -340,7 +348,11 @@ class ArchiveQueries:
         ):
             reports[r["case_id"]].append(r["report_id"])
         views = [
-            _case_view(cid, cases.get(cid, {}), entries[cid], reports[cid], me, resolver)
+            with_case_result(
+                _case_view(cid, cases.get(cid, {}), entries[cid], reports[cid], me, resolver),
+                me,
+                resolver,
+            )
             for cid in case_ids
         ]
         return sorted(
@@ -537,3 +549,103 @@ def suggest(name: str, unit: str, register: Iterable[CadreRecord]) -> list[Cadre
             scored.append(CadreSuggestion(cadre=cadre, score=score, why=why))
     scored.sort(key=lambda s: (-s.score, s.cadre.cadre_id))
     return scored[:SUGGESTION_LIMIT]
+
+
+# -- results of items that left the office (transferred down, referred out, transferred to
+# the discipline commission): each cadre sees only their own outcomes ------------------------
+
+RESULT_KINDS = {"DisciplineResultRecorded"}
+
+
+def _own_outcomes(
+    outcomes: Sequence[dict[str, Any]], me: Identity, resolver: Resolver
+) -> list[dict[str, Any]]:
+    own = []
+    for o in outcomes:
+        cadre = o.get("cadre") or {}
+        key = candidate_key(cadre.get("name", ""), cadre.get("unit", ""))
+        if resolver.resolve(cadre.get("cadre_id") or None, key) == me:
+            own.append(o)
+    return own
+
+
+def outcome_view(outcome: dict[str, Any], on: dt.date) -> OutcomeView:
+    """One cadre's outcome; its handling's effects (as recorded) and any sanction's bar run
+    from the day the result was reported."""
+    handling = outcome.get("handling")
+    effects = effect_periods(on, outcome.get("effects") or {}) if handling else []
+    sanction = outcome.get("sanction")
+    sanction_zh = None
+    if sanction:
+        sanction_zh = f"{_zh(SanctionKind, sanction['kind'])}（{sanction['text']}）"
+        months = int(sanction.get("bars_promotion_months") or 0)
+        if months:
+            effects.append(
+                EffectPeriod(
+                    bar=Bar.PROMOTION.value,
+                    bar_zh=Bar.PROMOTION.zh,
+                    months=months,
+                    starts_on=on,
+                    ends_on=add_calendar_months(on, months),
+                )
+            )
+    return OutcomeView(
+        cadre=outcome.get("cadre") or {},
+        verdict=outcome["verdict"],
+        verdict_zh=_zh(Verdict, outcome["verdict"]) or outcome["verdict"],
+        handling=handling,
+        handling_zh=_zh(HandlingType, handling),
+        rule_zh=(outcome.get("effects") or {}).get("rule_zh", "") if handling else "",
+        sanction=sanction,
+        sanction_zh=sanction_zh,
+        effects=effects,
+    )
+
+
+def result_view(
+    data: dict[str, Any], path: str, me: Identity, resolver: Resolver
+) -> ReceiverResultView:
+    on = dt.date.fromisoformat(str(data["reported_on"]))
+    return ReceiverResultView(
+        path=path,
+        path_zh=_zh(SettlementPath, path) or path,
+        receiver=data.get("receiver", ""),
+        reported_on=on,
+        document_number=data.get("document_number", ""),
+        summary=data.get("summary", ""),
+        outcomes=[outcome_view(o, on) for o in _own_outcomes(data["outcomes"], me, resolver)],
+    )
+
+
+def with_report_result(
+    item: ArchiveReport, row: dict[str, Any], me: Identity, resolver: Resolver
+) -> ArchiveReport:
+    """A report transferred down or referred out: its result for this cadre, or its due day."""
+    triage = json.loads(row.get("triage") or "null") or {}
+    update: dict[str, Any] = {}
+    if triage.get("report_back_due"):
+        update["report_back_due"] = dt.date.fromisoformat(triage["report_back_due"])
+    result = triage.get("receiver_result")
+    if result:
+        update["receiver_result"] = result_view(result, result["path"], me, resolver)
+    return item.model_copy(update=update) if update else item
+
+
+def with_case_result(case: ArchiveCase, me: Identity, resolver: Resolver) -> ArchiveCase:
+    """A case transferred to the discipline commission: its result for this cadre (the
+    archived step keeps only this cadre's outcomes), or the day it is due."""
+    entries, result, due = [], None, None
+    for entry in case.entries:
+        if entry.kind == "DispositionApproved" and entry.detail.get("report_back_due"):
+            due = dt.date.fromisoformat(str(entry.detail["report_back_due"]["due"]))
+        if entry.kind not in RESULT_KINDS:
+            entries.append(entry)
+            continue
+        result = result_view(entry.detail, SettlementPath.DISCIPLINE_TRANSFER, me, resolver)
+        own = _own_outcomes(entry.detail["outcomes"], me, resolver)
+        entries.append(entry.model_copy(update={"detail": {**entry.detail, "outcomes": own}}))
+    if result is None and due is None:
+        return case
+    return case.model_copy(
+        update={"entries": entries, "receiver_result": result, "report_back_due": due}
+    )

@@ -44,8 +44,9 @@ from services.common.deadline_views import deadline_view
 from services.common.sql import Database
 
 FINISHED = (CaseState.CLOSED.value, CaseState.TRANSFERRED.value)
-# Deadlines that still run once a case is closed; the others were met or explained at closure.
-AFTER_CLOSURE = ("feedback", "admonition_follow_up")
+# Deadlines that still run once a case is closed (or transferred: the discipline
+# commission's result is awaited); the others were met or explained at closure.
+AFTER_CLOSURE = ("feedback", "admonition_follow_up", "discipline_report_back")
 CHUNK = 500
 
 

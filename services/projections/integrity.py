@@ -40,6 +40,7 @@ from schemas.glossary import (
     HandlingType,
     IntegrityItem,
     ReportStatus,
+    SettlementPath,
     Verdict,
 )
 from schemas.views_archive import (
@@ -55,6 +56,7 @@ from schemas.views_archive import (
     IntegrityItemView,
     IntegrityReply,
     IntegrityRequest,
+    ReceiverResultView,
 )
 from services.casework.deadlines import add_calendar_months
 from services.common.china_time import china_today
@@ -357,12 +359,15 @@ def integrity_of(archive: CadreArchive, as_of: dt.date) -> CadreIntegrity:
             for c, zh in zip(report.categories, report.categories_zh, strict=True):
                 categories.setdefault(report.case_id, {})[c] = zh
             continue
-        item = _report_item(report)
+        item = _settling_report_item(report, as_of) or _report_item(report)
         if item is not None:
             items.append(item)
     for case in cases.values():
         cats = categories.get(case.case_id, {})
-        items.append(_case_item(case, list(cats), list(cats.values()), as_of))
+        items.append(
+            _transferred_case_item(case, list(cats), list(cats.values()), as_of)
+            or _case_item(case, list(cats), list(cats.values()), as_of)
+        )
     items.sort(key=lambda i: (i.received_on or dt.date.min, i.ledger_number or ""))
     by_status: dict[str, list[IntegrityItemView]] = {s.value: [] for s in IntegrityItem}
     for item in items:
@@ -390,6 +395,140 @@ def integrity_of(archive: CadreArchive, as_of: dt.date) -> CadreIntegrity:
         stands_in_the_way=stands,
         clean=not stands,
         opinion_zh=opinion,
+    )
+
+
+# -- items that left the office: the receiver's result, or still awaited ---------------------
+
+AWAITING_PATHS = {
+    ReportStatus.TRANSFERRED_DOWN.value: SettlementPath.TRANSFER_DOWN,
+    ReportStatus.TRANSFER_ACKNOWLEDGED.value: SettlementPath.TRANSFER_DOWN,
+    ReportStatus.REFERRED_OUT.value: SettlementPath.REFERRAL,
+}
+VERDICT_ITEMS = {
+    Verdict.TRUE.value: IntegrityItem.PROVEN,
+    Verdict.PARTLY_TRUE.value: IntegrityItem.PROVEN,
+    Verdict.UNTRUE.value: IntegrityItem.UNTRUE,
+    Verdict.UNPROVEN.value: IntegrityItem.UNPROVEN,
+}
+
+
+def _result_handlings(
+    result: ReceiverResultView, subject_id: str, ledger: str | None, as_of: dt.date
+) -> list[HandlingView]:
+    views = []
+    for o in result.outcomes:
+        if not (o.handling or o.sanction):
+            continue
+        handling_zh = "；".join(x for x in (o.handling_zh, o.sanction_zh) if x)
+        views.append(
+            HandlingView(
+                case_id=subject_id,
+                ledger_number=ledger,
+                handling_id=0,  # decided by the receiver, not by this office
+                handling=o.handling or f"sanction:{(o.sanction or {}).get('kind', '')}",
+                handling_zh=handling_zh,
+                decided_on=result.reported_on,
+                rule_zh=o.rule_zh,
+                bars=[bar_view(p, as_of) for p in o.effects],
+            )
+        )
+    return views
+
+
+def _settled_item(
+    base: IntegrityItemView,
+    result: ReceiverResultView | None,
+    path: SettlementPath,
+    due: dt.date | None,
+    as_of: dt.date,
+) -> IntegrityItemView:
+    """The item as its receiver's result settles it for this cadre on ``as_of``: a proven
+    outcome with a handling bars for the handling's effect period; an untrue or unproven one
+    stands in nobody's way; a result not yet reported (or reported after ``as_of``) leaves the
+    item open with the day it is due."""
+    subject = base.case_id or base.report_id or ""
+    about = _about(base)
+    if result is None or result.reported_on > as_of:
+        when = f"，应于{zh_date(due)}前反馈办理结果" if due else ""
+        late = "（已逾期）" if due and as_of > due else ""
+        text = f"{about}已{path.zh}，尚未反馈办理结果{when}{late}。"
+        return base.model_copy(
+            update={
+                "status": IntegrityItem.OPEN.value,
+                "status_zh": IntegrityItem.OPEN.zh,
+                "stands_in_the_way": True,
+                "report_back_due": due,
+                "text_zh": text,
+            }
+        )
+    handlings = _result_handlings(result, subject, base.ledger_number, as_of)
+    verdicts = [o.verdict for o in result.outcomes]
+    strongest = next(
+        (v for v in (Verdict.TRUE, Verdict.PARTLY_TRUE, Verdict.UNPROVEN, Verdict.UNTRUE)
+         if v.value in verdicts),
+        None,
+    )  # fmt: skip
+    status = VERDICT_ITEMS[strongest.value] if strongest else IntegrityItem.CLOSED
+    stands = any(b.running for h in handlings for b in h.bars)
+    parts = [
+        f"{about}已{path.zh}（{result.receiver}），其于{zh_date(result.reported_on)}"
+        f"反馈办理结果（{result.document_number}）"
+    ]
+    if strongest is not None:
+        parts.append(f"经核查{strongest.zh}")
+    for h in handlings:
+        text = f"该同志受到{h.handling_zh}"
+        if h.rule_zh:
+            text += f"（{h.rule_zh}）"
+        if h.bars:
+            text += "，" + "；".join(_bar_text(b) for b in h.bars)
+        parts.append(text)
+    return base.model_copy(
+        update={
+            "status": status.value,
+            "status_zh": status.zh,
+            "handlings": handlings,
+            "stands_in_the_way": stands,
+            "receiver_result": result,
+            "report_back_due": due,
+            "text_zh": "，".join(parts) + "。",
+        }
+    )
+
+
+def _about(item: IntegrityItemView) -> str:
+    ledger = item.ledger_number or "未编号"
+    matters = "、".join(item.categories_zh)
+    return f"{ledger}号件反映的{matters}" + ("" if matters.endswith("问题") else "问题")
+
+
+def _settling_report_item(report: ArchiveReport, as_of: dt.date) -> IntegrityItemView | None:
+    """A report transferred down or referred out, with a structured result or a report-back
+    deadline; None for every other report (and for old free-text referral results)."""
+    if report.sealed:
+        return None
+    result = report.receiver_result
+    if result is not None:
+        path = SettlementPath(result.path)
+    elif report.status in AWAITING_PATHS:
+        path = AWAITING_PATHS[report.status]
+    else:
+        return None
+    base = _report_item(report)
+    assert base is not None
+    return _settled_item(base, result, path, report.report_back_due, as_of)
+
+
+def _transferred_case_item(
+    case: ArchiveCase, categories: list[str], cats_zh: list[str], as_of: dt.date
+) -> IntegrityItemView | None:
+    """A case transferred to the discipline commission: open until its result is recorded."""
+    if case.state != CaseState.TRANSFERRED.value:
+        return None
+    base = _case_item(case, categories, cats_zh, as_of)
+    return _settled_item(
+        base, case.receiver_result, SettlementPath.DISCIPLINE_TRANSFER, case.report_back_due, as_of
     )
 
 

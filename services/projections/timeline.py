@@ -19,7 +19,7 @@ from schemas.events import (
 from services.projections.rows import Upsert, as_json
 
 name = "timeline"
-version = 3  # 3: the answer deadline of an objection
+version = 3  # 3: objection answers, settled items
 tables = ("timeline_steps", "case_reports", "case_deadlines")
 ddl = (
     """CREATE TABLE IF NOT EXISTS timeline_steps (
@@ -59,7 +59,11 @@ ddl = (
 STARTS: dict[str, list[tuple[str, str]]] = {
     "ReportRegistered": [("acceptance_notice_due", "acceptance_notice")],
     "InquiryLetterSent": [("reply_due", "inquiry_reply")],
-    "DispositionApproved": [("review_due", "parked_review"), ("feedback_due", "feedback")],
+    "DispositionApproved": [
+        ("review_due", "parked_review"),
+        ("feedback_due", "feedback"),
+        ("report_back_due", "discipline_report_back"),
+    ],
     "ParkedCaseReviewed": [("next_review_due", "parked_review")],
     "HandlingDecided": [("follow_up_due", "admonition_follow_up")],
     "Closed": [("feedback_due", "feedback")],
@@ -73,6 +77,7 @@ MEETS = {
     "AdmonitionFollowedUp": ("admonition_follow_up", "followed_up_on"),
     "FeedbackGiven": ("feedback", "given_on"),
     "ObjectionAnswered": ("objection_answer", "answered_on"),
+    "DisciplineResultRecorded": ("discipline_report_back", "reported_on"),
 }
 SEPARATE_COLUMNS = {"actor", "reason"}
 
@@ -106,10 +111,46 @@ def _triage_deadline_rows(subject: str, outcome: str, details: dict[str, Any]) -
     return [Upsert("case_deadlines", key | {"name": name}, values)]
 
 
+# The receiver of an item that left the office reports its result back by a deadline:
+# outcome that starts it → (deadline, the day it counts from); outcome that meets it.
+REPORT_BACK_STARTS = {
+    "transferred_down": ("transfer_report_back", "transferred_on"),
+    "referred_out": ("referral_report_back", "referred_on"),
+}
+REPORT_BACK_MET = {
+    "transfer_concluded": "transfer_report_back",
+    "referral_concluded": "referral_report_back",
+}
+
+
+def _report_back_rows(subject: str, outcome: str, details: dict[str, Any]) -> list[Upsert]:
+    """The report-back deadline of a report transferred down or referred out, met by the
+    receiver's result (older triage events carry no such deadline: no row)."""
+    key = {"subject_id": subject}
+    if outcome in REPORT_BACK_STARTS and details.get("report_back_due"):
+        name, start = REPORT_BACK_STARTS[outcome]
+        values = {
+            "due": details["report_back_due"],
+            "provisional": int(bool(details.get("report_back_provisional", False))),
+            "started_on": details.get(start),
+            "met_on": None,
+        }
+        return [Upsert("case_deadlines", key | {"name": name}, values)]
+    if outcome in REPORT_BACK_MET and details.get("receiver_result"):
+        met_on = details["receiver_result"]["reported_on"]
+        return [
+            Upsert("case_deadlines", key | {"name": REPORT_BACK_MET[outcome]}, {"met_on": met_on})
+        ]
+    return []
+
+
 def _deadline_rows(envelope: EventEnvelope, data: dict[str, Any]) -> list[Upsert]:
     subject = str(envelope.aggregate_id)
     if envelope.event_type == "ReportTriaged":
-        return _triage_deadline_rows(subject, data["outcome"], data.get("details") or {})
+        details = data.get("details") or {}
+        return _triage_deadline_rows(subject, data["outcome"], details) + _report_back_rows(
+            subject, data["outcome"], details
+        )
     rows = []
     suffix = f"#{data['handling_id']}" if "handling_id" in data else ""
     if envelope.event_type in MEETS:

@@ -64,6 +64,8 @@ ACTION_LABELS: dict[str, str] = {
     "acknowledge_transfer": N_("Record that the level below received it"),
     "refer_out": N_("Refer out to a member unit"),
     "record_referral_result": N_("Record the referral's result"),
+    "record_transfer_result": N_("Record the result the level below reports"),
+    "record_discipline_result": N_("Record the discipline commission's result"),
     "propose_return": N_("Propose returning it (no substance)"),
     "approve_return": N_("Approve the return"),
     "reject_return": N_("Reject the return"),
@@ -131,6 +133,8 @@ FIELD_LABELS: dict[str, str] = {
     "result": N_("Result"),
     "reported_on": N_("Reported on"),
     "verified_on": N_("Verified on"),
+    "document_number": N_("The receiver's document number"),
+    "outcomes": N_("Result for"),
 }
 
 # Fixed choices of plain-text fields (a pattern in the model).
@@ -155,6 +159,9 @@ DEADLINE_LABELS: dict[str, str] = {
     "objection_answer": N_("Answer to the reporter's objection"),
     "forward_up": N_("Forwarding to the level above"),
     "transfer_acceptance": N_("Acceptance by the level below"),
+    "transfer_report_back": N_("Result from the level below"),
+    "referral_report_back": N_("Result from the member unit"),
+    "discipline_report_back": N_("Result from the discipline commission"),
 }
 
 
@@ -233,6 +240,8 @@ def _specs_for(  # noqa: PLR0911, PLR0912 (one branch per kind of field)
     if annotation is CadreRef:
         options = [(str(i), _cadre_label(s)) for i, s in enumerate(ctx.subjects)]
         return [FieldSpec(full, label, "select", required, options)]
+    if origin is list and name == "outcomes":
+        return _outcome_specs(full, label, ctx, _)
     if name == "cadre_verdicts":  # a verdict per cadre named in the case and per category
         from schemas.glossary import Category, Verdict
 
@@ -275,6 +284,50 @@ def _specs_for(  # noqa: PLR0911, PLR0912 (one branch per kind of field)
         options = [(v, _(text)) for v, text in CHOICES[name]]
         return [FieldSpec(full, label, "select", required, options)]
     return [FieldSpec(full, label, "textarea" if name in LONG_TEXT else "text", required)]
+
+
+def _outcome_specs(full: str, label: str, ctx: FormContext, _: Gettext) -> list[FieldSpec]:
+    """A receiver's result: for each cadre named, the verdict, and any handling or sanction."""
+    from schemas.glossary import HandlingType, SanctionKind, Verdict
+
+    specs = []
+    for i, subject in enumerate(ctx.subjects):
+        who = _cadre_label(subject)
+        at = f"{full}.{i}"
+        specs += [
+            FieldSpec(
+                f"{at}.verdict", f"{label} {who}：{_('Verdict')}", "select", True,
+                _enum_options(Verdict, ctx.lang),
+            ),
+            FieldSpec(
+                f"{at}.handling", f"{who}：{_('Handling')}", "select", False,
+                _enum_options(HandlingType, ctx.lang),
+            ),
+            FieldSpec(
+                f"{at}.sanction.kind", f"{who}：{_('Sanction')}", "select", False,
+                _enum_options(SanctionKind, ctx.lang),
+            ),
+            FieldSpec(f"{at}.sanction.text", f"{who}：{_('Sanction as decided')}", "text"),
+            FieldSpec(
+                f"{at}.sanction.bars_promotion_months",
+                f"{who}：{_('Sanction bars promotion (months)')}",
+                "number",
+            ),
+        ]  # fmt: skip
+    return specs
+
+
+def _outcomes_as_list(data: dict[str, Any], ctx: FormContext) -> None:
+    """The per-cadre fields (``outcomes.<i>.…``) as the list of outcomes the model takes."""
+    by_index = data.get("outcomes")
+    if not isinstance(by_index, dict):
+        return
+    outcomes = []
+    for index, outcome in sorted(by_index.items(), key=lambda kv: int(kv[0])):
+        subject = ctx.subjects[int(index)]
+        cadre = {k: subject[k] for k in ("cadre_id", "name", "unit") if subject.get(k)}
+        outcomes.append({"cadre": cadre, **outcome})
+    data["outcomes"] = outcomes
 
 
 def build_form(action: str, model: type[Command], ctx: FormContext, _: Gettext) -> FormSpec:
@@ -346,6 +399,7 @@ def parse_form(  # noqa: PLR0912 (one branch per kind of field)
             _set(data, f.name, raw)
     if errors:
         raise FormInvalid(errors)
+    _outcomes_as_list(data, ctx)
     try:
         return model.model_validate(data)
     except ValidationError as error:

@@ -135,6 +135,10 @@ LIMIT_LABELS = {
     "parked_review_months": N_("Review of a parked item (months)"),
     "referral_report_back_months": N_("A member unit reports back on a referral (months)"),
     "received_on_backdate_max_days": N_("Staff may back-date a report's receipt at most (days)"),
+    "transfer_down_report_back": N_("The level below reports its result (working days)"),
+    "discipline_report_back": N_(
+        "The discipline commission reports its result on a transferred case (working days)"
+    ),
 }
 EFFECT_LABELS = {
     "bars_leading_post_months": N_("No leading post (months)"),

@@ -269,6 +269,23 @@ CaseActor = Annotated[Principal, Depends(page_roles(*CASE_ACTORS))]
 Leader = Annotated[Principal, Depends(page_roles(Role.LEADER))]
 
 
+REPORT_BACK_NAMES = {"transfer_down": "transfer_report_back", "refer_out": "referral_report_back"}
+
+
+def report_back_deadlines(report: Report, config: Any, today: dt.date) -> list[Any]:
+    """A report transferred down or referred out: when its receiver's result is due, and
+    whether it came (the same clock the operators' queues show)."""
+    from services.common.deadline_views import deadline_view
+
+    due = report.triage.get("report_back_due")
+    if not due:
+        return []
+    name = REPORT_BACK_NAMES["refer_out" if "member_unit" in report.triage else "transfer_down"]
+    result = report.triage.get("receiver_result") or {}
+    record = {"due": due, "met_on": result.get("reported_on"), "provisional": False, "note": ""}
+    return [deadline_view(name, record, config, today)]
+
+
 @dataclass
 class PageServices:
     intake: IntakeApplication
@@ -687,6 +704,9 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
             status,
             user=user,
             report=view,
+            deadlines=report_back_deadlines(
+                report, services.queries.config, services.queries.today()
+            ),
             real_name=report.real_name,
             related=related,
             forms=forms,

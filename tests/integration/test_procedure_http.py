@@ -663,7 +663,15 @@ def test_other_conduct_is_referred_out_to_a_member_unit_and_its_result_recorded(
     receipt = desk.submit(categories=["other_conduct"], summary="反映张三公车私用")
     assert (receipt["status"], receipt["case_id"]) == ("registered", None)
     report_id = receipt["report_id"]
-    desk.triage(report_id, "record_referral_result", expect=409, result="已处理")
+    subjects = desk.system.intake.get_report(UUID(report_id)).subjects
+    outcomes = [
+        {"cadre": {"name": s["name"], "unit": s["unit"]}, "verdict": "true",
+         "handling": "reminder_talk"}
+        for s in subjects
+    ]  # fmt: skip
+    result = {"outcomes": outcomes, "document_number": "青纪函〔2026〕5号"}
+    desk.triage(report_id, "record_referral_result", expect=422, result="已处理")  # words only
+    desk.triage(report_id, "record_referral_result", expect=409, result="已处理", **result)
     referred = desk.triage(
         report_id, "refer_out", member_unit="discipline_commission", referred_on="2026-11-20"
     )
@@ -674,15 +682,17 @@ def test_other_conduct_is_referred_out_to_a_member_unit_and_its_result_recorded(
         "record_referral_result",
         result="县纪委监委已给予提醒谈话",
         reported_on="2026-11-23",
+        **result,
     )
     assert (done["status"], done["status_zh"]) == ("referral_concluded", "转办单位已反馈")
     assert done["triage"]["result"] == "县纪委监委已给予提醒谈话"
+    assert done["triage"]["receiver_result"]["outcomes"][0]["verdict"] == "true"
     assert done["allowed_actions"] == [
         "identify_subject",
         "send_acceptance_notice",
         "verify_identity",
     ]
-    desk.triage(report_id, "record_referral_result", expect=409, result="again")
+    desk.triage(report_id, "record_referral_result", expect=409, result="again", **result)
     desk.system.catch_up()
     case_id = case_id_for_report(UUID(report_id))
     assert (

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from schemas import commands as c
 from schemas.events import Actor, EventEnvelope
 from schemas.glossary import Role
 from schemas.submissions import ReportSubmission
@@ -188,3 +189,19 @@ def stand_in_handlers(system: Any) -> Any:
     (or ``h-…``) username as an active handler (the real check: tests/unit/test_per_cadre.py)."""
     system.casework.is_handler = lambda username: username.startswith(("handler", "h-"))
     return system
+
+
+def receiver_result(
+    intake: IntakeApplication,
+    report_id: Any,
+    model: type[c.ReceiverResult] = c.RecordReferralResult,
+    verdict: str = "untrue",
+    **fields: Any,
+) -> Any:
+    """A receiver's result (办理结果) with the same verdict for every cadre the report names."""
+    subjects = intake.get_report(UUID(str(report_id))).subjects
+    outcomes = [
+        {"cadre": {"name": s["name"], "unit": s.get("unit", "")}, "verdict": verdict}
+        for s in subjects
+    ]
+    return model.model_validate({"outcomes": outcomes, "document_number": "〔2026〕1号", **fields})

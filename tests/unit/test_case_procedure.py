@@ -126,6 +126,12 @@ def disposition_approved(case: Case) -> None:
     case.approve_disposition(STUDY, LEADER, "集体研究同意", review_due=LATER)
 
 
+def discipline_result(case: Case) -> None:
+    case.record_discipline_result(
+        "纪检监察机关", [{"cadre": CADRE, "verdict": "true"}], TODAY, "纪〔2026〕1号", LEADER
+    )
+
+
 def letter_sent(case: Case) -> None:
     case.send_inquiry_letter(TODAY, "letter", DUE, HANDLER, "函询本人")
 
@@ -709,6 +715,26 @@ def _transitions() -> Iterator[Transition]:  # noqa: PLR0912 — one table
                     ACTORS[role],
                     "公示期间收到举报",
                 )
+    for actor in (HANDLER, LEADER):
+        yield tr(
+            "record_discipline_result",
+            TRANSFERRED,
+            lambda case, a: case.record_discipline_result(
+                "纪检监察机关",
+                [{"cadre": CADRE, "verdict": "true", "handling": None, "sanction": None}],
+                TODAY,
+                "青纪〔2026〕8号",
+                a,
+                "纪委监委反馈审查调查结果",
+            ),
+            "DisciplineResultRecorded",
+            S.TRANSFERRED,
+            actor,
+            "纪委监委反馈审查调查结果",
+            check=lambda case, e: (
+                e.outcomes[0]["cadre"]["name"] == "王建国" and case.discipline_result is not None
+            ),
+        )
     for state in sorted(PERMISSIONS["decide_publicity"].states):
         yield tr(
             "decide_publicity",
@@ -1165,6 +1191,32 @@ def _broken_rules() -> Iterator[Broken]:
                 PublicityDecision.DEFER, TODAY, months, dt.date(2026, 7, 2), LEADER, "x"
             ),
         )
+    yield br(
+        rules.DISCIPLINE_RESULT_ONCE,
+        "the-discipline-commission-result-recorded-twice",
+        (*TRANSFERRED, discipline_result),
+        discipline_result,
+    )
+    yield br(
+        rules.RESULT_FOR_EACH_CADRE,
+        "a-discipline-result-without-an-outcome-for-the-cadre",
+        TRANSFERRED,
+        lambda case: case.record_discipline_result(
+            "纪检监察机关", [], TODAY, "纪〔2026〕1号", LEADER
+        ),
+    )
+    yield br(
+        rules.NAMED_CADRE,
+        "a-discipline-result-for-a-cadre-not-named",
+        TRANSFERRED,
+        lambda case: case.record_discipline_result(
+            "纪检监察机关",
+            [{"cadre": STRANGER, "verdict": "true"}],
+            TODAY,
+            "纪〔2026〕1号",
+            LEADER,
+        ),
+    )
     yield br(
         rules.NAMED_CADRE,
         "handling-of-a-cadre-not-named",
@@ -1700,6 +1752,15 @@ REQUESTS: dict[str, tuple[tuple[Step, ...], c.Command, Actor]] = {
         (publicity_held,),
         c.DecidePublicity(decision=PublicityDecision.DEFER, defer_months=2, reason=WHY),
         LEADER,
+    ),
+    "record_discipline_result": (
+        TRANSFERRED,
+        c.RecordDisciplineResult(
+            outcomes=[c.CadreOutcome(cadre=CADRE_REF, verdict=Verdict.TRUE)],
+            document_number="纪〔2026〕1号",
+            reason=WHY,
+        ),
+        HANDLER,
     ),
 }
 

@@ -167,6 +167,18 @@ def request(action: str, case: Case, chance: Random) -> c.Command:  # noqa: PLR0
         return c.HoldForPublicity(
             cadre=pick(CADRES), proposed_post="局长", publicity_ends_on=TODAY + dt.timedelta(5)
         )
+    if action == "record_discipline_result":
+        # Usually one outcome per cadre of the case; sometimes a stranger or one left out.
+        named = [c.CadreRef(name=s["name"], unit=s.get("unit") or None) for s in case.subjects]
+        cadres = named if chance.random() < 0.8 else [pick(CADRES)]
+        return c.RecordDisciplineResult(
+            outcomes=[
+                c.CadreOutcome(cadre=cadre, verdict=verdict(chance))
+                for cadre in {(r.cadre_id, r.name, r.unit): r for r in cadres}.values()
+            ],
+            document_number="纪〔2026〕1号",
+            reason=pick(["", reason]),
+        )
     assert action == "decide_publicity"
     return c.DecidePublicity(
         decision=pick(list(PublicityDecision)),
@@ -189,6 +201,8 @@ def check_history(events: list[Any]) -> None:  # noqa: PLR0912
             approved_disposition = event.disposition in ("talk_inquiry", "preliminary_verification")
             if event.review_due is not None:
                 deadlines["parked_review"] = False
+            if getattr(event, "feedback_due", None) is not None:  # closed by the disposition
+                deadlines["feedback"] = False
         elif name in ("Reactivated", "Reopened"):
             approved_disposition = False
             conclusion = None

@@ -260,7 +260,22 @@ def expected_deadlines(system: EmbeddedSystem, on: dt.date, state: str) -> set[t
     for report in every_report(system):
         if report.acceptance_notice is not None:
             check(report.id, "acceptance_notice", report.acceptance_notice)
+        back = report.triage.get("report_back_due")
+        if back and report.status in REPORT_BACK:  # the receiver's result is owed by then
+            result = report.triage.get("receiver_result") or {}
+            met = dt.date.fromisoformat(result["reported_on"]) if result else None
+            due = {"due": dt.date.fromisoformat(back), "met_on": met}
+            check(report.id, REPORT_BACK[report.status], due)
     return found
+
+
+REPORT_BACK = {
+    ReportStatus.TRANSFERRED_DOWN: "transfer_report_back",
+    ReportStatus.TRANSFER_ACKNOWLEDGED: "transfer_report_back",
+    ReportStatus.TRANSFER_CONCLUDED: "transfer_report_back",
+    ReportStatus.REFERRED_OUT: "referral_report_back",
+    ReportStatus.REFERRAL_CONCLUDED: "referral_report_back",
+}
 
 
 # -- queues against the aggregates -------------------------------------------------------------
@@ -720,7 +735,8 @@ def test_triage_time_limits_are_deadlines_in_the_operators_queues(system: Embedd
         (str(late_forward), "forward_up", dt.date(2026, 3, 9))
     }
     (row,) = system.read.store.query(
-        "SELECT * FROM case_deadlines WHERE subject_id = %s", (str(transferred),)
+        "SELECT * FROM case_deadlines WHERE subject_id = %s AND name = %s",
+        (str(transferred), "transfer_acceptance"),
     )
     acknowledged = queries(dt.date(2026, 3, 12)).clock(row)
     assert (acknowledged.state, acknowledged.met_on) == ("met_late", dt.date(2026, 3, 11))

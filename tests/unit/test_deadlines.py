@@ -277,6 +277,8 @@ def test_time_limits_defaults_and_override() -> None:
         "referral_report_back_months": 3,
         "received_on_backdate_max_days": 90,
         "objection_answer": 15,
+        "transfer_down_report_back": 60,
+        "discipline_report_back": 90,
     }
     assert TimeLimits(inquiry_reply=10).inquiry_reply == 10
     with pytest.raises(ValidationError):

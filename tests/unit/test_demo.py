@@ -447,7 +447,9 @@ def test_the_register_is_upserted_not_duplicated(seeded: Seeded) -> None:
 
 def test_every_report_is_projected_once(seeded: Seeded) -> None:
     store = seeded.system.read.store
-    assert store.query("SELECT COUNT(*) AS n FROM archive_reports")[0]["n"] == COUNT + 1
+    # the demo set, the per-cadre scenario's report and the settling stories' reports
+    count = COUNT + 1 + seeded.first["settling_reports"]
+    assert store.query("SELECT COUNT(*) AS n FROM archive_reports")[0]["n"] == count
     channels = {r["channel"] for r in store.query("SELECT DISTINCT channel FROM archive_reports")}
     assert channels == {c.value for c in Channel}
 
@@ -507,7 +509,8 @@ def test_the_two_cadre_case_gives_each_cadre_their_own_reply(seeded: Seeded) -> 
     (admonished, then demoted after closure), 不属实 for QS-0008 (cleared); the accuser
     QS-0012 handled in the false-accusation case."""
     from schemas.views_archive import IntegrityRequest
-    from services.demo.per_cadre import KEY
+    from services.casework.application import false_accusation_case_id
+    from services.demo.per_cadre import CLEARED_SUBJECT, KEY
     from services.projections.archive_queries import ArchiveQueries
     from services.projections.integrity import IntegrityReplies
 
@@ -529,9 +532,42 @@ def test_the_two_cadre_case_gives_each_cadre_their_own_reply(seeded: Seeded) -> 
     assert theirs.conclusion.overall == "untrue"
     assert theirs.handlings == []
     assert proven.opinion_zh != cleared.opinion_zh
-    (false_accusation,) = [i for i in accuser.proven if i.case_id != str(case_id)]
+    counter_case = false_accusation_case_id(case_id, CLEARED_SUBJECT)
+    (false_accusation,) = [i for i in accuser.proven if i.case_id == str(counter_case)]
     assert [h.handling for h in false_accusation.handlings] == ["admonition"]
     assert "诬告陷害" in false_accusation.text_zh
     case = system.casework.get_case(case_id)
     assert case.state is CaseState.CLOSED
     assert case.escalations == {1: {"to": "demotion", "decided": 2}}
+
+
+def test_items_that_left_the_office_come_back_settled_or_stay_visibly_open(
+    seeded: Seeded,
+) -> None:
+    """services/demo/settling.py: the discipline commission's result per cadre, one still
+    awaited (overdue), a transfer down's and a referral's structured results."""
+    from schemas.views_archive import IntegrityRequest
+    from services.projections.archive_queries import ArchiveQueries
+    from services.projections.case_queries import CaseQueries
+    from services.projections.integrity import IntegrityReplies
+
+    system = seeded.system
+    replies = IntegrityReplies(ArchiveQueries(system.read.store, system.read.register))
+    ids = ["QS-0012", "QS-0013", "QS-0024", "QS-0051", "QS-0037"]
+    request = IntegrityRequest(cadre_ids=ids, as_of=DEMO_TODAY)
+    he, cao, jiang, he_wj, jiang_wm = replies.reply(request).cadres
+
+    (demoted,) = [i for i in he.proven if i.receiver_result is not None]
+    assert demoted.receiver_result is not None
+    assert demoted.receiver_result.document_number == "青纪审〔2026〕15号"
+    assert he.stands_in_the_way
+    assert {b.bar for b in he.running_bars} >= {"promotion"}
+    assert not any(i.receiver_result for i in cao.proven)
+    assert any(i.status == "untrue" and i.receiver_result for i in cao.other)
+    awaited = [i for i in jiang.open_items if i.report_back_due is not None]
+    assert awaited
+    assert "已逾期" in awaited[0].text_zh
+    assert any(i.receiver_result and i.status == "proven" for i in he_wj.proven)
+    assert any(b.bar == "promotion" for b in jiang_wm.running_bars)  # admonition, 6 months
+    overdue = CaseQueries(system.read.store, system.config, today=lambda: DEMO_TODAY).overdue()
+    assert "discipline_report_back" in {i.clock.name for i in overdue}

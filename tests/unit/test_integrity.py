@@ -31,7 +31,13 @@ from services.bootstrap import EmbeddedSystem
 from services.projections.archive_queries import ArchiveQueries
 from services.projections.documents import DOCX_MEDIA_TYPE
 from services.projections.integrity import IntegrityReplies, UnknownCadres, months_remaining
-from tests.unit.conftest import build_embedded, make_settings, real_name_reporter, stand_in_handlers
+from tests.unit.conftest import (
+    build_embedded,
+    make_settings,
+    real_name_reporter,
+    receiver_result,
+    stand_in_handlers,
+)
 from tests.unit.test_archive_full import (
     EDUCATION,
     FINANCE,
@@ -171,13 +177,15 @@ def test_open_items_stand_in_the_way_with_their_stage_and_nothing_means_clean(
         command: c.Command = (
             c.ReferOut(member_unit=MemberUnit.DISCIPLINE_COMMISSION)
             if path == "refer_out"
-            else c.RecordReferralResult(result="已办结，未发现问题")
+            else receiver_result(
+                system.intake, report.report_id, result="已办结，未发现问题", reported_on=AS_OF
+            )
         )
         system.intake.triage(UUID(report.report_id or ""), path, command, OPERATOR)
     system.catch_up()
     (settled,) = replies(system).reply(IntegrityRequest(cadre_ids=["C-004"])).cadres
     assert settled.open_items == []
-    assert [i.status for i in settled.other] == ["closed"]
+    assert [i.status for i in settled.other] == ["untrue"]  # the member unit's verdict
     assert settled.clean
     assert settled.opinion_zh == f"{settled.other[0].text_zh}{NO_OBSTACLE_WORDING}。"
 

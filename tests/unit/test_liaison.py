@@ -70,6 +70,7 @@ from tests.unit.conftest import (
     dump_tables,
     make_settings,
     real_name_reporter,
+    receiver_result,
     stand_in_handlers,
 )
 
@@ -250,7 +251,12 @@ class Driver:
                 self.triage(
                     "record_referral_result",
                     report,
-                    c.RecordReferralResult(result=f"经查属实。{REPORTER_NAME}", reported_on=back),
+                    receiver_result(
+                        self.system.intake,
+                        report.report_id,
+                        result=f"经查属实。{REPORTER_NAME}",
+                        reported_on=back,
+                    ),
                 )
                 report.reported_back_on = back
                 report.answered = True
@@ -654,7 +660,9 @@ def test_a_referral_is_pending_then_overdue_then_reported_back(fresh: EmbeddedSy
 
     back = due + dt.timedelta(days=20)
     driver.triage(
-        "record_referral_result", report, c.RecordReferralResult(result="已办结", reported_on=back)
+        "record_referral_result",
+        report,
+        receiver_result(fresh.intake, report.report_id, result="已办结", reported_on=back),
     )
     fresh.catch_up()
 

@@ -49,6 +49,7 @@ from tests.unit.conftest import (
     build_embedded,
     make_settings,
     real_name_reporter,
+    receiver_result,
     stand_in_handlers,
 )
 from tests.unit.test_case_properties import request as case_request
@@ -72,7 +73,8 @@ CATEGORIES = [
 ]  # fmt: skip  (other conduct: no acceptance on registration)
 TRIAGE_ACTIONS = [
     "accept", "mark_repeat", "forward_up", "transfer_down", "acknowledge_transfer", "refer_out",
-    "record_referral_result", "propose_return", "approve_return", "reject_return",
+    "record_referral_result", "record_transfer_result", "propose_return", "approve_return",
+    "reject_return",
     "verify_identity", "send_acceptance_notice",
 ]  # fmt: skip
 ACTIONS = sorted(COMMANDS)
@@ -164,8 +166,14 @@ class HistoryWriter:
                 command = c.TransferDown(to_unit="某县委组织部", reason="属下级管理")
             case "refer_out":
                 command = c.ReferOut(member_unit=pick.choice(list(MemberUnit)), reason="属其职责")
-            case "record_referral_result":
-                command = c.RecordReferralResult(result="已查处并反馈")
+            case "record_referral_result" | "record_transfer_result":
+                model = (
+                    c.RecordReferralResult
+                    if action == "record_referral_result"
+                    else c.RecordTransferResult
+                )
+                verdict = pick.choice(["true", "untrue", "unproven"])
+                command = receiver_result(self.intake, report_id, model, verdict)
             case "propose_return" | "reject_return":
                 command = c.ReturnWithReason(reason="不属于受理范围")
             case "approve_return":
