@@ -48,8 +48,8 @@ PROVEN = c.CadreRef(cadre_id="QS-0037")  # 姜伟民, 青山县审计局副局�
 CLEARED = c.CadreRef(cadre_id="QS-0008")  # 冯建华, 青山县交通运输局
 ACCUSER = "QS-0012"  # 何志远, staff's finding: he fabricated the accusation against 冯建华
 CLEARED_SUBJECT = {"name": "冯建华", "unit": "青山县交通运输局"}
-HANDLER, LEADER, OPERATOR = "handler", "leader", "operator"
-ROLES = {HANDLER: Role.HANDLER, LEADER: Role.LEADER, OPERATOR: Role.OPERATOR}
+HANDLER, HANDLER2, LEADER = "handler", "handler2", "leader"  # demo accounts
+ROLES = {HANDLER: Role.HANDLER, HANDLER2: Role.HANDLER, LEADER: Role.LEADER}
 
 
 @dataclass(frozen=True)
@@ -222,11 +222,11 @@ def main_steps() -> list[Step]:
 def counter_steps() -> list[Step]:
     accuser = c.CadreRef(cadre_id=ACCUSER)
     return [
-        Step(D(2026, 3, 11), "assign", LEADER, c.Assign(handler_id="handler2")),
+        Step(D(2026, 3, 11), "assign", LEADER, c.Assign(handler_id=HANDLER2)),
         Step(
             D(2026, 3, 12),
             "propose_disposition",
-            "handler2",
+            HANDLER2,
             c.ProposeDisposition(
                 disposition=Disposition.PRELIMINARY_VERIFICATION, reason="核实是否捏造事实"
             ),
@@ -235,7 +235,7 @@ def counter_steps() -> list[Step]:
         Step(
             D(2026, 4, 6),
             "record_finding",
-            "handler2",
+            HANDLER2,
             c.RecordFinding(
                 kind=FindingKind.DOCUMENT,
                 summary="来信所述会议记录经查并不存在，何志远承认所述情节系编造",
@@ -246,7 +246,7 @@ def counter_steps() -> list[Step]:
         Step(
             D(2026, 4, 13),
             "propose_conclusion",
-            "handler2",
+            HANDLER2,
             c.ProposeConclusion(
                 cadre_verdicts=[
                     c.CadreVerdict(
@@ -285,9 +285,6 @@ def counter_steps() -> list[Step]:
     ]
 
 
-ROLES["handler2"] = Role.HANDLER
-
-
 def _run(
     casework: CaseworkApplication, case_id: UUID, steps: Sequence[Step], today: dt.date
 ) -> int:
@@ -297,8 +294,8 @@ def _run(
     for step in steps[case.version - 1 :]:
         if step.on > today:
             break
+        actor = {"id": step.actor, "role": ROLES[step.actor].value}
         with business_day(casework, step.on):
-            actor = {"id": step.actor, "role": ROLES[step.actor].value}
             casework.execute(case_id, step.action, step.command, actor)
         taken += 1
     return taken

@@ -593,3 +593,47 @@ def test_the_per_cadre_history_rebuilt_equals_the_live_read_models(
     assert dump(system.read.store) == fresh_rebuild(
         tmp_path, "rebuilt", system.read.store.projections, logs_of(system)
     )
+
+
+def test_an_old_conclusion_in_the_archive_is_everyones_and_a_new_one_each_cadres_own() -> None:
+    from services.projections.archive_queries import Resolver, verdicts_of
+
+    resolver = Resolver({}, {})
+    me = ("cadre", "C-002")
+    old = {"verdicts": {"seeking_office": "true"}, "overall": "true", "cadre_verdicts": None}
+    new = old | {
+        "cadre_verdicts": [
+            {"cadre": BOTH[0], "category": "seeking_office", "verdict": "true"},
+            {"cadre": BOTH[1], "category": "seeking_office", "verdict": "untrue"},
+        ]
+    }
+
+    assert verdicts_of(old, me, resolver) == old
+    mine = verdicts_of(new, me, resolver)
+    assert mine is not None
+    assert (mine["verdicts"], mine["overall"]) == ({"seeking_office": "untrue"}, "untrue")
+    assert verdicts_of(new, ("cadre", "C-004"), resolver) is None
+
+
+def test_the_conclusion_form_asks_each_cadre_on_each_category() -> None:
+    from services.web.forms import FormContext, build_form, parse_form
+
+    ctx = FormContext(subjects=BOTH, categories=["seeking_office", "vote_buying"])
+    spec = build_form("propose_conclusion", c.ProposeConclusion, ctx, lambda s: s)
+    grid = [f.name for f in spec.fields if f.name.startswith("cadre_verdicts.")]
+    assert len(grid) == 4  # 2 cadres x 2 categories
+    values = dict.fromkeys(grid, "untrue") | {"reason": "分别认定"}
+    values["cadre_verdicts.0.vote_buying"] = "true"
+
+    command = parse_form(spec, c.ProposeConclusion, values, ctx, lambda s: s)
+
+    assert isinstance(command, c.ProposeConclusion)
+    assert command.verdicts is None
+    assert command.cadre_verdicts is not None
+    found = {(v.cadre.cadre_id, v.category.value): v.verdict.value for v in command.cadre_verdicts}
+    assert found == {
+        ("C-001", "seeking_office"): "untrue",
+        ("C-001", "vote_buying"): "true",
+        ("C-002", "seeking_office"): "untrue",
+        ("C-002", "vote_buying"): "untrue",
+    }
