@@ -202,7 +202,7 @@ def build_router(
         throttle = PublicThrottle.of(request) if principal is None else None
         if throttle is not None:
             intake.check_fields(submission, public=True, today=intake.today())
-            throttle.check_mailbox()
+            throttle.reserve_mailbox()  # counted before it is made: no race past the limit
         receipt = intake.submit(
             submission,
             idempotency_key=idempotency_key,
@@ -210,8 +210,6 @@ def build_router(
             public=principal is None,
             client=throttle.client if throttle is not None else None,
         )
-        if throttle is not None:
-            throttle.mailbox_submitted()
         response.headers["Location"] = f"/api/v1/reports/{receipt.report_id}"
         response.headers["Cache-Control"] = "no-store"  # a mailbox receipt holds a password
         return receipt
@@ -299,11 +297,12 @@ def build_router(
         429 with ``Retry-After`` (the lockout is recorded in the audit).
         """
         throttle = PublicThrottle.of(request)
-        throttle.check_follow_up(query_code)
+        attempt = throttle.start_follow_up(query_code)
         report_id = intake.vault.report_for_credentials(query_code, password)
         if report_id is None:
-            throttle.follow_up_failed(query_code)
+            throttle.follow_up_failed(attempt)
             raise ApiError("query code or password is wrong", 404)
+        throttle.follow_up_succeeded(attempt)
         report = intake.get_report(report_id)
         try:
             known = follow_up(str(report_id)) if follow_up is not None else None
