@@ -335,8 +335,14 @@ def _sealed_content_routes(router: APIRouter, intake: IntakeApplication) -> None
             401: {"description": "no or invalid token"},
             403: {"description": "not an operator"},
             404: {"description": "no such report"},
-            409: {"description": "not a sealed report forwarded up, or changed meanwhile"},
-            422: {"description": "invalid body, or the recipient key is not an RSA key"},
+            409: {
+                "description": "not a sealed report forwarded up, already handed over "
+                "(rule sealed_content_handed_over_once), or changed meanwhile"
+            },
+            422: {
+                "description": "invalid body (a reason is required), the recipient key is "
+                "not an RSA key, or handed_over_on is in the future or before the forwarding"
+            },
         },
     )
     def hand_over_sealed_content(
@@ -354,20 +360,29 @@ def _sealed_content_routes(router: APIRouter, intake: IntakeApplication) -> None
         and hand over, ``reference`` names the paper. Either way the handover is an event on
         the report (its timeline shows it, never the content), recorded before the answer,
         and the read is in the audit of sensitive reads.
+
+        Once only (a second handover of either kind: 409, rule
+        ``sealed_content_handed_over_once``), with a reason; ``handed_over_on`` neither after
+        today nor before the report was forwarded up (422). The audit entry is written
+        before the handover is saved: if it cannot be written, nothing is handed over.
         """
+        accounts = accounts_of(request)
+
+        def record(report: Report) -> AuditEntry:  # before the handover is saved
+            return accounts.record_read(
+                principal,
+                SensitiveItem.SEALED_CONTENT.value,
+                str(report_id),
+                body.reason,
+                detail=f"{report.ledger_number or ''} handed over: {body.method}",
+            )
+
         try:
             report, handed = intake.hand_over_sealed_content(
-                report_id, body, Actor(id=principal.username, role=principal.role)
+                report_id, body, Actor(id=principal.username, role=principal.role), record
             )
         except BadRecipientKey as error:
             raise ApiError(str(error), 422) from None
-        accounts_of(request).record_read(
-            principal,
-            SensitiveItem.SEALED_CONTENT.value,
-            str(report_id),
-            body.reason or f"handover ({body.method})",
-            detail=f"{report.ledger_number or ''} handed over: {body.method}",
-        )
         response.headers["Cache-Control"] = "no-store"
         return {"report": report_view(report).model_dump(mode="json"), **handed}
 
@@ -391,20 +406,29 @@ def _sealed_content_routes(router: APIRouter, intake: IntakeApplication) -> None
     ) -> dict[str, Any]:
         """A leader opens a sealed report's content: once, with a reason.
 
-        The opening is an event on the report (who, when, why; never the content) and an
-        entry of the audit, both recorded before the content is returned. A second opening
-        is refused (409).
+        The opening is an entry of the audit and an event on the report (who, when, why;
+        never the content), written in that order before the content is returned: if the
+        audit cannot be written the opening stays available; if the event then conflicts, the
+        audit shows the attempt. A second opening is refused (409).
         """
+        accounts = accounts_of(request)
+        entries: list[AuditEntry] = []
+
+        def record(report: Report) -> None:  # before the opening is saved
+            entries.append(
+                accounts.record_read(
+                    principal,
+                    SensitiveItem.SEALED_CONTENT.value,
+                    str(report_id),
+                    body.reason,
+                    detail=f"{report.ledger_number or ''} opening",
+                )
+            )
+
         report, content = intake.open_sealed_content(
-            report_id, body, Actor(id=principal.username, role=principal.role)
+            report_id, body, Actor(id=principal.username, role=principal.role), record
         )
-        entry = accounts_of(request).record_read(
-            principal,
-            SensitiveItem.SEALED_CONTENT.value,
-            str(report_id),
-            body.reason,
-            detail=f"{report.ledger_number or ''} opened",
-        )
+        entry = entries[0]
         response.headers["Cache-Control"] = "no-store"
         return {
             "report_id": str(report_id),

@@ -783,6 +783,9 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
         except FormInvalid as error:
             spec.errors = error.errors
             return report_page(request, user, report, 422, failed=_refill(spec, form))
+        except SubmissionRefused as refused:  # a stated day out of bounds, on its field
+            spec.errors = {refused.field: str(refused) if lang == "en" else refused.message_zh}
+            return report_page(request, user, report, 422, failed=_refill(spec, form))
         except ProcedureError as error:
             spec.error = _procedure_message(error, lang)
             return report_page(
