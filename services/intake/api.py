@@ -20,6 +20,7 @@ from schemas.submissions import ReportSubmission, SubmissionReceipt
 from schemas.views import ReportView
 from schemas.views_cases import CaseFollowUp, reporter_progress
 from services.accounts.access import (
+    IDENTITY_NO_NEED,
     PUBLIC_CHANNEL,
     REPORT_READERS,
     TRIAGE_ACTORS,
@@ -33,7 +34,7 @@ from services.accounts.web import accounts_of, api_principal, require_api_roles
 from services.common.procedure import RuleBroken
 from services.common.web import ApiError
 from services.intake.application import TRIAGE_COMMANDS, IntakeApplication, NoIdentityKept
-from services.intake.domain import TRIAGE, Report
+from services.intake.domain import TRIAGE, Report, ReportNotFound
 from services.intake.sealed_export import BadRecipientKey
 
 log = logging.getLogger(__name__)
@@ -107,10 +108,33 @@ def reveal_identity_for(
     case_handler: CaseHandler | None,
 ) -> tuple[Report, dict[str, Any], AuditEntry]:
     """The audited reveal, for the API and the pages: refused (403, and the refusal recorded
-    in the audit) unless the caller has a need to know; recorded before it is returned."""
-    report = intake.get_report(report_id)
+    in the audit) unless the caller has a need to know; recorded before it is returned.
+
+    The role decides first: a role that never sees an identity (a liaison member, an
+    auditor, a leader, ...) is refused before the report is even looked up, so the answer
+    says nothing of whether the report exists or has a real-name reporter. Every refusal is
+    recorded: by role, by rule, an unknown report, an anonymous one."""
+
+    def refused(detail: str) -> None:
+        accounts.record_read(
+            principal,
+            SensitiveItem.REPORTER_IDENTITY_REFUSED.value,
+            str(report_id),
+            reason,
+            detail=detail,
+        )
+
+    if principal.role not in IDENTITY_ROLES:
+        refused(f"refused ({IDENTITY_NO_NEED.name}): role {principal.role.value}")
+        raise RuleBroken(IDENTITY_NO_NEED)
+    try:
+        report = intake.get_report(report_id)
+    except ReportNotFound:
+        refused("refused: no such report")
+        raise
     if not report.real_name:
-        raise NoIdentityKept(report_id)  # nothing kept: nothing to refuse or record
+        refused(f"refused: anonymous, nothing kept {report.ledger_number or ''}".strip())
+        raise NoIdentityKept(report_id)
     handler_id = (
         case_handler(str(report.case_id)) if report.case_id and case_handler is not None else None
     )
@@ -124,13 +148,7 @@ def reveal_identity_for(
             accounts=accounts,
         )
     except RuleBroken as refusal:
-        accounts.record_read(
-            principal,
-            SensitiveItem.REPORTER_IDENTITY_REFUSED.value,
-            str(report_id),
-            reason,
-            detail=f"refused ({refusal.rule.name}) {report.ledger_number or ''}".strip(),
-        )
+        refused(f"refused ({refusal.rule.name}) {report.ledger_number or ''}".strip())
         raise
     report, identity = intake.reveal_identity(report_id)
     entry = accounts.record_read(
@@ -234,8 +252,15 @@ def build_router(
         tags=["intake", "audit"],
         responses={
             401: {"description": "no or invalid token"},
-            403: {"description": "no need to know: refused, and the refusal recorded"},
-            404: {"description": "no such report, or an anonymous one (nothing is kept)"},
+            403: {
+                "description": "no need to know: refused (by role before any lookup, so "
+                "nothing is said about the report), and the refusal recorded"
+            },
+            404: {
+                "description": "an operator or handler asking about no such report, or an "
+                "anonymous one (nothing is kept); the refusal recorded"
+            },
+            422: {"description": "no reason given"},
         },
     )
     def reveal_identity(
@@ -249,9 +274,10 @@ def build_router(
 
         An operator while the report is in triage (or its acceptance notice is still to be
         sent); a handler for a case assigned to them or to their section. Anyone else: 403,
-        and the refused attempt is recorded too. The read is recorded (who, when, why, which
-        report) before the identity is returned; auditors see both at ``GET /api/v1/audit``.
-        Anonymous reports: 404, nothing is kept.
+        and the refused attempt is recorded too — any other role is refused before the report
+        is looked up. The read is recorded (who, when, why, which report) before the identity
+        is returned; auditors see both at ``GET /api/v1/audit``. Anonymous reports: 404,
+        nothing is kept (the refusal recorded).
         """
         report, identity, entry = reveal_identity_for(
             intake, principal, report_id, body.reason, accounts_of(request), case_handler

@@ -343,6 +343,48 @@ def test_a_handler_sees_the_identity_only_for_their_or_their_sections_case(
     assert sorted(e.username for e in refusals) == ["h1", "h3"]
 
 
+@pytest.mark.parametrize("role", [Role.LIAISON, Role.AUDITOR, Role.LEADER])
+def test_a_role_without_need_is_refused_before_any_lookup_and_recorded(
+    client: TestClient, system: EmbeddedSystem, role: Role
+) -> None:
+    """The answer is the same whether the report is real-name, anonymous or does not exist
+    (403 by role, before the report is looked up), and every refusal is in the audit."""
+    op = operator(system)
+    asker = bearer(system.accounts, "asker", role, unit="县纪委" if role is Role.LIAISON else None)
+    real = client.post(
+        "/api/v1/reports", json=report("hotline", reporter=real_name_reporter()), headers=op
+    ).json()["report_id"]
+    anonymous = client.post("/api/v1/reports", json=report("hotline"), headers=op).json()[
+        "report_id"
+    ]
+    missing = "00000000-0000-4000-8000-000000000001"
+
+    answers = [reveal(client, rid, asker) for rid in (real, anonymous, missing)]
+
+    assert [a.status_code for a in answers] == [403, 403, 403]
+    assert {a.json()["rule"] for a in answers} == {"identity_need_to_know"}
+    assert len({a.json()["detail"] for a in answers}) == 1
+    refusals = system.accounts.audit_entries(item_kind="reporter_identity_refused")
+    assert sorted(e.item_id for e in refusals) == sorted([real, anonymous, missing])
+    assert all(e.username == "asker" for e in refusals)
+
+
+def test_an_operators_refusals_on_anonymous_or_unknown_reports_are_recorded(
+    client: TestClient, system: EmbeddedSystem
+) -> None:
+    op = operator(system)
+    anonymous = client.post("/api/v1/reports", json=report("hotline"), headers=op).json()[
+        "report_id"
+    ]
+    missing = "00000000-0000-4000-8000-000000000002"
+
+    assert reveal(client, anonymous, op).status_code == 404
+    assert reveal(client, missing, op).status_code == 404
+
+    refusals = system.accounts.audit_entries(item_kind="reporter_identity_refused")
+    assert sorted(e.item_id for e in refusals) == sorted([anonymous, missing])
+
+
 def test_the_hotline_form_refuses_a_future_day_of_receipt_on_the_field(
     tmp_path: Path, clock: FixedClock
 ) -> None:
