@@ -164,6 +164,35 @@ def test_the_migration_removes_old_unkeyed_digests_and_is_recorded(
     db.close()
 
 
+def raw_bytes(path: Path) -> bytes:
+    """The database file and its write-ahead log, as they are on disk."""
+    files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-journal")]
+    return b"".join(f.read_bytes() for f in files if f.exists())
+
+
+def test_the_migration_leaves_no_old_digest_in_the_files_on_disk(
+    settings: Settings, intake_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An UPDATE alone leaves the old value in the write-ahead log and in free pages: the
+    run zeroes freed space, empties the log and rebuilds the file."""
+    sent = submissions_of_the_reporter()
+    with monkeypatch.context() as patch:
+        old = build_intake_app(settings)
+        old_style(old, patch)
+        for i, one in enumerate(sent):
+            old.submit(one, import_id=report_id_for_idempotency_key(f"old-{i}"), actor=OPERATOR)
+        old.close()
+    olds = [unkeyed_submission_digest(one).encode() for one in sent]
+    assert all(d in raw_bytes(intake_file) for d in olds)  # the search finds them before
+
+    db = Database(sqlite_path=intake_file)
+    redact_unkeyed_digests(db, IntakeKeys(settings.derived_key("submission-digest")), now=NOW)
+    on_disk = raw_bytes(intake_file)
+    db.close()
+
+    assert [d for d in olds if d in on_disk] == []
+
+
 @pytest.mark.parametrize("migrated", [False, True], ids=["before migration", "after migration"])
 def test_a_retried_old_key_is_still_compared_with_its_report(
     settings: Settings,
