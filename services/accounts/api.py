@@ -102,7 +102,16 @@ def build_router() -> APIRouter:
         tags=["accounts"],
         response_model=TokenResponse,
         openapi_extra=_TOKEN_BODY,
-        responses={401: {"description": "wrong credentials"}, 429: {"description": "throttled"}},
+        responses={
+            401: {"description": "wrong credentials"},
+            422: {"description": "no username or password sent"},
+            429: {
+                "description": "throttled (this username or this client): see Retry-After",
+                "headers": {
+                    "Retry-After": {"description": "seconds", "schema": {"type": "integer"}}
+                },
+            },
+        },
     )
     async def issue_token(request: Request, response: Response) -> TokenResponse:
         """A bearer token for ``username`` and ``password`` (JSON or a form).

@@ -126,8 +126,8 @@ class Database:
         this thread's SQLite connection, or on a fresh autocommit PostgreSQL connection (a
         pooled one must not be left in autocommit)."""
         if self.postgres_url is not None:
-            extra = {"options": f"-c search_path={self.schema}"} if self.schema else {}
-            with psycopg.connect(self.postgres_url, autocommit=True, **extra) as conn:
+            options = f"-c search_path={self.schema}" if self.schema else ""
+            with psycopg.connect(self.postgres_url, autocommit=True, options=options) as conn:
                 for statement in statements:
                     conn.execute(statement.encode())
             return

@@ -163,10 +163,32 @@ def reveal_identity_for(
 
 
 REFUSED = {"description": "refused: the detail names the rule"}
+RETRY_AFTER = {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}
+FOLLOW_UP_RETRY_SECONDS = 30
+
+
+def unavailable(description: str) -> dict[str, Any]:
+    """A 503 in a route's OpenAPI: a passing condition, sent with Retry-After."""
+    return {"description": f"{description}; see Retry-After", "headers": RETRY_AFTER}
+
+
+TRIAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no or invalid token"},
+    403: {"description": "a role that does not triage, or not this step: the detail says"},
+    404: {"description": "no such report (or no such report named in the body)"},
+    409: {
+        "description": "the report's state or a rule does not allow it, or it changed "
+        "meanwhile (expected_version): the detail names the rule"
+    },
+    422: {
+        "description": "invalid body, or a stated day (accepted_on, forwarded_on, ...) after "
+        "today or before the report was received: the detail names the field"
+    },
+}
 TOO_MANY = {
     "description": "too many attempts from this client (or on this query code): see "
     "Retry-After; an RFC 9457 problem-details body",
-    "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}},
+    "headers": RETRY_AFTER,
 }
 
 
@@ -189,7 +211,7 @@ def build_router(
             403: REFUSED,
             422: {"description": "invalid, or a field its sender may not set (named)"},
             429: TOO_MANY,
-            503: {"description": "too many concurrent registrations: retry with the key"},
+            503: unavailable("too many concurrent registrations: retry with the same key"),
         },
     )
     def submit_report(
@@ -245,6 +267,7 @@ def build_router(
             name=f"report_{action}",
             summary=f"triage: {action.replace('_', ' ')}",
             response_model=ReportView,
+            responses=TRIAGE_RESPONSES,
         )
 
     @router.post(
@@ -304,8 +327,9 @@ def build_router(
         "/follow-up/{query_code}",
         responses={
             404: {"description": "query code or password is wrong"},
+            422: {"description": "no X-Follow-Up-Password header, or a query code too long"},
             429: TOO_MANY,
-            503: {"description": "the progress cannot be read right now"},
+            503: unavailable("the progress cannot be read right now"),
         },
     )
     def reporter_follow_up(
@@ -334,7 +358,11 @@ def build_router(
             known = follow_up(str(report_id)) if follow_up is not None else None
         except Exception as error:  # the read models' database: down, or not created yet
             log.warning("follow-up: the read models cannot be read (%s)", type(error).__name__)
-            raise ApiError("the progress cannot be read right now; try again later", 503) from None
+            raise ApiError(
+                "the progress cannot be read right now; try again later",
+                503,
+                retry_after_seconds=FOLLOW_UP_RETRY_SECONDS,
+            ) from None
         case_state = CaseState(known.case_state) if known and known.case_state else None
         progress = reporter_progress(report.status, case_state)
         feedback = known.feedback if known is not None and report.real_name else []

@@ -56,6 +56,10 @@ class IdempotencyKeyReused(Exception):
 
 
 class SubmissionContention(Exception):
+    """503: the ledger is contended for a moment (sent with Retry-After)."""
+
+    retry_after_seconds = 1
+
     def __init__(self) -> None:
         super().__init__("too many concurrent registrations; retry with the same Idempotency-Key")
 
