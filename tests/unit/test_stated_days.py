@@ -31,6 +31,9 @@ from tests.unit.conftest import (
     real_name_submission,
     submission,
 )
+from tests.unit.pages_support import build_system as build_pages_system
+from tests.unit.pages_support import csrf, sign_in
+from tests.unit.pages_support import submit as pages_submit
 
 RECEIVED = TODAY - dt.timedelta(days=5)
 FUTURE = TODAY + dt.timedelta(days=1)
@@ -121,5 +124,30 @@ def test_a_case_is_not_accepted_in_2030_over_http(tmp_path: Path) -> None:
         assert refused.status_code == 422
         assert refused.json()["detail"].startswith("accepted_on: 2030-01-01 is in the future")
         assert system.intake.get_report(UUID(report_id)).case_id is None
+    finally:
+        system.stop()
+
+
+def test_the_accept_form_names_a_future_day_on_its_field(tmp_path: Path) -> None:
+    """The report page's form answers 422 with the problem on the field, not an error page."""
+    system = build_pages_system(tmp_path)
+    try:
+        report_id = pages_submit(
+            system, {"name": "王建国", "unit": "某县财政局", "position": "局长"}
+        )
+        with TestClient(system.web_app()) as client:
+            sign_in(client, system, "operator")
+            page = client.post(
+                f"/reports/{report_id}/accept",
+                data={
+                    "csrf_token": csrf(client),
+                    "reason": "属于受理范围",
+                    "accepted_on": "2030-01-01",
+                },
+                follow_redirects=False,
+            )
+        assert page.status_code == 422, page.text
+        assert "2030-01-01 晚于今天" in page.text
+        assert system.intake.get_report(report_id).case_id is None
     finally:
         system.stop()
