@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from schemas.submissions import RealNameReporter, ReportSubmission
-from services.bootstrap import build_intake
+from services.accounts.policy import TooManyAttempts
+from services.accounts.throttle import PublicThrottle
+from services.bootstrap import build_accounts, build_intake
 from services.common.sql import Database
 from services.intake.application import IdempotencyKeyReused
 from services.intake.domain import report_id_for_idempotency_key
@@ -124,3 +127,34 @@ def test_the_migration_repairs_a_store_written_the_old_way(
     with pytest.raises(IdempotencyKeyReused):
         again.submit(hotline_report(9), idempotency_key="old-0")
     again.close()
+
+
+def test_parallel_mailbox_reservations_stop_at_the_limit_on_postgres(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    """The throttle's reserve-then-work on PostgreSQL (row locks): no more than the day's
+    limit get through, and the counter's key is keyed."""
+    store = build_accounts(pg_settings(pg_dsn, tmp_path))
+    limit = store.public_limits.mailbox_per_day
+    start = threading.Barrier(12)
+    outcomes: list[str] = []
+
+    def one() -> None:
+        start.wait()
+        try:
+            PublicThrottle(store, "203.0.113.9").reserve_mailbox()
+            outcomes.append("through")
+        except TooManyAttempts:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=one) for _ in range(12)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        store.close()
+    assert outcomes.count("through") == limit
+    assert outcomes.count("refused") == 12 - limit
+    assert digests_found(every_cell(pg_dsn), {"203.0.113.9"}) == set()
