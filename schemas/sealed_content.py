@@ -22,7 +22,10 @@ HandOverMethod = Literal["encrypted_export", "paper"]
 
 
 class HandOverSealedContent(Command):
-    """Hand the sealed content to the level above it was forwarded to."""
+    """Hand the sealed content to the level above it was forwarded to: once, saying why,
+    on a day neither in the future nor before the forwarding."""
+
+    reason: Reason
 
     method: HandOverMethod = Field(
         description="encrypted_export: the answer holds the content encrypted for "

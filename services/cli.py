@@ -379,11 +379,12 @@ def intake_redact_digests(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Count only; change nothing.")] = False,
 ) -> None:
     """Replace the unkeyed submission digests of reports received before decision 0013 by
-    keyed ones, in intake's stored events (the recorded exception to immutability)."""
+    keyed ones, in intake's stored events (the recorded exception to immutability), and
+    clear the old values from the database files. Run it with the services stopped."""
     from services.common.china_time import utc_now
     from services.common.sql import Database
     from services.intake.keyed import IntakeKeys
-    from services.intake.migrations import redact_unkeyed_digests
+    from services.intake.migrations import MigrationBusy, redact_unkeyed_digests
 
     settings = _settings(data_dir=data)
     db = Database.for_service(settings, "intake")
@@ -394,10 +395,18 @@ def intake_redact_digests(
             now=utc_now(),
             dry_run=dry_run,
         )
+    except MigrationBusy as busy:
+        typer.echo(str(busy), err=True)
+        raise typer.Exit(1) from None
     finally:
         db.close()
     verb = "would be rewritten" if dry_run else "rewritten (recorded in intake_migrations)"
     typer.echo(f"{run.events_changed} Report.Received event(s) with an unkeyed digest {verb}")
+    if not dry_run:
+        typer.echo(
+            "old values removed from the live database files (VACUUM); backups and WAL "
+            "archives taken before still hold them"
+        )
 
 
 calendar_app = typer.Typer(help="Official holiday schedules (国务院办公厅节假日安排).")

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from schemas.glossary import Role
 from services.accounts.model import Principal
 from services.accounts.store import check_password
+from services.accounts.throttle import client_address
 from services.accounts.web import (
     accounts_of,
     api_principal,
@@ -101,7 +102,16 @@ def build_router() -> APIRouter:
         tags=["accounts"],
         response_model=TokenResponse,
         openapi_extra=_TOKEN_BODY,
-        responses={401: {"description": "wrong credentials"}, 429: {"description": "throttled"}},
+        responses={
+            401: {"description": "wrong credentials"},
+            422: {"description": "no username or password sent"},
+            429: {
+                "description": "throttled (this username or this client): see Retry-After",
+                "headers": {
+                    "Retry-After": {"description": "seconds", "schema": {"type": "integer"}}
+                },
+            },
+        },
     )
     async def issue_token(request: Request, response: Response) -> TokenResponse:
         """A bearer token for ``username`` and ``password`` (JSON or a form).
@@ -125,7 +135,7 @@ def build_router() -> APIRouter:
             )
             raise ApiError(f"send username and password: {problems}", 422) from None
         store = accounts_of(request)
-        client = request.client.host if request.client else "unknown"
+        client = client_address(request, store.trusted_proxies)
         principal = store.authenticate(credentials.username, credentials.password, client)
         token = store.issue_token(principal)
         expires_at = store.token_expiry(token)

@@ -16,7 +16,7 @@ import hmac
 import ipaddress
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 from uuid import uuid4
 
@@ -95,14 +95,19 @@ SCHEMA = [
         expires_at TEXT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS account_credentials_user ON account_credentials (username)",
-    """CREATE TABLE IF NOT EXISTS login_throttle (
+    # Before the counters were keyed (HMAC), login_throttle held plain sha256("client:<ip>"):
+    # an address recoverable by trying them all. The counters are transient: drop them.
+    "DROP TABLE IF EXISTS login_throttle",
+    """CREATE TABLE IF NOT EXISTS throttle_counters (
         throttle_key TEXT PRIMARY KEY,
         failures INTEGER NOT NULL,
         window_started_at TEXT,
         last_failure_at TEXT,
         lockouts INTEGER NOT NULL,
-        locked_until TEXT
+        locked_until TEXT,
+        expires_at TEXT NOT NULL
     )""",
+    "CREATE INDEX IF NOT EXISTS throttle_counters_expiry ON throttle_counters (expires_at)",
     """CREATE TABLE IF NOT EXISTS sensitive_reads (
         entry_id TEXT PRIMARY KEY,
         read_at TEXT NOT NULL,
@@ -132,6 +137,34 @@ def _parse(stamp: str) -> dt.datetime:
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _seconds(delta: dt.timedelta) -> int:
+    return int(delta.total_seconds() + 0.999)
+
+
+def client_subject(client: str) -> str:
+    """What a client is counted as: an IPv4 address (an IPv4-mapped IPv6 one too) per
+    address, an IPv6 address per /64; anything else (no address) as it is."""
+    try:
+        ip = ipaddress.ip_address(client.strip())
+    except ValueError:
+        return client
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """One attempt counted by :meth:`AccountStore.reserve`."""
+
+    refused_for: int  # seconds until the keys are free; 0: the attempt may go ahead
+    locked_for: int  # the longest lockout this attempt started, in seconds (0: none)
+    keys: tuple[str, ...]  # the keys it was counted on
+    started: tuple[str, ...]  # the keys whose lockout it started
 
 
 # -- the store ------------------------------------------------------------------------------
@@ -302,28 +335,29 @@ class AccountStore:
         Refused the same way, after the same work, whether the account exists or not.
         """
         name = normalize_username(username)[:128]
+        user_key = self.throttle_key("login-user", name)
         keys = {
-            _digest(f"user:{name}"): self.throttle.max_failures,
-            _digest(f"client:{client}"): self.throttle.client_max_failures,
+            user_key: self.throttle.max_failures,
+            self.client_key("login-client", client): self.throttle.client_max_failures,
         }
-        now = self.now()
-        wait = self._locked_for(tuple(keys), now)
-        if wait:
+        attempt = self.reserve(keys, self.throttle)
+        if attempt.refused_for:
             LOGIN_FAILURES.labels("throttled").inc()
-            raise LoginThrottled(wait)
+            raise LoginThrottled(attempt.refused_for)
         with self.db.transaction() as cur:
             row = self._account_row(cur, name)
         usable = row is not None and bool(row["active"])
         stored = row["password_hash"] if usable and row is not None else self._decoy_hash
         verified = self._verify(stored, password) and usable
         if not verified:
-            wait = self._record_failure(keys, now)
             LOGIN_FAILURES.labels("bad_credentials").inc()
-            if wait:
-                raise LoginThrottled(wait)
+            if attempt.locked_for:
+                raise LoginThrottled(attempt.locked_for)
             raise BadCredentials()
         assert row is not None
-        self._forget_failures(next(iter(keys)))
+        # Only the username's count is forgotten: one good login must not clear a guessing
+        # client's; the client's counts this attempt no more.
+        self.refund(attempt, forget=(user_key,))
         if self._hasher.check_needs_rehash(row["password_hash"]):
             new_hash = self._hasher.hash(password)
             with self.db.transaction() as cur:
@@ -346,79 +380,105 @@ class AccountStore:
         key = hmac.new(self.csrf_key, b"throttle", hashlib.sha256).digest()
         return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
-    def throttled_for(self, keys: Sequence[str]) -> int:
-        """Seconds until every key is free again (0: none is locked)."""
-        return self._locked_for(tuple(keys), self.now())
+    def client_key(self, kind: str, client: str) -> str:
+        """The keyed digest of a client: IPv4 per address, IPv6 per /64 (one subscriber's
+        prefix: an attacker holding a /64 gets no fresh counter per address)."""
+        return self.throttle_key(kind, client_subject(client))
 
-    def count_failure(self, keys: dict[str, int], policy: ThrottlePolicy) -> int:
-        """Count one failure (or one use) on each key under ``policy``; the lockout it
-        starts, in seconds (0: none)."""
-        return self._record_failure(keys, self.now(), policy)
+    def reserve(self, keys: dict[str, int], policy: ThrottlePolicy) -> Reservation:
+        """Count one attempt on every key, in the transaction that checks them: N parallel
+        attempts cannot all pass a check made before any of them is counted.
 
-    def _locked_for(self, keys: tuple[str, ...], now: dt.datetime) -> int:
-        with self.db.transaction() as cur:
-            waits = []
-            for key in keys:
-                cur.execute(
-                    "SELECT locked_until FROM login_throttle WHERE throttle_key = %s", (key,)
-                )
-                row = cur.fetchone()
-                if row and row["locked_until"]:
-                    until = _parse(row["locked_until"])
-                    if until > now:
-                        waits.append(int((until - now).total_seconds() + 0.999))
-        return max(waits, default=0)
-
-    def _record_failure(
-        self, keys: dict[str, int], now: dt.datetime, policy: ThrottlePolicy | None = None
-    ) -> int:
-        """Count a failure on every key; the longest lockout it starts, in seconds."""
-        policy, stamp, longest = policy or self.throttle, _stamp(now), 0
+        Refused (``refused_for`` > 0, nothing counted) while a key is locked. The attempt
+        that reaches a key's limit is let through and starts that key's lockout
+        (``locked_for``); :meth:`refund` takes an attempt back when it turned out right.
+        Expired counters are purged on the way (an index range, cheap)."""
+        now = self.now()
+        stamp = _stamp(now)
         suffix = " FOR UPDATE" if self.db.dialect == "postgres" else ""
-        with self.db.transaction() as cur:
-            for key, max_failures in keys.items():
+        started: list[str] = []
+        longest = 0
+        with self.db.transaction() as cur:  # SQLite: BEGIN IMMEDIATE, one writer at a time
+            cur.execute("DELETE FROM throttle_counters WHERE expires_at < %s", (stamp,))
+            rows: dict[str, dict[str, Any]] = {}
+            for key in sorted(keys):  # a fixed order: no deadlock between two reservations
                 cur.execute(
-                    "INSERT INTO login_throttle (throttle_key, failures, lockouts) "
-                    "VALUES (%s, 0, 0) ON CONFLICT (throttle_key) DO NOTHING",
-                    (key,),
+                    "INSERT INTO throttle_counters (throttle_key, failures, lockouts, expires_at) "
+                    "VALUES (%s, 0, 0, %s) ON CONFLICT (throttle_key) DO NOTHING",
+                    (key, stamp),
                 )
-                cur.execute("SELECT * FROM login_throttle WHERE throttle_key = %s" + suffix, (key,))
+                cur.execute(
+                    "SELECT * FROM throttle_counters WHERE throttle_key = %s" + suffix, (key,)
+                )
                 row = cur.fetchone()
                 assert row is not None
+                rows[key] = row
+            waits = [
+                _seconds(_parse(r["locked_until"]) - now)
+                for r in rows.values()
+                if r["locked_until"] and _parse(r["locked_until"]) > now
+            ]
+            if waits:
+                return Reservation(refused_for=max(waits), locked_for=0, keys=(), started=())
+            for key, row in rows.items():
                 failures, lockouts = int(row["failures"]), int(row["lockouts"])
-                started = _parse(row["window_started_at"]) if row["window_started_at"] else None
+                started_at = _parse(row["window_started_at"]) if row["window_started_at"] else None
                 last = _parse(row["last_failure_at"]) if row["last_failure_at"] else None
+                locked_until = _parse(row["locked_until"]) if row["locked_until"] else None
                 if last is not None and now - last > policy.forget_after:
                     lockouts = 0
-                if started is None or now - started > policy.window:
-                    failures, started = 0, now
+                if (
+                    locked_until is not None
+                    or started_at is None
+                    or now - started_at > policy.window
+                ):
+                    failures, started_at, locked_until = 0, now, None  # a lock ended: start over
                 failures += 1
-                locked_until = row["locked_until"]
-                if failures >= max_failures:
+                if failures >= keys[key]:
                     lockouts += 1
                     lock = policy.lockout(lockouts)
-                    locked_until = _stamp(now + lock)
+                    locked_until = now + lock
                     longest = max(longest, int(lock.total_seconds()))
-                    failures, started = 0, None
+                    started.append(key)
+                expires = max(now + policy.forget_after, now + policy.window, locked_until or now)
                 cur.execute(
-                    "UPDATE login_throttle SET failures = %s, window_started_at = %s, "
-                    "last_failure_at = %s, lockouts = %s, locked_until = %s "
+                    "UPDATE throttle_counters SET failures = %s, window_started_at = %s, "
+                    "last_failure_at = %s, lockouts = %s, locked_until = %s, expires_at = %s "
                     "WHERE throttle_key = %s",
                     (
                         failures,
-                        _stamp(started) if started else None,
+                        _stamp(started_at),
                         stamp,
                         lockouts,
-                        locked_until,
+                        _stamp(locked_until) if locked_until else None,
+                        _stamp(expires),
                         key,
                     ),
                 )
-        return longest
+        return Reservation(
+            refused_for=0, locked_for=longest, keys=tuple(keys), started=tuple(started)
+        )
 
-    def _forget_failures(self, user_key: str) -> None:
-        # Only the username's count: one good login must not clear a guessing client's.
+    def refund(self, attempt: Reservation, *, forget: Sequence[str] = ()) -> None:
+        """Take back an attempt that turned out right: its count, and a lockout it started;
+        the keys in ``forget`` are cleared altogether."""
         with self.db.transaction() as cur:
-            cur.execute("DELETE FROM login_throttle WHERE throttle_key = %s", (user_key,))
+            for key in sorted(attempt.keys):
+                if key in forget:
+                    cur.execute("DELETE FROM throttle_counters WHERE throttle_key = %s", (key,))
+                elif key in attempt.started:
+                    cur.execute(
+                        "UPDATE throttle_counters SET failures = failures - 1, "
+                        "lockouts = lockouts - 1, locked_until = NULL "
+                        "WHERE throttle_key = %s AND failures > 0 AND lockouts > 0",
+                        (key,),
+                    )
+                else:
+                    cur.execute(
+                        "UPDATE throttle_counters SET failures = failures - 1 "
+                        "WHERE throttle_key = %s AND failures > 0",
+                        (key,),
+                    )
 
     # -- tokens and sessions ----------------------------------------------------------------
 

@@ -10,9 +10,12 @@ every process, timed by the store's injected clock), counting other keys:
 - a **mailbox submission** counts on the client address: ``mailbox_per_day`` of them within
   24 hours lock the client until the day has passed.
 
-A locked key answers 429 with ``Retry-After``. Each lockout is written to the audit of
-sensitive reads (``follow_up_locked`` / ``mailbox_locked``), once when it starts — not per
-refused request, so a flood cannot fill the audit. Keys are keyed digests: neither a
+Each attempt is counted *before* it is made, in the transaction that checks the key
+(``AccountStore.reserve``): parallel requests cannot all pass a check made before any of them
+was counted. A follow-up that turns out right is taken back. Clients are counted per IPv4
+address and per IPv6 /64. A locked key answers 429 with ``Retry-After``. Each lockout is
+written to the audit of sensitive reads (``follow_up_locked`` / ``mailbox_locked``), once
+when it starts — not per refused request, so a flood cannot fill the audit. Keys are keyed digests: neither a
 client's address nor a query code is stored.
 
 The **client address** is the socket peer; ``X-Forwarded-For`` is believed only when the peer
@@ -31,7 +34,7 @@ from prometheus_client import Counter
 from schemas.glossary import Role, SensitiveItem
 from services.accounts.model import Principal
 from services.accounts.policy import PublicLimits, ThrottlePolicy, TooManyAttempts
-from services.accounts.store import AccountStore
+from services.accounts.store import AccountStore, Reservation
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -82,26 +85,35 @@ class PublicThrottle:
         policy = self.limits.follow_up
         return {
             self.store.throttle_key("follow-up-code", code): policy.max_failures,
-            self.store.throttle_key("follow-up-client", self.client): policy.client_max_failures,
+            self.store.client_key("follow-up-client", self.client): policy.client_max_failures,
         }
 
-    def check_follow_up(self, query_code: str) -> None:
+    def start_follow_up(self, query_code: str) -> Reservation | None:
+        """Count this attempt before checking the credentials (refused while locked): parallel
+        guesses cannot all slip through. Then :meth:`follow_up_failed` or
+        :meth:`follow_up_succeeded`."""
         if self.store is None:
-            return
-        wait = self.store.throttled_for(tuple(self._follow_up_keys(query_code)))
-        if wait:
+            return None
+        attempt = self.store.reserve(self._follow_up_keys(query_code), self.limits.follow_up)
+        if attempt.refused_for:
             PUBLIC_REFUSALS.labels("follow_up").inc()
-            raise _follow_up_refusal(wait)
+            raise _follow_up_refusal(attempt.refused_for)
+        return attempt
 
-    def follow_up_failed(self, query_code: str) -> None:
-        """Count a wrong code or password; raise once it starts a lockout."""
-        if self.store is None:
+    def follow_up_failed(self, attempt: Reservation | None) -> None:
+        """A wrong code or password: it stays counted; raise if it started a lockout."""
+        if self.store is None or attempt is None or not attempt.locked_for:
             return
-        wait = self.store.count_failure(self._follow_up_keys(query_code), self.limits.follow_up)
-        if wait:
-            self._record(SensitiveItem.FOLLOW_UP_LOCKED, wait, "too many failed follow-ups")
-            PUBLIC_REFUSALS.labels("follow_up").inc()
-            raise _follow_up_refusal(wait)
+        self._record(
+            SensitiveItem.FOLLOW_UP_LOCKED, attempt.locked_for, "too many failed follow-ups"
+        )
+        PUBLIC_REFUSALS.labels("follow_up").inc()
+        raise _follow_up_refusal(attempt.locked_for)
+
+    def follow_up_succeeded(self, attempt: Reservation | None) -> None:
+        """The right code and password: the attempt is taken back."""
+        if self.store is not None and attempt is not None:
+            self.store.refund(attempt)
 
     # -- mailbox -----------------------------------------------------------------------
 
@@ -117,31 +129,30 @@ class PublicThrottle:
 
     def _mailbox_key(self) -> str:
         assert self.store is not None
-        return self.store.throttle_key("mailbox-client", self.client)
+        return self.store.client_key("mailbox-client", self.client)
 
-    def check_mailbox(self) -> None:
+    def reserve_mailbox(self) -> None:
+        """Count one submission before it is made (refused, 429, while the client is
+        locked); the one that reaches the day's limit goes through and locks the client."""
         if self.store is None:
             return
-        wait = self.store.throttled_for((self._mailbox_key(),))
-        if wait:
+        attempt = self.store.reserve(
+            {self._mailbox_key(): self.limits.mailbox_per_day}, self._mailbox_policy()
+        )
+        if attempt.refused_for:
             PUBLIC_REFUSALS.labels("mailbox").inc()
-            raise _mailbox_refusal(wait, self.limits.mailbox_per_day)
-
-    def mailbox_submitted(self) -> None:
-        """Count one submission; the one that reaches the day's limit locks the client."""
-        if self.store is None:
-            return
-        key = self._mailbox_key()
-        wait = self.store.count_failure({key: self.limits.mailbox_per_day}, self._mailbox_policy())
-        if wait:
-            self._record(SensitiveItem.MAILBOX_LOCKED, wait, "mailbox submissions per day")
+            raise _mailbox_refusal(attempt.refused_for, self.limits.mailbox_per_day)
+        if attempt.locked_for:
+            self._record(
+                SensitiveItem.MAILBOX_LOCKED, attempt.locked_for, "mailbox submissions per day"
+            )
 
     def _record(self, kind: SensitiveItem, wait: int, reason: str) -> None:
         assert self.store is not None
         self.store.record_read(
             PUBLIC,
             kind.value,
-            self.store.throttle_key("audit-client", self.client)[:16],
+            self.store.client_key("audit-client", self.client)[:16],
             reason,
             detail=f"locked for {wait} s",
         )

@@ -121,6 +121,20 @@ class Database:
             self._local.conn = conn
         return conn
 
+    def run_outside_transaction(self, statements: Sequence[str]) -> None:
+        """Maintenance that cannot run in a transaction (``VACUUM``, some pragmas): on
+        this thread's SQLite connection, or on a fresh autocommit PostgreSQL connection (a
+        pooled one must not be left in autocommit)."""
+        if self.postgres_url is not None:
+            options = f"-c search_path={self.schema}" if self.schema else ""
+            with psycopg.connect(self.postgres_url, autocommit=True, options=options) as conn:
+                for statement in statements:
+                    conn.execute(statement.encode())
+            return
+        lite = self._sqlite_connection()
+        for statement in statements:
+            lite.execute(statement)
+
     def execute_script(self, statements: Sequence[str]) -> None:
         with self.transaction() as cur:
             if self.dialect == "postgres":

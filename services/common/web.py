@@ -18,10 +18,21 @@ class ApiError(Exception):
 
     status_code = 400
 
-    def __init__(self, message: str, status_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, status_code: int | None = None, *, retry_after_seconds: int = 0
+    ) -> None:
         super().__init__(message)
         if status_code is not None:
             self.status_code = status_code
+        # A passing condition (503): when to try again, sent as Retry-After.
+        self.retry_after_seconds = retry_after_seconds
+
+
+def retry_after(error: Exception) -> dict[str, str] | None:
+    """The Retry-After header of an error that says when to try again (its
+    ``retry_after_seconds``), or None."""
+    seconds = getattr(error, "retry_after_seconds", 0)
+    return {"Retry-After": str(int(seconds))} if seconds else None
 
 
 def procedure_error_response(_: Request, error: Exception) -> JSONResponse:
@@ -71,12 +82,18 @@ def create_app(
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, error: ApiError) -> JSONResponse:
-        return JSONResponse(status_code=error.status_code, content={"detail": str(error)})
+        return JSONResponse(
+            status_code=error.status_code,
+            content={"detail": str(error)},
+            headers=retry_after(error),
+        )
 
     for error_type, status in (error_statuses or {}).items():
 
         async def _mapped(_: Request, error: Exception, status: int = status) -> JSONResponse:
-            return JSONResponse(status_code=status, content={"detail": str(error)})
+            return JSONResponse(
+                status_code=status, content={"detail": str(error)}, headers=retry_after(error)
+            )
 
         app.add_exception_handler(error_type, _mapped)
 

@@ -20,6 +20,7 @@ from schemas.submissions import ReportSubmission, SubmissionReceipt
 from schemas.views import ReportView
 from schemas.views_cases import CaseFollowUp, reporter_progress
 from services.accounts.access import (
+    IDENTITY_NO_NEED,
     PUBLIC_CHANNEL,
     REPORT_READERS,
     TRIAGE_ACTORS,
@@ -33,7 +34,7 @@ from services.accounts.web import accounts_of, api_principal, require_api_roles
 from services.common.procedure import RuleBroken
 from services.common.web import ApiError
 from services.intake.application import TRIAGE_COMMANDS, IntakeApplication, NoIdentityKept
-from services.intake.domain import TRIAGE, Report
+from services.intake.domain import TRIAGE, Report, ReportNotFound
 from services.intake.sealed_export import BadRecipientKey
 
 log = logging.getLogger(__name__)
@@ -107,10 +108,33 @@ def reveal_identity_for(
     case_handler: CaseHandler | None,
 ) -> tuple[Report, dict[str, Any], AuditEntry]:
     """The audited reveal, for the API and the pages: refused (403, and the refusal recorded
-    in the audit) unless the caller has a need to know; recorded before it is returned."""
-    report = intake.get_report(report_id)
+    in the audit) unless the caller has a need to know; recorded before it is returned.
+
+    The role decides first: a role that never sees an identity (a liaison member, an
+    auditor, a leader, ...) is refused before the report is even looked up, so the answer
+    says nothing of whether the report exists or has a real-name reporter. Every refusal is
+    recorded: by role, by rule, an unknown report, an anonymous one."""
+
+    def refused(detail: str) -> None:
+        accounts.record_read(
+            principal,
+            SensitiveItem.REPORTER_IDENTITY_REFUSED.value,
+            str(report_id),
+            reason,
+            detail=detail,
+        )
+
+    if principal.role not in IDENTITY_ROLES:
+        refused(f"refused ({IDENTITY_NO_NEED.name}): role {principal.role.value}")
+        raise RuleBroken(IDENTITY_NO_NEED)
+    try:
+        report = intake.get_report(report_id)
+    except ReportNotFound:
+        refused("refused: no such report")
+        raise
     if not report.real_name:
-        raise NoIdentityKept(report_id)  # nothing kept: nothing to refuse or record
+        refused(f"refused: anonymous, nothing kept {report.ledger_number or ''}".strip())
+        raise NoIdentityKept(report_id)
     handler_id = (
         case_handler(str(report.case_id)) if report.case_id and case_handler is not None else None
     )
@@ -124,13 +148,7 @@ def reveal_identity_for(
             accounts=accounts,
         )
     except RuleBroken as refusal:
-        accounts.record_read(
-            principal,
-            SensitiveItem.REPORTER_IDENTITY_REFUSED.value,
-            str(report_id),
-            reason,
-            detail=f"refused ({refusal.rule.name}) {report.ledger_number or ''}".strip(),
-        )
+        refused(f"refused ({refusal.rule.name}) {report.ledger_number or ''}".strip())
         raise
     report, identity = intake.reveal_identity(report_id)
     entry = accounts.record_read(
@@ -145,10 +163,32 @@ def reveal_identity_for(
 
 
 REFUSED = {"description": "refused: the detail names the rule"}
+RETRY_AFTER = {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}
+FOLLOW_UP_RETRY_SECONDS = 30
+
+
+def unavailable(description: str) -> dict[str, Any]:
+    """A 503 in a route's OpenAPI: a passing condition, sent with Retry-After."""
+    return {"description": f"{description}; see Retry-After", "headers": RETRY_AFTER}
+
+
+TRIAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no or invalid token"},
+    403: {"description": "a role that does not triage, or not this step: the detail says"},
+    404: {"description": "no such report (or no such report named in the body)"},
+    409: {
+        "description": "the report's state or a rule does not allow it, or it changed "
+        "meanwhile (expected_version): the detail names the rule"
+    },
+    422: {
+        "description": "invalid body, or a stated day (accepted_on, forwarded_on, ...) after "
+        "today or before the report was received: the detail names the field"
+    },
+}
 TOO_MANY = {
     "description": "too many attempts from this client (or on this query code): see "
     "Retry-After; an RFC 9457 problem-details body",
-    "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}},
+    "headers": RETRY_AFTER,
 }
 
 
@@ -171,7 +211,7 @@ def build_router(
             403: REFUSED,
             422: {"description": "invalid, or a field its sender may not set (named)"},
             429: TOO_MANY,
-            503: {"description": "too many concurrent registrations: retry with the key"},
+            503: unavailable("too many concurrent registrations: retry with the same key"),
         },
     )
     def submit_report(
@@ -202,7 +242,7 @@ def build_router(
         throttle = PublicThrottle.of(request) if principal is None else None
         if throttle is not None:
             intake.check_fields(submission, public=True, today=intake.today())
-            throttle.check_mailbox()
+            throttle.reserve_mailbox()  # counted before it is made: no race past the limit
         receipt = intake.submit(
             submission,
             idempotency_key=idempotency_key,
@@ -210,8 +250,6 @@ def build_router(
             public=principal is None,
             client=throttle.client if throttle is not None else None,
         )
-        if throttle is not None:
-            throttle.mailbox_submitted()
         response.headers["Location"] = f"/api/v1/reports/{receipt.report_id}"
         response.headers["Cache-Control"] = "no-store"  # a mailbox receipt holds a password
         return receipt
@@ -229,6 +267,7 @@ def build_router(
             name=f"report_{action}",
             summary=f"triage: {action.replace('_', ' ')}",
             response_model=ReportView,
+            responses=TRIAGE_RESPONSES,
         )
 
     @router.post(
@@ -236,8 +275,15 @@ def build_router(
         tags=["intake", "audit"],
         responses={
             401: {"description": "no or invalid token"},
-            403: {"description": "no need to know: refused, and the refusal recorded"},
-            404: {"description": "no such report, or an anonymous one (nothing is kept)"},
+            403: {
+                "description": "no need to know: refused (by role before any lookup, so "
+                "nothing is said about the report), and the refusal recorded"
+            },
+            404: {
+                "description": "an operator or handler asking about no such report, or an "
+                "anonymous one (nothing is kept); the refusal recorded"
+            },
+            422: {"description": "no reason given"},
         },
     )
     def reveal_identity(
@@ -251,9 +297,10 @@ def build_router(
 
         An operator while the report is in triage (or its acceptance notice is still to be
         sent); a handler for a case assigned to them or to their section. Anyone else: 403,
-        and the refused attempt is recorded too. The read is recorded (who, when, why, which
-        report) before the identity is returned; auditors see both at ``GET /api/v1/audit``.
-        Anonymous reports: 404, nothing is kept.
+        and the refused attempt is recorded too — any other role is refused before the report
+        is looked up. The read is recorded (who, when, why, which report) before the identity
+        is returned; auditors see both at ``GET /api/v1/audit``. Anonymous reports: 404,
+        nothing is kept (the refusal recorded).
         """
         report, identity, entry = reveal_identity_for(
             intake, principal, report_id, body.reason, accounts_of(request), case_handler
@@ -280,8 +327,9 @@ def build_router(
         "/follow-up/{query_code}",
         responses={
             404: {"description": "query code or password is wrong"},
+            422: {"description": "no X-Follow-Up-Password header, or a query code too long"},
             429: TOO_MANY,
-            503: {"description": "the progress cannot be read right now"},
+            503: unavailable("the progress cannot be read right now"),
         },
     )
     def reporter_follow_up(
@@ -299,17 +347,22 @@ def build_router(
         429 with ``Retry-After`` (the lockout is recorded in the audit).
         """
         throttle = PublicThrottle.of(request)
-        throttle.check_follow_up(query_code)
+        attempt = throttle.start_follow_up(query_code)
         report_id = intake.vault.report_for_credentials(query_code, password)
         if report_id is None:
-            throttle.follow_up_failed(query_code)
+            throttle.follow_up_failed(attempt)
             raise ApiError("query code or password is wrong", 404)
+        throttle.follow_up_succeeded(attempt)
         report = intake.get_report(report_id)
         try:
             known = follow_up(str(report_id)) if follow_up is not None else None
         except Exception as error:  # the read models' database: down, or not created yet
             log.warning("follow-up: the read models cannot be read (%s)", type(error).__name__)
-            raise ApiError("the progress cannot be read right now; try again later", 503) from None
+            raise ApiError(
+                "the progress cannot be read right now; try again later",
+                503,
+                retry_after_seconds=FOLLOW_UP_RETRY_SECONDS,
+            ) from None
         case_state = CaseState(known.case_state) if known and known.case_state else None
         progress = reporter_progress(report.status, case_state)
         feedback = known.feedback if known is not None and report.real_name else []
@@ -336,8 +389,14 @@ def _sealed_content_routes(router: APIRouter, intake: IntakeApplication) -> None
             401: {"description": "no or invalid token"},
             403: {"description": "not an operator"},
             404: {"description": "no such report"},
-            409: {"description": "not a sealed report forwarded up, or changed meanwhile"},
-            422: {"description": "invalid body, or the recipient key is not an RSA key"},
+            409: {
+                "description": "not a sealed report forwarded up, already handed over "
+                "(rule sealed_content_handed_over_once), or changed meanwhile"
+            },
+            422: {
+                "description": "invalid body (a reason is required), the recipient key is "
+                "not an RSA key, or handed_over_on is in the future or before the forwarding"
+            },
         },
     )
     def hand_over_sealed_content(
@@ -355,20 +414,29 @@ def _sealed_content_routes(router: APIRouter, intake: IntakeApplication) -> None
         and hand over, ``reference`` names the paper. Either way the handover is an event on
         the report (its timeline shows it, never the content), recorded before the answer,
         and the read is in the audit of sensitive reads.
+
+        Once only (a second handover of either kind: 409, rule
+        ``sealed_content_handed_over_once``), with a reason; ``handed_over_on`` neither after
+        today nor before the report was forwarded up (422). The audit entry is written
+        before the handover is saved: if it cannot be written, nothing is handed over.
         """
+        accounts = accounts_of(request)
+
+        def record(report: Report) -> AuditEntry:  # before the handover is saved
+            return accounts.record_read(
+                principal,
+                SensitiveItem.SEALED_CONTENT.value,
+                str(report_id),
+                body.reason,
+                detail=f"{report.ledger_number or ''} handed over: {body.method}",
+            )
+
         try:
             report, handed = intake.hand_over_sealed_content(
-                report_id, body, Actor(id=principal.username, role=principal.role)
+                report_id, body, Actor(id=principal.username, role=principal.role), record
             )
         except BadRecipientKey as error:
             raise ApiError(str(error), 422) from None
-        accounts_of(request).record_read(
-            principal,
-            SensitiveItem.SEALED_CONTENT.value,
-            str(report_id),
-            body.reason or f"handover ({body.method})",
-            detail=f"{report.ledger_number or ''} handed over: {body.method}",
-        )
         response.headers["Cache-Control"] = "no-store"
         return {"report": report_view(report).model_dump(mode="json"), **handed}
 
@@ -392,20 +460,29 @@ def _sealed_content_routes(router: APIRouter, intake: IntakeApplication) -> None
     ) -> dict[str, Any]:
         """A leader opens a sealed report's content: once, with a reason.
 
-        The opening is an event on the report (who, when, why; never the content) and an
-        entry of the audit, both recorded before the content is returned. A second opening
-        is refused (409).
+        The opening is an entry of the audit and an event on the report (who, when, why;
+        never the content), written in that order before the content is returned: if the
+        audit cannot be written the opening stays available; if the event then conflicts, the
+        audit shows the attempt. A second opening is refused (409).
         """
+        accounts = accounts_of(request)
+        entries: list[AuditEntry] = []
+
+        def record(report: Report) -> None:  # before the opening is saved
+            entries.append(
+                accounts.record_read(
+                    principal,
+                    SensitiveItem.SEALED_CONTENT.value,
+                    str(report_id),
+                    body.reason,
+                    detail=f"{report.ledger_number or ''} opening",
+                )
+            )
+
         report, content = intake.open_sealed_content(
-            report_id, body, Actor(id=principal.username, role=principal.role)
+            report_id, body, Actor(id=principal.username, role=principal.role), record
         )
-        entry = accounts_of(request).record_read(
-            principal,
-            SensitiveItem.SEALED_CONTENT.value,
-            str(report_id),
-            body.reason,
-            detail=f"{report.ledger_number or ''} opened",
-        )
+        entry = entries[0]
         response.headers["Cache-Control"] = "no-store"
         return {
             "report_id": str(report_id),

@@ -64,6 +64,10 @@ class IdempotencyKeyReused(Exception):
 
 
 class SubmissionContention(Exception):
+    """503: the ledger is contended for a moment (sent with Retry-After)."""
+
+    retry_after_seconds = 1
+
     def __init__(self) -> None:
         super().__init__("too many concurrent registrations; retry with the same Idempotency-Key")
 
@@ -92,6 +96,26 @@ class SubmissionRefused(ValueError):
         self.field = field
         self.message_zh = message_zh
         super().__init__(f"{field}: {message}")
+
+
+# The business days a triage command (or a sealed content handover) may state. Each is
+# checked in one place, :meth:`IntakeApplication.check_stated_days`, for every command.
+STATED_DAYS = (
+    "accepted_on",
+    "forwarded_on",
+    "transferred_on",
+    "acknowledged_on",
+    "referred_on",
+    "reported_on",
+    "verified_on",
+    "sent_on",
+    "handed_over_on",
+)
+
+
+class StatedDayRefused(SubmissionRefused):
+    """A stated business day out of bounds: after today, or before the report was
+    received (422, naming the field); nothing is stored."""
 
 
 def staff_actor(channel: Channel) -> Actor:
@@ -317,12 +341,45 @@ class IntakeApplication(JianduApplication):
         report = self.get_report(report_id)
         if command.expected_version is not None and command.expected_version != report.version:
             raise ConcurrentTriage(report_id)
+        self.check_stated_days(report, command)
         TRIAGE_COMMANDS[action][1](self, report, command, actor.model_dump(mode="json"))
         try:
             self.save(report)
         except IntegrityError:
             raise ConcurrentTriage(report_id) from None
         return report
+
+    def check_stated_days(
+        self,
+        report: Report,
+        command: Any,
+        *,
+        not_before: tuple[dt.date, str, str] | None = None,
+    ) -> None:
+        """Every business day a command states: never after today (the injected clock's),
+        never before the report's day of receipt (nor before ``not_before``: a day, what it
+        is, in English and Chinese)."""
+        today = self._today()
+        earliest = [(report.received_on, "the report was received", "收件日期")]
+        if not_before is not None:
+            earliest.append(not_before)
+        for field in STATED_DAYS:
+            day = getattr(command, field, None)
+            if not isinstance(day, dt.date):
+                continue
+            if day > today:
+                raise StatedDayRefused(
+                    field,
+                    f"{day} is in the future (today is {today})",
+                    f"{day} 晚于今天（{today}）",
+                )
+            for bound, what, what_zh in earliest:
+                if day < bound:
+                    raise StatedDayRefused(
+                        field,
+                        f"{day} is before the day {what} ({bound})",
+                        f"{day} 早于{what_zh}（{bound}）",
+                    )
 
     def _accept(self, report: Report, cmd: c.Accept, actor: dict[str, str]) -> None:
         on = cmd.accepted_on or self._today()
@@ -515,14 +572,27 @@ class IntakeApplication(JianduApplication):
     # -- sealed content (items that belong to the level above) ------------------------------
 
     def hand_over_sealed_content(
-        self, report_id: UUID, cmd: HandOverSealedContent, actor: Actor
+        self,
+        report_id: UUID,
+        cmd: HandOverSealedContent,
+        actor: Actor,
+        record: Callable[[Report], object] | None = None,
     ) -> tuple[Report, dict[str, Any]]:
-        """Record the handover, then give what goes to the level above: the content
-        encrypted for the receiver, or (paper) the document to print. Nothing is returned
-        unless the handover was recorded."""
+        """Hand the content over, once: ``record`` (the audit of sensitive reads) is written
+        first, then the handover event; then what goes to the level above is given — the
+        content encrypted for the receiver, or (paper) the document to print. Nothing is
+        returned unless both were recorded; a failed audit leaves the handover available."""
         report = self.get_report(report_id)
         if cmd.expected_version is not None and cmd.expected_version != report.version:
             raise ConcurrentTriage(report_id)
+        forwarded = report.triage.get("forwarded_on")
+        self.check_stated_days(
+            report,
+            cmd,
+            not_before=(dt.date.fromisoformat(forwarded), "it was forwarded up", "报送上级日期")
+            if isinstance(forwarded, str)
+            else None,
+        )
         key = load_recipient_key(cmd.recipient_public_key) if cmd.recipient_public_key else None
         on = cmd.handed_over_on or self._today()
         report.hand_over_sealed_content(
@@ -545,6 +615,8 @@ class IntakeApplication(JianduApplication):
             "reference": cmd.reference,
             "content": self.vault.reveal_content(report.id),
         }
+        if record is not None:
+            record(report)
         try:
             self.save(report)
         except IntegrityError:
@@ -554,11 +626,19 @@ class IntakeApplication(JianduApplication):
         return report, {"document": document}
 
     def open_sealed_content(
-        self, report_id: UUID, cmd: OpenSealedContent, actor: Actor
+        self,
+        report_id: UUID,
+        cmd: OpenSealedContent,
+        actor: Actor,
+        record: Callable[[Report], object] | None = None,
     ) -> tuple[Report, str]:
-        """A leader opens the content once: the opening is recorded before it is read."""
+        """A leader opens the content once. ``record`` (the audit of sensitive reads) is
+        written first, then the opening event: a failed audit leaves the opening available;
+        an opening that then conflicts leaves an audit entry of the attempt."""
         report = self.get_report(report_id)
         report.open_sealed_content(self._today(), actor.model_dump(mode="json"), cmd.reason)
+        if record is not None:
+            record(report)
         try:
             self.save(report)
         except IntegrityError:

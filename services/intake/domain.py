@@ -26,7 +26,13 @@ from schemas.events import (
     candidate_key,
 )
 from schemas.glossary import ReportStatus, Role
-from services.common.procedure import ProcedureError, RoleNotAllowed, TransitionNotAllowed
+from services.common.procedure import (
+    ProcedureError,
+    RoleNotAllowed,
+    Rule,
+    RuleBroken,
+    TransitionNotAllowed,
+)
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://jiandu.example/ns/intake")
 LEDGER_PREFIX = "JB"
@@ -505,11 +511,26 @@ class Report(Aggregate):
         reason: str = "",
     ) -> None:
         """Hand a sealed report's content to the level above it was forwarded to (an
-        operator, after forwarding up); may be repeated (a second copy, a new key)."""
+        operator, after forwarding up, saying why): once — the content leaves the office in
+        one handover, whatever its kind."""
         role = Role(actor["role"])
         if role is not OP:
             raise RoleNotAllowed("hand_over_sealed_content", role, frozenset({OP}))
         self._must_be_sealed()
+        if not reason.strip():
+            raise IntakeRuleBroken(
+                "handing sealed content over needs a reason", "移交封存内容须说明理由"
+            )
+        if self.handovers:
+            first = self.handovers[0]
+            raise RuleBroken(
+                Rule(
+                    "sealed_content_handed_over_once",
+                    f"the sealed content was already handed over on {first['on']} "
+                    f"({first['method']}); it is handed over once only",
+                    f"该件封存内容已于 {first['on']} 移交，只能移交一次",
+                )
+            )
         if self.status is not ReportStatus.FORWARDED_UP:
             raise TransitionNotAllowed(
                 "hand_over_sealed_content",

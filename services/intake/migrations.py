@@ -10,6 +10,22 @@ recognised. Every other field, the event's position and its timestamp stay as th
 Each run is written to ``intake_migrations`` (what, when, how many events changed).
 
 The rewrite is idempotent (a second run changes nothing) and runs inside one transaction.
+An ``UPDATE`` alone leaves the old bytes on disk, so the run also removes them from the
+live database files:
+
+- **SQLite**: ``PRAGMA secure_delete=ON`` before the rewrite (freed space is zeroed), then
+  ``wal_checkpoint(TRUNCATE)`` (the write-ahead log, which held the old pages, is emptied)
+  and ``VACUUM`` (the file is rebuilt without free pages);
+- **PostgreSQL**: ``VACUUM FULL`` of the events table after the transaction (the old row
+  versions — dead tuples — are gone only once the table is rewritten).
+
+Neither reaches copies made before: WAL archives, base backups, replicas and dumps still
+hold the old digests until they age out; rotate them (decision 0013).
+
+Two runs never overlap: PostgreSQL, an advisory lock — a second run while one holds it is
+refused (:class:`MigrationBusy`); SQLite, the write lock of ``BEGIN IMMEDIATE``. Run it with
+the intake service stopped: ``VACUUM FULL`` locks the events table exclusively while it
+rewrites it, and a live service would wait (or time out) meanwhile.
 """
 
 from __future__ import annotations
@@ -23,6 +39,8 @@ from services.common.sql import Database
 from services.intake.keyed import IntakeKeys, is_unkeyed
 
 RECEIVED_TOPIC = "jiandu.intake:Report.Received"
+# Taken for the run's transaction: a second run at the same time is refused.
+ADVISORY_LOCK = "SELECT pg_try_advisory_xact_lock(hashtext('jiandu-intake-redact-digests')) AS got"
 MIGRATION = "0013-redact-unkeyed-submission-digests"
 
 SCHEMA = [
@@ -39,6 +57,13 @@ def events_table(db: Database) -> str:
     """Where eventsourcing keeps intake's events: ``stored_events`` in SQLite, the
     application's name + ``_events`` in PostgreSQL (in the ``intake`` schema)."""
     return "stored_events" if db.dialect == "sqlite" else "intake_events"
+
+
+class MigrationBusy(RuntimeError):
+    def __init__(self) -> None:
+        super().__init__(
+            "another run of the digest migration holds its lock; wait for it to finish"
+        )
 
 
 @dataclass(frozen=True)
@@ -58,7 +83,15 @@ def redact_unkeyed_digests(
     ran_at = now.astimezone(dt.UTC).isoformat(timespec="microseconds")
     changed = 0
     table = events_table(db)
+    if db.dialect == "sqlite" and not dry_run:
+        # Freed space (the old row's cells) is overwritten with zeros, not left behind.
+        db.run_outside_transaction(["PRAGMA secure_delete=ON"])
     with db.transaction() as cur:
+        if db.dialect == "postgres":
+            cur.execute(ADVISORY_LOCK)
+            got = cur.fetchone()
+            if not got or not got["got"]:
+                raise MigrationBusy
         cur.execute(
             f"SELECT originator_id, originator_version, state FROM {table} "
             "WHERE topic = %s ORDER BY originator_id, originator_version",
@@ -89,7 +122,19 @@ def redact_unkeyed_digests(
                 "VALUES (%s, %s, %s, %s)",
                 (str(uuid4()), MIGRATION, ran_at, changed),
             )
+    if not dry_run:
+        _remove_old_versions(db, table)
     return MigrationRun(MIGRATION, ran_at, changed)
+
+
+def _remove_old_versions(db: Database, table: str) -> None:
+    """The rewritten rows' old versions, out of the live files (see the module's doc)."""
+    if db.dialect == "sqlite":
+        db.run_outside_transaction(
+            ["PRAGMA wal_checkpoint(TRUNCATE)", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"]
+        )
+    else:
+        db.run_outside_transaction([f"VACUUM FULL {table}"])
 
 
 def migration_runs(db: Database) -> list[MigrationRun]:

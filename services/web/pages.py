@@ -53,7 +53,7 @@ from services.accounts.access import (
 )
 from services.accounts.model import Principal
 from services.accounts.store import BadCredentials, LoginThrottled, TooManyAttempts
-from services.accounts.throttle import PublicThrottle
+from services.accounts.throttle import PublicThrottle, client_address
 from services.accounts.web import (
     SESSION_COOKIE,
     accounts_of,
@@ -450,7 +450,7 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
         password = str(form.get("password", ""))
         target = safe_next(str(form.get("next", "/")))
         store = accounts_of(request)
-        client = request.client.host if request.client else "unknown"
+        client = client_address(request, store.trusted_proxies)
         try:
             principal = store.authenticate(username, password, client)
         except LoginThrottled as error:
@@ -512,7 +512,7 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
             )
         throttle = PublicThrottle.of(request)
         try:
-            throttle.check_mailbox()
+            throttle.reserve_mailbox()  # counted before it is made: no race past the limit
         except TooManyAttempts as error:
             return _too_many(
                 render(
@@ -526,7 +526,6 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
                 error,
             )
         receipt = intake.submit(submission, public=True, client=throttle.client)
-        throttle.mailbox_submitted()
         return render(request, "mailbox_receipt.html", receipt=receipt)
 
     @router.get("/follow-up", response_class=HTMLResponse)
@@ -541,10 +540,12 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
         throttle = PublicThrottle.of(request)
         try:
             # The same counters as the API's: a guesser gains nothing by switching.
-            throttle.check_follow_up(code)
+            attempt = throttle.start_follow_up(code)
             report_id = intake.vault.report_for_credentials(code, password) if code else None
             if report_id is None:
-                throttle.follow_up_failed(code)
+                throttle.follow_up_failed(attempt)
+            else:
+                throttle.follow_up_succeeded(attempt)
         except TooManyAttempts as error:
             minutes = -(-error.retry_after_seconds // 60)
             return _too_many(
@@ -807,6 +808,9 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
             intake.triage(report_id, action, command, Actor(id=user.username, role=user.role))
         except FormInvalid as error:
             spec.errors = error.errors
+            return report_page(request, user, report, 422, failed=_refill(spec, form))
+        except SubmissionRefused as refused:  # a stated day out of bounds, on its field
+            spec.errors = {refused.field: str(refused) if lang == "en" else refused.message_zh}
             return report_page(request, user, report, 422, failed=_refill(spec, form))
         except ProcedureError as error:
             spec.error = _procedure_message(error, lang)

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from schemas.submissions import RealNameReporter, ReportSubmission
-from services.bootstrap import build_intake
+from services.accounts.policy import TooManyAttempts
+from services.accounts.throttle import PublicThrottle
+from services.bootstrap import build_accounts, build_intake
 from services.common.sql import Database
 from services.intake.application import IdempotencyKeyReused
 from services.intake.domain import report_id_for_idempotency_key
 from services.intake.keyed import LEGACY_PREFIX, IntakeKeys, unkeyed_submission_digest
-from services.intake.migrations import migration_runs, redact_unkeyed_digests
+from services.intake.migrations import MigrationBusy, migration_runs, redact_unkeyed_digests
 from tests.integration.helpers import hotline_report, pg_settings
 from tests.support.identity_digests import candidate_digests, digests_found, texts_of
 
@@ -47,6 +50,28 @@ def received_digests(dsn: str) -> list[str]:
             ("jiandu.intake:Report.Received",),
         ).fetchall()
     return [json.loads(bytes(r[0]))["submission_digest"] for r in rows]
+
+
+def filenode(dsn: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT pg_relation_filenode('intake.intake_events')").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_two_runs_of_the_migration_never_overlap(pg_dsn: str, tmp_path: Path) -> None:
+    settings = pg_settings(pg_dsn, tmp_path)
+    build_intake(settings).close()  # intake's tables exist
+    db = Database.for_service(settings, "intake")
+    keys = IntakeKeys(settings.derived_key("submission-digest"))
+    try:
+        with psycopg.connect(pg_dsn) as other, other.transaction():
+            other.execute("SELECT pg_advisory_xact_lock(hashtext('jiandu-intake-redact-digests'))")
+            with pytest.raises(MigrationBusy):
+                redact_unkeyed_digests(db, keys, now=NOW)
+        assert redact_unkeyed_digests(db, keys, now=NOW).events_changed == 0  # free again
+    finally:
+        db.close()
 
 
 def reports() -> list[ReportSubmission]:
@@ -84,7 +109,11 @@ def test_the_migration_repairs_a_store_written_the_old_way(
 
     db = Database.for_service(settings, "intake")
     keys = IntakeKeys(settings.derived_key("submission-digest"))
+    before = filenode(pg_dsn)
     assert redact_unkeyed_digests(db, keys, now=NOW).events_changed == len(sent)
+    # VACUUM FULL rewrote the table: the old row versions (dead tuples) are gone with the
+    # old file
+    assert filenode(pg_dsn) != before
     assert [r.events_changed for r in migration_runs(db)] == [len(sent)]
     db.close()
 
@@ -98,3 +127,34 @@ def test_the_migration_repairs_a_store_written_the_old_way(
     with pytest.raises(IdempotencyKeyReused):
         again.submit(hotline_report(9), idempotency_key="old-0")
     again.close()
+
+
+def test_parallel_mailbox_reservations_stop_at_the_limit_on_postgres(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    """The throttle's reserve-then-work on PostgreSQL (row locks): no more than the day's
+    limit get through, and the counter's key is keyed."""
+    store = build_accounts(pg_settings(pg_dsn, tmp_path))
+    limit = store.public_limits.mailbox_per_day
+    start = threading.Barrier(12)
+    outcomes: list[str] = []
+
+    def one() -> None:
+        start.wait()
+        try:
+            PublicThrottle(store, "203.0.113.9").reserve_mailbox()
+            outcomes.append("through")
+        except TooManyAttempts:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=one) for _ in range(12)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        store.close()
+    assert outcomes.count("through") == limit
+    assert outcomes.count("refused") == 12 - limit
+    assert digests_found(every_cell(pg_dsn), {"203.0.113.9"}) == set()

@@ -61,6 +61,33 @@ def candidate_digests(identity: RealNameReporter, *submissions: ReportSubmission
     return found
 
 
+CLIENT_KINDS = (
+    "",
+    "client:",
+    "login-client:",
+    "mailbox-client:",
+    "follow-up-client:",
+    "audit-client:",
+    "idempotency:",
+)
+
+
+def client_candidates(address: str, *usernames: str) -> set[str]:
+    """What one would try to find a client address (or a signed-in name) in a store: the
+    address itself, and every hash of it bare and under each key-name prefix the throttles
+    and intake use (``client:203.0.113.5``, ``mailbox-client:…``; ``user:<name>``) — the
+    keyed-name candidates an unkeyed counter would have stored."""
+    texts = {kind + address for kind in CLIENT_KINDS}
+    texts |= {f"{kind}{name}" for name in usernames for kind in ("", "user:", "login-user:")}
+    found: set[str] = {address}
+    for text in texts:
+        for name in HASHES:
+            raw = hashlib.new(name, text.encode()).digest()
+            found |= {raw.hex(), raw.hex().upper(), base64.b64encode(raw).decode()}
+            found.add(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+    return found
+
+
 def texts_of(rows: Iterable[Iterable[Any]]) -> list[str]:
     """Every cell of every row as text (bytes decoded, so JSON state is searchable)."""
     out = []

@@ -218,7 +218,7 @@ def test_throttle_rows_do_not_name_the_username_or_the_client(
     store: AccountStore, tmp_path: Path
 ) -> None:
     fail(store, "somebody", 1, client="203.0.113.5")
-    rows = repr(table(tmp_path, "login_throttle"))
+    rows = repr(table(tmp_path, "throttle_counters"))
     assert "somebody" not in rows
     assert "203.0.113.5" not in rows
 

@@ -32,6 +32,7 @@ from schemas.views_cases import CaseFollowUp, reporter_progress
 from services.bootstrap import EmbeddedSystem, web_app
 from services.casework.deadlines import deadline_state
 from services.casework.domain import Case
+from services.common.china_time import FixedClock
 from services.common.sql import Database
 from services.intake import api as intake_api
 from services.intake.domain import Report
@@ -676,19 +677,30 @@ def test_follow_up_says_so_when_the_read_models_cannot_be_read(system: EmbeddedS
     assert answer.json() == {"detail": "the progress cannot be read right now; try again later"}
 
 
-def test_triage_time_limits_are_deadlines_in_the_operators_queues(system: EmbeddedSystem) -> None:
+def test_triage_time_limits_are_deadlines_in_the_operators_queues(tmp_path: Path) -> None:
+    # A stated day is never in the future: the clock stands on each day a step is taken.
+    clock = FixedClock.on(dt.date(2026, 3, 2))
+    system = build_embedded(make_settings(tmp_path, auto_accept=False), clock=clock)
+    try:
+        triage_time_limits_are_deadlines(system, clock)
+    finally:
+        system.stop()
+
+
+def triage_time_limits_are_deadlines(system: EmbeddedSystem, clock: FixedClock) -> None:
     late_forward = submit(system, received_on=dt.date(2026, 3, 2))
     transferred = submit(system, received_on=dt.date(2026, 3, 2))
-    system.intake.triage(
-        late_forward,
-        "forward_up",
-        c.ForwardUp(to_authority="市委组织部", forwarded_on=dt.date(2026, 3, 16)),
-        OPERATOR,
-    )
     system.intake.triage(
         transferred,
         "transfer_down",
         c.TransferDown(to_unit="柳溪乡党委", transferred_on=dt.date(2026, 3, 2)),
+        OPERATOR,
+    )
+    clock.advance(dt.timedelta(days=14))  # Monday 16 March
+    system.intake.triage(
+        late_forward,
+        "forward_up",
+        c.ForwardUp(to_authority="市委组织部", forwarded_on=dt.date(2026, 3, 16)),
         OPERATOR,
     )
     system.catch_up()

@@ -5,6 +5,7 @@ only to the operator triaging the report and the handler of its case."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import ipaddress
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 from starlette.requests import Request
 
 from schemas.glossary import Role
+from services.accounts.policy import TooManyAttempts
 from services.accounts.store import AccountStore
 from services.accounts.throttle import PublicThrottle, client_address
 from services.bootstrap import EmbeddedSystem, build_accounts
@@ -27,6 +29,7 @@ from tests.unit.pages_support import build_system as build_pages_system
 from tests.unit.pages_support import csrf, sign_in
 
 T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)  # 09:00 in Beijing on TODAY
+CLIENT = "203.0.113.5"  # the address the test client calls from
 SUBJECT = {"name": "王建国", "unit": "某县财政局", "position": "局长"}
 
 
@@ -48,7 +51,7 @@ def system(tmp_path: Path, clock: FixedClock) -> Iterator[EmbeddedSystem]:
 
 @pytest.fixture
 def client(system: EmbeddedSystem) -> Iterator[TestClient]:
-    with TestClient(system.web_app()) as client:
+    with TestClient(system.web_app(), client=(CLIENT, 50000)) as client:
         yield client
 
 
@@ -163,7 +166,10 @@ def test_wrong_follow_ups_on_a_code_are_refused_with_429_until_the_lock_ends(
     assert "try again" in locked.json()["detail"]
     audit = system.accounts.audit_entries(item_kind="follow_up_locked")
     assert len(audit) == 1  # recorded once, when the lock began
-    assert "testclient" not in audit[0].item_id  # the client's address is not stored
+    # the client is named by its keyed digest, never by its address or a plain hash of it
+    assert audit[0].item_id == system.accounts.client_key("audit-client", CLIENT)[:16]
+    assert CLIENT not in repr(audit[0])
+    assert not hashlib.sha256(CLIENT.encode()).hexdigest().startswith(audit[0].item_id)
 
     clock.advance(dt.timedelta(seconds=int(locked.headers["Retry-After"]) + 1))
     assert follow(client, code, password).status_code == 200
@@ -230,11 +236,11 @@ def test_the_limit_is_shared_by_processes(tmp_path: Path, clock: FixedClock) -> 
     first, second = build_accounts(settings), build_accounts(settings)
     first._clock = second._clock = clock.utc_now
     try:
-        PublicThrottle(first, "203.0.113.9").mailbox_submitted()
-        PublicThrottle(second, "203.0.113.9").mailbox_submitted()
-        with pytest.raises(Exception, match="at most 2 online reports"):
-            PublicThrottle(first, "203.0.113.9").check_mailbox()
-        PublicThrottle(first, "198.51.100.1").check_mailbox()  # another client is free
+        PublicThrottle(first, "203.0.113.9").reserve_mailbox()
+        PublicThrottle(second, "203.0.113.9").reserve_mailbox()
+        with pytest.raises(TooManyAttempts, match="at most 2 online reports"):
+            PublicThrottle(first, "203.0.113.9").reserve_mailbox()
+        PublicThrottle(first, "198.51.100.1").reserve_mailbox()  # another client is free
     finally:
         first.close()
         second.close()
@@ -335,6 +341,48 @@ def test_a_handler_sees_the_identity_only_for_their_or_their_sections_case(
     assert refused.json()["rule"] == "identity_own_case"
     refusals = system.accounts.audit_entries(item_kind="reporter_identity_refused")
     assert sorted(e.username for e in refusals) == ["h1", "h3"]
+
+
+@pytest.mark.parametrize("role", [Role.LIAISON, Role.AUDITOR, Role.LEADER])
+def test_a_role_without_need_is_refused_before_any_lookup_and_recorded(
+    client: TestClient, system: EmbeddedSystem, role: Role
+) -> None:
+    """The answer is the same whether the report is real-name, anonymous or does not exist
+    (403 by role, before the report is looked up), and every refusal is in the audit."""
+    op = operator(system)
+    asker = bearer(system.accounts, "asker", role, unit="县纪委" if role is Role.LIAISON else None)
+    real = client.post(
+        "/api/v1/reports", json=report("hotline", reporter=real_name_reporter()), headers=op
+    ).json()["report_id"]
+    anonymous = client.post("/api/v1/reports", json=report("hotline"), headers=op).json()[
+        "report_id"
+    ]
+    missing = "00000000-0000-4000-8000-000000000001"
+
+    answers = [reveal(client, rid, asker) for rid in (real, anonymous, missing)]
+
+    assert [a.status_code for a in answers] == [403, 403, 403]
+    assert {a.json()["rule"] for a in answers} == {"identity_need_to_know"}
+    assert len({a.json()["detail"] for a in answers}) == 1
+    refusals = system.accounts.audit_entries(item_kind="reporter_identity_refused")
+    assert sorted(e.item_id for e in refusals) == sorted([real, anonymous, missing])
+    assert all(e.username == "asker" for e in refusals)
+
+
+def test_an_operators_refusals_on_anonymous_or_unknown_reports_are_recorded(
+    client: TestClient, system: EmbeddedSystem
+) -> None:
+    op = operator(system)
+    anonymous = client.post("/api/v1/reports", json=report("hotline"), headers=op).json()[
+        "report_id"
+    ]
+    missing = "00000000-0000-4000-8000-000000000002"
+
+    assert reveal(client, anonymous, op).status_code == 404
+    assert reveal(client, missing, op).status_code == 404
+
+    refusals = system.accounts.audit_entries(item_kind="reporter_identity_refused")
+    assert sorted(e.item_id for e in refusals) == sorted([anonymous, missing])
 
 
 def test_the_hotline_form_refuses_a_future_day_of_receipt_on_the_field(

@@ -5,16 +5,19 @@ Idempotency-Key is its submitter's own."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
 from uuid import UUID
 
 import pytest
+from fastapi.testclient import TestClient
 
 from schemas.events import Actor
 from schemas.glossary import Role
 from schemas.submissions import RealNameReporter, ReportSubmission
+from services.bootstrap import EmbeddedSystem
 from services.common.settings import Settings
 from services.common.sql import Database
 from services.intake.application import IdempotencyKeyReused, IntakeApplication
@@ -27,7 +30,12 @@ from services.intake.keyed import (
     unkeyed_submission_digest,
 )
 from services.intake.migrations import migration_runs, redact_unkeyed_digests
-from tests.support.identity_digests import candidate_digests, digests_found, texts_of
+from tests.support.identity_digests import (
+    candidate_digests,
+    client_candidates,
+    digests_found,
+    texts_of,
+)
 from tests.unit.conftest import (
     OPERATOR,
     REPORTER_NAME,
@@ -40,6 +48,7 @@ from tests.unit.conftest import (
     real_name_submission,
     submission,
 )
+from tests.unit.pages_support import csrf
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 OTHER_OPERATOR = Actor(id="op-2", role=Role.OPERATOR)
@@ -94,24 +103,66 @@ def test_no_stored_row_holds_an_unkeyed_digest_of_the_reporters_identity(
     assert not [c for c in cells if REPORTER_NAME in c or REPORTER_PHONE in c]
 
 
+CLIENT = "203.0.113.77"  # the public's and the staff's address in the HTTP test below
+STAFF = "li-ming"
+
+
+def drive_over_http(system: EmbeddedSystem) -> ReportSubmission:
+    """From a known client address: a real-name mailbox report, follow-ups (right and
+    wrong), logins (right and wrong) by the API and the page; the mailbox submission."""
+    system.accounts.create_user(STAFF, "a-long-enough-password-9", Role.OPERATOR, "李明")
+    mailbox = real_name_submission(channel="mailbox", summary="网上实名举报王建国收受礼金。")
+    with TestClient(system.web_app(), client=(CLIENT, 50000)) as client:
+        receipt = client.post(
+            "/api/v1/reports",
+            json=mailbox.model_dump(mode="json", exclude_none=True),
+            headers={"Idempotency-Key": "mine-1"},
+        )
+        assert receipt.status_code == 201, receipt.text
+        code, password = receipt.json()["query_code"], receipt.json()["password"]
+        for given in ("WRONG-PASSWORD", password):
+            client.get(f"/api/v1/follow-up/{code}", headers={"X-Follow-Up-Password": given})
+        for given in ("wrong-password-1", "a-long-enough-password-9"):
+            token = client.post("/api/v1/auth/token", json={"username": STAFF, "password": given})
+            assert token.status_code in (200, 401)
+            client.post(
+                "/login",
+                data={"username": STAFF, "password": given, "csrf_token": csrf(client)},
+                follow_redirects=False,
+            )
+        assert token.status_code == 200  # the right one went through
+    return mailbox
+
+
 def test_no_row_of_any_store_holds_an_unkeyed_digest_of_the_reporters_identity(
     tmp_path: Path,
 ) -> None:
     """Every SQLite file of the embedded system — intake, casework, projections, accounts,
-    config — after the reports went through intake, casework and the read models."""
+    config — after the reports went through intake, casework and the read models, and the
+    public and staff went through the mailbox, the follow-up and the logins over HTTP from
+    a known address: no unkeyed digest of the reporter, nor the address or any unkeyed
+    digest of it (or of a user name) under the names the counters use."""
     system = build_embedded(make_settings(tmp_path))
     sent = submissions_of_the_reporter()
     try:
         for i, one in enumerate(sent):
             system.intake.submit(one, idempotency_key=f"k-{i}", actor=OPERATOR)
+        sent.append(drive_over_http(system))
         system.catch_up()
         files = sorted(tmp_path.glob("*.sqlite"))
         assert {f.stem for f in files} >= {"intake", "casework", "projections", "accounts"}
         cells = [cell for f in files for cell in stored_rows(f)]
+        counters = stored_rows(tmp_path / "accounts.sqlite")
     finally:
         system.stop()
 
+    candidates = client_candidates(CLIENT, STAFF)
+    # the search can find what it looks for: the old counters' key is among the candidates
+    assert hashlib.sha256(f"client:{CLIENT}".encode()).hexdigest() in candidates
     assert digests_found(cells, candidate_digests(IDENTITY, *sent)) == set()
+    assert digests_found(cells, candidates) == set()
+    # and the counters were written (keyed): the search had something to look through
+    assert system.accounts.client_key("mailbox-client", CLIENT) in "".join(counters)
 
 
 def test_the_relayed_contract_never_carries_a_submission_digest(
@@ -162,6 +213,35 @@ def test_the_migration_removes_old_unkeyed_digests_and_is_recorded(
     assert again.events_changed == 0  # idempotent; every run is recorded
     assert [r.events_changed for r in migration_runs(db)] == [len(sent), 0]
     db.close()
+
+
+def raw_bytes(path: Path) -> bytes:
+    """The database file and its write-ahead log, as they are on disk."""
+    files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-journal")]
+    return b"".join(f.read_bytes() for f in files if f.exists())
+
+
+def test_the_migration_leaves_no_old_digest_in_the_files_on_disk(
+    settings: Settings, intake_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An UPDATE alone leaves the old value in the write-ahead log and in free pages: the
+    run zeroes freed space, empties the log and rebuilds the file."""
+    sent = submissions_of_the_reporter()
+    with monkeypatch.context() as patch:
+        old = build_intake_app(settings)
+        old_style(old, patch)
+        for i, one in enumerate(sent):
+            old.submit(one, import_id=report_id_for_idempotency_key(f"old-{i}"), actor=OPERATOR)
+        old.close()
+    olds = [unkeyed_submission_digest(one).encode() for one in sent]
+    assert all(d in raw_bytes(intake_file) for d in olds)  # the search finds them before
+
+    db = Database(sqlite_path=intake_file)
+    redact_unkeyed_digests(db, IntakeKeys(settings.derived_key("submission-digest")), now=NOW)
+    on_disk = raw_bytes(intake_file)
+    db.close()
+
+    assert [d for d in olds if d in on_disk] == []
 
 
 @pytest.mark.parametrize("migrated", [False, True], ids=["before migration", "after migration"])

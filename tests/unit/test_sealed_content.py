@@ -5,6 +5,7 @@ never carrying the content."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
 from schemas.glossary import Role
+from services.accounts.store import AccountStore
 from services.bootstrap import EmbeddedSystem
 from services.intake.sealed_export import decrypt_with
 from tests.support.auth import bearer
-from tests.unit.conftest import all_envelopes, build_embedded, make_settings
+from tests.unit.conftest import TODAY, all_envelopes, build_embedded, make_settings
 
 SECRET = "上级管辖：反映某市副市长在项目审批中收受巨额财物（仅限上级知悉）"
 AUTHORITY = "市委组织部干部监督处"
@@ -64,7 +66,14 @@ def people(system: EmbeddedSystem) -> People:
     return People(system)
 
 
-def sealed_report(client: TestClient, people: People, *, forward: bool = True) -> str:
+def sealed_report(
+    client: TestClient,
+    people: People,
+    *,
+    forward: bool = True,
+    received_on: dt.date | None = None,
+    forwarded_on: dt.date | None = None,
+) -> str:
     receipt = client.post(
         "/api/v1/reports",
         json={
@@ -74,7 +83,8 @@ def sealed_report(client: TestClient, people: People, *, forward: bool = True) -
             "categories": ["other_conduct"],
             "summary": SECRET,
             "sealed": True,
-        },
+        }
+        | ({"received_on": received_on.isoformat()} if received_on else {}),
         headers=people.operator,
     )
     assert receipt.status_code == 201, receipt.text
@@ -82,16 +92,22 @@ def sealed_report(client: TestClient, people: People, *, forward: bool = True) -
     if forward:
         forwarded = client.post(
             f"/api/v1/reports/{report_id}/forward_up",
-            json={"to_authority": AUTHORITY, "reason": "属上级管辖"},
+            json={"to_authority": AUTHORITY, "reason": "属上级管辖"}
+            | ({"forwarded_on": forwarded_on.isoformat()} if forwarded_on else {}),
             headers=people.operator,
         )
         assert forwarded.status_code == 200, forwarded.text
     return report_id
 
 
+HANDOVER_REASON = "随报送函移交上级"
+
+
 def hand_over(client: TestClient, report_id: str, headers: dict[str, str], **body: Any) -> Any:
+    """A handover with a reason (unless ``reason`` is given, ``None`` to leave it out)."""
+    sent = {k: v for k, v in ({"reason": HANDOVER_REASON} | body).items() if v is not None}
     return client.post(
-        f"/api/v1/reports/{report_id}/sealed-content/hand-over", json=body, headers=headers
+        f"/api/v1/reports/{report_id}/sealed-content/hand-over", json=sent, headers=headers
     )
 
 
@@ -238,3 +254,123 @@ def test_the_reports_timeline_shows_handover_and_opening_never_the_content(
     for path in ("hand-over", "open"):
         route = openapi[f"/api/v1/reports/{{report_id}}/sealed-content/{path}"]["post"]
         assert {"200", "403", "404", "409", "422"} <= set(route["responses"])
+
+
+# -- review: once, with a reason, on a bounded day; the audit before the event ----------------
+
+
+def test_sealed_content_is_handed_over_once_only_with_a_reason(
+    client: TestClient, system: EmbeddedSystem, people: People, receiver_key: rsa.RSAPrivateKey
+) -> None:
+    """Rule sealed_content_handed_over_once: the content leaves the office in one handover;
+    a second one of either kind would hand out the plain content again."""
+    report_id = sealed_report(client, people)
+    paper = {"method": "paper", "reference": "机要件 2026-031"}
+
+    unexplained = hand_over(client, report_id, people.operator, reason=None, **paper)
+    first = hand_over(client, report_id, people.operator, **paper)
+    again = hand_over(client, report_id, people.operator, **paper)
+    exported = hand_over(
+        client,
+        report_id,
+        people.operator,
+        method="encrypted_export",
+        recipient_public_key=public_pem(receiver_key),
+    )
+
+    assert unexplained.status_code == 422
+    assert "reason" in unexplained.json()["detail"]
+    assert first.status_code == 200, first.text
+    for second in (again, exported):
+        assert second.status_code == 409
+        assert second.json()["rule"] == "sealed_content_handed_over_once"
+        assert SECRET not in second.text
+    handed = [e for e in all_envelopes(system.intake) if e.event_type == "SealedContentHandedOver"]
+    assert [e.payload["reason"] for e in handed] == [HANDOVER_REASON]
+
+
+@pytest.mark.parametrize(
+    ("handed_over_on", "problem"),
+    [
+        (TODAY + dt.timedelta(days=1), "in the future"),
+        (TODAY - dt.timedelta(days=4), "before the day it was forwarded up"),
+        (TODAY - dt.timedelta(days=9), "before the day the report was received"),
+    ],
+    ids=["future", "before forwarding", "before receipt"],
+)
+def test_the_day_of_a_handover_is_neither_future_nor_before_the_forwarding(
+    client: TestClient,
+    system: EmbeddedSystem,
+    people: People,
+    handed_over_on: dt.date,
+    problem: str,
+) -> None:
+    report_id = sealed_report(
+        client,
+        people,
+        received_on=TODAY - dt.timedelta(days=5),
+        forwarded_on=TODAY - dt.timedelta(days=3),
+    )
+
+    refused = hand_over(
+        client,
+        report_id,
+        people.operator,
+        method="paper",
+        reference="机要件 1",
+        handed_over_on=handed_over_on.isoformat(),
+    )
+
+    assert refused.status_code == 422
+    assert refused.json()["detail"].startswith("handed_over_on:")
+    assert problem in refused.json()["detail"]
+    assert not [
+        e for e in all_envelopes(system.intake) if e.event_type == "SealedContentHandedOver"
+    ]
+    on_the_day = hand_over(
+        client,
+        report_id,
+        people.operator,
+        method="paper",
+        reference="机要件 1",
+        handed_over_on=(TODAY - dt.timedelta(days=3)).isoformat(),
+    )
+    assert on_the_day.status_code == 200, on_the_day.text
+
+
+class AuditDown(Exception):
+    """The accounts database, unreachable for a moment."""
+
+
+@pytest.mark.parametrize("step", ["open", "hand-over"])
+def test_a_failed_audit_write_leaves_the_opening_and_the_handover_available(
+    client: TestClient,
+    system: EmbeddedSystem,
+    people: People,
+    monkeypatch: pytest.MonkeyPatch,
+    step: str,
+) -> None:
+    """The audit entry is written before the once-only event: when it cannot be written,
+    nothing is used up, and the next try delivers."""
+    report_id = sealed_report(client, people)
+
+    def attempt() -> Any:
+        if step == "open":
+            return open_content(client, report_id, people.leader, "核对报送上级的材料是否完整")
+        return hand_over(client, report_id, people.operator, method="paper", reference="机要件 1")
+
+    with monkeypatch.context() as patch:
+
+        def audit_down(*_: Any, **__: Any) -> None:
+            raise AuditDown
+
+        patch.setattr(AccountStore, "record_read", audit_down)
+        with pytest.raises(AuditDown):
+            attempt()
+
+    kinds = {"open": "SealedContentOpened", "hand-over": "SealedContentHandedOver"}
+    assert not [e for e in all_envelopes(system.intake) if e.event_type == kinds[step]]
+    retried = attempt()
+    assert retried.status_code == 200, retried.text
+    assert SECRET in retried.text
+    assert len(system.accounts.audit_entries(item_kind="sealed_content")) == 1
