@@ -220,6 +220,7 @@ class EmbeddedSystem:
     read: ReadSide
     config: ConfigStore
     accounts: AccountStore
+    clock: Clock = SYSTEM_CLOCK
     followers: list[LogFollower] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -241,6 +242,7 @@ class EmbeddedSystem:
             read,
             config,
             accounts=accounts,
+            clock=clock,
         )
         # A new projection, or one whose version changed, first replays both logs on its own.
         catch_up(system.read.store, {"intake": system.intake, "casework": system.casework})

@@ -38,7 +38,7 @@ from schemas.glossary import (
 )
 from schemas.submissions import ReportSubmission
 from services.demo.procedure import DEMO_TODAY, HANDLER, LEADER, OPERATOR, business_day
-from services.intake.application import IdempotencyKeyReused
+from services.intake.application import STATED_DAYS, IdempotencyKeyReused
 from services.intake.domain import report_id_for_idempotency_key
 
 if TYPE_CHECKING:
@@ -102,12 +102,17 @@ def _report(
             "received_on": received_on,
         }
     )
+    planned = report_id_for_idempotency_key(key)  # the demo's own ids, as in demo_reports
     try:
         receipt = system.intake.submit(
-            submission, idempotency_key=key, registered_on=received_on, actor=OPERATOR_ACTOR
+            submission,
+            idempotency_key=key,
+            registered_on=received_on,
+            actor=OPERATOR_ACTOR,
+            import_id=planned,
         )
     except IdempotencyKeyReused:  # a data folder seeded by another version of the demo
-        return report_id_for_idempotency_key(key)
+        return planned
     return UUID(receipt.report_id)
 
 
@@ -116,7 +121,10 @@ def _triage(
 ) -> int:
     if system.intake.get_report(report_id).status is not when:
         return 0
-    system.intake.triage(report_id, action, cmd, OPERATOR_ACTOR)
+    # On the day it states (a stated day is never after today), else on the demo's today.
+    day = next((getattr(cmd, f) for f in STATED_DAYS if getattr(cmd, f, None)), DEMO_TODAY)
+    with business_day(system.intake, day):
+        system.intake.triage(report_id, action, cmd, OPERATOR_ACTOR)
     return 1
 
 

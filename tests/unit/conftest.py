@@ -17,7 +17,7 @@ from schemas.glossary import Role
 from schemas.submissions import ReportSubmission
 from services.bootstrap import EmbeddedSystem
 from services.casework.application import CaseworkApplication
-from services.common.china_time import FixedClock
+from services.common.china_time import CHINA_TIME, FixedClock
 from services.common.eventstore import eventstore_env
 from services.common.settings import Settings
 from services.common.sql import Database
@@ -55,6 +55,16 @@ def build_embedded(
     """The embedded system on a clock standing on ``today`` (10:00 China time), or on the
     ``clock`` given: tests never depend on the day they run."""
     return EmbeddedSystem.build(settings, clock=clock or FixedClock.on(today))
+
+
+def advance_to(system: EmbeddedSystem, day: dt.date) -> None:
+    """Time moves on: the system's (fixed) clock stands on ``day``, 10:00 China time, unless it
+    already stands later. For stories that state the days of their steps (a stated day may
+    not be after today)."""
+    clock = system.clock
+    assert isinstance(clock, FixedClock), "advance_to needs a system built on a FixedClock"
+    if clock.today() < day:
+        clock.set(dt.datetime.combine(day, dt.time(10), CHINA_TIME))
 
 
 @pytest.fixture

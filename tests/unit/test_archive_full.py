@@ -44,6 +44,7 @@ from tests.unit.conftest import (
     REPORTER_ID_NUMBER,
     REPORTER_NAME,
     REPORTER_PHONE,
+    advance_to,
     all_envelopes,
     build_embedded,
     dump_tables,
@@ -122,6 +123,8 @@ class Driver:
         }
         # Registered on the day received: an import of history, which staff may not back-date
         # beyond the configured limit from today (decision 0013).
+        if received_on is not None:
+            advance_to(self.system, received_on)
         receipt = self.system.intake.submit(
             ReportSubmission.model_validate(data), registered_on=received_on
         )

@@ -32,6 +32,7 @@ from services.projections.archive_queries import ArchiveQueries
 from services.projections.documents import DOCX_MEDIA_TYPE
 from services.projections.integrity import IntegrityReplies, UnknownCadres, months_remaining
 from tests.unit.conftest import (
+    advance_to,
     build_embedded,
     make_settings,
     real_name_reporter,
@@ -173,6 +174,7 @@ def test_open_items_stand_in_the_way_with_their_stage_and_nothing_means_clean(
     assert report.stage == "registered"
     assert waiting.stands_in_the_way
 
+    advance_to(system, AS_OF)
     for path in ("refer_out", "record_referral_result"):
         command: c.Command = (
             c.ReferOut(member_unit=MemberUnit.DISCIPLINE_COMMISSION)

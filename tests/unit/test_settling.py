@@ -27,6 +27,7 @@ from services.projections.archive_queries import ArchiveQueries
 from services.projections.case_queries import CaseQueries
 from services.projections.integrity import IntegrityReplies
 from tests.unit.conftest import (
+    advance_to,
     build_embedded,
     envelope,
     make_settings,
@@ -218,6 +219,7 @@ def test_a_report_transferred_down_is_open_until_the_level_below_reports_its_res
         c.TransferDown(to_unit="某镇党委", reason="属下级管理"),
         OPERATOR,
     )
+    advance_to(system, dt.date(2026, 3, 4))
     system.intake.triage(
         report_id,
         "acknowledge_transfer",
@@ -246,6 +248,7 @@ def test_a_report_transferred_down_is_open_until_the_level_below_reports_its_res
             "document_number": "某镇党委〔2026〕3号",
         }
     )  # fmt: skip
+    advance_to(system, dt.date(2026, 4, 1))
     report = system.intake.triage(report_id, "record_transfer_result", result, OPERATOR)
     system.catch_up()
 
@@ -301,6 +304,7 @@ def test_a_referral_result_is_structured_and_free_text_alone_is_refused_over_htt
     system.intake.triage(
         report_id, "refer_out", c.ReferOut(member_unit=MemberUnit.AUDIT_BUREAU), OPERATOR
     )
+    advance_to(system, dt.date(2026, 4, 20))  # the day the member unit's result is recorded
     principal = system.accounts.create_user(
         "op-settle", "pw-for-tests-only", Role.OPERATOR, "op", enforce_policy=False
     )
@@ -384,6 +388,7 @@ def test_the_operator_records_a_referral_result_per_cadre_with_the_page_form(
         system.intake.triage(
             report_id, "refer_out", c.ReferOut(member_unit=MemberUnit.AUDIT_BUREAU), OPERATOR
         )
+        advance_to(system, dt.date(2026, 4, 1))
         with TestClient(system.web_app()) as client:
             support.sign_in(client, system, "operator")
             page = client.get(f"/reports/{report_id}")

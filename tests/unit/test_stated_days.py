@@ -50,6 +50,24 @@ def transferred(intake: IntakeApplication) -> UUID:
     return report_id
 
 
+def acknowledged(intake: IntakeApplication) -> UUID:
+    report_id = transferred(intake)
+    intake.triage(report_id, "acknowledge_transfer", c.AcknowledgeTransfer(), OPERATOR)
+    return report_id
+
+
+def result(model: type[c.ReceiverResult], day: dt.date, **fields: Any) -> c.ReceiverResult:
+    """A receiver's result for the one cadre the report names."""
+    return model.model_validate(
+        {
+            "outcomes": [{"cadre": {"name": "王建国", "unit": "某县财政局"}, "verdict": "untrue"}],
+            "document_number": "〔2026〕1号",
+            "reported_on": day,
+            **fields,
+        }
+    )
+
+
 def referred(intake: IntakeApplication) -> UUID:
     report_id = registered(intake)
     intake.triage(report_id, "refer_out", c.ReferOut(member_unit="discipline_commission"), OPERATOR)
@@ -68,8 +86,9 @@ CASES: dict[str, tuple[Callable[[IntakeApplication], UUID], Callable[[dt.date], 
     ),
     "record_referral_result": (
         referred,
-        lambda d: c.RecordReferralResult(result="已查处", reported_on=d),
+        lambda d: result(c.RecordReferralResult, d, result="已查处"),
     ),
+    "record_transfer_result": (acknowledged, lambda d: result(c.RecordTransferResult, d)),
     "verify_identity": (registered, lambda d: c.VerifyIdentity(method="phone", verified_on=d)),
     "send_acceptance_notice": (registered, lambda d: c.SendAcceptanceNotice(sent_on=d)),
 }
