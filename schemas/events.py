@@ -123,6 +123,7 @@ class ReportRegisteredV1(Payload):
     ledger_number: str
     acceptance_notice_due: DueDate | None = None
     actor: Actor
+    registered_on: dt.date | None = None  # absent from events stored before it was added
 
 
 class ReportTriagedV1(Payload):
@@ -253,6 +254,7 @@ class ReportJoinedV1(CaseStep):
     categories: list[Category]
     subjects: list[NamedCadre]
     reporter: ReporterRef
+    joined_on: dt.date | None = None  # absent from events stored before it was added
 
 
 class HandlerAssignedV1(CaseStep):
@@ -288,6 +290,7 @@ class InquiryReplyReceivedV1(CaseStep):
 
 class InquiryReplyEvaluatedV1(CaseStep):
     outcome: InquiryOutcome
+    evaluated_on: dt.date | None = None  # absent from events stored before it was added
 
 
 class FindingRecordedV1(CaseStep):
@@ -370,6 +373,7 @@ class AdmonitionFollowedUpV1(CaseStep):
 class ClearingProposedV1(CaseStep):
     cadre: NamedCadre
     applied_for_by_cadre: bool
+    proposed_on: dt.date | None = None  # absent from events stored before it was added
 
 
 class ClearingCarriedOutV1(CaseStep):
@@ -385,6 +389,7 @@ class FalseAccusationSuspectedV1(CaseStep):
     accuser_status: AccuserStatus
     routed_to: str
     cadre: NamedCadre | None = None  # the falsely accused cadre; absent in older events
+    suspected_on: dt.date | None = None  # absent from events stored before it was added
 
 
 class ClosedV1(CaseStep):
@@ -420,6 +425,7 @@ class PublicityHeldV1(CaseStep):
     cadre: NamedCadre
     proposed_post: str
     publicity_ends_on: dt.date
+    held_on: dt.date | None = None  # absent from events stored before it was added
 
 
 class CadreOutcomeV1(Payload):
@@ -466,6 +472,7 @@ class DisciplineResultRecordedV1(CaseStep):
 class PublicityDecidedV1(CaseStep):
     decision: PublicityDecision
     defer_until: dt.date | None
+    decided_on: dt.date | None = None  # absent from events stored before it was added
 
 
 PAYLOADS: dict[tuple[str, int], type[Payload]] = {

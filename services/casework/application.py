@@ -154,6 +154,7 @@ class CaseworkApplication(JianduApplication):
                 subjects=subjects,
                 reporter=reporter,
                 actor=accepted.actor.model_dump(mode="json"),
+                joined_on=accepted.accepted_on or china_date(envelope.occurred_at),
             )
             processing.collect_events(existing)
             return
@@ -298,7 +299,7 @@ class CaseworkApplication(JianduApplication):
     def _evaluate_inquiry_reply(
         self, case: Case, cmd: c.EvaluateInquiryReply, actor: Actor
     ) -> list[Any]:
-        case.evaluate_inquiry_reply(cmd.outcome, actor, cmd.reason)
+        case.evaluate_inquiry_reply(cmd.outcome, actor, cmd.reason, evaluated_on=self.today())
         return []
 
     def _record_finding(self, case: Case, cmd: c.RecordFinding, actor: Actor) -> list[Any]:
@@ -378,12 +379,18 @@ class CaseworkApplication(JianduApplication):
         return []
 
     def _propose_clearing(self, case: Case, cmd: c.ProposeClearing, actor: Actor) -> list[Any]:
-        case.propose_clearing(cmd.cadre.model_dump(exclude_none=True), actor, cmd.reason)
+        case.propose_clearing(
+            cmd.cadre.model_dump(exclude_none=True), actor, cmd.reason, proposed_on=self.today()
+        )
         return []
 
     def _apply_for_clearing(self, case: Case, cmd: c.ProposeClearing, actor: Actor) -> list[Any]:
         case.propose_clearing(
-            cmd.cadre.model_dump(exclude_none=True), actor, cmd.reason, applied_for_by_cadre=True
+            cmd.cadre.model_dump(exclude_none=True),
+            actor,
+            cmd.reason,
+            applied_for_by_cadre=True,
+            proposed_on=self.today(),
         )
         return []
 
@@ -424,7 +431,13 @@ class CaseworkApplication(JianduApplication):
         linked_id = false_accusation_case_id(case.id, accused)
         routed_to = FALSE_ACCUSATION_ROUTES[cmd.accuser_status]
         case.suspect_false_accusation(
-            linked_id, cmd.accuser_status.value, routed_to, actor, cmd.reason, cadre=accused
+            linked_id,
+            cmd.accuser_status.value,
+            routed_to,
+            actor,
+            cmd.reason,
+            cadre=accused,
+            suspected_on=self.today(),
         )
         linked = Case.open(
             linked_id,
@@ -540,6 +553,7 @@ class CaseworkApplication(JianduApplication):
             cmd.publicity_ends_on,
             actor,
             cmd.reason,
+            held_on=self.today(),
         )
         return []
 

@@ -95,6 +95,8 @@ class Case(Aggregate):
         categories: list[str]
         subjects: list[dict[str, Any]]
         reporter: dict[str, Any]
+        # The day the report joined (its acceptance); absent from events stored before.
+        joined_on: dt.date | None = None
 
         def apply(self, case: Case) -> None:
             case.report_ids.append(self.report_id)
@@ -185,6 +187,7 @@ class Case(Aggregate):
     class InquiryReplyEvaluated(Event):
         TOPIC = "jiandu.casework:Case.InquiryReplyEvaluated"
         outcome: str
+        evaluated_on: dt.date | None = None  # absent from events stored before it was added
 
         def apply(self, case: Case) -> None:
             case.inquiry["outcome"] = self.outcome
@@ -324,6 +327,7 @@ class Case(Aggregate):
         TOPIC = "jiandu.casework:Case.ClearingProposed"
         cadre: dict[str, Any]
         applied_for_by_cadre: bool
+        proposed_on: dt.date | None = None  # absent from events stored before it was added
 
         def apply(self, case: Case) -> None:
             case.clearings[subject_key(self.cadre)] = {"stage": "proposed", "cadre": self.cadre}
@@ -358,6 +362,7 @@ class Case(Aggregate):
         routed_to: str
         # The falsely accused cadre (added later; older events: the case as a whole).
         cadre: dict[str, Any] | None = None
+        suspected_on: dt.date | None = None  # absent from events stored before it was added
 
         def apply(self, case: Case) -> None:
             case.false_accusation_case_id = self.false_accusation_case_id
@@ -466,6 +471,7 @@ class Case(Aggregate):
         cadre: dict[str, Any]
         proposed_post: str
         publicity_ends_on: dt.date
+        held_on: dt.date | None = None  # absent from events stored before it was added
 
         def apply(self, case: Case) -> None:
             case.publicity_hold = {"cadre": self.cadre, "proposed_post": self.proposed_post}
@@ -474,6 +480,7 @@ class Case(Aggregate):
         TOPIC = "jiandu.casework:Case.PublicityDecided"
         decision: str
         defer_until: dt.date | None
+        decided_on: dt.date | None = None  # absent from events stored before it was added
 
         def apply(self, case: Case) -> None:
             case.publicity_hold = None
@@ -649,6 +656,7 @@ class Case(Aggregate):
         subjects: list[dict[str, Any]],
         reporter: dict[str, Any],
         actor: Actor,
+        joined_on: dt.date | None = None,
     ) -> None:
         """A further report about the same cadre and matter joins this case (并案)."""
         if report_id in self.report_ids:
@@ -662,6 +670,7 @@ class Case(Aggregate):
             categories=categories,
             subjects=subjects,
             reporter=reporter,
+            joined_on=joined_on,
         )
 
     def assign(self, handler_id: str, actor: Actor, reason: str = "") -> None:
@@ -752,11 +761,23 @@ class Case(Aggregate):
             document_ref=document_ref,
         )
 
-    def evaluate_inquiry_reply(self, outcome: InquiryOutcome, actor: Actor, reason: str) -> None:
+    def evaluate_inquiry_reply(
+        self,
+        outcome: InquiryOutcome,
+        actor: Actor,
+        reason: str,
+        evaluated_on: dt.date | None = None,
+    ) -> None:
         rules.permit("evaluate_inquiry_reply", _role(actor), self.state)
         self._as_handler(actor)
         rules.INQUIRY_REPLY_RECEIVED.require("reply_received_on" in self.inquiry)
-        self._trigger(self.InquiryReplyEvaluated, actor=actor, reason=reason, outcome=outcome.value)
+        self._trigger(
+            self.InquiryReplyEvaluated,
+            actor=actor,
+            reason=reason,
+            outcome=outcome.value,
+            evaluated_on=evaluated_on,
+        )
 
     def record_finding(
         self,
@@ -966,6 +987,7 @@ class Case(Aggregate):
         reason: str,
         *,
         applied_for_by_cadre: bool = False,
+        proposed_on: dt.date | None = None,
     ) -> None:
         """澄清正名, proposed by the handler or applied for by the cadre."""
         action = "apply_for_clearing" if applied_for_by_cadre else "propose_clearing"
@@ -981,6 +1003,7 @@ class Case(Aggregate):
             reason=reason,
             cadre=subject,
             applied_for_by_cadre=applied_for_by_cadre,
+            proposed_on=proposed_on,
         )
 
     def _clearing_at(self, cadre: dict[str, Any] | None, stage: str) -> dict[str, Any]:
@@ -1047,6 +1070,7 @@ class Case(Aggregate):
         reason: str,
         *,
         cadre: dict[str, Any] | None = None,
+        suspected_on: dt.date | None = None,
     ) -> None:
         """诬告陷害 suspected against ``cadre`` (None: the case's only cadre), whose own
         verdict is untrue."""
@@ -1066,6 +1090,7 @@ class Case(Aggregate):
             accuser_status=accuser_status,
             routed_to=routed_to,
             cadre=subject,
+            suspected_on=suspected_on,
         )
 
     def refer_subject(
@@ -1209,6 +1234,7 @@ class Case(Aggregate):
         publicity_ends_on: dt.date,
         actor: Actor,
         reason: str = "",
+        held_on: dt.date | None = None,
     ) -> None:
         """A report about a cadre under pre-appointment publicity holds the appointment."""
         rules.permit("hold_for_publicity", _role(actor), self.state)
@@ -1220,6 +1246,7 @@ class Case(Aggregate):
             cadre=self._named_cadre(cadre),
             proposed_post=proposed_post,
             publicity_ends_on=publicity_ends_on,
+            held_on=held_on,
         )
 
     def decide_publicity(
@@ -1245,6 +1272,7 @@ class Case(Aggregate):
             reason=reason,
             decision=decision.value,
             defer_until=defer_until if decision is PublicityDecision.DEFER else None,
+            decided_on=decided_on,
         )
 
 

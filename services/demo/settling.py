@@ -133,7 +133,7 @@ def _transferred_case(
 ) -> tuple[UUID | None, int]:
     """Accepted, assigned, transfer proposed and approved (collective study recorded)."""
     steps = _triage(system, report_id, ReportStatus.REGISTERED, "accept", c.Accept(
-        reason="反映问题具体，属于受理范围，予以受理"))  # fmt: skip
+        reason="反映问题具体，属于受理范围，予以受理", accepted_on=accepted_on))  # fmt: skip
     system.catch_up()
     case_id = system.intake.get_report(report_id).case_id
     if case_id is None:

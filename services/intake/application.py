@@ -309,6 +309,7 @@ class IntakeApplication(JianduApplication):
             ledger.allocate(report_id),
             actor=actor.model_dump(mode="json"),
             acceptance_notice_due=notice_due,
+            registered_on=today,
         )
         if self.policy.accepts_on_registration(submission):
             report.accept(

@@ -198,6 +198,8 @@ class Report(Aggregate):
         ledger_number: str
         acceptance_notice_due: dict[str, Any] | None
         actor: dict[str, str]
+        # The day of registration (登记); absent from events stored before it was added.
+        registered_on: dt.date | None = None
 
     class Accepted(Event):
         TOPIC = "jiandu.intake:Report.Accepted"
@@ -320,6 +322,7 @@ class Report(Aggregate):
         ledger_number: str,
         actor: dict[str, str],
         acceptance_notice_due: dict[str, Any] | None = None,
+        registered_on: dt.date | None = None,
     ) -> None:
         """Number the report in the ledger (登记). Real-name: the acceptance-notice clock starts."""
         if self.ledger_number is not None:
@@ -331,6 +334,7 @@ class Report(Aggregate):
             ledger_number=ledger_number,
             actor=actor,
             acceptance_notice_due=acceptance_notice_due if self.real_name else None,
+            registered_on=registered_on,
         )
 
     def accept(
@@ -581,6 +585,7 @@ class Report(Aggregate):
         ledger_number: str,
         actor: dict[str, str],
         acceptance_notice_due: dict[str, Any] | None,
+        registered_on: dt.date | None = None,
     ) -> None:
         self.ledger_number = ledger_number
         self.status = ReportStatus.REGISTERED

@@ -37,6 +37,7 @@ from schemas.events import (
 from schemas.glossary import ReportStatus
 from services.common.china_time import china_date
 from services.projections.case_states import state_after
+from services.projections.days import step_day
 from services.projections.rows import Upsert, as_json
 
 name = "archive"
@@ -129,14 +130,14 @@ ARCHIVED: dict[str, tuple[tuple[str, ...], str | None]] = {
         ("kind", "ledger_number", "channel", "categories", "linked_case_id", "opened_on"),
         "opened_on",
     ),
-    "ReportJoined": (("report_id", "ledger_number", "categories"), None),
+    "ReportJoined": (("report_id", "ledger_number", "categories", "joined_on"), "joined_on"),
     "DispositionApproved": (
         ("disposition", "collective_study", "approved_on", "report_back_due"),
         "approved_on",
     ),
     "InquiryLetterSent": (("sent_on", "form", "reply_due"), "sent_on"),
     "InquiryReplyReceived": (("received_on", "document_ref"), "received_on"),
-    "InquiryReplyEvaluated": (("outcome",), None),
+    "InquiryReplyEvaluated": (("outcome", "evaluated_on"), "evaluated_on"),
     "FindingRecorded": (("kind", "summary", "evidence_refs", "found_on"), "found_on"),
     "ParkedCaseReviewed": (("reviewed_on", "next_review_due"), "reviewed_on"),
     "Reactivated": (("reactivated_on",), "reactivated_on"),
@@ -160,18 +161,18 @@ ARCHIVED: dict[str, tuple[tuple[str, ...], str | None]] = {
         ("handling_id", "outcome", "followed_up_on", "escalate_to"),
         "followed_up_on",
     ),
-    "ClearingProposed": (("applied_for_by_cadre",), None),
+    "ClearingProposed": (("applied_for_by_cadre", "proposed_on"), "proposed_on"),
     "ClearingApproved": (("approved_on",), "approved_on"),
     "ClearingCarriedOut": (
         ("method", "scope", "carried_out_on", "corrections"),
         "carried_out_on",
     ),
-    "FalseAccusationSuspected": (("false_accusation_case_id",), None),
+    "FalseAccusationSuspected": (("false_accusation_case_id", "suspected_on"), "suspected_on"),
     "SubjectReferred": (("organ", "referred_on", "document_ref"), "referred_on"),
     "Closed": (("closed_on",), "closed_on"),
     "Reopened": (("reopened_on",), "reopened_on"),
-    "PublicityHeld": (("proposed_post", "publicity_ends_on"), None),
-    "PublicityDecided": (("decision", "defer_until"), None),
+    "PublicityHeld": (("proposed_post", "publicity_ends_on", "held_on"), "held_on"),
+    "PublicityDecided": (("decision", "defer_until", "decided_on"), "decided_on"),
     "DisciplineResultRecorded": (
         ("receiver", "outcomes", "reported_on", "document_number", "summary"),
         "reported_on",
@@ -195,7 +196,7 @@ def project(envelope: EventEnvelope) -> list[Upsert]:
 
 def _report_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
     report_id = str(envelope.aggregate_id)
-    on = china_date(envelope.occurred_at).isoformat()
+    on = step_day(envelope)  # the day the report's status changed
     match payload:
         case ReportReceivedV1():
             referral = payload.referral.model_dump(mode="json") if payload.referral else None
@@ -333,9 +334,7 @@ def _case_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
 def _entry(envelope: EventEnvelope, data: dict[str, Any]) -> Upsert:
     fields, date_field = ARCHIVED[envelope.event_type]
     # Dating fields added later are absent (None) from older events: those use the event's day.
-    on = (data.get(date_field) if date_field else None) or china_date(
-        envelope.occurred_at
-    ).isoformat()
+    on = (data.get(date_field) if date_field else None) or step_day(envelope, data)
     cadre = data.get("cadre") or {}
     if envelope.event_type == "CaseOpened" and data.get("kind") == "false_accusation":
         # A false-accusation case is about its accuser: the accuser's archive holds it.

@@ -53,12 +53,12 @@ from schemas.glossary import (
     ReportStatus,
     Verdict,
 )
-from services.common.china_time import china_date
 from services.projections.case_states import state_after
+from services.projections.days import step_day
 from services.projections.rows import Upsert
 
 name = "liaison"
-version = 1
+version = 2  # 2: steps dated by the day they state (decision 0016)
 
 # The unit that runs this system and receives referrals in (the 12380 office sits in the
 # organization department).
@@ -166,21 +166,14 @@ def _ddl(table: str) -> str:
 tables: tuple[str, ...] = tuple(COLUMNS)
 ddl: tuple[str, ...] = (*(_ddl(t) for t in tables), *INDEXES)
 
+
 # Where a triage outcome's details keep the day it happened.
-TRIAGE_DATES = ("forwarded_on", "transferred_on", "acknowledged_on", "referred_on", "reported_on")
-
-
 def month_of(day: dt.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
 def quarter_of(day: dt.date) -> str:
     return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
-
-
-def local_date(envelope: EventEnvelope) -> str:
-    """The day an event happened, in China (for events whose payload names no day)."""
-    return china_date(envelope.occurred_at).isoformat()
 
 
 def _row(table: str, key: dict[str, Any], values: dict[str, Any] | None = None) -> Upsert:
@@ -213,7 +206,7 @@ def _intake(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
                     report,
                     {
                         "status": ReportStatus.ACCEPTED.value,
-                        "status_on": local_date(envelope),
+                        "status_on": step_day(envelope),
                         "case_id": str(payload.case_id),
                     },
                 )
@@ -288,8 +281,7 @@ def _triaged(
 ) -> list[Upsert]:
     outcome = ReportStatus(payload.outcome)  # a value outside the glossary is refused
     details = payload.details
-    on = next((str(details[f]) for f in TRIAGE_DATES if details.get(f)), local_date(envelope))
-    on = dt.date.fromisoformat(on).isoformat()  # only a date may pass
+    on = step_day(envelope)
     rows = [_row("liaison_reports", report, {"status": outcome.value, "status_on": on})]
     out = {**report, "direction": ReferralDirection.OUT.value}
     if outcome is ReportStatus.REFERRED_OUT:
@@ -355,7 +347,8 @@ def _casework(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: P
             ]
         case DispositionApprovedV1():
             held_on = payload.collective_study.get("held_on")
-            day = dt.date.fromisoformat(str(held_on)) if held_on else None
+            # The collective study's day (stated by the user), else the approval's.
+            day = dt.date.fromisoformat(str(held_on)) if held_on else payload.approved_on
             return [
                 *rows,
                 _row(
@@ -363,12 +356,12 @@ def _casework(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: P
                     case,
                     {
                         "disposition": payload.disposition.value,
-                        "disposition_on": day.isoformat() if day else local_date(envelope),
+                        "disposition_on": day.isoformat() if day else step_day(envelope),
                     },
                 ),
             ]
         case ConclusionApprovedV1():
-            on = payload.approved_on.isoformat() if payload.approved_on else local_date(envelope)
+            on = step_day(envelope)
             verdict = payload.overall.value
             return [
                 *rows,

@@ -17,48 +17,8 @@ from services.common.china_time import china_day_starts, china_today
 from services.common.config import Config
 from services.common.deadline_views import deadline_view
 from services.projections.cadres import CadreRegister
+from services.projections.days import stated_day
 from services.projections.store import ReadStore
-
-# The payload fields that say on which day a step happened (it may be recorded later).
-STEP_DAYS = (
-    "accepted_on",
-    "opened_on",
-    "received_on",
-    "verified_on",
-    "sent_on",
-    "found_on",
-    "reviewed_on",
-    "reactivated_on",
-    "approved_on",
-    "decided_on",
-    "followed_up_on",
-    "carried_out_on",
-    "closed_on",
-    "given_on",
-    "answered_on",
-    "reopened_on",
-    "referred_on",
-    "reported_on",
-    "handed_over_on",
-    "opened_on",
-)
-
-
-# Steps that carry the report's day of receipt without having happened on it.
-CARRY_RECEIPT_DAY = frozenset({"ReportAccepted", "CaseOpened", "ReportJoined"})
-
-
-def step_day(step: str, detail: dict[str, object]) -> dt.date | None:
-    for field in STEP_DAYS:
-        if field == "received_on" and step in CARRY_RECEIPT_DAY:
-            continue
-        value = detail.get(field)
-        if isinstance(value, str) and value:
-            try:
-                return dt.date.fromisoformat(value[:10])
-            except ValueError:
-                continue
-    return None
 
 
 class Queries:
@@ -94,7 +54,7 @@ class Queries:
             steps.append(
                 TimelineStep(
                     at=r["occurred_at"],
-                    on=step_day(r["step"], detail),
+                    on=stated_day(r["step"], detail),
                     step=r["step"],
                     step_zh=EVENT_LABELS.get(r["step"], r["step"]),
                     actor_id=r["actor_id"],
@@ -124,7 +84,7 @@ class Queries:
             steps=[
                 TimelineStep(
                     at=r["occurred_at"],
-                    on=step_day(r["step"], detail),
+                    on=stated_day(r["step"], detail),
                     step=r["step"],
                     step_zh=EVENT_LABELS.get(r["step"], r["step"]),
                     actor_id=r["actor_id"],

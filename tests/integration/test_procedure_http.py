@@ -26,12 +26,13 @@ from schemas.glossary import EVENT_LABELS
 from services.bootstrap import EmbeddedSystem
 from services.casework.application import COMMANDS
 from services.casework.deadlines import OfficialSchedule, WorkingDayCalendar, add_calendar_months
+from services.common.china_time import CHINA_TIME
 from services.intake.application import SEALED_SUMMARY
 from services.intake.domain import case_id_for_report
 from tests.integration.helpers import pg_settings
 from tests.support.auth import bearer
 from tests.support.postgres import ThrowawayPostgres
-from tests.unit.conftest import build_embedded
+from tests.unit.conftest import advance_to, build_embedded
 
 pytestmark = pytest.mark.integration
 
@@ -69,6 +70,11 @@ class Desk:
     client: TestClient
     system: EmbeddedSystem
     tokens: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+
+    def on(self, day: dt.date) -> None:
+        """The office's clock moves on to ``day`` (tokens are issued anew from then)."""
+        advance_to(self.system, day)
+        self.tokens.clear()
 
     def headers(self, who: tuple[str, str]) -> dict[str, str]:
         """A bearer token of ``who`` (username, role), an account of the section."""
@@ -1210,8 +1216,11 @@ def test_two_cadres_of_one_report_each_get_their_own_verdict_and_reply(desk: Des
     )
     first = {"name": "钱程", "unit": "青山县审计局", "cadre_id": "QS-0101"}
     second = {"name": "孙岩", "unit": "青山县审计局", "cadre_id": "QS-0102"}
+    # The report came in and was accepted a fortnight ago; the steps since state their days.
+    desk.system.clock.set(dt.datetime(2026, 11, 9, 10, 0, tzinfo=CHINA_TIME))
     _, case_id = desk.opened_case(subjects=[first, second], categories=["seeking_office"])
     assert desk.disposed(case_id, "preliminary_verification")["state"] == "verification"
+    desk.on(dt.date(2026, 11, 16))  # the office's clock moves with the story
     desk.act(
         case_id,
         "record_finding",
@@ -1239,6 +1248,7 @@ def test_two_cadres_of_one_report_each_get_their_own_verdict_and_reply(desk: Des
         ],
         reason="分别认定",
     )
+    desk.on(dt.date(2026, 11, 17))
     desk.act(case_id, "approve_conclusion", LEADER, approved_on="2026-11-17")
     error = desk.refused(
         case_id,
@@ -1250,6 +1260,7 @@ def test_two_cadres_of_one_report_each_get_their_own_verdict_and_reply(desk: Des
         reason="x",
     )
     assert error["rule"] == "proven_for_handling"
+    desk.on(dt.date(2026, 11, 18))
     desk.act(
         case_id,
         "decide_handling",
@@ -1259,6 +1270,7 @@ def test_two_cadres_of_one_report_each_get_their_own_verdict_and_reply(desk: Des
         decided_on="2026-11-18",
         reason="诫勉",
     )
+    desk.on(dt.date(2026, 11, 19))
     desk.act(case_id, "propose_clearing", HANDLER, cadre={"cadre_id": "QS-0102"}, reason="澄清")
     desk.act(
         case_id, "approve_clearing", LEADER, cadre={"cadre_id": "QS-0102"}, approved_on="2026-11-19"
@@ -1292,6 +1304,7 @@ def test_two_cadres_of_one_report_each_get_their_own_verdict_and_reply(desk: Des
         reason="x",
     )
     assert "QS-9999" in unknown["detail"]
+    desk.on(dt.date(2026, 11, 20))
     desk.act(
         case_id,
         "close",
@@ -1299,6 +1312,7 @@ def test_two_cadres_of_one_report_each_get_their_own_verdict_and_reply(desk: Des
         closed_on="2026-11-20",
         explanations={"admonition_follow_up#1": "限期改正期未满"},
     )
+    desk.on(TODAY)
     desk.act(
         case_id,
         "record_admonition_follow_up",

@@ -14,7 +14,7 @@ from schemas import commands as c
 from schemas.events import Actor
 from schemas.glossary import CaseState, Role
 from schemas.views_archive import IntegrityRequest
-from services.bootstrap import EmbeddedSystem, build_intake, case_states_from_read_models
+from services.bootstrap import build_intake, case_states_from_read_models
 from services.common.sql import Database
 from services.demo import REGISTER_CSV
 from services.demo.procedure import DEMO_TODAY
@@ -26,7 +26,13 @@ from services.projections.case_queries import CaseQueries, SqlReader
 from services.projections.integrity import IntegrityReplies
 from services.projections.store import ReadStore
 from tests.integration.helpers import pg_settings
-from tests.unit.conftest import all_envelopes, make_settings, submission
+from tests.unit.conftest import (
+    all_envelopes,
+    build_embedded,
+    make_settings,
+    stand_in_handlers,
+    submission,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +40,7 @@ CADRES = ["QS-0012", "QS-0013", "QS-0024", "QS-0051", "QS-0037"]
 
 
 def test_settled_items_answer_on_postgres_as_on_sqlite(pg_dsn: str, tmp_path: Path) -> None:
-    system = EmbeddedSystem.build(make_settings(tmp_path))
+    system = stand_in_handlers(build_embedded(make_settings(tmp_path), DEMO_TODAY))
     try:
         system.read.register.import_csv(REGISTER_CSV)
         seed_settled_items(system)
@@ -69,7 +75,7 @@ def test_settled_items_answer_on_postgres_as_on_sqlite(pg_dsn: str, tmp_path: Pa
 def test_the_distributed_join_lookup_reads_the_case_list_on_postgres(
     pg_dsn: str, tmp_path: Path
 ) -> None:
-    system = EmbeddedSystem.build(pg_settings(pg_dsn, tmp_path))
+    system = stand_in_handlers(build_embedded(pg_settings(pg_dsn, tmp_path), DEMO_TODAY))
     operator = Actor(id="op-1", role=Role.OPERATOR)
     try:
         seed_settled_items(system)

@@ -386,7 +386,8 @@ def test_the_archive_holds_every_report_and_step_with_dates_and_ledger_numbers(
     assert carried.on == dt.date(2026, 2, 10)
     assert carried.detail["scope"] == "所在单位党组"
     link = entries["FalseAccusationSuspected"]
-    assert link.detail == {"false_accusation_case_id": link.detail["false_accusation_case_id"]}
+    assert set(link.detail) == {"false_accusation_case_id", "suspected_on"}  # no accuser
+    assert link.on == dt.date.fromisoformat(link.detail["suspected_on"])
     assert entries["Closed"].on in {dt.date(2026, 2, 3), dt.date(2026, 2, 12)}
     # No reporter identity anywhere: not the vault's secrets, not the accuser's status.
     text = view.model_dump_json()

@@ -242,6 +242,36 @@ def test_every_channel_and_many_member_units_appear(seeded: Seeded) -> None:
     assert len(referral_units | referred_out) >= 4
 
 
+def test_no_archived_step_is_dated_after_the_demo_today_and_cases_open_first(
+    seeded: Seeded,
+) -> None:
+    """Every business date in the demo is the day its step happened, not the day the demo was
+    seeded: nothing is dated after the demo's today, and a case is opened (立件) on the day its
+    report was accepted, before any step of its handling."""
+    seeded.system.catch_up()
+    rows = seeded.system.read.store.query(
+        "SELECT case_id, kind, on_date FROM archive_entries ORDER BY case_id, aggregate_version"
+    )
+    assert rows
+    assert max(r["on_date"] for r in rows) <= DEMO_TODAY.isoformat()
+    by_case: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_case.setdefault(row["case_id"], []).append(row)
+    for case_id, entries in by_case.items():
+        opened = [e["on_date"] for e in entries if e["kind"] == "CaseOpened"]
+        assert opened, case_id
+        later = [e["on_date"] for e in entries if e["kind"] != "CaseOpened"]
+        assert all(opened[0] <= day for day in later), (case_id, opened, later)
+    accepted = {
+        str(e.aggregate_id): e.payload["accepted_on"]
+        for e in seeded.envelopes("intake")
+        if e.event_type == "ReportAccepted"
+    }
+    for opened in seeded.envelopes("casework"):
+        if opened.event_type == "CaseOpened" and opened.payload.get("report_id"):
+            assert opened.payload["opened_on"] == accepted[str(opened.payload["report_id"])]
+
+
 def test_triage_steps_carry_business_dates_and_demo_actors(seeded: Seeded) -> None:
     triaged = seeded.of_type("ReportTriaged")
     assert {p["actor"]["id"] for p in triaged} <= DEMO_ACTORS

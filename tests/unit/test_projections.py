@@ -319,9 +319,9 @@ def test_the_timeline_joins_a_case_and_its_reports(
     assert [s.step_zh for s in view.steps] == ["收到举报", "登记编号", "受理", "立件"]
     # The day each step happened, where the step says (a report received earlier, entered now).
     assert view.steps[0].on == TODAY  # intake's today: the submission named no day
-    # Registration says no day; acceptance and the opening of the case carry the day of
-    # receipt, which is not the day they happened, and the day of acceptance, which is.
-    assert [s.on for s in view.steps[1:]] == [None, TODAY, TODAY]
+    # Registration, acceptance and the opening of the case say the day they happened (they
+    # also carry the day of receipt, which is not it).
+    assert [s.on for s in view.steps[1:]] == [TODAY, TODAY, TODAY]
     assert [d.name for d in view.deadlines] == ["acceptance_notice"]
     assert view.deadlines[0].met_on is None
     assert view.deadlines[0].state == "running"
