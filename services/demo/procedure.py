@@ -241,10 +241,16 @@ class Plot:
         real_name: bool,
         verdict_rng: random.Random,
         co_subjects: Sequence[ReportedCadre] = (),
+        alleged: Sequence[tuple[ReportedCadre, Sequence[str]]] = (),
     ) -> None:
         self.story = story
         # Further cadres the report names (知情并参与): found as the first one is.
         self.co_subjects = list(co_subjects)
+        # Each cadre of the case with the allegations made against them (joined reports too):
+        # a conclusion gives a verdict on each of these pairs.
+        self.alleged = [(s, list(cats)) for s, cats in alleged] or [
+            (s, list(categories)) for s in (subject, *co_subjects)
+        ]
         self.rng = rng
         self.day = received
         self.subject = subject
@@ -391,14 +397,16 @@ class Plot:
         self.wait(4, 12)
         self._stop_joins()
         verdicts = verdicts_for(overall, self.categories, self.verdict_rng)
-        if not self.co_subjects:
+        if len(self.alleged) == 1:
             command = c.ProposeConclusion(verdicts=verdicts, reason=CONCLUSION_REASONS[overall])
-        else:  # a verdict per cadre: the same for each here
+        else:  # a verdict per cadre and allegation made against them: the same for each here
             command = c.ProposeConclusion(
                 cadre_verdicts=[
-                    c.CadreVerdict(cadre=cadre_ref(s), category=cat, verdict=v)
-                    for s in (self.subject, *self.co_subjects)
-                    for cat, v in verdicts.items()
+                    c.CadreVerdict(
+                        cadre=cadre_ref(s), category=cat, verdict=verdicts[Category(cat)]
+                    )
+                    for s, cats in self.alleged
+                    for cat in cats
                 ],
                 reason=CONCLUSION_REASONS[overall],
             )
@@ -1222,6 +1230,13 @@ class _CaseSeed:
     real_name: bool
     story: Story
     open_until: dt.date | None = None
+    # Each cadre named, with the allegations made against them (joined reports add theirs).
+    alleged: dict[tuple[str, str], tuple[ReportedCadre, list[str]]] = field(default_factory=dict)
+
+    def allege(self, report: DemoReport) -> None:
+        for subject in report.submission.subjects:
+            _, cats = self.alleged.setdefault(_person(subject), (subject, []))
+            cats += [c.value for c in report.submission.categories if c.value not in cats]
 
 
 class Planner:
@@ -1276,6 +1291,7 @@ class Planner:
                     fates[report.key] = "join"
                     joins[report.key] = target
                     seed = self.cases[target[0]]
+                    seed.allege(report)
                     for cat in report.submission.categories:
                         if cat.value not in seed.categories:
                             seed.categories.append(cat.value)
@@ -1350,6 +1366,7 @@ class Planner:
             not report.submission.reporter.anonymous,
             Story("case", report.key, case_id, ""),
         )
+        seed.allege(report)
         self.cases[report.key] = seed
         seed.open_until = self._plot(seed).open_until
 
@@ -1366,6 +1383,7 @@ class Planner:
             real_name=seed.real_name,
             verdict_rng=self._rng(report.key, "verdicts"),
             co_subjects=report.submission.subjects[1:],
+            alleged=list(seed.alleged.values()),
         )
         referral = report.submission.referral
         plot.from_audit = referral is not None and referral.source is ReferralSource.ECONOMIC_AUDIT
