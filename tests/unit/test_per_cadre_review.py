@@ -16,6 +16,7 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+from fastapi.testclient import TestClient
 
 from schemas import commands as c
 from schemas.events import Actor, ClearingCarriedOutV1, ReportJoinedV1
@@ -30,9 +31,11 @@ from schemas.glossary import (
 from schemas.submissions import ReportSubmission
 from services.bootstrap import EmbeddedSystem
 from services.casework import rules
-from services.casework.domain import SYSTEM_ACTOR
+from services.casework.domain import SYSTEM_ACTOR, subject_key
 from services.casework.rules import InvalidInput, NotAlleged, NotTheCadresHandling, RuleBroken
 from services.intake.domain import IntakeRuleBroken
+from services.web.forms import FormContext, build_form
+from services.web.i18n import gettext_for
 from tests.unit.conftest import advance_to, build_embedded, make_settings
 from tests.unit.test_archive_full import HANDLER, LEADER, REGISTER, Driver
 from tests.unit.test_per_cadre import BOTH, RECEIVED, replies, two_cadres_true_and_untrue
@@ -417,3 +420,73 @@ def test_a_clearing_revokes_only_the_cleared_cadres_own_handlings(
     }
     assert ClearingCarriedOutV1.model_validate(old).revokes is None
     assert ClearingCarriedOutV1.model_validate({**old, "revokes": [1]}).revokes == [1]
+
+
+def test_the_conclusion_form_asks_each_cadre_only_on_what_their_reports_allege(
+    system: EmbeddedSystem,
+) -> None:
+    """Rule: the page's conclusion form offers a verdict only on alleged pairs."""
+    drive = Driver(system)
+    _, _, case_id = drive.submit([BOTH[0]], received_on=RECEIVED)
+    assert case_id
+    join(system, case_id, [BOTH[1]], ["vote_buying"], dt.date(2025, 1, 10))
+    case = system.casework.get_case(UUID(case_id))
+    ctx = FormContext(
+        subjects=case.subjects,
+        categories=case.categories,
+        allegations=[case.alleged()[subject_key(s)] for s in case.subjects],
+    )
+    form = build_form("propose_conclusion", c.ProposeConclusion, ctx, gettext_for("zh-CN"))
+    assert [f.name for f in form.fields if f.name.startswith("cadre_verdicts.")] == [
+        "cadre_verdicts.0.seeking_office",
+        "cadre_verdicts.1.vote_buying",
+    ]
+
+
+def test_a_verdict_on_a_pair_never_alleged_is_answered_422_and_a_foreign_revocation_too(
+    system: EmbeddedSystem,
+) -> None:
+    """Rules of findings 6 and 3 over HTTP: bad input, 422 naming it, nothing stored."""
+    case_id = two_cadres_true_and_untrue(system)
+    reround_untrue(system, case_id, dt.date(2025, 5, 1))
+    with TestClient(system.web_app()) as client:
+        headers = {
+            "Authorization": "Bearer "
+            + system.accounts.issue_token(system.accounts.principal("handler-1"))
+        }
+        foreign = client.post(
+            f"/api/v1/cases/{case_id}/carry_out_clearing",
+            json={"method": "party_committee_notice", "scope": "单位", "revokes": [7]},
+            headers=headers,
+        )
+    assert foreign.status_code == 422
+    assert "handling 7" in foreign.text
+    assert system.casework.get_case(UUID(case_id)).clearing_of(BOTH[0])["stage"] == "approved"
+
+    drive = Driver(system)
+    _, _, other = drive.submit([BOTH[0]], received_on=dt.date(2025, 5, 2))
+    assert other
+    drive.dispose(other, Disposition.PRELIMINARY_VERIFICATION)
+    drive.run(
+        other,
+        ("record_finding", c.RecordFinding(kind=FindingKind.INTERVIEW, summary="谈话"), HANDLER),
+    )
+    with TestClient(system.web_app()) as client:
+        headers = {  # a new day: a fresh token
+            "Authorization": "Bearer "
+            + system.accounts.issue_token(system.accounts.principal("handler-1"))
+        }
+        never = client.post(
+            f"/api/v1/cases/{other}/propose_conclusion",
+            json={
+                "cadre_verdicts": [
+                    {"cadre": {"cadre_id": "C-001"}, "category": c_, "verdict": "untrue"}
+                    for c_ in ("seeking_office", "vote_buying")
+                ],
+                "reason": "x",
+            },
+            headers=headers,
+        )
+    assert never.status_code == 422
+    assert "vote_buying" in never.text
+    assert system.casework.get_case(UUID(other)).state is CaseState.VERIFICATION
