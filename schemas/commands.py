@@ -192,6 +192,9 @@ class CarryOutClearing(Command):
     carried_out_on: dt.date | None = None
     corrections: list[Required] = []
     cadre: CadreRef | None = None  # whose clearing; may be left out when only one is approved
+    # The ids of the cleared cadre's handlings in this case that the correction revokes
+    # (撤销): their effects end on carried_out_on.
+    revokes: list[int] = []
 
 
 class Accuser(BaseModel):

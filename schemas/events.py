@@ -233,6 +233,13 @@ class NamedCadre(Payload):
     cadre_id: str | None = None
 
 
+class CadreCategory(Payload):
+    """One allegation about one cadre named in the case."""
+
+    cadre: NamedCadre
+    category: Category
+
+
 class CaseOpenedV1(CaseStep):
     kind: CaseKind
     report_id: UUID | None
@@ -255,6 +262,9 @@ class ReportJoinedV1(CaseStep):
     subjects: list[NamedCadre]
     reporter: ReporterRef
     joined_on: dt.date | None = None  # absent from events stored before it was added
+    # Joined after the conclusion was approved (or the case closed): what it alleges that the
+    # standing conclusion does not cover, still to be concluded. Absent in older events.
+    unconcluded: list[CadreCategory] | None = None
 
 
 class HandlerAssignedV1(CaseStep):
@@ -382,6 +392,8 @@ class ClearingCarriedOutV1(CaseStep):
     carried_out_on: dt.date
     corrections: list[str]
     cadre: NamedCadre | None = None  # whose clearing; absent before clearings were per cadre
+    # The cadre's handlings (handling_id) the correction revokes; absent in older events.
+    revokes: list[int] | None = None
 
 
 class FalseAccusationSuspectedV1(CaseStep):

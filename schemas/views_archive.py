@@ -199,6 +199,8 @@ class HandlingView(View):
     admonition_outcome_zh: str | None = None
     admonition_followed_up_on: dt.date | None = None
     admonition_follow_up_due: dt.date | None = None
+    # Revoked by a clearing's correction (纠正) on this day: its bars end then.
+    revoked_on: dt.date | None = None
 
 
 class ClearingView(View):

@@ -413,6 +413,7 @@ class CaseworkApplication(JianduApplication):
             actor,
             cmd.reason,
             cadre=cmd.cadre.model_dump(exclude_none=True) if cmd.cadre else None,
+            revokes=list(cmd.revokes),
         )
         return []
 

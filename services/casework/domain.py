@@ -32,11 +32,17 @@ from schemas.glossary import (
 )
 from services.casework import rules
 from services.casework.chain import genesis, link
+from services.casework.rules import NotAlleged, NotTheCadresHandling
 from services.common.china_time import china_date
 
 S = CaseState
 Actor = dict[str, str]
 Due = dict[str, Any]  # {"due": date, "provisional": bool, "note": str}
+# Steps the case takes by itself (a proposal returned because a report joined after it).
+SYSTEM_ACTOR: Actor = {"id": "system", "role": Role.SYSTEM.value}
+JOINED_AFTER_PROPOSAL_ZH = (
+    "提出核查结论后又并入举报件，所涉反映对象或问题尚未认定，结论退回重新提出"
+)
 
 
 def _role(actor: Actor) -> Role:
@@ -97,14 +103,21 @@ class Case(Aggregate):
         reporter: dict[str, Any]
         # The day the report joined (its acceptance); absent from events stored before.
         joined_on: dt.date | None = None
+        # Joined after the conclusion was approved or the case closed: the {cadre, category}
+        # it alleges that the standing conclusion does not cover (added later; older: none).
+        unconcluded: list[dict[str, Any]] | None = None
 
         def apply(self, case: Case) -> None:
+            alleged = case.alleged()  # before the report's subjects and categories are added
             case.report_ids.append(self.report_id)
             case.categories += [c for c in self.categories if c not in case.categories]
             known = {(s["name"], s.get("unit", "")) for s in case.subjects}
             case.subjects += [
                 s for s in self.subjects if (s["name"], s.get("unit", "")) not in known
             ]
+            for s in self.subjects:
+                mine = alleged.setdefault(subject_key(s), [])
+                mine += [c for c in self.categories if c not in mine]
             case.real_name_reporters += 0 if self.reporter.get("anonymous", True) else 1
 
     class HandlerAssigned(Event):
@@ -351,9 +364,15 @@ class Case(Aggregate):
         corrections: list[str]
         # Whose clearing (added later; older events: the one clearing of the case).
         cadre: dict[str, Any] | None = None
+        # The ids of that cadre's handlings in this case the clearing revokes (纠正): their
+        # effects end on carried_out_on. Added later; older events: none (free-text only).
+        revokes: list[int] | None = None
 
         def apply(self, case: Case) -> None:
             case.clearing_of(getattr(self, "cadre", None))["stage"] = "carried_out"
+            for handling in case.handlings:
+                if handling["id"] in (getattr(self, "revokes", None) or []):
+                    handling["revoked_on"] = self.carried_out_on
 
     class FalseAccusationSuspected(Event):
         TOPIC = "jiandu.casework:Case.FalseAccusationSuspected"
@@ -512,6 +531,11 @@ class Case(Aggregate):
         self.channel = channel
         self.categories = list(categories)
         self.subjects = list(subjects)
+        # What each subject's own reports allege (by subject_key): a verdict is asked on
+        # those (cadre, category) pairs only.
+        self.allegations: dict[str, list[str]] = {
+            subject_key(s): list(categories) for s in subjects
+        }
         self.summary = summary
         self.received_on = received_on
         self.opened_on = opened_on
@@ -596,6 +620,29 @@ class Case(Aggregate):
             return self.clearings[self.last_clearing or ""]
         return self.clearings[subject_key(cadre)]
 
+    def alleged(self) -> dict[str, list[str]]:
+        """The categories each subject's own reports allege (by subject_key). A case restored
+        from state saved before this was kept: every subject on every category, as then."""
+        if getattr(self, "allegations", None) is None:
+            self.allegations = {subject_key(s): list(self.categories) for s in self.subjects}
+        return self.allegations
+
+    def alleged_pairs(self) -> set[tuple[str, str]]:
+        """(subject_key, category): what a conclusion must give a verdict on, and only that."""
+        return {(key, cat) for key, cats in self.alleged().items() for cat in cats}
+
+    def unconcluded(self, cadre_verdicts: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        """The alleged (subject_key, category) pairs ``cadre_verdicts`` give no verdict on."""
+        given = {(subject_key(r["cadre"]), r["category"]) for r in cadre_verdicts}
+        return sorted(self.alleged_pairs() - given)
+
+    def _unconcluded_pairs(self) -> list[tuple[str, str]]:
+        """What the standing conclusion leaves out; closed without a conclusion (予以了结):
+        nothing alleged before was left out."""
+        if self.conclusion is None:
+            return []
+        return self.unconcluded(self.conclusion["cadre_verdicts"])
+
     def verdict_of(self, cadre: dict[str, Any]) -> Verdict | None:
         """The cadre's overall verdict in the approved conclusion (None: no conclusion)."""
         if self.conclusion is None:
@@ -658,9 +705,27 @@ class Case(Aggregate):
         actor: Actor,
         joined_on: dt.date | None = None,
     ) -> None:
-        """A further report about the same cadre and matter joins this case (并案)."""
+        """A further report about the same cadre and matter joins this case (并案).
+
+        Intake joins a report to a case before its conclusion is proposed; a join arriving
+        later (intake read a lagging state) is recorded, never refused (the report was
+        accepted), and never silently concluded: a proposed conclusion that does not cover
+        what the report alleges goes back for a new proposal (ConclusionReturned by the
+        system); after approval the pairs it adds stay unconcluded (``unconcluded``), and the
+        integrity reply keeps them open until a new round (复查) concludes them."""
         if report_id in self.report_ids:
             return
+        covered = (
+            self.alleged_pairs() - set(self._unconcluded_pairs())
+            if self.state in (S.CONCLUDED, S.CLOSED)
+            else None
+        )
+        late = [
+            {"cadre": s, "category": cat}
+            for s in _unique_subjects(self.subjects, subjects)
+            for cat in categories
+            if covered is not None and (subject_key(s), cat) not in covered
+        ]
         self._trigger(
             self.ReportJoined,
             actor=actor,
@@ -671,7 +736,16 @@ class Case(Aggregate):
             subjects=subjects,
             reporter=reporter,
             joined_on=joined_on,
+            unconcluded=late or None,
         )
+        proposal = self.proposed_conclusion
+        if proposal is not None and self.unconcluded(proposal["cadre_verdicts"]):
+            self._trigger(
+                self.ConclusionReturned,
+                actor=SYSTEM_ACTOR,
+                reason=JOINED_AFTER_PROPOSAL_ZH,
+                returns_to=proposal["returns_to"],
+            )
 
     def assign(self, handler_id: str, actor: Actor, reason: str = "") -> None:
         """Assign (or reassign) the handler (承办人)."""
@@ -853,12 +927,17 @@ class Case(Aggregate):
         else:
             rows = [(self._named_cadre(cadre), cat, v) for cadre, cat, v in cadre_verdicts]
             given = [(subject_key(s), cat) for s, cat, _ in rows]
-            wanted = {(subject_key(s), cat) for s in self.subjects for cat in self.categories}
+            wanted = self.alleged_pairs()
+            for (s, cat, _), pair in zip(rows, given, strict=True):
+                if pair not in wanted:
+                    raise NotAlleged(s, cat)
             rules.CONCLUSION_COVERS_EVERY_CADRE.require(
                 len(given) == len(set(given)) and set(given) == wanted
             )
             by_category = {
-                cat: overall_verdict(v for _, c, v in rows if c == cat) for cat in self.categories
+                cat: overall_verdict(v for _, c, v in rows if c == cat)
+                for cat in self.categories
+                if any(c == cat for _, c, _ in rows)
             }
         self._trigger(
             self.ConclusionProposed,
@@ -877,6 +956,11 @@ class Case(Aggregate):
     ) -> None:
         rules.permit("approve_conclusion", _role(actor), self.state)
         assert self.proposed_conclusion is not None
+        # A report joined since the proposal (recorded before joins returned it) may allege
+        # more than it covers: such a proposal is not approved.
+        rules.CONCLUSION_COVERS_EVERY_CADRE.require(
+            not self.unconcluded(self.proposed_conclusion["cadre_verdicts"])
+        )
         self._trigger(
             self.ConclusionApproved,
             actor=actor,
@@ -1045,11 +1129,22 @@ class Case(Aggregate):
         reason: str = "",
         *,
         cadre: dict[str, Any] | None = None,
+        revokes: list[int] | None = None,
     ) -> None:
+        """澄清正名 carried out; ``revokes`` names the cleared cadre's handlings in this case
+        that the correction revokes (each one of theirs, not revoked before)."""
         rules.permit("carry_out_clearing", _role(actor), self.state)
         self._as_handler(actor)
         subject = self._clearing_at(cadre, "approved")
         rules.CLEARING_APPROVED.require(bool(subject))
+        theirs = {
+            h["id"]
+            for h in self.handlings
+            if subject_key(h["cadre"]) == subject_key(subject) and not h.get("revoked_on")
+        }
+        for handling_id in revokes or []:
+            if handling_id not in theirs:
+                raise NotTheCadresHandling(handling_id, subject)
         self._trigger(
             self.ClearingCarriedOut,
             actor=actor,
@@ -1059,6 +1154,7 @@ class Case(Aggregate):
             carried_out_on=carried_out_on,
             corrections=corrections,
             cadre=subject,
+            revokes=sorted(set(revokes or [])),
         )
 
     def suspect_false_accusation(
@@ -1286,6 +1382,14 @@ HEAVIER_HANDLINGS = frozenset(
         HandlingType.DEMOTION,
     }
 )
+
+
+def _unique_subjects(
+    known: list[dict[str, Any]], joined: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The joined report's subjects as the case knows them (a known one as first named)."""
+    by_key = {subject_key(s): s for s in known}
+    return [by_key.get(subject_key(s), s) for s in joined]
 
 
 def subject_key(subject: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schemas.glossary import CaseState, Role
+from schemas.glossary import CaseState, Category, Role
 from services.common.procedure import (
     ProcedureError as CaseworkError,
 )
@@ -71,6 +71,32 @@ class UnknownAccuser(InvalidInput):
             f"no cadre {cadre_id!r} in the register; name a registered cadre, or a person who "
             "is not a cadre by name",
             f"干部名册中没有 {cadre_id}；请选择名册中的干部，或填写非干部人员的姓名",
+        )
+
+
+class NotAlleged(InvalidInput):
+    """A verdict on a (cadre, category) pair that none of the cadre's reports alleges."""
+
+    def __init__(self, cadre: dict[str, str], category: str) -> None:
+        who = cadre.get("cadre_id") or cadre.get("name", "")
+        category_zh = next((c.zh for c in Category if c.value == category), category)
+        super().__init__(
+            f"no report in this case alleges {category!r} against {who} ({cadre.get('name')}): "
+            "give verdicts only on what each cadre's own reports allege",
+            f"本案没有举报件反映{cadre.get('name')}的“{category_zh}”问题，"
+            "只能对每名干部被反映的问题作出认定",
+        )
+
+
+class NotTheCadresHandling(InvalidInput):
+    """A clearing names a handling to revoke that is not one of that cadre's in the case."""
+
+    def __init__(self, handling_id: int, cadre: dict[str, str]) -> None:
+        super().__init__(
+            f"handling {handling_id} is not a handling of {cadre.get('name')} in this case; "
+            "a clearing revokes only the cleared cadre's own handlings (revokes)",
+            f"第{handling_id}项组织处理不是本案对{cadre.get('name')}作出的处理，"
+            "澄清正名只能撤销对该干部本人的处理",
         )
 
 

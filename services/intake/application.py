@@ -50,7 +50,15 @@ SUBMISSION_ATTEMPTS = 20
 # the composition root (services/bootstrap.py): the casework application in the embedded
 # mode, the read models in the distributed one.
 CaseStates = Callable[[UUID], CaseState | None]
-JOINABLE_STATES = frozenset(CaseState) - {CaseState.CLOSED, CaseState.TRANSFERRED}
+# A report joins a case up to the point its conclusion is proposed (finding 1 of the review):
+# later it would be concluded on by nobody. Casework copes with a join arriving later anyway
+# (this check reads a read model that may lag): Case.join_report.
+JOINABLE_STATES = frozenset(CaseState) - {
+    CaseState.CONCLUSION_PROPOSED,
+    CaseState.CONCLUDED,
+    CaseState.CLOSED,
+    CaseState.TRANSFERRED,
+}
 
 
 class IdempotencyKeyReused(Exception):
@@ -391,7 +399,8 @@ class IntakeApplication(JianduApplication):
             report.accept(case_id_for_report(report.id), actor, cmd.reason, accepted_on=on)
 
     def _require_joinable(self, case_id: UUID) -> None:
-        """并案 joins an open case only: an unknown, closed or transferred one is refused."""
+        """并案 joins an open case only, before its conclusion is proposed: an unknown one, or
+        one whose conclusion is proposed or approved, closed or transferred, is refused."""
         if self.case_states is None:
             raise IntakeRuleBroken(
                 "joining a case needs casework's word on it, and none is configured here",
@@ -406,9 +415,9 @@ class IntakeApplication(JianduApplication):
             )
         if state not in JOINABLE_STATES:
             raise IntakeRuleBroken(
-                f"case {case_id} is {state.value}: a report joins an open case only; "
-                "accept it as a new case (or reopen the case first)",
-                f"案件 {case_id} 当前状态为“{state.zh}”，只能并入未办结的案件",
+                f"case {case_id} is {state.value}: a report joins an open case only, before "
+                "its conclusion is proposed; accept it as a new case (or reopen the case first)",
+                f"案件 {case_id} 当前状态为“{state.zh}”，只能并入尚未提出核查结论的案件",
             )
 
     def _mark_repeat(self, report: Report, cmd: c.MarkRepeat, actor: dict[str, str]) -> None:

@@ -41,9 +41,9 @@ from services.projections.days import step_day
 from services.projections.rows import Upsert, as_json
 
 name = "archive"
-version = (
-    3  # 3: business days, per-cadre verdicts, clearings, false-accusation links, settled items
-)
+# 3: business days, per-cadre verdicts, clearings, false-accusation links, settled items;
+# 4: a late join's unconcluded allegations, the handlings a clearing revokes
+version = 4
 tables = (
     "archive_reports",
     "archive_subjects",
@@ -130,7 +130,10 @@ ARCHIVED: dict[str, tuple[tuple[str, ...], str | None]] = {
         ("kind", "ledger_number", "channel", "categories", "linked_case_id", "opened_on"),
         "opened_on",
     ),
-    "ReportJoined": (("report_id", "ledger_number", "categories", "joined_on"), "joined_on"),
+    "ReportJoined": (
+        ("report_id", "ledger_number", "categories", "joined_on", "unconcluded"),
+        "joined_on",
+    ),
     "DispositionApproved": (
         ("disposition", "collective_study", "approved_on", "report_back_due"),
         "approved_on",
@@ -164,7 +167,7 @@ ARCHIVED: dict[str, tuple[tuple[str, ...], str | None]] = {
     "ClearingProposed": (("applied_for_by_cadre", "proposed_on"), "proposed_on"),
     "ClearingApproved": (("approved_on",), "approved_on"),
     "ClearingCarriedOut": (
-        ("method", "scope", "carried_out_on", "corrections"),
+        ("method", "scope", "carried_out_on", "corrections", "revokes"),
         "carried_out_on",
     ),
     "FalseAccusationSuspected": (("false_accusation_case_id", "suspected_on"), "suspected_on"),

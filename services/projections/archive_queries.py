@@ -157,13 +157,30 @@ def verdicts_of(detail: dict[str, Any], me: Identity, resolver: Resolver) -> dic
     return {"verdicts": mine, "overall": overall, "approved_on": detail.get("approved_on")}
 
 
+def unconcluded_of(detail: dict[str, Any], me: Identity, resolver: Resolver) -> list[str]:
+    """The categories a report joined after the conclusion alleges against ``me`` that the
+    standing conclusion does not cover (``ReportJoined.unconcluded``)."""
+    return [
+        r["category"]
+        for r in detail.get("unconcluded") or []
+        if resolver.resolve(
+            r["cadre"].get("cadre_id") or None,
+            candidate_key(r["cadre"]["name"], r["cadre"].get("unit", "")),
+        )
+        == me
+    ]
+
+
 def entry_text(kind: str, d: dict[str, Any]) -> str:  # noqa: PLR0911, PLR0912
     """One line of Chinese saying what the step was."""
     match kind:
         case "CaseOpened":
             return f"立件（{_zh(CaseKind, d['kind'])}），编号{d['ledger_number']}"
         case "ReportJoined":
-            return f"并案：{d['ledger_number']}"
+            late = (
+                "（并入时已形成核查结论，所反映问题尚待核查认定）" if d.get("unconcluded") else ""
+            )
+            return f"并案：{d['ledger_number']}{late}"
         case "DispositionApproved":
             return f"经集体研究批准处置方式：{_zh(Disposition, d['disposition'])}"
         case "InquiryLetterSent":
@@ -201,7 +218,8 @@ def entry_text(kind: str, d: dict[str, Any]) -> str:  # noqa: PLR0911, PLR0912
         case "ClearingApproved":
             return "批准澄清正名"
         case "ClearingCarriedOut":
-            return f"澄清正名：{_zh(ClearingMethod, d['method'])}，范围：{d['scope']}"
+            revoked = "".join(f"，撤销第{i}项组织处理" for i in d.get("revokes") or [])
+            return f"澄清正名：{_zh(ClearingMethod, d['method'])}，范围：{d['scope']}{revoked}"
         case "FalseAccusationSuspected":
             return f"涉嫌诬告陷害，另立诬告陷害线索（{d['false_accusation_case_id']}）"
         case "Closed":
@@ -459,6 +477,8 @@ def _case_view(
             kind == "AdmonitionFollowedUp" and handlings.get(int(detail["handling_id"])) != me
         ):
             continue
+        if kind == "ReportJoined" and detail.get("unconcluded"):
+            detail = {**detail, "unconcluded": unconcluded_of(detail, me, resolver)}
         if kind == "ConclusionApproved":
             detail = verdicts_of(detail, me, resolver)
             if detail is None:  # a conclusion about others only

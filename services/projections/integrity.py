@@ -36,6 +36,7 @@ from schemas.glossary import (
     AdmonitionOutcome,
     CaseKind,
     CaseState,
+    Category,
     ClearingMethod,
     HandlingType,
     IntegrityItem,
@@ -109,10 +110,28 @@ def bar_view(period: EffectPeriod, as_of: dt.date) -> BarView:
     )
 
 
+def revoked_handlings(case: ArchiveCase) -> dict[int, dt.date]:
+    """Handling id -> the day a clearing's correction revoked it (``revokes``)."""
+    return {
+        int(i): e.on
+        for e in case.entries
+        if e.kind == "ClearingCarriedOut"
+        for i in e.detail.get("revokes") or []
+    }
+
+
+def _revoked(period: EffectPeriod, on: dt.date | None) -> EffectPeriod:
+    """A bar of a revoked handling ends on the revocation day (if it had not ended before)."""
+    if on is None or on >= period.ends_on:
+        return period
+    return period.model_copy(update={"ends_on": max(on, period.starts_on)})
+
+
 def _handlings(case: ArchiveCase, as_of: dt.date) -> list[HandlingView]:
     followed = {
         int(e.detail["handling_id"]): e for e in case.entries if e.kind == "AdmonitionFollowedUp"
     }
+    revoked = revoked_handlings(case)
     views = []
     for e in case.entries:
         if e.kind != "HandlingDecided":
@@ -131,7 +150,8 @@ def _handlings(case: ArchiveCase, as_of: dt.date) -> list[HandlingView]:
                 handling_zh=HandlingType(d["handling"]).zh,
                 decided_on=e.on,
                 rule_zh=(d.get("effects") or {}).get("rule_zh", ""),
-                bars=[bar_view(p, as_of) for p in e.effects],
+                bars=[bar_view(_revoked(p, revoked.get(handling_id)), as_of) for p in e.effects],
+                revoked_on=revoked.get(handling_id),
                 admonition_outcome=outcome,
                 admonition_outcome_zh=AdmonitionOutcome(outcome).zh if outcome else None,
                 admonition_followed_up_on=follow.on if follow else None,
@@ -174,6 +194,9 @@ def _case_item(
         status, stands = IntegrityItem.UNPROVEN, running
     else:
         status, stands = IntegrityItem.CLOSED, running
+    late = joined_unconcluded(case)
+    if late:  # joined after the conclusion: open for this cadre until a new round concludes it
+        status, stands = IntegrityItem.OPEN, True
     item = IntegrityItemView(
         status=status.value,
         status_zh=status.zh,
@@ -191,7 +214,28 @@ def _case_item(
         stands_in_the_way=stands,
         text_zh="",
     )
-    return item.model_copy(update={"text_zh": item_text(item)})
+    text = item_text(item)
+    if late:
+        text = (
+            f"{_about(item)}中，{'、'.join(late)}问题的举报件于核查结论作出后并入，尚待核查认定。"
+        )
+    return item.model_copy(update={"text_zh": text})
+
+
+def joined_unconcluded(case: ArchiveCase) -> list[str]:
+    """What reports joined after this round's conclusion (or closure) allege against the
+    cadre and no conclusion covers (zh), until a new round (复查) begins."""
+    late: list[str] = []
+    for e in case.entries:
+        if e.kind == "Reopened":
+            late = []
+        elif e.kind == "ReportJoined":
+            late += [
+                Category(c).zh
+                for c in e.detail.get("unconcluded") or []
+                if Category(c).zh not in late
+            ]
+    return late
 
 
 def _report_item(report: ArchiveReport) -> IntegrityItemView | None:
@@ -243,6 +287,8 @@ def item_text(item: IntegrityItemView) -> str:
             text += f"（{h.rule_zh}）"
         if h.bars:
             text += "，" + "；".join(_bar_text(b) for b in h.bars)
+        if h.revoked_on:
+            text += f"；该处理已于{zh_date(h.revoked_on)}经澄清正名予以撤销"
         if h.admonition_outcome_zh:
             text += f"；诫勉限期改正情况：{h.admonition_outcome_zh}"
         elif h.admonition_follow_up_due:

@@ -111,6 +111,7 @@ FIELD_LABELS: dict[str, str] = {
     "scope": N_("Scope"),
     "carried_out_on": N_("Carried out on"),
     "corrections": N_("Corrections (one per line)"),
+    "revokes": N_("Handling numbers the correction revokes (one per line)"),
     "accuser_status": N_("The accuser is"),
     "closed_on": N_("Closed on"),
     "explanations": N_("Why this deadline was missed"),
@@ -177,6 +178,9 @@ class FormContext:
     report_suggestions: Sequence[tuple[str, str]] = ()  # (report id, label)
     case_suggestions: Sequence[tuple[str, str]] = ()  # (case id, label)
     lang: str = "zh-CN"
+    # Per subject (by index): the categories that subject's own reports allege, on which
+    # alone a verdict is asked (None: every category of the case).
+    allegations: Sequence[Sequence[str]] | None = None
 
 
 @dataclass
@@ -255,7 +259,7 @@ def _specs_for(  # noqa: PLR0911, PLR0912 (one branch per kind of field)
                 _enum_options(Verdict, ctx.lang),
             )
             for i, subject in enumerate(ctx.subjects)
-            for category in ctx.categories
+            for category in (ctx.allegations[i] if ctx.allegations else ctx.categories)
         ]
     if name == "verdicts":  # asked per cadre and category instead (cadre_verdicts)
         return []

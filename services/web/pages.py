@@ -68,6 +68,7 @@ from services.accounts.web import (
 from services.casework.api import case_view
 from services.casework.application import COMMANDS, CaseworkApplication
 from services.casework.deadlines import DeadlineState
+from services.casework.domain import subject_key
 from services.common.china_time import CHINA_TIME
 from services.common.procedure import ProcedureError, RuleBroken
 from services.intake.api import IDENTITY_ROLES, report_view, reveal_identity_for
@@ -988,6 +989,7 @@ def _case_form_context(request: Request, case: Any, lang: str) -> FormContext:
         handlers=_handlers(request),
         unmet_deadlines=case.unmet_deadlines(),
         lang=lang,
+        allegations=[case.alleged().get(subject_key(s), []) for s in case.subjects],
     )
 
 

@@ -203,11 +203,12 @@ CO_CADRE = {"cadre_id": "C-002"}
 
 
 def co_subject_joined(case: Case) -> None:
-    """A second report joins, naming a second cadre: the case now names two."""
+    """A second report joins, naming a second cadre on the same matters: the case now names
+    two, each alleged every category (verdicts are asked on what a cadre's reports allege)."""
     case.join_report(
         report_id=uuid4(),
         ledger_number="JB-2026-000002",
-        categories=[],
+        categories=list(CATEGORIES),
         subjects=[CO_SUBJECT],
         reporter={"ref": "r-2", "anonymous": True},
         actor=SYSTEM,

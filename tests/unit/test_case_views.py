@@ -35,6 +35,7 @@ from services.casework.domain import Case
 from services.common.china_time import FixedClock
 from services.common.sql import Database
 from services.intake import api as intake_api
+from services.intake.application import JOINABLE_STATES
 from services.intake.domain import Report
 from services.projections import cases
 from services.projections.case_queries import CaseFilters, CaseQueries
@@ -205,7 +206,7 @@ def random_history(system: EmbeddedSystem, rng: random.Random, reports: int = 26
             system.intake.triage(report_id, "mark_repeat", repeat, OPERATOR)
         elif choice < 0.45 and accepted:
             case = system.casework.get_case(accepted[-1])
-            if case.state in (CaseState.CLOSED, CaseState.TRANSFERRED):
+            if case.state not in JOINABLE_STATES:  # joins only before a conclusion is proposed
                 accepted.append(accept(system, report_id))
             else:
                 accept(system, report_id, join=case.id)
