@@ -487,8 +487,8 @@ def _pending_steps(
             to = follow.detail.get("escalate_to")
             to_zh = HandlingType(to).zh if to else "更重的处理"
             text = (
-                f"{ledger}号件：该同志诫勉限期改正情况为{h.admonition_outcome_zh}，"
-                f"已于{zh_date(follow.on)}决定加重处理为{to_zh}，尚未作出{to_zh}处理决定。"
+                f"{ledger}号件：该同志诫勉限期改正情况为{h.admonition_outcome_zh}"
+                f"（{zh_date(follow.on)}），拟加重处理为{to_zh}，尚未作出处理决定。"
             )
             stage, stage_zh, due = ESCALATION_PENDING, f"待作出{to_zh}处理决定", None
         elif (
