@@ -331,6 +331,9 @@ class CadreOutcome(BaseModel):
     verdict: Verdict
     handling: HandlingType | None = None
     sanction: Sanction | None = None
+    # The day the receiver decided the handling or sanction; its bars run from this day
+    # (default: the day the result was reported; never after it).
+    decided_on: dt.date | None = None
 
     @model_validator(mode="after")
     def _handled_only_if_proven(self) -> Self:
@@ -354,6 +357,16 @@ class ReceiverResult(Command):
         keys = [(o.cadre.cadre_id, o.cadre.name, o.cadre.unit) for o in self.outcomes]
         if len(set(keys)) != len(keys):
             raise ValueError("give one outcome per cadre")
+        return self
+
+    @model_validator(mode="after")
+    def _decided_by_the_report(self) -> Self:
+        for i, o in enumerate(self.outcomes):
+            if self.reported_on and o.decided_on and o.decided_on > self.reported_on:
+                raise ValueError(
+                    f"outcomes.{i}.decided_on ({o.decided_on}) is after reported_on "
+                    f"({self.reported_on}): a handling is decided before it is reported back"
+                )
         return self
 
 

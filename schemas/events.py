@@ -450,6 +450,9 @@ class CadreOutcomeV1(Payload):
     handling: HandlingType | None = None
     effects: dict[str, Any] = {}
     sanction: dict[str, Any] | None = None
+    # The day the handling or sanction was decided; its bars run from it (added later;
+    # absent: the result's reported_on).
+    decided_on: dt.date | None = None
 
 
 class ReceiverResultV1(Payload):

@@ -48,6 +48,7 @@ class OutcomeView(View):
     sanction: dict[str, Any] | None = None  # {kind, text, bars_promotion_months}
     sanction_zh: str | None = None
     effects: list[EffectPeriod] = Field(default_factory=list)
+    decided_on: dt.date | None = None  # the day the handling was decided (bars run from it)
 
 
 class ReceiverResultView(View):
@@ -76,6 +77,7 @@ class ArchiveEntry(View):
     detail: dict[str, Any]
     cadre: dict[str, Any] | None = None  # the cadre a handling, clearing or publicity names
     effects: list[EffectPeriod] = Field(default_factory=list)
+    round: int = 1  # the round of handling (复查: each reopening starts the next one)
 
 
 class ArchiveCase(View):
@@ -231,6 +233,9 @@ class IntegrityItemView(View):
     text_zh: str
     receiver_result: ReceiverResultView | None = None
     report_back_due: dt.date | None = None
+    # A step still to be taken after a handling (a decided escalation's heavier handling,
+    # an admonition's follow-up): the day it was due, if one was set.
+    due_on: dt.date | None = None
 
 
 class CadreIntegrity(View):

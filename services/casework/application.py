@@ -28,7 +28,13 @@ from services.casework import rules
 from services.casework.deadlines import TimeLimits, WorkingDayCalendar, add_calendar_months
 from services.casework.domain import Actor, Case, Due, subject_key
 from services.casework.handling import HandlingEffect
-from services.casework.rules import CaseNotFound, CaseworkError, NotAHandler, UnknownAccuser
+from services.casework.rules import (
+    CaseNotFound,
+    CaseworkError,
+    InvalidInput,
+    NotAHandler,
+    UnknownAccuser,
+)
 from services.common.application import JianduApplication
 from services.common.china_time import china_date, china_today
 from services.common.config import Config
@@ -44,6 +50,14 @@ FALSE_ACCUSATION_ROUTES: dict[AccuserStatus, str] = {
     AccuserStatus.OTHER: "公安机关（治安管理处罚）",
     AccuserStatus.SUSPECTED_CRIME: "公安机关、检察机关（依法追究刑事责任）",
 }
+
+
+class StatedDayInvalid(InvalidInput):
+    """A stated business day out of bounds (422, naming the field): nothing is stored."""
+
+    def __init__(self, field: str, message: str, message_zh: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}", f"{field}：{message_zh}")
 
 
 class ConcurrentChange(CaseworkError):
@@ -526,7 +540,24 @@ class CaseworkApplication(JianduApplication):
     def _record_discipline_result(
         self, case: Case, cmd: c.RecordDisciplineResult, actor: Actor
     ) -> list[Any]:
-        """Each handling with its effects from the effects table the office's own use."""
+        """Each handling with its effects from the effects table the office's own use, from
+        the day it was decided (``decided_on``, default the day reported; neither after today
+        nor after the report: 422 naming the field)."""
+        today = self.today()
+        reported_on = cmd.reported_on or today
+        if reported_on > today:
+            raise StatedDayInvalid(
+                "reported_on",
+                f"{reported_on} is in the future (today is {today})",
+                f"{reported_on} 晚于今天（{today}）",
+            )
+        for i, o in enumerate(cmd.outcomes):
+            if o.decided_on is not None and o.decided_on > reported_on:
+                raise StatedDayInvalid(
+                    f"outcomes.{i}.decided_on",
+                    f"{o.decided_on} is after the day the result was reported ({reported_on})",
+                    f"{o.decided_on} 晚于反馈办理结果的日期（{reported_on}）",
+                )
         outcomes = [
             {
                 "cadre": o.cadre.model_dump(exclude_none=True),
@@ -534,13 +565,14 @@ class CaseworkApplication(JianduApplication):
                 "handling": o.handling.value if o.handling else None,
                 "effects": self.effects[o.handling].model_dump(mode="json") if o.handling else {},
                 "sanction": o.sanction.model_dump(mode="json") if o.sanction else None,
+                "decided_on": (o.decided_on or reported_on).isoformat(),
             }
             for o in cmd.outcomes
         ]
         case.record_discipline_result(
             Disposition.TRANSFER_TO_DISCIPLINE.zh.removeprefix("移送"),
             outcomes,
-            cmd.reported_on or self.today(),
+            reported_on,
             cmd.document_number,
             actor,
             cmd.reason,

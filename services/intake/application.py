@@ -496,6 +496,14 @@ class IntakeApplication(JianduApplication):
         """The receiver's result as recorded: each handling with its effects from the same
         effects table the office's own handlings use (``Config.effects``)."""
         effects = self.config.effects()
+        reported_on = cmd.reported_on or self._today()
+        for i, o in enumerate(cmd.outcomes):
+            if o.decided_on is not None and o.decided_on > reported_on:
+                raise StatedDayRefused(
+                    f"outcomes.{i}.decided_on",
+                    f"{o.decided_on} is after the day the result was reported ({reported_on})",
+                    f"{o.decided_on} 晚于反馈办理结果的日期（{reported_on}）",
+                )
         outcomes = [
             {
                 "cadre": o.cadre.model_dump(exclude_none=True),
@@ -503,6 +511,7 @@ class IntakeApplication(JianduApplication):
                 "handling": o.handling.value if o.handling else None,
                 "effects": effects[o.handling].model_dump(mode="json") if o.handling else {},
                 "sanction": o.sanction.model_dump(mode="json") if o.sanction else None,
+                "decided_on": (o.decided_on or reported_on).isoformat(),
             }
             for o in cmd.outcomes
         ]
@@ -510,7 +519,7 @@ class IntakeApplication(JianduApplication):
             "path": path.value,
             "receiver": receiver,
             "outcomes": outcomes,
-            "reported_on": (cmd.reported_on or self._today()).isoformat(),
+            "reported_on": reported_on.isoformat(),
             "document_number": cmd.document_number,
             "summary": summary,
         }

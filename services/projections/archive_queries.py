@@ -461,8 +461,11 @@ def _case_view(
     owner: dict[str, Identity | None] = {}  # by naming event kind: whom the last one named
     handlings: dict[int, Identity] = {}
     conclusion: Verdicts | None = None
+    round_ = 1  # 复查: each reopening starts the next round; the earlier ones stay listed
     for e in rows:
         kind, detail = e["kind"], json.loads(e["detail"])
+        if kind == "Reopened":
+            round_ += 1
         on = dt.date.fromisoformat(e["on_date"])
         named: dict[str, Any] | None = None
         if kind in NAMING or e["cadre_name"] is not None:
@@ -504,6 +507,7 @@ def _case_view(
                 detail=detail,
                 cadre=named,
                 effects=effects,
+                round=round_,
             )
         )
     state = case.get("state")
@@ -591,7 +595,9 @@ def _own_outcomes(
 
 def outcome_view(outcome: dict[str, Any], on: dt.date) -> OutcomeView:
     """One cadre's outcome; its handling's effects (as recorded) and any sanction's bar run
-    from the day the result was reported."""
+    from the day they were decided (``decided_on``; results recorded before it was asked
+    for: the day the result was reported, ``on``)."""
+    on = _date(outcome.get("decided_on")) or on
     handling = outcome.get("handling")
     effects = effect_periods(on, outcome.get("effects") or {}) if handling else []
     sanction = outcome.get("sanction")
@@ -619,6 +625,7 @@ def outcome_view(outcome: dict[str, Any], on: dt.date) -> OutcomeView:
         sanction=sanction,
         sanction_zh=sanction_zh,
         effects=effects,
+        decided_on=on,
     )
 
 

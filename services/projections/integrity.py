@@ -161,8 +161,15 @@ def _handlings(case: ArchiveCase, as_of: dt.date) -> list[HandlingView]:
     return views
 
 
+def current_round(case: ArchiveCase) -> int:
+    """The case's round of handling (复查 starts the next one), as far as its entries go."""
+    return max((e.round for e in case.entries), default=1)
+
+
 def _clearing(case: ArchiveCase) -> ClearingView | None:
-    done = [e for e in case.entries if e.kind == "ClearingCarriedOut"]
+    """The current round's clearing: an earlier round's was undone by the reopening."""
+    now = current_round(case)
+    done = [e for e in case.entries if e.kind == "ClearingCarriedOut" and e.round == now]
     if not done:
         return None
     d = done[-1].detail
@@ -175,8 +182,21 @@ def _clearing(case: ArchiveCase) -> ClearingView | None:
     )
 
 
+def _settled_for_cadre(case: ArchiveCase, categories: list[str]) -> bool:
+    """The cadre's own part of a case not yet closed is settled: their approved verdicts
+    (this round's) cover every matter their reports allege, and none is proven."""
+    if case.conclusion is None or case.conclusion.overall in PROVEN:
+        return False
+    concluded = {v["category"] for v in case.conclusion.verdicts}
+    return set(categories) <= concluded
+
+
 def _case_item(
-    case: ArchiveCase, categories: list[str], cats_zh: list[str], as_of: dt.date
+    case: ArchiveCase,
+    categories: list[str],
+    cats_zh: list[str],
+    as_of: dt.date,
+    received_on: dt.date | None = None,
 ) -> IntegrityItemView:
     handlings = _handlings(case, as_of)
     clearing = _clearing(case)
@@ -185,7 +205,7 @@ def _case_item(
     running = any(b.running for h in handlings for b in h.bars)
     if overall in PROVEN:
         status, stands = IntegrityItem.PROVEN, not closed or running
-    elif not closed:
+    elif not closed and not _settled_for_cadre(case, categories):
         status, stands = IntegrityItem.OPEN, True
     elif overall == Verdict.UNTRUE.value:
         status = IntegrityItem.CLEARED if clearing else IntegrityItem.UNTRUE
@@ -203,7 +223,7 @@ def _case_item(
         report_id=case.report_ids[0] if case.report_ids else None,
         case_id=case.case_id,
         ledger_number=case.ledger_number,
-        received_on=case.received_on,
+        received_on=received_on or case.received_on,
         categories=categories,
         categories_zh=cats_zh,
         stage=case.state,
@@ -386,35 +406,58 @@ FALSE_ACCUSATION_ZH = "涉嫌诬告陷害"
 
 def integrity_of(archive: CadreArchive, as_of: dt.date) -> CadreIntegrity:
     """The reply about one cadre, from their archive, on ``as_of``."""
+    items = _items_of(archive, as_of)
+    items.sort(key=lambda i: (i.received_on or dt.date.min, i.ledger_number or ""))
+    return _reply_of(archive, items)
+
+
+def _items_of(archive: CadreArchive, as_of: dt.date) -> list[IntegrityItemView]:
+    """The cadre's reports and cases as they stood on ``as_of``, one item each, plus the
+    steps still to be taken after their handlings."""
     cases: dict[str, ArchiveCase] = {}
+    whole = {found.case_id: found for found in archive.cases}  # every step, for the joins
     for found in archive.cases:
         then = case_as_of(found, as_of) if found.kind in REPLY_KINDS else None
         if then is not None:
             cases[then.case_id] = then
+    # A case the cadre's own reports are in counts from the first of them received and
+    # joined to it by ``as_of`` (not from the case's first report, which may name others).
+    own = {r.case_id for r in archive.items if r.case_id}
     categories: dict[str, dict[str, str]] = {
         c.case_id: {"false_accusation": FALSE_ACCUSATION_ZH}
         for c in cases.values()
         if c.kind == CaseKind.FALSE_ACCUSATION.value
     }
+    first_own: dict[str, dt.date] = {}
     items: list[IntegrityItemView] = []
     for received in archive.items:
         report = report_as_of(received, as_of)
         if report is None:
             continue
-        if report.case_id and report.case_id in cases:
+        case = cases.get(report.case_id or "")
+        if case is not None and _in_case_by(whole[case.case_id], report, as_of):
             for c, zh in zip(report.categories, report.categories_zh, strict=True):
-                categories.setdefault(report.case_id, {})[c] = zh
+                categories.setdefault(case.case_id, {})[c] = zh
+            if report.received_on is not None:
+                day = first_own.get(case.case_id, report.received_on)
+                first_own[case.case_id] = min(day, report.received_on)
             continue
         item = _settling_report_item(report, as_of) or _report_item(report)
         if item is not None:
             items.append(item)
     for case in cases.values():
+        if case.case_id in own and case.case_id not in categories:
+            continue  # none of the cadre's own reports was in it yet
         cats = categories.get(case.case_id, {})
         items.append(
             _transferred_case_item(case, list(cats), list(cats.values()), as_of)
-            or _case_item(case, list(cats), list(cats.values()), as_of)
+            or _case_item(case, list(cats), list(cats.values()), as_of, first_own.get(case.case_id))
         )
-    items.sort(key=lambda i: (i.received_on or dt.date.min, i.ledger_number or ""))
+        items += _pending_steps(case, list(cats.values()), as_of)
+    return items
+
+
+def _reply_of(archive: CadreArchive, items: list[IntegrityItemView]) -> CadreIntegrity:
     by_status: dict[str, list[IntegrityItemView]] = {s.value: [] for s in IntegrityItem}
     for item in items:
         by_status[item.status].append(item)
@@ -442,6 +485,92 @@ def integrity_of(archive: CadreArchive, as_of: dt.date) -> CadreIntegrity:
         clean=not stands,
         opinion_zh=opinion,
     )
+
+
+def _in_case_by(case: ArchiveCase, report: ArchiveReport, as_of: dt.date) -> bool:
+    """The report was in its case by ``as_of``: joined to it (ReportJoined, dated), or the
+    report the case was opened on (CaseOpened, dated). ``case``: all its steps."""
+    joined = [
+        e.on
+        for e in case.entries
+        if e.kind == "ReportJoined" and e.detail.get("report_id") == report.report_id
+    ]
+    if joined:
+        return joined[0] <= as_of
+    opened = [e.on for e in case.entries if e.kind == "CaseOpened"]
+    return not opened or opened[0] <= as_of
+
+
+# -- steps still to be taken after a handling ---------------------------------------------------
+
+ESCALATION_PENDING = "escalation_pending"
+FOLLOW_UP_OVERDUE = "admonition_follow_up_overdue"
+
+
+def _pending_steps(
+    case: ArchiveCase, cats_zh: list[str], as_of: dt.date
+) -> list[IntegrityItemView]:
+    """Open items after a handling of this cadre, as of ``as_of``: an admonition whose
+    follow-up escalated it (拒不改正) while the heavier handling is not yet decided, and an
+    admonition follow-up (限期改正) past its due day with no outcome recorded. Each stands in
+    the way, with the day it was due (if one was set)."""
+    escalated = {
+        int(e.detail["handling_id"]): e
+        for e in case.entries
+        if e.kind == "AdmonitionFollowedUp"
+        and e.detail.get("outcome") == AdmonitionOutcome.ESCALATED.value
+    }
+    decided = {
+        int(e.detail["escalation_of"])
+        for e in case.entries
+        if e.kind == "HandlingDecided" and e.detail.get("escalation_of") is not None
+    }
+    ledger = case.ledger_number or "未编号"
+    items = []
+    for h in _handlings(case, as_of):
+        follow = escalated.get(h.handling_id)
+        if follow is not None and h.handling_id not in decided:
+            to = follow.detail.get("escalate_to")
+            to_zh = HandlingType(to).zh if to else "更重的处理"
+            text = (
+                f"{ledger}号件：该同志诫勉限期改正情况为{h.admonition_outcome_zh}"
+                f"（{zh_date(follow.on)}），拟加重处理为{to_zh}，尚未作出处理决定。"
+            )
+            stage, stage_zh, due = ESCALATION_PENDING, f"待作出{to_zh}处理决定", None
+        elif (
+            h.admonition_outcome is None
+            and h.admonition_follow_up_due is not None
+            and as_of > h.admonition_follow_up_due
+        ):
+            due = h.admonition_follow_up_due
+            text = (
+                f"{ledger}号件：该同志于{zh_date(h.decided_on)}受到{h.handling_zh}处理，"
+                f"应于{zh_date(due)}前报告改正情况，已逾期，尚未记录改正情况。"
+            )
+            stage, stage_zh = FOLLOW_UP_OVERDUE, "诫勉限期改正逾期未报告"
+        else:
+            continue
+        items.append(
+            IntegrityItemView(
+                status=IntegrityItem.OPEN.value,
+                status_zh=IntegrityItem.OPEN.zh,
+                report_id=None,
+                case_id=case.case_id,
+                ledger_number=case.ledger_number,
+                received_on=case.received_on,
+                categories=[],
+                categories_zh=cats_zh,
+                stage=stage,
+                stage_zh=stage_zh,
+                conclusion=None,
+                handlings=[],  # the handling is listed (with its bars) under its case
+                clearing=None,
+                stands_in_the_way=True,
+                text_zh=text,
+                due_on=due,
+            )
+        )
+    return items
 
 
 # -- items that left the office: the receiver's result, or still awaited ---------------------
@@ -474,7 +603,7 @@ def _result_handlings(
                 handling_id=0,  # decided by the receiver, not by this office
                 handling=o.handling or f"sanction:{(o.sanction or {}).get('kind', '')}",
                 handling_zh=handling_zh,
-                decided_on=result.reported_on,
+                decided_on=o.decided_on or result.reported_on,
                 rule_zh=o.rule_zh,
                 bars=[bar_view(p, as_of) for p in o.effects],
             )

@@ -317,6 +317,7 @@ def _outcome_specs(full: str, label: str, ctx: FormContext, _: Gettext) -> list[
                 f"{who}：{_('Sanction bars promotion (months)')}",
                 "number",
             ),
+            FieldSpec(f"{at}.decided_on", f"{who}：{_('Handling decided on')}", "date"),
         ]  # fmt: skip
     return specs
 

@@ -260,7 +260,11 @@ def test_a_reply_as_of_a_past_day_counts_only_what_had_happened_by_then(
     assert item.handlings == []  # the dismissal of 2025-03-03 had not been decided
     assert before_handling.running_bars == []  # type: ignore[attr-defined]
     assert before_clearing.cleared == []  # type: ignore[attr-defined]
-    (item,) = before_clearing.open_items  # type: ignore[attr-defined]  # closed on 03-20
+    # Found untrue on 02-01, not yet cleared; the case closed on 03-20, but this cadre's part
+    # was settled (review finding 7: per cadre, not per case).
+    assert not before_clearing.stands_in_the_way  # type: ignore[attr-defined]
+    (item,) = before_clearing.other  # type: ignore[attr-defined]
+    assert item.status == "untrue"
     assert item.conclusion.overall == "untrue"
     assert item.clearing is None
 

@@ -136,6 +136,7 @@ def test_the_discipline_commission_s_result_settles_each_cadre_on_its_own(
         }
     )  # fmt: skip
 
+    advance_to(system, reported)  # a result is not reported in the future (review finding 8)
     system.casework.execute(case_id, "record_discipline_result", result, HANDLER)
     system.catch_up()
 
