@@ -313,13 +313,15 @@ def web(host: HostOpt = None, port: PortOpt = None) -> None:
     settings = _distributed(_settings(host=host, port=port))
     config = build_config(settings)
     intake = build_intake(settings, config)
-    work = build_casework(settings, config)
+    accounts = build_accounts(settings)
     read = build_read_side(settings, config)
+    # Like the casework process: only an active handler is assigned, accusers are looked up.
+    work = build_casework(settings, config, accounts=accounts, register=read.register)
     app = web_app(
         "Jiandu pages",
         [],
         lambda: {"service": "web", "intake": intake.max_position()},
-        accounts=build_accounts(settings),
+        accounts=accounts,
     )
     _serve(pages.install(app, pages.PageServices(intake, work, read.queries)), settings)
 
