@@ -136,8 +136,9 @@ class CadreVerdict(BaseModel):
 
 
 class ProposeConclusion(Command):
-    """Verdicts per cadre and allegation (``cadre_verdicts``: every cadre named in the case
-    times every category, once). ``verdicts`` by category alone only for a one-cadre case."""
+    """Verdicts per cadre and allegation (``cadre_verdicts``: once for each cadre named in the
+    case and each allegation that cadre's own reports make). ``verdicts`` by category alone
+    only for a one-cadre case."""
 
     verdicts: dict[Category, Verdict] | None = Field(None, min_length=1)
     cadre_verdicts: list[CadreVerdict] | None = Field(None, min_length=1)

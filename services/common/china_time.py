@@ -26,13 +26,6 @@ def china_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(CHINA_TIME).date()
 
 
-def china_moment(moment: dt.datetime) -> dt.datetime:
-    """A moment as the office reads it (aware, in China time); a naive moment is UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(CHINA_TIME)
-
-
 def china_day_starts(day: dt.date) -> str:
     """When a China day starts, as a stored UTC stamp (ISO text) to compare stamps with."""
     return dt.datetime.combine(day, dt.time(), CHINA_TIME).astimezone(dt.UTC).isoformat()

@@ -58,7 +58,7 @@ from services.projections.days import step_day
 from services.projections.rows import Upsert
 
 name = "liaison"
-version = 2  # 2: steps dated by the day they state (decision 0016)
+version = 3  # 2, 3: steps dated by the day they state (decision 0016)
 
 # The unit that runs this system and receives referrals in (the 12380 office sits in the
 # organization department).

@@ -19,7 +19,7 @@ from schemas.events import (
 from services.projections.rows import Upsert, as_json
 
 name = "timeline"
-version = 3  # 3: objection answers, settled items
+version = 4  # 3 (two branches): objection answers; settled items. 4: both
 tables = ("timeline_steps", "case_reports", "case_deadlines")
 ddl = (
     """CREATE TABLE IF NOT EXISTS timeline_steps (

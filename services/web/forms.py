@@ -90,6 +90,8 @@ FIELD_LABELS: dict[str, str] = {
     "summary": N_("Summary"),
     "evidence_refs": N_("Evidence references (one per line)"),
     "found_on": N_("Found on"),
+    "accepted_on": N_("Accepted on"),
+    "approved_on": N_("Approved on"),
     "reviewed_on": N_("Reviewed on"),
     "new_evidence": N_("New evidence"),
     "on": N_("Date"),

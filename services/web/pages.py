@@ -69,6 +69,7 @@ from services.casework.api import case_view
 from services.casework.application import COMMANDS, CaseworkApplication
 from services.casework.deadlines import DeadlineState
 from services.casework.domain import subject_key
+from services.casework.rules import InvalidInput
 from services.common.china_time import CHINA_TIME
 from services.common.procedure import ProcedureError, RuleBroken
 from services.intake.api import IDENTITY_ROLES, report_view, reveal_identity_for
@@ -897,6 +898,14 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
             casework.execute(case_id, action, command, {"id": user.username, "role": user.role})
         except FormInvalid as error:
             spec.errors = error.errors
+            return case_page(request, user, case_id, 422, failed=_refill(spec, form))
+        except InvalidInput as error:  # names something unusable: 422 (on its field if it has one)
+            message = _procedure_message(error, lang)
+            field = getattr(error, "field", None)
+            if field:
+                spec.errors = {field: message}
+            else:
+                spec.error = message
             return case_page(request, user, case_id, 422, failed=_refill(spec, form))
         except ProcedureError as error:
             spec.error = _procedure_message(error, lang)

@@ -230,6 +230,22 @@ def test_a_forged_security_token_is_refused(client: TestClient, system: Embedded
     assert system.casework.get_case(case_id).handler_id is None
 
 
+def test_assigning_a_case_to_a_non_handler_on_the_page_is_refused_as_bad_input(
+    client: TestClient, system: EmbeddedSystem
+) -> None:
+    """An unusable value is bad input (422, as the API answers), not a rule refusing the step."""
+    case_id = accepted_case(system)
+    sign_in(client, system, "leader")
+
+    response = client.post(
+        f"/cases/{case_id}/assign", data={"handler_id": "operator", "csrf_token": csrf(client)}
+    )
+
+    assert response.status_code == 422
+    assert "不是在用的承办人账号" in response.text
+    assert system.casework.get_case(case_id).handler_id is None
+
+
 # -- the public mailbox and the follow-up ---------------------------------------------------
 
 
