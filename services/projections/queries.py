@@ -96,7 +96,7 @@ class Queries:
                 for r in rows
                 for detail in [json.loads(r["detail"])]
             ],
-            deadlines=[],
+            deadlines=self._deadlines(report_id),  # the report's own clocks
         )
 
     def changes(

@@ -237,6 +237,11 @@ def test_a_report_transferred_down_is_open_until_the_level_below_reports_its_res
     assert [(i.subject_id, i.clock.name) for i in late] == [
         (str(report_id), "transfer_report_back")
     ]
+    # The report's own timeline shows the same clock.
+    timeline = system.read.queries.report_timeline(str(report_id))
+    assert timeline is not None
+    clocks = {d.name: d for d in timeline.deadlines}
+    assert clocks["transfer_report_back"].due == due
 
     result = c.RecordTransferResult.model_validate(
         {
