@@ -191,6 +191,7 @@ def intake_api(host: HostOpt = None, port: PortOpt = None) -> None:
             [api.build_router(intake, follow_up=cases.follow_up, case_handler=cases.handler_of)],
             lambda: {"service": "intake", "position": intake.max_position()},
             accounts=build_accounts(settings),
+            databases=[intake],
         ),
         settings,
     )
@@ -229,6 +230,7 @@ def casework(host: HostOpt = None, port: PortOpt = None) -> None:
                     "position": work.max_position(),
                 },
                 accounts=accounts,
+                databases=[work],
             ),
             settings,
         )
@@ -287,6 +289,7 @@ def projections_api(host: HostOpt = None, port: PortOpt = None) -> None:
             ],
             lambda: {"service": "projections"},
             accounts=build_accounts(settings),
+            databases=[read.store.db],
         ),
         settings,
     )
@@ -322,6 +325,7 @@ def web(host: HostOpt = None, port: PortOpt = None) -> None:
         [],
         lambda: {"service": "web", "intake": intake.max_position()},
         accounts=accounts,
+        databases=[intake, work, read.store.db],
     )
     _serve(pages.install(app, pages.PageServices(intake, work, read.queries)), settings)
 
