@@ -59,13 +59,13 @@ class FreshConnectionPool(ConnectionPool[CT]):
     """
 
     _connect_failed_at = float("-inf")
-    _connect_error: BaseException | None = None
+    _connect_error = ""  # its type only: keeping the error would tie the pool to a traceback
 
     def _connect(self, timeout: float | None = None) -> CT:
         try:
             return super()._connect(timeout)
         except Exception as error:  # noted for the callers waiting meanwhile
-            self._connect_error, self._connect_failed_at = error, time.monotonic()
+            self._connect_error, self._connect_failed_at = type(error).__name__, time.monotonic()
             raise
 
     def getconn(self, timeout: float | None = None) -> CT:
@@ -80,8 +80,8 @@ class FreshConnectionPool(ConnectionPool[CT]):
             except PoolTimeout:
                 if self._connect_failed_at >= started:
                     raise DatabaseUnavailable(
-                        "the database cannot be reached"
-                    ) from self._connect_error
+                        f"the database cannot be reached ({self._connect_error})"
+                    ) from None
                 continue
             if self._alive(conn):
                 return conn
