@@ -48,6 +48,24 @@ def _distributed(settings: Settings) -> Settings:
     return settings
 
 
+def _ready(settings: Settings, *, wait: bool) -> Settings:
+    """The stores, as this process needs them (docs/decisions/0019). Embedded: migrated
+    here, in-process. Distributed: made by `jiandu migrate`; a process waits for it
+    (``wait``), a one-shot command refuses without it. A schema newer than this code, or
+    another JIANDU_SECRET_KEY than the stores', stops either with a message (exit 1)."""
+    from services.migrate import SchemaError, migrate, wait_for_schema
+
+    try:
+        if settings.distributed:
+            wait_for_schema(settings, wait=wait)
+        else:
+            migrate(settings)
+    except SchemaError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    return settings
+
+
 def _serve(web: Any, settings: Settings) -> None:
     uvicorn.run(web, host=settings.host, port=settings.port, log_level="warning", access_log=False)
 
@@ -86,7 +104,7 @@ def up(
     settings = _settings(data_dir=data, host=host, port=port)
     if settings.distributed:
         raise typer.BadParameter("`jiandu up` is the embedded mode; unset JIANDU_DATABASE_URL")
-    system = EmbeddedSystem.build(settings)
+    system = EmbeddedSystem.build(_ready(settings, wait=False))
     if demo_data:
         from services.accounts.demo import demo_password, seed_demo_accounts
         from services.demo import describe, seed
@@ -150,7 +168,7 @@ def create_user(
     from services.accounts.store import AccountError, AccountStore, check_password, check_role
     from services.common.sql import Database
 
-    settings = _settings(data_dir=data)
+    settings = _ready(_settings(data_dir=data), wait=False)
     try:
         the_role = check_role(role)
         if password_stdin:
@@ -180,7 +198,7 @@ def intake_api(host: HostOpt = None, port: PortOpt = None) -> None:
     from services.intake import api
     from services.projections.case_queries import CaseQueries, SqlReader
 
-    settings = _distributed(_settings(host=host, port=port))
+    settings = _ready(_distributed(_settings(host=host, port=port)), wait=True)
     config = build_config(settings)
     intake = build_intake(settings, config)
     read_models = SqlReader(Database.for_service(settings, "projections"))  # queries only
@@ -203,7 +221,7 @@ def casework(host: HostOpt = None, port: PortOpt = None) -> None:
     from services.casework import api
     from services.casework.consumer import IntakeEventsConsumer
 
-    settings = _distributed(_settings(host=host, port=port))
+    settings = _ready(_distributed(_settings(host=host, port=port)), wait=True)
     accounts = build_accounts(settings)
     work = build_casework(settings, accounts=accounts)
     consumer = IntakeEventsConsumer(
@@ -248,7 +266,7 @@ def relay(
 
     if source not in ("intake", "casework"):
         raise typer.BadParameter("--source must be intake or casework")
-    settings = _distributed(_settings())
+    settings = _ready(_distributed(_settings()), wait=True)
     reader = _log_reader(settings, source)  # type: ignore[arg-type]
     the_relay = Relay(
         reader,
@@ -270,7 +288,7 @@ def projections_api(host: HostOpt = None, port: PortOpt = None) -> None:
     from services.projections import api, api_archive, api_cases, api_liaison
     from services.projections.liaison_queries import LiaisonQueries
 
-    settings = _distributed(_settings(host=host, port=port))
+    settings = _ready(_distributed(_settings(host=host, port=port)), wait=True)
     read = build_read_side(settings)
     _serve(
         web_app(
@@ -310,7 +328,7 @@ def web(host: HostOpt = None, port: PortOpt = None) -> None:
     )
     from services.web import pages
 
-    settings = _distributed(_settings(host=host, port=port))
+    settings = _ready(_distributed(_settings(host=host, port=port)), wait=True)
     config = build_config(settings)
     intake = build_intake(settings, config)
     accounts = build_accounts(settings)
@@ -331,7 +349,7 @@ def projections_worker() -> None:
     """Distributed: the Faust worker that projects both topics into the read models."""
     from services.projections.faust_app import run_worker
 
-    run_worker(_distributed(_settings()))
+    run_worker(_ready(_distributed(_settings()), wait=True))
 
 
 @app.command("rebuild-projections")
@@ -344,7 +362,7 @@ def rebuild_projections(data: DataOpt = None) -> None:
     """
     from services.projections.rebuild import rebuild
 
-    settings = _settings(data_dir=data)
+    settings = _ready(_settings(data_dir=data), wait=False)
     report = rebuild(settings)
     typer.echo(
         f"rebuilt {', '.join(report.live) or 'nothing'} from "
@@ -360,7 +378,7 @@ def verify(data: DataOpt = None) -> None:
     """Check the hash chain of every case's events; report the first broken link of each."""
     from services.casework.chain import use_key, verify_log
 
-    settings = _settings(data_dir=data)
+    settings = _ready(_settings(data_dir=data), wait=False)
     use_key(settings.derived_key("case-chain"))
     checked, broken = verify_log(_log_reader(settings, "casework"))
     for link in broken:
@@ -388,7 +406,7 @@ def intake_redact_digests(
     from services.intake.keyed import IntakeKeys
     from services.intake.migrations import MigrationBusy, redact_unkeyed_digests
 
-    settings = _settings(data_dir=data)
+    settings = _ready(_settings(data_dir=data), wait=False)
     db = Database.for_service(settings, "intake")
     try:
         run = redact_unkeyed_digests(
@@ -431,7 +449,7 @@ def calendar_load(schedule_file: Path, data: DataOpt = None) -> None:
     except (OSError, ValidationError) as error:
         typer.echo(f"{schedule_file}: not loaded: {error}", err=True)
         raise typer.Exit(1) from None
-    build_config(_settings(data_dir=data)).load_schedule(
+    build_config(_ready(_settings(data_dir=data), wait=False)).load_schedule(
         schedule, changed_by=f"cli:{getpass.getuser()}"
     )
     typer.echo(
@@ -445,7 +463,7 @@ def calendar_show(data: DataOpt = None) -> None:
     """Which calendar each year's deadlines are counted on."""
     from services.bootstrap import build_config
 
-    calendar = build_config(_settings(data_dir=data)).calendar()
+    calendar = build_config(_ready(_settings(data_dir=data), wait=False)).calendar()
     this_year = china_today().year
     for year in range(this_year - 1, this_year + 3):
         basis = calendar.basis(year)
@@ -458,13 +476,67 @@ def import_cadres(csv_file: Path, data: DataOpt = None) -> None:
     from services.bootstrap import build_read_side
     from services.projections.cadres import RegisterImportError
 
-    read = build_read_side(_settings(data_dir=data))
+    read = build_read_side(_ready(_settings(data_dir=data), wait=False))
     try:
         count = read.register.import_csv(csv_file)
     except (RegisterImportError, OSError) as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
     typer.echo(f"{count} cadres imported")
+
+
+@app.command("migrate")
+def migrate_command(data: DataOpt = None) -> None:
+    """Create or upgrade every service's schema and tables, then exit (idempotent; safe to
+    run several at once). The distributed mode runs it once before the processes (which wait
+    for it) and again after each upgrade; it stores the key check value at the first run and
+    refuses another JIANDU_SECRET_KEY afterwards. See docs/decisions/0019."""
+    import psycopg
+
+    from services.migrate import SchemaError, migrate
+
+    settings = _settings(data_dir=data)
+    try:
+        report = migrate(settings)
+    except SchemaError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    except psycopg.OperationalError as error:
+        typer.echo(f"database unreachable: {str(error).strip()}", err=True)
+        raise typer.Exit(1) from None
+    for line in report.lines:
+        typer.echo(line)
+    typer.echo("schema migrated" if report.changed else "schema already up to date")
+
+
+@app.command("secret-key")
+def secret_key(
+    write: Annotated[
+        Path | None,
+        typer.Option(
+            "--write",
+            help="Env file to put JIANDU_SECRET_KEY= in (created with mode 0600); refused "
+            "when it already holds a key.",
+        ),
+    ] = None,
+) -> None:
+    """A new JIANDU_SECRET_KEY (base64 of 32 random bytes): printed, or written to an env file.
+
+    Create it once per installation and keep it: every process needs the same key, and
+    the stores refuse another one (`jiandu migrate` stores its key check value).
+    """
+    from services.common.settings import new_secret_key, write_secret_key
+
+    key = new_secret_key()
+    if write is None:
+        typer.echo(key)
+        return
+    try:
+        write_secret_key(write, key)
+    except (FileExistsError, OSError) as error:
+        typer.echo(f"{write}: not written: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"JIANDU_SECRET_KEY written to {write} (mode 0600): back this file up")
 
 
 @app.command("create-topics")
