@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -68,6 +69,55 @@ def _ready(settings: Settings, *, wait: bool) -> Settings:
 
 def _serve(web: Any, settings: Settings) -> None:
     uvicorn.run(web, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+
+
+def _serve_when_ready(settings: Settings, build: Callable[[], Any]) -> None:
+    """Serve the app ``build()`` makes, once the schema is ready (docs/decisions/0019).
+
+    Ready at start: built and served at once. Otherwise the port opens at once with a
+    placeholder (``/healthz`` and every path: 503 with Retry-After, saying what is awaited)
+    while a thread waits for `jiandu migrate`, then builds the app, which takes over. Another
+    key or a newer schema: the message, exit 1 (at start, or when found while waiting).
+    """
+    from services.common.waiting import WaitingApp
+    from services.migrate import SchemaError, schema_problems, wait_for_schema
+
+    try:
+        problems = schema_problems(settings)
+    except SchemaError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    if not problems:
+        _serve(build(), settings)
+        return
+    waiting = WaitingApp("; ".join(problems))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            waiting, host=settings.host, port=settings.port, log_level="warning", access_log=False
+        )
+    )
+    failed: list[str] = []
+
+    def prepare() -> None:
+        try:
+            wait_for_schema(
+                settings, on_problems=lambda found: setattr(waiting, "reason", "; ".join(found))
+            )
+            waiting.app = build()
+            logging.getLogger(__name__).warning("schema ready: serving")
+        except SchemaError as error:
+            failed.append(str(error))
+            server.should_exit = True
+        except Exception as error:
+            logging.getLogger(__name__).exception("could not start")
+            failed.append(f"could not start: {error}")
+            server.should_exit = True
+
+    threading.Thread(target=prepare, name="wait-for-migrate", daemon=True).start()
+    server.run()
+    if failed:
+        typer.echo(failed[0], err=True)
+        raise typer.Exit(1)
 
 
 def _stop_on_signals() -> threading.Event:
@@ -198,20 +248,21 @@ def intake_api(host: HostOpt = None, port: PortOpt = None) -> None:
     from services.intake import api
     from services.projections.case_queries import CaseQueries, SqlReader
 
-    settings = _ready(_distributed(_settings(host=host, port=port)), wait=True)
-    config = build_config(settings)
-    intake = build_intake(settings, config)
-    read_models = SqlReader(Database.for_service(settings, "projections"))  # queries only
-    cases = CaseQueries(read_models, config)
-    _serve(
-        web_app(
+    settings = _distributed(_settings(host=host, port=port))
+
+    def build() -> Any:
+        config = build_config(settings)
+        intake = build_intake(settings, config)
+        read_models = SqlReader(Database.for_service(settings, "projections"))  # queries only
+        cases = CaseQueries(read_models, config)
+        return web_app(
             "Jiandu intake",
             [api.build_router(intake, follow_up=cases.follow_up, case_handler=cases.handler_of)],
             lambda: {"service": "intake", "position": intake.max_position()},
             accounts=build_accounts(settings),
-        ),
-        settings,
-    )
+        )
+
+    _serve_when_ready(settings, build)
 
 
 @app.command()
@@ -221,38 +272,42 @@ def casework(host: HostOpt = None, port: PortOpt = None) -> None:
     from services.casework import api
     from services.casework.consumer import IntakeEventsConsumer
 
-    settings = _ready(_distributed(_settings(host=host, port=port)), wait=True)
-    accounts = build_accounts(settings)
-    work = build_casework(settings, accounts=accounts)
-    consumer = IntakeEventsConsumer(
-        work,
-        settings.kafka_bootstrap,
-        topic_prefix=settings.kafka_topic_prefix,
-        group_id=f"{settings.kafka_topic_prefix}jiandu-casework",
-        consumer_settings={"fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms},
-    )
+    settings = _distributed(_settings(host=host, port=port))
     stop = threading.Event()
-    thread = threading.Thread(
-        target=consumer.run, args=(stop,), name="casework-consumer", daemon=True
-    )
-    thread.start()
-    try:
-        _serve(
-            web_app(
-                "Jiandu casework",
-                [api.build_router(work)],
-                lambda: {
-                    "service": "casework",
-                    "consumer_alive": thread.is_alive(),
-                    "position": work.max_position(),
-                },
-                accounts=accounts,
-            ),
-            settings,
+    threads: list[threading.Thread] = []
+
+    def build() -> Any:
+        accounts = build_accounts(settings)
+        work = build_casework(settings, accounts=accounts)
+        consumer = IntakeEventsConsumer(
+            work,
+            settings.kafka_bootstrap,
+            topic_prefix=settings.kafka_topic_prefix,
+            group_id=f"{settings.kafka_topic_prefix}jiandu-casework",
+            consumer_settings={"fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms},
         )
+        thread = threading.Thread(
+            target=consumer.run, args=(stop,), name="casework-consumer", daemon=True
+        )
+        thread.start()
+        threads.append(thread)
+        return web_app(
+            "Jiandu casework",
+            [api.build_router(work)],
+            lambda: {
+                "service": "casework",
+                "consumer_alive": thread.is_alive(),
+                "position": work.max_position(),
+            },
+            accounts=accounts,
+        )
+
+    try:
+        _serve_when_ready(settings, build)
     finally:
         stop.set()
-        thread.join(timeout=5)
+        for thread in threads:
+            thread.join(timeout=5)
 
 
 @app.command()
@@ -288,10 +343,11 @@ def projections_api(host: HostOpt = None, port: PortOpt = None) -> None:
     from services.projections import api, api_archive, api_cases, api_liaison
     from services.projections.liaison_queries import LiaisonQueries
 
-    settings = _ready(_distributed(_settings(host=host, port=port)), wait=True)
-    read = build_read_side(settings)
-    _serve(
-        web_app(
+    settings = _distributed(_settings(host=host, port=port))
+
+    def build() -> Any:
+        read = build_read_side(settings)
+        return web_app(
             "Jiandu information base",
             # Sign-in, accounts and the audit: served here, where the proxy sends other paths.
             [
@@ -305,9 +361,9 @@ def projections_api(host: HostOpt = None, port: PortOpt = None) -> None:
             ],
             lambda: {"service": "projections"},
             accounts=build_accounts(settings),
-        ),
-        settings,
-    )
+        )
+
+    _serve_when_ready(settings, build)
 
 
 @app.command()
@@ -328,20 +384,24 @@ def web(host: HostOpt = None, port: PortOpt = None) -> None:
     )
     from services.web import pages
 
-    settings = _ready(_distributed(_settings(host=host, port=port)), wait=True)
-    config = build_config(settings)
-    intake = build_intake(settings, config)
-    accounts = build_accounts(settings)
-    read = build_read_side(settings, config)
-    # Like the casework process: only an active handler is assigned, accusers are looked up.
-    work = build_casework(settings, config, accounts=accounts, register=read.register)
-    app = web_app(
-        "Jiandu pages",
-        [],
-        lambda: {"service": "web", "intake": intake.max_position()},
-        accounts=accounts,
-    )
-    _serve(pages.install(app, pages.PageServices(intake, work, read.queries)), settings)
+    settings = _distributed(_settings(host=host, port=port))
+
+    def build() -> Any:
+        config = build_config(settings)
+        intake = build_intake(settings, config)
+        accounts = build_accounts(settings)
+        read = build_read_side(settings, config)
+        # Like the casework process: only an active handler is assigned, accusers are looked up.
+        work = build_casework(settings, config, accounts=accounts, register=read.register)
+        app = web_app(
+            "Jiandu pages",
+            [],
+            lambda: {"service": "web", "intake": intake.max_position()},
+            accounts=accounts,
+        )
+        return pages.install(app, pages.PageServices(intake, work, read.queries))
+
+    _serve_when_ready(settings, build)
 
 
 @app.command("projections-worker")

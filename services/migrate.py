@@ -269,6 +269,14 @@ def check_schema(settings: Settings) -> list[str]:
     return problems
 
 
+def schema_problems(settings: Settings) -> list[str]:
+    """:func:`check_schema`, with an unreachable database as one more thing to wait for."""
+    try:
+        return check_schema(settings)
+    except psycopg.OperationalError as error:
+        return [f"database unreachable: {str(error).strip().splitlines()[0]}"]
+
+
 def wait_for_schema(
     settings: Settings,
     *,
@@ -276,22 +284,21 @@ def wait_for_schema(
     poll_seconds: float = 1.0,
     log_every_seconds: float = 5.0,
     sleep: Callable[[float], None] = time.sleep,
+    on_problems: Callable[[list[str]], None] | None = None,
 ) -> None:
     """Return once every store is migrated to this code's versions and written with this
-    key; meanwhile log what is missing every few seconds. Without ``wait``: raise
-    :class:`SchemaNotReady` instead. A newer schema or another key raise at once."""
+    key; meanwhile log what is missing every few seconds (and tell ``on_problems``).
+    Without ``wait``: raise :class:`SchemaNotReady` instead. A newer schema or another key
+    raise at once."""
     last_logged = float("-inf")
     while True:
-        try:
-            problems = check_schema(settings)
-        except psycopg.OperationalError as error:
-            if not wait:
-                raise
-            problems = [f"database unreachable: {str(error).strip().splitlines()[0]}"]
+        problems = schema_problems(settings) if wait else check_schema(settings)
         if not problems:
             return
         if not wait:
             raise SchemaNotReady(problems)
+        if on_problems is not None:
+            on_problems(problems)
         now = time.monotonic()
         if now - last_logged >= log_every_seconds:
             log.warning("waiting for `jiandu migrate` (%s)", "; ".join(problems))

@@ -147,8 +147,13 @@ def test_processes_started_before_migrate_wait_and_then_work(
                  f"{process.name} to wait for migrate", process)  # fmt: skip
     assert "intake schema version 0, need 1" in intake.log_tail()
     with httpx.Client() as client:
-        with pytest.raises(httpx.TransportError):  # the server starts once the schema is there
-            client.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+        waiting = client.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        assert waiting.status_code == 503, waiting.text
+        assert waiting.headers["Retry-After"] == "5"
+        assert "waiting for `jiandu migrate` (" in waiting.json()["detail"]
+        refused = client.post(f"http://127.0.0.1:{port}/api/v1/reports", json={}, timeout=5)
+        assert refused.status_code == 503
+        assert refused.headers["Retry-After"] == "5"
         assert worker.alive()
         assert intake.alive()
 

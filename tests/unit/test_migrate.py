@@ -223,3 +223,29 @@ def test_secret_key_is_written_once_into_an_env_file(tmp_path: Path) -> None:
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
     printed = runner.invoke(cli.app, ["secret-key"])
     assert len(base64.b64decode(printed.output.strip())) == 32
+
+
+def test_a_waiting_process_answers_503_with_retry_after_until_its_app_is_ready() -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from services.common.waiting import WaitingApp
+
+    waiting = WaitingApp("intake schema version 0, need 1")
+    with TestClient(waiting) as client:
+        health = client.get("/healthz")
+        assert health.status_code == 503
+        assert health.headers["Retry-After"] == "5"
+        assert health.json() == {
+            "status": "waiting",
+            "detail": "waiting for `jiandu migrate` (intake schema version 0, need 1)",
+        }
+        other = client.post("/api/v1/reports", json={})
+        assert other.status_code == 503
+        assert other.headers["content-type"] == "application/problem+json"
+        assert other.json()["status"] == 503
+
+        ready = FastAPI()
+        ready.get("/healthz")(lambda: {"status": "ok"})
+        waiting.app = ready
+        assert client.get("/healthz").json() == {"status": "ok"}
