@@ -329,10 +329,11 @@ def _advisory_locks(settings: Settings) -> Iterator[None]:
         yield
 
 
-def _database(settings: Settings, service: ServiceName) -> Database:
+def _database(settings: Settings, service: ServiceName, *, create: bool) -> Database:
+    """The service's database; with ``create``, its PostgreSQL schema made first."""
     url = settings.database_for(service)
     if url is not None:
-        return Database(postgres_url=url, schema=service, pool_size=2)  # creates the schema
+        return Database(postgres_url=url, schema=service, pool_size=2, ddl_allowed=create)
     return Database(sqlite_path=settings.data_dir / f"{service}.sqlite")
 
 
@@ -347,7 +348,7 @@ def migrate(settings: Settings) -> MigrateReport:
         for service in SERVICES:
             state = read_state(settings, service)
             problems_of(settings, state)  # another run may have finished meanwhile
-            db = _database(settings, service)
+            db = _database(settings, service, create=state.version < schema_version(service))
             try:
                 report.lines.append(_migrate_service(settings, db, state, check, report))
             finally:

@@ -285,4 +285,7 @@ def test_a_second_projections_worker_started_under_writes_does_no_ddl(
         assert "Deadlock" not in log, log[-4000:]
         assert "Traceback" not in log, log[-4000:]
         assert "waiting for `jiandu migrate`" not in log
-    assert recorded_ddl(pg_dsn) == []
+    again = run_jiandu(["migrate"], env_for(pg_dsn, tmp_path, "migrate-again"), tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "schema already up to date" in again.stdout
+    assert recorded_ddl(pg_dsn) == []  # not even migrate again, on a running system

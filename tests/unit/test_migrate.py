@@ -249,3 +249,19 @@ def test_a_waiting_process_answers_503_with_retry_after_until_its_app_is_ready()
         ready.get("/healthz")(lambda: {"status": "ok"})
         waiting.app = ready
         assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_stores_from_before_migrate_are_adopted_without_losing_anything(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, secret_key=new_key())
+    system = EmbeddedSystem.build(settings)
+    system.stop()
+    for service in SERVICES:  # stores written before decision 0019: no version, no key check
+        sql(settings, service, "DROP TABLE jiandu_schema")
+    before = sql(settings, "projections", "SELECT name, version, status FROM projection_registry")
+    assert check_schema(settings) == [f"{s} schema version 0, need 1" for s in SERVICES]
+
+    assert migrate(settings).changed
+    assert check_schema(settings) == []
+    after = sql(settings, "projections", "SELECT name, version, status FROM projection_registry")
+    assert after == before  # live projections are not reset
+    assert read_state(settings, "intake").key_check == key_check_value(settings)
