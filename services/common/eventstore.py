@@ -5,7 +5,6 @@ from __future__ import annotations
 from psycopg.conninfo import conninfo_to_dict
 
 from services.common.settings import ServiceName, Settings
-from services.common.sql import ensure_schema
 
 
 def eventstore_env(settings: Settings, service: ServiceName) -> dict[str, str]:
@@ -21,8 +20,10 @@ def eventstore_env(settings: Settings, service: ServiceName) -> dict[str, str]:
         }
         return env
     info = conninfo_to_dict(url)
-    ensure_schema(url, service)
     env |= {
+        # `jiandu migrate` creates the schema and the tables (services/migrate.py); a process
+        # creating them at start raced the others ("tuple concurrently updated").
+        "CREATE_TABLE": "n",
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": str(info.get("dbname") or "postgres"),
         "POSTGRES_HOST": str(info.get("host") or "127.0.0.1"),
