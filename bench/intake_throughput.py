@@ -54,6 +54,7 @@ from services.common.eventstore import eventstore_env
 from services.common.settings import Settings
 from services.common.sql import ensure_schema
 from services.intake.application import IntakeApplication, SubmissionContention
+from services.migrate import migrate
 from tests.integration.helpers import hotline_report
 from tests.support.postgres import ThrowawayPostgres
 
@@ -85,6 +86,7 @@ def baseline_env(settings: Settings) -> dict[str, str]:
     else:
         ensure_schema(url, BASELINE_SCHEMA)
         env["POSTGRES_SCHEMA"] = BASELINE_SCHEMA
+        env["CREATE_TABLE"] = "y"  # the bench's own schema: `jiandu migrate` knows nothing of it
     return env
 
 
@@ -372,6 +374,7 @@ def run_postgres(
     phases = []
     with postgres_dsn(durable=not args.fast_pg) as (dsn, described):
         settings = settings_for(tmp / "pg", dsn)
+        migrate(settings)
         intake, bare = build_intake(settings), BareApplication(baseline_env(settings))
         try:
             phases.append(

@@ -50,6 +50,7 @@ from services.bootstrap import build_intake
 from services.common.relay import KafkaPublisher, Relay
 from services.common.settings import Settings
 from services.intake.application import IntakeApplication
+from services.migrate import migrate
 from tests.integration.helpers import hotline_report
 from tests.support.postgres import ThrowawayPostgres
 from tests.support.tansu import TansuBroker, create_topics
@@ -340,6 +341,7 @@ def main() -> None:  # noqa: PLR0915 - one straight script
                 secret_key=base64.b64encode(os.urandom(32)).decode(),
                 auto_accept=True,
             )
+            migrate(settings)
             intake = build_intake(settings)
             try:
                 create_topics(bootstrap, every_topic, partitions=args.partitions)

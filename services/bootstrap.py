@@ -233,6 +233,11 @@ class EmbeddedSystem:
     def build(cls, settings: Settings, clock: Clock = SYSTEM_CLOCK) -> EmbeddedSystem:
         """``clock`` gives every part its today and now (China time); tests and the demo's
         seeding pass a ``FixedClock``."""
+        from services.migrate import migrate
+
+        # One process: it makes its own schema, and checks the key against the data
+        # folder's stores (docs/decisions/0019).
+        migrate(settings)
         config = build_config(settings)
         accounts = build_accounts(settings, clock)
         read = build_read_side(settings, config, clock)

@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -48,8 +49,75 @@ def _distributed(settings: Settings) -> Settings:
     return settings
 
 
+def _ready(settings: Settings, *, wait: bool) -> Settings:
+    """The stores, as this process needs them (docs/decisions/0019). Embedded: migrated
+    here, in-process. Distributed: made by `jiandu migrate`; a process waits for it
+    (``wait``), a one-shot command refuses without it. A schema newer than this code, or
+    another JIANDU_SECRET_KEY than the stores', stops either with a message (exit 1)."""
+    from services.migrate import SchemaError, migrate, wait_for_schema
+
+    try:
+        if settings.distributed:
+            wait_for_schema(settings, wait=wait)
+        else:
+            migrate(settings)
+    except SchemaError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    return settings
+
+
 def _serve(web: Any, settings: Settings) -> None:
     uvicorn.run(web, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+
+
+def _serve_when_ready(settings: Settings, build: Callable[[], Any]) -> None:
+    """Serve the app ``build()`` makes, once the schema is ready (docs/decisions/0019).
+
+    Ready at start: built and served at once. Otherwise the port opens at once with a
+    placeholder (``/healthz`` and every path: 503 with Retry-After, saying what is awaited)
+    while a thread waits for `jiandu migrate`, then builds the app, which takes over. Another
+    key or a newer schema: the message, exit 1 (at start, or when found while waiting).
+    """
+    from services.common.waiting import WaitingApp
+    from services.migrate import SchemaError, schema_problems, wait_for_schema
+
+    try:
+        problems = schema_problems(settings)
+    except SchemaError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    if not problems:
+        _serve(build(), settings)
+        return
+    waiting = WaitingApp("; ".join(problems))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            waiting, host=settings.host, port=settings.port, log_level="warning", access_log=False
+        )
+    )
+    failed: list[str] = []
+
+    def prepare() -> None:
+        try:
+            wait_for_schema(
+                settings, on_problems=lambda found: setattr(waiting, "reason", "; ".join(found))
+            )
+            waiting.app = build()
+            logging.getLogger(__name__).warning("schema ready: serving")
+        except SchemaError as error:
+            failed.append(str(error))
+            server.should_exit = True
+        except Exception as error:
+            logging.getLogger(__name__).exception("could not start")
+            failed.append(f"could not start: {error}")
+            server.should_exit = True
+
+    threading.Thread(target=prepare, name="wait-for-migrate", daemon=True).start()
+    server.run()
+    if failed:
+        typer.echo(failed[0], err=True)
+        raise typer.Exit(1)
 
 
 def _stop_on_signals() -> threading.Event:
@@ -86,7 +154,7 @@ def up(
     settings = _settings(data_dir=data, host=host, port=port)
     if settings.distributed:
         raise typer.BadParameter("`jiandu up` is the embedded mode; unset JIANDU_DATABASE_URL")
-    system = EmbeddedSystem.build(settings)
+    system = EmbeddedSystem.build(_ready(settings, wait=False))
     if demo_data:
         from services.accounts.demo import demo_password, seed_demo_accounts
         from services.demo import describe, seed
@@ -150,7 +218,7 @@ def create_user(
     from services.accounts.store import AccountError, AccountStore, check_password, check_role
     from services.common.sql import Database
 
-    settings = _settings(data_dir=data)
+    settings = _ready(_settings(data_dir=data), wait=False)
     try:
         the_role = check_role(role)
         if password_stdin:
@@ -181,20 +249,21 @@ def intake_api(host: HostOpt = None, port: PortOpt = None) -> None:
     from services.projections.case_queries import CaseQueries, SqlReader
 
     settings = _distributed(_settings(host=host, port=port))
-    config = build_config(settings)
-    intake = build_intake(settings, config)
-    read_models = SqlReader(Database.for_service(settings, "projections"))  # queries only
-    cases = CaseQueries(read_models, config)
-    _serve(
-        web_app(
+
+    def build() -> Any:
+        config = build_config(settings)
+        intake = build_intake(settings, config)
+        read_models = SqlReader(Database.for_service(settings, "projections"))  # queries only
+        cases = CaseQueries(read_models, config)
+        return web_app(
             "Jiandu intake",
             [api.build_router(intake, follow_up=cases.follow_up, case_handler=cases.handler_of)],
             lambda: {"service": "intake", "position": intake.max_position()},
             accounts=build_accounts(settings),
             databases=[intake],
-        ),
-        settings,
-    )
+        )
+
+    _serve_when_ready(settings, build)
 
 
 @app.command()
@@ -205,38 +274,42 @@ def casework(host: HostOpt = None, port: PortOpt = None) -> None:
     from services.casework.consumer import IntakeEventsConsumer
 
     settings = _distributed(_settings(host=host, port=port))
-    accounts = build_accounts(settings)
-    work = build_casework(settings, accounts=accounts)
-    consumer = IntakeEventsConsumer(
-        work,
-        settings.kafka_bootstrap,
-        topic_prefix=settings.kafka_topic_prefix,
-        group_id=f"{settings.kafka_topic_prefix}jiandu-casework",
-        consumer_settings={"fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms},
-    )
     stop = threading.Event()
-    thread = threading.Thread(
-        target=consumer.run, args=(stop,), name="casework-consumer", daemon=True
-    )
-    thread.start()
-    try:
-        _serve(
-            web_app(
-                "Jiandu casework",
-                [api.build_router(work)],
-                lambda: {
-                    "service": "casework",
-                    "consumer_alive": thread.is_alive(),
-                    "position": work.max_position(),
-                },
-                accounts=accounts,
-                databases=[work],
-            ),
-            settings,
+    threads: list[threading.Thread] = []
+
+    def build() -> Any:
+        accounts = build_accounts(settings)
+        work = build_casework(settings, accounts=accounts)
+        consumer = IntakeEventsConsumer(
+            work,
+            settings.kafka_bootstrap,
+            topic_prefix=settings.kafka_topic_prefix,
+            group_id=f"{settings.kafka_topic_prefix}jiandu-casework",
+            consumer_settings={"fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms},
         )
+        thread = threading.Thread(
+            target=consumer.run, args=(stop,), name="casework-consumer", daemon=True
+        )
+        thread.start()
+        threads.append(thread)
+        return web_app(
+            "Jiandu casework",
+            [api.build_router(work)],
+            lambda: {
+                "service": "casework",
+                "consumer_alive": thread.is_alive(),
+                "position": work.max_position(),
+            },
+            accounts=accounts,
+            databases=[work],
+        )
+
+    try:
+        _serve_when_ready(settings, build)
     finally:
         stop.set()
-        thread.join(timeout=5)
+        for thread in threads:
+            thread.join(timeout=5)
 
 
 @app.command()
@@ -250,7 +323,7 @@ def relay(
 
     if source not in ("intake", "casework"):
         raise typer.BadParameter("--source must be intake or casework")
-    settings = _distributed(_settings())
+    settings = _ready(_distributed(_settings()), wait=True)
     reader = _log_reader(settings, source)  # type: ignore[arg-type]
     the_relay = Relay(
         reader,
@@ -273,9 +346,10 @@ def projections_api(host: HostOpt = None, port: PortOpt = None) -> None:
     from services.projections.liaison_queries import LiaisonQueries
 
     settings = _distributed(_settings(host=host, port=port))
-    read = build_read_side(settings)
-    _serve(
-        web_app(
+
+    def build() -> Any:
+        read = build_read_side(settings)
+        return web_app(
             "Jiandu information base",
             # Sign-in, accounts and the audit: served here, where the proxy sends other paths.
             [
@@ -290,9 +364,9 @@ def projections_api(host: HostOpt = None, port: PortOpt = None) -> None:
             lambda: {"service": "projections"},
             accounts=build_accounts(settings),
             databases=[read.store.db],
-        ),
-        settings,
-    )
+        )
+
+    _serve_when_ready(settings, build)
 
 
 @app.command()
@@ -314,20 +388,24 @@ def web(host: HostOpt = None, port: PortOpt = None) -> None:
     from services.web import pages
 
     settings = _distributed(_settings(host=host, port=port))
-    config = build_config(settings)
-    intake = build_intake(settings, config)
-    accounts = build_accounts(settings)
-    read = build_read_side(settings, config)
-    # Like the casework process: only an active handler is assigned, accusers are looked up.
-    work = build_casework(settings, config, accounts=accounts, register=read.register)
-    app = web_app(
-        "Jiandu pages",
-        [],
-        lambda: {"service": "web", "intake": intake.max_position()},
-        accounts=accounts,
-        databases=[intake, work, read.store.db],
-    )
-    _serve(pages.install(app, pages.PageServices(intake, work, read.queries)), settings)
+
+    def build() -> Any:
+        config = build_config(settings)
+        intake = build_intake(settings, config)
+        accounts = build_accounts(settings)
+        read = build_read_side(settings, config)
+        # Like the casework process: only an active handler is assigned, accusers are looked up.
+        work = build_casework(settings, config, accounts=accounts, register=read.register)
+        app = web_app(
+            "Jiandu pages",
+            [],
+            lambda: {"service": "web", "intake": intake.max_position()},
+            accounts=accounts,
+            databases=[intake, work, read.store.db],
+        )
+        return pages.install(app, pages.PageServices(intake, work, read.queries))
+
+    _serve_when_ready(settings, build)
 
 
 @app.command("projections-worker")
@@ -335,7 +413,7 @@ def projections_worker() -> None:
     """Distributed: the Faust worker that projects both topics into the read models."""
     from services.projections.faust_app import run_worker
 
-    run_worker(_distributed(_settings()))
+    run_worker(_ready(_distributed(_settings()), wait=True))
 
 
 @app.command("rebuild-projections")
@@ -348,7 +426,7 @@ def rebuild_projections(data: DataOpt = None) -> None:
     """
     from services.projections.rebuild import rebuild
 
-    settings = _settings(data_dir=data)
+    settings = _ready(_settings(data_dir=data), wait=False)
     report = rebuild(settings)
     typer.echo(
         f"rebuilt {', '.join(report.live) or 'nothing'} from "
@@ -364,7 +442,7 @@ def verify(data: DataOpt = None) -> None:
     """Check the hash chain of every case's events; report the first broken link of each."""
     from services.casework.chain import use_key, verify_log
 
-    settings = _settings(data_dir=data)
+    settings = _ready(_settings(data_dir=data), wait=False)
     use_key(settings.derived_key("case-chain"))
     checked, broken = verify_log(_log_reader(settings, "casework"))
     for link in broken:
@@ -392,7 +470,7 @@ def intake_redact_digests(
     from services.intake.keyed import IntakeKeys
     from services.intake.migrations import MigrationBusy, redact_unkeyed_digests
 
-    settings = _settings(data_dir=data)
+    settings = _ready(_settings(data_dir=data), wait=False)
     db = Database.for_service(settings, "intake")
     try:
         run = redact_unkeyed_digests(
@@ -435,7 +513,7 @@ def calendar_load(schedule_file: Path, data: DataOpt = None) -> None:
     except (OSError, ValidationError) as error:
         typer.echo(f"{schedule_file}: not loaded: {error}", err=True)
         raise typer.Exit(1) from None
-    build_config(_settings(data_dir=data)).load_schedule(
+    build_config(_ready(_settings(data_dir=data), wait=False)).load_schedule(
         schedule, changed_by=f"cli:{getpass.getuser()}"
     )
     typer.echo(
@@ -449,7 +527,7 @@ def calendar_show(data: DataOpt = None) -> None:
     """Which calendar each year's deadlines are counted on."""
     from services.bootstrap import build_config
 
-    calendar = build_config(_settings(data_dir=data)).calendar()
+    calendar = build_config(_ready(_settings(data_dir=data), wait=False)).calendar()
     this_year = china_today().year
     for year in range(this_year - 1, this_year + 3):
         basis = calendar.basis(year)
@@ -462,13 +540,67 @@ def import_cadres(csv_file: Path, data: DataOpt = None) -> None:
     from services.bootstrap import build_read_side
     from services.projections.cadres import RegisterImportError
 
-    read = build_read_side(_settings(data_dir=data))
+    read = build_read_side(_ready(_settings(data_dir=data), wait=False))
     try:
         count = read.register.import_csv(csv_file)
     except (RegisterImportError, OSError) as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
     typer.echo(f"{count} cadres imported")
+
+
+@app.command("migrate")
+def migrate_command(data: DataOpt = None) -> None:
+    """Create or upgrade every service's schema and tables, then exit (idempotent; safe to
+    run several at once). The distributed mode runs it once before the processes (which wait
+    for it) and again after each upgrade; it stores the key check value at the first run and
+    refuses another JIANDU_SECRET_KEY afterwards. See docs/decisions/0019."""
+    import psycopg
+
+    from services.migrate import SchemaError, migrate
+
+    settings = _settings(data_dir=data)
+    try:
+        report = migrate(settings)
+    except SchemaError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    except psycopg.OperationalError as error:
+        typer.echo(f"database unreachable: {str(error).strip()}", err=True)
+        raise typer.Exit(1) from None
+    for line in report.lines:
+        typer.echo(line)
+    typer.echo("schema migrated" if report.changed else "schema already up to date")
+
+
+@app.command("secret-key")
+def secret_key(
+    write: Annotated[
+        Path | None,
+        typer.Option(
+            "--write",
+            help="Env file to put JIANDU_SECRET_KEY= in (created with mode 0600); refused "
+            "when it already holds a key.",
+        ),
+    ] = None,
+) -> None:
+    """A new JIANDU_SECRET_KEY (base64 of 32 random bytes): printed, or written to an env file.
+
+    Create it once per installation and keep it: every process needs the same key, and
+    the stores refuse another one (`jiandu migrate` stores its key check value).
+    """
+    from services.common.settings import new_secret_key, write_secret_key
+
+    key = new_secret_key()
+    if write is None:
+        typer.echo(key)
+        return
+    try:
+        write_secret_key(write, key)
+    except (FileExistsError, OSError) as error:
+        typer.echo(f"{write}: not written: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"JIANDU_SECRET_KEY written to {write} (mode 0600): back this file up")
 
 
 @app.command("create-topics")

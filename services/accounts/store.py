@@ -197,7 +197,7 @@ class AccountStore:
         self._hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
         # Verifying against a decoy costs an unknown user the same time as a known one.
         self._decoy_hash = self._hasher.hash(secrets.token_urlsafe(16))
-        db.execute_script(SCHEMA)
+        db.create_tables(SCHEMA)
 
     def close(self) -> None:
         self.db.close()

@@ -111,7 +111,7 @@ class ConfigStore(Config):
         self.ttl = ttl
         self._loaded_at = float("-inf")
         self._lock = threading.Lock()
-        db.execute_script(DDL)
+        db.create_tables(DDL)
 
     def _fresh(self) -> None:
         with self._lock:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from psycopg.conninfo import conninfo_to_dict
 
 from services.common.settings import ServiceName, Settings
-from services.common.sql import ensure_schema
 
 
 def eventstore_env(settings: Settings, service: ServiceName) -> dict[str, str]:
@@ -21,10 +20,12 @@ def eventstore_env(settings: Settings, service: ServiceName) -> dict[str, str]:
         }
         return env
     info = conninfo_to_dict(url)
-    ensure_schema(url, service)
     env |= {
+        # `jiandu migrate` creates the schema and the tables (services/migrate.py); a process
+        # creating them at start raced the others ("tuple concurrently updated").
+        "CREATE_TABLE": "n",
         # eventsourcing's PostgreSQL persistence on a pool that never hands out a dead
-        # connection; a connection within 5 s or PoolTimeout (0018).
+        # connection, and a connection within 5 s or DatabaseUnavailable (0018).
         "PERSISTENCE_MODULE": "services.common.pgpool:PostgresFactory",
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_DBNAME": str(info.get("dbname") or "postgres"),

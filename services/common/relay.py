@@ -93,11 +93,9 @@ class Relay:
 
     @classmethod
     def tracking_recorder_for(cls, app: JianduApplication) -> TrackingRecorder:
-        recorder = app.factory.tracking_recorder()
-        create_table = getattr(recorder, "create_table", None)  # both SQL recorders have one
-        if create_table is not None:
-            create_table()
-        return recorder
+        # The factory creates the table where the environment lets it (SQLite, embedded);
+        # on PostgreSQL `jiandu migrate` did (services/migrate.py).
+        return app.factory.tracking_recorder()
 
     @property
     def position(self) -> int:

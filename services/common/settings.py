@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -103,14 +104,45 @@ class Settings(BaseSettings):
             return key
         if self.distributed:
             raise ValueError(
-                "JIANDU_SECRET_KEY is required with PostgreSQL (distributed mode); "
-                "create one with: python -c 'import os,base64;print(base64.b64encode(os.urandom(32)).decode())'"
+                "JIANDU_SECRET_KEY is required with PostgreSQL (distributed mode); create one "
+                "once and keep it: jiandu secret-key --write deploy/jiandu.env"
             )
         return _embedded_key(self.data_dir / "secret.key")
 
     def derived_key(self, purpose: str) -> bytes:
         """A separate key per purpose (HKDF-like expansion of the master key)."""
         return hmac.new(self.master_key, purpose.encode(), hashlib.sha256).digest()
+
+
+def new_secret_key() -> str:
+    """A new master key: base64 of 32 random bytes."""
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def write_secret_key(env_file: Path, key: str) -> None:
+    """Put ``JIANDU_SECRET_KEY=key`` in an env file (an empty ``JIANDU_SECRET_KEY=`` line,
+    as in the example, is filled in; otherwise the line is appended), mode 0600.
+
+    Raises FileExistsError when the file already holds a key: a second key would leave the
+    stores written with the first unreadable."""
+    lines = env_file.read_text(encoding="utf-8").splitlines() if env_file.exists() else []
+    for line in lines:
+        name, _, value = line.strip().partition("=")
+        if name.strip() == "JIANDU_SECRET_KEY" and value.strip():
+            raise FileExistsError(
+                "it already sets JIANDU_SECRET_KEY; keep that key (the stores were written with it)"
+            )
+    entry = f"JIANDU_SECRET_KEY={key}"
+    empty = [i for i, line in enumerate(lines) if line.strip() == "JIANDU_SECRET_KEY="]
+    if empty:
+        lines[empty[0]] = entry
+    else:
+        lines.append(entry)
+    env_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+    env_file.chmod(0o600)  # an existing file keeps its mode through os.open
 
 
 def _embedded_key(path: Path) -> bytes:

@@ -57,7 +57,12 @@ class Database:
         postgres_url: str | None = None,
         schema: str | None = None,
         pool_size: int = 4,
+        ddl_allowed: bool = True,
     ) -> None:
+        """``ddl_allowed``: whether this handle may create its schema and tables. A service's
+        database in the distributed mode (:meth:`for_service` on PostgreSQL) may not: there
+        ``jiandu migrate`` owns every table (services/migrate.py), and stores built on it
+        skip their ``CREATE`` statements (:meth:`create_tables`)."""
         if (sqlite_path is None) == (postgres_url is None):
             raise ValueError("give exactly one of sqlite_path and postgres_url")
         self._local = threading.local()
@@ -65,9 +70,10 @@ class Database:
         self.sqlite_path = sqlite_path
         self.postgres_url = postgres_url
         self.schema = check_identifier(schema) if schema else None
+        self.ddl_allowed = ddl_allowed
         if postgres_url is not None:
             self.dialect = "postgres"
-            if self.schema:
+            if self.schema and ddl_allowed:
                 ensure_schema(postgres_url, self.schema)
             options = f"-c search_path={self.schema}" if self.schema else ""
             # Never a dead connection, and a few seconds at most to get one (0018).
@@ -87,12 +93,12 @@ class Database:
     def for_service(cls, settings: Settings, service: ServiceName) -> Database:
         url = settings.database_for(service)
         if url:
-            return cls(postgres_url=url, schema=service)
+            return cls(postgres_url=url, schema=service, ddl_allowed=False)
         return cls(sqlite_path=settings.data_dir / f"{service}.sqlite")
 
     def ping(self, timeout: float) -> None:
-        """Raise (psycopg.OperationalError, PoolTimeout) unless the database answers within
-        about ``timeout`` seconds."""
+        """Raise (``DatabaseUnavailable``, psycopg's ``OperationalError``) unless the
+        database answers within about ``timeout`` seconds."""
         if self._pool is None:
             with self.transaction() as cur:
                 cur.execute("SELECT 1")
@@ -146,6 +152,20 @@ class Database:
         lite = self._sqlite_connection()
         for statement in statements:
             lite.execute(statement)
+
+    def create_tables(self, statements: Sequence[str]) -> None:
+        """A store's ``CREATE ... IF NOT EXISTS`` statements, where this handle may run DDL
+        (SQLite, a test's own schema); a no-op on a distributed service's database, whose
+        tables ``jiandu migrate`` created before the process started (it waited for them)."""
+        if not self.ddl_allowed:
+            return
+        if self.dialect == "sqlite":
+            self.execute_script(statements)  # SQLite locks the whole file anyway
+            return
+        for statement in statements:
+            # One statement a transaction: one table locked at a time. All of them in one
+            # transaction deadlocked against a running writer's upserts (issue 11).
+            self.execute_script([statement])
 
     def execute_script(self, statements: Sequence[str]) -> None:
         with self.transaction() as cur:

@@ -79,7 +79,7 @@ def redact_unkeyed_digests(
     """Rewrite every stored ``Report.Received`` whose digest is unkeyed; record the run."""
     if now.tzinfo is None:
         raise ValueError("the run's time must carry a time zone")
-    db.execute_script(SCHEMA)
+    db.create_tables(SCHEMA)
     ran_at = now.astimezone(dt.UTC).isoformat(timespec="microseconds")
     changed = 0
     table = events_table(db)
@@ -138,7 +138,7 @@ def _remove_old_versions(db: Database, table: str) -> None:
 
 
 def migration_runs(db: Database) -> list[MigrationRun]:
-    db.execute_script(SCHEMA)
+    db.create_tables(SCHEMA)
     with db.transaction() as cur:
         cur.execute(
             "SELECT name, ran_at, events_changed FROM intake_migrations ORDER BY ran_at, run_id"

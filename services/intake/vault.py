@@ -68,7 +68,7 @@ class ReporterVault:
         # Argon2id with OWASP's parameters (19 MiB, 2 passes): ~30 ms, not argon2-cffi's
         # 64 MiB default that costs ~0.4 s per mailbox submission on a small server.
         self._hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
-        db.execute_script(SCHEMA)
+        db.create_tables(SCHEMA)
 
     def close(self) -> None:
         self._db.close()

@@ -32,7 +32,7 @@ class RegisterImportError(ValueError):
 class CadreRegister:
     def __init__(self, store: ReadStore) -> None:
         self.store = store
-        store.db.execute_script(DDL)
+        store.db.create_tables(DDL)
 
     def upsert(self, records: Iterable[CadreRecord]) -> int:
         rows = [(r.cadre_id, r.name, r.unit, r.position, r.management_level.value) for r in records]

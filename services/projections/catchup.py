@@ -8,6 +8,10 @@ skip for it the events at or below where its replay reached. ``jiandu rebuild-pr
 is the same with every projection forced. Both run before a process applies live batches:
 ``EmbeddedSystem.build`` and the ``projections-worker`` before Faust starts. See
 docs/decisions/0010.
+
+In the distributed mode the reset (the DDL) is ``jiandu migrate``'s: the worker starts only
+once every projection is registered at its code's version, so its catch-up finds nothing to
+reset and only replays rows (docs/decisions/0019).
 """
 
 from __future__ import annotations

@@ -248,7 +248,7 @@ class LiaisonQueries:
         self.store = store
         self.today = today
         self.config = config or Config()
-        store.db.execute_script(CADRES_DDL)  # the register the figures join to
+        store.db.create_tables(CADRES_DDL)  # the register the figures join to
 
     @property
     def report_back_months(self) -> int:

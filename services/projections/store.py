@@ -87,23 +87,37 @@ class Registration:
 
 
 class ReadStore:
-    def __init__(self, db: Database, projections: Sequence[ModuleType] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        projections: Sequence[ModuleType] | None = None,
+        *,
+        create: bool = True,
+    ) -> None:
+        """``create``: run the tables' ``CREATE ... IF NOT EXISTS`` where ``db`` allows DDL
+        (not on a distributed service's database: ``jiandu migrate`` made them)."""
         self.db = db
         self.projections = tuple(PROJECTIONS if projections is None else projections)
         names = [p.name for p in self.projections]
         if len(set(names)) != len(names):
             raise ValueError(f"two projections share a name: {names}")
-        self.create_tables()
+        if create:
+            self.create_tables()
 
     @property
     def postgres(self) -> bool:
         return self.db.dialect == "postgres"
 
-    def create_tables(self) -> None:
+    @staticmethod
+    def schema_statements(projections: Iterable[ModuleType]) -> list[str]:
+        """The bookkeeping tables and these projections' tables (``jiandu migrate``)."""
         statements = [POSITIONS_DDL, REGISTRY_DDL, REPLAYED_DDL]
-        for projection in self.projections:
+        for projection in projections:
             statements.extend(projection.ddl)
-        self.db.execute_script(statements)
+        return statements
+
+    def create_tables(self) -> None:
+        self.db.create_tables(self.schema_statements(self.projections))
 
     def drop_tables(self) -> None:
         """Drop every read model, every consumer position and the registry."""
@@ -235,7 +249,7 @@ class ReadStore:
         """Drop and recreate these projections' tables, replayed from position 0, in one transaction.
 
         Without ``force``, a projection already registered at its version (live, or being
-        caught up by another process) is left alone. Returns the names reset.
+        caught up by another process) or at a newer one is left alone. Returns the names reset.
         """
         done: list[str] = []
         with self.db.transaction() as cur:
@@ -255,7 +269,9 @@ class ReadStore:
                 )
                 entry = cur.fetchone()
                 assert entry is not None
-                if not force and int(entry["version"]) == projection.version:
+                if not force and int(entry["version"]) >= projection.version:
+                    # At its version; or newer (a newer release migrated it: this older
+                    # code must not put its tables back, docs/decisions/0019).
                     continue
                 for table in projection.tables:
                     cur.execute(f"DROP TABLE IF EXISTS {check_identifier(table)}")

@@ -9,12 +9,18 @@ from typing import Any
 
 from schemas.submissions import ReportSubmission
 from services.common.settings import Settings
+from services.migrate import migrate
 
 TEST_KEY = base64.b64encode(os.urandom(32)).decode()
 
 
-def pg_settings(dsn: str, tmp_path: Path, **extra: Any) -> Settings:
-    return Settings(database_url=dsn, data_dir=tmp_path, secret_key=TEST_KEY, **extra)
+def pg_settings(dsn: str, tmp_path: Path, *, migrated: bool = True, **extra: Any) -> Settings:
+    """Settings on the test's database; migrated as `jiandu migrate` does (the services no
+    longer create their tables), unless ``migrated=False``."""
+    settings = Settings(database_url=dsn, data_dir=tmp_path, secret_key=TEST_KEY, **extra)
+    if migrated:
+        migrate(settings)
+    return settings
 
 
 def hotline_report(

@@ -35,6 +35,7 @@ from tests.integration.test_faust_worker import (
     JIANDU,
     SECRET_KEY,
     ServiceProcess,
+    migrated,
     processes,  # noqa: F401  (the fixture)
     service_env,
 )
@@ -214,6 +215,7 @@ def test_every_process_answers_503_while_postgres_is_away_and_serves_the_first_r
         f"{CADRE_ID},张三,青山县交通运输局,局长,county_division_principal\n",
         encoding="utf-8",
     )
+    migrated(env, tmp_path)
     _cli(env, tmp_path, "import-cadres", str(register))
     for username, role in ACCOUNTS.items():
         _cli(env, tmp_path, "create-user", username, "--role", role, "--password-stdin",

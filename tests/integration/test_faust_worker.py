@@ -96,6 +96,22 @@ def service_env(**values: Any) -> dict[str, str]:
     return env
 
 
+def run_jiandu(
+    args: Sequence[str], env: dict[str, str], cwd: Path, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """A one-shot ``jiandu`` command (``migrate``, ``import-cadres``…), its output captured."""
+    return subprocess.run(
+        [JIANDU, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        check=False,
+    )  # fmt: skip
+
+
+def migrated(env: dict[str, str], cwd: Path) -> None:
+    """`jiandu migrate`, as deploy runs it before the processes (docs/decisions/0019)."""
+    done = run_jiandu(["migrate"], env, cwd)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 @pytest.fixture
 def processes(request: pytest.FixtureRequest) -> Iterator[list[ServiceProcess]]:
     """Every process appended here is killed at teardown; logs are printed on failure."""
@@ -288,6 +304,7 @@ def test_worker_projects_both_topics_once_through_redelivery_and_kill_9(
         secret_key=SECRET_KEY,
         log_level="INFO",
     )
+    migrated(env, tmp_path)
     actual = ReadStore(Database(postgres_url=pg_dsn, schema="projections"))
     expected = ReadStore(Database(postgres_url=pg_dsn, schema="expected"))
     factory, producer = EventFactory(), Producer(bootstrap, kafka_topic_prefix)
