@@ -28,6 +28,7 @@ from services.common.follower import LogFollower
 from services.common.procedure import ProcedureError
 from services.common.settings import Settings
 from services.common.sql import Database
+from services.common.unavailable import Probe
 from services.common.web import create_app
 from services.intake import api as intake_api
 from services.intake.application import (
@@ -201,10 +202,13 @@ def web_app(
     routers: Sequence[APIRouter],
     health: Callable[[], dict[str, Any]],
     accounts: AccountStore | None = None,
+    databases: Sequence[Probe] = (),
 ) -> FastAPI:
     """A process's app; with ``accounts`` its routes can ask who is acting
-    (``services.accounts.web``: ``request.app.state.accounts``)."""
-    app = create_app(title, routers, health, ERROR_STATUSES)
+    (``services.accounts.web``: ``request.app.state.accounts``). /healthz pings
+    ``databases`` and the accounts' database (0018)."""
+    probes = [*databases, accounts.db] if accounts is not None else list(databases)
+    app = create_app(title, routers, health, ERROR_STATUSES, probes)
     if accounts is not None:
         accounts_web.install(app, accounts)
     return app
@@ -359,4 +363,5 @@ class EmbeddedSystem:
             ],
             self.health,
             accounts=self.accounts,
+            databases=[self.intake, self.casework, self.read.store.db],
         )

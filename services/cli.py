@@ -260,6 +260,7 @@ def intake_api(host: HostOpt = None, port: PortOpt = None) -> None:
             [api.build_router(intake, follow_up=cases.follow_up, case_handler=cases.handler_of)],
             lambda: {"service": "intake", "position": intake.max_position()},
             accounts=build_accounts(settings),
+            databases=[intake],
         )
 
     _serve_when_ready(settings, build)
@@ -300,6 +301,7 @@ def casework(host: HostOpt = None, port: PortOpt = None) -> None:
                 "position": work.max_position(),
             },
             accounts=accounts,
+            databases=[work],
         )
 
     try:
@@ -361,6 +363,7 @@ def projections_api(host: HostOpt = None, port: PortOpt = None) -> None:
             ],
             lambda: {"service": "projections"},
             accounts=build_accounts(settings),
+            databases=[read.store.db],
         )
 
     _serve_when_ready(settings, build)
@@ -398,6 +401,7 @@ def web(host: HostOpt = None, port: PortOpt = None) -> None:
             [],
             lambda: {"service": "web", "intake": intake.max_position()},
             accounts=accounts,
+            databases=[intake, work, read.store.db],
         )
         return pages.install(app, pages.PageServices(intake, work, read.queries))
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from schemas.glossary import Role
 from services.accounts.model import Principal
@@ -136,9 +137,13 @@ def build_router() -> APIRouter:
             raise ApiError(f"send username and password: {problems}", 422) from None
         store = accounts_of(request)
         client = client_address(request, store.trusted_proxies)
-        principal = store.authenticate(credentials.username, credentials.password, client)
-        token = store.issue_token(principal)
-        expires_at = store.token_expiry(token)
+        # In a worker thread: the password hash and the database (which may be away, 0018)
+        # must not hold up the event loop.
+        principal = await run_in_threadpool(
+            store.authenticate, credentials.username, credentials.password, client
+        )
+        token = await run_in_threadpool(store.issue_token, principal)
+        expires_at = await run_in_threadpool(store.token_expiry, token)
         assert expires_at is not None
         response.headers["Cache-Control"] = "no-store"
         return TokenResponse(access_token=token, expires_at=expires_at, role=principal.role)

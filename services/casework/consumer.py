@@ -17,12 +17,17 @@ from pydantic import ValidationError
 
 from schemas.events import EventEnvelope, topic_for
 from services.casework.application import CaseworkApplication
+from services.common.unavailable import is_database_unavailable
 
 log = logging.getLogger(__name__)
 
 CONSUMED = Counter(
     "jiandu_casework_consumed_total", "Intake events processed by casework", ["outcome"]
 )
+
+
+RETRY_FIRST_SECONDS = 0.2
+RETRY_MAX_SECONDS = 5.0
 
 
 def tracking_name(partition: int) -> str:
@@ -74,6 +79,31 @@ class IntakeEventsConsumer:
         done = self.casework.handle(envelope, upstream=tracking_name(partition))
         CONSUMED.labels("processed" if done else "duplicate").inc()
 
+    def process_until_done(self, partition: int, value: bytes, stop: threading.Event) -> bool:
+        """``process``, retried with a growing pause while the database is away (0018);
+        False if ``stop`` came first (the message is then not processed, its offset not
+        committed). Exactly once still: the tracking row is written with the events, so a
+        commit whose answer was lost is found by ``has_tracking_id`` on the next attempt."""
+        delay = RETRY_FIRST_SECONDS
+        while True:
+            try:
+                self.process(partition, value)
+                return True
+            except Exception as error:
+                if not is_database_unavailable(error):
+                    raise
+                CONSUMED.labels("retried").inc()
+                log.warning(
+                    "casework consumer: the database is away, retrying %s[%d] in %.1fs: %s",
+                    self.topic,
+                    partition,
+                    delay,
+                    type(error).__name__,
+                )
+                if stop.wait(delay):
+                    return False
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
+
     def run(self, stop: threading.Event) -> None:
         consumer = None
         while not stop.is_set():
@@ -83,7 +113,9 @@ class IntakeEventsConsumer:
                 batches = consumer.poll(timeout_ms=500, max_records=200)
                 for partition, records in batches.items():
                     for record in records:
-                        self.process(partition.partition, record.value)
+                        if not self.process_until_done(partition.partition, record.value, stop):
+                            _close_quietly(consumer)  # stopped: this batch not committed
+                            return
                 if batches:
                     consumer.commit()
             except Exception:

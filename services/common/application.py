@@ -12,6 +12,7 @@ from uuid import UUID, uuid5
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Notification, Recording, Transcoding
 from eventsourcing.utils import TopicError, resolve_topic
+from psycopg_pool import ConnectionPool
 
 from schemas.events import EventEnvelope, Payload, Source
 
@@ -97,6 +98,16 @@ class JianduApplication(Application[UUID]):
 
     def max_position(self) -> int:
         return self.recorder.max_notification_id() or 0
+
+    def ping(self, timeout: float) -> None:
+        """Raise unless the event store answers within about ``timeout`` seconds (/healthz)."""
+        pool = getattr(getattr(self.recorder, "datastore", None), "pool", None)
+        if not isinstance(pool, ConnectionPool):  # SQLite: a local file
+            self.max_position()
+            return
+        pool.open()
+        with pool.connection(timeout=timeout) as conn:
+            conn.execute("SELECT 1")
 
 
 @functools.cache

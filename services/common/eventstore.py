@@ -24,7 +24,10 @@ def eventstore_env(settings: Settings, service: ServiceName) -> dict[str, str]:
         # `jiandu migrate` creates the schema and the tables (services/migrate.py); a process
         # creating them at start raced the others ("tuple concurrently updated").
         "CREATE_TABLE": "n",
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        # eventsourcing's PostgreSQL persistence on a pool that never hands out a dead
+        # connection, and a connection within 5 s or DatabaseUnavailable (0018).
+        "PERSISTENCE_MODULE": "services.common.pgpool:PostgresFactory",
+        "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_DBNAME": str(info.get("dbname") or "postgres"),
         "POSTGRES_HOST": str(info.get("host") or "127.0.0.1"),
         "POSTGRES_PORT": str(info.get("port") or "5432"),

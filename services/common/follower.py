@@ -13,10 +13,13 @@ from collections.abc import Callable, Sequence
 
 from schemas.events import EventEnvelope
 from services.common.application import JianduApplication
+from services.common.unavailable import is_database_unavailable
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Sequence[EventEnvelope]], None]
+
+MAX_RETRY_SECONDS = 5.0
 
 
 class LogFollower:
@@ -55,14 +58,20 @@ class LogFollower:
             self._cursor = last
 
     def run(self, stop: threading.Event) -> None:
-        waiting = False  # on an error that says to retry later (a rebuild in progress)
+        """Follow until ``stop``. A rebuild in progress is waited for; a database that is
+        away (locked, restarting) is retried with a growing pause, logged once as a warning
+        (0018); anything else is logged with its traceback and retried from the tracked
+        position. The follower never exits before ``stop``."""
+        waiting = False  # on an error that says to retry later (a rebuild, a database away)
+        delay = self.poll_seconds
         while not stop.is_set():
             self._wake.clear()  # before reading: a save after this point wakes the next wait
             try:
                 self.catch_up()
             except Exception as error:
-                if getattr(error, "retry_later", False):
-                    if not waiting:  # once, not at every poll of a long rebuild
+                database_away = is_database_unavailable(error)
+                if getattr(error, "retry_later", False) or database_away:
+                    if not waiting:  # once, not at every poll of a long rebuild or outage
                         log.warning("%s: waiting: %s", self.name, error)
                     waiting = True
                 else:
@@ -70,8 +79,11 @@ class LogFollower:
                         "%s: handling failed; retrying from the tracked position", self.name
                     )
                 self._cursor = None
-                stop.wait(self.poll_seconds)
+                stop.wait(delay)
+                # A database away: a growing pause; a rebuild: the usual poll.
+                delay = min(delay * 2, MAX_RETRY_SECONDS) if database_away else self.poll_seconds
                 continue
+            delay = self.poll_seconds
             if waiting:
                 log.info("%s: going on", self.name)
                 waiting = False

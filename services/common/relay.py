@@ -21,6 +21,7 @@ from prometheus_client import Counter, Gauge
 
 from schemas.events import EventEnvelope, topic_for
 from services.common.application import JianduApplication
+from services.common.unavailable import is_database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -124,25 +125,31 @@ class Relay:
         return total
 
     def run(self, stop: threading.Event) -> None:
+        """Publish until ``stop``; a broker or database that is away is waited for with a
+        growing pause (up to ``max_backoff_seconds``), never a reason to exit (0018)."""
         backoff = self.poll_seconds
         while not stop.is_set():
             self._wake.clear()  # before reading: a save after this point wakes the next wait
             try:
                 published = self.publish_pending()
+                idle = published == 0 and self.position >= self.app.max_position()
                 backoff = self.poll_seconds
             except Exception as error:
                 FAILURES.labels(self.app.source).inc()
+                database = is_database_unavailable(error)
                 log.warning(
-                    "relay %s: publication failed, retrying in %.1fs: %s",
+                    "relay %s: %s, retrying in %.1fs: %s",
                     self.app.source,
+                    "the database is away" if database else "publication failed",
                     backoff,
                     error,
                 )
-                self._discard_publisher()
+                if not database:  # the producer may be what failed: a new one next time
+                    self._discard_publisher()
                 stop.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff_seconds)
                 continue
-            if published == 0 and self.position >= self.app.max_position():
+            if idle:
                 self._wake.wait(self.poll_seconds)
         self._discard_publisher()
 

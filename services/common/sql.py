@@ -20,6 +20,7 @@ from psycopg.rows import dict_row
 from psycopg.sql import SQL, Identifier
 from psycopg_pool import ConnectionPool
 
+from services.common.pgpool import CONNECT_TIMEOUT_SECONDS, fresh_pool
 from services.common.settings import ServiceName, Settings
 
 Row = dict[str, Any]
@@ -75,7 +76,8 @@ class Database:
             if self.schema and ddl_allowed:
                 ensure_schema(postgres_url, self.schema)
             options = f"-c search_path={self.schema}" if self.schema else ""
-            self._pool = ConnectionPool(
+            # Never a dead connection, and a few seconds at most to get one (0018).
+            self._pool = fresh_pool(
                 postgres_url,
                 min_size=1,
                 max_size=pool_size,
@@ -93,6 +95,16 @@ class Database:
         if url:
             return cls(postgres_url=url, schema=service, ddl_allowed=False)
         return cls(sqlite_path=settings.data_dir / f"{service}.sqlite")
+
+    def ping(self, timeout: float) -> None:
+        """Raise (``DatabaseUnavailable``, psycopg's ``OperationalError``) unless the
+        database answers within about ``timeout`` seconds."""
+        if self._pool is None:
+            with self.transaction() as cur:
+                cur.execute("SELECT 1")
+            return
+        with self._pool.connection(timeout=timeout) as pg:
+            pg.execute(b"SELECT 1")
 
     def close(self) -> None:
         if self._pool is not None:
@@ -168,7 +180,10 @@ DDL_LOCK = "SELECT pg_advisory_xact_lock(hashtext('jiandu-ddl'))"
 
 def ensure_schema(postgres_url: str, schema: str) -> None:
     # Processes starting together would race on the catalog: serialize the DDL.
-    with psycopg.connect(postgres_url) as conn, conn.transaction():
+    with (
+        psycopg.connect(postgres_url, connect_timeout=CONNECT_TIMEOUT_SECONDS) as conn,
+        conn.transaction(),
+    ):
         conn.execute(DDL_LOCK)
         conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(schema)))
 

@@ -11,6 +11,14 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.common.procedure import ProcedureError, RoleNotAllowed, RuleBroken
+from services.common.unavailable import (
+    DATABASE_ERRORS,
+    Probe,
+    is_database_unavailable,
+    ping_all,
+    retry_after_header,
+    unavailable_body,
+)
 
 
 class ApiError(Exception):
@@ -64,13 +72,30 @@ def problems_of(error: RequestValidationError) -> list[dict[str, str]]:
     return problems
 
 
+def database_unavailable_response(_: Request, error: Exception) -> JSONResponse:
+    """A database that is away: 503 with Retry-After (0018). Any other error of the
+    database's types is raised again: a 500, as before."""
+    if not is_database_unavailable(error):
+        raise error
+    return JSONResponse(
+        status_code=503,
+        content=unavailable_body(),
+        headers=retry_after_header(),
+        media_type="application/problem+json",
+    )
+
+
 def create_app(
     title: str,
     routers: Sequence[APIRouter],
     health: Callable[[], dict[str, Any]],
     error_statuses: dict[type[Exception], int] | None = None,
+    databases: Sequence[Probe] = (),
 ) -> FastAPI:
+    """``databases``: what /healthz pings (briefly) before it answers."""
     app = FastAPI(title=title, version="1", docs_url="/docs")
+    for database_error in DATABASE_ERRORS:
+        app.add_exception_handler(database_error, database_unavailable_response)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -97,8 +122,13 @@ def create_app(
 
         app.add_exception_handler(error_type, _mapped)
 
-    @app.get("/healthz", tags=["operations"])
+    @app.get(
+        "/healthz",
+        tags=["operations"],
+        responses={503: {"description": "A database is away; Retry-After says when to ask again"}},
+    )
     def healthz() -> dict[str, Any]:
+        ping_all(databases)  # a database away: 503 within a few seconds, never a hang
         return {"status": "ok", **health()}
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)

@@ -29,6 +29,7 @@ from schemas.events import SOURCES, EventEnvelope, topic_for
 from services.common.kafka import ensure_topics
 from services.common.settings import Settings
 from services.common.sql import Database
+from services.common.unavailable import is_database_unavailable
 from services.projections.catchup import catch_up_projections
 from services.projections.store import ProjectionsNotReady, ReadStore
 
@@ -107,7 +108,7 @@ def is_poison(error: Exception) -> bool:
 
     A projection being caught up or rebuilt (``ProjectionsNotReady``) is waited for.
     """
-    if isinstance(error, ProjectionsNotReady):
+    if isinstance(error, ProjectionsNotReady) or is_database_unavailable(error):
         return False
     if isinstance(error, psycopg.Error):
         return isinstance(error, psycopg.DataError | psycopg.IntegrityError)

@@ -72,6 +72,12 @@ from services.casework.domain import subject_key
 from services.casework.rules import InvalidInput
 from services.common.china_time import CHINA_TIME
 from services.common.procedure import ProcedureError, RuleBroken
+from services.common.unavailable import (
+    DATABASE_ERRORS,
+    is_database_unavailable,
+    retry_after_header,
+)
+from services.common.web import database_unavailable_response
 from services.intake.api import IDENTITY_ROLES, report_view, reveal_identity_for
 from services.intake.application import (
     TRIAGE_COMMANDS,
@@ -357,11 +363,21 @@ def render(
     template: str,
     status_code: int = 200,
     user: Principal | None = None,
+    *,
+    look_up_user: bool = True,
     **context: Any,
 ) -> HTMLResponse:
+    """``look_up_user=False``: no session lookup (the accounts' database may be away). A
+    lookup that meets a database away shows the page as to nobody signed in (an error page
+    rendered during an outage is still that page, not a 500)."""
     lang = language_of(request)
     _ = gettext_for(lang)
-    user = user if user is not None else optional_principal(request)
+    if user is None and look_up_user:
+        try:
+            user = optional_principal(request)
+        except Exception as error:
+            if not is_database_unavailable(error):
+                raise
 
     def label(enum: type[GlossaryEnum], value: Any) -> str:
         if value is None or value == "":
@@ -1171,6 +1187,19 @@ def install(app: FastAPI, services: PageServices) -> FastAPI:
             request, "error.html", 404, message=_("This page or record does not exist."), roles=[]
         )
 
+    async def database_away(request: Request, error: Exception) -> Response:
+        """A database that is away: a 503 page with Retry-After (0018); the API's answer
+        (or the error raised again) elsewhere."""
+        if not _is_page(request) or not is_database_unavailable(error):
+            return database_unavailable_response(request, error)
+        _ = tr(request)
+        message = _("The service is temporarily unavailable. Please try again in a few moments.")
+        response = render(request, "error.html", 503, message=message, roles=[], look_up_user=False)
+        response.headers.update(retry_after_header())
+        return response
+
+    for database_error in DATABASE_ERRORS:
+        app.add_exception_handler(database_error, database_away)
     previous_invalid = app.exception_handlers.get(RequestValidationError)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(PageForbidden, forbidden)

@@ -184,6 +184,34 @@ class ThrowawayPostgres:
             self._running = False
         self._cleanup()
 
+    # ------------------------------------------------------- outages (fault tests)
+    def _own_server(self, what: str) -> None:
+        if self.external_url or self.basedir is None or self.port is None:
+            raise PostgresUnavailableError(
+                f"ThrowawayPostgres.{what}() needs a server started here, not {ENV_URL}: "
+                "the tests cannot stop someone else's server"
+            )
+
+    def stop_server(self, mode: str = "fast") -> None:
+        """Stop the server (``pg_ctl stop -m mode``), keeping its data and port for
+        ``start_server``: every open connection is closed (``AdminShutdown`` on ``fast``)."""
+        self._own_server("stop_server")
+        self._pg_ctl("stop", "-m", mode, "-w", "-t", "30")
+        self._running = False
+
+    def start_server(self) -> None:
+        """Start the stopped server again on the same port."""
+        self._own_server("start_server")
+        timeout = str(int(START_TIMEOUT_S))
+        self._pg_ctl("start", "-w", "-t", timeout, "-l", str(self.logfile), "-o", f"-p {self.port}")
+        self._running = True
+        self._wait_ready(self.dsn("postgres"), log=self.logfile)
+
+    def restart(self, mode: str = "fast") -> None:
+        """``pg_ctl restart -m mode`` on the same port and data, as an operator would."""
+        self.stop_server(mode)
+        self.start_server()
+
     def _cleanup(self) -> None:
         if self.basedir is not None:
             shutil.rmtree(self.basedir, ignore_errors=True)
