@@ -286,6 +286,7 @@ class PhaseResult:
     counts: dict[str, Counter[str]] = dataclasses.field(default_factory=dict)
     problems: list[str] = dataclasses.field(default_factory=list)
     tracebacks: dict[str, int] = dataclasses.field(default_factory=dict)  # logged, per process
+    errors: Counter[str] = dataclasses.field(default_factory=Counter)  # process: where → what
 
     def line(self) -> str:
         timing = ", ".join(f"{k} {v:.1f}s" for k, v in self.timings.items()) or "-"
@@ -563,6 +564,8 @@ class FaultSystem:
             logged = _read_from(process.log_path, offsets.get(process.name, 0))
             if "Traceback" in logged:
                 result.tracebacks[process.name] = logged.count("Traceback")
+                for what, n in traceback_summary(logged).items():
+                    result.errors[f"{process.name}: {what}"] += n
         if failure is not None:
             result.problems.append(f"{type(failure).__name__}: {str(failure).split(chr(10), 1)[0]}")
         unexpected = [u for u in self.load.unexpected if u.phase == name]
@@ -577,9 +580,15 @@ class FaultSystem:
             samples = "".join(
                 f"\n  {u.at} {u.target} {u.result}: {u.detail}" for u in unexpected[:10]
             )
+            logged = "".join(f"\n  {n}× {what}" for what, n in result.errors.most_common(12))
             raise AssertionError(
                 f"phase {name!r} ({fault}): "
                 + "; ".join(result.problems)
+                + (
+                    f"\nexceptions logged in this phase (innermost Jiandu frame):{logged}"
+                    if logged
+                    else ""
+                )
                 + (f"\n{failure}" if failure is not None else "")
                 + (f"\nfirst unexpected answers:{samples}" if samples else "")
                 + f"\nprocess logs:{self.log_tails()}"
@@ -648,6 +657,23 @@ class FaultSystem:
             "rows compared": sum(len(rows) for rows in reference.values()),
             "gave up": len(self.load.gave_up),
         }
+
+
+def traceback_summary(text: str) -> Counter[str]:
+    """Each logged traceback as "innermost Jiandu frame → exception line", counted."""
+    found: Counter[str] = Counter()
+    frame, inside = "", False
+    for line in text.splitlines():
+        if line.startswith("Traceback (most recent call last)"):
+            frame, inside = "", True
+        elif inside and line.lstrip().startswith('File "') and "/services/" in line:
+            where = line.strip().split('"')[1].rsplit("/services/", 1)[-1]
+            number = line.split(", line ")[-1].split(",")[0]
+            frame = f"{where}:{number} {line.rsplit(' in ', 1)[-1]}"
+        elif inside and line and not line[0].isspace():
+            found[f"{frame or '(no Jiandu frame)'} → {line.strip()[:160]}"] += 1
+            inside = False
+    return found
 
 
 def _size(path: Path) -> int:
