@@ -660,18 +660,24 @@ class FaultSystem:
 
 
 def traceback_summary(text: str) -> Counter[str]:
-    """Each logged traceback as "innermost Jiandu frame → exception line", counted."""
+    """Each logged traceback as "innermost Jiandu frame → exception line", counted; a frame
+    in the SQL adapter is named with its caller ("config.py:120 _fresh via sql.py")."""
     found: Counter[str] = Counter()
-    frame, inside = "", False
+    frames: list[str] = []
+    inside = False
     for line in text.splitlines():
         if line.startswith("Traceback (most recent call last)"):
-            frame, inside = "", True
+            frames, inside = [], True
         elif inside and line.lstrip().startswith('File "') and "/services/" in line:
             where = line.strip().split('"')[1].rsplit("/services/", 1)[-1]
             number = line.split(", line ")[-1].split(",")[0]
-            frame = f"{where}:{number} {line.rsplit(' in ', 1)[-1]}"
+            frames.append(f"{where}:{number} {line.rsplit(' in ', 1)[-1]}")
         elif inside and line and not line[0].isspace():
-            found[f"{frame or '(no Jiandu frame)'} → {line.strip()[:160]}"] += 1
+            own = [f for f in frames if not f.startswith("common/sql.py")]
+            frame = own[-1] if own else (frames[-1] if frames else "(no Jiandu frame)")
+            if own and frames[-1] != own[-1]:
+                frame += " via common/sql.py"
+            found[f"{frame} → {line.strip()[:160]}"] += 1
             inside = False
     return found
 

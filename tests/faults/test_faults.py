@@ -114,10 +114,10 @@ def test_a_second_casework_consumer_joins_and_leaves(system: FaultSystem) -> Non
         system.watch(WATCH_S)
         second = system.start_extra("casework-2", ["casework", "--port", str(free_port())])
         result.timings["healthy"] = system.wait_healthy(["casework-2"])
-        result.timings["worst lag, two members"] = system.watch(8.0)
+        result.timings["worst lag, two members"] = system.watch(6.0)
         assert second.alive(), f"the second casework died:\n{second.log_tail()}"
         second.stop()
-        result.timings["worst lag after it left"] = system.watch(8.0)
+        result.timings["worst lag after it left"] = system.watch(6.0)
         assert "Traceback" not in second.log_path.read_text(errors="replace"), second.log_tail()
 
 
@@ -128,10 +128,10 @@ def test_a_second_projections_worker_joins_and_leaves(system: FaultSystem) -> No
         second = system.start_extra(
             "projections-worker-2", ["projections-worker"], data_dir=system.workdir / "worker-2"
         )
-        result.timings["worst lag, two members"] = system.watch(12.0)
+        result.timings["worst lag, two members"] = system.watch(10.0)
         assert second.alive(), f"the second worker died:\n{second.log_tail()}"
         second.stop()
-        result.timings["worst lag after it left"] = system.watch(12.0)
+        result.timings["worst lag after it left"] = system.watch(10.0)
         assert "Traceback" not in second.log_path.read_text(errors="replace"), second.log_tail()
 
 
