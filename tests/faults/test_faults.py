@@ -116,7 +116,13 @@ def test_a_second_casework_consumer_joins_and_leaves(system: FaultSystem) -> Non
         result.timings["healthy"] = system.wait_healthy(["casework-2"])
         result.timings["worst lag, two members"] = system.watch(6.0)
         assert second.alive(), f"the second casework died:\n{second.log_tail()}"
-        second.stop()
+        stopping = time.monotonic()
+        second.stop()  # SIGTERM; SIGKILL after 10 s
+        assert second.proc is not None
+        result.fault += (
+            f"; on SIGTERM it exited with {second.proc.returncode} "
+            f"after {time.monotonic() - stopping:.1f}s"
+        )
         result.timings["worst lag after it left"] = system.watch(6.0)
         assert "Traceback" not in second.log_path.read_text(errors="replace"), second.log_tail()
 
@@ -130,7 +136,13 @@ def test_a_second_projections_worker_joins_and_leaves(system: FaultSystem) -> No
         )
         result.timings["worst lag, two members"] = system.watch(10.0)
         assert second.alive(), f"the second worker died:\n{second.log_tail()}"
-        second.stop()
+        stopping = time.monotonic()
+        second.stop()  # SIGTERM; SIGKILL after 10 s
+        assert second.proc is not None
+        result.fault += (
+            f"; on SIGTERM it exited with {second.proc.returncode} "
+            f"after {time.monotonic() - stopping:.1f}s"
+        )
         result.timings["worst lag after it left"] = system.watch(10.0)
         assert "Traceback" not in second.log_path.read_text(errors="replace"), second.log_tail()
 
@@ -143,7 +155,7 @@ def test_after_settling_nothing_is_lost_duplicated_or_different(system: FaultSys
         started = time.monotonic()
         figures = system.verify()
         result.timings["verified"] = time.monotonic() - started
-        print("\n" + ", ".join(f"{k}: {v}" for k, v in figures.items()))
+        result.fault += ": " + ", ".join(f"{k} {v}" for k, v in figures.items())
         assert not system.load.without_case, (
             f"201 receipts without a case (auto-accept): {system.load.without_case[:5]}"
         )
