@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test travel lint typecheck unit integration fmt bench clean chromium browser
+.PHONY: install demo test travel lint typecheck unit integration faults fmt bench clean chromium browser
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -56,6 +56,11 @@ travel: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
+
+# The distributed processes under paced load, through kill -9, a PostgreSQL restart, the
+# broker out of reach and second consumers (tests/faults; also part of `make test`).
+faults: $(STAMP)
+	$(BIN)/pytest tests/faults -v
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix services schemas tests bench

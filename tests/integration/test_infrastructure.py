@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -11,8 +12,9 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
-from tests.support.postgres import ThrowawayPostgres
-from tests.support.tansu import FAST_CONSUMER_SETTINGS, create_topics
+from tests.support.postgres import ThrowawayPostgres, free_port
+from tests.support.tansu import FAST_CONSUMER_SETTINGS, TansuBroker, create_topics
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
 
@@ -140,3 +142,58 @@ def test_broker_restart_keeps_the_port(kafka_broker, kafka_topic_prefix: str) ->
     # Memory storage: the restarted broker starts empty, so topics must be re-created.
     create_topics(bootstrap, [topic], partitions=1)
     _produce(bootstrap, topic, [(b"k", b"after")])
+
+
+def test_postgres_fast_restart_keeps_the_port_and_the_data() -> None:
+    """A private server (the fault suite's): clients are cut, the data and the port stay."""
+    server = ThrowawayPostgres(external_url="").start()
+    try:
+        dsn = server.dsn(server.create_database())
+        port = server.port
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("CREATE TABLE kept (n int)")
+            conn.execute("INSERT INTO kept VALUES (7)")
+            took = server.restart("fast")
+            with pytest.raises(psycopg.OperationalError):
+                conn.execute("SELECT 1")  # cut by the restart
+        assert server.port == port
+        assert took < 30
+        with psycopg.connect(dsn) as conn:
+            assert conn.execute("SELECT n FROM kept").fetchall() == [(7,)]
+    finally:
+        server.stop()
+
+
+def test_a_broker_behind_a_proxy_is_cut_and_reached_again(kafka_topic_prefix: str) -> None:
+    """Tansu advertises the proxy: every connection goes through it, and pausing it cuts the
+    clients off while the broker keeps its topics."""
+    proxy = TcpProxy(target_port=free_port()).start()
+    broker = TansuBroker(port=proxy.target[1], advertised_port=proxy.port)
+    try:
+        broker.start()
+        topic = f"{kafka_topic_prefix}proxied"
+        create_topics(proxy.address, [topic], 1)
+        producer = KafkaProducer(bootstrap_servers=proxy.address, acks="all", retries=10)
+        producer.send(topic, b"before").get(timeout=15)
+        assert proxy.accepted > 0
+        proxy.pause()
+        assert proxy.dropped > 0
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", proxy.port), timeout=2).close()
+        proxy.resume()
+        producer.send(topic, b"after").get(timeout=30)  # reconnects through the proxy
+        producer.close(timeout=5)
+        consumer = KafkaConsumer(bootstrap_servers=proxy.address, **FAST_CONSUMER_SETTINGS)
+        partition = TopicPartition(topic, 0)
+        consumer.assign([partition])
+        consumer.seek_to_beginning(partition)
+        values: list[bytes] = []
+        deadline = time.monotonic() + 15
+        while len(values) < 2 and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=500).values():
+                values += [r.value for r in records]
+        consumer.close()
+        assert values == [b"before", b"after"]
+    finally:
+        broker.close()
+        proxy.close()

@@ -126,8 +126,17 @@ def create_topics(bootstrap: str, names: list[str] | tuple[str, ...], partitions
 class TansuBroker:
     """A private Tansu broker process on a fixed 127.0.0.1 port (memory storage)."""
 
-    def __init__(self, port: int | None = None, storage_engine: str = "memory://tansu/") -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        storage_engine: str = "memory://tansu/",
+        advertised_port: int | None = None,
+    ) -> None:
+        """``advertised_port``: the port named to clients in metadata (default ``port``), e.g.
+        a ``tests.support.tcp_proxy.TcpProxy`` in front of the broker, so that every client
+        connection, after the bootstrap too, goes through the proxy."""
         self.port = port if port is not None else free_port()
+        self.advertised_port = advertised_port if advertised_port is not None else self.port
         self.storage_engine = storage_engine
         self.bootstrap = f"127.0.0.1:{self.port}"
         self.workdir = Path(tempfile.mkdtemp(prefix="jiandu-tansu-"))
@@ -185,7 +194,7 @@ class TansuBroker:
             "--listener-url",
             url,
             "--advertised-listener-url",
-            url,
+            f"tcp://127.0.0.1:{self.advertised_port}",
             "--storage-engine",
             self.storage_engine,
         ]
