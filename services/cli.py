@@ -67,7 +67,22 @@ def _ready(settings: Settings, *, wait: bool) -> Settings:
     return settings
 
 
+def _exit_cleanly_on_sigterm() -> None:
+    """After its graceful shutdown uvicorn raises the signal it caught again, with the
+    handler it found: the default one would kill the process there, before the command's
+    ``finally`` blocks stop its background threads (a casework consumer would not leave
+    its Kafka group, and the group would wait a session timeout for it). A handler that
+    raises ``SystemExit`` lets them run; the exit status stays 0 for a requested stop."""
+
+    def _exit(*_: object) -> None:
+        raise SystemExit(0)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit)
+
+
 def _serve(web: Any, settings: Settings) -> None:
+    _exit_cleanly_on_sigterm()
     uvicorn.run(web, host=settings.host, port=settings.port, log_level="warning", access_log=False)
 
 
@@ -114,6 +129,7 @@ def _serve_when_ready(settings: Settings, build: Callable[[], Any]) -> None:
             server.should_exit = True
 
     threading.Thread(target=prepare, name="wait-for-migrate", daemon=True).start()
+    _exit_cleanly_on_sigterm()
     server.run()
     if failed:
         typer.echo(failed[0], err=True)
