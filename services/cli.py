@@ -211,9 +211,16 @@ def casework(host: HostOpt = None, port: PortOpt = None) -> None:
         settings.kafka_bootstrap,
         topic_prefix=settings.kafka_topic_prefix,
         group_id=f"{settings.kafka_topic_prefix}jiandu-casework",
-        consumer_settings={"fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms},
+        consumer_settings={
+            "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms,
+            "session_timeout_ms": settings.kafka_session_timeout_ms,
+            "heartbeat_interval_ms": settings.kafka_heartbeat_interval_ms,
+        },
     )
-    stop = threading.Event()
+    # Our handlers, not the default ones: uvicorn restores them and raises the signal again
+    # after its shutdown, so the `finally` below still runs and the consumer leaves its
+    # group at once (instead of holding its partitions for a session timeout).
+    stop = _stop_on_signals()
     thread = threading.Thread(
         target=consumer.run, args=(stop,), name="casework-consumer", daemon=True
     )
@@ -226,6 +233,7 @@ def casework(host: HostOpt = None, port: PortOpt = None) -> None:
                 lambda: {
                     "service": "casework",
                     "consumer_alive": thread.is_alive(),
+                    "consumer": consumer.readiness.state(),
                     "position": work.max_position(),
                 },
                 accounts=accounts,
@@ -327,11 +335,17 @@ def web(host: HostOpt = None, port: PortOpt = None) -> None:
 
 
 @app.command("projections-worker")
-def projections_worker() -> None:
+def projections_worker(
+    host: HostOpt = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port of /healthz and /metrics (JIANDU_PROJECTIONS_WORKER_PORT)."),
+    ] = None,
+) -> None:
     """Distributed: the Faust worker that projects both topics into the read models."""
     from services.projections.faust_app import run_worker
 
-    run_worker(_distributed(_settings()))
+    run_worker(_distributed(_settings(host=host, projections_worker_port=port)))
 
 
 @app.command("rebuild-projections")
