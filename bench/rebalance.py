@@ -151,6 +151,11 @@ def main() -> None:  # noqa: PLR0915 - one straight script
     parser.add_argument("--pace", type=float, default=0.1, help="seconds between reports")
     parser.add_argument("--window", type=float, default=25.0, help="seconds observed per event")
     parser.add_argument(
+        "--static",
+        action="store_true",
+        help="static membership: a group.instance.id per worker (projections worker only)",
+    )
+    parser.add_argument(
         "--env", action="append", default=[], help="extra JIANDU_X=Y for the processes"
     )
     args = parser.parse_args()
@@ -174,7 +179,10 @@ def main() -> None:  # noqa: PLR0915 - one straight script
         ports = [free_port(), free_port()]
 
         def process(name: str, port: int) -> ServiceProcess:
-            return ServiceProcess(name, [command, "--port", str(port)], env, Path(tmp))
+            own = dict(env)
+            if args.static:  # Faust reads it from the environment (faust-streaming 0.15)
+                own["CONSUMER_GROUP_INSTANCE_ID"] = f"bench-{name}"
+            return ServiceProcess(name, [command, "--port", str(port)], own, Path(tmp))
 
         a, b = process("A", ports[0]), process("B", ports[1])
         # Progress: rows projected, or (casework) events stored by casework.
@@ -220,7 +228,8 @@ def main() -> None:  # noqa: PLR0915 - one straight script
                     time.sleep(0.02)
 
         print(f"{command}: {args.partitions} partitions, one report every {args.pace}s; "
-              f"extra settings: {extra or 'none'}")  # fmt: skip
+              f"extra settings: {extra or 'none'}"
+              f"{'; static membership' if args.static else ''}")  # fmt: skip
         threads = [threading.Thread(target=f, daemon=True) for f in (produce, sample)]
         a.start()
         try:
