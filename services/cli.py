@@ -250,13 +250,18 @@ def relay(
     source: Annotated[
         str, typer.Option(help="Which service's log to publish: intake or casework.")
     ],
+    host: HostOpt = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port of /healthz and /metrics (default: no HTTP).")
+    ] = None,
 ) -> None:
     """Distributed: publish a service's event log to Kafka (jiandu.<source>.events)."""
+    from services.common.readiness import HealthServer
     from services.common.relay import KafkaPublisher, Relay
 
     if source not in ("intake", "casework"):
         raise typer.BadParameter("--source must be intake or casework")
-    settings = _distributed(_settings())
+    settings = _distributed(_settings(host=host))
     reader = _log_reader(settings, source)  # type: ignore[arg-type]
     the_relay = Relay(
         reader,
@@ -267,6 +272,9 @@ def relay(
         poll_seconds=settings.relay_poll_seconds,
     )
     typer.echo(f"relay {source} → {the_relay.topic} from position {the_relay.position}")
+    if port is not None:  # the relay's metrics: published, failures, lag (jiandu_relay_*)
+        alive = {"status": "ok", "service": f"relay-{source}"}
+        HealthServer(settings.host, port, lambda: (200, alive)).start()
     the_relay.run(_stop_on_signals())
 
 
