@@ -98,8 +98,8 @@ class ProjectionApp(faust.App):
             )
 
     def report_lag(self, processed: dict[Any, int]) -> None:
-        """Lag of the assigned partitions after a batch: highwater minus the next offset,
-        from what the consumer last fetched (cheap; an estimate)."""
+        """Lag of the assigned partitions after a batch: highwater minus the offset after
+        the last one processed, from what the consumer last fetched (cheap; an estimate)."""
         if self.readiness is None:
             return
         try:
