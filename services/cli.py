@@ -301,7 +301,11 @@ def casework(host: HostOpt = None, port: PortOpt = None) -> None:
             settings.kafka_bootstrap,
             topic_prefix=settings.kafka_topic_prefix,
             group_id=f"{settings.kafka_topic_prefix}jiandu-casework",
-            consumer_settings={"fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms},
+            consumer_settings={
+                "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms,
+                "session_timeout_ms": settings.kafka_session_timeout_ms,
+                "heartbeat_interval_ms": settings.kafka_heartbeat_interval_ms,
+            },
         )
         thread = threading.Thread(
             target=consumer.run, args=(stop,), name="casework-consumer", daemon=True
@@ -314,6 +318,7 @@ def casework(host: HostOpt = None, port: PortOpt = None) -> None:
             lambda: {
                 "service": "casework",
                 "consumer_alive": thread.is_alive(),
+                "consumer": consumer.readiness.state(),
                 "position": work.max_position(),
             },
             accounts=accounts,
@@ -333,13 +338,18 @@ def relay(
     source: Annotated[
         str, typer.Option(help="Which service's log to publish: intake or casework.")
     ],
+    host: HostOpt = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port of /healthz and /metrics (default: no HTTP).")
+    ] = None,
 ) -> None:
     """Distributed: publish a service's event log to Kafka (jiandu.<source>.events)."""
+    from services.common.readiness import HealthServer
     from services.common.relay import KafkaPublisher, Relay
 
     if source not in ("intake", "casework"):
         raise typer.BadParameter("--source must be intake or casework")
-    settings = _ready(_distributed(_settings()), wait=True)
+    settings = _ready(_distributed(_settings(host=host)), wait=True)
     reader = _log_reader(settings, source)  # type: ignore[arg-type]
     the_relay = Relay(
         reader,
@@ -350,6 +360,9 @@ def relay(
         poll_seconds=settings.relay_poll_seconds,
     )
     typer.echo(f"relay {source} → {the_relay.topic} from position {the_relay.position}")
+    if port is not None:  # the relay's metrics: published, failures, lag (jiandu_relay_*)
+        alive = {"status": "ok", "service": f"relay-{source}"}
+        HealthServer(settings.host, port, lambda: (200, alive)).start()
     the_relay.run(_stop_on_signals())
 
 
@@ -425,11 +438,17 @@ def web(host: HostOpt = None, port: PortOpt = None) -> None:
 
 
 @app.command("projections-worker")
-def projections_worker() -> None:
+def projections_worker(
+    host: HostOpt = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port of /healthz and /metrics (JIANDU_PROJECTIONS_WORKER_PORT)."),
+    ] = None,
+) -> None:
     """Distributed: the Faust worker that projects both topics into the read models."""
     from services.projections.faust_app import run_worker
 
-    run_worker(_ready(_distributed(_settings()), wait=True))
+    run_worker(_ready(_distributed(_settings(host=host, projections_worker_port=port)), wait=True))
 
 
 @app.command("rebuild-projections")

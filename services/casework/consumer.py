@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from schemas.events import EventEnvelope, topic_for
 from services.casework.application import CaseworkApplication
+from services.common.readiness import ConsumerReadiness
 from services.common.unavailable import is_database_unavailable
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,20 @@ def tracking_name(partition: int) -> str:
     return f"intake#p{partition}"
 
 
+def _listener(readiness: ConsumerReadiness) -> Any:
+    """kafka-python's rebalance callbacks (called inside ``poll``), told to ``readiness``."""
+    from kafka import ConsumerRebalanceListener
+
+    class Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+        def on_partitions_revoked(self, revoked: Any) -> None:
+            readiness.rebalance_started()
+
+        def on_partitions_assigned(self, assigned: Any) -> None:
+            readiness.assigned((tp.topic, tp.partition) for tp in assigned)
+
+    return Listener()
+
+
 class IntakeEventsConsumer:
     def __init__(
         self,
@@ -43,30 +58,34 @@ class IntakeEventsConsumer:
         topic_prefix: str = "",
         group_id: str = "jiandu-casework",
         consumer_settings: dict[str, Any] | None = None,
+        readiness: ConsumerReadiness | None = None,
     ) -> None:
         self.casework = casework
         self.bootstrap = bootstrap
         self.topic = topic_for("intake", topic_prefix)
         self.group_id = group_id
         self.consumer_settings = consumer_settings or {}
+        self.readiness = readiness or ConsumerReadiness("casework")
 
     def _consumer(self) -> Any:
         from kafka import KafkaConsumer
 
         settings: dict[str, Any] = {
+            # Group timings: docs/decisions/0020 (the casework command passes the settings).
             "session_timeout_ms": 6_000,
-            "heartbeat_interval_ms": 1_000,
+            "heartbeat_interval_ms": 500,
             "fetch_max_wait_ms": 100,
             "auto_offset_reset": "earliest",
             "client_id": "jiandu-casework",
         } | self.consumer_settings
-        return KafkaConsumer(
-            self.topic,
+        consumer = KafkaConsumer(
             bootstrap_servers=self.bootstrap.split(","),
             group_id=self.group_id,
             enable_auto_commit=False,
             **settings,
         )
+        consumer.subscribe([self.topic], listener=_listener(self.readiness))
+        return consumer
 
     def process(self, partition: int, value: bytes) -> None:
         try:
@@ -114,18 +133,31 @@ class IntakeEventsConsumer:
                 for partition, records in batches.items():
                     for record in records:
                         if not self.process_until_done(partition.partition, record.value, stop):
+                            self.readiness.stopped()
                             _close_quietly(consumer)  # stopped: this batch not committed
                             return
                 if batches:
                     consumer.commit()
+                    self._report_lag(consumer, batches)
             except Exception:
                 log.exception("casework consumer failed; reconnecting")
+                self.readiness.stopped()
                 if consumer is not None:
                     _close_quietly(consumer)
                     consumer = None
                 stop.wait(1.0)
+        self.readiness.stopped()
         if consumer is not None:
             _close_quietly(consumer)
+
+    def _report_lag(self, consumer: Any, batches: dict[Any, list[Any]]) -> None:
+        """Highwater minus next offset of the partitions just read (as last fetched)."""
+        lag = 0
+        for tp, records in batches.items():
+            highwater = consumer.highwater(tp)
+            if highwater is not None and records:
+                lag += max(0, highwater - records[-1].offset - 1)
+        self.readiness.lag(lag)
 
 
 def _close_quietly(consumer: Any) -> None:

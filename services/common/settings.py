@@ -42,6 +42,24 @@ class Settings(BaseSettings):
     kafka_partitions: int = Field(6, ge=1)
     kafka_replication_factor: int = Field(1, ge=1, description="3 on a production cluster")
     kafka_fetch_max_wait_ms: int = Field(100, ge=1)
+    kafka_session_timeout_ms: int = Field(
+        6000,
+        ge=1000,
+        description="Consumer group session timeout (projections worker, casework): how long "
+        "a killed member holds its partitions; on Tansu also how long every rebalance takes "
+        "(a join is answered after half of it). Apache Kafka refuses values below its "
+        "group.min.session.timeout.ms (6000 by default). docs/decisions/0020.",
+    )
+    kafka_heartbeat_interval_ms: int = Field(
+        500,
+        ge=100,
+        description="How often a member hears of a rebalance (<= a third of the session).",
+    )
+    projections_worker_port: int | None = Field(
+        None,
+        description="Port of the projections worker's /healthz and /metrics "
+        "(`projections-worker --port`); unset: no HTTP.",
+    )
 
     secret_key: SecretStr | None = Field(
         None,

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from schemas.events import SOURCES, EventEnvelope, topic_for
 from services.common.kafka import ensure_topics
+from services.common.readiness import ConsumerReadiness, serve_health
 from services.common.settings import Settings
 from services.common.sql import Database
 from services.common.unavailable import is_database_unavailable
@@ -39,11 +40,12 @@ CONSUMER = "faust"  # the consumer name of this worker's positions in projection
 BATCH_SIZE = 500
 BATCH_WITHIN_SECONDS = 0.02
 MAX_RETRY_SECONDS = 10.0
-# Group membership: Tansu answers a join after ~session/2; Apache Kafka refuses sessions
-# below its group.min.session.timeout.ms (6 s by default), so 6 s suits both.
-SESSION_TIMEOUT_SECONDS = 6.0
-HEARTBEAT_SECONDS = 1.0
-REBALANCE_TIMEOUT_SECONDS = 10.0
+# Group membership (session timeout and heartbeat: JIANDU_KAFKA_SESSION_TIMEOUT_MS and
+# JIANDU_KAFKA_HEARTBEAT_INTERVAL_MS): Tansu answers a join after ~session/2; Apache Kafka
+# refuses sessions below its group.min.session.timeout.ms (6 s by default). The rebalance
+# timeout bounds how long a member may take to rejoin (finish its batch, revoke).
+# docs/decisions/0020.
+MIN_REBALANCE_TIMEOUT_SECONDS = 10.0
 
 
 class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
@@ -70,12 +72,46 @@ class _Transport(faust_aiokafka.Transport):
 
 
 class ProjectionApp(faust.App):
-    """A Faust app whose Kafka consumer waits at most ``fetch_max_wait_ms`` per fetch."""
+    """A Faust app whose Kafka consumer waits at most ``fetch_max_wait_ms`` per fetch, and
+    that reports its rebalances to ``readiness`` (``/healthz``, ``/metrics``)."""
 
     fetch_max_wait_ms: int | None = None
+    readiness: ConsumerReadiness | None = None
+    source_topics: frozenset[str] = frozenset()  # not Faust's own (its leader topic)
 
     def _new_transport(self) -> Any:
         return _Transport(self.conf.broker_consumer, self)
+
+    def on_rebalance_start(self) -> None:
+        # Called from the consumer thread as soon as partitions are revoked.
+        super().on_rebalance_start()
+        if self.readiness is not None:
+            self.readiness.rebalance_started()
+
+    def on_rebalance_end(self) -> None:
+        # Called once the new assignment is seeked and the flow resumed.
+        super().on_rebalance_end()
+        if self.readiness is not None:
+            self.readiness.assigned(
+                (tp.topic, tp.partition)
+                for tp in self.consumer.assignment()
+                if tp.topic in self.source_topics
+            )
+
+    def report_lag(self, processed: dict[Any, int]) -> None:
+        """Lag of the assigned partitions after a batch: highwater minus the offset after
+        the last one processed, from what the consumer last fetched (cheap; an estimate)."""
+        if self.readiness is None:
+            return
+        try:
+            assignment = self.consumer.assignment()
+            lag = 0
+            for tp in assignment:
+                if tp in processed:
+                    lag += max(0, self.consumer.highwater(tp) - processed[tp] - 1)
+            self.readiness.lag(lag)
+        except Exception:  # metrics never stop the projection
+            log.debug("lag not measured", exc_info=True)
 
 
 def app_id(settings: Settings) -> str:
@@ -175,7 +211,9 @@ async def apply_batch(writer: Writer, envelopes: list[EventEnvelope], partition:
             return
 
 
-def create_app(settings: Settings, store: ReadStore | None = None) -> faust.App:
+def create_app(
+    settings: Settings, store: ReadStore | None = None, readiness: ConsumerReadiness | None = None
+) -> faust.App:
     """The Faust app projecting both topics into ``store`` (default: the projections database)."""
     data_dir = settings.data_dir / "faust"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -187,13 +225,18 @@ def create_app(settings: Settings, store: ReadStore | None = None) -> faust.App:
         web_enabled=False,
         topic_partitions=settings.kafka_partitions,
         consumer_auto_offset_reset="earliest",
-        broker_session_timeout=SESSION_TIMEOUT_SECONDS,
-        broker_heartbeat_interval=HEARTBEAT_SECONDS,
-        broker_rebalance_timeout=REBALANCE_TIMEOUT_SECONDS,
+        broker_session_timeout=settings.kafka_session_timeout_ms / 1000,
+        broker_heartbeat_interval=settings.kafka_heartbeat_interval_ms / 1000,
+        broker_rebalance_timeout=max(
+            MIN_REBALANCE_TIMEOUT_SECONDS, settings.kafka_session_timeout_ms / 1000
+        ),
         broker_commit_interval=1.0,
         stream_buffer_maxsize=4 * BATCH_SIZE,
     )
     app.fetch_max_wait_ms = settings.kafka_fetch_max_wait_ms
+    app.readiness = readiness
+    app.source_topics = frozenset(topic_names(settings))
+    processed: dict[Any, int] = {}  # the last offset processed, per partition
     writer = Writer(store or ReadStore(Database.for_service(settings, "projections")))
 
     for name in topic_names(settings):
@@ -209,6 +252,8 @@ def create_app(settings: Settings, store: ReadStore | None = None) -> faust.App:
                     await apply_batch(writer, envelopes, partition)
                 for event in events:  # only now may Faust commit their offsets
                     await stream.ack(event)
+                    processed[event.message.tp] = event.message.offset
+                app.report_lag(processed)
 
         project.__qualname__ = project.__name__ = f"project_{name.rsplit('.', 2)[-2]}"
         app.agent(topic, name=f"project-{name}", concurrency=1)(project)
@@ -216,9 +261,15 @@ def create_app(settings: Settings, store: ReadStore | None = None) -> faust.App:
 
 
 def run_worker(settings: Settings) -> None:
-    """Create the topics, then run the worker in the foreground (like ``faust worker``)."""
+    """Create the topics, then run the worker in the foreground (like ``faust worker``).
+
+    With ``settings.projections_worker_port``, ``/healthz`` (503 until caught up and
+    assigned, and during rebalances) and ``/metrics`` are served from the start.
+    """
     if settings.database_for("projections") is None:
         raise SystemExit("projections-worker needs PostgreSQL: set JIANDU_DATABASE_URL")
+    readiness = ConsumerReadiness("projections", catch_up=True)
+    serve_health(readiness, "projections-worker", settings.host, settings.projections_worker_port)
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         logging.getLogger("kafka").setLevel(logging.WARNING)  # the admin client's chatter
     ensure_topics(settings.kafka_bootstrap, topic_names(settings), settings.kafka_partitions)
@@ -228,6 +279,7 @@ def run_worker(settings: Settings) -> None:
     report = catch_up_projections(settings, store)
     if report:
         log.info("projections-worker: %s", report.describe())
-    app = create_app(settings, store)
+    readiness.caught_up()
+    app = create_app(settings, store, readiness)
     worker = app.Worker(loglevel=settings.log_level, quiet=True)
     worker.execute_from_commandline()

@@ -84,7 +84,7 @@ def test_a_hotline_report_reaches_casework_archive_and_timeline(
         secret_key=SECRET_KEY,
         log_level="WARNING",
     )
-    ports = {name: free_port() for name in ("intake", "casework", "projections", "web")}
+    ports = {name: free_port() for name in ("intake", "casework", "projections", "web", "relay")}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
 
     def start(name: str, *args: str) -> ServiceProcess:
@@ -97,7 +97,7 @@ def test_a_hotline_report_reaches_casework_archive_and_timeline(
     # the schema exists, in the reverse of the README's order, and waits for `jiandu migrate`.
     start("projections-worker", "projections-worker")
     start("relay-casework", "relay", "--source", "casework")
-    start("relay-intake", "relay", "--source", "intake")
+    relay = start("relay-intake", "relay", "--source", "intake", "--port", str(ports["relay"]))
     web = start("web", "web", "--port", str(ports["web"]))
     apis = {
         "projections": start(
@@ -221,6 +221,11 @@ def test_a_hotline_report_reaches_casework_archive_and_timeline(
         ).json()
         assert case["case_id"] == first["case_id"]
         assert case["report_ids"] == [first["report_id"]]
+        # The intake relay's metrics on its --port (decision 0020).
+        relay_metrics = client.get(f"{urls['relay']}/metrics").text
+        assert 'jiandu_relay_published_total{source="intake"}' in relay_metrics
+        assert client.get(f"{urls['relay']}/healthz").json()["service"] == "relay-intake"
+        assert relay.alive()
 
         # The pages, served by their own process (`jiandu web`) from the same stores.
         with httpx.Client(base_url=urls["web"]) as browser:

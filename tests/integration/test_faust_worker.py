@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from kafka import KafkaAdminClient, KafkaProducer, TopicPartition
 
@@ -29,6 +30,7 @@ from schemas.glossary import CaseKind, Category, Channel, Role
 from schemas.submissions import ReportedCadre
 from services.common.sql import Database
 from services.projections.store import ReadStore
+from tests.support.postgres import free_port
 from tests.support.tansu import create_topics
 
 pytestmark = pytest.mark.integration
@@ -395,6 +397,180 @@ def test_worker_projects_both_topics_once_through_redelivery_and_kill_9(
         assert len(table_snapshot(actual)["timeline_steps"]) == total
         assert positions(actual, "faust") == producer.last_position
     finally:
+        producer.close()
+        actual.db.close()
+        expected.db.close()
+
+
+# --- a second worker under a stream ---------------------------------------------------
+
+
+def health(port: int) -> tuple[int, dict[str, Any], str | None]:
+    """(status, body, Retry-After) of a worker's /healthz; (0, {}, None) if not listening."""
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+    except httpx.TransportError:
+        return 0, {}, None
+    return answer.status_code, answer.json(), answer.headers.get("Retry-After")
+
+
+class ProgressSampler:
+    """Samples a row count every 20 ms; the longest stand-still while rows were due is the
+    pause a rebalance caused (printed, never asserted)."""
+
+    def __init__(self, store: ReadStore, due: Callable[[], int]) -> None:
+        self.store, self.due = store, due
+        self.samples: list[tuple[float, int, int]] = []  # (time, projected, due)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            due = self.due()
+            count = self.store.query("SELECT count(*) AS n FROM timeline_steps")[0]["n"]
+            self.samples.append((time.monotonic(), count, due))
+            time.sleep(0.02)
+
+    def longest_pause(self, since: float) -> float:
+        longest, changed, last = 0.0, None, None
+        for at, count, due in self.samples:
+            if at < since:
+                continue
+            if count != last:
+                changed, last = at, count
+            elif changed is not None and count < due:
+                longest = max(longest, at - changed)
+        return longest
+
+
+def test_a_second_worker_joins_and_leaves_under_a_stream_each_event_projected_once(
+    pg_dsn: str,
+    tmp_path: Path,
+    kafka_broker: Any,
+    kafka_topic_prefix: str,
+    processes: list[ServiceProcess],
+) -> None:
+    bootstrap = kafka_broker.bootstrap
+    create_topics(bootstrap, [topic_for(s, kafka_topic_prefix) for s in ev.SOURCES], PARTITIONS)
+    env = service_env(
+        database_url=pg_dsn,
+        kafka_bootstrap=bootstrap,
+        kafka_topic_prefix=kafka_topic_prefix,
+        kafka_partitions=PARTITIONS,
+        kafka_fetch_max_wait_ms=20,
+        data_dir=tmp_path,
+        secret_key=SECRET_KEY,
+        log_level="INFO",
+    )
+    actual = ReadStore(Database(postgres_url=pg_dsn, schema="projections"))
+    expected = ReadStore(Database(postgres_url=pg_dsn, schema="expected"))
+    factory, producer = EventFactory(), Producer(bootstrap, kafka_topic_prefix)
+    sent = [0]  # timeline steps published so far
+
+    def produce(first: int) -> None:
+        intake, casework = factory.report(first)
+        expected.apply(intake, consumer="reference")
+        expected.apply(casework, consumer="reference")
+        producer.send(intake + casework)
+        sent[0] += len(intake) + len(casework)
+
+    ports = [free_port(), free_port()]
+    first, second = (
+        ServiceProcess(name, ["projections-worker", "--port", str(port)], env, tmp_path)
+        for name, port in zip(("worker-a", "worker-b"), ports, strict=True)
+    )
+    processes += [first, second]
+    sampler = ProgressSampler(actual, lambda: sent[0])
+    stop = threading.Event()
+
+    # Until `jiandu migrate` (issue 11, item 2), a starting worker runs CREATE TABLE/INDEX IF
+    # NOT EXISTS, which can deadlock against the running worker's upserts: the stream holds
+    # while B creates its tables, and flows again before B joins the group.
+    hold = threading.Event()
+
+    def keep_producing() -> None:
+        n = 0
+        while not stop.is_set():
+            if hold.is_set():
+                time.sleep(0.01)
+                continue
+            produce(n)
+            n += 1
+            time.sleep(0.05)
+
+    producing = threading.Thread(target=keep_producing, daemon=True)
+    try:
+        first.start()
+        wait_for(lambda: health(ports[0])[0] == 200, 60, "worker A ready", first)
+        producing.start()
+        sampler.thread.start()
+        wait_for(lambda: sampler.samples and sampler.samples[-1][1] > 50, 30,
+                 "worker A to project the stream", first)  # fmt: skip
+
+        # B starts under the stream: not ready (503, Retry-After) until it has partitions.
+        hold.set()
+        joined = time.monotonic()
+        second.start()
+        answers: list[tuple[int, dict[str, Any], str | None]] = []
+
+        def b_ready() -> bool:
+            answers.append(health(ports[1]))
+            if answers[-1][1].get("consumer", {}).get("status") in (
+                "joining",
+                "rebalancing",
+                "ready",
+            ):
+                hold.clear()  # B's tables exist: the stream flows while B joins
+            return answers[-1][0] == 200
+
+        took = wait_for(b_ready, 60, "worker B's /healthz to go ready", first, second)
+        assert not hold.is_set()
+        not_ready = [a for a in answers if a[0] == 503]
+        assert not_ready, f"B was never seen not ready: {answers[:5]}"
+        assert all(a[2] == "1" and a[1]["consumer"]["ready"] is False for a in not_ready)
+        body = answers[-1][1]["consumer"]
+        assert body["ready"] is True
+        assert body["status"] == "ready"
+        assert 0 < body["assigned_partitions"] < 2 * PARTITIONS  # A holds the others
+        metrics = httpx.get(f"http://127.0.0.1:{ports[1]}/metrics", timeout=2).text
+        assert 'jiandu_consumer_ready{consumer="projections"} 1.0' in metrics
+        assert 'jiandu_consumer_rebalances_total{consumer="projections"} 1.0' in metrics
+        assert "jiandu_consumer_last_rebalance_seconds" in metrics
+        # A went through the rebalance too and is ready again with the rest.
+        wait_for(lambda: health(ports[0])[1].get("consumer", {}).get("rebalances", 0) >= 2
+                 and health(ports[0])[0] == 200, 30, "worker A ready again", first)  # fmt: skip
+        a_partitions = health(ports[0])[1]["consumer"]["assigned_partitions"]
+        assert a_partitions + body["assigned_partitions"] == 2 * PARTITIONS
+        target = sent[0]
+        wait_for(lambda: sampler.samples[-1][1] >= target, 30, "both to keep up", first, second)
+        join_pause = sampler.longest_pause(joined)
+
+        # B leaves (SIGTERM) under the stream; A takes every partition back.
+        left = time.monotonic()
+        second.stop()
+        wait_for(lambda: health(ports[0])[1].get("consumer", {}).get("assigned_partitions")
+                 == 2 * PARTITIONS
+                 and health(ports[0])[0] == 200, 30, "A to hold every partition", first)  # fmt: skip
+        target = sent[0]
+        wait_for(lambda: sampler.samples[-1][1] >= target, 30, "A to keep up", first)
+        leave_pause = sampler.longest_pause(left)
+        stop.set()
+        producing.join(timeout=30)
+        assert not producing.is_alive()
+
+        wait_for(lambda: table_snapshot(actual) == table_snapshot(expected), 60,
+                 "the tables to equal the reference", first)  # fmt: skip
+        assert len(table_snapshot(actual)["timeline_steps"]) == sent[0]
+        assert positions(actual, "faust") == producer.last_position
+        for worker in (first, second):
+            log = worker.log_path.read_text()
+            assert "Traceback" not in log, worker.log_tail()
+        print(f"\nB ready {took:.1f}s after its start; longest projection pause: "
+              f"join {join_pause:.1f}s, leave (SIGTERM) {leave_pause:.1f}s "
+              f"({sent[0]} events)")  # fmt: skip
+    finally:
+        stop.set()
+        sampler.stop.set()
         producer.close()
         actual.db.close()
         expected.db.close()

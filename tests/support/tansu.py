@@ -15,6 +15,9 @@ Group joins are slow under kafka-python's defaults. Measured against this build
 arrives after roughly ``session_timeout_ms / 2``: about 23 s with kafka-python
 3's default 45 s session timeout, 5 s at 10 s, 3 s at 6 s, 2 s at 3 s. A second
 member joining (or one leaving) triggers a rebalance of another 3-4 s at 6 s.
+The broker's source says why: its coordinator holds every JoinGroup in 1 s steps until
+``session_timeout_ms / 2`` has passed, and a static member's (``group_instance_id``)
+JoinGroup and SyncGroup at least 3 s each (docs/decisions/0020, bench/rebalance.py).
 So for every group consumer in a test use::
 
     KafkaConsumer(..., group_id=..., **FAST_CONSUMER_SETTINGS)
