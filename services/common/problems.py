@@ -148,13 +148,15 @@ DESCRIPTIONS: dict[int, str] = {
     405: "not this method",
     409: "the state of the thing, a rule named by `rule`, or a concurrent change refuses it",
     415: "not this media type",
-    422: "invalid input: `problems` names each field and what is wrong with it",
+    422: "invalid input (or a NUL character anywhere): `problems` names each field and "
+    "what is wrong with it",
     429: "too many attempts: see Retry-After",
     500: "an unexpected error: quote the request_id (nothing of it is said here)",
     503: "a passing condition (a database or service away, contention): see Retry-After",
 }
-# Every operation can answer these: any route touches a database; any route can fail.
-ALWAYS = frozenset({500, 503})
+# Every operation can answer these: any request may carry a NUL character (422, see
+# text_guard.py); any route touches a database (503); any route can fail (500).
+ALWAYS = frozenset({422, 500, 503})
 
 _HEADER_INT = {"schema": {"type": "integer", "minimum": 0}}
 _REQUEST_ID_DOC = {

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from services.common.access_log import RequestContext
 from services.common.problems import document_routes, finish_openapi, problem_response
 from services.common.procedure import ProcedureError, RoleNotAllowed, RuleBroken
+from services.common.text_guard import RefuseNul
 
 
 class ApiError(Exception):
@@ -131,6 +132,7 @@ def create_app(
 ) -> FastAPI:
     app = FastAPI(title=title, version="1", docs_url="/docs")
     install_error_handlers(app, error_statuses)
+    app.add_middleware(RefuseNul)  # PostgreSQL stores no U+0000: a 422 before any route
     app.add_middleware(RequestContext)  # the request id, the access log, a 500's last word
     document_errors(app)
 

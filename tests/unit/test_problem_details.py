@@ -222,3 +222,36 @@ def test_the_command_line_quiets_the_kafka_clients() -> None:
             logger.setLevel(level)
             logger.propagate = propagate
             logger.handlers[:] = handlers[name]
+
+
+def test_a_nul_character_anywhere_is_refused_before_any_route_and_nothing_is_stored(
+    client: TestClient, system: EmbeddedSystem
+) -> None:
+    operator = bearer(system.accounts, "op-1", Role.OPERATOR)
+    report = {
+        "channel": "hotline",
+        "reporter": {"anonymous": True},
+        "subjects": [{"name": "王建国", "unit": "某县财政局"}],
+        "categories": ["seeking_office"],
+        "summary": "反映王建国\u0000跑官要官。",
+    }
+    before = system.intake.max_position()
+
+    in_body = client.post(REPORTS, headers=operator, json=report)
+    in_query = client.get("/api/v1/cadres?q=%00", headers=operator)
+    in_path = client.get("/api/v1/cadres/QS%00/archive", headers=operator)
+    in_form = client.post(
+        "/api/v1/auth/token",
+        content=b"username=op-1&password=a%00b",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    for answer, where in ((in_body, "body"), (in_query, "query"), (in_path, "path")):
+        assert assert_problem(answer, 422)["problems"][0]["field"] == where
+    assert assert_problem(in_form, 422)["problems"][0]["field"] == "body"
+    assert system.intake.max_position() == before
+    # The text "\u0000" (a backslash and five characters) is not a NUL: it is taken.
+    literal = client.post(
+        REPORTS, headers=operator, json={**report, "summary": "文本 \\u0000 照录"}
+    )
+    assert literal.status_code == 201, literal.text
