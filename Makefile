@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test travel lint typecheck unit integration faults fmt bench clean chromium browser
+.PHONY: install demo test travel lint typecheck unit integration faults fmt bench clean chromium browser fuzz
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -61,6 +61,9 @@ unit: $(STAMP)
 # broker out of reach and second consumers (tests/faults; also part of `make test`).
 faults: $(STAMP)
 	$(BIN)/pytest tests/faults -v
+# schemathesis against every app's /openapi.json, every role and none (also in `make test`).
+fuzz: $(STAMP)
+	$(BIN)/pytest tests/fuzz -s
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix services schemas tests bench

@@ -214,6 +214,67 @@ def web_app(
     return app
 
 
+# -- the distributed processes' HTTP apps (``jiandu intake-api``, ``casework``, ...) ----------
+
+
+def intake_api_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
+    """``jiandu intake-api``: reports and follow-up; the case's state and the reporter's
+    feedback read from the read models."""
+    config = build_config(settings)
+    intake = build_intake(settings, config, clock=clock)
+    read_models = SqlReader(Database.for_service(settings, "projections"))  # queries only
+    cases = CaseQueries(read_models, config, today=clock.today)
+    return web_app(
+        "Jiandu intake",
+        [intake_api.build_router(intake, follow_up=cases.follow_up, case_handler=cases.handler_of)],
+        lambda: {"service": "intake", "position": intake.max_position()},
+        accounts=build_accounts(settings, clock),
+        databases=[intake],
+    )
+
+
+def casework_api_app(
+    work: CaseworkApplication,
+    accounts: AccountStore,
+    consumer_alive: Callable[[], bool],
+    consumer_state: Callable[[], dict[str, Any]] = dict,
+) -> FastAPI:
+    """``jiandu casework``'s HTTP API (its Kafka consumer runs beside it)."""
+    return web_app(
+        "Jiandu casework",
+        [casework_api.build_router(work)],
+        lambda: {
+            "service": "casework",
+            "consumer_alive": consumer_alive(),
+            "consumer": consumer_state(),
+            "position": work.max_position(),
+        },
+        accounts=accounts,
+        databases=[work],
+    )
+
+
+def projections_api_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
+    """``jiandu projections-api``: the information base, sign-in, administration, audit."""
+    read = build_read_side(settings, clock=clock)
+    return web_app(
+        "Jiandu information base",
+        # Sign-in, accounts and the audit: served here, where the proxy sends other paths.
+        [
+            projections_api.build_router(read.queries),
+            projections_api_archive.router_for(read.store, read.register, today=read.queries.today),
+            projections_api_liaison.build_router(
+                LiaisonQueries(read.store, today=read.queries.today, config=read.queries.config)
+            ),
+            projections_api_cases.build_router(read.cases),  # /api/v1/queues/*, /api/v1/cases
+            accounts_api.build_router(),
+        ],
+        lambda: {"service": "projections"},
+        accounts=build_accounts(settings, clock),
+        databases=[read.store.db],
+    )
+
+
 @dataclass
 class EmbeddedSystem:
     """Everything in one process: the same applications and projections, wired in-process."""

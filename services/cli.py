@@ -33,10 +33,28 @@ def _settings(**overrides: Any) -> Settings:
     changes = {k: v for k, v in overrides.items() if v is not None}
     if changes:
         settings = settings.model_copy(update=changes)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level)
     return settings
+
+
+# The Kafka clients' connection chatter (twenty INFO lines for one create-topics): warnings only.
+QUIET_LOGGERS = ("kafka", "aiokafka")
+
+
+def configure_logging(level: str) -> None:
+    """Plain lines for the processes' own logs; the access log (``jiandu.access``) is one
+    JSON object a line, with its time; the Kafka clients say only what is wrong."""
+    from services.common.access_log import ACCESS_LOGGER, JsonLineFormatter
+
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    access = logging.getLogger(ACCESS_LOGGER)
+    if not access.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonLineFormatter())
+        access.addHandler(handler)
+        access.propagate = False
 
 
 def _distributed(settings: Settings) -> Settings:
@@ -259,34 +277,16 @@ def create_user(
 def intake_api(host: HostOpt = None, port: PortOpt = None) -> None:
     """Distributed: intake's HTTP API (reports, follow-up). Writes to the intake event store;
     reads the case's state and the feedback for a reporter's follow-up from the read models."""
-    from services.bootstrap import build_accounts, build_config, build_intake, web_app
-    from services.common.sql import Database
-    from services.intake import api
-    from services.projections.case_queries import CaseQueries, SqlReader
+    from services.bootstrap import intake_api_app
 
     settings = _distributed(_settings(host=host, port=port))
-
-    def build() -> Any:
-        config = build_config(settings)
-        intake = build_intake(settings, config)
-        read_models = SqlReader(Database.for_service(settings, "projections"))  # queries only
-        cases = CaseQueries(read_models, config)
-        return web_app(
-            "Jiandu intake",
-            [api.build_router(intake, follow_up=cases.follow_up, case_handler=cases.handler_of)],
-            lambda: {"service": "intake", "position": intake.max_position()},
-            accounts=build_accounts(settings),
-            databases=[intake],
-        )
-
-    _serve_when_ready(settings, build)
+    _serve_when_ready(settings, lambda: intake_api_app(settings))
 
 
 @app.command()
 def casework(host: HostOpt = None, port: PortOpt = None) -> None:
     """Distributed: casework's Kafka consumer of intake events, and its HTTP API."""
-    from services.bootstrap import build_accounts, build_casework, web_app
-    from services.casework import api
+    from services.bootstrap import build_accounts, build_casework, casework_api_app
     from services.casework.consumer import IntakeEventsConsumer
 
     settings = _distributed(_settings(host=host, port=port))
@@ -312,18 +312,7 @@ def casework(host: HostOpt = None, port: PortOpt = None) -> None:
         )
         thread.start()
         threads.append(thread)
-        return web_app(
-            "Jiandu casework",
-            [api.build_router(work)],
-            lambda: {
-                "service": "casework",
-                "consumer_alive": thread.is_alive(),
-                "consumer": consumer.readiness.state(),
-                "position": work.max_position(),
-            },
-            accounts=accounts,
-            databases=[work],
-        )
+        return casework_api_app(work, accounts, thread.is_alive, consumer.readiness.state)
 
     try:
         _serve_when_ready(settings, build)
@@ -369,33 +358,10 @@ def relay(
 @app.command("projections-api")
 def projections_api(host: HostOpt = None, port: PortOpt = None) -> None:
     """Distributed: the information base's HTTP API (timelines, cadres, archives)."""
-    from services.accounts import api as accounts_api
-    from services.bootstrap import build_accounts, build_read_side, web_app
-    from services.projections import api, api_archive, api_cases, api_liaison
-    from services.projections.liaison_queries import LiaisonQueries
+    from services.bootstrap import projections_api_app
 
     settings = _distributed(_settings(host=host, port=port))
-
-    def build() -> Any:
-        read = build_read_side(settings)
-        return web_app(
-            "Jiandu information base",
-            # Sign-in, accounts and the audit: served here, where the proxy sends other paths.
-            [
-                api.build_router(read.queries),
-                api_archive.router_for(read.store, read.register, today=read.queries.today),
-                api_liaison.build_router(
-                    LiaisonQueries(read.store, today=read.queries.today, config=read.queries.config)
-                ),
-                api_cases.build_router(read.cases),  # /api/v1/queues/*, /api/v1/cases
-                accounts_api.build_router(),
-            ],
-            lambda: {"service": "projections"},
-            accounts=build_accounts(settings),
-            databases=[read.store.db],
-        )
-
-    _serve_when_ready(settings, build)
+    _serve_when_ready(settings, lambda: projections_api_app(settings))
 
 
 @app.command()
@@ -645,13 +611,14 @@ def create_topics() -> None:
 
     settings = _settings()
     names = [topic_for(s, settings.kafka_topic_prefix) for s in ("intake", "casework")]
-    ensure_topics(
+    outcome = ensure_topics(
         settings.kafka_bootstrap,
         names,
         settings.kafka_partitions,
         settings.kafka_replication_factor,
     )
-    typer.echo("topics ready: " + ", ".join(names))
+    for name in names:
+        typer.echo(f"topic {name}: {outcome[name]}")
 
 
 @app.command("export-schemas")

@@ -158,7 +158,15 @@ def build_router() -> APIRouter:
         """Every account (administrators only)."""
         return [account.as_dict() for account in accounts_of(request).list_users()]
 
-    @router.post("/admin/users", tags=["accounts"], status_code=status.HTTP_201_CREATED)
+    @router.post(
+        "/admin/users",
+        tags=["accounts"],
+        status_code=status.HTTP_201_CREATED,
+        responses={
+            409: {"description": "the username is taken"},
+            422: {"description": "invalid, or a password the policy refuses (the detail says)"},
+        },
+    )
     def create_user(request: Request, body: NewUser, _: Admin) -> dict[str, Any]:
         """A new account; the password needs at least 12 characters."""
         store = accounts_of(request)
@@ -172,7 +180,15 @@ def build_router() -> APIRouter:
         )
         return store.get_user(principal.username).as_dict()
 
-    @router.patch("/admin/users/{username}", tags=["accounts"])
+    @router.patch(
+        "/admin/users/{username}",
+        tags=["accounts"],
+        responses={
+            404: {"description": "no such account"},
+            409: {"description": "the last active administrator would be left out"},
+            422: {"description": "nothing to change, or a password the policy refuses"},
+        },
+    )
     def change_user(request: Request, username: str, body: UserChange, _: Admin) -> dict[str, Any]:
         """Activate or deactivate, change the role, or set a new password. Deactivation and a
         new password end the account's sessions and tokens."""

@@ -33,6 +33,7 @@ from services.accounts.store import (
     UnknownUser,
     UserExists,
 )
+from services.common.problems import can_answer, problem_response
 
 SESSION_COOKIE = "jiandu_session"
 CSRF_COOKIE = "jiandu_csrf"
@@ -53,6 +54,7 @@ def accounts_of(request: Request) -> AccountStore:
 # -- API: bearer tokens -------------------------------------------------------------------------
 
 
+@can_answer(401)
 def api_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -91,6 +93,7 @@ def require_api_roles(*roles: Role) -> Callable[..., Principal]:
     if not roles:
         raise ValueError("name at least one role")
 
+    @can_answer(403)
     def dependency(principal: Annotated[Principal, Depends(api_principal)]) -> Principal:
         return _check_role(principal, roles)
 
@@ -254,25 +257,10 @@ class CsrfCookieMiddleware:
 # -- wiring -------------------------------------------------------------------------------------
 
 
-def _account_error(_: Request, error: Exception) -> JSONResponse:
-    headers: dict[str, str] = {}
-    if isinstance(error, TooManyAttempts):
-        # RFC 9457 problem details, as the public's clients may expect of a 429.
-        return JSONResponse(
-            status_code=429,
-            content={
-                "type": "about:blank",
-                "title": "Too Many Requests",
-                "status": 429,
-                "detail": str(error),
-                "retry_after": error.retry_after_seconds,
-            },
-            headers={"Retry-After": str(error.retry_after_seconds)},
-            media_type="application/problem+json",
-        )
-    if isinstance(error, LoginThrottled):
-        status = 429
-        headers["Retry-After"] = str(error.retry_after_seconds)
+def _account_error(request: Request, error: Exception) -> JSONResponse:
+    retry: int | None = None
+    if isinstance(error, TooManyAttempts | LoginThrottled):
+        status, retry = 429, error.retry_after_seconds
     elif isinstance(error, BadCredentials):
         status = 401
     elif isinstance(error, UnknownUser):
@@ -281,7 +269,8 @@ def _account_error(_: Request, error: Exception) -> JSONResponse:
         status = 409
     else:
         status = 422
-    return JSONResponse(status_code=status, content={"detail": str(error)}, headers=headers)
+    headers = {"Retry-After": str(retry)} if retry is not None else None
+    return problem_response(request, status, str(error), headers=headers, retry_after=retry)
 
 
 def install(app: FastAPI, store: AccountStore) -> FastAPI:

@@ -26,6 +26,7 @@ from services.casework.application import COMMANDS, CaseworkApplication
 from services.casework.domain import Case
 from services.casework.rules import PERMISSIONS
 from services.common.deadline_views import deadline_view
+from services.common.problems import can_answer
 from services.common.web import ApiError
 
 STAFF_ROLES = [r for r in Role if r not in (Role.REPORTER, Role.SYSTEM)]
@@ -54,6 +55,7 @@ def case_access(casework: CaseworkApplication, *roles: Role) -> Callable[..., Ca
 
     caller = Depends(require_api_roles(*roles))  # a default: annotations cannot see `roles`
 
+    @can_answer(403, 404)
     def dependency(case_id: UUID, request: Request, principal: Principal = caller) -> CaseAccess:
         case = casework.get_case(case_id)
         check_case_access(principal, case.handler_id, accounts_of(request))

@@ -11,8 +11,9 @@ log = logging.getLogger(__name__)
 
 def ensure_topics(
     bootstrap: str, names: Sequence[str], partitions: int, replication_factor: int = 1
-) -> None:
-    """Create the topics if missing (a broker that auto-creates would pick its own count)."""
+) -> dict[str, str]:
+    """Create the topics if missing (a broker that auto-creates would pick its own count).
+    Returns what became of each topic: ``created`` or ``exists``."""
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
@@ -20,10 +21,13 @@ def ensure_topics(
     try:
         existing = set(admin.list_topics())
         missing = [n for n in names if n not in existing]
+        outcome = {n: "exists" if n in existing else "created" for n in names}
         if missing:
             try:
                 admin.create_topics([NewTopic(n, partitions, replication_factor) for n in missing])
             except TopicAlreadyExistsError:
                 log.info("topics were created concurrently")
+                outcome.update(dict.fromkeys(missing, "exists"))
     finally:
         admin.close()
+    return outcome

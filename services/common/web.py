@@ -1,4 +1,5 @@
-"""The HTTP shell every process shares: error mapping, health, metrics."""
+"""The HTTP shell every process shares: error mapping (problem details), request ids and
+the access log, health, metrics."""
 
 from __future__ import annotations
 
@@ -7,16 +8,19 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.common.access_log import RequestContext
+from services.common.problems import document_routes, finish_openapi, problem_response
 from services.common.procedure import ProcedureError, RoleNotAllowed, RuleBroken
+from services.common.text_guard import RefuseNul
 from services.common.unavailable import (
     DATABASE_ERRORS,
     Probe,
     is_database_unavailable,
     ping_all,
-    retry_after_header,
     unavailable_body,
 )
 
@@ -43,7 +47,7 @@ def retry_after(error: Exception) -> dict[str, str] | None:
     return {"Retry-After": str(int(seconds))} if seconds else None
 
 
-def procedure_error_response(_: Request, error: Exception) -> JSONResponse:
+def procedure_error_response(request: Request, error: Exception) -> JSONResponse:
     """A refused command: 404 unknown, 403 wrong role, 409 not allowed now / rule / conflict."""
     assert isinstance(error, ProcedureError)
     if isinstance(error, LookupError):
@@ -56,10 +60,8 @@ def procedure_error_response(_: Request, error: Exception) -> JSONResponse:
         status = 422
     else:
         status = 409
-    body: dict[str, Any] = {"detail": str(error), "detail_zh": error.message_zh}
-    if isinstance(error, RuleBroken):
-        body["rule"] = error.rule.name
-    return JSONResponse(status_code=status, content=body)
+    rule = error.rule.name if isinstance(error, RuleBroken) else None
+    return problem_response(request, status, str(error), detail_zh=error.message_zh, rule=rule)
 
 
 def problems_of(error: RequestValidationError) -> list[dict[str, str]]:
@@ -72,17 +74,78 @@ def problems_of(error: RequestValidationError) -> list[dict[str, str]]:
     return problems
 
 
-def database_unavailable_response(_: Request, error: Exception) -> JSONResponse:
+def database_unavailable_response(request: Request, error: Exception) -> JSONResponse:
     """A database that is away: 503 with Retry-After (0018). Any other error of the
     database's types is raised again: a 500, as before."""
     if not is_database_unavailable(error):
         raise error
-    return JSONResponse(
-        status_code=503,
-        content=unavailable_body(),
-        headers=retry_after_header(),
-        media_type="application/problem+json",
+    body = unavailable_body()
+    return problem_response(
+        request,
+        503,
+        body["detail"],
+        detail_zh=body["detail_zh"],
+        retry_after=body["retry_after"],
     )
+
+
+def install_error_handlers(
+    app: FastAPI, error_statuses: dict[type[Exception], int] | None = None
+) -> None:
+    """Every error handler of a process, in one place: each answers a problem body
+    (``services.common.problems``). Another kind of error that has its own status (e.g. a
+    database away: 503) is registered here too."""
+
+    async def _invalid(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        problems = problems_of(error)
+        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+        return problem_response(request, 422, summary, problems=problems)
+
+    async def _http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, StarletteHTTPException)
+        if error.status_code < 400:  # a redirect (pages)
+            return Response(status_code=error.status_code, headers=error.headers)
+        return problem_response(
+            request, error.status_code, str(error.detail), headers=error.headers
+        )
+
+    async def _api_error(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, ApiError)
+        return problem_response(request, error.status_code, str(error), headers=retry_after(error))
+
+    for database_error in DATABASE_ERRORS:
+        app.add_exception_handler(database_error, database_unavailable_response)
+    app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ProcedureError, procedure_error_response)
+    app.add_exception_handler(ApiError, _api_error)
+
+    for error_type, status in (error_statuses or {}).items():
+
+        async def _mapped(request: Request, error: Exception, status: int = status) -> JSONResponse:
+            return problem_response(request, status, str(error), headers=retry_after(error))
+
+        app.add_exception_handler(error_type, _mapped)
+
+
+def document_errors(app: FastAPI) -> None:
+    """The app's OpenAPI holds the ``Problem`` schema and every answer's X-Request-ID (the
+    routes' error statuses: ``document_routes``, before each router is included)."""
+
+    def openapi() -> dict[str, Any]:
+        schema = FastAPI.openapi(app)  # made anew when routes were added since
+        if "Problem" not in schema.get("components", {}).get("schemas", {}):
+            finish_openapi(schema)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def include_documented(app: FastAPI, router: APIRouter) -> None:
+    """Include ``router`` in ``app``, every route documenting every status it can answer."""
+    document_routes(router.routes)
+    app.include_router(router)
 
 
 def create_app(
@@ -94,33 +157,10 @@ def create_app(
 ) -> FastAPI:
     """``databases``: what /healthz pings (briefly) before it answers."""
     app = FastAPI(title=title, version="1", docs_url="/docs")
-    for database_error in DATABASE_ERRORS:
-        app.add_exception_handler(database_error, database_unavailable_response)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        problems = problems_of(error)
-        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
-        return JSONResponse(status_code=422, content={"detail": summary, "problems": problems})
-
-    app.add_exception_handler(ProcedureError, procedure_error_response)
-
-    @app.exception_handler(ApiError)
-    async def _api_error(_: Request, error: ApiError) -> JSONResponse:
-        return JSONResponse(
-            status_code=error.status_code,
-            content={"detail": str(error)},
-            headers=retry_after(error),
-        )
-
-    for error_type, status in (error_statuses or {}).items():
-
-        async def _mapped(_: Request, error: Exception, status: int = status) -> JSONResponse:
-            return JSONResponse(
-                status_code=status, content={"detail": str(error)}, headers=retry_after(error)
-            )
-
-        app.add_exception_handler(error_type, _mapped)
+    install_error_handlers(app, error_statuses)
+    app.add_middleware(RefuseNul)  # PostgreSQL stores no U+0000: a 422 before any route
+    app.add_middleware(RequestContext)  # the request id, the access log, a 500's last word
+    document_errors(app)
 
     @app.get(
         "/healthz",
@@ -135,6 +175,7 @@ def create_app(
     def metrics() -> PlainTextResponse:
         return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
 
+    document_routes(app.router.routes)
     for router in routers:
-        app.include_router(router)
+        include_documented(app, router)
     return app

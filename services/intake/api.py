@@ -31,6 +31,7 @@ from services.accounts.model import AuditEntry, Principal
 from services.accounts.store import AccountStore
 from services.accounts.throttle import PublicThrottle
 from services.accounts.web import accounts_of, api_principal, require_api_roles
+from services.common.problems import can_answer
 from services.common.procedure import RuleBroken
 from services.common.web import ApiError
 from services.intake.application import TRIAGE_COMMANDS, IntakeApplication, NoIdentityKept
@@ -66,6 +67,7 @@ _optional_bearer = HTTPBearer(
 )
 
 
+@can_answer(401)
 def submitter(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_optional_bearer)],

@@ -35,7 +35,14 @@ CASE_LIST_ROLES = (OP, H, L, AU)
 def build_router(queries: CaseQueries) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["queues"])
 
-    @router.get("/queues/{queue}")
+    @router.get(
+        "/queues/{queue}",
+        responses={
+            403: {"description": "the queue is not one of the caller's role"},
+            404: {"description": "no such queue"},
+            409: {"description": "the section queue, for an account that names no section"},
+        },
+    )
     def queue(
         queue: str,
         request: Request,

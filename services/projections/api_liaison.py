@@ -121,7 +121,19 @@ def build_router(queries: LiaisonQueries) -> APIRouter:
         """Referrals to and from a member unit (转办), with their status today."""
         return queries.referrals(unit_in_view(principal, unit), status=status, direction=direction)
 
-    @router.get("/quarterly-report", response_model=QuarterlyReport)
+    @router.get(
+        "/quarterly-report",
+        response_model=QuarterlyReport,
+        responses={
+            200: {
+                "content": {
+                    "text/markdown": {"schema": {"type": "string"}},
+                    "text/html": {"schema": {"type": "string"}},
+                    DOCX: {"schema": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    )
     def quarterly_report(
         _: Reader,
         year: Annotated[int | None, Query(ge=1900, le=9998)] = None,

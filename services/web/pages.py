@@ -1141,8 +1141,9 @@ def install(app: FastAPI, services: PageServices) -> FastAPI:
 
     async def http_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, StarletteHTTPException)
-        if not _is_page(request):
-            return await http_exception_handler(request, error)
+        if not _is_page(request):  # the API's answer: a problem body (create_app's handler)
+            api_answer = (previous_http_error or http_exception_handler)(request, error)
+            return await api_answer if inspect.isawaitable(api_answer) else api_answer
         if error.status_code in (301, 302, 303, 307, 308) and error.headers:
             return RedirectResponse(error.headers["Location"], status_code=error.status_code)
         _ = tr(request)
@@ -1201,6 +1202,7 @@ def install(app: FastAPI, services: PageServices) -> FastAPI:
     for database_error in DATABASE_ERRORS:
         app.add_exception_handler(database_error, database_away)
     previous_invalid = app.exception_handlers.get(RequestValidationError)
+    previous_http_error = app.exception_handlers.get(StarletteHTTPException)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(PageForbidden, forbidden)
     app.add_exception_handler(ProcedureError, procedure_error)

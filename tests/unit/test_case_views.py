@@ -675,7 +675,9 @@ def test_follow_up_says_so_when_the_read_models_cannot_be_read(system: EmbeddedS
     with TestClient(app) as client:
         answer = follow(client, code, password)
     assert answer.status_code == 503
-    assert answer.json() == {"detail": "the progress cannot be read right now; try again later"}
+    assert answer.json()["detail"] == "the progress cannot be read right now; try again later"
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert int(answer.headers["Retry-After"]) > 0
 
 
 def test_triage_time_limits_are_deadlines_in_the_operators_queues(tmp_path: Path) -> None:

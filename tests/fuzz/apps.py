@@ -1,0 +1,76 @@
+"""The apps the fuzz suite runs against, on SQLite in a temporary folder and a fixed clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from fastapi import FastAPI
+
+from schemas.events import Actor
+from schemas.glossary import MemberUnit, Role
+from services.bootstrap import (
+    EmbeddedSystem,
+    build_accounts,
+    build_casework,
+    casework_api_app,
+    intake_api_app,
+    projections_api_app,
+)
+from services.common.china_time import FixedClock
+from tests.support.auth import bearer
+from tests.unit.conftest import make_settings, submission
+
+TODAY = dt.date(2026, 3, 2)  # a Monday
+# An account the fuzzed administrator may change (not one whose token the suite uses).
+SPARE_ACCOUNT = "fuzz-spare"
+CADRES = Path(__file__).resolve().parents[2] / "services" / "demo" / "cadres.csv"
+
+# One account per role (username, role, unit/section), as the tests' bearer() makes them.
+ROLE_ACCOUNTS: list[tuple[str, Role, dict[str, Any]]] = [
+    ("fuzz-operator", Role.OPERATOR, {}),
+    ("fuzz-handler", Role.HANDLER, {"section": "第一审查调查室"}),
+    ("fuzz-leader", Role.LEADER, {"section": "第一审查调查室"}),
+    ("fuzz-liaison", Role.LIAISON, {"unit": MemberUnit.ORGANIZATION_DEPARTMENT.zh}),
+    ("fuzz-auditor", Role.AUDITOR, {}),
+    ("fuzz-admin", Role.ADMIN, {}),
+]
+
+
+def embedded_system(folder: Path) -> EmbeddedSystem:
+    """The embedded system (every route of every process) on a clock standing still; reports
+    are accepted on registration, so that a report opens a case."""
+    return EmbeddedSystem.build(make_settings(folder, auto_accept=True), clock=FixedClock.on(TODAY))
+
+
+def seed(system: EmbeddedSystem) -> dict[str, str]:
+    """A report with its case, and the cadre register: path values that name something."""
+    system.read.register.import_csv(CADRES)
+    bearer(system.accounts, SPARE_ACCOUNT, Role.HANDLER)  # the administrators' to change
+    receipt = system.intake.submit(
+        submission(), actor=Actor(id="fuzz-operator", role=Role.OPERATOR)
+    )
+    system.catch_up()
+    case_id = system.intake.get_report(UUID(receipt.report_id)).case_id
+    assert case_id is not None, "the seeded report opened no case"
+    return {
+        "report_id": str(receipt.report_id),
+        "case_id": str(case_id),
+        "cadre_id": "QS-0001",
+        "username": SPARE_ACCOUNT,
+    }
+
+
+def distributed_apps(system: EmbeddedSystem) -> dict[str, FastAPI]:
+    """The distributed processes' HTTP apps, composed as `jiandu intake-api`, `casework` and
+    `projections-api` compose them, on the embedded system's SQLite files and clock."""
+    settings, clock = system.settings, system.clock
+    accounts = build_accounts(settings, clock)
+    work = build_casework(settings, clock=clock, accounts=accounts)
+    return {
+        "intake-api": intake_api_app(settings, clock),
+        "casework": casework_api_app(work, accounts, lambda: True),
+        "projections-api": projections_api_app(settings, clock),
+    }
