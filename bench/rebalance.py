@@ -52,7 +52,13 @@ if str(ROOT) not in sys.path:
 import psycopg
 
 from schemas.events import SOURCES, topic_for
-from tests.integration.test_faust_worker import EventFactory, Producer, ServiceProcess, service_env
+from tests.integration.test_faust_worker import (
+    EventFactory,
+    Producer,
+    ServiceProcess,
+    migrated,
+    service_env,
+)
 from tests.support.postgres import ThrowawayPostgres, free_port
 from tests.support.tansu import TansuBroker, create_topics
 
@@ -122,19 +128,6 @@ def healthy(port: int) -> bool:
         return False
 
 
-def phase(port: int) -> str | None:
-    """The consumer's phase in /healthz (catching_up, joining, rebalancing, ready...)."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as answer:
-            body = json.loads(answer.read())
-    except urllib.error.HTTPError as error:  # 503: not ready, with a body
-        body = json.loads(error.read())
-    except (urllib.error.URLError, OSError, TimeoutError, ValueError):
-        return None
-    status = body.get("consumer", {}).get("status")
-    return str(status) if status else None
-
-
 def wait_until(predicate: Callable[[], bool], timeout: float) -> float | None:
     began = time.monotonic()
     while time.monotonic() - began < timeout:
@@ -175,6 +168,7 @@ def main() -> None:  # noqa: PLR0915 - one straight script
             log_level="INFO",
         )
         env.update(extra)
+        migrated(env, Path(tmp))  # as deploy does: the processes create no table (0019)
         command = "casework" if args.casework else "projections-worker"
         ports = [free_port(), free_port()]
 
@@ -188,15 +182,12 @@ def main() -> None:  # noqa: PLR0915 - one straight script
         # Progress: rows projected, or (casework) events stored by casework.
         query = "SELECT count(*) FROM projections.timeline_steps"
         factory, producer = EventFactory(), Producer(bootstrap, prefix)
-        timeline, stop, hold = Timeline(), threading.Event(), threading.Event()
+        timeline, stop = Timeline(), threading.Event()
         per_report = 1 if args.casework else 5
 
         def produce() -> None:
             n, total = 0, 0
             while not stop.is_set():
-                if hold.is_set():
-                    time.sleep(0.01)
-                    continue
                 intake, casework = factory.report(n)
                 producer.send(intake if args.casework else intake + casework)
                 n, total = n + 1, total + per_report
@@ -249,13 +240,7 @@ def main() -> None:  # noqa: PLR0915 - one straight script
             time.sleep(5)
 
             def start_b() -> None:
-                # Until `jiandu migrate` (issue 11, item 2) a starting process creates its
-                # tables, which can deadlock against A's writes: hold the stream until B's
-                # /healthz says its tables exist (B has not joined the group yet).
-                hold.set()
                 b.start()
-                wait_until(lambda: phase(ports[1]) in ("joining", "rebalancing", "ready"), 30)
-                hold.clear()
 
             def observe(what: str, act: Callable[[], None], ready: bool = False) -> None:
                 t0 = time.monotonic()

@@ -412,9 +412,14 @@ def projections_worker(
     ] = None,
 ) -> None:
     """Distributed: the Faust worker that projects both topics into the read models."""
+    from services.common.readiness import ConsumerReadiness, serve_health
     from services.projections.faust_app import run_worker
 
-    run_worker(_ready(_distributed(_settings(host=host, projections_worker_port=port)), wait=True))
+    settings = _distributed(_settings(host=host, projections_worker_port=port))
+    # /healthz answers (503, catching up) while the worker waits for `jiandu migrate` too.
+    readiness = ConsumerReadiness("projections", catch_up=True)
+    serve_health(readiness, "projections-worker", settings.host, settings.projections_worker_port)
+    run_worker(_ready(settings, wait=True), readiness)
 
 
 @app.command("rebuild-projections")

@@ -260,16 +260,20 @@ def create_app(
     return app
 
 
-def run_worker(settings: Settings) -> None:
+def run_worker(settings: Settings, readiness: ConsumerReadiness | None = None) -> None:
     """Create the topics, then run the worker in the foreground (like ``faust worker``).
 
     With ``settings.projections_worker_port``, ``/healthz`` (503 until caught up and
-    assigned, and during rebalances) and ``/metrics`` are served from the start.
+    assigned, and during rebalances) and ``/metrics`` are served from the start (by the
+    caller, when it passes its ``readiness``).
     """
     if settings.database_for("projections") is None:
         raise SystemExit("projections-worker needs PostgreSQL: set JIANDU_DATABASE_URL")
-    readiness = ConsumerReadiness("projections", catch_up=True)
-    serve_health(readiness, "projections-worker", settings.host, settings.projections_worker_port)
+    if readiness is None:
+        readiness = ConsumerReadiness("projections", catch_up=True)
+        serve_health(
+            readiness, "projections-worker", settings.host, settings.projections_worker_port
+        )
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         logging.getLogger("kafka").setLevel(logging.WARNING)  # the admin client's chatter
     ensure_topics(settings.kafka_bootstrap, topic_names(settings), settings.kafka_partitions)

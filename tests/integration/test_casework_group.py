@@ -23,6 +23,7 @@ from tests.integration.test_faust_worker import (
     EventFactory,
     Producer,
     ServiceProcess,
+    migrated,
     processes,  # noqa: F401  (the fixture)
     service_env,
     wait_for,
@@ -79,6 +80,7 @@ def test_a_second_casework_consumer_joins_and_leaves_under_a_stream(
         secret_key=SECRET_KEY,
         log_level="INFO",
     )
+    migrated(env, tmp_path)  # as deploy does: the processes create no table (0019)
     ports = [free_port(), free_port()]
     first, second = (
         ServiceProcess(name, ["casework", "--port", str(port)], env, tmp_path)
