@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -104,6 +105,25 @@ def _serve(web: Any, settings: Settings) -> None:
     uvicorn.run(web, host=settings.host, port=settings.port, log_level="warning", access_log=False)
 
 
+def _built(build: Callable[[], Any], pause_seconds: float = 2.0) -> Any:
+    """``build()``, again and again while the database is away (a blip between the schema
+    check and the build): a process starting waits for its database, never exits (0018)."""
+    from services.common.unavailable import is_database_unavailable
+
+    while True:
+        try:
+            return build()
+        except Exception as error:
+            if not is_database_unavailable(error):
+                raise
+            logging.getLogger(__name__).warning(
+                "the database is away while starting (%s); trying again in %.0fs",
+                type(error).__name__,
+                pause_seconds,
+            )
+            time.sleep(pause_seconds)
+
+
 def _serve_when_ready(settings: Settings, build: Callable[[], Any]) -> None:
     """Serve the app ``build()`` makes, once the schema is ready (docs/decisions/0019).
 
@@ -121,7 +141,7 @@ def _serve_when_ready(settings: Settings, build: Callable[[], Any]) -> None:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
     if not problems:
-        _serve(build(), settings)
+        _serve(_built(build), settings)
         return
     waiting = WaitingApp("; ".join(problems))
     server = uvicorn.Server(
@@ -136,7 +156,7 @@ def _serve_when_ready(settings: Settings, build: Callable[[], Any]) -> None:
             wait_for_schema(
                 settings, on_problems=lambda found: setattr(waiting, "reason", "; ".join(found))
             )
-            waiting.app = build()
+            waiting.app = _built(build)
             logging.getLogger(__name__).warning("schema ready: serving")
         except SchemaError as error:
             failed.append(str(error))
@@ -561,8 +581,7 @@ def migrate_command(data: DataOpt = None) -> None:
     run several at once). The distributed mode runs it once before the processes (which wait
     for it) and again after each upgrade; it stores the key check value at the first run and
     refuses another JIANDU_SECRET_KEY afterwards. See docs/decisions/0019."""
-    import psycopg
-
+    from services.common.unavailable import is_database_unavailable
     from services.migrate import SchemaError, migrate
 
     settings = _settings(data_dir=data)
@@ -571,7 +590,9 @@ def migrate_command(data: DataOpt = None) -> None:
     except SchemaError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
-    except psycopg.OperationalError as error:
+    except Exception as error:
+        if not is_database_unavailable(error):
+            raise
         typer.echo(f"database unreachable: {str(error).strip()}", err=True)
         raise typer.Exit(1) from None
     for line in report.lines:

@@ -322,7 +322,7 @@ def _advisory_locks(settings: Settings) -> Iterator[None]:
     urls = sorted({u for s in SERVICES if (u := settings.database_for(s)) is not None})
     with ExitStack() as stack:
         for url in urls:
-            conn = stack.enter_context(psycopg.connect(url, autocommit=True))
+            conn = stack.enter_context(psycopg.connect(url, autocommit=True, connect_timeout=5))
             conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (MIGRATE_LOCK,))
             # Closing the connection releases the lock too; unlock explicitly anyway.
             stack.callback(conn.execute, "SELECT pg_advisory_unlock(hashtext(%s))", (MIGRATE_LOCK,))

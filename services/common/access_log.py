@@ -22,6 +22,7 @@ import json
 import logging
 import re
 import time
+import traceback
 import uuid
 from typing import Any
 
@@ -89,12 +90,16 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
-            error_log.exception(
-                "unexpected error in %s %s (request %s)",
+        except Exception as error:
+            # The exception's type and frames, not its text: a message may quote a value
+            # the request carried (pydantic's input_value, a constraint's DETAIL).
+            error_log.error(
+                "unexpected error in %s %s (request %s): %s\n%s",
                 scope.get("method"),
                 path_template(scope),
                 request_id,
+                _kinds(error),
+                "".join(traceback.format_tb(error.__traceback__)).rstrip(),
             )
             status = 500
             if not response_started:
@@ -106,6 +111,17 @@ class RequestContext:
                 await answer(scope, receive, send_with_id)
         finally:
             _log_request(scope, status, started, request_id)
+
+
+def _kinds(error: BaseException) -> str:
+    """The error's type and those of its causes, innermost last (no messages)."""
+    kinds, seen = [], set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        kinds.append(type(current).__qualname__)
+        current = current.__cause__ or current.__context__
+    return " ← ".join(kinds)
 
 
 class JsonLineFormatter(logging.Formatter):

@@ -2,7 +2,8 @@
 
 SQLite takes it, PostgreSQL answers ``DataError`` (a 500, or a projection worker stuck on
 the event that carries it). ``RefuseNul`` (ASGI middleware, installed by ``create_app``)
-refuses a request whose path, query string, JSON or form body holds one, with a 422 problem
+refuses a request whose path, query string, JSON (``application/*+json`` too) or form
+(urlencoded or multipart) body holds one, with a 422 problem
 naming where, before any route sees it — so nothing is stored.
 """
 
@@ -18,7 +19,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.common.problems import problem_response
 
 PROBLEM = "contains a NUL character (U+0000), which cannot be stored"
-_TEXT_BODIES = ("application/json", "application/x-www-form-urlencoded")
+# Every body a route can read text from: JSON (also ``application/*+json``, which FastAPI
+# parses as JSON), and forms (no route takes a file, so a multipart body is text fields).
+_TEXT_BODIES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _reads_text(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip()
+    return media.startswith(_TEXT_BODIES) or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 def _holds_nul(value: Any) -> bool:
@@ -66,7 +76,7 @@ class RefuseNul:
             "",
         ).lower()
         replay = receive
-        if where is None and content_type.startswith(_TEXT_BODIES):
+        if where is None and _reads_text(content_type):
             body, replay = await _buffered(receive)
             if _body_holds_nul(body, content_type):
                 where = "body"

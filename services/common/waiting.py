@@ -43,6 +43,9 @@ class WaitingApp:
                     return
         if scope["type"] != "http":
             return  # websockets: none served
+        from services.common.access_log import request_id_from
+
+        request_id = request_id_from(scope)
         detail = f"waiting for `jiandu migrate` ({self.reason})"
         body: dict[str, Any]
         if scope.get("path") == "/healthz":
@@ -53,6 +56,7 @@ class WaitingApp:
                 "title": "Service Unavailable",
                 "status": 503,
                 "detail": "the service is starting: " + detail,
+                "request_id": request_id,
             }
             media = "application/problem+json"
         payload = json.dumps(body, ensure_ascii=False).encode()
@@ -64,6 +68,7 @@ class WaitingApp:
                     (b"content-type", media.encode()),
                     (b"content-length", str(len(payload)).encode()),
                     (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+                    (b"x-request-id", request_id.encode("latin-1")),
                 ],
             }
         )

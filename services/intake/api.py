@@ -33,6 +33,7 @@ from services.accounts.throttle import PublicThrottle
 from services.accounts.web import accounts_of, api_principal, require_api_roles
 from services.common.problems import can_answer
 from services.common.procedure import RuleBroken
+from services.common.unavailable import is_database_unavailable
 from services.common.web import ApiError
 from services.intake.application import TRIAGE_COMMANDS, IntakeApplication, NoIdentityKept
 from services.intake.domain import TRIAGE, Report, ReportNotFound
@@ -358,7 +359,9 @@ def build_router(
         report = intake.get_report(report_id)
         try:
             known = follow_up(str(report_id)) if follow_up is not None else None
-        except Exception as error:  # the read models' database: down, or not created yet
+        except Exception as error:
+            if not is_database_unavailable(error):
+                raise  # a fault of ours: a 500, logged with its request id
             log.warning("follow-up: the read models cannot be read (%s)", type(error).__name__)
             raise ApiError(
                 "the progress cannot be read right now; try again later",

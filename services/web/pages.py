@@ -28,6 +28,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -1157,14 +1158,23 @@ def install(app: FastAPI, services: PageServices) -> FastAPI:
             message = _(
                 "The form's security token is missing or wrong: reload the page and submit again."
             )
-        return render(request, "error.html", error.status_code, message=message, roles=[])
+        # render looks up the session: a database call, off the event loop
+        return await run_in_threadpool(
+            render, request, "error.html", error.status_code, message=message, roles=[]
+        )
 
     async def forbidden(request: Request, error: Exception) -> Response:
         assert isinstance(error, PageForbidden)
         _ = tr(request)
         message = error.message or _("This page is not open to your role.")
-        return render(
-            request, "error.html", 403, user=error.principal, message=message, roles=error.roles
+        return await run_in_threadpool(
+            render,
+            request,
+            "error.html",
+            403,
+            user=error.principal,
+            message=message,
+            roles=error.roles,
         )
 
     async def procedure_error(request: Request, error: Exception) -> Response:
@@ -1175,7 +1185,9 @@ def install(app: FastAPI, services: PageServices) -> FastAPI:
             return procedure_error_response(request, error)
         status = 404 if isinstance(error, LookupError) else 409
         message = _procedure_message(error, language_of(request))
-        return render(request, "error.html", status, message=message, roles=[])
+        return await run_in_threadpool(
+            render, request, "error.html", status, message=message, roles=[]
+        )
 
     async def invalid(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
@@ -1184,8 +1196,13 @@ def install(app: FastAPI, services: PageServices) -> FastAPI:
             answer = handler(request, error)
             return await answer if inspect.isawaitable(answer) else answer
         _ = tr(request)
-        return render(
-            request, "error.html", 404, message=_("This page or record does not exist."), roles=[]
+        return await run_in_threadpool(
+            render,
+            request,
+            "error.html",
+            404,
+            message=_("This page or record does not exist."),
+            roles=[],
         )
 
     async def database_away(request: Request, error: Exception) -> Response:

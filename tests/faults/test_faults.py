@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
+import httpx
 import pytest
 
-from tests.faults.harness import FaultSystem
+from tests.faults.harness import FaultSystem, ServiceProcess
 from tests.support.postgres import free_port
 
 pytestmark = [pytest.mark.faults, pytest.mark.e2e, pytest.mark.integration]
@@ -109,11 +111,32 @@ def test_broker_unreachable(system: FaultSystem) -> None:
         result.timings["worst lag after"] = system.watch(WATCH_S)
 
 
+def joined(process: ServiceProcess, port: int, timeout: float = 60.0) -> float:
+    """Seconds until the process's consumer says, on its /healthz, that it is ready with
+    partitions of its own: a member that never gets any has not joined."""
+    started = time.monotonic()
+    state: dict[str, Any] = {}
+    while time.monotonic() - started < timeout:
+        assert process.alive(), f"{process.name} died:\n{process.log_tail()}"
+        try:
+            state = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).json()["consumer"]
+        except (httpx.TransportError, ValueError, KeyError):
+            state = {}
+        if state.get("ready") and state.get("assigned_partitions", 0) > 0:
+            return time.monotonic() - started
+        time.sleep(0.2)
+    raise AssertionError(
+        f"{process.name} never joined with partitions ({state}):\n{process.log_tail()}"
+    )
+
+
 def test_a_second_casework_consumer_joins_and_leaves(system: FaultSystem) -> None:
     with system.phase("second casework", "a second casework joins, then leaves") as result:
         system.watch(WATCH_S)
-        second = system.start_extra("casework-2", ["casework", "--port", str(free_port())])
+        port = free_port()
+        second = system.start_extra("casework-2", ["casework", "--port", str(port)])
         result.timings["healthy"] = system.wait_healthy(["casework-2"])
+        result.timings["joined"] = joined(second, port)
         result.timings["worst lag, two members"] = system.watch(6.0)
         assert second.alive(), f"the second casework died:\n{second.log_tail()}"
         stopping = time.monotonic()
@@ -131,9 +154,13 @@ def test_a_second_projections_worker_joins_and_leaves(system: FaultSystem) -> No
     with system.phase("second projections worker", "a second worker joins, then leaves") as result:
         system.watch(WATCH_S)
         # Its own data folder, as on another host (Faust keeps its state there).
+        port = free_port()
         second = system.start_extra(
-            "projections-worker-2", ["projections-worker"], data_dir=system.workdir / "worker-2"
+            "projections-worker-2",
+            ["projections-worker", "--port", str(port)],
+            data_dir=system.workdir / "worker-2",
         )
+        result.timings["joined"] = joined(second, port)
         result.timings["worst lag, two members"] = system.watch(10.0)
         assert second.alive(), f"the second worker died:\n{second.log_tail()}"
         stopping = time.monotonic()

@@ -668,12 +668,21 @@ def test_queue_routes_check_who_asks_and_name_the_queues(system: EmbeddedSystem)
 def test_follow_up_says_so_when_the_read_models_cannot_be_read(system: EmbeddedSystem) -> None:
     _, code, password = mailbox(system, real_name=True)
 
+    from services.common.unavailable import DatabaseUnavailable
+
     def unreachable(report_id: str) -> CaseFollowUp:
-        raise ConnectionError("projections database down")
+        raise DatabaseUnavailable("projections database down")
+
+    def broken(report_id: str) -> CaseFollowUp:
+        raise KeyError("a fault of ours")
 
     app = web_app("intake", [intake_api.build_router(system.intake, follow_up=unreachable)], dict)
     with TestClient(app) as client:
         answer = follow(client, code, password)
+    bug = web_app("intake", [intake_api.build_router(system.intake, follow_up=broken)], dict)
+    with TestClient(bug, raise_server_exceptions=False) as client:
+        # Not "try again later": a fault is a 500 (logged with its request id), not hidden.
+        assert follow(client, code, password).status_code == 500
     assert answer.status_code == 503
     assert answer.json()["detail"] == "the progress cannot be read right now; try again later"
     assert answer.headers["content-type"].startswith("application/problem+json")

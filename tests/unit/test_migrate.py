@@ -240,10 +240,12 @@ def test_a_waiting_process_answers_503_with_retry_after_until_its_app_is_ready()
             "status": "waiting",
             "detail": "waiting for `jiandu migrate` (intake schema version 0, need 1)",
         }
-        other = client.post("/api/v1/reports", json={})
+        other = client.post("/api/v1/reports", json={}, headers={"X-Request-ID": "early-1"})
         assert other.status_code == 503
         assert other.headers["content-type"] == "application/problem+json"
+        assert other.headers["X-Request-ID"] == "early-1"
         assert other.json()["status"] == 503
+        assert other.json()["request_id"] == "early-1"  # as every problem body says
 
         ready = FastAPI()
         ready.get("/healthz")(lambda: {"status": "ok"})
