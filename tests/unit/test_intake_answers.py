@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from schemas.views_cases import CaseFollowUp
 from services.bootstrap import EmbeddedSystem, web_app
+from services.common.unavailable import DatabaseUnavailable
 from services.intake import api as intake_api
 from services.intake.application import SubmissionContention
 from tests.unit.conftest import build_embedded, make_settings
@@ -51,7 +52,7 @@ def test_a_follow_up_without_the_read_models_answers_503_with_retry_after(
     system: EmbeddedSystem,
 ) -> None:
     def unreachable(report_id: str) -> CaseFollowUp:
-        raise ConnectionError("projections database down")
+        raise DatabaseUnavailable("projections database down")
 
     app = web_app("intake", [intake_api.build_router(system.intake, follow_up=unreachable)], dict)
     with TestClient(app) as client:
