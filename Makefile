@@ -69,10 +69,10 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix services schemas tests bench
 	$(BIN)/ruff format services schemas tests bench
 
+# Every benchmark, then one table of all figures with their same-run baselines and the
+# issue's goals (bench/run_all.py): printed, written to bench/latest.md and README.md.
 bench: $(STAMP)
-	$(BIN)/python bench/intake_throughput.py
-	$(BIN)/python bench/relay_throughput.py
-	$(BIN)/python bench/read_side.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
