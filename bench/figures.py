@@ -54,11 +54,11 @@ class Figure:
             ratio = self.ratio
             if ratio is None:
                 return None
-            return _compare(ratio, goal[len("ratio") :])
-        return _compare(self.value, goal)
+            return _compare(ratio, goal[len("ratio") :], self.goal)
+        return _compare(self.value, goal, self.goal)
 
 
-def _compare(value: float, bound: str) -> bool:
+def _compare(value: float, bound: str, goal: str) -> bool:
     for op in (">=", "<=", ">", "<"):
         if bound.startswith(op):
             limit = float(bound[len(op) :])
@@ -68,7 +68,7 @@ def _compare(value: float, bound: str) -> bool:
                 ">": value > limit,
                 "<": value < limit,
             }[op]
-    raise ValueError(f"a goal is written like '>=300', '<100' or 'ratio>=0.8', not {bound!r}")
+    raise ValueError(f"a goal is written like '>=300', '<100' or 'ratio>=0.8', not {goal!r}")
 
 
 def fmt_number(value: float | None) -> str:
