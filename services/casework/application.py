@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent, project_aggregate
 from eventsourcing.persistence import IntegrityError, ProcessRecorder, Tracking
 
 from schemas import commands as c
@@ -701,13 +701,20 @@ class _Batch:
         self.cases: dict[UUID, Case | None] = {}
 
     def load(self, case_ids: list[UUID]) -> None:
-        """Which of the batch's cases exist, asked once: the others are known to be new."""
+        """The batch's cases, read at once (one query): the ones with no event are new, the
+        others are rebuilt from their events as ``repository.get`` would from the log (a
+        snapshot only shortens that; every event is kept)."""
         recorder = self.app.recorder
-        if isinstance(recorder, (BatchPostgresProcessRecorder, BatchSQLiteProcessRecorder)):
-            existing = recorder.existing_originators(case_ids)
-            for case_id in case_ids:
-                if case_id not in existing:
-                    self.cases[case_id] = None
+        if not isinstance(recorder, BatchPostgresProcessRecorder | BatchSQLiteProcessRecorder):
+            return  # each case then from the repository, as it is first met
+        events: dict[UUID, list[Any]] = {case_id: [] for case_id in case_ids}
+        for stored in recorder.events_of(case_ids):
+            event = self.app.mapper.to_domain_event(stored)
+            events[event.originator_id].append(event)
+        for case_id, history in events.items():
+            case = project_aggregate(None, history) if history else None
+            if case is None or isinstance(case, Case):
+                self.cases[case_id] = case
 
     def case(self, case_id: UUID) -> Case | None:
         if case_id not in self.cases:

@@ -12,9 +12,8 @@ batch's first position. Both rows are eventsourcing's own statement
 (``INSERT … ON CONFLICT DO UPDATE … WHERE notification_id < new``), which also locks the
 tracking row until the commit, so two consumers of one partition take turns.
 
-``existing_originators`` answers, in one query, which of some aggregate ids have any event
-stored (version 1), so a batch asks once which of its cases exist instead of failing to
-load each new one.
+``events_of`` reads the stored events of several aggregates in one query: a batch asks
+once for all its cases (the new ones have none) instead of loading each one by one.
 
 ``use_batch_recorders(factory)`` makes a factory build these (PostgreSQL or SQLite).
 """
@@ -45,17 +44,26 @@ class BatchPostgresProcessRecorder(PostgresProcessRecorder):
             self._insert_tracking(curs, guard)
         super()._insert_events(curs, stored_events, **kwargs)
 
-    def existing_originators(self, ids: Iterable[UUID]) -> set[UUID]:
+    def events_of(self, ids: Iterable[UUID]) -> list[StoredEvent]:
+        """Every stored event of these aggregates, by aggregate and version."""
         wanted = list(set(ids))
         if not wanted:
-            return set()
+            return []
         statement = SQL(
-            "SELECT originator_id FROM {0}.{1} WHERE originator_id = ANY(%s) "
-            "AND originator_version = 1"
+            "SELECT originator_id, originator_version, topic, state FROM {0}.{1} "
+            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
         ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(statement, (wanted,), prepare=True)
-            return {UUID(str(row["originator_id"])) for row in curs.fetchall()}
+            return [
+                StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
 
 
 class BatchSQLiteProcessRecorder(SQLiteProcessRecorder):
@@ -67,19 +75,29 @@ class BatchSQLiteProcessRecorder(SQLiteProcessRecorder):
             self._insert_tracking(c, guard)
         return super()._insert_events(c, stored_events, **kwargs)
 
-    def existing_originators(self, ids: Iterable[UUID]) -> set[UUID]:
+    def events_of(self, ids: Iterable[UUID]) -> list[StoredEvent]:
+        """Every stored event of these aggregates, by aggregate and version."""
         wanted = [i.hex for i in set(ids)]
-        found: set[UUID] = set()
+        found: list[StoredEvent] = []
         with self.datastore.transaction(commit=False) as c:
             for start in range(0, len(wanted), SQLITE_MAX_PARAMETERS):
                 chunk = wanted[start : start + SQLITE_MAX_PARAMETERS]
                 marks = ",".join("?" * len(chunk))
                 c.execute(
-                    f"SELECT originator_id FROM {self.events_table_name} "
-                    f"WHERE originator_id IN ({marks}) AND originator_version = 1",
+                    "SELECT originator_id, originator_version, topic, state "
+                    f"FROM {self.events_table_name} WHERE originator_id IN ({marks}) "
+                    "ORDER BY originator_id, originator_version",
                     chunk,
                 )
-                found.update(UUID(row[0]) for row in c.fetchall())
+                found += [
+                    StoredEvent(
+                        originator_id=UUID(row[0]),
+                        originator_version=row[1],
+                        topic=row[2],
+                        state=bytes(row[3]),
+                    )
+                    for row in c.fetchall()
+                ]
         return found
 
 

@@ -189,8 +189,8 @@ def test_the_recorder_refuses_a_batch_whose_first_position_was_recorded(
         assert recorder.max_tracking_id(UPSTREAM) == 9
         one, two = stored(1), stored(1)
         batch(10, 12, one)
-        found = recorder.existing_originators([one.originator_id, two.originator_id])
-        assert found == {one.originator_id}
+        found = recorder.events_of([one.originator_id, two.originator_id])
+        assert [(e.originator_id, e.originator_version) for e in found] == [(one.originator_id, 1)]
     finally:
         app.close()
 
