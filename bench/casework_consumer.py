@@ -127,6 +127,20 @@ class TimedReadiness(ConsumerReadiness):
         super().assigned(partitions)
 
 
+class PerEventConsumer(IntakeEventsConsumer):
+    """The path before decision 0025, for comparison: one transaction per event (its
+    position read, its case loaded, its tracking row written), 100 ms fetch wait."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["consumer_settings"] = kwargs["consumer_settings"] | {"fetch_max_wait_ms": 100}
+        kwargs["max_poll_records"] = 200
+        super().__init__(*args, **kwargs)
+
+    def process(self, partition: int, envelopes: list[EventEnvelope]) -> None:
+        for envelope in envelopes:
+            self.casework.handle(envelope, upstream=tracking_name(partition))
+
+
 def tracked(dsn: str, partitions: Iterable[int]) -> dict[int, int]:
     names = {tracking_name(p): p for p in partitions}
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -166,6 +180,8 @@ def timed_consumer(
     prefix: str,
     backlog: Backlog,
     profile: cProfile.Profile | None,
+    *,
+    per_event: bool = False,
 ) -> Run:
     casework = build_casework(settings)
     transactions = [0]
@@ -178,7 +194,7 @@ def timed_consumer(
     casework._record = counted  # type: ignore[method-assign]
     readiness = TimedReadiness(f"bench-{uuid.uuid4().hex[:6]}")
     defaults = Settings.model_fields
-    consumer = IntakeEventsConsumer(
+    consumer = (PerEventConsumer if per_event else IntakeEventsConsumer)(
         casework,
         bootstrap,
         topic_prefix=prefix,
@@ -306,6 +322,11 @@ def main() -> None:  # noqa: PLR0915 - one straight script
     parser.add_argument("--join-every", type=int, default=10, help="every k-th report joins")
     parser.add_argument("--repeat", type=int, default=3, help="rounds (medians)")
     parser.add_argument("--profile", action="store_true", help="cProfile the consumer")
+    parser.add_argument(
+        "--per-event",
+        action="store_true",
+        help="also time the old path (a transaction per event) in each round (slow)",
+    )
     args = parser.parse_args()
 
     envelopes, opened, joins = make_envelopes(args.n, args.join_every)
@@ -318,6 +339,7 @@ def main() -> None:  # noqa: PLR0915 - one straight script
     consumer_runs: list[Run] = []
     baseline_reads: list[float] = []
     baseline_saves: list[float] = []
+    per_event_runs: list[Run] = []
     try:
         with postgres() as server, kafka_bootstrap() as (bootstrap, kafka_text):
             create_topics(bootstrap, [topic], partitions=args.partitions)
@@ -353,9 +375,32 @@ def main() -> None:  # noqa: PLR0915 - one straight script
                         batch = max(1, round(len(opened) / max(1, consumer_runs[-1].transactions)))
                         baseline_saves.append(timed_bare_save(store, payloads, batch))
 
+                    def per_event(r: int = r) -> None:
+                        second = server.create_database()
+                        try:
+                            other = Settings(
+                                data_dir=tmp, database_url=server.dsn(second), secret_key=key
+                            )
+                            migrate(other)
+                            per_event_runs.append(
+                                timed_consumer(
+                                    other,
+                                    server.dsn(second),
+                                    bootstrap,
+                                    prefix,
+                                    backlog,
+                                    None,
+                                    per_event=True,
+                                )
+                            )
+                        finally:
+                            server.drop_database(second)
+
                     # The baseline's batch size comes from the consumer's transactions: in
                     # the first round the consumer goes first, then the order alternates.
                     parts = [under_test, baseline] if r % 2 == 0 else [baseline, under_test]
+                    if args.per_event:
+                        parts.insert(r % 3, per_event)
                     for part in parts:
                         part()
                 finally:
@@ -382,6 +427,12 @@ def main() -> None:  # noqa: PLR0915 - one straight script
         f"  baseline: bare kafka-python read {read:.2f} s + bare eventsourcing save "
         f"{save:.2f} s = {read + save:.2f} s"
     )
+    if per_event_runs:
+        old = statistics.median(run.seconds for run in per_event_runs)
+        print(
+            f"  before 0025 (a transaction per event, 100 ms fetch wait): {old:.2f} s, "
+            f"{cases / old:,.0f} cases/s; the batch path is {old / seconds:.1f}x faster"
+        )
     if profile is not None:
         out = io.StringIO()
         stats = pstats.Stats(profile, stream=out).sort_stats("cumulative")
