@@ -324,8 +324,7 @@ class EmbeddedSystem:
         poll = self.settings.follower_poll_seconds
 
         def to_casework(envelopes: Sequence[EventEnvelope]) -> None:
-            for envelope in envelopes:
-                casework.handle(envelope, upstream="intake")
+            casework.handle_batch(envelopes, upstream="intake")  # one transaction (0025)
 
         def to_projections(envelopes: Sequence[EventEnvelope]) -> None:
             store.apply(envelopes, consumer=EMBEDDED_CONSUMER)

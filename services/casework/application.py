@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent, project_aggregate
 from eventsourcing.persistence import IntegrityError, ProcessRecorder, Tracking
 
 from schemas import commands as c
@@ -38,6 +38,12 @@ from services.casework.rules import (
 from services.common.application import JianduApplication
 from services.common.china_time import china_date, china_today
 from services.common.config import Config
+from services.common.process_recorders import (
+    TRACKING_FROM,
+    BatchPostgresProcessRecorder,
+    BatchSQLiteProcessRecorder,
+    use_batch_recorders,
+)
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +126,7 @@ class CaseworkApplication(JianduApplication):
         return self.config.effects()
 
     def construct_recorder(self) -> ProcessRecorder:
+        use_batch_recorders(self.factory)  # a batch's tracking guard (process_recorders.py)
         return self.factory.process_recorder()
 
     @property
@@ -136,26 +143,56 @@ class CaseworkApplication(JianduApplication):
 
     def handle(self, envelope: EventEnvelope, upstream: str) -> bool:
         """Process one upstream event; False when it was processed before."""
-        if self.process_recorder.has_tracking_id(upstream, envelope.position):
-            return False
-        processing = ProcessingEvent[UUID](Tracking(upstream, envelope.position))
-        self._policy(envelope, processing)
-        try:
-            recordings = self._record(processing)
-        except IntegrityError:
-            if self.process_recorder.has_tracking_id(upstream, envelope.position):
-                return False  # a concurrent consumer got there first
-            raise
+        return self.handle_batch([envelope], upstream) > 0
+
+    def handle_batch(self, envelopes: Sequence[EventEnvelope], upstream: str) -> int:
+        """Process a run of upstream events of one tracking name (one Kafka partition), in
+        order, in ONE transaction: every event they cause and one tracking row, the last
+        position processed. Returns how many were processed; the others (at or below the
+        recorded position: a redelivered batch, or the overlap of one after a crash or a
+        rebalance) were processed before and are skipped one by one.
+
+        The transaction is refused when another consumer recorded a position at or above
+        this batch's first one meanwhile, or saved a case this batch changes (a version
+        conflict); the batch is then worked out again from what is stored now (its already
+        processed events skipped), up to ``CONFLICT_ATTEMPTS`` times."""
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                return self._handle_batch(envelopes, upstream)
+            except IntegrityError:
+                if attempt == CONFLICT_ATTEMPTS:
+                    raise
+                log.info("casework: %s batch met a concurrent change; again", upstream)
+        raise AssertionError("unreachable")
+
+    def _handle_batch(self, envelopes: Sequence[EventEnvelope], upstream: str) -> int:
+        last = self.position(upstream)  # one read per batch, not per event
+        batch = _Batch(self)
+        todo: list[tuple[EventEnvelope, ReportAcceptedV1 | None]] = []
+        for envelope in envelopes:
+            if envelope.position <= last:
+                continue  # processed before (a redelivery), or met twice in this batch
+            todo.append((envelope, _accepted(envelope)))
+            last = envelope.position
+        if not todo:
+            return 0
+        batch.load([accepted.case_id for _, accepted in todo if accepted is not None])
+        for envelope, accepted in todo:
+            if accepted is not None:
+                self._policy(envelope, accepted, batch)
+        processing = batch.processing
+        processing.tracking = Tracking(upstream, last)
+        if len(todo) > 1:
+            first = Tracking(upstream, todo[0][0].position)
+            processing.collect_events(**{TRACKING_FROM: first})
+        recordings = self._record(processing)
         self._take_snapshots(processing)
         self._notify(recordings)
-        return True
+        return len(todo)
 
-    def _policy(self, envelope: EventEnvelope, processing: ProcessingEvent[UUID]) -> None:
-        if envelope.source != "intake" or envelope.event_type != "ReportAccepted":
-            return
-        accepted = parse_payload(envelope)
-        assert isinstance(accepted, ReportAcceptedV1)
-        existing = self._find(accepted.case_id)
+    def _policy(self, envelope: EventEnvelope, accepted: ReportAcceptedV1, batch: _Batch) -> None:
+        """A report accepted: its case opens, or (并案) it joins the case named."""
+        existing = batch.case(accepted.case_id)
         subjects = [s.model_dump() for s in accepted.subjects]
         categories = [cat.value for cat in accepted.categories]
         reporter = accepted.reporter.model_dump()
@@ -170,7 +207,7 @@ class CaseworkApplication(JianduApplication):
                 actor=accepted.actor.model_dump(mode="json"),
                 joined_on=accepted.accepted_on or china_date(envelope.occurred_at),
             )
-            processing.collect_events(existing)
+            batch.collect(existing)
             return
         case = Case.open(
             accepted.case_id,
@@ -187,7 +224,7 @@ class CaseworkApplication(JianduApplication):
             # Acceptances recorded before they carried their day: the China date they happened.
             opened_on=accepted.accepted_on or china_date(envelope.occurred_at),
         )
-        processing.collect_events(case)
+        batch.collect(case)
 
     def _find(self, case_id: UUID) -> Case | None:
         try:
@@ -640,3 +677,50 @@ COMMANDS: dict[str, tuple[type[c.Command], Handler]] = {
     "decide_publicity": (c.DecidePublicity, A._decide_publicity),
     "record_discipline_result": (c.RecordDisciplineResult, A._record_discipline_result),
 }
+
+
+CONFLICT_ATTEMPTS = 3
+
+
+def _accepted(envelope: EventEnvelope) -> ReportAcceptedV1 | None:
+    """The acceptance this envelope carries (the one intake event casework acts on)."""
+    if envelope.source != "intake" or envelope.event_type != "ReportAccepted":
+        return None
+    accepted = parse_payload(envelope)
+    assert isinstance(accepted, ReportAcceptedV1)
+    return accepted
+
+
+class _Batch:
+    """What one batch of upstream events causes, and the cases it touched: a report accepted
+    into a case opened earlier in the same batch (并案) joins that case, not a second one."""
+
+    def __init__(self, app: CaseworkApplication) -> None:
+        self.app = app
+        self.processing = ProcessingEvent[UUID]()
+        self.cases: dict[UUID, Case | None] = {}
+
+    def load(self, case_ids: list[UUID]) -> None:
+        """The batch's cases, read at once (one query): the ones with no event are new, the
+        others are rebuilt from their events as ``repository.get`` would from the log (a
+        snapshot only shortens that; every event is kept)."""
+        recorder = self.app.recorder
+        if not isinstance(recorder, BatchPostgresProcessRecorder | BatchSQLiteProcessRecorder):
+            return  # each case then from the repository, as it is first met
+        events: dict[UUID, list[Any]] = {case_id: [] for case_id in case_ids}
+        for stored in recorder.events_of(case_ids):
+            event = self.app.mapper.to_domain_event(stored)
+            events[event.originator_id].append(event)
+        for case_id, history in events.items():
+            case = project_aggregate(None, history) if history else None
+            if case is None or isinstance(case, Case):
+                self.cases[case_id] = case
+
+    def case(self, case_id: UUID) -> Case | None:
+        if case_id not in self.cases:
+            self.cases[case_id] = self.app._find(case_id)
+        return self.cases[case_id]
+
+    def collect(self, case: Case) -> None:
+        self.cases[case.id] = case
+        self.processing.collect_events(case)

@@ -1,9 +1,13 @@
 """Casework's Kafka input: intake's events, processed exactly once per partition position.
 
-Offsets are committed after processing, but correctness does not rest on them: the
-tracking record written with each processed event (``intake#p<partition>``) makes a
-redelivery a no-op, so a crash between processing and committing loses nothing and
-duplicates nothing.
+Each poll's records are processed per partition in ONE transaction
+(``CaseworkApplication.handle_batch``): the events they cause and one tracking row
+(``intake#p<partition>``, the last position processed). Offsets are committed after
+processing, but correctness does not rest on them: the tracking row makes a redelivered
+batch, or the overlapping part of one, a no-op event by event, so a crash between the
+database commit and the offset commit loses nothing and duplicates nothing; and the
+batch's guard (services/common/process_recorders.py) refuses a batch another consumer
+got to first during a rebalance. docs/decisions/0025.
 """
 
 from __future__ import annotations
@@ -29,6 +33,12 @@ CONSUMED = Counter(
 
 RETRY_FIRST_SECONDS = 0.2
 RETRY_MAX_SECONDS = 5.0
+
+# A lone event is not held back (Tansu holds every fetch until its maximum wait, even
+# with data; Apache Kafka answers as soon as ``fetch_min_bytes`` arrived); a backlog comes
+# in polls of up to this many records, one transaction per partition. docs/decisions/0025.
+FETCH_MAX_WAIT_MS = 10
+MAX_POLL_RECORDS = 1000
 
 
 def tracking_name(partition: int) -> str:
@@ -59,6 +69,7 @@ class IntakeEventsConsumer:
         group_id: str = "jiandu-casework",
         consumer_settings: dict[str, Any] | None = None,
         readiness: ConsumerReadiness | None = None,
+        max_poll_records: int = MAX_POLL_RECORDS,
     ) -> None:
         self.casework = casework
         self.bootstrap = bootstrap
@@ -66,6 +77,7 @@ class IntakeEventsConsumer:
         self.group_id = group_id
         self.consumer_settings = consumer_settings or {}
         self.readiness = readiness or ConsumerReadiness("casework")
+        self.max_poll_records = max_poll_records
 
     def _consumer(self) -> Any:
         from kafka import KafkaConsumer
@@ -74,7 +86,8 @@ class IntakeEventsConsumer:
             # Group timings: docs/decisions/0020 (the casework command passes the settings).
             "session_timeout_ms": 6_000,
             "heartbeat_interval_ms": 500,
-            "fetch_max_wait_ms": 100,
+            "fetch_max_wait_ms": FETCH_MAX_WAIT_MS,
+            "max_poll_records": self.max_poll_records,
             "auto_offset_reset": "earliest",
             "client_id": "jiandu-casework",
         } | self.consumer_settings
@@ -87,35 +100,52 @@ class IntakeEventsConsumer:
         consumer.subscribe([self.topic], listener=_listener(self.readiness))
         return consumer
 
-    def process(self, partition: int, value: bytes) -> None:
-        try:
-            envelope = EventEnvelope.from_bytes(value)
-        except (ValidationError, ValueError) as error:
-            # A message that is not our contract cannot become valid by retrying.
-            CONSUMED.labels("malformed").inc()
-            log.error("skipping a malformed message on %s[%d]: %s", self.topic, partition, error)
-            return
-        done = self.casework.handle(envelope, upstream=tracking_name(partition))
-        CONSUMED.labels("processed" if done else "duplicate").inc()
+    def decode(self, partition: int, values: list[bytes]) -> list[EventEnvelope]:
+        """The records' envelopes, in order; a message that is not our contract is logged
+        and left out (it cannot become valid by retrying), the rest of its batch goes on."""
+        envelopes = []
+        for value in values:
+            try:
+                envelopes.append(EventEnvelope.from_bytes(value))
+            except (ValidationError, ValueError) as error:
+                CONSUMED.labels("malformed").inc()
+                log.error(
+                    "skipping a malformed message on %s[%d]: %s", self.topic, partition, error
+                )
+        return envelopes
 
-    def process_until_done(self, partition: int, value: bytes, stop: threading.Event) -> bool:
-        """``process``, retried with a growing pause while the database is away (0018);
-        False if ``stop`` came first (the message is then not processed, its offset not
-        committed). Exactly once still: the tracking row is written with the events, so a
-        commit whose answer was lost is found by ``has_tracking_id`` on the next attempt."""
+    def process(self, partition: int, envelopes: list[EventEnvelope]) -> None:
+        """One partition's run of envelopes, in one transaction (or none, if all seen)."""
+        if not envelopes:
+            return
+        done = self.casework.handle_batch(envelopes, upstream=tracking_name(partition))
+        CONSUMED.labels("processed").inc(done)
+        CONSUMED.labels("duplicate").inc(len(envelopes) - done)
+
+    def process_until_done(
+        self, partition: int, batch: bytes | list[EventEnvelope], stop: threading.Event
+    ) -> bool:
+        """``process``, the whole batch retried in place with a growing pause while the
+        database is away (0018: never skipped); False if ``stop`` came first (the batch is
+        then not processed, its offsets not committed). Exactly once still: the tracking
+        row is written with the events, so a commit whose answer was lost is found on the
+        next attempt and its events skipped. ``batch``: envelopes, or one raw message."""
+        envelopes = self.decode(partition, [batch]) if isinstance(batch, bytes) else batch
         delay = RETRY_FIRST_SECONDS
         while True:
             try:
-                self.process(partition, value)
+                self.process(partition, envelopes)
                 return True
             except Exception as error:
                 if not is_database_unavailable(error):
                     raise
                 CONSUMED.labels("retried").inc()
                 log.warning(
-                    "casework consumer: the database is away, retrying %s[%d] in %.1fs: %s",
+                    "casework consumer: the database is away, retrying %s[%d] (%d events) "
+                    "in %.1fs: %s",
                     self.topic,
                     partition,
+                    len(envelopes),
                     delay,
                     type(error).__name__,
                 )
@@ -129,13 +159,13 @@ class IntakeEventsConsumer:
             try:
                 if consumer is None:
                     consumer = self._consumer()
-                batches = consumer.poll(timeout_ms=500, max_records=200)
+                batches = consumer.poll(timeout_ms=500, max_records=self.max_poll_records)
                 for partition, records in batches.items():
-                    for record in records:
-                        if not self.process_until_done(partition.partition, record.value, stop):
-                            self.readiness.stopped()
-                            _close_quietly(consumer)  # stopped: this batch not committed
-                            return
+                    envelopes = self.decode(partition.partition, [r.value for r in records])
+                    if not self.process_until_done(partition.partition, envelopes, stop):
+                        self.readiness.stopped()
+                        _close_quietly(consumer)  # stopped: this batch not committed
+                        return
                 if batches:
                     consumer.commit()
                     self._report_lag(consumer, batches)

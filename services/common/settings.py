@@ -50,6 +50,19 @@ class Settings(BaseSettings):
         "(a join is answered after half of it). Apache Kafka refuses values below its "
         "group.min.session.timeout.ms (6000 by default). docs/decisions/0020.",
     )
+    casework_fetch_max_wait_ms: int = Field(
+        10,
+        ge=1,
+        description="Casework's consumer: the longest a fetch waits for data. Short, so a "
+        "lone event is not held (Tansu holds every fetch this long even when data came). "
+        "docs/decisions/0025.",
+    )
+    casework_max_poll_records: int = Field(
+        1000,
+        ge=1,
+        description="Casework's consumer: records per poll at most; each partition's share "
+        "is processed in one transaction. docs/decisions/0025.",
+    )
     kafka_heartbeat_interval_ms: int = Field(
         500,
         ge=100,

@@ -243,17 +243,17 @@ def test_the_follower_waits_for_the_database_with_one_warning_and_goes_on(
 
 
 class _Casework:
-    """Casework's ``handle`` failing the first ``failures`` times with ``error``."""
+    """Casework's ``handle_batch`` failing the first ``failures`` times with ``error``."""
 
     def __init__(self, failures: int, error: Exception) -> None:
         self.failures, self.error = failures, error
         self.calls: list[int] = []
 
-    def handle(self, envelope: EventEnvelope, upstream: str) -> bool:
-        self.calls.append(envelope.position)
+    def handle_batch(self, envelopes: list[EventEnvelope], upstream: str) -> int:
+        self.calls.extend(e.position for e in envelopes)
         if len(self.calls) <= self.failures:
             raise self.error
-        return True
+        return len(envelopes)
 
 
 def _first_envelope(intake: IntakeApplication) -> EventEnvelope:
