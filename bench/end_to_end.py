@@ -1047,6 +1047,14 @@ def print_step(step: Step) -> None:
             f"max {ms(max(lags)):>7} ms; within 100 ms {within:6.1%}"
             + (f"; {missing} not seen within {step.drain:g} s" if missing else "")
         )
+    rates = []
+    for name, seen in zip(STAGES, step.seen, strict=True):
+        times = sorted(seen.values())
+        if len(times) > 10 and times[-1] > times[0]:
+            rates.append(f"{name} {(len(times) - 1) / (times[-1] - times[0]):.0f}/s")
+    if rates:
+        # With a backlog this is the stage's capacity; without, it is the offered rate.
+        print("  cases through each stage, first to last seen: " + ", ".join(rates))
     if step.kafka:
         print(
             f"  baseline Kafka round trip (one hop): p50 {ms(percentile(step.kafka, 0.5))} p99 {ms(percentile(step.kafka, 0.99))} ms"
