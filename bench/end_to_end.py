@@ -778,7 +778,7 @@ class Step:
         return self.offered.error_share > self.max_errors
 
 
-def py_spy_top(raw: Path, top: int = 20) -> str:
+def py_spy_top(raw: Path, top: int = 20, seconds: float = 0.0, rate: int = 100) -> str:
     """The threads of a ``py-spy record --threads --format raw`` profile that run Jiandu
     code, each with its top frames: own time, and time including callees, as a share of
     that thread's samples (with ``--idle`` a thread's samples are its wall clock)."""
@@ -823,6 +823,17 @@ def py_spy_top(raw: Path, top: int = 20) -> str:
             if any(m in f for m in FRAMES_OF_INTEREST)
         ]
         lines += [f"    {100 * n / n_thread:5.1f}%  {frame}" for frame, n in chosen[:top]]
+    if len(totals) > 1 and seconds:
+        # Over every thread: how many threads, on average, were inside each frame (a lock
+        # held in turn by many worker threads shows here, not in one thread's share).
+        merged: collections.Counter[str] = collections.Counter()
+        for counter in inclusive.values():
+            merged.update(counter)
+        lines.append("- all threads: average number of threads inside each frame")
+        chosen = [
+            (f, n) for f, n in merged.most_common() if any(m in f for m in FRAMES_OF_INTEREST)
+        ]
+        lines += [f"    {n / (rate * seconds):5.2f}  {frame}" for frame, n in chosen[:top]]
     return "\n".join(lines)
 
 
@@ -854,7 +865,9 @@ def py_spy(
         output, _ = proc.communicate(timeout=duration + 60)
         what = "wall clock (--idle)" if idle else "on CPU"
         if proc.returncode == 0 and out.exists():
-            texts.append(f"py-spy of {name} (pid {pid}, {duration} s, {what})\n{py_spy_top(out)}")
+            texts.append(
+                f"py-spy of {name} (pid {pid}, {duration} s, {what})\n{py_spy_top(out, seconds=duration)}"
+            )
         else:
             texts.append(f"py-spy could not profile {name}: {output[-800:]}")
     return texts
