@@ -40,9 +40,14 @@ A step whose non-201 answers exceed ``--max-errors`` (default 1 %) gets no laten
 figure (printed as refused, emitted as ∞): the survivors' latencies would flatter it. Cases
 not seen within ``--drain`` seconds after the window count as infinitely late.
 
-``--profile`` runs ``py-spy record`` on the busiest Jiandu process (picked from the first
-2 s of the window) for the rest of the highest-rate window, and prints the top frames
-(``pip install py-spy``); that window's figures are then slightly perturbed.
+``--profile [NAMES]`` runs ``py-spy record --threads`` (``pip install py-spy``) for the rest
+of the highest-rate window, after its first 2 s, on the named processes at once
+(comma-separated, e.g. ``casework,projections-worker``; alone: the busiest by CPU), and
+prints, for each thread running Jiandu code, its top frames (own time, and including
+callees) and, over all threads, how many threads on average sit inside each frame (a lock
+taken in turn by many request threads shows there). ``--idle`` profiles wall-clock time
+(waits on the database, on locks) instead of CPU alone. That window's figures are then
+slightly perturbed.
 
 The Tansu broker holds every fetch until its maximum wait even when data has arrived (real
 Apache Kafka answers at once), so the services run with ``JIANDU_KAFKA_FETCH_MAX_WAIT_MS=20``
@@ -53,7 +58,8 @@ Run from the repository root::
     .venv/bin/python bench/end_to_end.py                    # 100 and 300 reports/s, 20 s each
     .venv/bin/python bench/end_to_end.py --rates 100,300,1000
     .venv/bin/python bench/end_to_end.py --quick            # one rate (100/s), 10 s: a smoke run
-    .venv/bin/python bench/end_to_end.py --profile --env JIANDU_RELAY_POLL_SECONDS=0.05
+    .venv/bin/python bench/end_to_end.py --profile casework,intake-api --idle
+    .venv/bin/python bench/end_to_end.py --env JIANDU_RELAY_POLL_SECONDS=0.05 --keep
 """
 
 # ruff: noqa: E402
@@ -849,6 +855,8 @@ def py_spy(
 ) -> list[str]:
     """``py-spy record`` of each target process at once for ``duration`` s; their top frames."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists():
+        return ["--profile needs py-spy: .venv/bin/pip install py-spy"]
     running = []
     for name in dict.fromkeys(targets):
         pid = system.processes[name].proc.pid
