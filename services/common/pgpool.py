@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from typing import Any, TypeVar
 
 import psycopg
 from eventsourcing.postgres import ConnectionPool, PostgresDatastore
 from eventsourcing.postgres import PostgresFactory as _EventsourcingPostgresFactory
 from eventsourcing.utils import Environment, EnvType
+from psycopg.pq import TransactionStatus
 from psycopg_pool import PoolTimeout
 
 from services.common.unavailable import DatabaseUnavailable
@@ -44,6 +46,12 @@ CONNECT_TIMEOUT_SECONDS = 3
 RECONNECT_TIMEOUT_SECONDS = 5.0
 # A waiting caller looks this often whether a connection attempt has failed meanwhile.
 WAIT_SLICE_SECONDS = 0.25
+# A connection handed back in good order this recently is handed out again unchecked: under
+# load a connection is reused every few milliseconds, and the check (a round trip) was a
+# quarter of the casework consumer's time. A restart takes longer than this to bring the
+# server back, so the first request after one still meets checked connections; a restart
+# inside the window costs one request a 503 (never a 500), and that failure checks the rest.
+RECENTLY_PROVEN_SECONDS = 0.1
 
 CT = TypeVar("CT", bound=psycopg.Connection[Any])
 
@@ -60,6 +68,12 @@ class FreshConnectionPool(ConnectionPool[CT]):
 
     _connect_failed_at = float("-inf")
     _connect_error = ""  # its type only: keeping the error would tie the pool to a traceback
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # When each idle connection was handed back in good order (weakly: a connection the
+        # pool discards takes its entry with it).
+        self._proven_at: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+        super().__init__(*args, **kwargs)
 
     def _connect(self, timeout: float | None = None) -> CT:
         try:
@@ -83,11 +97,26 @@ class FreshConnectionPool(ConnectionPool[CT]):
                         f"the database cannot be reached ({self._connect_error})"
                     ) from None
                 continue
-            if self._alive(conn):
+            if self._recently_proven(conn) or self._alive(conn):
                 return conn
             # A restart closes every connection at once: discard the other dead ones now,
             # rather than failing (or sleeping) once for each of them.
             self.check()
+
+    def putconn(self, conn: CT) -> None:
+        if not conn.closed and conn.info.transaction_status == TransactionStatus.IDLE:
+            self._proven_at[conn] = time.monotonic()
+        else:
+            self._proven_at.pop(conn, None)
+        super().putconn(conn)
+
+    def _recently_proven(self, conn: CT) -> bool:
+        proven_at = self._proven_at.pop(conn, None)
+        return (
+            proven_at is not None
+            and not conn.closed
+            and time.monotonic() - proven_at < RECENTLY_PROVEN_SECONDS
+        )
 
     def _alive(self, conn: CT) -> bool:
         try:
