@@ -32,13 +32,12 @@ from schemas.events import (
     ReportSubjectIdentifiedV1,
     ReportTriagedV1,
     candidate_key,
-    parse_payload,
 )
 from schemas.glossary import ReportStatus
 from services.common.china_time import china_date
 from services.projections.case_states import state_after
 from services.projections.days import step_day
-from services.projections.rows import Upsert, as_json
+from services.projections.rows import Upsert, as_json, data_of, payload_of
 
 name = "archive"
 # 3: business days, per-cadre verdicts, clearings, false-accusation links, settled items;
@@ -191,7 +190,7 @@ def _blank_to_none(value: str | None) -> str | None:
 
 
 def project(envelope: EventEnvelope) -> list[Upsert]:
-    payload = parse_payload(envelope)
+    payload = payload_of(envelope)
     if envelope.source == "intake":
         return _report_rows(envelope, payload)
     return _case_rows(envelope, payload)
@@ -295,7 +294,7 @@ def _case_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
     state = state_after(envelope.event_type, payload)
     if state is not None:
         case |= {"state": state.value, "state_since": envelope.occurred_at.isoformat()}
-    data = payload.model_dump(mode="json")
+    data = data_of(envelope)
     match envelope.event_type:
         case "CaseOpened":
             assert isinstance(payload, CaseOpenedV1)

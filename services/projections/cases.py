@@ -38,7 +38,6 @@ from schemas.events import (
     ReportReceivedV1,
     ReportRegisteredV1,
     ReportTriagedV1,
-    parse_payload,
 )
 from schemas.glossary import (
     CaseState,
@@ -50,7 +49,7 @@ from schemas.glossary import (
 from schemas.submissions import ReportedCadre
 from services.common.china_time import china_date
 from services.projections.case_states import state_after
-from services.projections.rows import Upsert, as_json
+from services.projections.rows import Upsert, as_json, payload_of
 
 name = "cases"
 version = 2
@@ -137,7 +136,7 @@ INTAKE_STATUS: dict[str, ReportStatus] = {
 
 
 def project(envelope: EventEnvelope) -> list[Upsert]:
-    payload = parse_payload(envelope)
+    payload = payload_of(envelope)
     if envelope.source == "intake":
         return _report_rows(envelope, payload)
     return _case_rows(envelope, payload)

@@ -35,7 +35,6 @@ from schemas.events import (
     ReportRegisteredV1,
     ReportSubjectIdentifiedV1,
     ReportTriagedV1,
-    parse_payload,
 )
 from schemas.glossary import (
     AccuserStatus,
@@ -55,7 +54,7 @@ from schemas.glossary import (
 )
 from services.projections.case_states import state_after
 from services.projections.days import step_day
-from services.projections.rows import Upsert
+from services.projections.rows import Upsert, payload_of
 
 name = "liaison"
 version = 3  # 2, 3: steps dated by the day they state (decision 0016)
@@ -186,7 +185,7 @@ def _row(table: str, key: dict[str, Any], values: dict[str, Any] | None = None) 
 
 
 def project(envelope: EventEnvelope) -> list[Upsert]:
-    payload = parse_payload(envelope)
+    payload = payload_of(envelope)
     if envelope.source == "intake":
         return _intake(envelope, payload)
     return _casework(envelope, payload)

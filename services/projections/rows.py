@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from schemas.events import EventEnvelope
+from schemas.events import EventEnvelope, Payload, parse_payload
 
 
 @dataclass(frozen=True)
@@ -30,5 +31,38 @@ class Projection(Protocol):
     def project(self, envelope: EventEnvelope) -> list[Upsert]: ...
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # json.dumps makes one a call
+
+
 def as_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return _JSON.encode(value)
+
+
+# The envelope whose payload was parsed last on this thread: every projection of a store asks
+# for the same envelope's payload in turn (``ReadStore.rows_for``), so it is parsed once, not
+# once per projection. Held by identity (a strong reference: the id cannot be reused).
+_parsed = threading.local()
+
+
+def payload_of(envelope: EventEnvelope) -> Payload:
+    """``parse_payload(envelope)``, parsed once for all the projections of one envelope."""
+    memo = getattr(_parsed, "memo", None)
+    if memo is not None and memo[0] is envelope:
+        payload: Payload = memo[1]
+        return payload
+    payload = parse_payload(envelope)
+    _parsed.memo = (envelope, payload, None)
+    return payload
+
+
+def data_of(envelope: EventEnvelope) -> dict[str, Any]:
+    """``payload_of(envelope).model_dump(mode="json")``, dumped once per envelope.
+
+    Shared by the projections of the envelope: read it, never change it.
+    """
+    payload = payload_of(envelope)
+    memo = _parsed.memo
+    if memo[2] is None:
+        memo = _parsed.memo = (envelope, payload, payload.model_dump(mode="json"))
+    data: dict[str, Any] = memo[2]
+    return data

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, ClassVar
 
 from prometheus_client import Counter
 
@@ -168,7 +168,7 @@ class ReadStore:
                 positions[source] = envelope.position
                 applied += 1
                 PROJECTED.labels(source).inc()
-            _write(cur, rows)
+            _write(cur, rows, postgres=postgres)
             greatest = "GREATEST" if postgres else "MAX"
             for source, position in positions.items():
                 cur.execute(
@@ -341,7 +341,7 @@ class ReadStore:
                 if wanted:
                     rows.extend(self.rows_for(envelope, wanted))
                     applied += 1
-            _write(cur, rows)
+            _write(cur, rows, postgres=postgres)
             greatest = "GREATEST" if postgres else "MAX"
             cur.executemany(
                 "INSERT INTO projection_replayed (projection, source, position) VALUES (%s, %s, %s) "
@@ -391,10 +391,90 @@ class ReadStore:
             return cur.fetchall()
 
 
-def _write(cur: Cursor, rows: list[Upsert]) -> None:
-    # Stable sort: writes to one row keep their event order.
-    for row in sorted(rows, key=lambda r: (r.table, tuple(str(v) for v in r.key.values()))):
-        _upsert(cur, row)
+def _write(cur: Cursor, rows: Iterable[Upsert], *, postgres: bool) -> int:
+    """Write a batch's rows: each row once, tables and statements batched; returns the
+    number of rows written.
+
+    Upserts of one row (table and key) are merged in memory first, later values over earlier
+    ones: inserting or updating A's columns, then B's, leaves the row as one upsert of A and
+    B merged does, since an upsert writes only the columns it names and no row's value is
+    computed from another's. The merged rows go out in one global order (table, then
+    column set, then key), a statement per table and column set: ``executemany`` on SQLite,
+    multi-row ``INSERT ... VALUES ... ON CONFLICT`` on PostgreSQL (a key appears once per
+    batch, as one statement requires).
+    """
+    merged: dict[tuple[str, frozenset[tuple[str, Any]]], tuple[dict[str, Any], dict[str, Any]]]
+    merged = {}
+    for row in rows:
+        identity = (row.table, frozenset(row.key.items()))
+        entry = merged.get(identity)
+        if entry is None:
+            merged[identity] = (row.key, dict(row.values))
+        else:
+            entry[1].update(row.values)
+    groups: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[tuple[Any, ...]]] = {}
+    for table, key, values in sorted(
+        ((table, key, values) for (table, _), (key, values) in merged.items()), key=_row_order
+    ):
+        group = groups.setdefault((table, tuple(key), tuple(values)), [])
+        group.append((*key.values(), *values.values()))
+    for (table, key_columns, value_columns), params in sorted(groups.items(), key=_group_order):
+        statement = _Statement.of(table, key_columns, value_columns)
+        if postgres and len(params) > 1:
+            statement.write_many_postgres(cur, params)
+        else:
+            cur.executemany(statement.sql, params)
+    return len(merged)
+
+
+def _row_order(item: tuple[str, dict[str, Any], dict[str, Any]]) -> tuple[Any, ...]:
+    return (item[0], *(str(v) for v in item[1].values()))
+
+
+def _group_order(item: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], Any]) -> Any:
+    return item[0]
+
+
+class _Statement:
+    """The upsert of one table and one column set, in both dialects (cached)."""
+
+    _cache: ClassVar[dict[tuple[str, tuple[str, ...], tuple[str, ...]], _Statement]] = {}
+    # PostgreSQL takes at most 65,535 parameters a statement.
+    MAX_PARAMETERS = 60_000
+
+    def __init__(self, table: str, key: tuple[str, ...], values: tuple[str, ...]) -> None:
+        self.table = check_identifier(table)
+        self.columns = tuple(check_identifier(c) for c in (*key, *values))
+        conflict = ", ".join(key)
+        if values:
+            updates = ", ".join(f"{c} = excluded.{c}" for c in values)
+            self.action = f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+        else:
+            self.action = f"ON CONFLICT ({conflict}) DO NOTHING"
+        self.head = f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES "
+        self.row = "(" + ", ".join(["%s"] * len(self.columns)) + ")"
+        self.sql = f"{self.head}{self.row} {self.action}"
+        self._many: dict[int, str] = {}
+
+    @classmethod
+    def of(cls, table: str, key: tuple[str, ...], values: tuple[str, ...]) -> _Statement:
+        statement = cls._cache.get((table, key, values))
+        if statement is None:
+            statement = cls._cache[(table, key, values)] = cls(table, key, values)
+        return statement
+
+    def write_many_postgres(self, cur: Cursor, params: list[tuple[Any, ...]]) -> None:
+        """Rows in multi-row statements (PostgreSQL parses and plans one, not one a row);
+        a parameter's type comes from its column (INSERT ... VALUES), NULLs included."""
+        chunk = max(1, self.MAX_PARAMETERS // len(self.columns))
+        for start in range(0, len(params), chunk):
+            part = params[start : start + chunk]
+            sql = self._many.get(len(part))
+            if sql is None:
+                sql = f"{self.head}{', '.join([self.row] * len(part))} {self.action}"
+                if len(self._many) < 64:
+                    self._many[len(part)] = sql
+            cur.execute(sql, [value for row in part for value in row])
 
 
 def _locked_position(
@@ -423,20 +503,3 @@ def _position(cur: Cursor, consumer: str, source: str, partition: int) -> int:
     )
     row = cur.fetchone()
     return int(row["position"]) if row else 0
-
-
-def _upsert(cur: Cursor, row: Upsert) -> None:
-    table = check_identifier(row.table)
-    columns = [check_identifier(c) for c in (*row.key, *row.values)]
-    placeholders = ", ".join(["%s"] * len(columns))
-    conflict = ", ".join(row.key)
-    if row.values:
-        updates = ", ".join(f"{c} = excluded.{c}" for c in row.values)
-        action = f"DO UPDATE SET {updates}"
-    else:
-        action = "DO NOTHING"
-    cur.execute(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders}) "
-        f"ON CONFLICT ({conflict}) {action}",
-        (*row.key.values(), *row.values.values()),
-    )

@@ -14,9 +14,8 @@ from schemas.events import (
     EventEnvelope,
     ReportAcceptedV1,
     ReportJoinedV1,
-    parse_payload,
 )
-from services.projections.rows import Upsert, as_json
+from services.projections.rows import Upsert, as_json, data_of, payload_of
 
 name = "timeline"
 version = 4  # 3 (two branches): objection answers; settled items. 4: both
@@ -183,8 +182,8 @@ def _deadline_rows(envelope: EventEnvelope, data: dict[str, Any]) -> list[Upsert
 
 
 def project(envelope: EventEnvelope) -> list[Upsert]:
-    payload = parse_payload(envelope)
-    data = payload.model_dump(mode="json")
+    payload = payload_of(envelope)
+    data = data_of(envelope)
     actor = data.get("actor") or {"id": "", "role": ""}
     rows: list[Upsert] = []
     match payload:
