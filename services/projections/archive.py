@@ -37,7 +37,7 @@ from schemas.glossary import ReportStatus
 from services.common.china_time import china_date
 from services.projections.case_states import state_after
 from services.projections.days import step_day
-from services.projections.rows import Upsert, as_json, data_of, payload_of
+from services.projections.rows import Upsert, as_json, data_of, payload_of, text
 
 name = "archive"
 # 3: business days, per-cadre verdicts, clearings, false-accusation links, settled items;
@@ -197,7 +197,7 @@ def project(envelope: EventEnvelope) -> list[Upsert]:
 
 
 def _report_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
-    report_id = str(envelope.aggregate_id)
+    report_id = text(envelope.aggregate_id)
     on = step_day(envelope)  # the day the report's status changed
     match payload:
         case ReportReceivedV1():
@@ -249,7 +249,7 @@ def _report_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
                     "archive_reports",
                     {"report_id": report_id},
                     {
-                        "case_id": str(payload.case_id),
+                        "case_id": text(payload.case_id),
                         "status": ReportStatus.ACCEPTED.value,
                         "status_on": on,
                     },
@@ -271,7 +271,7 @@ def _report_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
             return [
                 Upsert(
                     "subject_identifications",
-                    {"event_id": str(envelope.event_id)},
+                    {"event_id": text(envelope.event_id)},
                     {
                         "position": envelope.position,
                         "report_id": report_id,
@@ -288,7 +288,7 @@ def _report_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
 
 
 def _case_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
-    case_id = str(envelope.aggregate_id)
+    case_id = text(envelope.aggregate_id)
     rows: list[Upsert] = []
     case: dict[str, Any] = {}
     state = state_after(envelope.event_type, payload)
@@ -301,8 +301,8 @@ def _case_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
             case |= {
                 "kind": payload.kind.value,
                 "ledger_number": payload.ledger_number,
-                "report_id": str(payload.report_id) if payload.report_id else None,
-                "linked_case_id": str(payload.linked_case_id) if payload.linked_case_id else None,
+                "report_id": text(payload.report_id) if payload.report_id else None,
+                "linked_case_id": text(payload.linked_case_id) if payload.linked_case_id else None,
                 "received_on": payload.received_on.isoformat(),
                 "opened_at": envelope.occurred_at.isoformat(),
             }
@@ -310,7 +310,7 @@ def _case_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
                 rows.append(
                     Upsert(
                         "archive_reports",
-                        {"report_id": str(payload.report_id)},
+                        {"report_id": text(payload.report_id)},
                         {"case_id": case_id, "case_opened_at": envelope.occurred_at.isoformat()},
                     )
                 )
@@ -344,9 +344,9 @@ def _entry(envelope: EventEnvelope, data: dict[str, Any]) -> Upsert:
     named = bool(cadre.get("name"))
     return Upsert(
         "archive_entries",
-        {"event_id": str(envelope.event_id)},
+        {"event_id": text(envelope.event_id)},
         {
-            "case_id": str(envelope.aggregate_id),
+            "case_id": text(envelope.aggregate_id),
             "aggregate_version": envelope.aggregate_version,
             "occurred_at": envelope.occurred_at.isoformat(),
             "on_date": dt.date.fromisoformat(str(on)).isoformat(),

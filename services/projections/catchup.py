@@ -21,8 +21,11 @@ import logging
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -39,11 +42,12 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from schemas.events import SOURCES, Source
-from services.common.application import JianduApplication
+from schemas.events import CURRENT_VERSION, SOURCES, EventEnvelope, Source
+from services.common.application import JianduApplication, contract_of, event_id, is_published
 from services.common.eventstore import eventstore_env
 from services.common.settings import Settings
-from services.projections.store import ReadStore
+from services.projections.rows import Parsed, parsed_beforehand
+from services.projections.store import Prepared, ReadStore
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,9 @@ log = logging.getLogger(__name__)
 # (each row written once per batch: ``store._write``), so larger batches write less; 2,000
 # keeps a batch's memory small (a few MB) whatever the size of the logs.
 BATCH = 2000
+# The automatic garbage collector is paused during a catch-up (``_few_gc_pauses``); the young
+# generations are collected every so many batches (each collection walks the live batches).
+GC_EVERY_BATCHES = 25
 # Without a TTY, the plain progress line is printed at most this often (seconds).
 PLAIN_PROGRESS_EVERY = 5.0
 
@@ -100,23 +107,39 @@ def catch_up(
     report.reset = store.reset(chosen, force=force)
     replayed = store.replayed()
     reached: dict[str, int] = {}
-    with _progress(show_progress) as progress, _few_gc_pauses():
+    with (
+        _progress(show_progress) as progress,
+        _few_gc_pauses(),
+        ThreadPoolExecutor(1, thread_name_prefix="catch-up-writer") as writer,
+    ):
         for source in SOURCES:
             app = logs[source]
             position = min(replayed.get((p.name, source), 0) for p in chosen)
             task = progress.add_task(f"{source} events", total=app.max_position())
             progress.update(task, completed=position)
             applied = 0
+            # One stretch is written (in its transaction, on the writer thread) while the next
+            # is read and projected: PostgreSQL's or SQLite's work overlaps Python's.
+            writing: Future[int] | None = None
+            batches = 0
             while True:
-                envelopes, last = app.read_envelopes(position, batch)
+                envelopes, known, last = read_parsed(app, position, batch)
                 if last == position:
                     break
-                applied += store.replay(
-                    envelopes, chosen, source=source, after=position, through=last
+                with parsed_beforehand(known):
+                    prepared = store.prepare(envelopes, chosen)
+                if writing is not None:
+                    applied += writing.result()  # in order: each stretch after the last
+                writing = writer.submit(
+                    _replay, store, envelopes, chosen, source, position, last, prepared
                 )
                 position = last
                 progress.update(task, completed=position, total=max(position, app.max_position()))
-                gc.collect(1)  # the young objects only: the automatic collector is paused
+                batches += 1
+                if batches % GC_EVERY_BATCHES == 0:
+                    gc.collect(1)  # the young objects only (what cycles the batches left)
+            if writing is not None:
+                applied += writing.result()
             reached[source] = position
             report.events[source] = applied
     report.live = store.mark_live(chosen, reached)
@@ -124,6 +147,67 @@ def catch_up(
     if report.live or report.pending:
         log.info("projections: %s", report.describe())
     return report
+
+
+def _replay(
+    store: ReadStore,
+    envelopes: Sequence[EventEnvelope],
+    projections: Sequence[ModuleType],
+    source: str,
+    after: int,
+    through: int,
+    prepared: Prepared,
+) -> int:
+    return store.replay(
+        envelopes, projections, source=source, after=after, through=through, prepared=prepared
+    )
+
+
+def read_parsed(
+    app: JianduApplication, after: int, limit: int
+) -> tuple[list[EventEnvelope], dict[int, Parsed], int]:
+    """``app.read_envelopes(after, limit)``, keeping each payload as validated on the way
+    (at the current version: an older one is upcast by the projections, as they get it from
+    Kafka), so the projections do not validate it again (``rows.parsed_beforehand``).
+
+    A log that is not a :class:`JianduApplication` (a test's stand-in) is read through its
+    ``read_envelopes``.
+    """
+    if not isinstance(app, JianduApplication):
+        read, last = app.read_envelopes(after, limit)
+        return read, {}, last
+    notifications = app.recorder.select_notifications(
+        start=after, limit=limit, inclusive_of_start=False
+    )
+    if not notifications:
+        return [], {}, after
+    envelopes: list[EventEnvelope] = []
+    known: dict[int, Parsed] = {}
+    for notification in notifications:
+        if not is_published(notification.topic):
+            continue
+        event: Any = app.mapper.to_domain_event(notification)
+        spec = contract_of(event)
+        if spec is None:
+            continue
+        event_type, version, model = spec
+        payload = model.model_validate({name: getattr(event, name) for name in model.model_fields})
+        data = payload.model_dump(mode="json")
+        envelope = EventEnvelope(
+            source=app.source,
+            position=notification.id,
+            event_id=event_id(notification),
+            event_type=event_type,
+            version=version,
+            aggregate_id=event.originator_id,
+            aggregate_version=event.originator_version,
+            occurred_at=event.timestamp,
+            payload=data,
+        )
+        envelopes.append(envelope)
+        if CURRENT_VERSION.get(event_type) == version:
+            known[id(envelope)] = (envelope, payload, data)
+    return envelopes, known, notifications[-1].id
 
 
 @contextmanager
@@ -196,7 +280,8 @@ def _few_gc_pauses() -> Iterator[None]:
     reference count; the automatic collector still triggers full collections that walk the
     whole heap (every module, every pydantic schema): about a third of a rebuild's time. The
     heap as it is is frozen (never walked again until the end), the young generations are
-    collected after each batch, and everything is restored afterwards.
+    collected every ``GC_EVERY_BATCHES`` batches (memory stays bounded should a batch leave
+    cycles), and everything is restored afterwards.
     """
     was_enabled = gc.isenabled()
     gc.disable()

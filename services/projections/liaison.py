@@ -54,7 +54,7 @@ from schemas.glossary import (
 )
 from services.projections.case_states import state_after
 from services.projections.days import step_day
-from services.projections.rows import Upsert, payload_of
+from services.projections.rows import Upsert, payload_of, text
 
 name = "liaison"
 version = 3  # 2, 3: steps dated by the day they state (decision 0016)
@@ -192,7 +192,7 @@ def project(envelope: EventEnvelope) -> list[Upsert]:
 
 
 def _intake(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
-    report = {"report_id": str(envelope.aggregate_id)}
+    report = {"report_id": text(envelope.aggregate_id)}
     match payload:
         case ReportReceivedV1():
             return _received(report, payload)
@@ -206,7 +206,7 @@ def _intake(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
                     {
                         "status": ReportStatus.ACCEPTED.value,
                         "status_on": step_day(envelope),
-                        "case_id": str(payload.case_id),
+                        "case_id": text(payload.case_id),
                     },
                 )
             ]
@@ -303,7 +303,7 @@ def _triaged(
 
 
 def _casework(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: PLR0911
-    case = {"case_id": str(envelope.aggregate_id)}
+    case = {"case_id": text(envelope.aggregate_id)}
     rows: list[Upsert] = []
     state = state_after(envelope.event_type, payload)
     if state is not None:
@@ -321,7 +321,7 @@ def _casework(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: P
                         "opened_on": payload.received_on.isoformat(),
                         "accuser_status": AccuserStatus(status).value if status else None,
                         "origin_case_id": (
-                            str(payload.linked_case_id) if payload.linked_case_id else None
+                            text(payload.linked_case_id) if payload.linked_case_id else None
                         ),
                     },
                 )
@@ -330,7 +330,7 @@ def _casework(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: P
                 rows.append(
                     _row(
                         "liaison_reports",
-                        {"report_id": str(payload.report_id)},
+                        {"report_id": text(payload.report_id)},
                         {"case_id": case["case_id"]},
                     )
                 )
@@ -340,7 +340,7 @@ def _casework(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: P
                 *rows,
                 _row(
                     "liaison_reports",
-                    {"report_id": str(payload.report_id)},
+                    {"report_id": text(payload.report_id)},
                     {"case_id": case["case_id"]},
                 ),
             ]
@@ -367,7 +367,7 @@ def _casework(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: P
                 _row("liaison_cases", case, {"verdict": verdict, "concluded_on": on}),
                 _row(
                     "liaison_conclusions",
-                    {"event_id": str(envelope.event_id)},
+                    {"event_id": text(envelope.event_id)},
                     {**case, "verdict": verdict, "concluded_on": on},
                 ),
             ]
@@ -400,7 +400,7 @@ def _casework(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: P
                 *rows,
                 _row(
                     "liaison_clearings",
-                    {"event_id": str(envelope.event_id)},
+                    {"event_id": text(envelope.event_id)},
                     {
                         **case,
                         "method": payload.method.value,
