@@ -1,9 +1,9 @@
 """The distributed projection worker: Faust agents that project both topics into PostgreSQL.
 
 One agent per source topic (concurrency 1, so each partition's events keep their order)
-buffers events with ``noack_take(n, within=...)``, groups each batch by partition (order
-kept) and applies the whole batch in one transaction (``ReadStore.apply_partitions``: each
-row written once per batch, a statement per table and column set; decision 0026), run in a
+consumes without pause while a writer task takes what has arrived, groups it by partition
+(order kept) and applies it in one transaction (``ReadStore.apply_partitions``: each row
+written once per batch, a statement per table and column set; decision 0026), run in a
 thread so the event loop never blocks on psycopg. A batch is acked only once applied, so
 Faust never commits past it. The consumer's fetch wait is short
 (``projections_fetch_max_wait_ms``, 10 ms by default): Tansu holds every fetch that long
@@ -19,6 +19,7 @@ wait (retried) while a projection is being rebuilt. See docs/decisions/0010.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -40,10 +41,8 @@ from services.projections.store import ProjectionsNotReady, ReadStore
 log = logging.getLogger(__name__)
 
 CONSUMER = "faust"  # the consumer name of this worker's positions in projection_positions
-BATCH_SIZE = 500
-# How long a batch waits for more events when fewer than BATCH_SIZE are there: a bound on
-# the lag it adds under light load (under heavy load batches fill at once).
-BATCH_WITHIN_SECONDS = 0.01
+BATCH_SIZE = 500  # events at most in one transaction
+MAX_PENDING = 4 * BATCH_SIZE  # events consumed and not yet applied, at most
 MAX_RETRY_SECONDS = 10.0
 # Group membership (session timeout and heartbeat: JIANDU_KAFKA_SESSION_TIMEOUT_MS and
 # JIANDU_KAFKA_HEARTBEAT_INTERVAL_MS): Tansu answers a join after ~session/2; Apache Kafka
@@ -222,6 +221,58 @@ async def apply_batch(writer: Writer, batch: Batch) -> None:
             return
 
 
+async def consume_and_apply(
+    app: ProjectionApp, stream: Any, writer: Writer, processed: dict[Any, int]
+) -> None:
+    """Consume the stream without pause while a writer task applies what has arrived.
+
+    Events are buffered as they come (``noack``: Faust acks nothing by itself); the writer
+    takes what is there (at most ``BATCH_SIZE``), applies it in one transaction, and only
+    then acks it, so Faust commits no offset past an event not applied, and a rebalance or a
+    shutdown waits for the batch in flight (Faust's ``stream_wait_empty``). Consumption
+    goes on while a batch is written (the database's work overlaps Faust's), so batches
+    grow with the load by themselves; a lone event is applied at once. At most
+    ``MAX_PENDING`` events wait: then consumption waits for the writer.
+    """
+    manual = stream.noack()
+    pending: list[Any] = []
+    arrived = asyncio.Event()
+    room = asyncio.Event()
+    room.set()
+
+    async def write() -> None:
+        while True:
+            await arrived.wait()
+            events = pending[:BATCH_SIZE]
+            del pending[:BATCH_SIZE]
+            if not pending:
+                arrived.clear()
+            if len(pending) < MAX_PENDING:
+                room.set()
+            batch = by_partition(events)
+            if batch:
+                await apply_batch(writer, batch)
+            for event in events:  # only now may Faust commit their offsets
+                await manual.ack(event)
+                processed[event.message.tp] = event.message.offset
+            app.report_lag(processed)
+
+    writing = asyncio.ensure_future(write())
+    try:
+        async for event in manual.events():
+            pending.append(event)
+            arrived.set()
+            if len(pending) >= MAX_PENDING:
+                room.clear()
+                await room.wait()
+            if writing.done():
+                writing.result()  # the writer never ends by itself: raise what ended it
+    finally:
+        writing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writing
+
+
 def create_app(
     settings: Settings, store: ReadStore | None = None, readiness: ConsumerReadiness | None = None
 ) -> faust.App:
@@ -242,7 +293,7 @@ def create_app(
             MIN_REBALANCE_TIMEOUT_SECONDS, settings.kafka_session_timeout_ms / 1000
         ),
         broker_commit_interval=1.0,
-        stream_buffer_maxsize=4 * BATCH_SIZE,
+        stream_buffer_maxsize=MAX_PENDING,
     )
     app.fetch_max_wait_ms = settings.projections_fetch_max_wait_ms
     app.readiness = readiness
@@ -256,16 +307,7 @@ def create_app(
         )
 
         async def project(stream: Any) -> None:
-            # noack_take: take(n, within) that leaves acks to us. take() and take_events()
-            # ack in a ``finally``, i.e. even a batch whose apply was cancelled by a shutdown.
-            async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WITHIN_SECONDS):
-                batch = by_partition(events)
-                if batch:
-                    await apply_batch(writer, batch)
-                for event in events:  # only now may Faust commit their offsets
-                    await stream.ack(event)
-                    processed[event.message.tp] = event.message.offset
-                app.report_lag(processed)
+            await consume_and_apply(app, stream, writer, processed)
 
         project.__qualname__ = project.__name__ = f"project_{name.rsplit('.', 2)[-2]}"
         app.agent(topic, name=f"project-{name}", concurrency=1)(project)

@@ -458,8 +458,7 @@ def _merge(rows: Iterable[Upsert]) -> tuple[Groups, int]:
     or updating A's columns, then B's, leaves the row as one upsert of A and B merged does,
     since an upsert writes only the columns it names and no row's value is computed from
     another's. The rows go out in one order (table, then column set, then key), so
-    concurrent batches lock rows of a table in the same order; a key appears once per batch,
-    as a multi-row statement requires.
+    concurrent batches lock rows of a table in the same order.
     """
     merged: dict[tuple[str, frozenset[tuple[str, Any]]], tuple[dict[str, Any], dict[str, Any]]]
     merged = {}
@@ -485,21 +484,18 @@ def _merge(rows: Iterable[Upsert]) -> tuple[Groups, int]:
 
 
 def _send(cur: Cursor, groups: Groups, *, postgres: bool) -> None:
-    """Each group in one statement (or a few): ``executemany`` on SQLite, multi-row
-    ``INSERT ... VALUES ... ON CONFLICT`` on PostgreSQL."""
+    """Each group in one ``executemany``: on PostgreSQL psycopg sends it as one pipeline of a
+    prepared statement (measured: a third less client CPU than multi-row ``INSERT ... VALUES``
+    statements of the same rows, and the same server CPU; decision 0026)."""
+    del postgres  # the same in both dialects
     for statement, params in groups:
-        if postgres and len(params) > 1:
-            statement.write_many_postgres(cur, params)
-        else:
-            cur.executemany(statement.sql, params)
+        cur.executemany(statement.sql, params)
 
 
 class _Statement:
     """The upsert of one table and one column set, in both dialects (cached)."""
 
     _cache: ClassVar[dict[tuple[str, tuple[str, ...], tuple[str, ...]], _Statement]] = {}
-    # PostgreSQL takes at most 65,535 parameters a statement.
-    MAX_PARAMETERS = 60_000
 
     def __init__(self, table: str, key: tuple[str, ...], values: tuple[str, ...]) -> None:
         self.table = check_identifier(table)
@@ -510,10 +506,11 @@ class _Statement:
             self.action = f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
         else:
             self.action = f"ON CONFLICT ({conflict}) DO NOTHING"
-        self.head = f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES "
-        self.row = "(" + ", ".join(["%s"] * len(self.columns)) + ")"
-        self.sql = f"{self.head}{self.row} {self.action}"
-        self._many: dict[int, str] = {}
+        placeholders = ", ".join(["%s"] * len(self.columns))
+        self.sql = (
+            f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({placeholders}) "
+            f"{self.action}"
+        )
 
     @classmethod
     def of(cls, table: str, key: tuple[str, ...], values: tuple[str, ...]) -> _Statement:
@@ -521,19 +518,6 @@ class _Statement:
         if statement is None:
             statement = cls._cache[(table, key, values)] = cls(table, key, values)
         return statement
-
-    def write_many_postgres(self, cur: Cursor, params: list[tuple[Any, ...]]) -> None:
-        """Rows in multi-row statements (PostgreSQL parses and plans one, not one a row);
-        a parameter's type comes from its column (INSERT ... VALUES), NULLs included."""
-        chunk = max(1, self.MAX_PARAMETERS // len(self.columns))
-        for start in range(0, len(params), chunk):
-            part = params[start : start + chunk]
-            sql = self._many.get(len(part))
-            if sql is None:
-                sql = f"{self.head}{', '.join([self.row] * len(part))} {self.action}"
-                if len(self._many) < 64:
-                    self._many[len(part)] = sql
-            cur.execute(sql, [value for row in part for value in row])
 
 
 def _locked_position(

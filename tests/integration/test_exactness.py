@@ -77,7 +77,7 @@ def test_random_incremental_projection_equals_a_rebuild_on_postgres(
 def test_merged_multi_row_upserts_equal_writing_each_upsert_in_order_on_postgres(
     pg_dsn: str,
 ) -> None:
-    """PostgreSQL gets a batch's rows as multi-row INSERT ... ON CONFLICT statements: NULLs
+    """PostgreSQL gets a batch's rows as executemany pipelines of upserts: NULLs
     in INTEGER columns, rows naming different columns, keys in another order."""
     check_merged_writes_equal_one_by_one(
         lambda name: Database(postgres_url=pg_dsn, schema=name, pool_size=1), attempts=10
