@@ -220,7 +220,7 @@ def child(args: argparse.Namespace) -> None:
     else:
         faust_app.consume_and_apply = noop  # type: ignore[assignment]
     app = faust_app.create_app(settings, store)
-    app.Worker(loglevel="WARNING", quiet=True).execute_from_commandline()
+    faust_app.quiet_worker(app, "WARNING").execute_from_commandline()
 
 
 def start_child(

@@ -339,5 +339,14 @@ def run_worker(settings: Settings, readiness: ConsumerReadiness | None = None) -
         log.info("projections-worker: %s", report.describe())
     readiness.caught_up()
     app = create_app(settings, store, readiness)
-    worker = app.Worker(loglevel=settings.log_level, quiet=True)
+    worker = quiet_worker(app, settings.log_level)
     worker.execute_from_commandline()
+
+
+def quiet_worker(app: faust.App, log_level: str) -> Any:
+    """Faust's worker without its terminal spinner: at a log level of WARNING or above the
+    spinner sets the root logger to DEBUG (and never back), so every library's debug call
+    builds a log record (measured: a tenth of the worker's CPU)."""
+    worker = app.Worker(loglevel=log_level, quiet=True)
+    worker.spinner = None
+    return worker
