@@ -74,7 +74,7 @@ def test_random_incremental_projection_equals_a_rebuild_on_postgres(
         system.stop()
 
 
-def test_merged_multi_row_upserts_equal_writing_each_upsert_in_order_on_postgres(
+def test_merged_batched_upserts_equal_writing_each_upsert_in_order_on_postgres(
     pg_dsn: str,
 ) -> None:
     """PostgreSQL gets a batch's rows as executemany pipelines of upserts: NULLs
