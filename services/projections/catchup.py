@@ -115,7 +115,8 @@ def catch_up(
         for source in SOURCES:
             app = logs[source]
             position = min(replayed.get((p.name, source), 0) for p in chosen)
-            task = progress.add_task(f"{source} events", total=app.max_position())
+            # Counted in log positions (published events and the log's internal ones).
+            task = progress.add_task(f"{source} log", total=app.max_position())
             progress.update(task, completed=position)
             applied = 0
             # One stretch is written (in its transaction, on the writer thread) while the next
@@ -251,6 +252,7 @@ class _PlainProgress:
     def add_task(self, description: str, total: int) -> TaskID:
         task = TaskID(len(self.tasks))
         self.tasks[task] = (description, total, time.monotonic(), None)
+        self.last = time.monotonic()  # the first line after a few seconds, or at the end
         return task
 
     def update(self, task: TaskID, *, completed: int, total: int | None = None) -> None:
