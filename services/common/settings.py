@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     kafka_partitions: int = Field(6, ge=1)
     kafka_replication_factor: int = Field(1, ge=1, description="3 on a production cluster")
     kafka_fetch_max_wait_ms: int = Field(100, ge=1)
+    projections_fetch_max_wait_ms: int = Field(
+        10,
+        ge=1,
+        description="The projections worker's Kafka fetch wait: Tansu holds every fetch this "
+        "long even when data has arrived, so it bounds the live lag there; Apache Kafka answers "
+        "as soon as data is there (a longer wait only saves idle fetches). docs/decisions/0026.",
+    )
     kafka_session_timeout_ms: int = Field(
         6000,
         ge=1000,

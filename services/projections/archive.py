@@ -32,13 +32,12 @@ from schemas.events import (
     ReportSubjectIdentifiedV1,
     ReportTriagedV1,
     candidate_key,
-    parse_payload,
 )
 from schemas.glossary import ReportStatus
 from services.common.china_time import china_date
 from services.projections.case_states import state_after
 from services.projections.days import step_day
-from services.projections.rows import Upsert, as_json
+from services.projections.rows import Upsert, as_json, data_of, payload_of, text
 
 name = "archive"
 # 3: business days, per-cadre verdicts, clearings, false-accusation links, settled items;
@@ -191,14 +190,14 @@ def _blank_to_none(value: str | None) -> str | None:
 
 
 def project(envelope: EventEnvelope) -> list[Upsert]:
-    payload = parse_payload(envelope)
+    payload = payload_of(envelope)
     if envelope.source == "intake":
         return _report_rows(envelope, payload)
     return _case_rows(envelope, payload)
 
 
 def _report_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
-    report_id = str(envelope.aggregate_id)
+    report_id = text(envelope.aggregate_id)
     on = step_day(envelope)  # the day the report's status changed
     match payload:
         case ReportReceivedV1():
@@ -250,7 +249,7 @@ def _report_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
                     "archive_reports",
                     {"report_id": report_id},
                     {
-                        "case_id": str(payload.case_id),
+                        "case_id": text(payload.case_id),
                         "status": ReportStatus.ACCEPTED.value,
                         "status_on": on,
                     },
@@ -272,7 +271,7 @@ def _report_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
             return [
                 Upsert(
                     "subject_identifications",
-                    {"event_id": str(envelope.event_id)},
+                    {"event_id": text(envelope.event_id)},
                     {
                         "position": envelope.position,
                         "report_id": report_id,
@@ -289,21 +288,21 @@ def _report_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
 
 
 def _case_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
-    case_id = str(envelope.aggregate_id)
+    case_id = text(envelope.aggregate_id)
     rows: list[Upsert] = []
     case: dict[str, Any] = {}
     state = state_after(envelope.event_type, payload)
     if state is not None:
         case |= {"state": state.value, "state_since": envelope.occurred_at.isoformat()}
-    data = payload.model_dump(mode="json")
+    data = data_of(envelope)
     match envelope.event_type:
         case "CaseOpened":
             assert isinstance(payload, CaseOpenedV1)
             case |= {
                 "kind": payload.kind.value,
                 "ledger_number": payload.ledger_number,
-                "report_id": str(payload.report_id) if payload.report_id else None,
-                "linked_case_id": str(payload.linked_case_id) if payload.linked_case_id else None,
+                "report_id": text(payload.report_id) if payload.report_id else None,
+                "linked_case_id": text(payload.linked_case_id) if payload.linked_case_id else None,
                 "received_on": payload.received_on.isoformat(),
                 "opened_at": envelope.occurred_at.isoformat(),
             }
@@ -311,7 +310,7 @@ def _case_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
                 rows.append(
                     Upsert(
                         "archive_reports",
-                        {"report_id": str(payload.report_id)},
+                        {"report_id": text(payload.report_id)},
                         {"case_id": case_id, "case_opened_at": envelope.occurred_at.isoformat()},
                     )
                 )
@@ -345,9 +344,9 @@ def _entry(envelope: EventEnvelope, data: dict[str, Any]) -> Upsert:
     named = bool(cadre.get("name"))
     return Upsert(
         "archive_entries",
-        {"event_id": str(envelope.event_id)},
+        {"event_id": text(envelope.event_id)},
         {
-            "case_id": str(envelope.aggregate_id),
+            "case_id": text(envelope.aggregate_id),
             "aggregate_version": envelope.aggregate_version,
             "occurred_at": envelope.occurred_at.isoformat(),
             "on_date": dt.date.fromisoformat(str(on)).isoformat(),

@@ -38,7 +38,6 @@ from schemas.events import (
     ReportReceivedV1,
     ReportRegisteredV1,
     ReportTriagedV1,
-    parse_payload,
 )
 from schemas.glossary import (
     CaseState,
@@ -50,7 +49,7 @@ from schemas.glossary import (
 from schemas.submissions import ReportedCadre
 from services.common.china_time import china_date
 from services.projections.case_states import state_after
-from services.projections.rows import Upsert, as_json
+from services.projections.rows import Upsert, as_json, payload_of, text
 
 name = "cases"
 version = 2
@@ -137,7 +136,7 @@ INTAKE_STATUS: dict[str, ReportStatus] = {
 
 
 def project(envelope: EventEnvelope) -> list[Upsert]:
-    payload = parse_payload(envelope)
+    payload = payload_of(envelope)
     if envelope.source == "intake":
         return _report_rows(envelope, payload)
     return _case_rows(envelope, payload)
@@ -163,12 +162,12 @@ def _report_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
         case ReportRegisteredV1():
             values["ledger_number"] = payload.ledger_number
         case ReportAcceptedV1():
-            values |= {"case_id": str(payload.case_id), "ledger_number": payload.ledger_number}
+            values |= {"case_id": text(payload.case_id), "ledger_number": payload.ledger_number}
         case ReportTriagedV1():
             values["status"] = ReportStatus(payload.outcome).value
         case AcceptanceNoticeSentV1():
             pass  # its deadline is the timeline's; the row only records the step
-    return [Upsert("report_queue", {"report_id": str(envelope.aggregate_id)}, values)]
+    return [Upsert("report_queue", {"report_id": text(envelope.aggregate_id)}, values)]
 
 
 def _reported(subject: ReportedCadre) -> dict[str, Any]:
@@ -184,7 +183,7 @@ def _reported(subject: ReportedCadre) -> dict[str, Any]:
 
 
 def _case_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: PLR0912
-    case_id = str(envelope.aggregate_id)
+    case_id = text(envelope.aggregate_id)
     at = envelope.occurred_at
     values: dict[str, Any] = {"last_step_at": at.isoformat()}
     state = state_after(envelope.event_type, payload)
@@ -199,19 +198,19 @@ def _case_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: 
                 "channel": payload.channel.value,
                 "received_on": payload.received_on.isoformat(),
                 "opened_at": at.isoformat(),
-                "linked_case_id": str(payload.linked_case_id) if payload.linked_case_id else None,
+                "linked_case_id": text(payload.linked_case_id) if payload.linked_case_id else None,
             }
             if payload.report_id is not None:
                 real_name = payload.reporter is not None and not payload.reporter.anonymous
                 rows.append(
-                    _case_report(case_id, str(payload.report_id), payload.ledger_number, real_name)
+                    _case_report(case_id, text(payload.report_id), payload.ledger_number, real_name)
                 )
             rows += _categories_and_subjects(case_id, payload.categories, payload.subjects)
         case ReportJoinedV1():
             rows.append(
                 _case_report(
                     case_id,
-                    str(payload.report_id),
+                    text(payload.report_id),
                     payload.ledger_number,
                     not payload.reporter.anonymous,
                 )
@@ -230,14 +229,14 @@ def _case_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: 
         case ConclusionApprovedV1():
             values["conclusion"] = payload.overall.value
         case FalseAccusationSuspectedV1():
-            values["linked_case_id"] = str(payload.false_accusation_case_id)
+            values["linked_case_id"] = text(payload.false_accusation_case_id)
         case ClosedV1():
             values["closed_on"] = payload.closed_on.isoformat()
         case FeedbackGivenV1():
             rows.append(
                 Upsert(
                     "report_feedback",
-                    {"case_id": case_id, "event_id": str(envelope.event_id)},
+                    {"case_id": case_id, "event_id": text(envelope.event_id)},
                     {
                         "given_on": payload.given_on.isoformat(),
                         "method": payload.method,

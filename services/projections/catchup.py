@@ -16,22 +16,50 @@ reset and only replays rows (docs/decisions/0019).
 
 from __future__ import annotations
 
+import gc
 import logging
+import sys
+import time
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
 
-from schemas.events import SOURCES, Source
-from services.common.application import JianduApplication
+from schemas.events import CURRENT_VERSION, SOURCES, EventEnvelope, Source
+from services.common.application import JianduApplication, contract_of, event_id, is_published
 from services.common.eventstore import eventstore_env
 from services.common.settings import Settings
-from services.projections.store import ReadStore
+from services.projections.rows import Parsed, parsed_beforehand
+from services.projections.store import Prepared, ReadStore
 
 log = logging.getLogger(__name__)
 
-BATCH = 1000
+# Events read, projected and written per transaction. A batch's rows are merged in memory
+# (each row written once per batch: ``store._write``), so larger batches write less; 2,000
+# keeps a batch's memory small (a few MB) whatever the size of the logs.
+BATCH = 2000
+# The automatic garbage collector is paused during a catch-up (``_few_gc_pauses``); the young
+# generations are collected every so many batches (each collection walks the live batches).
+GC_EVERY_BATCHES = 25
+# Without a TTY, the plain progress line is printed at most this often (seconds).
+PLAIN_PROGRESS_EVERY = 5.0
 
 Logs = Mapping[str, JianduApplication]
 
@@ -79,28 +107,40 @@ def catch_up(
     report.reset = store.reset(chosen, force=force)
     replayed = store.replayed()
     reached: dict[str, int] = {}
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, disable=not show_progress) as progress:
+    with (
+        _progress(show_progress) as progress,
+        _few_gc_pauses(),
+        ThreadPoolExecutor(1, thread_name_prefix="catch-up-writer") as writer,
+    ):
         for source in SOURCES:
             app = logs[source]
             position = min(replayed.get((p.name, source), 0) for p in chosen)
-            task = progress.add_task(f"{source} events", total=app.max_position())
+            # Counted in log positions (published events and the log's internal ones).
+            task = progress.add_task(f"{source} log", total=app.max_position())
             progress.update(task, completed=position)
             applied = 0
+            # One stretch is written (in its transaction, on the writer thread) while the next
+            # is read and projected: PostgreSQL's or SQLite's work overlaps Python's.
+            writing: Future[int] | None = None
+            batches = 0
             while True:
-                envelopes, last = app.read_envelopes(position, batch)
+                envelopes, known, last = read_parsed(app, position, batch)
                 if last == position:
                     break
-                applied += store.replay(
-                    envelopes, chosen, source=source, after=position, through=last
+                with parsed_beforehand(known):
+                    prepared = store.prepare(envelopes, chosen)
+                if writing is not None:
+                    applied += writing.result()  # in order: each stretch after the last
+                writing = writer.submit(
+                    _replay, store, envelopes, chosen, source, position, last, prepared
                 )
                 position = last
                 progress.update(task, completed=position, total=max(position, app.max_position()))
+                batches += 1
+                if batches % GC_EVERY_BATCHES == 0:
+                    gc.collect(1)  # the young objects only (what cycles the batches left)
+            if writing is not None:
+                applied += writing.result()
             reached[source] = position
             report.events[source] = applied
     report.live = store.mark_live(chosen, reached)
@@ -108,6 +148,152 @@ def catch_up(
     if report.live or report.pending:
         log.info("projections: %s", report.describe())
     return report
+
+
+def _replay(
+    store: ReadStore,
+    envelopes: Sequence[EventEnvelope],
+    projections: Sequence[ModuleType],
+    source: str,
+    after: int,
+    through: int,
+    prepared: Prepared,
+) -> int:
+    return store.replay(
+        envelopes, projections, source=source, after=after, through=through, prepared=prepared
+    )
+
+
+def read_parsed(
+    app: JianduApplication, after: int, limit: int
+) -> tuple[list[EventEnvelope], dict[int, Parsed], int]:
+    """``app.read_envelopes(after, limit)``, keeping each payload as validated on the way
+    (at the current version: an older one is upcast by the projections, as they get it from
+    Kafka), so the projections do not validate it again (``rows.parsed_beforehand``).
+
+    A log that is not a :class:`JianduApplication` (a test's stand-in) is read through its
+    ``read_envelopes``.
+    """
+    if not isinstance(app, JianduApplication):
+        read, last = app.read_envelopes(after, limit)
+        return read, {}, last
+    notifications = app.recorder.select_notifications(
+        start=after, limit=limit, inclusive_of_start=False
+    )
+    if not notifications:
+        return [], {}, after
+    envelopes: list[EventEnvelope] = []
+    known: dict[int, Parsed] = {}
+    for notification in notifications:
+        if not is_published(notification.topic):
+            continue
+        event: Any = app.mapper.to_domain_event(notification)
+        spec = contract_of(event)
+        if spec is None:
+            continue
+        event_type, version, model = spec
+        payload = model.model_validate({name: getattr(event, name) for name in model.model_fields})
+        data = payload.model_dump(mode="json")
+        envelope = EventEnvelope(
+            source=app.source,
+            position=notification.id,
+            event_id=event_id(notification),
+            event_type=event_type,
+            version=version,
+            aggregate_id=event.originator_id,
+            aggregate_version=event.originator_version,
+            occurred_at=event.timestamp,
+            payload=data,
+        )
+        envelopes.append(envelope)
+        if CURRENT_VERSION.get(event_type) == version:
+            known[id(envelope)] = (envelope, payload, data)
+    return envelopes, known, notifications[-1].id
+
+
+@contextmanager
+def _progress(show: bool) -> Iterator[Progress | _PlainProgress]:
+    """A progress bar with rate and ETA on stderr when it is a terminal; else (``show``
+    still asked) a plain line on stderr every few seconds; nothing without ``show``."""
+    console = Console(stderr=True)
+    if show and not console.is_terminal:
+        yield _PlainProgress()
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        _RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, disable=not show) as progress:
+        yield progress
+
+
+class _RateColumn(ProgressColumn):
+    """Events per second (rich's own speed column counts bytes)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f}/s" if speed else "", style="progress.data.speed")
+
+
+class _PlainProgress:
+    """The progress as a plain line on stderr (no terminal: a log, a pipe), every few seconds."""
+
+    def __init__(self) -> None:
+        # description, total, when and where it started (the first update: maybe resumed)
+        self.tasks: dict[TaskID, tuple[str, int, float, int | None]] = {}
+        self.last = 0.0
+
+    def add_task(self, description: str, total: int) -> TaskID:
+        task = TaskID(len(self.tasks))
+        self.tasks[task] = (description, total, time.monotonic(), None)
+        self.last = time.monotonic()  # the first line after a few seconds, or at the end
+        return task
+
+    def update(self, task: TaskID, *, completed: int, total: int | None = None) -> None:
+        description, old_total, started, first = self.tasks[task]
+        total = old_total if total is None else total
+        if first is None:
+            first, started = completed, time.monotonic()
+        self.tasks[task] = (description, total, started, first)
+        now = time.monotonic()
+        if now - self.last < PLAIN_PROGRESS_EVERY and completed < total:
+            return
+        self.last = now
+        rate = (completed - first) / max(now - started, 1e-9)
+        eta = f"{(total - completed) / rate:.0f} s" if rate > 0 else "?"
+        print(
+            f"{description}: {completed}/{total} ({rate:,.0f}/s, ETA {eta})",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+@contextmanager
+def _few_gc_pauses() -> Iterator[None]:
+    """Pause Python's automatic garbage collector while batches are replayed.
+
+    A batch allocates hundreds of thousands of short-lived objects, each freed by its
+    reference count; the automatic collector still triggers full collections that walk the
+    whole heap (every module, every pydantic schema): about a third of a rebuild's time. The
+    heap as it is is frozen (never walked again until the end), the young generations are
+    collected every ``GC_EVERY_BATCHES`` batches (memory stays bounded should a batch leave
+    cycles), and everything is restored afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if was_enabled:
+            gc.enable()
 
 
 def log_reader(settings: Settings, source: Source) -> JianduApplication:

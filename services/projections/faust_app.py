@@ -1,10 +1,13 @@
 """The distributed projection worker: Faust agents that project both topics into PostgreSQL.
 
 One agent per source topic (concurrency 1, so each partition's events keep their order)
-buffers events with ``noack_take(n, within=...)``, groups each batch by partition (order
-kept) and applies every partition's share in one transaction, ``ReadStore.apply`` run in a
+consumes without pause while a writer task takes what has arrived, groups it by partition
+(order kept) and applies it in one transaction (``ReadStore.apply_partitions``: each row
+written once per batch, a statement per table and column set; decision 0026), run in a
 thread so the event loop never blocks on psycopg. A batch is acked only once applied, so
-Faust never commits past it. Idempotence rests on the positions ``ReadStore`` records per
+Faust never commits past it. The consumer's fetch wait is short
+(``projections_fetch_max_wait_ms``, 10 ms by default): Tansu holds every fetch that long
+even when data has arrived. Idempotence rests on the positions ``ReadStore`` records per
 ``(consumer, source, partition)`` in the same transaction, not on Kafka offsets: a
 redelivered message changes nothing. See docs/decisions/0005.
 
@@ -16,6 +19,7 @@ wait (retried) while a projection is being rebuilt. See docs/decisions/0010.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -37,8 +41,8 @@ from services.projections.store import ProjectionsNotReady, ReadStore
 log = logging.getLogger(__name__)
 
 CONSUMER = "faust"  # the consumer name of this worker's positions in projection_positions
-BATCH_SIZE = 500
-BATCH_WITHIN_SECONDS = 0.02
+BATCH_SIZE = 500  # events at most in one transaction
+MAX_PENDING = 4 * BATCH_SIZE  # events consumed and not yet applied, at most
 MAX_RETRY_SECONDS = 10.0
 # Group membership (session timeout and heartbeat: JIANDU_KAFKA_SESSION_TIMEOUT_MS and
 # JIANDU_KAFKA_HEARTBEAT_INTERVAL_MS): Tansu answers a join after ~session/2; Apache Kafka
@@ -151,25 +155,25 @@ def is_poison(error: Exception) -> bool:
     return True  # the contract's models or a projection refused the event
 
 
-class Writer:
-    """Applies batches to the store one at a time, each ``store.apply`` in a thread.
+Batch = dict[int, list[EventEnvelope]]  # a batch's envelopes by partition, in order
 
-    One at a time: the two agents' transactions touch shared rows in opposite orders
-    (ReportAccepted locks archive_reports then case_reports, CaseOpened the reverse), so
-    concurrent batches deadlock, and PostgreSQL only notices after deadlock_timeout (1 s).
+
+class Writer:
+    """Applies batches to the store one at a time, each ``store.apply_partitions`` in a thread.
+
+    One at a time: the two agents' transactions touch shared rows (a report's and its case's),
+    and PostgreSQL only notices a deadlock after deadlock_timeout (1 s).
     """
 
     def __init__(self, store: ReadStore) -> None:
         self.store = store
         self.lock = asyncio.Lock()
 
-    async def apply(self, envelopes: list[EventEnvelope], partition: int) -> None:
+    async def apply(self, batch: Batch) -> None:
         """If cancelled meanwhile, wait for the thread: a batch is committed or not, never unknown."""
         async with self.lock:
             future = asyncio.ensure_future(
-                asyncio.to_thread(
-                    self.store.apply, envelopes, consumer=CONSUMER, partition=partition
-                )
+                asyncio.to_thread(self.store.apply_partitions, batch, consumer=CONSUMER)
             )
             try:
                 await asyncio.shield(future)
@@ -178,19 +182,20 @@ class Writer:
                 raise
 
 
-async def apply_batch(writer: Writer, envelopes: list[EventEnvelope], partition: int) -> None:
-    """Apply one partition's batch in one transaction; returns only once it is applied.
+async def apply_batch(writer: Writer, batch: Batch) -> None:
+    """Apply one batch (every partition's share) in one transaction; returns only once applied.
 
     A database error (an outage, a deadlock with another worker) or a projection being
-    rebuilt is retried until it passes: it delays, never loses. An error caused by the events is a poison event: the batch is
-    split and applied event by event, the failing event logged and skipped (a rebuild from
-    the event stores brings it back once the projection is fixed), so one bad event cannot
-    stall its partition for ever.
+    rebuilt is retried until it passes: it delays, never loses (decision 0018). An error
+    caused by the events is a poison event: the batch is split, partition by partition, then
+    event by event, the failing event logged and skipped (a rebuild from the event stores
+    brings it back once the projection is fixed), so one bad event cannot stall its
+    partition for ever.
     """
     delay = 0.2
     while True:
         try:
-            await writer.apply(envelopes, partition)
+            await writer.apply(batch)
             return
         except Exception as error:
             if not is_poison(error):
@@ -198,9 +203,14 @@ async def apply_batch(writer: Writer, envelopes: list[EventEnvelope], partition:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_RETRY_SECONDS)
                 continue
+            if len(batch) > 1:
+                for partition, envelopes in batch.items():
+                    await apply_batch(writer, {partition: envelopes})
+                return
+            [(partition, envelopes)] = batch.items()
             if len(envelopes) > 1:
                 for envelope in envelopes:
-                    await apply_batch(writer, [envelope], partition)
+                    await apply_batch(writer, {partition: [envelope]})
                 return
             log.exception(
                 "projection: skipping event %s (%s #%d) that cannot be projected",
@@ -209,6 +219,58 @@ async def apply_batch(writer: Writer, envelopes: list[EventEnvelope], partition:
                 envelopes[0].position,
             )
             return
+
+
+async def consume_and_apply(
+    app: ProjectionApp, stream: Any, writer: Writer, processed: dict[Any, int]
+) -> None:
+    """Consume the stream without pause while a writer task applies what has arrived.
+
+    Events are buffered as they come (``noack``: Faust acks nothing by itself); the writer
+    takes what is there (at most ``BATCH_SIZE``), applies it in one transaction, and only
+    then acks it, so Faust commits no offset past an event not applied, and a rebalance or a
+    shutdown waits for the batch in flight (Faust's ``stream_wait_empty``). Consumption
+    goes on while a batch is written (the database's work overlaps Faust's), so batches
+    grow with the load by themselves; a lone event is applied at once. At most
+    ``MAX_PENDING`` events wait: then consumption waits for the writer.
+    """
+    manual = stream.noack()
+    pending: list[Any] = []
+    arrived = asyncio.Event()
+    room = asyncio.Event()
+    room.set()
+
+    async def write() -> None:
+        while True:
+            await arrived.wait()
+            events = pending[:BATCH_SIZE]
+            del pending[:BATCH_SIZE]
+            if not pending:
+                arrived.clear()
+            if len(pending) < MAX_PENDING:
+                room.set()
+            batch = by_partition(events)
+            if batch:
+                await apply_batch(writer, batch)
+            for event in events:  # only now may Faust commit their offsets
+                await manual.ack(event)
+                processed[event.message.tp] = event.message.offset
+            app.report_lag(processed)
+
+    writing = asyncio.ensure_future(write())
+    try:
+        async for event in manual.events():
+            pending.append(event)
+            arrived.set()
+            if len(pending) >= MAX_PENDING:
+                room.clear()
+                await room.wait()
+            if writing.done():
+                writing.result()  # the writer never ends by itself: raise what ended it
+    finally:
+        writing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writing
 
 
 def create_app(
@@ -231,9 +293,9 @@ def create_app(
             MIN_REBALANCE_TIMEOUT_SECONDS, settings.kafka_session_timeout_ms / 1000
         ),
         broker_commit_interval=1.0,
-        stream_buffer_maxsize=4 * BATCH_SIZE,
+        stream_buffer_maxsize=MAX_PENDING,
     )
-    app.fetch_max_wait_ms = settings.kafka_fetch_max_wait_ms
+    app.fetch_max_wait_ms = settings.projections_fetch_max_wait_ms
     app.readiness = readiness
     app.source_topics = frozenset(topic_names(settings))
     processed: dict[Any, int] = {}  # the last offset processed, per partition
@@ -245,15 +307,7 @@ def create_app(
         )
 
         async def project(stream: Any) -> None:
-            # noack_take: take(n, within) that leaves acks to us. take() and take_events()
-            # ack in a ``finally``, i.e. even a batch whose apply was cancelled by a shutdown.
-            async for events in stream.noack_take(BATCH_SIZE, within=BATCH_WITHIN_SECONDS):
-                for partition, envelopes in by_partition(events).items():
-                    await apply_batch(writer, envelopes, partition)
-                for event in events:  # only now may Faust commit their offsets
-                    await stream.ack(event)
-                    processed[event.message.tp] = event.message.offset
-                app.report_lag(processed)
+            await consume_and_apply(app, stream, writer, processed)
 
         project.__qualname__ = project.__name__ = f"project_{name.rsplit('.', 2)[-2]}"
         app.agent(topic, name=f"project-{name}", concurrency=1)(project)
@@ -285,5 +339,14 @@ def run_worker(settings: Settings, readiness: ConsumerReadiness | None = None) -
         log.info("projections-worker: %s", report.describe())
     readiness.caught_up()
     app = create_app(settings, store, readiness)
-    worker = app.Worker(loglevel=settings.log_level, quiet=True)
+    worker = quiet_worker(app, settings.log_level)
     worker.execute_from_commandline()
+
+
+def quiet_worker(app: faust.App, log_level: str) -> Any:
+    """Faust's worker without its terminal spinner: at a log level of WARNING or above the
+    spinner sets the root logger to DEBUG (and never back), so every library's debug call
+    builds a log record (measured: a tenth of the worker's CPU)."""
+    worker = app.Worker(loglevel=log_level, quiet=True)
+    worker.spinner = None
+    return worker

@@ -35,7 +35,6 @@ from schemas.events import (
     ReportRegisteredV1,
     ReportSubjectIdentifiedV1,
     ReportTriagedV1,
-    parse_payload,
 )
 from schemas.glossary import (
     AccuserStatus,
@@ -55,7 +54,7 @@ from schemas.glossary import (
 )
 from services.projections.case_states import state_after
 from services.projections.days import step_day
-from services.projections.rows import Upsert
+from services.projections.rows import Upsert, payload_of, text
 
 name = "liaison"
 version = 3  # 2, 3: steps dated by the day they state (decision 0016)
@@ -186,14 +185,14 @@ def _row(table: str, key: dict[str, Any], values: dict[str, Any] | None = None) 
 
 
 def project(envelope: EventEnvelope) -> list[Upsert]:
-    payload = parse_payload(envelope)
+    payload = payload_of(envelope)
     if envelope.source == "intake":
         return _intake(envelope, payload)
     return _casework(envelope, payload)
 
 
 def _intake(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
-    report = {"report_id": str(envelope.aggregate_id)}
+    report = {"report_id": text(envelope.aggregate_id)}
     match payload:
         case ReportReceivedV1():
             return _received(report, payload)
@@ -207,7 +206,7 @@ def _intake(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
                     {
                         "status": ReportStatus.ACCEPTED.value,
                         "status_on": step_day(envelope),
-                        "case_id": str(payload.case_id),
+                        "case_id": text(payload.case_id),
                     },
                 )
             ]
@@ -304,7 +303,7 @@ def _triaged(
 
 
 def _casework(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: PLR0911
-    case = {"case_id": str(envelope.aggregate_id)}
+    case = {"case_id": text(envelope.aggregate_id)}
     rows: list[Upsert] = []
     state = state_after(envelope.event_type, payload)
     if state is not None:
@@ -322,7 +321,7 @@ def _casework(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: P
                         "opened_on": payload.received_on.isoformat(),
                         "accuser_status": AccuserStatus(status).value if status else None,
                         "origin_case_id": (
-                            str(payload.linked_case_id) if payload.linked_case_id else None
+                            text(payload.linked_case_id) if payload.linked_case_id else None
                         ),
                     },
                 )
@@ -331,7 +330,7 @@ def _casework(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: P
                 rows.append(
                     _row(
                         "liaison_reports",
-                        {"report_id": str(payload.report_id)},
+                        {"report_id": text(payload.report_id)},
                         {"case_id": case["case_id"]},
                     )
                 )
@@ -341,7 +340,7 @@ def _casework(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: P
                 *rows,
                 _row(
                     "liaison_reports",
-                    {"report_id": str(payload.report_id)},
+                    {"report_id": text(payload.report_id)},
                     {"case_id": case["case_id"]},
                 ),
             ]
@@ -368,7 +367,7 @@ def _casework(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: P
                 _row("liaison_cases", case, {"verdict": verdict, "concluded_on": on}),
                 _row(
                     "liaison_conclusions",
-                    {"event_id": str(envelope.event_id)},
+                    {"event_id": text(envelope.event_id)},
                     {**case, "verdict": verdict, "concluded_on": on},
                 ),
             ]
@@ -401,7 +400,7 @@ def _casework(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: P
                 *rows,
                 _row(
                     "liaison_clearings",
-                    {"event_id": str(envelope.event_id)},
+                    {"event_id": text(envelope.event_id)},
                     {
                         **case,
                         "method": payload.method.value,

@@ -14,9 +14,8 @@ from schemas.events import (
     EventEnvelope,
     ReportAcceptedV1,
     ReportJoinedV1,
-    parse_payload,
 )
-from services.projections.rows import Upsert, as_json
+from services.projections.rows import Upsert, as_json, data_of, payload_of, text
 
 name = "timeline"
 version = 4  # 3 (two branches): objection answers; settled items. 4: both
@@ -145,7 +144,7 @@ def _report_back_rows(subject: str, outcome: str, details: dict[str, Any]) -> li
 
 
 def _deadline_rows(envelope: EventEnvelope, data: dict[str, Any]) -> list[Upsert]:
-    subject = str(envelope.aggregate_id)
+    subject = text(envelope.aggregate_id)
     if envelope.event_type == "ReportTriaged":
         details = data.get("details") or {}
         return _triage_deadline_rows(subject, data["outcome"], details) + _report_back_rows(
@@ -183,8 +182,8 @@ def _deadline_rows(envelope: EventEnvelope, data: dict[str, Any]) -> list[Upsert
 
 
 def project(envelope: EventEnvelope) -> list[Upsert]:
-    payload = parse_payload(envelope)
-    data = payload.model_dump(mode="json")
+    payload = payload_of(envelope)
+    data = data_of(envelope)
     actor = data.get("actor") or {"id": "", "role": ""}
     rows: list[Upsert] = []
     match payload:
@@ -192,21 +191,21 @@ def project(envelope: EventEnvelope) -> list[Upsert]:
             rows.append(
                 Upsert(
                     "case_reports",
-                    {"case_id": str(payload.case_id), "report_id": str(envelope.aggregate_id)},
+                    {"case_id": text(payload.case_id), "report_id": text(envelope.aggregate_id)},
                 )
             )
         case CaseOpenedV1() if payload.report_id is not None:
             rows.append(
                 Upsert(
                     "case_reports",
-                    {"case_id": str(envelope.aggregate_id), "report_id": str(payload.report_id)},
+                    {"case_id": text(envelope.aggregate_id), "report_id": text(payload.report_id)},
                 )
             )
         case ReportJoinedV1():
             rows.append(
                 Upsert(
                     "case_reports",
-                    {"case_id": str(envelope.aggregate_id), "report_id": str(payload.report_id)},
+                    {"case_id": text(envelope.aggregate_id), "report_id": text(payload.report_id)},
                 )
             )
     rows += _deadline_rows(envelope, data)
@@ -214,9 +213,9 @@ def project(envelope: EventEnvelope) -> list[Upsert]:
     rows.append(
         Upsert(
             "timeline_steps",
-            {"event_id": str(envelope.event_id)},
+            {"event_id": text(envelope.event_id)},
             {
-                "subject_id": str(envelope.aggregate_id),
+                "subject_id": text(envelope.aggregate_id),
                 "source": envelope.source,
                 "position": envelope.position,
                 "occurred_at": envelope.occurred_at.isoformat(),

@@ -32,6 +32,7 @@ from tests.integration.test_faust_worker import (
 )
 from tests.support.tansu import create_topics
 from tests.unit.conftest import build_embedded, stand_in_handlers
+from tests.unit.test_batched_writes import check_merged_writes_equal_one_by_one
 from tests.unit.test_rebuild import (
     Dump,
     HistoryWriter,
@@ -71,6 +72,16 @@ def test_random_incremental_projection_equals_a_rebuild_on_postgres(
         incremental.db.close()
     finally:
         system.stop()
+
+
+def test_merged_batched_upserts_equal_writing_each_upsert_in_order_on_postgres(
+    pg_dsn: str,
+) -> None:
+    """PostgreSQL gets a batch's rows as executemany pipelines of upserts: NULLs
+    in INTEGER columns, rows naming different columns, keys in another order."""
+    check_merged_writes_equal_one_by_one(
+        lambda name: Database(postgres_url=pg_dsn, schema=name, pool_size=1), attempts=10
+    )
 
 
 def paced_relay(relay: Relay, done: threading.Event, failures: list[BaseException]) -> None:
