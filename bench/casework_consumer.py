@@ -201,7 +201,7 @@ def timed_consumer(
         group_id=f"{prefix}jiandu-casework-{uuid.uuid4().hex[:6]}",
         # As `jiandu casework` sets them (services/cli.py).
         consumer_settings={
-            "fetch_max_wait_ms": defaults["casework_fetch_max_wait_ms"].default,
+            "fetch_max_wait_ms": defaults["kafka_fetch_max_wait_ms"].default,
             "session_timeout_ms": defaults["kafka_session_timeout_ms"].default,
             "heartbeat_interval_ms": defaults["kafka_heartbeat_interval_ms"].default,
         },

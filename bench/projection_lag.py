@@ -182,7 +182,7 @@ def child(args: argparse.Namespace) -> None:
         kafka_partitions=args.partitions,
         kafka_session_timeout_ms=2000,
         kafka_heartbeat_interval_ms=500,
-        projections_fetch_max_wait_ms=args.fetch_wait_ms,
+        kafka_fetch_max_wait_ms=args.fetch_wait_ms,
     )
     store = ReadStore(Database(postgres_url=args.dsn, schema=args.schema))
     faust_app.app_id = lambda _settings: f"{args.prefix}bench-{args.child}-{args.schema}"  # type: ignore[assignment]
@@ -408,7 +408,7 @@ def main() -> None:
     parser.add_argument("--lag-events", type=int, default=2000, help="events in the lag run")
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument("--fetch-wait-ms", type=int, default=Settings.model_fields[
-        "projections_fetch_max_wait_ms"].default)  # fmt: skip
+        "kafka_fetch_max_wait_ms"].default)  # fmt: skip
     parser.add_argument("--skip", choices=("throughput", "lag"), help="leave one part out")
     # The child processes' own arguments.
     parser.add_argument("--child", choices=("noop", "project"), help=argparse.SUPPRESS)

@@ -322,7 +322,7 @@ def casework(host: HostOpt = None, port: PortOpt = None) -> None:
             topic_prefix=settings.kafka_topic_prefix,
             group_id=f"{settings.kafka_topic_prefix}jiandu-casework",
             consumer_settings={
-                "fetch_max_wait_ms": settings.casework_fetch_max_wait_ms,
+                "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms,
                 "session_timeout_ms": settings.kafka_session_timeout_ms,
                 "heartbeat_interval_ms": settings.kafka_heartbeat_interval_ms,
             },

@@ -41,13 +41,13 @@ class Settings(BaseSettings):
     kafka_topic_prefix: str = ""
     kafka_partitions: int = Field(6, ge=1)
     kafka_replication_factor: int = Field(1, ge=1, description="3 on a production cluster")
-    kafka_fetch_max_wait_ms: int = Field(100, ge=1)
-    projections_fetch_max_wait_ms: int = Field(
+    kafka_fetch_max_wait_ms: int = Field(
         10,
         ge=1,
-        description="The projections worker's Kafka fetch wait: Tansu holds every fetch this "
-        "long even when data has arrived, so it bounds the live lag there; Apache Kafka answers "
-        "as soon as data is there (a longer wait only saves idle fetches). docs/decisions/0026.",
+        description="The consumers' (casework, projections worker) longest wait per fetch: "
+        "Tansu holds every fetch this long even when data has arrived, so it bounds the live "
+        "lag there; Apache Kafka answers as soon as data is there (a longer wait only saves "
+        "idle fetches). docs/decisions/0025, 0026.",
     )
     kafka_session_timeout_ms: int = Field(
         6000,
@@ -56,13 +56,6 @@ class Settings(BaseSettings):
         "a killed member holds its partitions; on Tansu also how long every rebalance takes "
         "(a join is answered after half of it). Apache Kafka refuses values below its "
         "group.min.session.timeout.ms (6000 by default). docs/decisions/0020.",
-    )
-    casework_fetch_max_wait_ms: int = Field(
-        10,
-        ge=1,
-        description="Casework's consumer: the longest a fetch waits for data. Short, so a "
-        "lone event is not held (Tansu holds every fetch this long even when data came). "
-        "docs/decisions/0025.",
     )
     casework_max_poll_records: int = Field(
         1000,

@@ -6,7 +6,7 @@ consumes without pause while a writer task takes what has arrived, groups it by 
 written once per batch, a statement per table and column set; decision 0026), run in a
 thread so the event loop never blocks on psycopg. A batch is acked only once applied, so
 Faust never commits past it. The consumer's fetch wait is short
-(``projections_fetch_max_wait_ms``, 10 ms by default): Tansu holds every fetch that long
+(``kafka_fetch_max_wait_ms``, 10 ms by default): Tansu holds every fetch that long
 even when data has arrived. Idempotence rests on the positions ``ReadStore`` records per
 ``(consumer, source, partition)`` in the same transaction, not on Kafka offsets: a
 redelivered message changes nothing. See docs/decisions/0005.
@@ -295,7 +295,7 @@ def create_app(
         broker_commit_interval=1.0,
         stream_buffer_maxsize=MAX_PENDING,
     )
-    app.fetch_max_wait_ms = settings.projections_fetch_max_wait_ms
+    app.fetch_max_wait_ms = settings.kafka_fetch_max_wait_ms
     app.readiness = readiness
     app.source_topics = frozenset(topic_names(settings))
     processed: dict[Any, int] = {}  # the last offset processed, per partition
