@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -334,13 +335,34 @@ def run_worker(settings: Settings, readiness: ConsumerReadiness | None = None) -
     store = ReadStore(Database.for_service(settings, "projections"))
     # A new projection, or one whose version changed, replays the event stores first; the
     # agents then skip for it what it replayed (docs/decisions/0010).
-    report = catch_up_projections(settings, store)
+    report = _caught_up(settings, store)
     if report:
         log.info("projections-worker: %s", report.describe())
     readiness.caught_up()
     app = create_app(settings, store, readiness)
     worker = quiet_worker(app, settings.log_level)
     worker.execute_from_commandline()
+
+
+def _caught_up(settings: Settings, store: ReadStore) -> Any:
+    """``catch_up_projections``, waited out while the database is away (0018): a restart
+    during start-up is not a reason to exit. Each attempt resumes from the positions the
+    last one committed."""
+    delay = 0.2
+    while True:
+        try:
+            return catch_up_projections(settings, store)
+        except Exception as error:
+            if not is_database_unavailable(error):
+                raise
+            log.warning(
+                "projections-worker: the database is away while catching up, retrying in "
+                "%.1fs: %s",
+                delay,
+                type(error).__name__,
+            )
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def quiet_worker(app: faust.App, log_level: str) -> Any:
