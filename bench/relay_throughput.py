@@ -47,6 +47,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
 from schemas.events import EventEnvelope, topic_for
 from services.bootstrap import build_intake
+from services.common.application import OutboxMessage
 from services.common.relay import KafkaPublisher, Relay
 from services.common.settings import Settings
 from services.intake.application import IntakeApplication
@@ -136,13 +137,13 @@ def timed_select(intake: IntakeApplication, batch: int) -> tuple[float, int]:
         after = page[-1].id
 
 
-def timed_read(intake: IntakeApplication, batch: int) -> tuple[float, list[EventEnvelope]]:
-    began, after, envelopes = time.perf_counter(), 0, []
+def timed_read(intake: IntakeApplication, batch: int) -> tuple[float, list[OutboxMessage]]:
+    began, after, messages = time.perf_counter(), 0, []
     while True:
-        page, last = intake.read_envelopes(after, batch)
+        page, last = intake.read_messages(after, batch)
         if last == after:
-            return time.perf_counter() - began, envelopes
-        envelopes.extend(page)
+            return time.perf_counter() - began, messages
+        messages.extend(page)
         after = last
 
 
@@ -162,18 +163,23 @@ def timed_bare_producer(bootstrap: str, topic: str, messages: list[tuple[bytes, 
 
 def warm_publisher(bootstrap: str, topic: str) -> KafkaPublisher:
     publisher = KafkaPublisher(bootstrap, timeout_seconds=TIMEOUT_S)
-    publisher._producer.partitions_for(topic)  # metadata fetched before the clock starts
+    publisher.warm(topic)  # metadata fetched before the clock starts
     return publisher
 
 
 def timed_publisher(
-    bootstrap: str, topic: str, envelopes: list[EventEnvelope], batch: int
+    bootstrap: str, topic: str, messages: list[OutboxMessage], batch: int
 ) -> float:
+    """The relay's publisher alone: every batch sent, then every acknowledgement awaited."""
     publisher = warm_publisher(bootstrap, topic)
     try:
         began = time.perf_counter()
-        for start in range(0, len(envelopes), batch):
-            publisher.publish(topic, envelopes[start : start + batch])
+        deliveries = [
+            publisher.send(topic, messages[start : start + batch])
+            for start in range(0, len(messages), batch)
+        ]
+        for delivery in deliveries:
+            delivery.wait(TIMEOUT_S)
         return time.perf_counter() - began
     finally:
         publisher.close()
@@ -240,8 +246,8 @@ def timed_drain(
     relay = Relay(intake, positions, lambda: publisher, topic_prefix=prefix, batch_size=batch)
     parts: dict[str, float] = {}
     inside = [
-        (intake, "read_envelopes", "read"),
-        (publisher, "publish", "publish"),
+        (intake, "read_messages", "read"),
+        (publisher, "send", "publish"),
         (intake, "max_position", "positions"),
         (positions, "max_tracking_id", "positions"),
         (positions, "insert_tracking", "positions"),
@@ -273,7 +279,7 @@ def measure_publication(
     turn: int,
     intake: IntakeApplication,
     bootstrap: str,
-    envelopes: list[EventEnvelope],
+    envelopes: list[OutboxMessage],
     *,
     prefix: str,
     tracking_table: str,
@@ -282,7 +288,7 @@ def measure_publication(
 ) -> int:
     """Baseline, publisher alone and drain, in an order rotated by ``turn``; events drained."""
     _, bare_topic, publisher_topic = rep.topics
-    messages = [(e.key(), e.to_bytes()) for e in envelopes]  # pre-serialized for the baseline
+    messages = [(m.key, m.value) for m in envelopes]  # pre-serialized for the baseline
     drained: list[int] = []
 
     def bare() -> None:
@@ -363,11 +369,11 @@ def main() -> None:  # noqa: PLR0915 - one straight script
                         profile=profile,
                     )
                     assert published == expected, (published, expected)
-                sizes = [len(e.to_bytes()) for e in envelopes]
+                sizes = [len(m.value) for m in envelopes]
 
                 # Counted by reading every record back: this Tansu build answers ListOffsets
                 # (end_offsets) with the base offset of a partition's last batch, not its end.
-                wanted = {e.event_id.hex for e in envelopes}
+                wanted = {m.envelope().event_id.hex for m in envelopes}
                 for topic in every_topic:
                     ids = event_ids_on(bootstrap, topic, expected)
                     assert len(ids) == expected, (topic, len(ids), expected)
