@@ -236,13 +236,15 @@ def test_running_through_an_outage_publishes_every_event_as_in_the_log(
 class HeldDelivery:
     """An acknowledgement that arrives only when the relay waits for it (or fails then)."""
 
-    def __init__(self, log: list[str], number: int, error: Exception | None) -> None:
-        self.log, self.number, self.error = log, number, error
+    def __init__(self, broker: PipelineBroker, number: int, error: Exception | None) -> None:
+        self.broker, self.log, self.number, self.error = broker, broker.log, number, error
 
     def done(self) -> bool:
-        return False
+        return self.number <= self.broker.acked_upto
 
     def wait(self, timeout: float) -> None:
+        if self.broker.ack_all_on_wait:
+            self.broker.acked_upto = self.broker.sent
         self.log.append(f"ack {self.number}")
         if self.error is not None:
             raise self.error
@@ -254,8 +256,15 @@ class PipelineBroker:
     failed while the others answered); with ``dead_after_failure`` a publisher whose batch
     failed fails every later batch too (a lost connection)."""
 
-    def __init__(self, failing: set[int] = frozenset(), dead_after_failure: bool = False) -> None:
+    def __init__(
+        self,
+        failing: set[int] = frozenset(),
+        dead_after_failure: bool = False,
+        ack_all_on_wait: bool = False,
+    ) -> None:
         self.failing = set(failing)
+        self.ack_all_on_wait = ack_all_on_wait
+        self.acked_upto = 0  # batches up to this one are acknowledged (done)
         self.dead_after_failure = dead_after_failure
         self.log: list[str] = []
         self.sent = 0
@@ -279,9 +288,9 @@ class PipelinePublisher:
         broker.log.append(f"send {number}")
         if number in broker.failing or self.dead:
             self.dead = self.broker.dead_after_failure
-            return HeldDelivery(broker.log, number, BrokerDown(f"batch {number} failed"))
+            return HeldDelivery(broker, number, BrokerDown(f"batch {number} failed"))
         broker.acked.extend(m.envelope() for m in messages)
-        return HeldDelivery(broker.log, number, None)
+        return HeldDelivery(broker, number, None)
 
     def close(self) -> None:
         pass
@@ -359,7 +368,9 @@ def test_a_batch_failing_mid_pipeline_never_lets_the_position_pass_it(
     with pytest.raises(BrokerDown):
         relay.drain()
     first_failed = min(
-        e.position for e in all_envelopes(intake) if e.event_id not in {a.event_id for a in broker.acked}
+        e.position
+        for e in all_envelopes(intake)
+        if e.event_id not in {a.event_id for a in broker.acked}
     )
     assert relay.position < first_failed  # checked at every record, too (CheckedPositions)
 
@@ -400,3 +411,16 @@ def test_a_lost_connection_mid_pipeline_publishes_every_event_first_in_log_order
     for e in sorted(first_seen.values(), key=lambda e: delivered.index(e.event_id)):
         per_aggregate.setdefault(e.aggregate_id, []).append(e.aggregate_version)
     assert all(v == sorted(v) for v in per_aggregate.values())
+
+
+def test_a_full_pipeline_acknowledged_at_once_is_not_mistaken_for_the_end_of_the_log(
+    intake: IntakeApplication,
+) -> None:
+    submit(intake, 5)
+    broker = PipelineBroker(ack_all_on_wait=True)  # waiting for one: all in flight are acked
+    relay, _ = pipelined_relay(intake, broker, batch_size=2, depth=2)
+
+    assert relay.drain() == 15
+
+    assert relay.position == intake.max_position()
+    assert [e.event_id for e in broker.acked] == [e.event_id for e in all_envelopes(intake)]
