@@ -21,7 +21,7 @@ from services.bootstrap import build_intake
 from services.common.application import OutboxMessage
 from services.common.relay import DELIVERED, Delivered, Relay
 from services.common.settings import Settings
-from tests.integration.helpers import hotline_report, pg_settings
+from tests.integration.helpers import pg_settings
 from tests.support.postgres import ThrowawayPostgres
 
 pytestmark = pytest.mark.integration
@@ -124,8 +124,11 @@ def test_a_commit_in_another_process_wakes_the_relay_long_before_its_poll(
 
     for n in range(2):
         submit_in_another_process(settings, n)
+        expected = 3 * (n + 1)
         wait_for(
-            lambda: relay.position == intake.max_position() and len(sink.positions) == 3 * (n + 1),
+            lambda expected=expected: (
+                relay.position == intake.max_position() and len(sink.positions) == expected
+            ),
             f"report {n} published without waiting for the poll",
         )
     published = [e.position for e in intake.read_envelopes(0, 1000)[0]]

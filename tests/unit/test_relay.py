@@ -387,7 +387,7 @@ def test_a_lost_connection_mid_pipeline_publishes_every_event_first_in_log_order
     seen: the connection dies at the 3rd batch; everything in flight is sent again."""
     submit(intake, 10)
     broker = PipelineBroker(failing={3}, dead_after_failure=True)
-    relay, positions = pipelined_relay(
+    relay, _ = pipelined_relay(
         intake, broker, batch_size=4, depth=4, poll_seconds=0.01, max_backoff_seconds=0.02
     )
     stop = threading.Event()
