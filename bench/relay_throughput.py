@@ -1,19 +1,28 @@
-"""Relay throughput: events/s published by ``Relay.drain()``, against a bare Kafka producer.
+"""Relay throughput and lag: ``Relay.drain()`` and one relay hop, against a bare producer.
 
 Fills a PostgreSQL intake log with ``--n`` reports (3 published events each, plus one
 ledger event that is not published), then measures, in the same run:
 
 * reading the log alone: ``recorder.select_notifications`` (SQL and rows) and
-  ``app.read_envelopes`` (rows decoded into public-contract envelopes);
+  ``app.read_messages`` (rows to the bytes the relay sends; ledger rows skipped);
 * the baseline: a bare kafka-python ``KafkaProducer(acks='all')`` sending the same number
   of pre-serialized envelopes (the same keys and bytes) and flushing once;
-* ``KafkaPublisher.publish`` alone, in the relay's batches (the relay's producer settings);
-* ``Relay.drain()``: read, publish, wait for the acks, record the position, per batch;
+* the relay's ``KafkaPublisher`` alone: every batch sent, then every acknowledgement;
+* ``Relay.drain()``: pipelined read, publish, acknowledgements, position (0024);
 
 to a ``--partitions`` Tansu topic, then checks that every topic holds exactly the
 expected messages (and that the relay's topic holds every event id of the log).
 
-Run from the repository root: ``.venv/bin/python bench/relay_throughput.py [--n 3000]``.
+Then the lag of one relay hop (``--lag-reports`` at ``--rate`` reports/s; 0 to skip): this
+process commits each report's 3 events in one transaction, paced; a relay in **another
+process** (this script with ``--serve-relay``, as ``jiandu relay`` runs) publishes them; a
+consumer here notes when a report's 3rd event arrives. Lag = commit returned -> consumed,
+p50/p99, for the relay woken by LISTEN/NOTIFY, for the relay with its poll only (before
+0024), and for the baseline: a bare producer sending the same 3 messages a report at the
+same pace (send -> consumed).
+
+Figures go through ``bench/figures.py`` (``make bench``). Run from the repository root:
+``.venv/bin/python bench/relay_throughput.py [--n 3000] [--repeat 3] [--lag-reports 900]``.
 """
 
 # ruff: noqa: E402
@@ -701,9 +710,9 @@ def main() -> None:  # noqa: PLR0912, PLR0915 - one straight script
     print(f"{'figure':<40}{'rate (median)':>20}{'time':>8}{'range':>17}  vs baseline")
     print("-" * 100)
     line("read log alone: select_notifications", rows, "select", "rows/s", False)
-    line("read log alone: read_envelopes", expected, "read", "events/s", False)
+    line("read log alone: read_messages", expected, "read", "events/s", False)
     line("baseline: bare KafkaProducer(acks=all)", expected, "bare", "msgs/s", True)
-    line("KafkaPublisher.publish alone", expected, "publisher", "events/s", True)
+    line("KafkaPublisher alone (pipelined)", expected, "publisher", "events/s", True)
     line("Relay.drain()", expected, "drain", "events/s", True)
     drain_s = median([rep.drain for rep in repeats])
     inside = {
@@ -712,10 +721,10 @@ def main() -> None:  # noqa: PLR0912, PLR0915 - one straight script
     }
     other = max(0.0, drain_s - sum(inside.values()))
     print(
-        f"inside Relay.drain() (medians): read_envelopes {inside['read']:.2f}s "
-        f"({inside['read'] / drain_s:.0%}), KafkaPublisher.publish {inside['publish']:.2f}s "
+        f"inside Relay.drain() (medians): read_messages {inside['read']:.2f}s "
+        f"({inside['read'] / drain_s:.0%}), KafkaPublisher.send {inside['publish']:.2f}s "
         f"({inside['publish'] / drain_s:.0%}), positions and tracking {inside['positions']:.2f}s "
-        f"({inside['positions'] / drain_s:.0%}), other {other:.2f}s; no overlap between them"
+        f"({inside['positions'] / drain_s:.0%}), other {other:.2f}s (waiting for acks, etc.)"
     )
     print(
         f"verified (read back): each of the {len(every_topic)} topics holds {expected} "

@@ -290,8 +290,8 @@ class Relay:
 
     def _reset(self, *, after_failure: bool = False) -> None:
         """Forget what is in flight; the next read starts at the recorded position. After a
-        failure, what was acknowledged before it is recorded first if the database lets us
-        (else it is published again: consumers are idempotent)."""
+        failure of the broker, what was acknowledged before it is recorded first if the
+        database lets us (else it is published again: consumers are idempotent)."""
         if after_failure and self._acked_to > self._recorded:
             try:
                 self._record()
@@ -310,8 +310,8 @@ class Relay:
                 return self._settle(block=True)
             LAG.labels(self.app.source).set(0)
             return 0
-        except Exception:
-            self._reset(after_failure=True)
+        except Exception as error:
+            self._reset(after_failure=not is_database_unavailable(error))
             raise
 
     def drain(self) -> int:
@@ -325,8 +325,8 @@ class Relay:
                 total += published
                 if idle:
                     return total
-        except Exception:
-            self._reset(after_failure=True)
+        except Exception as error:
+            self._reset(after_failure=not is_database_unavailable(error))
             raise
 
     def run(self, stop: threading.Event) -> None:
@@ -347,8 +347,8 @@ class Relay:
                     backoff = first_backoff
                 except Exception as error:
                     FAILURES.labels(self.app.source).inc()
-                    self._reset(after_failure=True)
                     database = is_database_unavailable(error)
+                    self._reset(after_failure=not database)
                     log.warning(
                         "relay %s: %s, retrying in %.1fs: %s",
                         self.app.source,
