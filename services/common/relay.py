@@ -473,7 +473,9 @@ class CommitWaker:
             except (psycopg.Error, OSError) as error:
                 if self._stop.is_set():
                     break
-                log.warning(
+                # INFO: the poll covers the time, and a database that is away is the
+                # relay's own warning already (0018).
+                log.info(
                     "relay %s: LISTEN %s lost (%s), reconnecting in %.1fs; polling meanwhile",
                     self._name,
                     self.channel,
