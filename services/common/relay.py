@@ -95,6 +95,26 @@ class KafkaDelivery:
         self._next = i
         return i == len(futures) or futures[i].is_done
 
+    def notify_when_done(self, callback: Any) -> None:
+        """Call ``callback()`` (from the producer's I/O thread) once every message of the
+        batch is acknowledged or one failed; at once if that is so already."""
+        pending = [f for f in self._futures[self._next :] if not f.is_done]
+        if not pending:
+            callback()
+            return
+        remaining = [len(pending)]
+        lock = threading.Lock()
+
+        def one_done(_: object) -> None:
+            with lock:
+                remaining[0] -= 1
+                last = remaining[0] == 0
+            if last:
+                callback()
+
+        for future in pending:
+            future.add_both(one_done)
+
     def wait(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         for future in self._futures[self._next :]:
@@ -216,6 +236,8 @@ class Relay:
         self._wake = threading.Event()
         app.add_listener(self._wake.set)
         self.waker: CommitWaker | None = None  # while ``run`` runs on PostgreSQL
+        # The last step found the log empty and asked the oldest delivery to wake it.
+        self.awaiting_ack = False
 
     @classmethod
     def tracking_recorder_for(cls, app: JianduApplication) -> TrackingRecorder:
@@ -278,15 +300,28 @@ class Relay:
         self._recorded, self._recorded_at = acked_to, time.monotonic()
         LAG.labels(self.app.source).set(max(0, (self._cursor or acked_to) - acked_to))
 
-    def _step(self) -> tuple[int, bool]:
+    def _step(self, *, wake_on_ack: bool = False) -> tuple[int, bool]:
         """Read and send a batch if the pipeline has room, record what was acknowledged.
-        Returns (events acknowledged, whether the log and the pipeline are empty)."""
+        Returns (events acknowledged, whether the log and the pipeline are empty).
+
+        With ``wake_on_ack`` (``run``), when the log holds nothing new the step does not
+        block on the oldest acknowledgement: it asks the delivery to set the wake event when
+        it is done and returns, so that a commit meanwhile is read at once (lag), not after
+        the acknowledgement. Deliveries without ``notify_when_done`` are waited for."""
+        self.awaiting_ack = False
         if len(self._in_flight) >= self.depth:  # full: wait for the oldest
             return self._settle(block=True), False
-        filled = self._fill()
-        # Nothing new in the log: wait for the oldest batch in flight, if any.
-        published = self._settle(block=not filled)
-        return published, not filled and not self._in_flight
+        if self._fill():
+            return self._settle(block=False), False
+        published = self._settle(block=False)
+        if self._in_flight:  # nothing new in the log: the oldest batch is what is awaited
+            notify = getattr(self._in_flight[0][1], "notify_when_done", None)
+            if wake_on_ack and notify is not None:
+                self.awaiting_ack = True
+                notify(self._wake.set)
+                return published, False
+            published += self._settle(block=True)
+        return published, not self._in_flight
 
     def _reset(self, *, after_failure: bool = False) -> None:
         """Forget what is in flight; the next read starts at the recorded position. After a
@@ -343,7 +378,7 @@ class Relay:
             while not stop.is_set():
                 self._wake.clear()  # before reading: a commit after this point wakes the wait
                 try:
-                    _, idle = self._step()
+                    _, idle = self._step(wake_on_ack=True)
                     backoff = first_backoff
                 except Exception as error:
                     FAILURES.labels(self.app.source).inc()
@@ -363,6 +398,10 @@ class Relay:
                     continue
                 if idle:
                     LAG.labels(self.app.source).set(0)
+                    self._idle(stop)
+                elif self.awaiting_ack and not self._wake.is_set():
+                    # An acknowledgement or a commit sets the wake event; the poll interval
+                    # bounds the wait (a delivery fails by its timeout at the latest).
                     self._idle(stop)
         finally:
             if waker is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -424,3 +425,75 @@ def test_a_full_pipeline_acknowledged_at_once_is_not_mistaken_for_the_end_of_the
 
     assert relay.position == intake.max_position()
     assert [e.event_id for e in broker.acked] == [e.event_id for e in all_envelopes(intake)]
+
+
+class AckOnRelease:
+    """A delivery acknowledged only when the test releases it; it says so to a callback."""
+
+    def __init__(self) -> None:
+        self.released = threading.Event()
+        self.callbacks: list[Any] = []
+
+    def done(self) -> bool:
+        return self.released.is_set()
+
+    def wait(self, timeout: float) -> None:
+        assert self.released.wait(timeout), "not acknowledged"
+
+    def notify_when_done(self, callback: Any) -> None:
+        if self.released.is_set():
+            callback()
+        else:
+            self.callbacks.append(callback)
+
+    def release(self) -> None:
+        self.released.set()
+        for callback in self.callbacks:
+            callback()
+
+
+class HeldAcks:
+    def __init__(self) -> None:
+        self.batches: list[tuple[list[int], AckOnRelease]] = []
+
+    def connect(self) -> HeldAcks:
+        return self
+
+    def send(self, topic: str, messages: Sequence[OutboxMessage]) -> AckOnRelease:
+        delivery = AckOnRelease()
+        self.batches.append(([m.position for m in messages], delivery))
+        return delivery
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_running_relay_reads_a_new_commit_while_the_last_batch_awaits_its_ack(
+    intake: IntakeApplication,
+) -> None:
+    """Lag: with the log found empty and a batch unacknowledged, ``run`` waits for a wake
+    (a commit, or the ack), not for the ack: the next commit is sent before the last ack."""
+    held = HeldAcks()
+    relay = Relay(intake, Relay.tracking_recorder_for(intake), held.connect, poll_seconds=30.0)
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        submit(intake, 1)
+        assert sleep_until(lambda: len(held.batches) == 1, timeout=10)
+        submit(intake, 1, start=1)  # the first batch is still unacknowledged
+        assert sleep_until(lambda: len(held.batches) == 2, timeout=10)
+        assert not held.batches[0][1].done()
+        assert relay.position == 0  # nothing acknowledged, nothing recorded
+
+        held.batches[1][1].release()  # the newer first: the position must wait for the older
+        time.sleep(0.2)
+        assert relay.position == 0
+        held.batches[0][1].release()
+        assert sleep_until(lambda: relay.position == intake.max_position(), timeout=10)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert not thread.is_alive()
+    sent = [p for positions, _ in held.batches for p in positions]
+    assert sent == [e.position for e in all_envelopes(intake)]
