@@ -1,19 +1,28 @@
-"""Relay throughput: events/s published by ``Relay.drain()``, against a bare Kafka producer.
+"""Relay throughput and lag: ``Relay.drain()`` and one relay hop, against a bare producer.
 
 Fills a PostgreSQL intake log with ``--n`` reports (3 published events each, plus one
 ledger event that is not published), then measures, in the same run:
 
 * reading the log alone: ``recorder.select_notifications`` (SQL and rows) and
-  ``app.read_envelopes`` (rows decoded into public-contract envelopes);
+  ``app.read_messages`` (rows to the bytes the relay sends; ledger rows skipped);
 * the baseline: a bare kafka-python ``KafkaProducer(acks='all')`` sending the same number
   of pre-serialized envelopes (the same keys and bytes) and flushing once;
-* ``KafkaPublisher.publish`` alone, in the relay's batches (the relay's producer settings);
-* ``Relay.drain()``: read, publish, wait for the acks, record the position, per batch;
+* the relay's ``KafkaPublisher`` alone: every batch sent, then every acknowledgement;
+* ``Relay.drain()``: pipelined read, publish, acknowledgements, position (0024);
 
 to a ``--partitions`` Tansu topic, then checks that every topic holds exactly the
 expected messages (and that the relay's topic holds every event id of the log).
 
-Run from the repository root: ``.venv/bin/python bench/relay_throughput.py [--n 3000]``.
+Then the lag of one relay hop (``--lag-reports`` at ``--rate`` reports/s; 0 to skip): this
+process commits each report's 3 events in one transaction, paced; a relay in **another
+process** (this script with ``--serve-relay``, as ``jiandu relay`` runs) publishes them; a
+consumer here notes when a report's 3rd event arrives. Lag = commit returned -> consumed,
+p50/p99, for the relay woken by LISTEN/NOTIFY, for the relay with its poll only (before
+0024), and for the baseline: a bare producer sending the same 3 messages a report at the
+same pace (send -> consumed).
+
+Figures go through ``bench/figures.py`` (``make bench``). Run from the repository root:
+``.venv/bin/python bench/relay_throughput.py [--n 3000] [--repeat 3] [--lag-reports 900]``.
 """
 
 # ruff: noqa: E402
@@ -23,12 +32,15 @@ import argparse
 import base64
 import contextlib
 import cProfile
+import json
 import os
 import pstats
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -42,11 +54,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import psycopg
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresTrackingRecorder
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
+from bench.figures import Figure, emit
 from schemas.events import EventEnvelope, topic_for
 from services.bootstrap import build_intake
+from services.common.application import OutboxMessage, is_published
 from services.common.relay import KafkaPublisher, Relay
 from services.common.settings import Settings
 from services.intake.application import IntakeApplication
@@ -136,13 +151,13 @@ def timed_select(intake: IntakeApplication, batch: int) -> tuple[float, int]:
         after = page[-1].id
 
 
-def timed_read(intake: IntakeApplication, batch: int) -> tuple[float, list[EventEnvelope]]:
-    began, after, envelopes = time.perf_counter(), 0, []
+def timed_read(intake: IntakeApplication, batch: int) -> tuple[float, list[OutboxMessage]]:
+    began, after, messages = time.perf_counter(), 0, []
     while True:
-        page, last = intake.read_envelopes(after, batch)
+        page, last = intake.read_messages(after, batch)
         if last == after:
-            return time.perf_counter() - began, envelopes
-        envelopes.extend(page)
+            return time.perf_counter() - began, messages
+        messages.extend(page)
         after = last
 
 
@@ -162,18 +177,21 @@ def timed_bare_producer(bootstrap: str, topic: str, messages: list[tuple[bytes, 
 
 def warm_publisher(bootstrap: str, topic: str) -> KafkaPublisher:
     publisher = KafkaPublisher(bootstrap, timeout_seconds=TIMEOUT_S)
-    publisher._producer.partitions_for(topic)  # metadata fetched before the clock starts
+    publisher.warm(topic)  # metadata fetched before the clock starts
     return publisher
 
 
-def timed_publisher(
-    bootstrap: str, topic: str, envelopes: list[EventEnvelope], batch: int
-) -> float:
+def timed_publisher(bootstrap: str, topic: str, messages: list[OutboxMessage], batch: int) -> float:
+    """The relay's publisher alone: every batch sent, then every acknowledgement awaited."""
     publisher = warm_publisher(bootstrap, topic)
     try:
         began = time.perf_counter()
-        for start in range(0, len(envelopes), batch):
-            publisher.publish(topic, envelopes[start : start + batch])
+        deliveries = [
+            publisher.send(topic, messages[start : start + batch])
+            for start in range(0, len(messages), batch)
+        ]
+        for delivery in deliveries:
+            delivery.wait(TIMEOUT_S)
         return time.perf_counter() - began
     finally:
         publisher.close()
@@ -240,8 +258,8 @@ def timed_drain(
     relay = Relay(intake, positions, lambda: publisher, topic_prefix=prefix, batch_size=batch)
     parts: dict[str, float] = {}
     inside = [
-        (intake, "read_envelopes", "read"),
-        (publisher, "publish", "publish"),
+        (intake, "read_messages", "read"),
+        (publisher, "send", "publish"),
         (intake, "max_position", "positions"),
         (positions, "max_tracking_id", "positions"),
         (positions, "insert_tracking", "positions"),
@@ -273,7 +291,7 @@ def measure_publication(
     turn: int,
     intake: IntakeApplication,
     bootstrap: str,
-    envelopes: list[EventEnvelope],
+    envelopes: list[OutboxMessage],
     *,
     prefix: str,
     tracking_table: str,
@@ -282,7 +300,7 @@ def measure_publication(
 ) -> int:
     """Baseline, publisher alone and drain, in an order rotated by ``turn``; events drained."""
     _, bare_topic, publisher_topic = rep.topics
-    messages = [(e.key(), e.to_bytes()) for e in envelopes]  # pre-serialized for the baseline
+    messages = [(m.key, m.value) for m in envelopes]  # pre-serialized for the baseline
     drained: list[int] = []
 
     def bare() -> None:
@@ -303,11 +321,243 @@ def measure_publication(
     return drained[0]
 
 
+# -- lag: a commit in one process -> the message on the topic --------------------------
+
+
+@dataclass
+class LagRun:
+    """One paced run: per report, from its commit (or send) to its last event on the topic."""
+
+    name: str
+    lags_ms: list[float]
+    offered: float  # reports/s asked for
+    achieved: float  # reports/s the writer reached
+    missing: int  # reports whose events did not all arrive
+
+
+def report_templates(intake: IntakeApplication, count: int) -> list[list[StoredEvent]]:
+    """The published events of ``count`` reports of the log, as stored (ledger's left out)."""
+    by_report: dict[uuid.UUID, list[StoredEvent]] = {}
+    for n in intake.recorder.select_notifications(start=0, limit=10**6):
+        if is_published(n.topic):
+            by_report.setdefault(n.originator_id, []).append(
+                StoredEvent(n.originator_id, n.originator_version, n.topic, n.state)
+            )
+        if len(by_report) > count:
+            break
+    return [events for events in by_report.values() if len(events) == 3][:count]
+
+
+def copy_report(template: list[StoredEvent]) -> tuple[uuid.UUID, list[StoredEvent]]:
+    """The template's events under a new aggregate id (a new report, as far as the relay goes)."""
+    new_id = uuid.uuid4()
+    return new_id, [StoredEvent(new_id, e.originator_version, e.topic, e.state) for e in template]
+
+
+class Arrivals:
+    """A consumer thread noting when each key's ``per_key``-th message arrived (monotonic)."""
+
+    def __init__(self, bootstrap: str, topic: str, per_key: int) -> None:
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap.split(","),
+            fetch_max_wait_ms=5,
+            fetch_min_bytes=1,
+            request_timeout_ms=10000,
+            enable_auto_commit=False,
+        )
+        partitions = [TopicPartition(topic, p) for p in self.consumer.partitions_for_topic(topic)]
+        self.consumer.assign(partitions)
+        self.consumer.seek_to_beginning()  # a fresh topic: empty
+        self.per_key = per_key
+        self.counts: dict[bytes, int] = {}
+        self.complete: dict[bytes, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            for records in self.consumer.poll(timeout_ms=50).values():
+                now = time.monotonic()
+                for r in records:
+                    count = self.counts.get(r.key, 0) + 1
+                    self.counts[r.key] = count
+                    if count == self.per_key:
+                        self.complete[r.key] = now
+
+    def __enter__(self) -> Arrivals:
+        self.consumer.poll(timeout_ms=100)  # joined and fetching before the clock starts
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=10)
+        self.consumer.close()
+
+    def wait_for(self, keys: list[bytes], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not all(k in self.complete for k in keys):
+            time.sleep(0.02)
+
+
+def paced(count: int, rate: float, action: Any) -> float:
+    """Call ``action(i)`` ``count`` times at ``rate`` a second; returns the rate reached."""
+    began = time.monotonic()
+    for i in range(count):
+        delay = began + i / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        action(i)
+    return count / max(time.monotonic() - began, 1e-9)
+
+
+def lag_of(
+    name: str, sent: dict[bytes, float], arrivals: Arrivals, offered: float, achieved: float
+) -> LagRun:
+    lags = [(arrivals.complete[k] - t) * 1000 for k, t in sent.items() if k in arrivals.complete]
+    return LagRun(name, lags, offered, achieved, len(sent) - len(lags))
+
+
+def relay_lag(
+    intake: IntakeApplication,
+    relay_process: subprocess.Popen[str],
+    bootstrap: str,
+    topic: str,
+    templates: list[list[StoredEvent]],
+    count: int,
+    rate: float,
+    name: str,
+) -> LagRun:
+    """Reports committed by this process (3 events, one transaction each, paced), published
+    by the relay in ``relay_process``; lag = commit returned -> its 3rd event consumed."""
+    committed: dict[bytes, float] = {}
+
+    def commit(i: int) -> None:
+        report_id, events = copy_report(templates[i % len(templates)])
+        intake.recorder.insert_events(events)
+        committed[str(report_id).encode()] = time.monotonic()
+
+    with Arrivals(bootstrap, topic, per_key=3) as arrivals:
+        achieved = paced(count, rate, commit)
+        arrivals.wait_for(list(committed), TIMEOUT_S)
+    assert relay_process.poll() is None, "the relay process exited"
+    return lag_of(name, committed, arrivals, rate, achieved)
+
+
+def bare_lag(
+    bootstrap: str, topic: str, messages: list[OutboxMessage], count: int, rate: float
+) -> LagRun:
+    """The baseline: the same 3 pre-serialized messages a report sent by a bare producer
+    (acks=all, defaults) at the same pace; lag = send -> the 3rd message consumed."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), acks="all")
+    producer.partitions_for(topic)
+    sent: dict[bytes, float] = {}
+
+    def send(i: int) -> None:
+        key = str(uuid.uuid4()).encode()
+        sent[key] = time.monotonic()
+        for m in messages[3 * (i % (len(messages) // 3)) : 3 * (i % (len(messages) // 3)) + 3]:
+            producer.send(topic, key=key, value=m.value)
+
+    try:
+        with Arrivals(bootstrap, topic, per_key=3) as arrivals:
+            achieved = paced(count, rate, send)
+            producer.flush(timeout=TIMEOUT_S)
+            arrivals.wait_for(list(sent), TIMEOUT_S)
+    finally:
+        producer.close(timeout=TIMEOUT_S)
+    return lag_of("bare producer", sent, arrivals, rate, achieved)
+
+
+def start_relay_process(config: dict[str, Any]) -> subprocess.Popen[str]:
+    """``jiandu relay`` as the distributed mode runs it, in its own process (this script
+    with ``--serve-relay``); returns once it is publishing (and LISTENing, if asked)."""
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--serve-relay"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    process.stdin.write(json.dumps(config) + "\n")
+    process.stdin.flush()
+    line = process.stdout.readline()
+    assert line.strip() == "ready", f"the relay process said {line!r}"
+    return process
+
+
+def stop_relay_process(process: subprocess.Popen[str]) -> None:
+    assert process.stdin is not None
+    process.stdin.close()  # the relay stops when its stdin closes
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def serve_relay() -> None:
+    """The relay process of the lag figure: one JSON line of settings on stdin; "ready" on
+    stdout once publishing; stops when stdin closes."""
+    from eventsourcing.persistence import Tracking
+
+    from services.common.relay import RELAY_TRACKING_NAME
+
+    config = json.loads(sys.stdin.readline())
+    settings = Settings(
+        data_dir=Path(config["data_dir"]),
+        database_url=config["dsn"],
+        intake_database_url=None,
+        secret_key=config["secret_key"],
+        auto_accept=True,
+    )
+    intake = build_intake(settings)
+    positions = Relay.tracking_recorder_for(intake)
+    end = intake.max_position()
+    if (positions.max_tracking_id(RELAY_TRACKING_NAME) or 0) < end:  # start at the log's end
+        positions.insert_tracking(Tracking(RELAY_TRACKING_NAME, end))
+    publisher = KafkaPublisher(config["bootstrap"], timeout_seconds=TIMEOUT_S)
+    relay = Relay(
+        intake,
+        positions,
+        lambda: KafkaPublisher(config["bootstrap"], timeout_seconds=TIMEOUT_S),
+        topic_prefix=config["prefix"],
+        batch_size=settings.relay_batch_size,
+        poll_seconds=settings.relay_poll_seconds,
+        wake_on_commit=config["listen"],
+    )
+    publisher.warm(relay.topic)
+    relay._publisher = publisher  # warm: metadata fetched before the clock starts
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(stop,), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + TIMEOUT_S
+    while config["listen"] and time.monotonic() < deadline:
+        if relay.waker is not None and relay.waker.listening.is_set():
+            break
+        time.sleep(0.01)
+    print("ready", flush=True)
+    sys.stdin.read()  # until the bench closes it
+    stop.set()
+    thread.join(timeout=TIMEOUT_S)
+    intake.close()
+    intake.vault._db.close()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def main() -> None:  # noqa: PLR0915 - one straight script
+def main() -> None:  # noqa: PLR0912, PLR0915 - one straight script
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=3000, help="reports in the log (3 events each)")
     parser.add_argument("--partitions", type=int, default=6)
@@ -318,7 +568,15 @@ def main() -> None:  # noqa: PLR0915 - one straight script
         "--repeat", type=int, default=3, help="measure every figure this many times (medians)"
     )
     parser.add_argument("--profile", action="store_true", help="cProfile Relay.drain()")
+    parser.add_argument(
+        "--lag-reports", type=int, default=900, help="reports per lag run (0: no lag figure)"
+    )
+    parser.add_argument("--rate", type=float, default=300.0, help="reports/s of the lag runs")
+    parser.add_argument("--serve-relay", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_relay:
+        serve_relay()
+        return
 
     crc_ok, crc_text = crc32c_status()
     tmp = Path(tempfile.mkdtemp(prefix="jiandu-bench-relay-"))
@@ -328,7 +586,13 @@ def main() -> None:  # noqa: PLR0915 - one straight script
         Repeat(topics=[topic_for("intake", p), f"{p}bare-producer", f"{p}publisher-alone"])
         for p in prefixes
     ]
-    every_topic = [t for rep in repeats for t in rep.topics]
+    lag_runs = ("relay, LISTEN", "relay, poll only", "bare producer")
+    lag_topics = {
+        name: f"bench-{run_id}-lag{i}.jiandu.intake.events" for i, name in enumerate(lag_runs)
+    }
+    every_topic = [t for rep in repeats for t in rep.topics] + list(lag_topics.values())
+    secret_key = base64.b64encode(os.urandom(32)).decode()
+    lags: dict[str, LagRun] = {}
     profile = cProfile.Profile() if args.profile else None
     expected = 3 * args.n
     started = time.perf_counter()
@@ -338,7 +602,7 @@ def main() -> None:  # noqa: PLR0915 - one straight script
                 data_dir=tmp,
                 database_url=dsn,
                 intake_database_url=None,
-                secret_key=base64.b64encode(os.urandom(32)).decode(),
+                secret_key=secret_key,
                 auto_accept=True,
             )
             migrate(settings)
@@ -363,12 +627,46 @@ def main() -> None:  # noqa: PLR0915 - one straight script
                         profile=profile,
                     )
                     assert published == expected, (published, expected)
-                sizes = [len(e.to_bytes()) for e in envelopes]
+                sizes = [len(m.value) for m in envelopes]
+                if args.lag_reports:
+                    templates = report_templates(intake, min(args.n, 500))
+                    for name in lag_runs:
+                        topic = lag_topics[name]
+                        if name == "bare producer":
+                            lags[name] = bare_lag(
+                                bootstrap, topic, envelopes, args.lag_reports, args.rate
+                            )
+                            continue
+                        process = start_relay_process(
+                            {
+                                "dsn": dsn,
+                                "bootstrap": bootstrap,
+                                "prefix": topic.removesuffix("jiandu.intake.events"),
+                                "data_dir": str(tmp),
+                                "secret_key": secret_key,
+                                "listen": name == "relay, LISTEN",
+                            }
+                        )
+                        try:
+                            lags[name] = relay_lag(
+                                intake,
+                                process,
+                                bootstrap,
+                                topic,
+                                templates,
+                                args.lag_reports,
+                                args.rate,
+                                name,
+                            )
+                        finally:
+                            stop_relay_process(process)
 
                 # Counted by reading every record back: this Tansu build answers ListOffsets
                 # (end_offsets) with the base offset of a partition's last batch, not its end.
-                wanted = {e.event_id.hex for e in envelopes}
+                wanted = {m.envelope().event_id.hex for m in envelopes}
                 for topic in every_topic:
+                    if topic in lag_topics.values():
+                        continue
                     ids = event_ids_on(bootstrap, topic, expected)
                     assert len(ids) == expected, (topic, len(ids), expected)
                     assert set(ids) == wanted, topic
@@ -412,9 +710,9 @@ def main() -> None:  # noqa: PLR0915 - one straight script
     print(f"{'figure':<40}{'rate (median)':>20}{'time':>8}{'range':>17}  vs baseline")
     print("-" * 100)
     line("read log alone: select_notifications", rows, "select", "rows/s", False)
-    line("read log alone: read_envelopes", expected, "read", "events/s", False)
+    line("read log alone: read_messages", expected, "read", "events/s", False)
     line("baseline: bare KafkaProducer(acks=all)", expected, "bare", "msgs/s", True)
-    line("KafkaPublisher.publish alone", expected, "publisher", "events/s", True)
+    line("KafkaPublisher alone (pipelined)", expected, "publisher", "events/s", True)
     line("Relay.drain()", expected, "drain", "events/s", True)
     drain_s = median([rep.drain for rep in repeats])
     inside = {
@@ -423,19 +721,82 @@ def main() -> None:  # noqa: PLR0915 - one straight script
     }
     other = max(0.0, drain_s - sum(inside.values()))
     print(
-        f"inside Relay.drain() (medians): read_envelopes {inside['read']:.2f}s "
-        f"({inside['read'] / drain_s:.0%}), KafkaPublisher.publish {inside['publish']:.2f}s "
+        f"inside Relay.drain() (medians): read_messages {inside['read']:.2f}s "
+        f"({inside['read'] / drain_s:.0%}), KafkaPublisher.send {inside['publish']:.2f}s "
         f"({inside['publish'] / drain_s:.0%}), positions and tracking {inside['positions']:.2f}s "
-        f"({inside['positions'] / drain_s:.0%}), other {other:.2f}s; no overlap between them"
+        f"({inside['positions'] / drain_s:.0%}), other {other:.2f}s (waiting for acks, etc.)"
     )
     print(
         f"verified (read back): each of the {len(every_topic)} topics holds {expected} "
         f"messages, every event id of the log exactly once"
     )
+    for run in lags.values():
+        print(
+            f"lag, {run.name:<17}: p50 {percentile(run.lags_ms, 0.5):7.1f} ms, p99 "
+            f"{percentile(run.lags_ms, 0.99):7.1f} ms, max {max(run.lags_ms, default=0):7.1f} ms"
+            f" over {len(run.lags_ms)} reports at {run.achieved:,.0f}/s "
+            f"(offered {run.offered:,.0f}/s), {run.missing} missing"
+        )
     print(f"total wall time {time.perf_counter() - started:.1f}s")
     if profile is not None:
         print("\ncProfile of Relay.drain() (top 30 by cumulative time):")
         pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+    emit(figures(repeats, expected, rows, lags, args.rate))
+
+
+def figures(
+    repeats: list[Repeat], expected: int, rows: int, lags: dict[str, LagRun], rate: float
+) -> list[Figure]:
+    """The figures of issue 12 (item 3 and the relay's share of item 5), medians of the
+    repeats, each beside the bare kafka-python producer of the same run."""
+    bare = expected / median([rep.bare for rep in repeats])
+    base = {"baseline": bare, "baseline_name": "bare kafka-python producer, same run"}
+    out = [
+        Figure(
+            "relay",
+            "Relay.drain(): read, publish, acks, position",
+            expected / median([rep.drain for rep in repeats]),
+            "events/s",
+            goal="ratio>=0.8",
+            **base,
+        ),
+        Figure(
+            "relay",
+            "relay publisher alone (pipelined batches)",
+            expected / median([rep.publisher for rep in repeats]),
+            "events/s",
+            **base,
+        ),
+        Figure(
+            "relay",
+            "relay read alone (read_messages: rows to bytes)",
+            expected / median([rep.read for rep in repeats]),
+            "events/s",
+            **base,
+        ),
+    ]
+    bare_run = lags.get("bare producer")
+    for name, label, goal in (
+        ("relay, LISTEN", "relay hop lag, commit in another process to topic", "<20"),
+        ("relay, poll only", "the same, poll only (before 0024)", ""),
+    ):
+        run = lags.get(name)
+        if run is None:
+            continue
+        for q in (0.5, 0.99):
+            out.append(
+                Figure(
+                    "relay",
+                    f"{label}, p{round(q * 100)} at {rate:,.0f} reports/s",
+                    percentile(run.lags_ms, q),
+                    "ms",
+                    baseline=percentile(bare_run.lags_ms, q) if bare_run else None,
+                    baseline_name="bare producer send to consumed, same pace",
+                    goal=goal if q == 0.99 else "",
+                    higher_is_better=False,
+                )
+            )
+    return out
 
 
 if __name__ == "__main__":

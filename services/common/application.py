@@ -6,13 +6,14 @@ import datetime as dt
 import functools
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from uuid import UUID, uuid5
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Notification, Recording, Transcoding
 from eventsourcing.utils import TopicError, resolve_topic
 from psycopg_pool import ConnectionPool
+from pydantic_core import to_json
 
 from schemas.events import EventEnvelope, Payload, Source
 
@@ -35,6 +36,17 @@ def contract_of(event: object) -> ContractSpec | None:
     """``(event_type, version, payload model)`` of a published event class, else None."""
     spec: ContractSpec | None = getattr(type(event), "CONTRACT", None)
     return spec
+
+
+class OutboxMessage(NamedTuple):
+    """One published event as the relay sends it: its log position, Kafka key and value."""
+
+    position: int
+    key: bytes  # the aggregate id: per-aggregate order holds within a partition
+    value: bytes  # EventEnvelope.to_bytes()
+
+    def envelope(self) -> EventEnvelope:
+        return EventEnvelope.from_bytes(self.value)
 
 
 class JianduApplication(Application[UUID]):
@@ -63,8 +75,8 @@ class JianduApplication(Application[UUID]):
         for callback in list(self._listeners):
             callback()
 
-    def to_envelope(self, notification: Notification) -> EventEnvelope | None:
-        """The notification as a public-contract envelope, or None for internal events."""
+    def _contract_view(self, notification: Notification) -> tuple[Any, str, int, Payload] | None:
+        """``(event, event_type, version, payload)`` of a published event, else None."""
         if not is_published(notification.topic):
             return None  # not even decoded: internal events (the ledger's) are a quarter of the log
         event: Any = self.mapper.to_domain_event(notification)
@@ -72,8 +84,15 @@ class JianduApplication(Application[UUID]):
         if spec is None:
             return None
         event_type, version, model = spec
-        data: dict[str, Any] = {name: getattr(event, name) for name in model.model_fields}
-        payload = model.model_validate(data).model_dump(mode="json")
+        payload = model.model_validate({name: getattr(event, name) for name in model.model_fields})
+        return event, event_type, version, payload
+
+    def to_envelope(self, notification: Notification) -> EventEnvelope | None:
+        """The notification as a public-contract envelope, or None for internal events."""
+        view = self._contract_view(notification)
+        if view is None:
+            return None
+        event, event_type, version, payload = view
         return EventEnvelope(
             source=self.source,
             position=notification.id,
@@ -83,8 +102,34 @@ class JianduApplication(Application[UUID]):
             aggregate_id=event.originator_id,
             aggregate_version=event.originator_version,
             occurred_at=event.timestamp,
-            payload=payload,
+            payload=payload.model_dump(mode="json"),
         )
+
+    def to_message(self, notification: Notification) -> OutboxMessage | None:
+        """The notification as the bytes the relay publishes (``EventEnvelope.to_bytes()``
+        of :meth:`to_envelope`, byte for byte), or None for internal events.
+
+        The payload is validated against its contract once and serialized once, with the
+        envelope around it, in one pass (no dict of JSON values in between)."""
+        view = self._contract_view(notification)
+        if view is None:
+            return None
+        event, event_type, version, payload = view
+        aggregate_id = event.originator_id
+        value = to_json(
+            {
+                "source": self.source,
+                "position": notification.id,
+                "event_id": event_id(notification),
+                "event_type": event_type,
+                "version": version,
+                "aggregate_id": aggregate_id,
+                "aggregate_version": event.originator_version,
+                "occurred_at": event.timestamp,
+                "payload": payload,
+            }
+        )
+        return OutboxMessage(notification.id, str(aggregate_id).encode(), value)
 
     def read_envelopes(self, after: int, limit: int) -> tuple[list[EventEnvelope], int]:
         """Published events after position ``after``; and the last position read."""
@@ -95,6 +140,17 @@ class JianduApplication(Application[UUID]):
             return [], after
         envelopes = [e for n in notifications if (e := self.to_envelope(n)) is not None]
         return envelopes, notifications[-1].id
+
+    def read_messages(self, after: int, limit: int) -> tuple[list[OutboxMessage], int]:
+        """What the relay publishes after position ``after`` (as :meth:`read_envelopes`, in
+        bytes); and the last position read (internal events move it without a message)."""
+        notifications: Sequence[Notification] = self.recorder.select_notifications(
+            start=after, limit=limit, inclusive_of_start=False
+        )
+        if not notifications:
+            return [], after
+        messages = [m for n in notifications if (m := self.to_message(n)) is not None]
+        return messages, notifications[-1].id
 
     def max_position(self) -> int:
         return self.recorder.max_notification_id() or 0
@@ -121,4 +177,6 @@ def is_published(topic: str) -> bool:
 
 def event_id(notification: Notification) -> UUID:
     """A stable identity for a stored event: its aggregate id and version."""
-    return uuid5(UUID(str(notification.originator_id)), str(notification.originator_version))
+    originator = notification.originator_id
+    namespace = originator if isinstance(originator, UUID) else UUID(str(originator))
+    return uuid5(namespace, str(notification.originator_version))

@@ -27,7 +27,8 @@ import pytest
 
 from schemas.events import SOURCES, EventEnvelope, topic_for
 from services.bootstrap import build_intake
-from services.common.relay import Relay
+from services.common.application import OutboxMessage
+from services.common.relay import DELIVERED, Delivered, Relay
 from services.common.unavailable import RETRY_AFTER_SECONDS
 from tests.e2e.test_distributed import poll, wait_healthy
 from tests.integration.helpers import hotline_report, pg_settings
@@ -331,8 +332,9 @@ class _RecordingPublisher:
     def __init__(self, sent: list[EventEnvelope]) -> None:
         self.sent = sent
 
-    def publish(self, topic: str, envelopes: Sequence[EventEnvelope]) -> None:
-        self.sent.extend(envelopes)
+    def send(self, topic: str, messages: Sequence[OutboxMessage]) -> Delivered:
+        self.sent.extend(m.envelope() for m in messages)
+        return DELIVERED
 
     def close(self) -> None:
         pass

@@ -601,3 +601,16 @@ def test_items_that_left_the_office_come_back_settled_or_stay_visibly_open(
     assert any(b.bar == "promotion" for b in jiang_wm.running_bars)  # admonition, 6 months
     overdue = CaseQueries(system.read.store, system.config, today=lambda: DEMO_TODAY).overdue()
     assert "discipline_report_back" in {i.clock.name for i in overdue}
+
+
+def test_the_relays_bytes_are_the_envelopes_of_every_event_of_the_demo(seeded: Seeded) -> None:
+    """The relay builds each envelope's bytes in one pass (``read_messages``, 0024): for every
+    event type the demo produces they are ``EventEnvelope.to_bytes()`` byte for byte."""
+    for app in (seeded.system.intake, seeded.system.casework):
+        envelopes, last = app.read_envelopes(0, 10**6)
+        messages, last_read = app.read_messages(0, 10**6)
+        assert last_read == last == app.max_position()
+        assert [m.value for m in messages] == [e.to_bytes() for e in envelopes]
+        assert [m.key for m in messages] == [e.key() for e in envelopes]
+        assert [m.position for m in messages] == [e.position for e in envelopes]
+        assert len({e.event_type for e in envelopes}) >= 5
