@@ -1,0 +1,465 @@
+"""Group commit at intake (docs/decisions/0023): concurrent submissions, one transaction.
+
+Callers prepare their submission outside any lock — validation, keyed digests, the
+vault's encryption and the argon2 hash of a mailbox password — and hand it to the
+process's :class:`GroupCommitter`. Its one thread takes every submission waiting (up to
+``batch_size``; optionally lingering ``batch_wait`` seconds for more) and stores them in
+ONE transaction:
+
+1. ``pg_advisory_xact_lock`` per year of the batch (sorted): every intake process
+   serializes its batches' allocation and commit on it, so a ledger number is never read
+   by two transactions at once — no ledger conflict, no retry (on SQLite, eventsourcing's
+   one writer connection serializes the same way);
+2. the year's last ledger event is read inside that transaction (the next number);
+3. which reports of the batch exist already (a key retried from another process);
+4. each new report's events are built with its number, one report at a time: a
+   submission that fails here is answered with its own error and takes no number;
+5. the vault rows (when the vault lives in the event store's database) and the events
+   are inserted (eventsourcing locks the events table and notifies, as in every save);
+6. commit. Only then is each caller answered: acknowledged only after durable.
+
+A batch that fails as a whole (the database away) fails each of its callers with that
+error (a 503 upstream); nothing of it is stored. A unique violation (another process
+stored the same report meanwhile, outside the locks) rolls the batch back and retries
+it, the stored reports answered as retries.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, Notification, Recording, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.sql import SQL, Identifier
+
+from services.intake.domain import Ledger, Report, ledger_id_for_year
+
+if TYPE_CHECKING:
+    from schemas.events import Actor
+    from schemas.submissions import ReportSubmission, SubmissionReceipt
+    from services.intake.application import IntakeApplication
+    from services.intake.vault import VaultRow
+
+# Key space of the ledger's advisory locks (pg_advisory_xact_lock(int, int): this, year).
+LEDGER_LOCK_SPACE = 12380
+BATCH_ATTEMPTS = 5
+
+
+@dataclass
+class Prepared:
+    """One submission, ready to be numbered and stored."""
+
+    report_id: UUID
+    reporter_ref: str
+    submission: ReportSubmission
+    digest: str
+    actor: Actor
+    today: Any  # dt.date
+    vault_rows: list[VaultRow]
+    future: Future[SubmissionReceipt] = field(default_factory=Future)
+
+    @property
+    def year(self) -> int:
+        return int(self.today.year)
+
+
+@dataclass
+class _Plan:
+    events: list[Any] = field(default_factory=list)
+    vault_rows: list[VaultRow] = field(default_factory=list)
+    answers: list[tuple[Prepared, Report]] = field(default_factory=list)
+    errors: list[tuple[Prepared, BaseException]] = field(default_factory=list)
+    existing: list[Prepared] = field(default_factory=list)  # stored before: retries
+    duplicates: list[tuple[Prepared, Prepared]] = field(default_factory=list)  # same report
+
+
+class BatchStore(Protocol):
+    """One transaction of the event store, as a batch needs it."""
+
+    def lock_years(self, years: Sequence[int]) -> None: ...
+    def last_ledger_event(self, ledger_id: UUID) -> StoredEvent | None: ...
+    def existing(self, report_ids: Sequence[UUID]) -> set[UUID]: ...
+    def write_vault(self, rows: Sequence[VaultRow]) -> None: ...
+    def insert(self, stored: list[StoredEvent]) -> Sequence[int]: ...
+
+
+class _PostgresBatch:
+    def __init__(self, recorder: PostgresApplicationRecorder, curs: Any) -> None:
+        self.recorder, self.curs = recorder, curs
+        self.table = Identifier(recorder.datastore.schema, recorder.events_table_name)
+        self.schema = recorder.datastore.schema
+
+    def lock_years(self, years: Sequence[int]) -> None:
+        for year in sorted(set(years)):
+            self.curs.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", (LEDGER_LOCK_SPACE, year), prepare=True
+            )
+
+    def last_ledger_event(self, ledger_id: UUID) -> StoredEvent | None:
+        self.curs.execute(
+            SQL(
+                "SELECT originator_id, originator_version, topic, state FROM {} "
+                "WHERE originator_id = %s ORDER BY originator_version DESC LIMIT 1"
+            ).format(self.table),
+            (ledger_id,),
+            prepare=True,
+        )
+        row = self.curs.fetchone()
+        if row is None:
+            return None
+        return StoredEvent(
+            originator_id=row["originator_id"],
+            originator_version=row["originator_version"],
+            topic=row["topic"],
+            state=bytes(row["state"]),
+        )
+
+    def existing(self, report_ids: Sequence[UUID]) -> set[UUID]:
+        self.curs.execute(
+            SQL(
+                "SELECT DISTINCT originator_id FROM {} "
+                "WHERE originator_id = ANY(%s) AND originator_version = 1"
+            ).format(self.table),
+            (list(report_ids),),
+        )
+        return {UUID(str(r["originator_id"])) for r in self.curs.fetchall()}
+
+    def write_vault(self, rows: Sequence[VaultRow]) -> None:
+        by_table: dict[tuple[str, tuple[str, ...], str], list[tuple[Any, ...]]] = {}
+        for row in rows:
+            by_table.setdefault((row.table, row.columns, row.conflict), []).append(row.values)
+        for (table, columns, conflict), values in by_table.items():
+            self.curs.executemany(
+                SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO NOTHING").format(
+                    Identifier(self.schema, table),
+                    SQL(", ").join(map(Identifier, columns)),
+                    SQL(", ").join(SQL("%s") for _ in columns),
+                    Identifier(conflict),
+                ),
+                values,
+            )
+
+    def insert(self, stored: list[StoredEvent]) -> Sequence[int]:
+        # eventsourcing's own insert: LOCK TABLE ... IN EXCLUSIVE MODE, NOTIFY, the rows.
+        self.recorder._insert_stored_events(self.curs, stored)
+        ids = self.recorder._fetch_ids_after_insert_events(self.curs, stored)
+        assert ids is not None
+        assert len(ids) == len(stored)
+        return ids
+
+
+class _SqliteBatch:
+    def __init__(self, recorder: SQLiteApplicationRecorder, curs: Any) -> None:
+        self.recorder, self.curs = recorder, curs
+        self.table = recorder.events_table_name
+
+    def lock_years(self, years: Sequence[int]) -> None:
+        pass  # the datastore's one writer connection, held for the transaction
+
+    def last_ledger_event(self, ledger_id: UUID) -> StoredEvent | None:
+        self.curs.execute(
+            f"SELECT originator_id, originator_version, topic, state FROM {self.table} "
+            "WHERE originator_id = ? ORDER BY originator_version DESC LIMIT 1",
+            (ledger_id.hex,),
+        )
+        row = self.curs.fetchone()
+        if row is None:
+            return None
+        return StoredEvent(
+            originator_id=UUID(row["originator_id"]),
+            originator_version=row["originator_version"],
+            topic=row["topic"],
+            state=bytes(row["state"]),
+        )
+
+    def existing(self, report_ids: Sequence[UUID]) -> set[UUID]:
+        found = set()
+        for report_id in report_ids:
+            self.curs.execute(
+                f"SELECT 1 FROM {self.table} WHERE originator_id = ? AND originator_version = 1",
+                (report_id.hex,),
+            )
+            if self.curs.fetchone() is not None:
+                found.add(report_id)
+        return found
+
+    def write_vault(self, rows: Sequence[VaultRow]) -> None:
+        for row in rows:
+            self.curs.execute(
+                f"INSERT INTO {row.table} ({', '.join(row.columns)}) "
+                f"VALUES ({', '.join('?' for _ in row.columns)}) "
+                f"ON CONFLICT ({row.conflict}) DO NOTHING",
+                row.values,
+            )
+
+    def insert(self, stored: list[StoredEvent]) -> Sequence[int]:
+        ids = self.recorder._insert_events(self.curs, stored)
+        assert ids is not None
+        assert len(ids) == len(stored)
+        return ids
+
+
+def same_database(app: IntakeApplication) -> bool:
+    """Whether the vault's tables live in the event store's database (and schema): then
+    the vault rows are written in the batch's transaction."""
+    db = app.vault._db
+    recorder = app.recorder
+    if isinstance(recorder, PostgresApplicationRecorder):
+        from psycopg.conninfo import conninfo_to_dict
+
+        if db.postgres_url is None:
+            return False
+        info = conninfo_to_dict(db.postgres_url)
+        env = app.env
+        return (
+            db.schema == recorder.datastore.schema
+            and str(info.get("dbname") or "postgres") == env.get("POSTGRES_DBNAME")
+            and str(info.get("host") or "127.0.0.1") == env.get("POSTGRES_HOST")
+            and str(info.get("port") or "5432") == env.get("POSTGRES_PORT")
+        )
+    if isinstance(recorder, SQLiteApplicationRecorder) and db.sqlite_path is not None:
+        name = app.env.get("SQLITE_DBNAME") or ""
+        return ":memory:" not in name and Path(name).resolve() == db.sqlite_path.resolve()
+    return False
+
+
+def supported(app: IntakeApplication) -> bool:
+    return isinstance(app.recorder, PostgresApplicationRecorder | SQLiteApplicationRecorder)
+
+
+class GroupCommitter:
+    """Collects prepared submissions and stores them a batch (one transaction) at a time."""
+
+    def __init__(
+        self,
+        app: IntakeApplication,
+        *,
+        batch_size: int = 200,
+        batch_wait: float = 0.0,
+    ) -> None:
+        self.app = app
+        self.batch_size = batch_size
+        self.batch_wait = batch_wait
+        self.vault_in_batch = same_database(app)
+        self._queue: list[Prepared] = []
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        # Counters, for the bench and the tests: batches committed, reports stored.
+        self.batches = 0
+        self.stored = 0
+        self.batch_retries = 0
+        # Tests: called inside the transaction, before the commit (kill -9 mid-batch).
+        self.before_commit: Callable[[list[Prepared]], None] | None = None
+
+    def submit(self, item: Prepared) -> SubmissionReceipt:
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("intake is closing")
+            self._queue.append(item)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="intake-group-commit", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+        return item.future.result()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    # -- the committer thread ------------------------------------------------------------------
+
+    def _take(self) -> list[Prepared] | None:
+        with self._cond:
+            while not self._queue and not self._closed:
+                self._cond.wait()
+            if not self._queue:
+                return None
+            if self.batch_wait > 0 and len(self._queue) < self.batch_size:
+                deadline = time.monotonic() + self.batch_wait
+                while len(self._queue) < self.batch_size and not self._closed:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
+            batch, self._queue = self._queue[: self.batch_size], self._queue[self.batch_size :]
+            return batch
+
+    def _run(self) -> None:
+        while True:
+            batch = self._take()
+            if batch is None:
+                return
+            try:
+                self._store(batch)
+            except BaseException as error:  # every caller hears of it; the thread goes on
+                for item in batch:
+                    if not item.future.done():
+                        item.future.set_exception(error)
+
+    def _store(self, batch: list[Prepared]) -> None:
+        pending = list(batch)
+        for _ in range(BATCH_ATTEMPTS):
+            try:
+                self._attempt(pending)
+                return
+            except IntegrityError:
+                # Another writer stored one of these reports meanwhile (outside our locks):
+                # nothing of this batch was stored; the next attempt sees it as existing.
+                self.batch_retries += 1
+                pending = [item for item in pending if not item.future.done()]
+        from services.intake.application import SubmissionContention
+
+        for item in pending:
+            if not item.future.done():
+                item.future.set_exception(SubmissionContention())
+
+    def _attempt(self, batch: list[Prepared]) -> None:
+        with self._transaction() as store:
+            store.lock_years([item.year for item in batch])
+            plan = self._plan(store, batch)
+            stored = [self.app.mapper.to_stored_event(e) for e in plan.events]
+            ids: Sequence[int] = ()
+            if plan.vault_rows:
+                store.write_vault(plan.vault_rows)
+            if stored:
+                ids = store.insert(stored)
+            if self.before_commit is not None:
+                self.before_commit(batch)
+        # Committed (durable): now, and only now, answer.
+        self.batches += 1
+        self.stored += len(plan.answers)
+        self._answer(plan)
+        if stored:
+            self.app._notify(
+                [
+                    Recording(
+                        e,
+                        Notification(
+                            originator_id=s.originator_id,
+                            originator_version=s.originator_version,
+                            topic=s.topic,
+                            state=s.state,
+                            id=n,
+                        ),
+                    )
+                    for e, s, n in zip(plan.events, stored, ids, strict=True)
+                ]
+            )
+
+    def _plan(self, store: BatchStore, batch: list[Prepared]) -> _Plan:
+        """The batch's events, numbered from the ledgers as stored (read under the locks)."""
+        plan = _Plan()
+        first: dict[UUID, Prepared] = {}
+        for item in batch:
+            if item.report_id in first:
+                plan.duplicates.append((item, first[item.report_id]))
+            else:
+                first[item.report_id] = item
+        exist = store.existing(list(first))
+        ledgers: dict[int, tuple[UUID, int, int]] = {}  # year: (ledger id, version, number)
+        for item in first.values():
+            if item.report_id in exist:
+                plan.existing.append(item)
+                continue
+            if item.year not in ledgers:
+                ledgers[item.year] = self._ledger_position(store, item.year, plan.events)
+            ledger_id, version, sequence = ledgers[item.year]
+            try:
+                report = self.app._registered_report(item, sequence + 1)
+                report_events = report.collect_events()
+            except Exception as error:  # this submission only: no number taken
+                plan.errors.append((item, error))
+                continue
+            allocated = Ledger.NumberAllocated(  # type: ignore[call-arg]
+                originator_id=ledger_id,
+                originator_version=version + 1,
+                timestamp=Ledger.NumberAllocated.create_timestamp(),
+                sequence=sequence + 1,
+                report_id=item.report_id,
+            )
+            ledgers[item.year] = (ledger_id, version + 1, sequence + 1)
+            plan.events.extend(report_events)
+            plan.events.append(allocated)
+            if self.vault_in_batch:
+                plan.vault_rows.extend(item.vault_rows)
+            plan.answers.append((item, report))
+        return plan
+
+    def _answer(self, plan: _Plan) -> None:
+        app = self.app
+        for item, failure in plan.errors:
+            item.future.set_exception(failure)
+        for item, report in plan.answers:
+            item.future.set_result(app.receipt(report))
+        for item in plan.existing:
+            _answer_from_store(app, item)
+        for item, original in plan.duplicates:
+            _answer_duplicate(app, item, original)
+
+    def _ledger_position(
+        self, store: BatchStore, year: int, events: list[Any]
+    ) -> tuple[UUID, int, int]:
+        """The year's ledger as stored (read under the year's lock): its id, version and last
+        number. A year without a ledger gets one opened in this batch."""
+        ledger_id = ledger_id_for_year(year)
+        last = store.last_ledger_event(ledger_id)
+        if last is None:
+            ledger = Ledger.open(year)
+            events.extend(ledger.collect_events())
+            return ledger_id, ledger.version, 0
+        event = self.app.mapper.to_domain_event(last)
+        sequence = getattr(event, "sequence", 0)  # Opened: none yet
+        return ledger_id, last.originator_version, int(sequence)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[BatchStore]:
+        recorder = self.app.recorder
+        if isinstance(recorder, PostgresApplicationRecorder):
+            datastore = recorder.datastore
+            with datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+                yield _PostgresBatch(recorder, curs)
+            return
+        assert isinstance(recorder, SQLiteApplicationRecorder)
+        with recorder.datastore.transaction(commit=True) as curs:
+            yield _SqliteBatch(recorder, curs)
+
+
+def _answer_from_store(app: IntakeApplication, item: Prepared) -> None:
+    """A report already stored (a retry that raced its first attempt): its first receipt,
+    when the body is the same; refused when the key was reused for another body."""
+    try:
+        item.future.set_result(app._answer_existing(item.report_id, item.submission))
+    except BaseException as error:
+        item.future.set_exception(error)
+
+
+def _answer_duplicate(app: IntakeApplication, item: Prepared, original: Prepared) -> None:
+    """The same report twice in one batch (a retry while the first attempt waited)."""
+    if not original.future.done():  # should not happen: answered above
+        item.future.set_exception(RuntimeError("the original of a duplicate was not answered"))
+        return
+    error = original.future.exception()
+    if error is not None:
+        item.future.set_exception(error)
+        return
+    if not app.keys.matches(original.digest, item.submission):
+        from services.intake.application import IdempotencyKeyReused
+
+        item.future.set_exception(IdempotencyKeyReused())
+        return
+    item.future.set_result(original.future.result())
