@@ -211,9 +211,7 @@ class IntakeApplication(JianduApplication):
         reporter_ref = str(uuid5(NAMESPACE, f"reporter-of:{report_id}"))
         if self._committer is None:
             return self._submit_alone(report_id, reporter_ref, submission, digest, actor, today)
-        existing = self._existing(report_id)
-        if existing is not None:
-            return self._answer_report(existing, submission)
+        # Whether the report exists already (a retry) is read in the batch's transaction.
         # Everything slow happens here, in the caller's thread, before joining a batch:
         # the vault's encryption, the argon2 hash (in the pool sized to the cores).
         rows = self._vault_rows(report_id, reporter_ref, submission)
@@ -272,7 +270,11 @@ class IntakeApplication(JianduApplication):
             return self.keys.report_id_for(
                 self.keys.client_pseudonym(client or "unknown"), idempotency_key
             )
-        legacy = self._existing(report_id_for_idempotency_key(idempotency_key))
+        legacy_id = report_id_for_idempotency_key(idempotency_key)
+        # One indexed read (most keys have no legacy report), the report only if there is one.
+        legacy = (
+            self._existing(legacy_id) if self.recorder.select_events(legacy_id, limit=1) else None
+        )
         if legacy is not None and legacy.received_by.get("id") == actor.id:
             return legacy.id
         return self.keys.report_id_for(f"account:{actor.id}", idempotency_key)

@@ -39,6 +39,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, Notification, Recording, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.pq import TransactionStatus
 from psycopg.sql import SQL, Identifier
 
 from services.intake.domain import Ledger, Report, ledger_id_for_year
@@ -85,55 +86,103 @@ class _Plan:
 class BatchStore(Protocol):
     """One transaction of the event store, as a batch needs it."""
 
-    def lock_years(self, years: Sequence[int]) -> None: ...
-    def last_ledger_event(self, ledger_id: UUID) -> StoredEvent | None: ...
-    def existing(self, report_ids: Sequence[UUID]) -> set[UUID]: ...
-    def write_vault(self, rows: Sequence[VaultRow]) -> None: ...
-    def insert(self, stored: list[StoredEvent]) -> Sequence[int]: ...
+    def begin(
+        self, years: Sequence[int], report_ids: Sequence[UUID]
+    ) -> tuple[dict[int, StoredEvent | None], set[UUID]]:
+        """Lock the years' ledgers; their last events, and which reports exist already."""
+        ...
+
+    def write(self, rows: Sequence[VaultRow], stored: list[StoredEvent]) -> None:
+        """Insert the vault rows and the events."""
+        ...
+
+    def sent(self) -> None:
+        """Everything so far on the server (tests: before a kill)."""
+        ...
+
+    def ids(self) -> Sequence[int]:
+        """The events' notification ids, once committed."""
+        ...
+
+
+def _stored_event(row: Any) -> StoredEvent | None:
+    if row is None:
+        return None
+    return StoredEvent(
+        originator_id=UUID(str(row["originator_id"])),
+        originator_version=row["originator_version"],
+        topic=row["topic"],
+        state=bytes(row["state"]),
+    )
 
 
 class _PostgresBatch:
-    def __init__(self, recorder: PostgresApplicationRecorder, curs: Any) -> None:
-        self.recorder, self.curs = recorder, curs
+    def __init__(
+        self, recorder: PostgresApplicationRecorder, conn: Any, curs: Any, pipeline: Any
+    ) -> None:
+        self.recorder, self.conn, self.curs, self.pipeline = recorder, conn, curs, pipeline
+        self.insert_curs = conn.cursor()
+        self.stored: list[StoredEvent] = []
         self.table = Identifier(recorder.datastore.schema, recorder.events_table_name)
         self.schema = recorder.datastore.schema
 
-    def lock_years(self, years: Sequence[int]) -> None:
-        for year in sorted(set(years)):
+    def begin(
+        self, years: Sequence[int], report_ids: Sequence[UUID]
+    ) -> tuple[dict[int, StoredEvent | None], set[UUID]]:
+        ordered = sorted(set(years))
+        # One round trip (the transaction is pipelined): BEGIN, the locks (in year order: no
+        # deadlock between processes), the reads they guard.
+        for year in ordered:
             self.curs.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", (LEDGER_LOCK_SPACE, year), prepare=True
+                "SELECT pg_advisory_xact_lock(%s, %s)",
+                (LEDGER_LOCK_SPACE, year),
+                prepare=True,
             )
-
-    def last_ledger_event(self, ledger_id: UUID) -> StoredEvent | None:
-        self.curs.execute(
+        ledger_cursors = {}
+        for year in ordered:
+            cur = self.conn.cursor()
+            cur.execute(
+                SQL(
+                    "SELECT originator_id, originator_version, topic, state FROM {} "
+                    "WHERE originator_id = %s ORDER BY originator_version DESC LIMIT 1"
+                ).format(self.table),
+                (ledger_id_for_year(year),),
+                prepare=True,
+            )
+            ledger_cursors[year] = cur
+        exist = self.conn.cursor()
+        exist.execute(
             SQL(
-                "SELECT originator_id, originator_version, topic, state FROM {} "
-                "WHERE originator_id = %s ORDER BY originator_version DESC LIMIT 1"
-            ).format(self.table),
-            (ledger_id,),
-            prepare=True,
-        )
-        row = self.curs.fetchone()
-        if row is None:
-            return None
-        return StoredEvent(
-            originator_id=row["originator_id"],
-            originator_version=row["originator_version"],
-            topic=row["topic"],
-            state=bytes(row["state"]),
-        )
-
-    def existing(self, report_ids: Sequence[UUID]) -> set[UUID]:
-        self.curs.execute(
-            SQL(
-                "SELECT DISTINCT originator_id FROM {} "
+                "SELECT originator_id FROM {} "
                 "WHERE originator_id = ANY(%s) AND originator_version = 1"
             ).format(self.table),
             (list(report_ids),),
         )
-        return {UUID(str(r["originator_id"])) for r in self.curs.fetchall()}
+        last = {year: _stored_event(cur.fetchone()) for year, cur in ledger_cursors.items()}
+        found = {UUID(str(r["originator_id"])) for r in exist.fetchall()}
+        return last, found
 
-    def write_vault(self, rows: Sequence[VaultRow]) -> None:
+    def write(self, rows: Sequence[VaultRow], stored: list[StoredEvent]) -> None:
+        # Queued in the pipeline: sent with the COMMIT, in one round trip.
+        self._write_vault(rows)
+        if stored:
+            self.stored = stored
+            # eventsourcing's own insert: LOCK TABLE ... IN EXCLUSIVE MODE, NOTIFY, the rows.
+            self.recorder._insert_stored_events(self.insert_curs, stored)
+
+    def sent(self) -> None:
+        self.pipeline.sync()
+
+    def ids(self) -> Sequence[int]:
+        """The events' notification ids, once committed."""
+        if not self.stored:
+            return []
+        ids = self.recorder._fetch_ids_after_insert_events(self.insert_curs, self.stored)
+        assert ids is not None
+        assert len(ids) == len(self.stored)
+        return ids
+
+    def _write_vault(self, rows: Sequence[VaultRow]) -> None:
         by_table: dict[tuple[str, tuple[str, ...], str], list[tuple[Any, ...]]] = {}
         for row in rows:
             by_table.setdefault((row.table, row.columns, row.conflict), []).append(row.values)
@@ -148,40 +197,24 @@ class _PostgresBatch:
                 values,
             )
 
-    def insert(self, stored: list[StoredEvent]) -> Sequence[int]:
-        # eventsourcing's own insert: LOCK TABLE ... IN EXCLUSIVE MODE, NOTIFY, the rows.
-        self.recorder._insert_stored_events(self.curs, stored)
-        ids = self.recorder._fetch_ids_after_insert_events(self.curs, stored)
-        assert ids is not None
-        assert len(ids) == len(stored)
-        return ids
-
 
 class _SqliteBatch:
     def __init__(self, recorder: SQLiteApplicationRecorder, curs: Any) -> None:
         self.recorder, self.curs = recorder, curs
         self.table = recorder.events_table_name
 
-    def lock_years(self, years: Sequence[int]) -> None:
-        pass  # the datastore's one writer connection, held for the transaction
-
-    def last_ledger_event(self, ledger_id: UUID) -> StoredEvent | None:
-        self.curs.execute(
-            f"SELECT originator_id, originator_version, topic, state FROM {self.table} "
-            "WHERE originator_id = ? ORDER BY originator_version DESC LIMIT 1",
-            (ledger_id.hex,),
-        )
-        row = self.curs.fetchone()
-        if row is None:
-            return None
-        return StoredEvent(
-            originator_id=UUID(row["originator_id"]),
-            originator_version=row["originator_version"],
-            topic=row["topic"],
-            state=bytes(row["state"]),
-        )
-
-    def existing(self, report_ids: Sequence[UUID]) -> set[UUID]:
+    def begin(
+        self, years: Sequence[int], report_ids: Sequence[UUID]
+    ) -> tuple[dict[int, StoredEvent | None], set[UUID]]:
+        # No lock to take: the datastore's one writer connection, held for the transaction.
+        last = {}
+        for year in set(years):
+            self.curs.execute(
+                f"SELECT originator_id, originator_version, topic, state FROM {self.table} "
+                "WHERE originator_id = ? ORDER BY originator_version DESC LIMIT 1",
+                (ledger_id_for_year(year).hex,),
+            )
+            last[year] = _stored_event(self.curs.fetchone())
         found = set()
         for report_id in report_ids:
             self.curs.execute(
@@ -190,9 +223,9 @@ class _SqliteBatch:
             )
             if self.curs.fetchone() is not None:
                 found.add(report_id)
-        return found
+        return last, found
 
-    def write_vault(self, rows: Sequence[VaultRow]) -> None:
+    def write(self, rows: Sequence[VaultRow], stored: list[StoredEvent]) -> None:
         for row in rows:
             self.curs.execute(
                 f"INSERT INTO {row.table} ({', '.join(row.columns)}) "
@@ -201,11 +234,18 @@ class _SqliteBatch:
                 row.values,
             )
 
-    def insert(self, stored: list[StoredEvent]) -> Sequence[int]:
-        ids = self.recorder._insert_events(self.curs, stored)
-        assert ids is not None
-        assert len(ids) == len(stored)
-        return ids
+        self._ids: Sequence[int] = []
+        if stored:
+            ids = self.recorder._insert_events(self.curs, stored)
+            assert ids is not None
+            assert len(ids) == len(stored)
+            self._ids = ids
+
+    def sent(self) -> None:
+        pass
+
+    def ids(self) -> Sequence[int]:
+        return self._ids
 
 
 def same_database(app: IntakeApplication) -> bool:
@@ -330,17 +370,14 @@ class GroupCommitter:
 
     def _attempt(self, batch: list[Prepared]) -> None:
         with self._transaction() as store:
-            store.lock_years([item.year for item in batch])
             plan = self._plan(store, batch)
             stored = [self.app.mapper.to_stored_event(e) for e in plan.events]
-            ids: Sequence[int] = ()
-            if plan.vault_rows:
-                store.write_vault(plan.vault_rows)
-            if stored:
-                ids = store.insert(stored)
+            store.write(plan.vault_rows, stored)
             if self.before_commit is not None:
+                store.sent()
                 self.before_commit(batch)
         # Committed (durable): now, and only now, answer.
+        ids = store.ids()
         self.batches += 1
         self.stored += len(plan.answers)
         self._answer(plan)
@@ -370,14 +407,14 @@ class GroupCommitter:
                 plan.duplicates.append((item, first[item.report_id]))
             else:
                 first[item.report_id] = item
-        exist = store.existing(list(first))
+        last, exist = store.begin([item.year for item in batch], list(first))
         ledgers: dict[int, tuple[UUID, int, int]] = {}  # year: (ledger id, version, number)
         for item in first.values():
             if item.report_id in exist:
                 plan.existing.append(item)
                 continue
             if item.year not in ledgers:
-                ledgers[item.year] = self._ledger_position(store, item.year, plan.events)
+                ledgers[item.year] = self._ledger_position(item.year, last[item.year], plan.events)
             ledger_id, version, sequence = ledgers[item.year]
             try:
                 report = self.app._registered_report(item, sequence + 1)
@@ -412,12 +449,11 @@ class GroupCommitter:
             _answer_duplicate(app, item, original)
 
     def _ledger_position(
-        self, store: BatchStore, year: int, events: list[Any]
+        self, year: int, last: StoredEvent | None, events: list[Any]
     ) -> tuple[UUID, int, int]:
         """The year's ledger as stored (read under the year's lock): its id, version and last
         number. A year without a ledger gets one opened in this batch."""
         ledger_id = ledger_id_for_year(year)
-        last = store.last_ledger_event(ledger_id)
         if last is None:
             ledger = Ledger.open(year)
             events.extend(ledger.collect_events())
@@ -431,8 +467,16 @@ class GroupCommitter:
         recorder = self.app.recorder
         if isinstance(recorder, PostgresApplicationRecorder):
             datastore = recorder.datastore
-            with datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-                yield _PostgresBatch(recorder, curs)
+            with datastore.get_connection() as conn:
+                try:
+                    # The whole transaction pipelined: two round trips (BEGIN and the reads;
+                    # the writes and COMMIT), the pipeline's exit waiting for the COMMIT.
+                    with conn.pipeline() as pipeline, conn.transaction(), conn.cursor() as curs:
+                        yield _PostgresBatch(recorder, conn, curs, pipeline)
+                except BaseException:
+                    if conn.info.transaction_status != TransactionStatus.IDLE:
+                        conn.rollback()  # a failure at the COMMIT's sync leaves it open
+                    raise
             return
         assert isinstance(recorder, SQLiteApplicationRecorder)
         with recorder.datastore.transaction(commit=True) as curs:

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -24,44 +23,15 @@ import pytest
 
 from schemas.submissions import SubmissionReceipt
 from services.bootstrap import build_intake
-from services.intake.application import IdempotencyKeyReused, IntakeApplication
-from services.intake.domain import Ledger, Report, format_ledger_number
+from services.intake.application import IdempotencyKeyReused
+from services.intake.domain import Report
 from tests.integration.helpers import TEST_KEY, hotline_report, pg_settings
 from tests.integration.intake_submitter import body
+from tests.support.ledger import collect_batches_of, ledger_audit, run_together
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def ledger_audit(intake: IntakeApplication) -> dict[str, Any]:
-    """Every report and every number as stored; fails unless the ledger is whole: numbers
-    1..n of each year in the order of the log (of registration), one per report, each
-    report received, registered under its number, nothing of a report without the rest."""
-    notifications = intake.recorder.select_notifications(start=0, limit=1_000_000)
-    allocated: dict[int, list[tuple[int, UUID]]] = {}
-    received: set[UUID] = set()
-    registered: dict[UUID, str] = {}
-    for n in notifications:
-        event: Any = intake.mapper.to_domain_event(n)
-        if isinstance(event, Ledger.NumberAllocated):
-            year = intake.repository.get(event.originator_id).year
-            allocated.setdefault(year, []).append((event.sequence, event.report_id))
-        elif isinstance(event, Report.Received):
-            received.add(event.originator_id)
-        elif isinstance(event, Report.Registered):
-            registered[event.originator_id] = event.ledger_number
-    numbers: dict[UUID, str] = {}
-    for year, allocations in allocated.items():
-        assert [s for s, _ in allocations] == list(range(1, len(allocations) + 1)), (
-            f"the {year} ledger's numbers are not 1..n in the order of the log"
-        )
-        for sequence, report_id in allocations:
-            assert report_id not in numbers, f"report {report_id} numbered twice"
-            numbers[report_id] = format_ledger_number(year, sequence)
-    assert set(numbers) == received == set(registered), "a report stored without the rest"
-    assert numbers == registered, "a report registered under a number not allocated to it"
-    return {"numbers": numbers, "count": len(numbers)}
 
 
 def test_many_concurrent_submitters_get_unique_gap_free_numbers(
@@ -105,32 +75,6 @@ def test_many_concurrent_submitters_get_unique_gap_free_numbers(
     intake.close()
 
 
-def _collect(batch_size: int, intake: IntakeApplication) -> None:
-    """The next batch waits (however long) until ``batch_size`` submissions are in."""
-    committer = intake._committer
-    assert committer is not None
-    committer.batch_size = batch_size
-    committer.batch_wait = 30.0
-
-
-def run_together(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run the calls at once; each one's result, or the exception it raised."""
-    results: list[Any] = [None] * len(calls)
-
-    def run(i: int) -> None:
-        try:
-            results[i] = calls[i]()
-        except Exception as error:
-            results[i] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
 def test_a_bad_submission_in_a_batch_fails_alone(pg_dsn: str, tmp_path: Path) -> None:
     intake = build_intake(pg_settings(pg_dsn, tmp_path))
     committer = intake._committer
@@ -144,7 +88,7 @@ def test_a_bad_submission_in_a_batch_fails_alone(pg_dsn: str, tmp_path: Path) ->
         return new_report(*args, **kwargs)
 
     intake._new_report = failing  # type: ignore[method-assign]
-    _collect(6, intake)
+    collect_batches_of(6, intake)
     results = run_together(
         [
             lambda: intake.submit(hotline_report(1), idempotency_key="a"),
