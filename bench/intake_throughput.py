@@ -285,8 +285,10 @@ def child(args: argparse.Namespace) -> None:
     print("ready", flush=True)
     sys.stdin.readline()
     began = time.monotonic()  # CLOCK_MONOTONIC: one clock for every process of the host
+    cpu = time.process_time()
     result = run_calls(calls, args.threads)
     ended = time.monotonic()
+    cpu = time.process_time() - cpu
     committer = intake._committer
     print(
         json.dumps(
@@ -294,6 +296,7 @@ def child(args: argparse.Namespace) -> None:
                 "began": began,
                 "ended": ended,
                 "count": result.count,
+                "cpu": cpu,
                 "contention": result.failures,
                 "batch_retries": committer.batch_retries if committer else 0,
                 "batches": committer.batches if committer else 0,
@@ -357,6 +360,7 @@ def run_processes(
         "rate": count / seconds,
         "retries": sum(r["contention"] + r["batch_retries"] for r in results),
         "batches": sum(r["batches"] for r in results),
+        "cpu": sum(r["cpu"] for r in results),
         "latencies": [x for r in results for x in r["latencies"]],
     }
 
@@ -365,14 +369,28 @@ def scale_out(
     dsn: str, tmp: Path, args: argparse.Namespace
 ) -> tuple[float, float, int, dict[str, Any]]:
     """Rates of one process and of two, taking turns; their ledger-conflict retries."""
-    one: dict[str, Any] = {"seconds": 0.0, "count": 0, "retries": 0}
-    two: dict[str, Any] = {"seconds": 0.0, "count": 0, "retries": 0, "batches": 0, "latencies": []}
+    one: dict[str, Any] = {"seconds": 0.0, "count": 0, "retries": 0, "batches": 0, "cpu": 0.0}
+    two: dict[str, Any] = {
+        "seconds": 0.0,
+        "count": 0,
+        "retries": 0,
+        "batches": 0,
+        "cpu": 0.0,
+        "latencies": [],
+    }
     per = max(args.threads, args.n // 2)
     for r in range(args.process_rounds):
         for procs, into in ((1, one), (2, two)):
             got = run_processes(dsn, tmp, procs, per, args, f"p{procs}r{r}")
             for key in into:
                 into[key] += got[key]
+    for name, got in (("1 process", one), ("2 processes", two)):
+        print(
+            f"  scale-out, {name}: {got['count']} reports in {got['seconds']:.1f}s, "
+            f"{got['batches']} batches, intake CPU {got['cpu'] / got['count'] * 1000:.2f} ms "
+            f"a report ({got['cpu'] / got['seconds']:.2f} cores busy with intake)",
+            flush=True,
+        )
     return (
         one["count"] / one["seconds"],
         two["count"] / two["seconds"],

@@ -206,7 +206,13 @@ class IntakeApplication(JianduApplication):
         actor = actor or staff_actor(submission.channel)
         digest = self.keys.submission_digest(submission)
         report_id = import_id or uuid4()
-        if idempotency_key and import_id is None:
+        legacy_id = None
+        if idempotency_key and import_id is None and self._committer is not None and not public:
+            report_id = self.keys.report_id_for(f"account:{actor.id}", idempotency_key)
+            # A report of this key from before keys were per submitter: looked for in the
+            # batch's transaction (one more id in a query it makes anyway), not here.
+            legacy_id = report_id_for_idempotency_key(idempotency_key)
+        elif idempotency_key and import_id is None:
             report_id = self._report_id_for_key(idempotency_key, actor, public, client)
         reporter_ref = str(uuid5(NAMESPACE, f"reporter-of:{report_id}"))
         if self._committer is None:
@@ -220,7 +226,7 @@ class IntakeApplication(JianduApplication):
             self.vault.write_rows(rows)
             rows = []
         return self._committer.submit(
-            Prepared(report_id, reporter_ref, submission, digest, actor, today, rows)
+            Prepared(report_id, reporter_ref, submission, digest, actor, today, rows, legacy_id)
         )
 
     def _submit_alone(

@@ -4,24 +4,23 @@ Callers prepare their submission outside any lock — validation, keyed digests,
 vault's encryption and the argon2 hash of a mailbox password — and hand it to the
 process's :class:`GroupCommitter`. Its one thread takes every submission waiting (up to
 ``batch_size``; optionally lingering ``batch_wait`` seconds for more) and stores them in
-ONE transaction:
+ONE transaction, pipelined into two round trips on PostgreSQL:
 
 1. ``pg_advisory_xact_lock`` per year of the batch (sorted): every intake process
    serializes its batches' allocation and commit on it, so a ledger number is never read
    by two transactions at once — no ledger conflict, no retry (on SQLite, eventsourcing's
-   one writer connection serializes the same way);
-2. the year's last ledger event is read inside that transaction (the next number);
-3. which reports of the batch exist already (a key retried from another process);
-4. each new report's events are built with its number, one report at a time: a
-   submission that fails here is answered with its own error and takes no number;
-5. the vault rows (when the vault lives in the event store's database) and the events
-   are inserted (eventsourcing locks the events table and notifies, as in every save);
-6. commit. Only then is each caller answered: acknowledged only after durable.
+   one writer connection serializes the same way); then, under it, the year's last ledger
+   event (the next number) and which reports of the batch exist already (retries);
+2. each new report's events built with its number, one report at a time (a submission
+   that fails here is answered with its own error and takes no number); the vault rows
+   (when the vault lives in the event store's database) and the events inserted
+   (eventsourcing's own insert: table lock, NOTIFY, rows); COMMIT.
 
-A batch that fails as a whole (the database away) fails each of its callers with that
-error (a 503 upstream); nothing of it is stored. A unique violation (another process
-stored the same report meanwhile, outside the locks) rolls the batch back and retries
-it, the stored reports answered as retries.
+Only when the COMMIT has answered is each caller answered: acknowledged only after
+durable. A batch that fails as a whole (the database away) fails each of its callers with
+that error (a 503 upstream); nothing of it is stored. A unique violation (a writer outside
+the locks stored one of its reports meanwhile) rolls the batch back and retries it, the
+stored report answered as a retry.
 """
 
 from __future__ import annotations
@@ -53,6 +52,8 @@ if TYPE_CHECKING:
 # Key space of the ledger's advisory locks (pg_advisory_xact_lock(int, int): this, year).
 LEDGER_LOCK_SPACE = 12380
 BATCH_ATTEMPTS = 5
+LOCK_HOLD_SECONDS = 5  # a batch's transaction idle this long is ended by the server
+LOCK_WAIT_SECONDS = 10  # a batch waits this long for the ledger's lock, then fails (503)
 
 
 @dataclass
@@ -66,6 +67,9 @@ class Prepared:
     actor: Actor
     today: Any  # dt.date
     vault_rows: list[VaultRow]
+    # The report a staff key named before keys were per submitter (decision 0013): the
+    # submission is that report's retry when it exists and the same account sent it.
+    legacy_id: UUID | None = None
     future: Future[SubmissionReceipt] = field(default_factory=Future)
 
     @property
@@ -80,6 +84,7 @@ class _Plan:
     answers: list[tuple[Prepared, Report]] = field(default_factory=list)
     errors: list[tuple[Prepared, BaseException]] = field(default_factory=list)
     existing: list[Prepared] = field(default_factory=list)  # stored before: retries
+    legacy: list[Prepared] = field(default_factory=list)  # their key's legacy report exists
     duplicates: list[tuple[Prepared, Prepared]] = field(default_factory=list)  # same report
 
 
@@ -131,7 +136,15 @@ class _PostgresBatch:
     ) -> tuple[dict[int, StoredEvent | None], set[UUID]]:
         ordered = sorted(set(years))
         # One round trip (the transaction is pipelined): BEGIN, the locks (in year order: no
-        # deadlock between processes), the reads they guard.
+        # deadlock between processes), the reads they guard. A batch holding the lock and
+        # then stalled (its process stopped, its network gone) is ended by the server after
+        # LOCK_HOLD_SECONDS idle; a batch waiting longer than that for the lock gives up
+        # (LockNotAvailable: an OperationalError, answered 503 with Retry-After).
+        self.curs.execute(
+            f"SET LOCAL idle_in_transaction_session_timeout = '{LOCK_HOLD_SECONDS}s'",
+            prepare=True,
+        )
+        self.curs.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT_SECONDS}s'", prepare=True)
         for year in ordered:
             self.curs.execute(
                 "SELECT pg_advisory_xact_lock(%s, %s)",
@@ -362,6 +375,8 @@ class GroupCommitter:
                 # nothing of this batch was stored; the next attempt sees it as existing.
                 self.batch_retries += 1
                 pending = [item for item in pending if not item.future.done()]
+            if not pending:
+                return
         from services.intake.application import SubmissionContention
 
         for item in pending:
@@ -407,9 +422,13 @@ class GroupCommitter:
                 plan.duplicates.append((item, first[item.report_id]))
             else:
                 first[item.report_id] = item
-        last, exist = store.begin([item.year for item in batch], list(first))
+        legacy_ids = [item.legacy_id for item in first.values() if item.legacy_id is not None]
+        last, exist = store.begin([item.year for item in batch], [*first, *legacy_ids])
         ledgers: dict[int, tuple[UUID, int, int]] = {}  # year: (ledger id, version, number)
         for item in first.values():
+            if item.legacy_id is not None and item.legacy_id in exist:
+                plan.legacy.append(item)
+                continue
             if item.report_id in exist:
                 plan.existing.append(item)
                 continue
@@ -447,6 +466,25 @@ class GroupCommitter:
             _answer_from_store(app, item)
         for item, original in plan.duplicates:
             _answer_duplicate(app, item, original)
+        for item in plan.legacy:
+            self._answer_legacy(item)
+
+    def _answer_legacy(self, item: Prepared) -> None:
+        """The key's legacy report exists: the answer, when the same account sent it; else
+        the submission is a new one (next batch)."""
+        assert item.legacy_id is not None
+        try:
+            legacy = self.app._existing(item.legacy_id)
+            if legacy is not None and legacy.received_by.get("id") == item.actor.id:
+                item.future.set_result(self.app._answer_report(legacy, item.submission))
+                return
+        except BaseException as error:
+            item.future.set_exception(error)
+            return
+        item.legacy_id = None
+        with self._cond:
+            self._queue.insert(0, item)
+            self._cond.notify()
 
     def _ledger_position(
         self, year: int, last: StoredEvent | None, events: list[Any]

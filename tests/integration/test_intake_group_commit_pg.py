@@ -222,3 +222,43 @@ def test_a_kill_9_mid_batch_loses_nothing_acknowledged_and_stores_nothing_half(
     audit = ledger_audit(intake)
     assert audit["count"] == 80
     intake.close()
+
+
+def test_a_batch_that_meets_a_stored_report_is_rolled_back_and_retried(
+    pg_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer stored one of the batch's reports after the batch looked (outside its
+    locks): the unique violation rolls the whole batch back; the retry answers that report
+    as a retry and numbers the rest, gap-free."""
+    from services.intake import group_commit
+
+    intake = build_intake(pg_settings(pg_dsn, tmp_path))
+    committer = intake._committer
+    assert committer is not None
+    first = intake.submit(hotline_report(1), idempotency_key="x")
+    begin = group_commit._PostgresBatch.begin
+    blind = [True]
+
+    def looks_past_it(self: Any, years: Any, report_ids: Any) -> Any:
+        last, found = begin(self, years, report_ids)
+        if blind[0]:
+            blind[0] = False
+            return last, set()  # as if "x" were not stored yet
+        return last, found
+
+    monkeypatch.setattr(group_commit._PostgresBatch, "begin", looks_past_it)
+    collect_batches_of(3, intake)
+    again, other, third = run_together(
+        [
+            lambda: intake.submit(hotline_report(1), idempotency_key="x"),
+            lambda: intake.submit(hotline_report(2), idempotency_key="y"),
+            lambda: intake.submit(hotline_report(3), idempotency_key="z"),
+        ]
+    )
+    assert committer.batch_retries == 1
+    assert again == first
+    assert isinstance(other, SubmissionReceipt)
+    assert isinstance(third, SubmissionReceipt)
+    assert sorted([other.ledger_number[-1], third.ledger_number[-1]]) == ["2", "3"]
+    assert ledger_audit(intake)["count"] == 3
+    intake.close()
