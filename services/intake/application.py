@@ -225,9 +225,9 @@ class IntakeApplication(JianduApplication):
             # Before the events: a crash in between leaves only an unreachable vault row.
             self.vault.write_rows(rows)
             rows = []
-        return self._committer.submit(
-            Prepared(report_id, reporter_ref, submission, digest, actor, today, rows, legacy_id)
-        )
+        item = Prepared(report_id, reporter_ref, submission, digest, actor, today, rows, legacy_id)
+        self._prepare(item)
+        return self._committer.submit(item)
 
     def _submit_alone(
         self,
@@ -334,7 +334,7 @@ class IntakeApplication(JianduApplication):
             rows.append(self.vault.credentials_row(report_id))
         return rows
 
-    def _new_report(
+    def _received_report(
         self,
         report_id: UUID,
         reporter_ref: str,
@@ -342,12 +342,10 @@ class IntakeApplication(JianduApplication):
         digest: str,
         actor: Actor,
         today: dt.date,
-        ledger_number: Callable[[], str],
     ) -> Report:
-        """The report received, registered under the number ``ledger_number`` gives (asked
-        for last: a report that fails before takes none) and accepted per policy."""
+        """The report as received, not yet numbered (its ``Received`` event pending)."""
         reporter = ReporterRef(ref=reporter_ref, anonymous=submission.reporter.anonymous)
-        report = Report(
+        return Report(
             id=report_id,
             channel=submission.channel.value,
             categories=[cat.value for cat in submission.categories],
@@ -360,37 +358,55 @@ class IntakeApplication(JianduApplication):
             actor=actor.model_dump(mode="json"),
             submission_digest=digest,
         )
-        notice_due = (
-            self.due_in_working_days(report.received_on, self.limits.acceptance_notice)
-            if report.real_name
-            else None
-        )
+
+    def _notice_due(self, report: Report) -> dict[str, Any] | None:
+        if not report.real_name:
+            return None
+        return self.due_in_working_days(report.received_on, self.limits.acceptance_notice)
+
+    def _number_report(
+        self,
+        report: Report,
+        ledger_number: str,
+        submission: ReportSubmission,
+        actor: Actor,
+        today: dt.date,
+        notice_due: dict[str, Any] | None,
+    ) -> None:
+        """Register a received report under its number (登记); accept it per policy."""
         report.register(
-            ledger_number(),
+            ledger_number,
             actor=actor.model_dump(mode="json"),
             acceptance_notice_due=notice_due,
             registered_on=today,
         )
         if self.policy.accepts_on_registration(submission):
             report.accept(
-                case_id_for_report(report_id),
+                case_id_for_report(report.id),
                 actor=Actor(id="intake-policy", role=Role.SYSTEM).model_dump(mode="json"),
                 reason="属于12380受理范围，登记时按受理规则自动受理",
                 accepted_on=today,
             )
-        return report
+
+    def _prepare(self, item: Prepared) -> None:
+        """What a batch needs of a submission, made by its caller (outside the batch): the
+        ``Received`` event, encoded, and the acceptance-notice deadline."""
+        report = self._received_report(
+            item.report_id, item.reporter_ref, item.submission, item.digest, item.actor, item.today
+        )
+        item.notice_due = self._notice_due(report)
+        (item.received,) = report.collect_events()
+        item.received_stored = self.mapper.to_stored_event(item.received)
 
     def _registered_report(self, item: Prepared, sequence: int) -> Report:
-        """A batch's report (group commit), numbered ``sequence`` in its year's ledger."""
-        return self._new_report(
-            item.report_id,
-            item.reporter_ref,
-            item.submission,
-            item.digest,
-            item.actor,
-            item.today,
-            lambda: format_ledger_number(item.today.year, sequence),
+        """A batch's report (group commit), numbered ``sequence`` in its year's ledger: the
+        received report again (from its event: a retried batch starts afresh), numbered."""
+        report: Report = item.received.mutate(None)
+        number = format_ledger_number(item.today.year, sequence)
+        self._number_report(
+            report, number, item.submission, item.actor, item.today, item.notice_due
         )
+        return report
 
     def _register(
         self,
@@ -401,15 +417,11 @@ class IntakeApplication(JianduApplication):
         actor: Actor,
         today: dt.date,
     ) -> SubmissionReceipt:
+        report = self._received_report(report_id, reporter_ref, submission, digest, actor, today)
+        notice_due = self._notice_due(report)
         ledger = self._ledger(today.year)
-        report = self._new_report(
-            report_id,
-            reporter_ref,
-            submission,
-            digest,
-            actor,
-            today,
-            lambda: ledger.allocate(report_id),
+        self._number_report(
+            report, ledger.allocate(report_id), submission, actor, today, notice_due
         )
         self.save(ledger, report)
         return self.receipt(report)

@@ -70,6 +70,10 @@ class Prepared:
     # The report a staff key named before keys were per submitter (decision 0013): the
     # submission is that report's retry when it exists and the same account sent it.
     legacy_id: UUID | None = None
+    # Made by the caller (IntakeApplication._prepare), outside the batch:
+    received: Any = None  # the report's Received event
+    received_stored: StoredEvent | None = None  # ... encoded
+    notice_due: dict[str, Any] | None = None  # the acceptance notice's deadline (real name)
     future: Future[SubmissionReceipt] = field(default_factory=Future)
 
     @property
@@ -80,6 +84,7 @@ class Prepared:
 @dataclass
 class _Plan:
     events: list[Any] = field(default_factory=list)
+    stored: list[StoredEvent] = field(default_factory=list)  # the events, encoded
     vault_rows: list[VaultRow] = field(default_factory=list)
     answers: list[tuple[Prepared, Report]] = field(default_factory=list)
     errors: list[tuple[Prepared, BaseException]] = field(default_factory=list)
@@ -386,7 +391,7 @@ class GroupCommitter:
     def _attempt(self, batch: list[Prepared]) -> None:
         with self._transaction() as store:
             plan = self._plan(store, batch)
-            stored = [self.app.mapper.to_stored_event(e) for e in plan.events]
+            stored = plan.stored
             store.write(plan.vault_rows, stored)
             if self.before_commit is not None:
                 store.sent()
@@ -425,6 +430,7 @@ class GroupCommitter:
         legacy_ids = [item.legacy_id for item in first.values() if item.legacy_id is not None]
         last, exist = store.begin([item.year for item in batch], [*first, *legacy_ids])
         ledgers: dict[int, tuple[UUID, int, int]] = {}  # year: (ledger id, version, number)
+        encode = self.app.mapper.to_stored_event
         for item in first.values():
             if item.legacy_id is not None and item.legacy_id in exist:
                 plan.legacy.append(item)
@@ -433,24 +439,26 @@ class GroupCommitter:
                 plan.existing.append(item)
                 continue
             if item.year not in ledgers:
-                ledgers[item.year] = self._ledger_position(item.year, last[item.year], plan.events)
+                ledgers[item.year] = self._ledger_position(item.year, last[item.year], plan)
             ledger_id, version, sequence = ledgers[item.year]
+            assert item.received_stored is not None  # IntakeApplication._prepare
             try:
                 report = self.app._registered_report(item, sequence + 1)
-                report_events = report.collect_events()
+                allocated = Ledger.NumberAllocated(  # type: ignore[call-arg]
+                    originator_id=ledger_id,
+                    originator_version=version + 1,
+                    timestamp=Ledger.NumberAllocated.create_timestamp(),
+                    sequence=sequence + 1,
+                    report_id=item.report_id,
+                )
+                events = [*report.collect_events(), allocated]
+                stored = [encode(e) for e in events]
             except Exception as error:  # this submission only: no number taken
                 plan.errors.append((item, error))
                 continue
-            allocated = Ledger.NumberAllocated(  # type: ignore[call-arg]
-                originator_id=ledger_id,
-                originator_version=version + 1,
-                timestamp=Ledger.NumberAllocated.create_timestamp(),
-                sequence=sequence + 1,
-                report_id=item.report_id,
-            )
             ledgers[item.year] = (ledger_id, version + 1, sequence + 1)
-            plan.events.extend(report_events)
-            plan.events.append(allocated)
+            plan.events += [item.received, *events]
+            plan.stored += [item.received_stored, *stored]
             if self.vault_in_batch:
                 plan.vault_rows.extend(item.vault_rows)
             plan.answers.append((item, report))
@@ -487,14 +495,16 @@ class GroupCommitter:
             self._cond.notify()
 
     def _ledger_position(
-        self, year: int, last: StoredEvent | None, events: list[Any]
+        self, year: int, last: StoredEvent | None, plan: _Plan
     ) -> tuple[UUID, int, int]:
         """The year's ledger as stored (read under the year's lock): its id, version and last
         number. A year without a ledger gets one opened in this batch."""
         ledger_id = ledger_id_for_year(year)
         if last is None:
             ledger = Ledger.open(year)
-            events.extend(ledger.collect_events())
+            for opened in ledger.collect_events():
+                plan.events.append(opened)
+                plan.stored.append(self.app.mapper.to_stored_event(opened))
             return ledger_id, ledger.version, 0
         event = self.app.mapper.to_domain_event(last)
         sequence = getattr(event, "sequence", 0)  # Opened: none yet

@@ -25,6 +25,7 @@ from schemas.submissions import SubmissionReceipt
 from services.bootstrap import build_intake
 from services.intake.application import IdempotencyKeyReused
 from services.intake.domain import Report
+from services.intake.group_commit import Prepared
 from tests.integration.helpers import TEST_KEY, hotline_report, pg_settings
 from tests.integration.intake_submitter import body
 from tests.support.ledger import collect_batches_of, ledger_audit, run_together
@@ -80,14 +81,14 @@ def test_a_bad_submission_in_a_batch_fails_alone(pg_dsn: str, tmp_path: Path) ->
     committer = intake._committer
     assert committer is not None
     broken = hotline_report(99, summary="这一件在登记时出错")
-    new_report = intake._new_report
+    numbered = intake._registered_report
 
-    def failing(*args: Any, **kwargs: Any) -> Report:
-        if args[2] == broken:
+    def failing(item: Prepared, sequence: int) -> Report:
+        if item.submission == broken:
             raise RuntimeError("this submission cannot be registered")
-        return new_report(*args, **kwargs)
+        return numbered(item, sequence)
 
-    intake._new_report = failing  # type: ignore[method-assign]
+    intake._registered_report = failing  # type: ignore[method-assign]
     collect_batches_of(6, intake)
     results = run_together(
         [
@@ -116,7 +117,7 @@ def test_a_bad_submission_in_a_batch_fails_alone(pg_dsn: str, tmp_path: Path) ->
     assert intake.submit(hotline_report(2), idempotency_key="b") == b1
     with pytest.raises(IdempotencyKeyReused):
         intake.submit(hotline_report(5), idempotency_key="a")
-    intake._new_report = new_report  # type: ignore[method-assign]
+    intake._registered_report = numbered  # type: ignore[method-assign]
     fixed = intake.submit(broken, idempotency_key="broken")
     assert fixed.ledger_number.endswith("000004")
     assert ledger_audit(intake)["count"] == 4

@@ -4,7 +4,6 @@ PostgreSQL (tests/integration/test_intake_group_commit_pg.py)."""
 from __future__ import annotations
 
 import threading
-from typing import Any
 from uuid import UUID
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from schemas.submissions import SubmissionReceipt
 from services.intake.application import IdempotencyKeyReused, IntakeApplication
 from services.intake.domain import Report
+from services.intake.group_commit import Prepared
 from tests.integration.helpers import hotline_report
 from tests.support.ledger import collect_batches_of, ledger_audit, run_together
 
@@ -48,14 +48,14 @@ def test_a_bad_submission_in_a_batch_fails_alone(intake: IntakeApplication) -> N
     committer = intake._committer
     assert committer is not None
     broken = hotline_report(99, summary="这一件在登记时出错")
-    new_report = intake._new_report
+    numbered = intake._registered_report
 
-    def failing(*args: Any, **kwargs: Any) -> Report:
-        if args[2] == broken:
+    def failing(item: Prepared, sequence: int) -> Report:
+        if item.submission == broken:
             raise RuntimeError("this submission cannot be registered")
-        return new_report(*args, **kwargs)
+        return numbered(item, sequence)
 
-    intake._new_report = failing  # type: ignore[method-assign]
+    intake._registered_report = failing  # type: ignore[method-assign]
     collect_batches_of(5, intake)
     results = run_together(
         [
@@ -79,5 +79,5 @@ def test_a_bad_submission_in_a_batch_fails_alone(intake: IntakeApplication) -> N
     committer.batch_size, committer.batch_wait = 200, 0.0
     with pytest.raises(IdempotencyKeyReused):
         intake.submit(hotline_report(4), idempotency_key="a")
-    intake._new_report = new_report  # type: ignore[method-assign]
+    intake._registered_report = numbered  # type: ignore[method-assign]
     assert intake.submit(broken, idempotency_key="broken").ledger_number.endswith("000003")
