@@ -300,6 +300,7 @@ def child(args: argparse.Namespace) -> None:
                 "contention": result.failures,
                 "batch_retries": committer.batch_retries if committer else 0,
                 "batches": committer.batches if committer else 0,
+                "in_transaction": committer.transaction_seconds if committer else 0.0,
                 "latencies": result.all_latencies(),
             }
         ),
@@ -361,6 +362,7 @@ def run_processes(
         "retries": sum(r["contention"] + r["batch_retries"] for r in results),
         "batches": sum(r["batches"] for r in results),
         "cpu": sum(r["cpu"] for r in results),
+        "in_transaction": sum(r["in_transaction"] for r in results),
         "latencies": [x for r in results for x in r["latencies"]],
     }
 
@@ -369,13 +371,21 @@ def scale_out(
     dsn: str, tmp: Path, args: argparse.Namespace
 ) -> tuple[float, float, int, dict[str, Any]]:
     """Rates of one process and of two, taking turns; their ledger-conflict retries."""
-    one: dict[str, Any] = {"seconds": 0.0, "count": 0, "retries": 0, "batches": 0, "cpu": 0.0}
+    one: dict[str, Any] = {
+        "seconds": 0.0,
+        "count": 0,
+        "retries": 0,
+        "batches": 0,
+        "cpu": 0.0,
+        "in_transaction": 0.0,
+    }
     two: dict[str, Any] = {
         "seconds": 0.0,
         "count": 0,
         "retries": 0,
         "batches": 0,
         "cpu": 0.0,
+        "in_transaction": 0.0,
         "latencies": [],
     }
     per = max(args.threads, args.n // 2)
@@ -388,7 +398,9 @@ def scale_out(
         print(
             f"  scale-out, {name}: {got['count']} reports in {got['seconds']:.1f}s, "
             f"{got['batches']} batches, intake CPU {got['cpu'] / got['count'] * 1000:.2f} ms "
-            f"a report ({got['cpu'] / got['seconds']:.2f} cores busy with intake)",
+            f"a report ({got['cpu'] / got['seconds']:.2f} cores busy with intake); batch "
+            f"transactions open {got['in_transaction'] / got['seconds']:.0%} of the time "
+            "(summed over processes; the ledger lock is held for part of it)",
             flush=True,
         )
     return (
