@@ -310,7 +310,13 @@ def child(args: argparse.Namespace) -> None:
 
 
 def run_processes(
-    dsn: str, tmp: Path, processes: int, n: int, args: argparse.Namespace, tag: str
+    dsn: str,
+    tmp: Path,
+    processes: int,
+    n: int,
+    args: argparse.Namespace,
+    tag: str,
+    mailbox_share: float,
 ) -> dict[str, Any]:
     """``processes`` intake processes submitting ``n`` reports each, started together."""
     procs = [
@@ -332,7 +338,7 @@ def run_processes(
                 "--threads",
                 str(args.threads),
                 "--mailbox-share",
-                str(args.mailbox_share),
+                str(mailbox_share),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -368,7 +374,7 @@ def run_processes(
 
 
 def scale_out(
-    dsn: str, tmp: Path, args: argparse.Namespace
+    dsn: str, tmp: Path, args: argparse.Namespace, mailbox_share: float
 ) -> tuple[float, float, int, dict[str, Any]]:
     """Rates of one process and of two, taking turns; their ledger-conflict retries."""
     one: dict[str, Any] = {
@@ -391,12 +397,13 @@ def scale_out(
     per = max(args.threads, args.n // 2)
     for r in range(args.process_rounds):
         for procs, into in ((1, one), (2, two)):
-            got = run_processes(dsn, tmp, procs, per, args, f"p{procs}r{r}")
+            tag = f"p{procs}r{r}m{mailbox_share:g}"
+            got = run_processes(dsn, tmp, procs, per, args, tag, mailbox_share)
             for key in into:
                 into[key] += got[key]
     for name, got in (("1 process", one), ("2 processes", two)):
         print(
-            f"  scale-out, {name}: {got['count']} reports in {got['seconds']:.1f}s, "
+            f"  scale-out ({mailbox_share:.0%} mailbox), {name}: {got['count']} reports in {got['seconds']:.1f}s, "
             f"{got['batches']} batches, intake CPU {got['cpu'] / got['count'] * 1000:.2f} ms "
             f"a report ({got['cpu'] / got['seconds']:.2f} cores busy with intake); batch "
             f"transactions open {got['in_transaction'] / got['seconds']:.0%} of the time "
@@ -505,7 +512,8 @@ def run_postgres(
             close_intake(intake)
             bare.close()
         if not args.skip_processes:
-            out["scale"] = scale_out(dsn, tmp, args)
+            out["scale"] = scale_out(dsn, tmp, args, args.mailbox_share)
+            out["scale_no_mailbox"] = scale_out(dsn, tmp, args, 0.0)
     return out
 
 
@@ -639,6 +647,19 @@ def figures_of(
                 "reports/s",
                 rate_one,
                 f"1 intake process x {t} threads",
+                goal="ratio>=1.6",
+            )
+        )
+        rate_one, rate_two, scale_retries, _ = pg["scale_no_mailbox"]
+        retries += scale_retries
+        figures.append(
+            Figure(
+                "intake",
+                f"PG, 2 intake processes x {t} threads, no mailbox (no argon2)",
+                rate_two,
+                "reports/s",
+                rate_one,
+                f"1 intake process x {t} threads, no mailbox",
                 goal="ratio>=1.6",
             )
         )
