@@ -25,6 +25,7 @@ stored report answered as a retry.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
     from schemas.submissions import ReportSubmission, SubmissionReceipt
     from services.intake.application import IntakeApplication
     from services.intake.vault import VaultRow
+
+log = logging.getLogger(__name__)
 
 # Key space of the ledger's advisory locks (pg_advisory_xact_lock(int, int): this, year).
 LEDGER_LOCK_SPACE = 12380
@@ -403,23 +406,27 @@ class GroupCommitter:
         ids = store.ids()
         self.batches += 1
         self.stored += len(plan.answers)
+        # As after a save: the embedded followers woken, then the callers answered.
+        try:
+            if stored:
+                self.app._notify(
+                    [
+                        Recording(
+                            e,
+                            Notification(
+                                originator_id=s.originator_id,
+                                originator_version=s.originator_version,
+                                topic=s.topic,
+                                state=s.state,
+                                id=n,
+                            ),
+                        )
+                        for e, s, n in zip(plan.events, stored, ids, strict=True)
+                    ]
+                )
+        except Exception:  # a listener's failure is not the submitters' (all is stored)
+            log.exception("waking the followers after an intake batch failed")
         self._answer(plan)
-        if stored:
-            self.app._notify(
-                [
-                    Recording(
-                        e,
-                        Notification(
-                            originator_id=s.originator_id,
-                            originator_version=s.originator_version,
-                            topic=s.topic,
-                            state=s.state,
-                            id=n,
-                        ),
-                    )
-                    for e, s, n in zip(plan.events, stored, ids, strict=True)
-                ]
-            )
 
     def _plan(self, store: BatchStore, batch: list[Prepared]) -> _Plan:
         """The batch's events, numbered from the ledgers as stored (read under the locks)."""
