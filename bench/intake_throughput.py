@@ -394,7 +394,7 @@ def scale_out(
         "in_transaction": 0.0,
         "latencies": [],
     }
-    per = max(args.threads, args.n // 2)
+    per = max(args.threads, args.n)  # each process: as many as a 1-thread figure
     for r in range(args.process_rounds):
         for procs, into in ((1, one), (2, two)):
             tag = f"p{procs}r{r}m{mailbox_share:g}"
