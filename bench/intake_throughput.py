@@ -1,19 +1,23 @@
-"""Intake throughput: reports/s through ``IntakeApplication.submit``, against a bare save.
+"""Intake throughput with group commit (decision 0023), against the bare save and the machine.
 
-Figures (printed, never asserted):
+Figures, through ``bench/figures.py`` (``emit``), each beside its baseline from the same
+run (baseline and subject take turns in ``--rounds`` slices, so a noisy shared host weighs
+on both alike):
 
-* PostgreSQL, one thread and ``--threads`` threads; SQLite (the embedded mode).
-* Baseline, measured in the same run on the same database and with the same eventsourcing
-  environment: an eventsourcing application saving one trivial aggregate (one event) per
-  call. The ratio shows what the ledger, the vault, the validation and the extra events of
-  a submission cost on top of a bare save.
-* p50/p99 latency per submit, overall and per kind: anonymous, real-name (identity sealed
-  in the vault), mailbox (vault + argon2 hash of the follow-up password).
+* PostgreSQL (durable: ``fsync``, ``synchronous_commit`` on), 1 thread: reports/s through
+  ``IntakeApplication.submit`` vs a bare eventsourcing save (one trivial aggregate, one
+  event) per call, same database, same environment;
+* ``--threads`` (16) concurrent submitters — what group commit needs — vs the bare save
+  from as many threads; p50/p99 submit latency vs the bare save's;
+* two intake processes (each ``--threads`` submitters) vs one, on the same database:
+  the ratio (goal ≥ 1.6) and the ledger-conflict retries any client saw (goal 0);
+* references: durable single-row commits/s, rows/s at 100 rows a commit (raw psycopg);
+* SQLite (the embedded mode), 1 thread and ``--threads``, vs its bare save.
 
-Half of the submissions name their reporter; ``--mailbox-share`` of them come through the
-mailbox. By default the private PostgreSQL server is switched to durable commits
-(``fsync``, ``synchronous_commit``) as in production; ``--fast-pg`` keeps the test
-settings (no disk sync). An external server (``JIANDU_TEST_POSTGRES_URL``) is used as is.
+Half of the submissions name their reporter (identity sealed in the vault);
+``--mailbox-share`` come through the mailbox (argon2 hash of the follow-up password).
+``--fast-pg`` keeps the private server's test settings (no disk sync). An external server
+(``JIANDU_TEST_POSTGRES_URL``) is used as is.
 
 Run from the repository root: ``.venv/bin/python bench/intake_throughput.py [--n 600]``.
 """
@@ -24,11 +28,13 @@ from __future__ import annotations
 import argparse
 import base64
 import cProfile
+import json
 import math
 import os
 import pstats
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -48,6 +54,7 @@ import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
+from bench.figures import Figure, emit
 from schemas.submissions import ReportSubmission
 from services.bootstrap import EmbeddedSystem, build_intake
 from services.common.eventstore import eventstore_env
@@ -203,89 +210,23 @@ def run_calls(calls: list[Call], threads: int, profile: cProfile.Profile | None 
     return result
 
 
-def count_attempts(app: IntakeApplication) -> list[int]:
-    """Count registration attempts (a retry follows each ledger conflict)."""
-    counter = [0]
-    register = app._register
-    lock = threading.Lock()
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        with lock:
-            counter[0] += 1
-        return register(*args, **kwargs)
-
-    app._register = counted  # type: ignore[method-assign]
-    return counter
-
-
-# -- reporting ---------------------------------------------------------------------------------
-
-
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
-class Table:
-    def __init__(self) -> None:
-        self.rows: list[tuple[str, str, str]] = []
-
-    def add(self, figure: str, value: str, ratio: float | None = None) -> None:
-        self.rows.append((figure, value, f"{ratio:.2f}x" if ratio is not None else ""))
-
-    def section(self, title: str) -> None:
-        self.rows.append((title, "", ""))
-
-    def print(self) -> None:
-        width = max(len(r[0]) for r in self.rows) + 2
-        print(f"{'figure':<{width}}{'value':>16}  vs baseline")
-        print("-" * (width + 30))
-        for figure, value, ratio in self.rows:
-            if not value and not ratio:
-                print(f"{figure}")
-            else:
-                print(f"{figure:<{width}}{value:>16}  {ratio}")
-
-
-def report(table: Table, where: str, base: Result, subject: Result, threads: int) -> None:
-    label = f"{threads} thread{'s' if threads > 1 else ''}"
-    table.section(f"[{where}, {label}]")
-    table.add("baseline: bare save, 1 event", f"{base.rate:,.0f} saves/s", 1.0)
-    table.add("intake submit", f"{subject.rate:,.0f} reports/s", subject.rate / base.rate)
-    if threads == 1 and subject.latencies.get("mailbox"):
-        others = [x for k, v in subject.latencies.items() if k != "mailbox" for x in v]
-        rate = len(others) / sum(others)
-        table.add("intake submit, mailbox left out", f"{rate:,.0f} reports/s", rate / base.rate)
-    base_all = base.all_latencies()
-    for q, name in ((0.5, "p50"), (0.99, "p99")):
-        b = percentile(base_all, q)
-        table.add(f"baseline save {name}", f"{b * 1000:.2f} ms", 1.0)
-        v = percentile(subject.all_latencies(), q)
-        table.add(f"submit {name}, all kinds", f"{v * 1000:.2f} ms", v / b)
-        for kind in ("anonymous", "real-name", "mailbox"):
-            values = subject.latencies.get(kind, [])
-            if values:
-                v = percentile(values, q)
-                table.add(f"submit {name}, {kind} (n={len(values)})", f"{v * 1000:.2f} ms", v / b)
-
-
-# -- the phases ----------------------------------------------------------------------------------
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else float("nan")
 
 
 @dataclass
-class Phase:
-    where: str
+class Pair:
+    """A figure and its baseline, measured taking turns."""
+
     base: Result
     subject: Result
-    threads: int
-    attempts: int
-    events_per_report: float
+    retries: int = 0  # ledger-conflict retries: internal (batch) and seen by clients
 
 
 def measure(
     intake: IntakeApplication,
     bare: BareApplication,
-    where: str,
     *,
     n: int,
     threads: int,
@@ -293,25 +234,191 @@ def measure(
     tag: str,
     rounds: int,
     profile: cProfile.Profile | None = None,
-) -> Phase:
+) -> Pair:
     # Warm up both (connections, the year's ledger, imports); not measured.
     run_calls(save_calls(bare, WARMUP), 1)
     run_calls(submit_calls(intake, WARMUP, 0.5, f"{tag}-warm"), 1)
-    attempts = count_attempts(intake)
-    before = intake.max_position()
-    # Baseline and subject take turns, in `rounds` slices each, so that the machine's
-    # drift (a shared, noisy host) weighs on both alike.
+    committer = intake._committer
+    retries_before = committer.batch_retries if committer else 0
     saves, submits = save_calls(bare, n), submit_calls(intake, n, mailbox_share, tag)
     base, subject = Result(0.0), Result(0.0)
     for r in range(rounds):
         base.merge(run_calls(saves[r::rounds], threads))
         subject.merge(run_calls(submits[r::rounds], threads, profile))
-    stored = intake.recorder.select_notifications(
-        start=before, limit=100 * n, inclusive_of_start=False
-    )  # counted, not max_position() - before: PostgreSQL's ids have gaps after conflicts
-    events = len(stored) / max(1, subject.count)
-    del intake._register  # back to the class's method
-    return Phase(where, base, subject, threads, attempts[0], events)
+    retries = (committer.batch_retries if committer else 0) - retries_before
+    return Pair(base, subject, retries + subject.failures)
+
+
+# -- the machine's limits (references) ----------------------------------------------------------
+
+
+def commit_limits(dsn: str, seconds: float) -> tuple[float, float]:
+    """Durable single-row commits/s, and rows/s at 100 rows a commit (raw psycopg)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_rows (id bigserial, body text)")
+        body = "x" * 200
+        count, began = 0, time.perf_counter()
+        while time.perf_counter() - began < seconds:
+            conn.execute("INSERT INTO bench_rows (body) VALUES (%s)", (body,))
+            count += 1
+        single = count / (time.perf_counter() - began)
+        count, began = 0, time.perf_counter()
+        while time.perf_counter() - began < seconds:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.executemany("INSERT INTO bench_rows (body) VALUES (%s)", [(body,)] * 100)
+            count += 100
+        batched = count / (time.perf_counter() - began)
+        conn.execute("DROP TABLE bench_rows")
+    return single, batched
+
+
+# -- two processes vs one ---------------------------------------------------------------------
+
+
+def child(args: argparse.Namespace) -> None:
+    """One intake process of the scale-out figure: warms up, says "ready", waits for "go"
+    on stdin, submits ``--n`` reports over ``--threads`` threads, prints what it saw."""
+    settings = settings_for(Path(args.child_dir), args.child_dsn, args.child_key)
+    intake = build_intake(settings)
+    run_calls(submit_calls(intake, WARMUP, 0.5, f"{args.child_tag}-warm"), 1)
+    calls = submit_calls(intake, args.n, args.mailbox_share, args.child_tag)
+    print("ready", flush=True)
+    sys.stdin.readline()
+    began = time.monotonic()  # CLOCK_MONOTONIC: one clock for every process of the host
+    cpu = time.process_time()
+    result = run_calls(calls, args.threads)
+    ended = time.monotonic()
+    cpu = time.process_time() - cpu
+    committer = intake._committer
+    print(
+        json.dumps(
+            {
+                "began": began,
+                "ended": ended,
+                "count": result.count,
+                "cpu": cpu,
+                "contention": result.failures,
+                "batch_retries": committer.batch_retries if committer else 0,
+                "batches": committer.batches if committer else 0,
+                "in_transaction": committer.transaction_seconds if committer else 0.0,
+                "latencies": result.all_latencies(),
+            }
+        ),
+        flush=True,
+    )
+    close_intake(intake)
+
+
+def run_processes(
+    dsn: str,
+    tmp: Path,
+    processes: int,
+    n: int,
+    args: argparse.Namespace,
+    tag: str,
+    mailbox_share: float,
+) -> dict[str, Any]:
+    """``processes`` intake processes submitting ``n`` reports each, started together."""
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "--child-dsn",
+                dsn,
+                "--child-dir",
+                str(tmp / f"child-{tag}-{i}"),
+                "--child-key",
+                SECRET_KEY,
+                "--child-tag",
+                f"{tag}-{i}",
+                "--n",
+                str(n),
+                "--threads",
+                str(args.threads),
+                "--mailbox-share",
+                str(mailbox_share),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        for i in range(processes)
+    ]
+    for proc in procs:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    results = []
+    for proc in procs:
+        out, _ = proc.communicate(timeout=600)
+        assert proc.returncode == 0
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    seconds = max(r["ended"] for r in results) - min(r["began"] for r in results)
+    count = sum(r["count"] for r in results)
+    return {
+        "seconds": seconds,
+        "count": count,
+        "rate": count / seconds,
+        "retries": sum(r["contention"] + r["batch_retries"] for r in results),
+        "batches": sum(r["batches"] for r in results),
+        "cpu": sum(r["cpu"] for r in results),
+        "in_transaction": sum(r["in_transaction"] for r in results),
+        "latencies": [x for r in results for x in r["latencies"]],
+    }
+
+
+def scale_out(
+    dsn: str, tmp: Path, args: argparse.Namespace, mailbox_share: float
+) -> tuple[float, float, int, dict[str, Any]]:
+    """Rates of one process and of two, taking turns; their ledger-conflict retries."""
+    one: dict[str, Any] = {
+        "seconds": 0.0,
+        "count": 0,
+        "retries": 0,
+        "batches": 0,
+        "cpu": 0.0,
+        "in_transaction": 0.0,
+    }
+    two: dict[str, Any] = {
+        "seconds": 0.0,
+        "count": 0,
+        "retries": 0,
+        "batches": 0,
+        "cpu": 0.0,
+        "in_transaction": 0.0,
+        "latencies": [],
+    }
+    per = max(args.threads, args.n)  # each process: as many as a 1-thread figure
+    for r in range(args.process_rounds):
+        for procs, into in ((1, one), (2, two)):
+            tag = f"p{procs}r{r}m{mailbox_share:g}"
+            got = run_processes(dsn, tmp, procs, per, args, tag, mailbox_share)
+            for key in into:
+                into[key] += got[key]
+    for name, got in (("1 process", one), ("2 processes", two)):
+        print(
+            f"  scale-out ({mailbox_share:.0%} mailbox), {name}: {got['count']} reports in {got['seconds']:.1f}s, "
+            f"{got['batches']} batches, intake CPU {got['cpu'] / got['count'] * 1000:.2f} ms "
+            f"a report ({got['cpu'] / got['seconds']:.2f} cores busy with intake); batch "
+            f"transactions open {got['in_transaction'] / got['seconds']:.0%} of the time "
+            "(summed over processes; the ledger lock is held for part of it)",
+            flush=True,
+        )
+    return (
+        one["count"] / one["seconds"],
+        two["count"] / two["seconds"],
+        int(one["retries"] + two["retries"]),
+        two,
+    )
+
+
+# -- the run -----------------------------------------------------------------------------------
 
 
 @contextmanager
@@ -351,14 +458,14 @@ def postgres_dsn(durable: bool) -> Iterator[tuple[str, str]]:
         server.stop()
 
 
-def settings_for(data_dir: Path, dsn: str | None) -> Settings:
+def settings_for(data_dir: Path, dsn: str | None, secret_key: str = SECRET_KEY) -> Settings:
     return Settings(
         data_dir=data_dir,
         database_url=dsn,
         intake_database_url=None,
         casework_database_url=None,
         projections_database_url=None,
-        secret_key=SECRET_KEY,
+        secret_key=secret_key,
         auto_accept=True,
     )
 
@@ -370,60 +477,57 @@ def close_intake(intake: IntakeApplication) -> None:
 
 def run_postgres(
     args: argparse.Namespace, tmp: Path, profile: cProfile.Profile | None
-) -> tuple[str, list[Phase]]:
-    phases = []
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     with postgres_dsn(durable=not args.fast_pg) as (dsn, described):
+        out["described"] = described
         settings = settings_for(tmp / "pg", dsn)
         migrate(settings)
+        out["limits"] = commit_limits(dsn, args.limit_seconds)
         intake, bare = build_intake(settings), BareApplication(baseline_env(settings))
         try:
-            phases.append(
-                measure(
-                    intake,
-                    bare,
-                    "PostgreSQL",
-                    n=args.n,
-                    threads=1,
-                    mailbox_share=args.mailbox_share,
-                    tag="pg1",
-                    rounds=args.rounds,
-                    profile=profile,
-                )
+            out["one"] = measure(
+                intake,
+                bare,
+                n=args.n,
+                threads=1,
+                mailbox_share=args.mailbox_share,
+                tag="pg1",
+                rounds=args.rounds,
+                profile=profile,
             )
-            if args.threads > 1:
-                phases.append(
-                    measure(
-                        intake,
-                        bare,
-                        "PostgreSQL",
-                        n=args.n,
-                        threads=args.threads,
-                        mailbox_share=args.mailbox_share,
-                        tag=f"pg{args.threads}",
-                        rounds=args.rounds,
-                    )
-                )
+            out["many"] = measure(
+                intake,
+                bare,
+                n=args.n * 2,
+                threads=args.threads,
+                mailbox_share=args.mailbox_share,
+                tag=f"pg{args.threads}",
+                rounds=args.rounds,
+            )
+            committer = intake._committer
+            out["batches"] = committer.batches if committer else 0
+            out["stored"] = committer.stored if committer else 0
         finally:
             close_intake(intake)
             bare.close()
-    return described, phases
+        if not args.skip_processes:
+            out["scale"] = scale_out(dsn, tmp, args, args.mailbox_share)
+            out["scale_no_mailbox"] = scale_out(dsn, tmp, args, 0.0)
+    return out
 
 
-def run_sqlite(args: argparse.Namespace, tmp: Path) -> Phase:
+def run_sqlite(args: argparse.Namespace, tmp: Path) -> tuple[Pair, Pair]:
     settings = settings_for(tmp / "sqlite", None)
     system = EmbeddedSystem.build(settings)  # followers not started: intake alone is measured
     bare = BareApplication(baseline_env(settings))
     try:
-        return measure(
-            system.intake,
-            bare,
-            "SQLite embedded",
-            n=args.n,
-            threads=1,
-            mailbox_share=args.mailbox_share,
-            tag="lite",
-            rounds=args.rounds,
+        common = {"mailbox_share": args.mailbox_share, "rounds": args.rounds}
+        one = measure(system.intake, bare, n=args.n, threads=1, tag="lite1", **common)
+        many = measure(
+            system.intake, bare, n=args.n, threads=args.threads, tag="lite-many", **common
         )
+        return one, many
     finally:
         system.stop()
         system.intake.vault._db.close()
@@ -436,54 +540,186 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=3, help="turns baseline and subject take, alternating"
     )
-    parser.add_argument("--threads", type=int, default=4, help="threads of the concurrent figure")
+    parser.add_argument("--threads", type=int, default=16, help="concurrent submitters")
+    parser.add_argument(
+        "--process-rounds", type=int, default=2, help="turns of one process and two processes"
+    )
     parser.add_argument(
         "--mailbox-share", type=float, default=0.1, help="share of mailbox submissions"
     )
+    parser.add_argument("--limit-seconds", type=float, default=1.0, help="per reference limit")
     parser.add_argument(
         "--fast-pg", action="store_true", help="keep the private server's test settings (fsync off)"
     )
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--skip-processes", action="store_true")
     parser.add_argument(
         "--profile", action="store_true", help="cProfile the 1-thread PostgreSQL submits"
     )
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child-dsn", help=argparse.SUPPRESS)
+    parser.add_argument("--child-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--child-key", help=argparse.SUPPRESS)
+    parser.add_argument("--child-tag", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
 
     profile = cProfile.Profile() if args.profile else None
     tmp = Path(tempfile.mkdtemp(prefix="jiandu-bench-intake-"))
     started = time.perf_counter()
+    lite: tuple[Pair, Pair] | None = None
     try:
-        described, phases = run_postgres(args, tmp, profile)
+        pg = run_postgres(args, tmp, profile)
         if not args.skip_sqlite:
-            phases.append(run_sqlite(args, tmp))
+            lite = run_sqlite(args, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
     print(
-        f"intake throughput: {args.n} submissions (and bare saves) per figure, taking turns "
-        f"in {args.rounds} rounds; {os.cpu_count()} CPUs"
+        f"intake throughput (group commit): {args.n} submissions per 1-thread figure, "
+        f"{2 * args.n} per {args.threads}-thread figure, turns in {args.rounds} rounds; "
+        f"{os.cpu_count()} CPUs"
     )
-    print(f"  {described}")
+    print(f"  {pg['described']}")
     print(
         f"  mix: half real-name (identity sealed in the vault), "
         f"{args.mailbox_share:.0%} mailbox (argon2-hashed follow-up password)"
     )
-    table = Table()
-    for phase in phases:
-        report(table, phase.where, phase.base, phase.subject, phase.threads)
-    table.print()
-    print()
-    for phase in phases:
-        retries = phase.attempts - phase.subject.count - phase.subject.failures
-        print(
-            f"{phase.where}, {phase.threads} thread(s): {phase.events_per_report:.2f} events stored "
-            f"per report, {retries} ledger-conflict retries, "
-            f"{phase.subject.failures} SubmissionContention failures"
-        )
+    print(
+        f"  {args.threads} threads: {pg['stored']} reports in {pg['batches']} batches "
+        f"(both PostgreSQL phases and warm-ups)"
+    )
+    figures = figures_of(args, pg, lite)
+    emit(figures)
     print(f"total wall time {time.perf_counter() - started:.1f}s")
     if profile is not None:
         print("\ncProfile of the 1-thread PostgreSQL submits (top 30 by cumulative time):")
         pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+
+
+def figures_of(
+    args: argparse.Namespace, pg: dict[str, Any], lite: tuple[Pair, Pair] | None
+) -> list[Figure]:
+    bare = "bare eventsourcing save (1 event)"
+    t = args.threads
+    one, many = pg["one"], pg["many"]
+    figures = [
+        Figure(
+            "intake",
+            "PG durable, 1 thread: submit",
+            one.subject.rate,
+            "reports/s",
+            one.base.rate,
+            f"{bare}, 1 thread",
+        ),
+        Figure(
+            "intake",
+            f"PG durable, {t} threads: submit",
+            many.subject.rate,
+            "reports/s",
+            many.base.rate,
+            f"{bare}, {t} threads",
+        ),
+    ]
+    for q, name in ((0.5, "p50"), (0.99, "p99")):
+        figures.append(
+            Figure(
+                "intake",
+                f"PG, {t} threads: submit latency {name}",
+                percentile(many.subject.all_latencies(), q) * 1000,
+                "ms",
+                percentile(many.base.all_latencies(), q) * 1000,
+                f"{bare} {name}, {t} threads",
+                higher_is_better=False,
+            )
+        )
+    retries = one.retries + many.retries
+    if "scale" in pg:
+        rate_one, rate_two, scale_retries, two = pg["scale"]
+        retries += scale_retries
+        figures.append(
+            Figure(
+                "intake",
+                f"PG, 2 intake processes x {t} threads",
+                rate_two,
+                "reports/s",
+                rate_one,
+                f"1 intake process x {t} threads",
+                goal="ratio>=1.6",
+            )
+        )
+        rate_one, rate_two, scale_retries, _ = pg["scale_no_mailbox"]
+        retries += scale_retries
+        figures.append(
+            Figure(
+                "intake",
+                f"PG, 2 intake processes x {t} threads, no mailbox (no argon2)",
+                rate_two,
+                "reports/s",
+                rate_one,
+                f"1 intake process x {t} threads, no mailbox",
+                goal="ratio>=1.6",
+            )
+        )
+        figures.append(
+            Figure(
+                "intake",
+                "PG, 2 processes: submit latency p99",
+                percentile(two["latencies"], 0.99) * 1000,
+                "ms",
+                higher_is_better=False,
+            )
+        )
+    figures.append(
+        Figure(
+            "intake",
+            "ledger-conflict retries seen by clients (all PG phases)",
+            retries,
+            "retries",
+            goal="<=0",
+            higher_is_better=False,
+        )
+    )
+    single, batched = pg["limits"]
+    figures += [
+        Figure(
+            "intake",
+            "reference: durable single-row commits",
+            single,
+            "commits/s",
+            baseline_name="raw psycopg, 1 connection",
+        ),
+        Figure(
+            "intake",
+            "reference: rows at 100 rows a commit",
+            batched,
+            "rows/s",
+            baseline_name="raw psycopg, 1 connection",
+        ),
+    ]
+    if lite is not None:
+        l1, lm = lite
+        figures += [
+            Figure(
+                "intake",
+                "SQLite embedded, 1 thread: submit",
+                l1.subject.rate,
+                "reports/s",
+                l1.base.rate,
+                f"{bare}, 1 thread",
+            ),
+            Figure(
+                "intake",
+                f"SQLite embedded, {t} threads: submit",
+                lm.subject.rate,
+                "reports/s",
+                lm.base.rate,
+                f"{bare}, {t} threads",
+            ),
+        ]
+    return figures
 
 
 if __name__ == "__main__":

@@ -15,7 +15,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import secrets
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from argon2 import PasswordHasher
@@ -49,6 +53,22 @@ SCHEMA = [
 
 class VaultError(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class VaultRow:
+    """One row a submission adds to the vault, sealed and hashed already: written in the
+    intake batch's transaction (group commit, decision 0023) or on its own."""
+
+    table: str
+    columns: tuple[str, ...]
+    values: tuple[Any, ...]
+    conflict: str  # the unique column: a repeated row keeps the first
+
+
+# argon2 hashes run here, never in the group commit's thread: as many at once as there
+# are cores (argon2-cffi releases the GIL), whatever the number of callers waiting.
+_HASHERS = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="argon2")
 
 
 def _code(digest: bytes, length: int) -> str:
@@ -90,21 +110,39 @@ class ReporterVault:
 
     def seal(self, reporter_ref: str, report_id: UUID, identity: RealNameReporter) -> None:
         """Keep the identity for ``reporter_ref``; a repeated call keeps the first."""
+        self.write_rows([self.identity_row(reporter_ref, report_id, identity)])
+
+    def identity_row(
+        self, reporter_ref: str, report_id: UUID, identity: RealNameReporter
+    ) -> VaultRow:
         nonce = secrets.token_bytes(12)
         sealed = nonce + self._aead.encrypt(
             nonce, identity.model_dump_json().encode(), reporter_ref.encode()
         )
+        return VaultRow(
+            "reporter_vault",
+            ("reporter_ref", "report_id", "sealed_identity", "identity_digest"),
+            (
+                reporter_ref,
+                str(report_id),
+                base64.b64encode(sealed).decode(),
+                self.identity_digest(identity),
+            ),
+            "reporter_ref",
+        )
+
+    def write_rows(self, rows: list[VaultRow]) -> None:
+        """Rows prepared by ``*_row``, in one transaction of the vault's own database."""
+        if not rows:
+            return
         with self._db.transaction() as cur:
-            cur.execute(
-                "INSERT INTO reporter_vault (reporter_ref, report_id, sealed_identity, identity_digest) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT (reporter_ref) DO NOTHING",
-                (
-                    reporter_ref,
-                    str(report_id),
-                    base64.b64encode(sealed).decode(),
-                    self.identity_digest(identity),
-                ),
-            )
+            for row in rows:
+                cur.execute(
+                    f"INSERT INTO {row.table} ({', '.join(row.columns)}) "
+                    f"VALUES ({', '.join('%s' for _ in row.columns)}) "
+                    f"ON CONFLICT ({row.conflict}) DO NOTHING",
+                    row.values,
+                )
 
     def reveal(self, reporter_ref: str) -> RealNameReporter:
         """The identity behind a reference. Callers record who asked and why."""
@@ -123,14 +161,17 @@ class ReporterVault:
     # -- sealed content (items that belong to the level above) ------------------------------
 
     def seal_content(self, report_id: UUID, text: str) -> None:
+        self.write_rows([self.content_row(report_id, text)])
+
+    def content_row(self, report_id: UUID, text: str) -> VaultRow:
         nonce = secrets.token_bytes(12)
         sealed = nonce + self._aead.encrypt(nonce, text.encode(), f"content:{report_id}".encode())
-        with self._db.transaction() as cur:
-            cur.execute(
-                "INSERT INTO sealed_contents (report_id, sealed_content) VALUES (%s, %s) "
-                "ON CONFLICT (report_id) DO NOTHING",
-                (str(report_id), base64.b64encode(sealed).decode()),
-            )
+        return VaultRow(
+            "sealed_contents",
+            ("report_id", "sealed_content"),
+            (str(report_id), base64.b64encode(sealed).decode()),
+            "report_id",
+        )
 
     def reveal_content(self, report_id: UUID) -> str:
         """A sealed report's content, for the few who must forward it. Callers record the read."""
@@ -164,15 +205,20 @@ class ReporterVault:
         return hmac.new(self._follow_up_key, b"code:" + normal.encode(), hashlib.sha256).hexdigest()
 
     def issue_credentials(self, report_id: UUID) -> tuple[str, str]:
+        self.write_rows([self.credentials_row(report_id)])
+        return self.credentials_for(report_id)
+
+    def credentials_row(self, report_id: UUID) -> VaultRow:
+        """The follow-up credentials' row; the argon2 hash is computed in the hashing pool
+        (sized to the cores), the caller waiting: never in a transaction, never in a batch."""
         query_code, password = self.credentials_for(report_id)
-        password_hash = self._hasher.hash(password)  # before the transaction: no lock held
-        with self._db.transaction() as cur:
-            cur.execute(
-                "INSERT INTO follow_up_credentials (query_code_digest, report_id, password_hash) "
-                "VALUES (%s, %s, %s) ON CONFLICT (query_code_digest) DO NOTHING",
-                (self._code_digest(query_code), str(report_id), password_hash),
-            )
-        return query_code, password
+        password_hash = _HASHERS.submit(self._hasher.hash, password).result()
+        return VaultRow(
+            "follow_up_credentials",
+            ("query_code_digest", "report_id", "password_hash"),
+            (self._code_digest(query_code), str(report_id), password_hash),
+            "query_code_digest",
+        )
 
     def report_for_credentials(self, query_code: str, password: str) -> UUID | None:
         """The report a reporter may follow up, or None when code or password is wrong."""

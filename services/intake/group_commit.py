@@ -1,0 +1,572 @@
+"""Group commit at intake (docs/decisions/0023): concurrent submissions, one transaction.
+
+Callers prepare their submission outside any lock — validation, keyed digests, the
+vault's encryption and the argon2 hash of a mailbox password — and hand it to the
+process's :class:`GroupCommitter`. Its one thread takes every submission waiting (up to
+``batch_size``; optionally lingering ``batch_wait`` seconds for more) and stores them in
+ONE transaction, pipelined into two round trips on PostgreSQL:
+
+1. ``pg_advisory_xact_lock`` per year of the batch (sorted): every intake process
+   serializes its batches' allocation and commit on it, so a ledger number is never read
+   by two transactions at once — no ledger conflict, no retry (on SQLite, eventsourcing's
+   one writer connection serializes the same way); then, under it, the year's last ledger
+   event (the next number) and which reports of the batch exist already (retries);
+2. each new report's events built with its number, one report at a time (a submission
+   that fails here is answered with its own error and takes no number); the vault rows
+   (when the vault lives in the event store's database) and the events inserted
+   (eventsourcing's own insert: table lock, NOTIFY, rows); COMMIT.
+
+Only when the COMMIT has answered is each caller answered: acknowledged only after
+durable. A batch that fails as a whole (the database away) fails each of its callers with
+that error (a 503 upstream); nothing of it is stored. A unique violation (a writer outside
+the locks stored one of its reports meanwhile) rolls the batch back and retries it, the
+stored report answered as a retry.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, Notification, Recording, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.pq import TransactionStatus
+from psycopg.sql import SQL, Identifier
+
+from services.intake.domain import Ledger, Report, ledger_id_for_year
+
+if TYPE_CHECKING:
+    from schemas.events import Actor
+    from schemas.submissions import ReportSubmission, SubmissionReceipt
+    from services.intake.application import IntakeApplication
+    from services.intake.vault import VaultRow
+
+log = logging.getLogger(__name__)
+
+# Key space of the ledger's advisory locks (pg_advisory_xact_lock(int, int): this, year).
+LEDGER_LOCK_SPACE = 12380
+BATCH_ATTEMPTS = 5
+LOCK_HOLD_SECONDS = 5  # a batch's transaction idle this long is ended by the server
+LOCK_WAIT_SECONDS = 10  # a batch waits this long for the ledger's lock, then fails (503)
+
+
+@dataclass
+class Prepared:
+    """One submission, ready to be numbered and stored."""
+
+    report_id: UUID
+    reporter_ref: str
+    submission: ReportSubmission
+    digest: str
+    actor: Actor
+    today: Any  # dt.date
+    vault_rows: list[VaultRow]
+    # The report a staff key named before keys were per submitter (decision 0013): the
+    # submission is that report's retry when it exists and the same account sent it.
+    legacy_id: UUID | None = None
+    # Made by the caller (IntakeApplication._prepare), outside the batch:
+    received: Any = None  # the report's Received event
+    received_stored: StoredEvent | None = None  # ... encoded
+    notice_due: dict[str, Any] | None = None  # the acceptance notice's deadline (real name)
+    future: Future[SubmissionReceipt] = field(default_factory=Future)
+
+    @property
+    def year(self) -> int:
+        return int(self.today.year)
+
+
+@dataclass
+class _Plan:
+    events: list[Any] = field(default_factory=list)
+    stored: list[StoredEvent] = field(default_factory=list)  # the events, encoded
+    vault_rows: list[VaultRow] = field(default_factory=list)
+    answers: list[tuple[Prepared, Report]] = field(default_factory=list)
+    errors: list[tuple[Prepared, BaseException]] = field(default_factory=list)
+    existing: list[Prepared] = field(default_factory=list)  # stored before: retries
+    legacy: list[Prepared] = field(default_factory=list)  # their key's legacy report exists
+    duplicates: list[tuple[Prepared, Prepared]] = field(default_factory=list)  # same report
+
+
+class BatchStore(Protocol):
+    """One transaction of the event store, as a batch needs it."""
+
+    def begin(
+        self, years: Sequence[int], report_ids: Sequence[UUID]
+    ) -> tuple[dict[int, StoredEvent | None], set[UUID]]:
+        """Lock the years' ledgers; their last events, and which reports exist already."""
+        ...
+
+    def write(self, rows: Sequence[VaultRow], stored: list[StoredEvent]) -> None:
+        """Insert the vault rows and the events."""
+        ...
+
+    def sent(self) -> None:
+        """Everything so far on the server (tests: before a kill)."""
+        ...
+
+    def ids(self) -> Sequence[int]:
+        """The events' notification ids, once committed."""
+        ...
+
+
+def _stored_event(row: Any) -> StoredEvent | None:
+    if row is None:
+        return None
+    return StoredEvent(
+        originator_id=UUID(str(row["originator_id"])),
+        originator_version=row["originator_version"],
+        topic=row["topic"],
+        state=bytes(row["state"]),
+    )
+
+
+class _PostgresBatch:
+    def __init__(
+        self, recorder: PostgresApplicationRecorder, conn: Any, curs: Any, pipeline: Any
+    ) -> None:
+        self.recorder, self.conn, self.curs, self.pipeline = recorder, conn, curs, pipeline
+        self.insert_curs = conn.cursor()
+        self.stored: list[StoredEvent] = []
+        self.table = Identifier(recorder.datastore.schema, recorder.events_table_name)
+        self.schema = recorder.datastore.schema
+
+    def begin(
+        self, years: Sequence[int], report_ids: Sequence[UUID]
+    ) -> tuple[dict[int, StoredEvent | None], set[UUID]]:
+        ordered = sorted(set(years))
+        # One round trip (the transaction is pipelined): BEGIN, the locks (in year order: no
+        # deadlock between processes), the reads they guard. A batch holding the lock and
+        # then stalled (its process stopped, its network gone) is ended by the server after
+        # LOCK_HOLD_SECONDS idle; a batch waiting longer than that for the lock gives up
+        # (LockNotAvailable: an OperationalError, answered 503 with Retry-After).
+        self.curs.execute(
+            f"SET LOCAL idle_in_transaction_session_timeout = '{LOCK_HOLD_SECONDS}s'",
+            prepare=True,
+        )
+        self.curs.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT_SECONDS}s'", prepare=True)
+        for year in ordered:
+            self.curs.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)",
+                (LEDGER_LOCK_SPACE, year),
+                prepare=True,
+            )
+        ledger_cursors = {}
+        for year in ordered:
+            cur = self.conn.cursor()
+            cur.execute(
+                SQL(
+                    "SELECT originator_id, originator_version, topic, state FROM {} "
+                    "WHERE originator_id = %s ORDER BY originator_version DESC LIMIT 1"
+                ).format(self.table),
+                (ledger_id_for_year(year),),
+                prepare=True,
+            )
+            ledger_cursors[year] = cur
+        exist = self.conn.cursor()
+        exist.execute(
+            SQL(
+                "SELECT originator_id FROM {} "
+                "WHERE originator_id = ANY(%s) AND originator_version = 1"
+            ).format(self.table),
+            (list(report_ids),),
+        )
+        last = {year: _stored_event(cur.fetchone()) for year, cur in ledger_cursors.items()}
+        found = {UUID(str(r["originator_id"])) for r in exist.fetchall()}
+        return last, found
+
+    def write(self, rows: Sequence[VaultRow], stored: list[StoredEvent]) -> None:
+        # Queued in the pipeline: sent with the COMMIT, in one round trip.
+        self._write_vault(rows)
+        if stored:
+            self.stored = stored
+            # eventsourcing's own insert: LOCK TABLE ... IN EXCLUSIVE MODE, NOTIFY, the rows.
+            self.recorder._insert_stored_events(self.insert_curs, stored)
+
+    def sent(self) -> None:
+        self.pipeline.sync()
+
+    def ids(self) -> Sequence[int]:
+        """The events' notification ids, once committed."""
+        if not self.stored:
+            return []
+        ids = self.recorder._fetch_ids_after_insert_events(self.insert_curs, self.stored)
+        assert ids is not None
+        assert len(ids) == len(self.stored)
+        return ids
+
+    def _write_vault(self, rows: Sequence[VaultRow]) -> None:
+        by_table: dict[tuple[str, tuple[str, ...], str], list[tuple[Any, ...]]] = {}
+        for row in rows:
+            by_table.setdefault((row.table, row.columns, row.conflict), []).append(row.values)
+        for (table, columns, conflict), values in by_table.items():
+            self.curs.executemany(
+                SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO NOTHING").format(
+                    Identifier(self.schema, table),
+                    SQL(", ").join(map(Identifier, columns)),
+                    SQL(", ").join(SQL("%s") for _ in columns),
+                    Identifier(conflict),
+                ),
+                values,
+            )
+
+
+class _SqliteBatch:
+    def __init__(self, recorder: SQLiteApplicationRecorder, curs: Any) -> None:
+        self.recorder, self.curs = recorder, curs
+        self.table = recorder.events_table_name
+
+    def begin(
+        self, years: Sequence[int], report_ids: Sequence[UUID]
+    ) -> tuple[dict[int, StoredEvent | None], set[UUID]]:
+        # No lock to take: the datastore's one writer connection, held for the transaction.
+        last = {}
+        for year in set(years):
+            self.curs.execute(
+                f"SELECT originator_id, originator_version, topic, state FROM {self.table} "
+                "WHERE originator_id = ? ORDER BY originator_version DESC LIMIT 1",
+                (ledger_id_for_year(year).hex,),
+            )
+            last[year] = _stored_event(self.curs.fetchone())
+        found = set()
+        for report_id in report_ids:
+            self.curs.execute(
+                f"SELECT 1 FROM {self.table} WHERE originator_id = ? AND originator_version = 1",
+                (report_id.hex,),
+            )
+            if self.curs.fetchone() is not None:
+                found.add(report_id)
+        return last, found
+
+    def write(self, rows: Sequence[VaultRow], stored: list[StoredEvent]) -> None:
+        for row in rows:
+            self.curs.execute(
+                f"INSERT INTO {row.table} ({', '.join(row.columns)}) "
+                f"VALUES ({', '.join('?' for _ in row.columns)}) "
+                f"ON CONFLICT ({row.conflict}) DO NOTHING",
+                row.values,
+            )
+
+        self._ids: Sequence[int] = []
+        if stored:
+            ids = self.recorder._insert_events(self.curs, stored)
+            assert ids is not None
+            assert len(ids) == len(stored)
+            self._ids = ids
+
+    def sent(self) -> None:
+        pass
+
+    def ids(self) -> Sequence[int]:
+        return self._ids
+
+
+def same_database(app: IntakeApplication) -> bool:
+    """Whether the vault's tables live in the event store's database (and schema): then
+    the vault rows are written in the batch's transaction."""
+    db = app.vault._db
+    recorder = app.recorder
+    if isinstance(recorder, PostgresApplicationRecorder):
+        from psycopg.conninfo import conninfo_to_dict
+
+        if db.postgres_url is None:
+            return False
+        info = conninfo_to_dict(db.postgres_url)
+        env = app.env
+        return (
+            db.schema == recorder.datastore.schema
+            and str(info.get("dbname") or "postgres") == env.get("POSTGRES_DBNAME")
+            and str(info.get("host") or "127.0.0.1") == env.get("POSTGRES_HOST")
+            and str(info.get("port") or "5432") == env.get("POSTGRES_PORT")
+        )
+    if isinstance(recorder, SQLiteApplicationRecorder) and db.sqlite_path is not None:
+        name = app.env.get("SQLITE_DBNAME") or ""
+        return ":memory:" not in name and Path(name).resolve() == db.sqlite_path.resolve()
+    return False
+
+
+def supported(app: IntakeApplication) -> bool:
+    return isinstance(app.recorder, PostgresApplicationRecorder | SQLiteApplicationRecorder)
+
+
+class GroupCommitter:
+    """Collects prepared submissions and stores them a batch (one transaction) at a time."""
+
+    def __init__(
+        self,
+        app: IntakeApplication,
+        *,
+        batch_size: int = 200,
+        batch_wait: float = 0.0,
+    ) -> None:
+        self.app = app
+        self.batch_size = batch_size
+        self.batch_wait = batch_wait
+        self.vault_in_batch = same_database(app)
+        self._queue: list[Prepared] = []
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        # Counters, for the bench and the tests: batches committed, reports stored.
+        self.batches = 0
+        self.stored = 0
+        self.batch_retries = 0
+        self.transaction_seconds = 0.0  # time inside batch transactions (the lock held)
+        # Tests: called inside the transaction, before the commit (kill -9 mid-batch).
+        self.before_commit: Callable[[list[Prepared]], None] | None = None
+
+    def submit(self, item: Prepared) -> SubmissionReceipt:
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("intake is closing")
+            self._queue.append(item)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="intake-group-commit", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+        return item.future.result()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    # -- the committer thread ------------------------------------------------------------------
+
+    def _take(self) -> list[Prepared] | None:
+        with self._cond:
+            while not self._queue and not self._closed:
+                self._cond.wait()
+            if not self._queue:
+                return None
+            if self.batch_wait > 0 and len(self._queue) < self.batch_size:
+                deadline = time.monotonic() + self.batch_wait
+                while len(self._queue) < self.batch_size and not self._closed:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
+            batch, self._queue = self._queue[: self.batch_size], self._queue[self.batch_size :]
+            return batch
+
+    def _run(self) -> None:
+        while True:
+            batch = self._take()
+            if batch is None:
+                return
+            try:
+                self._store(batch)
+            except BaseException as error:  # every caller hears of it; the thread goes on
+                for item in batch:
+                    if not item.future.done():
+                        item.future.set_exception(error)
+
+    def _store(self, batch: list[Prepared]) -> None:
+        pending = list(batch)
+        for _ in range(BATCH_ATTEMPTS):
+            try:
+                self._attempt(pending)
+                return
+            except IntegrityError:
+                # Another writer stored one of these reports meanwhile (outside our locks):
+                # nothing of this batch was stored; the next attempt sees it as existing.
+                self.batch_retries += 1
+                pending = [item for item in pending if not item.future.done()]
+            if not pending:
+                return
+        from services.intake.application import SubmissionContention
+
+        for item in pending:
+            if not item.future.done():
+                item.future.set_exception(SubmissionContention())
+
+    def _attempt(self, batch: list[Prepared]) -> None:
+        began = time.perf_counter()
+        with self._transaction() as store:
+            plan = self._plan(store, batch)
+            stored = plan.stored
+            store.write(plan.vault_rows, stored)
+            if self.before_commit is not None:
+                store.sent()
+                self.before_commit(batch)
+        # Committed (durable): now, and only now, answer.
+        self.transaction_seconds += time.perf_counter() - began
+        ids = store.ids()
+        self.batches += 1
+        self.stored += len(plan.answers)
+        # As after a save: the embedded followers woken, then the callers answered.
+        try:
+            if stored:
+                self.app._notify(
+                    [
+                        Recording(
+                            e,
+                            Notification(
+                                originator_id=s.originator_id,
+                                originator_version=s.originator_version,
+                                topic=s.topic,
+                                state=s.state,
+                                id=n,
+                            ),
+                        )
+                        for e, s, n in zip(plan.events, stored, ids, strict=True)
+                    ]
+                )
+        except Exception:  # a listener's failure is not the submitters' (all is stored)
+            log.exception("waking the followers after an intake batch failed")
+        self._answer(plan)
+
+    def _plan(self, store: BatchStore, batch: list[Prepared]) -> _Plan:
+        """The batch's events, numbered from the ledgers as stored (read under the locks)."""
+        plan = _Plan()
+        first: dict[UUID, Prepared] = {}
+        for item in batch:
+            if item.report_id in first:
+                plan.duplicates.append((item, first[item.report_id]))
+            else:
+                first[item.report_id] = item
+        legacy_ids = [item.legacy_id for item in first.values() if item.legacy_id is not None]
+        last, exist = store.begin([item.year for item in batch], [*first, *legacy_ids])
+        ledgers: dict[int, tuple[UUID, int, int]] = {}  # year: (ledger id, version, number)
+        encode = self.app.mapper.to_stored_event
+        for item in first.values():
+            if item.legacy_id is not None and item.legacy_id in exist:
+                plan.legacy.append(item)
+                continue
+            if item.report_id in exist:
+                plan.existing.append(item)
+                continue
+            if item.year not in ledgers:
+                ledgers[item.year] = self._ledger_position(item.year, last[item.year], plan)
+            ledger_id, version, sequence = ledgers[item.year]
+            assert item.received_stored is not None  # IntakeApplication._prepare
+            try:
+                report = self.app._registered_report(item, sequence + 1)
+                allocated = Ledger.NumberAllocated(  # type: ignore[call-arg]
+                    originator_id=ledger_id,
+                    originator_version=version + 1,
+                    timestamp=Ledger.NumberAllocated.create_timestamp(),
+                    sequence=sequence + 1,
+                    report_id=item.report_id,
+                )
+                events = report.collect_events()
+                stored = [encode(e) for e in events]
+                allocated_stored = encode(allocated)
+            except Exception as error:  # this submission only: no number taken
+                plan.errors.append((item, error))
+                continue
+            ledgers[item.year] = (ledger_id, version + 1, sequence + 1)
+            # The log as a one-by-one save wrote it: the ledger's event, then the report's.
+            plan.events += [allocated, item.received, *events]
+            plan.stored += [allocated_stored, item.received_stored, *stored]
+            if self.vault_in_batch:
+                plan.vault_rows.extend(item.vault_rows)
+            plan.answers.append((item, report))
+        return plan
+
+    def _answer(self, plan: _Plan) -> None:
+        app = self.app
+        for item, failure in plan.errors:
+            item.future.set_exception(failure)
+        for item, report in plan.answers:
+            item.future.set_result(app.receipt(report))
+        for item in plan.existing:
+            _answer_from_store(app, item)
+        for item in plan.legacy:
+            self._answer_legacy(item)
+        for item, original in plan.duplicates:
+            if original.future.done():
+                _answer_duplicate(app, item, original)
+            else:  # its original went on to the next batch (a legacy key): so does it
+                self._requeue(item)
+
+    def _answer_legacy(self, item: Prepared) -> None:
+        """The key's legacy report exists: the answer, when the same account sent it; else
+        the submission is a new one (next batch)."""
+        assert item.legacy_id is not None
+        try:
+            legacy = self.app._existing(item.legacy_id)
+            if legacy is not None and legacy.received_by.get("id") == item.actor.id:
+                item.future.set_result(self.app._answer_report(legacy, item.submission))
+                return
+        except BaseException as error:
+            item.future.set_exception(error)
+            return
+        item.legacy_id = None
+        self._requeue(item)
+
+    def _requeue(self, item: Prepared) -> None:
+        with self._cond:
+            self._queue.insert(0, item)
+            self._cond.notify()
+
+    def _ledger_position(
+        self, year: int, last: StoredEvent | None, plan: _Plan
+    ) -> tuple[UUID, int, int]:
+        """The year's ledger as stored (read under the year's lock): its id, version and last
+        number. A year without a ledger gets one opened in this batch."""
+        ledger_id = ledger_id_for_year(year)
+        if last is None:
+            ledger = Ledger.open(year)
+            for opened in ledger.collect_events():
+                plan.events.append(opened)
+                plan.stored.append(self.app.mapper.to_stored_event(opened))
+            return ledger_id, ledger.version, 0
+        event = self.app.mapper.to_domain_event(last)
+        sequence = getattr(event, "sequence", 0)  # Opened: none yet
+        return ledger_id, last.originator_version, int(sequence)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[BatchStore]:
+        recorder = self.app.recorder
+        if isinstance(recorder, PostgresApplicationRecorder):
+            datastore = recorder.datastore
+            with datastore.get_connection() as conn:
+                try:
+                    # The whole transaction pipelined: two round trips (BEGIN and the reads;
+                    # the writes and COMMIT), the pipeline's exit waiting for the COMMIT.
+                    with conn.pipeline() as pipeline, conn.transaction(), conn.cursor() as curs:
+                        yield _PostgresBatch(recorder, conn, curs, pipeline)
+                except BaseException:
+                    if conn.info.transaction_status != TransactionStatus.IDLE:
+                        conn.rollback()  # a failure at the COMMIT's sync leaves it open
+                    raise
+            return
+        assert isinstance(recorder, SQLiteApplicationRecorder)
+        with recorder.datastore.transaction(commit=True) as curs:
+            yield _SqliteBatch(recorder, curs)
+
+
+def _answer_from_store(app: IntakeApplication, item: Prepared) -> None:
+    """A report already stored (a retry that raced its first attempt): its first receipt,
+    when the body is the same; refused when the key was reused for another body."""
+    try:
+        item.future.set_result(app._answer_existing(item.report_id, item.submission))
+    except BaseException as error:
+        item.future.set_exception(error)
+
+
+def _answer_duplicate(app: IntakeApplication, item: Prepared, original: Prepared) -> None:
+    """The same report twice in one batch (a retry while the first attempt waited)."""
+    error = original.future.exception()
+    if error is not None:
+        item.future.set_exception(error)
+        return
+    if not app.keys.matches(original.digest, item.submission):
+        from services.intake.application import IdempotencyKeyReused
+
+        item.future.set_exception(IdempotencyKeyReused())
+        return
+    item.future.set_result(original.future.result())
