@@ -356,8 +356,7 @@ def _caught_up(settings: Settings, store: ReadStore) -> Any:
             if not is_database_unavailable(error):
                 raise
             log.warning(
-                "projections-worker: the database is away while catching up, retrying in "
-                "%.1fs: %s",
+                "projections-worker: the database is away while catching up, retrying in %.1fs: %s",
                 delay,
                 type(error).__name__,
             )
