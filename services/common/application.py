@@ -87,13 +87,18 @@ class JianduApplication(Application[UUID]):
         payload = model.model_validate({name: getattr(event, name) for name in model.model_fields})
         return event, event_type, version, payload
 
-    def to_envelope(self, notification: Notification) -> EventEnvelope | None:
-        """The notification as a public-contract envelope, or None for internal events."""
+    def to_parsed(
+        self, notification: Notification
+    ) -> tuple[EventEnvelope, Payload, dict[str, Any]] | None:
+        """The notification as a public-contract envelope, with the payload as validated
+        (its model) and as JSON values (the envelope's ``payload``); None for internal events.
+        """
         view = self._contract_view(notification)
         if view is None:
             return None
         event, event_type, version, payload = view
-        return EventEnvelope(
+        data = payload.model_dump(mode="json")
+        envelope = EventEnvelope(
             source=self.source,
             position=notification.id,
             event_id=event_id(notification),
@@ -102,8 +107,14 @@ class JianduApplication(Application[UUID]):
             aggregate_id=event.originator_id,
             aggregate_version=event.originator_version,
             occurred_at=event.timestamp,
-            payload=payload.model_dump(mode="json"),
+            payload=data,
         )
+        return envelope, payload, data
+
+    def to_envelope(self, notification: Notification) -> EventEnvelope | None:
+        """The notification as a public-contract envelope, or None for internal events."""
+        parsed = self.to_parsed(notification)
+        return None if parsed is None else parsed[0]
 
     def to_message(self, notification: Notification) -> OutboxMessage | None:
         """The notification as the bytes the relay publishes (``EventEnvelope.to_bytes()``

@@ -215,45 +215,40 @@ class IntakeApplication(JianduApplication):
         elif idempotency_key and import_id is None:
             report_id = self._report_id_for_key(idempotency_key, actor, public, client)
         reporter_ref = str(uuid5(NAMESPACE, f"reporter-of:{report_id}"))
+        item = Prepared(report_id, reporter_ref, submission, digest, actor, today, [], legacy_id)
         if self._committer is None:
-            return self._submit_alone(report_id, reporter_ref, submission, digest, actor, today)
+            return self._submit_alone(item)
         # Whether the report exists already (a retry) is read in the batch's transaction.
         # Everything slow happens here, in the caller's thread, before joining a batch:
         # the vault's encryption, the argon2 hash (in the pool sized to the cores).
         rows = self._vault_rows(report_id, reporter_ref, submission)
-        if not self._committer.vault_in_batch:
+        if self._committer.vault_in_batch:
+            item.vault_rows = rows
+        else:
             # Before the events: a crash in between leaves only an unreachable vault row.
             self.vault.write_rows(rows)
-            rows = []
-        item = Prepared(report_id, reporter_ref, submission, digest, actor, today, rows, legacy_id)
         self._prepare(item)
         return self._committer.submit(item)
 
-    def _submit_alone(
-        self,
-        report_id: UUID,
-        reporter_ref: str,
-        submission: ReportSubmission,
-        digest: str,
-        actor: Actor,
-        today: dt.date,
-    ) -> SubmissionReceipt:
+    def _submit_alone(self, item: Prepared) -> SubmissionReceipt:
         """One submission a save, the ledger under optimistic locking: for event stores the
         group commit does not know (neither PostgreSQL nor SQLite)."""
         vault_done = False
         for _ in range(SUBMISSION_ATTEMPTS):
-            existing = self._existing(report_id)
+            existing = self._existing(item.report_id)
             if existing is not None:
-                return self._answer_report(existing, submission)
+                return self._answer_report(existing, item.submission)
             if not vault_done:
                 # Before the events: a crash in between leaves only an unreachable vault row.
-                self.vault.write_rows(self._vault_rows(report_id, reporter_ref, submission))
+                self.vault.write_rows(
+                    self._vault_rows(item.report_id, item.reporter_ref, item.submission)
+                )
                 vault_done = True
             try:
                 # One registration at a time per process: concurrent ones would only
                 # conflict on the year's ledger and retry (other processes still may).
                 with self._register_lock:
-                    return self._register(report_id, reporter_ref, submission, digest, actor, today)
+                    return self._register(item)
             except IntegrityError:
                 continue  # the ledger moved on, or the same key raced us: look again
         raise SubmissionContention
@@ -334,19 +329,12 @@ class IntakeApplication(JianduApplication):
             rows.append(self.vault.credentials_row(report_id))
         return rows
 
-    def _received_report(
-        self,
-        report_id: UUID,
-        reporter_ref: str,
-        submission: ReportSubmission,
-        digest: str,
-        actor: Actor,
-        today: dt.date,
-    ) -> Report:
+    def _received_report(self, item: Prepared) -> Report:
         """The report as received, not yet numbered (its ``Received`` event pending)."""
-        reporter = ReporterRef(ref=reporter_ref, anonymous=submission.reporter.anonymous)
+        submission = item.submission
+        reporter = ReporterRef(ref=item.reporter_ref, anonymous=submission.reporter.anonymous)
         return Report(
-            id=report_id,
+            id=item.report_id,
             channel=submission.channel.value,
             categories=[cat.value for cat in submission.categories],
             subjects=[s.model_dump() for s in submission.subjects],
@@ -354,9 +342,9 @@ class IntakeApplication(JianduApplication):
             sealed=submission.sealed,
             reporter=reporter.model_dump(),
             referral=submission.referral.model_dump(mode="json") if submission.referral else None,
-            received_on=submission.received_on or today,
-            actor=actor.model_dump(mode="json"),
-            submission_digest=digest,
+            received_on=submission.received_on or item.today,
+            actor=item.actor.model_dump(mode="json"),
+            submission_digest=item.digest,
         )
 
     def _notice_due(self, report: Report) -> dict[str, Any] | None:
@@ -391,9 +379,7 @@ class IntakeApplication(JianduApplication):
     def _prepare(self, item: Prepared) -> None:
         """What a batch needs of a submission, made by its caller (outside the batch): the
         ``Received`` event, encoded, and the acceptance-notice deadline."""
-        report = self._received_report(
-            item.report_id, item.reporter_ref, item.submission, item.digest, item.actor, item.today
-        )
+        report = self._received_report(item)
         item.notice_due = self._notice_due(report)
         (item.received,) = report.collect_events()
         item.received_stored = self.mapper.to_stored_event(item.received)
@@ -408,20 +394,17 @@ class IntakeApplication(JianduApplication):
         )
         return report
 
-    def _register(
-        self,
-        report_id: UUID,
-        reporter_ref: str,
-        submission: ReportSubmission,
-        digest: str,
-        actor: Actor,
-        today: dt.date,
-    ) -> SubmissionReceipt:
-        report = self._received_report(report_id, reporter_ref, submission, digest, actor, today)
+    def _register(self, item: Prepared) -> SubmissionReceipt:
+        report = self._received_report(item)
         notice_due = self._notice_due(report)
-        ledger = self._ledger(today.year)
+        ledger = self._ledger(item.year)
         self._number_report(
-            report, ledger.allocate(report_id), submission, actor, today, notice_due
+            report,
+            ledger.allocate(item.report_id),
+            item.submission,
+            item.actor,
+            item.today,
+            notice_due,
         )
         self.save(ledger, report)
         return self.receipt(report)

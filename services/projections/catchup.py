@@ -25,7 +25,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -43,7 +42,7 @@ from rich.progress import (
 from rich.text import Text
 
 from schemas.events import CURRENT_VERSION, SOURCES, EventEnvelope, Source
-from services.common.application import JianduApplication, contract_of, event_id, is_published
+from services.common.application import JianduApplication
 from services.common.eventstore import eventstore_env
 from services.common.settings import Settings
 from services.projections.rows import Parsed, parsed_beforehand
@@ -185,29 +184,13 @@ def read_parsed(
     envelopes: list[EventEnvelope] = []
     known: dict[int, Parsed] = {}
     for notification in notifications:
-        if not is_published(notification.topic):
+        parsed = app.to_parsed(notification)
+        if parsed is None:
             continue
-        event: Any = app.mapper.to_domain_event(notification)
-        spec = contract_of(event)
-        if spec is None:
-            continue
-        event_type, version, model = spec
-        payload = model.model_validate({name: getattr(event, name) for name in model.model_fields})
-        data = payload.model_dump(mode="json")
-        envelope = EventEnvelope(
-            source=app.source,
-            position=notification.id,
-            event_id=event_id(notification),
-            event_type=event_type,
-            version=version,
-            aggregate_id=event.originator_id,
-            aggregate_version=event.originator_version,
-            occurred_at=event.timestamp,
-            payload=data,
-        )
+        envelope = parsed[0]
         envelopes.append(envelope)
-        if CURRENT_VERSION.get(event_type) == version:
-            known[id(envelope)] = (envelope, payload, data)
+        if CURRENT_VERSION.get(envelope.event_type) == envelope.version:
+            known[id(envelope)] = parsed
     return envelopes, known, notifications[-1].id
 
 

@@ -24,11 +24,14 @@ import pytest
 from schemas.submissions import SubmissionReceipt
 from services.bootstrap import build_intake
 from services.intake.application import IdempotencyKeyReused
-from services.intake.domain import Report
-from services.intake.group_commit import Prepared
 from tests.integration.helpers import TEST_KEY, hotline_report, pg_settings
 from tests.integration.intake_submitter import body
-from tests.support.ledger import collect_batches_of, ledger_audit, run_together
+from tests.support.ledger import (
+    collect_batches_of,
+    failing_to_register,
+    ledger_audit,
+    run_together,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -81,43 +84,37 @@ def test_a_bad_submission_in_a_batch_fails_alone(pg_dsn: str, tmp_path: Path) ->
     committer = intake._committer
     assert committer is not None
     broken = hotline_report(99, summary="这一件在登记时出错")
-    numbered = intake._registered_report
-
-    def failing(item: Prepared, sequence: int) -> Report:
-        if item.submission == broken:
-            raise RuntimeError("this submission cannot be registered")
-        return numbered(item, sequence)
-
-    intake._registered_report = failing  # type: ignore[method-assign]
-    collect_batches_of(6, intake)
-    results = run_together(
-        [
-            lambda: intake.submit(hotline_report(1), idempotency_key="a"),
-            lambda: intake.submit(hotline_report(2), idempotency_key="b"),
-            lambda: intake.submit(hotline_report(2), idempotency_key="b"),  # a retry, same batch
-            lambda: intake.submit(hotline_report(3), idempotency_key="c"),
-            lambda: intake.submit(hotline_report(4), idempotency_key="c"),  # key reused
-            lambda: intake.submit(broken, idempotency_key="broken"),
+    with failing_to_register(intake, broken):
+        collect_batches_of(6, intake)
+        results = run_together(
+            [
+                lambda: intake.submit(hotline_report(1), idempotency_key="a"),
+                lambda: intake.submit(hotline_report(2), idempotency_key="b"),
+                lambda: intake.submit(
+                    hotline_report(2), idempotency_key="b"
+                ),  # a retry, same batch
+                lambda: intake.submit(hotline_report(3), idempotency_key="c"),
+                lambda: intake.submit(hotline_report(4), idempotency_key="c"),  # key reused
+                lambda: intake.submit(broken, idempotency_key="broken"),
+            ]
+        )
+        assert committer.batches == 1  # all six in one transaction
+        a, b1, b2, c1, c2, bad = results
+        assert isinstance(a, SubmissionReceipt)
+        assert isinstance(b1, SubmissionReceipt)
+        assert b1 == b2
+        assert isinstance(bad, RuntimeError)
+        assert sorted([type(c1).__name__, type(c2).__name__]) == [
+            "IdempotencyKeyReused",
+            "SubmissionReceipt",
         ]
-    )
-    assert committer.batches == 1  # all six in one transaction
-    a, b1, b2, c1, c2, bad = results
-    assert isinstance(a, SubmissionReceipt)
-    assert isinstance(b1, SubmissionReceipt)
-    assert b1 == b2
-    assert isinstance(bad, RuntimeError)
-    assert sorted([type(c1).__name__, type(c2).__name__]) == [
-        "IdempotencyKeyReused",
-        "SubmissionReceipt",
-    ]
-    audit = ledger_audit(intake)
-    assert audit["count"] == 3  # a, b, c: the broken one took no number
-    # across batches: the retry gets the same answer, the reused key is still refused
-    committer.batch_size, committer.batch_wait = 200, 0.0
-    assert intake.submit(hotline_report(2), idempotency_key="b") == b1
-    with pytest.raises(IdempotencyKeyReused):
-        intake.submit(hotline_report(5), idempotency_key="a")
-    intake._registered_report = numbered  # type: ignore[method-assign]
+        audit = ledger_audit(intake)
+        assert audit["count"] == 3  # a, b, c: the broken one took no number
+        # across batches: the retry gets the same answer, the reused key is still refused
+        committer.batch_size, committer.batch_wait = 200, 0.0
+        assert intake.submit(hotline_report(2), idempotency_key="b") == b1
+        with pytest.raises(IdempotencyKeyReused):
+            intake.submit(hotline_report(5), idempotency_key="a")
     fixed = intake.submit(broken, idempotency_key="broken")
     assert fixed.ledger_number.endswith("000004")
     assert ledger_audit(intake)["count"] == 4

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
+from schemas.submissions import ReportSubmission
 from services.intake.application import IntakeApplication
 from services.intake.domain import Ledger, Report, format_ledger_number
+from services.intake.group_commit import Prepared
 
 
 def ledger_audit(intake: IntakeApplication) -> dict[str, Any]:
@@ -65,3 +68,21 @@ def run_together(calls: list[Callable[[], Any]]) -> list[Any]:
     for t in threads:
         t.join()
     return results
+
+
+@contextmanager
+def failing_to_register(intake: IntakeApplication, broken: ReportSubmission) -> Iterator[None]:
+    """Inside the block, numbering ``broken`` in a batch raises (a fault of ours in the
+    middle of a batch); the others are numbered as usual."""
+    numbered = intake._registered_report
+
+    def failing(item: Prepared, sequence: int) -> Report:
+        if item.submission == broken:
+            raise RuntimeError("this submission cannot be registered")
+        return numbered(item, sequence)
+
+    intake._registered_report = failing  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        intake._registered_report = numbered  # type: ignore[method-assign]

@@ -10,10 +10,13 @@ import pytest
 
 from schemas.submissions import SubmissionReceipt
 from services.intake.application import IdempotencyKeyReused, IntakeApplication
-from services.intake.domain import Report
-from services.intake.group_commit import Prepared
 from tests.integration.helpers import hotline_report
-from tests.support.ledger import collect_batches_of, ledger_audit, run_together
+from tests.support.ledger import (
+    collect_batches_of,
+    failing_to_register,
+    ledger_audit,
+    run_together,
+)
 
 
 def test_the_embedded_intake_commits_in_groups(intake: IntakeApplication) -> None:
@@ -48,36 +51,28 @@ def test_a_bad_submission_in_a_batch_fails_alone(intake: IntakeApplication) -> N
     committer = intake._committer
     assert committer is not None
     broken = hotline_report(99, summary="这一件在登记时出错")
-    numbered = intake._registered_report
-
-    def failing(item: Prepared, sequence: int) -> Report:
-        if item.submission == broken:
-            raise RuntimeError("this submission cannot be registered")
-        return numbered(item, sequence)
-
-    intake._registered_report = failing  # type: ignore[method-assign]
-    collect_batches_of(5, intake)
-    results = run_together(
-        [
-            lambda: intake.submit(hotline_report(1), idempotency_key="a"),
-            lambda: intake.submit(hotline_report(1), idempotency_key="a"),
-            lambda: intake.submit(hotline_report(2), idempotency_key="b"),
-            lambda: intake.submit(hotline_report(3), idempotency_key="b"),
-            lambda: intake.submit(broken, idempotency_key="broken"),
+    with failing_to_register(intake, broken):
+        collect_batches_of(5, intake)
+        results = run_together(
+            [
+                lambda: intake.submit(hotline_report(1), idempotency_key="a"),
+                lambda: intake.submit(hotline_report(1), idempotency_key="a"),
+                lambda: intake.submit(hotline_report(2), idempotency_key="b"),
+                lambda: intake.submit(hotline_report(3), idempotency_key="b"),
+                lambda: intake.submit(broken, idempotency_key="broken"),
+            ]
+        )
+        assert committer.batches == 1
+        a1, a2, b1, b2, bad = results
+        assert isinstance(a1, SubmissionReceipt)
+        assert a1 == a2
+        assert isinstance(bad, RuntimeError)
+        assert sorted([type(b1).__name__, type(b2).__name__]) == [
+            "IdempotencyKeyReused",
+            "SubmissionReceipt",
         ]
-    )
-    assert committer.batches == 1
-    a1, a2, b1, b2, bad = results
-    assert isinstance(a1, SubmissionReceipt)
-    assert a1 == a2
-    assert isinstance(bad, RuntimeError)
-    assert sorted([type(b1).__name__, type(b2).__name__]) == [
-        "IdempotencyKeyReused",
-        "SubmissionReceipt",
-    ]
-    assert ledger_audit(intake)["count"] == 2
-    committer.batch_size, committer.batch_wait = 200, 0.0
-    with pytest.raises(IdempotencyKeyReused):
-        intake.submit(hotline_report(4), idempotency_key="a")
-    intake._registered_report = numbered  # type: ignore[method-assign]
+        assert ledger_audit(intake)["count"] == 2
+        committer.batch_size, committer.batch_wait = 200, 0.0
+        with pytest.raises(IdempotencyKeyReused):
+            intake.submit(hotline_report(4), idempotency_key="a")
     assert intake.submit(broken, idempotency_key="broken").ledger_number.endswith("000003")
