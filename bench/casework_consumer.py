@@ -37,8 +37,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +52,7 @@ from eventsourcing.domain import Aggregate, event
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from bench.figures import Figure, emit
+from bench.servers import kafka_broker, postgres_server
 from schemas.events import EventEnvelope, topic_for
 from services.bootstrap import build_casework
 from services.casework.consumer import IntakeEventsConsumer, tracking_name
@@ -61,8 +61,7 @@ from services.common.readiness import ConsumerReadiness
 from services.common.settings import Settings
 from services.migrate import migrate
 from tests.integration.test_faust_worker import EventFactory
-from tests.support.postgres import ThrowawayPostgres
-from tests.support.tansu import TansuBroker, create_topics
+from tests.support.tansu import create_topics
 
 KAFKA_ENV = "JIANDU_TEST_KAFKA_BOOTSTRAP"
 TIMEOUT_S = 120.0
@@ -291,30 +290,6 @@ def bare_store(settings: Settings, dsn: str) -> BareStore:
 # -- the run ----------------------------------------------------------------------------
 
 
-@contextmanager
-def postgres() -> Iterator[ThrowawayPostgres]:
-    server = ThrowawayPostgres()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@contextmanager
-def kafka_bootstrap() -> Iterator[tuple[str, str]]:
-    external = os.environ.get(KAFKA_ENV)
-    if external:
-        yield external, f"Kafka at {external} (external, {KAFKA_ENV})"
-        return
-    broker = TansuBroker()
-    try:
-        broker.start()
-        yield broker.bootstrap, f"Tansu at {broker.bootstrap} (private, memory storage)"
-    finally:
-        broker.close()
-
-
 def main() -> None:  # noqa: PLR0915 - one straight script
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=3000, help="reports in the backlog")
@@ -341,7 +316,7 @@ def main() -> None:  # noqa: PLR0915 - one straight script
     baseline_saves: list[float] = []
     per_event_runs: list[Run] = []
     try:
-        with postgres() as server, kafka_bootstrap() as (bootstrap, kafka_text):
+        with postgres_server() as server, kafka_broker() as (bootstrap, kafka_text, _):
             create_topics(bootstrap, [topic], partitions=args.partitions)
             last = publish(bootstrap, topic, envelopes)
             backlog = Backlog(envelopes, opened, joins, last)

@@ -39,8 +39,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +54,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
 from bench.figures import Figure, emit
+from bench.servers import postgres_database
 from schemas.submissions import ReportSubmission
 from services.bootstrap import EmbeddedSystem, build_intake
 from services.common.eventstore import eventstore_env
@@ -63,7 +63,6 @@ from services.common.sql import ensure_schema
 from services.intake.application import IntakeApplication, SubmissionContention
 from services.migrate import migrate
 from tests.integration.helpers import hotline_report
-from tests.support.postgres import ThrowawayPostgres
 
 BASELINE_SCHEMA = "bench_baseline"
 SECRET_KEY = base64.b64encode(os.urandom(32)).decode()
@@ -421,43 +420,6 @@ def scale_out(
 # -- the run -----------------------------------------------------------------------------------
 
 
-@contextmanager
-def postgres_dsn(durable: bool) -> Iterator[tuple[str, str]]:
-    """A fresh database on the private (or external) server: its DSN and a description."""
-    server = ThrowawayPostgres()
-    server.start()
-    try:
-        if durable and not server.external_url:
-            with psycopg.connect(server.admin_dsn, autocommit=True) as conn:
-                conn.execute("ALTER SYSTEM SET fsync = on")
-                conn.execute("ALTER SYSTEM SET synchronous_commit = on")
-                conn.execute("SELECT pg_reload_conf()")
-        with server.fresh_database() as dsn:
-            deadline = time.monotonic() + 5
-            while True:
-                with psycopg.connect(dsn) as conn:
-                    row = conn.execute(
-                        "SELECT current_setting('server_version'), current_setting('fsync'), "
-                        "current_setting('synchronous_commit')"
-                    ).fetchone()
-                assert row is not None
-                if (
-                    not durable
-                    or server.external_url
-                    or row[1] == "on"
-                    or time.monotonic() > deadline
-                ):
-                    break
-                time.sleep(0.05)  # the reload is asynchronous
-            origin = "external" if server.external_url else "private"
-            yield (
-                dsn,
-                f"PostgreSQL {row[0]} ({origin}), fsync={row[1]}, synchronous_commit={row[2]}",
-            )
-    finally:
-        server.stop()
-
-
 def settings_for(data_dir: Path, dsn: str | None, secret_key: str = SECRET_KEY) -> Settings:
     return Settings(
         data_dir=data_dir,
@@ -479,7 +441,7 @@ def run_postgres(
     args: argparse.Namespace, tmp: Path, profile: cProfile.Profile | None
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    with postgres_dsn(durable=not args.fast_pg) as (dsn, described):
+    with postgres_database(durable=not args.fast_pg) as (dsn, described):
         out["described"] = described
         settings = settings_for(tmp / "pg", dsn)
         migrate(settings)

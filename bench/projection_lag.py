@@ -49,8 +49,7 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +60,12 @@ if str(ROOT) not in sys.path:
 from kafka import KafkaProducer
 
 from bench.figures import Figure, emit
+from bench.servers import kafka_broker, postgres_database
 from schemas.events import SOURCES, EventEnvelope, topic_for
 from services.common.settings import Settings
 from services.common.sql import Database
 from services.projections.store import ReadStore
-from tests.support.postgres import ThrowawayPostgres
-from tests.support.tansu import TansuBroker, create_topics
+from tests.support.tansu import create_topics
 
 KAFKA_ENV = "JIANDU_TEST_KAFKA_BOOTSTRAP"
 SECRET_KEY = base64.b64encode(os.urandom(32)).decode()
@@ -76,31 +75,6 @@ LOG_DIR = Path(tempfile.gettempdir()) / "jiandu-bench-lag-logs"
 
 
 # -- servers ---------------------------------------------------------------------------
-
-
-@contextmanager
-def postgres() -> Iterator[str]:
-    server = ThrowawayPostgres()
-    server.start()
-    try:
-        with server.fresh_database() as dsn:
-            yield dsn
-    finally:
-        server.stop()
-
-
-@contextmanager
-def kafka() -> Iterator[str]:
-    external = os.environ.get(KAFKA_ENV)
-    if external:
-        yield external
-        return
-    broker = TansuBroker()
-    try:
-        broker.start()
-        yield broker.bootstrap
-    finally:
-        broker.close()
 
 
 # -- the stream ------------------------------------------------------------------------
@@ -426,8 +400,8 @@ def main() -> None:
     figures: list[Figure] = []
     with (
         tempfile.TemporaryDirectory(prefix="jiandu-bench-lag-") as folder,
-        postgres() as dsn,
-        kafka() as bootstrap,
+        postgres_database() as (dsn, _),
+        kafka_broker() as (bootstrap, _, _),
     ):
         data = Path(folder)
         LOG_DIR.mkdir(exist_ok=True)

@@ -38,16 +38,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import psycopg
 
 from bench.figures import Figure, emit
+from bench.servers import postgres_database
 from services.bootstrap import EmbeddedSystem
 from services.common.application import JianduApplication
 from services.demo import seed
 from services.projections.catchup import BATCH
 from services.projections.rebuild import rebuild_store
 from tests.integration.helpers import pg_settings
-from tests.support.postgres import ThrowawayPostgres
 from tests.unit.conftest import make_settings
 
 BASELINE = "bare read of both logs (decoded envelopes), same run"
@@ -64,23 +63,12 @@ def embedded(folder: Path) -> Iterator[tuple[EmbeddedSystem, str]]:
 
 @contextmanager
 def on_postgres(folder: Path) -> Iterator[tuple[EmbeddedSystem, str]]:
-    server = ThrowawayPostgres()
-    server.start()
-    try:
-        with server.fresh_database() as dsn:
-            with psycopg.connect(dsn) as conn:
-                row = conn.execute(
-                    "SELECT current_setting('server_version'), current_setting('fsync')"
-                ).fetchone()
-            assert row is not None
-            origin = "external" if server.external_url else "private"
-            system = EmbeddedSystem.build(pg_settings(dsn, folder))
-            try:
-                yield system, f"PostgreSQL {row[0]} ({origin}, fsync={row[1]})"
-            finally:
-                system.stop()
-    finally:
-        server.stop()
+    with postgres_database() as (dsn, described):
+        system = EmbeddedSystem.build(pg_settings(dsn, folder))
+        try:
+            yield system, described
+        finally:
+            system.stop()
 
 
 def read_all(logs: dict[str, JianduApplication], batch: int) -> int:

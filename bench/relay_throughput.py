@@ -53,12 +53,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresTrackingRecorder
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
 from bench.figures import Figure, emit
+from bench.servers import kafka_broker, postgres_database
 from schemas.events import EventEnvelope, topic_for
 from services.bootstrap import build_intake
 from services.common.application import OutboxMessage, is_published
@@ -67,8 +67,7 @@ from services.common.settings import Settings
 from services.intake.application import IntakeApplication
 from services.migrate import migrate
 from tests.integration.helpers import hotline_report
-from tests.support.postgres import ThrowawayPostgres
-from tests.support.tansu import TansuBroker, create_topics
+from tests.support.tansu import create_topics
 
 KAFKA_ENV = "JIANDU_TEST_KAFKA_BOOTSTRAP"
 TIMEOUT_S = 30.0
@@ -93,42 +92,6 @@ def crc32c_status() -> tuple[bool, str]:
         release = "?"
     hardware = getattr(crc32c, "hardware_based", None)
     return True, f"crc32c {release} in use by kafka-python (hardware-based: {hardware})"
-
-
-@contextmanager
-def postgres_dsn() -> Iterator[tuple[str, str]]:
-    server = ThrowawayPostgres()
-    server.start()
-    try:
-        with server.fresh_database() as dsn:
-            with psycopg.connect(dsn) as conn:
-                row = conn.execute(
-                    "SELECT current_setting('server_version'), current_setting('fsync'), "
-                    "current_setting('synchronous_commit')"
-                ).fetchone()
-            assert row is not None
-            origin = "external" if server.external_url else "private"
-            yield (
-                dsn,
-                f"PostgreSQL {row[0]} ({origin}), fsync={row[1]}, synchronous_commit={row[2]}",
-            )
-    finally:
-        server.stop()
-
-
-@contextmanager
-def kafka_bootstrap() -> Iterator[tuple[str, str, bool]]:
-    """Bootstrap servers, a description, and whether the broker is external."""
-    external = os.environ.get(KAFKA_ENV)
-    if external:
-        yield external, f"Kafka at {external} (external, {KAFKA_ENV})", True
-        return
-    broker = TansuBroker()
-    try:
-        broker.start()
-        yield broker.bootstrap, f"Tansu at {broker.bootstrap} (private, memory storage)", False
-    finally:
-        broker.close()
 
 
 def populate(intake: IntakeApplication, n: int) -> float:
@@ -597,7 +560,7 @@ def main() -> None:  # noqa: PLR0912, PLR0915 - one straight script
     expected = 3 * args.n
     started = time.perf_counter()
     try:
-        with postgres_dsn() as (dsn, pg_text), kafka_bootstrap() as (bootstrap, kafka_text, ext):
+        with postgres_database() as (dsn, pg_text), kafka_broker() as (bootstrap, kafka_text, ext):
             settings = Settings(
                 data_dir=tmp,
                 database_url=dsn,

@@ -50,9 +50,13 @@ class Script:
 SCRIPTS = (
     Script("intake", "bench/intake_throughput.py", quick=("--n", "200")),
     Script("relay", "bench/relay_throughput.py", quick=("--n", "1000", "--repeat", "1")),
-    Script("casework", "bench/casework_consumer.py", quick=("--quick",)),
-    Script("rebuild", "bench/rebuild.py", quick=("--quick",)),
-    Script("lag", "bench/projection_lag.py", quick=("--quick",)),
+    Script("casework", "bench/casework_consumer.py", quick=("--n", "1000", "--repeat", "1")),
+    Script("rebuild", "bench/rebuild.py", quick=("--count", "150", "--rounds", "1")),
+    Script(
+        "lag",
+        "bench/projection_lag.py",
+        quick=("--count", "150", "--rounds", "1", "--lag-events", "600"),
+    ),
     Script("queries", "bench/queries.py", quick=("--quick",)),
     Script("end_to_end", "bench/end_to_end.py", quick=("--quick",)),
 )

@@ -53,3 +53,20 @@ def test_figures_written_by_one_script_are_read_back_for_the_one_table(
         in table
     )
     assert "p99 \\| tail" in table  # a pipe in a name does not break the Markdown row
+
+
+def test_every_option_make_bench_passes_a_script_is_one_that_script_declares() -> None:
+    """`make bench` (and its --quick run) must not die on an option a script lacks."""
+    from bench.run_all import ROOT, SCRIPTS
+
+    checked = 0
+    for script in SCRIPTS:
+        path = ROOT / script.path
+        if not path.exists():  # a script listed before it lands is reported as missing
+            continue
+        source = path.read_text(encoding="utf-8")
+        for option in (*script.args, *script.quick):
+            if option.startswith("--"):
+                assert f'"{option}"' in source, f"{script.path} declares no {option}"
+                checked += 1
+    assert checked >= 5
