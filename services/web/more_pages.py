@@ -50,9 +50,9 @@ from services.accounts.store import (
     check_password,
 )
 from services.accounts.web import accounts_of
+from services.calendar.deadlines import TimeLimits
+from services.calendar.handling import HandlingEffect
 from services.casework.chain import verify_log
-from services.casework.deadlines import TimeLimits
-from services.casework.handling import HandlingEffect
 from services.common.china_time import CHINA_TIME
 from services.common.config import ConfigStore
 from services.common.procedure import ProcedureError
@@ -121,7 +121,7 @@ ENUMS = {
     "SensitiveItem": SensitiveItem,
 }
 
-# What the configuration tables' fields mean (services/casework/deadlines.py, handling.py).
+# What the configuration tables' fields mean (services/calendar/deadlines.py, handling.py).
 LIMIT_LABELS = {
     "forward_up": N_("Forward a report to the level above (working days)"),
     "transfer_down_acceptance": N_("Level below accepts a transferred report (working days)"),

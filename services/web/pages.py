@@ -66,9 +66,9 @@ from services.accounts.web import (
     set_session_cookie,
     verify_csrf,
 )
+from services.calendar.deadlines import DeadlineState
 from services.casework.api import case_view
 from services.casework.application import COMMANDS, CaseworkApplication
-from services.casework.deadlines import DeadlineState
 from services.casework.domain import subject_key
 from services.casework.rules import InvalidInput
 from services.common.china_time import CHINA_TIME
