@@ -6,6 +6,7 @@ Every ``import`` and ``from … import`` is read with ``ast`` (inside functions 
 - packages (``services.intake``, ``services.casework``, ``services.calendar``, ``schemas`` …,
   and the top-level modules ``services.bootstrap``, ``services.cli``, ``services.migrate``):
   no cycle at all;
+- the same packages in ``LAYERS``: none imports a package of a higher layer;
 - modules: no cycle except the ones listed in ``KNOWN_MODULE_CYCLES``, each naming the
   issue item that removes it. A new cycle fails, and so does a listed one that grew, shrank
   or went away (then delete it from the list).
@@ -43,8 +44,20 @@ KNOWN_MODULE_CYCLES: frozenset[frozenset[str]] = frozenset(
     }
 )
 
-# The calendar's home sits below every service: it may import only these.
-CALENDAR_MAY_IMPORT = frozenset({"schemas", "services.calendar"})
+# The import layers, lowest first (decision record 0028): a package may import its own layer's
+# packages' modules only if that makes no cycle, and any package of a lower layer.
+LAYERS: tuple[frozenset[str], ...] = (
+    frozenset({"schemas", "services"}),  # services: its __init__, which imports nothing
+    frozenset({"services.calendar"}),  # the working-day calendar and the time limits
+    frozenset({"services.common"}),
+    frozenset({"services.accounts"}),
+    frozenset({"services.intake", "services.casework"}),
+    frozenset({"services.projections"}),
+    frozenset({"services.web", "services.migrate"}),
+    frozenset({"services.bootstrap"}),  # the composition root
+    frozenset({"services.demo"}),
+    frozenset({"services.cli"}),
+)
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:
@@ -186,8 +199,22 @@ def test_module_cycles_are_only_the_known_ones() -> None:
     assert not gone, "no longer cycles; delete from KNOWN_MODULE_CYCLES: " + "; ".join(gone)
 
 
+def test_each_package_imports_only_its_own_layer_and_below() -> None:
+    graph = package_graph(module_graph())
+    layer = {package: n for n, members in enumerate(LAYERS) for package in members}
+    unplaced = sorted(set(graph) - set(layer))
+    assert not unplaced, f"put these packages in LAYERS: {unplaced}"
+    upward = [
+        f"{a} (layer {layer[a]}) -> {b} (layer {layer[b]})"
+        for a in sorted(graph)
+        for b in sorted(graph[a])
+        if layer[b] > layer[a]
+    ]
+    assert not upward, "imports up the layers (decision record 0028):\n" + "\n".join(upward)
+
+
 def test_the_calendar_is_below_every_service() -> None:
     graph = package_graph(module_graph())
-    assert graph["services.calendar"] <= CALENDAR_MAY_IMPORT, graph["services.calendar"]
+    assert graph["services.calendar"] <= {"schemas"}, graph["services.calendar"]
     for user in ("services.intake", "services.casework", "services.projections", "services.common"):
         assert "services.calendar" in graph[user], user
