@@ -1,7 +1,8 @@
-"""Who may see and do what through the API (issue 5): reports, cases and their timelines.
+"""Who may see and do what through the API and the pages (issue 5; one home, issue 13).
 
-The roles' coarse limits are ``require_api_roles`` dependencies on each route; this module
-holds the finer ones that need the thing asked about:
+The roles' coarse limits are ``require_api_roles`` (API) and ``page_roles`` (pages)
+dependencies on each route, each naming one of the role tables below; this module also holds
+the finer limits that need the thing asked about:
 
 - **Submitting a report**: the public (no account) only through the online mailbox; every
   other channel is staff work — operators register hotline calls, letters, visits,
@@ -75,8 +76,8 @@ CADRE_LOOKUP_ROLES = (R.OPERATOR, R.HANDLER, R.LEADER)
 CADRE_READERS = (R.OPERATOR, R.HANDLER, R.LEADER, R.AUDITOR)
 # One cadre's archive (reports, cases, handling and its bars). Same roles as CADRE_READERS.
 ARCHIVE_READERS = (R.OPERATOR, R.HANDLER, R.LEADER, R.AUDITOR)
-# Integrity opinions (廉政意见回复): leaders ask and sign, handlers and operators draft,
-# auditors oversee. Same roles as ARCHIVE_READERS (leaders named first), about replies.
+# Integrity replies (廉政意见回复, per cadre and round, decision 0017), read and asked for.
+# Same roles as ARCHIVE_READERS (leaders named first), about replies rather than archives.
 INTEGRITY_READERS = (R.LEADER, R.HANDLER, R.OPERATOR, R.AUDITOR)
 # Candidates: reported subjects not yet matched to a cadre of the register; operators sort
 # them out (CANDIDATE_ACTORS), auditors oversee.
