@@ -533,7 +533,7 @@ def calendar_load(schedule_file: Path, data: DataOpt = None) -> None:
     from pydantic import ValidationError
 
     from services.bootstrap import build_config
-    from services.casework.deadlines import OfficialSchedule
+    from services.calendar.deadlines import OfficialSchedule
 
     try:
         schedule = OfficialSchedule.model_validate_json(schedule_file.read_text(encoding="utf-8"))

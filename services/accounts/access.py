@@ -1,7 +1,8 @@
-"""Who may see and do what through the API (issue 5): reports, cases and their timelines.
+"""Who may see and do what through the API and the pages (issue 5; one home, issue 13).
 
-The roles' coarse limits are ``require_api_roles`` dependencies on each route; this module
-holds the finer ones that need the thing asked about:
+The roles' coarse limits are ``require_api_roles`` (API) and ``page_roles`` (pages)
+dependencies on each route, each naming one of the role tables below; this module also holds
+the finer limits that need the thing asked about:
 
 - **Submitting a report**: the public (no account) only through the online mailbox; every
   other channel is staff work — operators register hotline calls, letters, visits,
@@ -17,7 +18,7 @@ procedure's own guards.
 
 from __future__ import annotations
 
-from schemas.glossary import Channel, MemberUnit, ReferralSource, Role
+from schemas.glossary import Channel, MemberUnit, Queue, ReferralSource, Role
 from schemas.submissions import ReportSubmission
 from services.accounts.model import Principal
 from services.accounts.policy import normalize_username
@@ -26,15 +27,67 @@ from services.common.procedure import Rule, RuleBroken
 
 R = Role
 
-# Who reads reports and cases at all (the coarse limit, before the case's own check).
+# -- Role tables: who may use which part, for every API and page (one home, issue 13) --------
+#
+# Each table is the coarse limit a route checks first (``require_api_roles`` for the API,
+# ``page_roles`` for pages); the finer checks that need the thing asked about are below.
+# Tables with the same roles stay separate names where they answer different questions and
+# may change apart (their comments say so). The order is the order a refusal names the roles
+# in. A route for one role only (e.g. the administrator's pages) names ``Role.X`` itself.
+
+# Reports (report pages, GET /api/v1/reports/…): the staff who register, triage, handle and
+# oversee them; liaison members and administrators see none. Same roles as CASE_READERS,
+# CASE_LIST_ROLES and CADRE_READERS, about reports.
 REPORT_READERS = (R.OPERATOR, R.HANDLER, R.LEADER, R.AUDITOR)
+# One case and its timeline; a handler then only their own or their section's
+# (OWN_OR_SECTION_CASE). Same roles as REPORT_READERS, about a case.
 CASE_READERS = (R.OPERATOR, R.HANDLER, R.LEADER, R.AUDITOR)
+# The list of cases (GET /api/v1/cases); a handler's list holds their own and their section's
+# cases only. Same roles as CASE_READERS, about the whole list.
+CASE_LIST_ROLES = (R.OPERATOR, R.HANDLER, R.LEADER, R.AUDITOR)
 # Who may send procedure commands; the procedure's rules then check the role per action.
 CASE_ACTORS = (R.OPERATOR, R.HANDLER, R.LEADER)
 # Who triages reports; the triage rules then check the role per action.
 TRIAGE_ACTORS = (R.OPERATOR, R.LEADER)
-# Who looks up cadres and reads their archives.
+# Who has a need to know a reporter's identity (docs/decisions/0011): the operator verifies
+# it and sends the acceptance notice; the handler gives a real-name reporter feedback. Each
+# only for their own report or case (check_identity_reveal, decision 0013).
+IDENTITY_ROLES = (R.OPERATOR, R.HANDLER)
+# The intake ledger and a report's own timeline (one forwarded up opened no case): who
+# registers and who oversees registration; a handler sees reports through their cases.
+LEDGER_READERS = (R.OPERATOR, R.LEADER, R.AUDITOR)
+# The working queues (GET /api/v1/queues/…): each queue for the roles that work it or
+# oversee it; the queues page (QUEUE_PAGE_ROLES) is for those who work them.
+QUEUE_ROLES: dict[Queue, tuple[Role, ...]] = {
+    Queue.UNREGISTERED: (R.OPERATOR, R.LEADER, R.AUDITOR),
+    Queue.UNTRIAGED: (R.OPERATOR, R.LEADER, R.AUDITOR),
+    Queue.MINE: (R.HANDLER, R.LEADER),
+    Queue.SECTION: (R.LEADER,),
+    Queue.DUE_SOON: (R.OPERATOR, R.HANDLER, R.LEADER, R.AUDITOR),
+    Queue.OVERDUE: (R.OPERATOR, R.HANDLER, R.LEADER, R.AUDITOR),
+    Queue.AWAITING_APPROVAL: (R.LEADER, R.AUDITOR),
+}
+QUEUE_PAGE_ROLES = (R.OPERATOR, R.HANDLER, R.LEADER)
+# Looking a cadre up in the register while registering or handling (the hotline form's
+# look-up): who writes reports and cases, not who only reads them.
+CADRE_LOOKUP_ROLES = (R.OPERATOR, R.HANDLER, R.LEADER)
+# Searching the cadre register (GET /api/v1/cadres). Same roles as ARCHIVE_READERS, about
+# the register rather than one cadre's archive.
 CADRE_READERS = (R.OPERATOR, R.HANDLER, R.LEADER, R.AUDITOR)
+# One cadre's archive (reports, cases, handling and its bars). Same roles as CADRE_READERS.
+ARCHIVE_READERS = (R.OPERATOR, R.HANDLER, R.LEADER, R.AUDITOR)
+# Integrity replies (廉政意见回复, per cadre and round, decision 0017), read and asked for.
+# Same roles as ARCHIVE_READERS (leaders named first), about replies rather than archives.
+INTEGRITY_READERS = (R.LEADER, R.HANDLER, R.OPERATOR, R.AUDITOR)
+# Candidates: reported subjects not yet matched to a cadre of the register; operators sort
+# them out (CANDIDATE_ACTORS), auditors oversee.
+CANDIDATE_READERS = (R.OPERATOR, R.AUDITOR)
+CANDIDATE_ACTORS = (R.OPERATOR,)
+# The liaison statistics, referrals and quarterly report (联席会议): the member units'
+# liaison members, and the staff and administrators who report to the joint meeting.
+LIAISON_READERS = (R.LIAISON, R.LEADER, R.AUDITOR, R.ADMIN, R.OPERATOR)
+# The audit of sensitive reads and of changes (steps, configuration tables, the chain).
+AUDIT_READERS = (R.AUDITOR, R.ADMIN)
 
 # The channels each staff role may register a report through (the mailbox is public).
 SUBMISSION_CHANNELS: dict[Role, frozenset[Channel]] = {

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from schemas.glossary import Role
+from services.accounts.access import AUDIT_READERS
 from services.accounts.model import Principal
 from services.accounts.store import check_password
 from services.accounts.throttle import client_address
@@ -25,7 +26,7 @@ from services.common.china_time import CHINA_TIME
 from services.common.web import ApiError
 
 Admin = Annotated[Principal, Depends(require_api_roles(Role.ADMIN))]
-Auditor = Annotated[Principal, Depends(require_api_roles(Role.AUDITOR, Role.ADMIN))]
+Auditor = Annotated[Principal, Depends(require_api_roles(*AUDIT_READERS))]
 
 
 class TokenRequest(BaseModel):

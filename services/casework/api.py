@@ -29,7 +29,6 @@ from services.common.deadline_views import deadline_view
 from services.common.problems import can_answer
 from services.common.web import ApiError
 
-STAFF_ROLES = [r for r in Role if r not in (Role.REPORTER, Role.SYSTEM)]
 # What a procedure command can answer besides 200 (422: FastAPI declares it for the body).
 COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "no or expired token"},

@@ -24,10 +24,17 @@ from eventsourcing.persistence import IntegrityError, ProcessRecorder, Tracking
 from schemas import commands as c
 from schemas.events import EventEnvelope, ReportAcceptedV1, Source, parse_payload
 from schemas.glossary import AccuserStatus, CaseKind, Disposition, HandlingType, Role
+from services.calendar.deadlines import (
+    Due,
+    TimeLimits,
+    WorkingDayCalendar,
+    add_calendar_months,
+    due_in_months,
+    due_in_working_days,
+)
+from services.calendar.handling import HandlingEffect
 from services.casework import rules
-from services.casework.deadlines import TimeLimits, WorkingDayCalendar, add_calendar_months
-from services.casework.domain import Actor, Case, Due, subject_key
-from services.casework.handling import HandlingEffect
+from services.casework.domain import Actor, Case, subject_key
 from services.casework.rules import (
     CaseNotFound,
     CaseworkError,
@@ -244,23 +251,10 @@ class CaseworkApplication(JianduApplication):
     # -- deadlines -------------------------------------------------------------------------
 
     def due_in_working_days(self, start: dt.date, days: int) -> Due:
-        due = self.calendar.add_working_days(start, days)
-        return {
-            "due": due.due,
-            "provisional": due.provisional,
-            "note": due.note,
-            "started_on": start,
-            "working_days": days,
-        }
+        return due_in_working_days(self.calendar, start, days)
 
     def due_in_months(self, start: dt.date, months: int) -> Due:
-        return {
-            "due": add_calendar_months(start, months),
-            "provisional": False,
-            "note": "",
-            "started_on": start,
-            "months": months,
-        }
+        return due_in_months(start, months)
 
     # -- commands ------------------------------------------------------------------------
 

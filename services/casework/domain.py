@@ -30,6 +30,7 @@ from schemas.glossary import (
     Role,
     Verdict,
 )
+from services.calendar.deadlines import Due
 from services.casework import rules
 from services.casework.chain import genesis, link
 from services.casework.rules import NotAlleged, NotTheCadresHandling
@@ -37,7 +38,6 @@ from services.common.china_time import china_date
 
 S = CaseState
 Actor = dict[str, str]
-Due = dict[str, Any]  # {"due": date, "provisional": bool, "note": str}
 # Steps the case takes by itself (a proposal returned because a report joined after it).
 SYSTEM_ACTOR: Actor = {"id": "system", "role": Role.SYSTEM.value}
 JOINED_AFTER_PROPOSAL_ZH = (

@@ -18,8 +18,8 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from schemas.glossary import HandlingType
-from services.casework.deadlines import OfficialSchedule, TimeLimits, WorkingDayCalendar
-from services.casework.handling import DEFAULT_EFFECTS, HandlingEffect
+from services.calendar.deadlines import OfficialSchedule, TimeLimits, WorkingDayCalendar
+from services.calendar.handling import DEFAULT_EFFECTS, HandlingEffect
 from services.common.china_time import utc_now
 from services.common.sql import Database
 

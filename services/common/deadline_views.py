@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from schemas.views import DeadlineView
-from services.casework.deadlines import deadline_state
+from services.calendar.deadlines import deadline_state
 from services.common.config import Config
 
 

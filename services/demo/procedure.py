@@ -51,12 +51,12 @@ from schemas.glossary import (
     Verdict,
 )
 from schemas.submissions import ReportedCadre
+from services.calendar.deadlines import WorkingDayCalendar, add_calendar_months
 from services.casework.application import (
     COMMANDS,
     CaseworkApplication,
     false_accusation_case_id,
 )
-from services.casework.deadlines import WorkingDayCalendar, add_calendar_months
 from services.common.procedure import ProcedureError
 from services.intake.application import TRIAGE_COMMANDS, IntakeApplication, IntakePolicy
 from services.intake.domain import case_id_for_report, report_id_for_idempotency_key

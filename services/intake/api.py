@@ -21,6 +21,7 @@ from schemas.views import ReportView
 from schemas.views_cases import CaseFollowUp, reporter_progress
 from services.accounts.access import (
     IDENTITY_NO_NEED,
+    IDENTITY_ROLES,
     PUBLIC_CHANNEL,
     REPORT_READERS,
     TRIAGE_ACTORS,
@@ -40,11 +41,6 @@ from services.intake.domain import TRIAGE, Report, ReportNotFound
 from services.intake.sealed_export import BadRecipientKey
 
 log = logging.getLogger(__name__)
-
-# Who has a need to know a reporter's identity (docs/decisions/0011): the operator verifies
-# it and sends the acceptance notice; the handler gives a real-name reporter feedback. Each
-# only for their own report or case (check_identity_reveal, decision 0013).
-IDENTITY_ROLES = (Role.OPERATOR, Role.HANDLER)
 
 # The case a report went to -> its handler (None: unknown or not assigned).
 CaseHandler = Callable[[str], str | None]

@@ -25,7 +25,7 @@ from schemas.glossary import (
 )
 from schemas.sealed_content import HandOverSealedContent, OpenSealedContent
 from schemas.submissions import RealNameReporter, ReportSubmission, SubmissionReceipt
-from services.casework.deadlines import TimeLimits, add_calendar_months
+from services.calendar.deadlines import Due, TimeLimits, add_calendar_months, due_in_working_days
 from services.common.application import JianduApplication
 from services.common.china_time import china_today
 from services.common.config import Config
@@ -170,15 +170,8 @@ class IntakeApplication(JianduApplication):
     def limits(self) -> TimeLimits:
         return self.config.limits()
 
-    def due_in_working_days(self, start: dt.date, days: int) -> dict[str, Any]:
-        due = self.config.calendar().add_working_days(start, days)
-        return {
-            "due": due.due,
-            "provisional": due.provisional,
-            "note": due.note,
-            "started_on": start,
-            "working_days": days,
-        }
+    def due_in_working_days(self, start: dt.date, days: int) -> Due:
+        return due_in_working_days(self.config.calendar(), start, days)
 
     def submit(
         self,

@@ -9,9 +9,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from schemas.glossary import Role
 from schemas.views import CadreRecord, ChangeRecord, TimelineView
-from services.accounts.access import CADRE_READERS, CASE_READERS, check_case_access
+from services.accounts.access import (
+    AUDIT_READERS,
+    CADRE_READERS,
+    CASE_READERS,
+    LEDGER_READERS,
+    check_case_access,
+)
 from services.accounts.model import Principal
 from services.accounts.web import accounts_of, require_api_roles
 from services.common.config import ConfigStore
@@ -56,9 +61,7 @@ def build_router(queries: Queries) -> APIRouter:
     )
     def report_timeline(
         report_id: UUID,
-        _: Annotated[
-            Principal, Depends(require_api_roles(Role.OPERATOR, Role.LEADER, Role.AUDITOR))
-        ],
+        _: Annotated[Principal, Depends(require_api_roles(*LEDGER_READERS))],
     ) -> TimelineView:
         """Every step of one report, e.g. one forwarded up that opened no case (its sealed
         content's handover and opening show here, never the content). ``case_id`` is the
@@ -78,7 +81,7 @@ def build_router(queries: Queries) -> APIRouter:
 
     @router.get("/audit/changes", tags=["audit"])
     def changes(
-        _: Annotated[Principal, Depends(require_api_roles(Role.AUDITOR, Role.ADMIN))],
+        _: Annotated[Principal, Depends(require_api_roles(*AUDIT_READERS))],
         actor: Annotated[str | None, Query(max_length=128)] = None,
         step: Annotated[str | None, Query(max_length=64)] = None,
         since: Annotated[dt.date | None, Query(alias="from")] = None,
@@ -95,7 +98,7 @@ def build_router(queries: Queries) -> APIRouter:
 
     @router.get("/audit/config-changes", tags=["audit"])
     def config_changes(
-        _: Annotated[Principal, Depends(require_api_roles(Role.AUDITOR, Role.ADMIN))],
+        _: Annotated[Principal, Depends(require_api_roles(*AUDIT_READERS))],
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> list[dict[str, Any]]:
         """Who changed which configuration table (time limits, handling effects, calendars)."""

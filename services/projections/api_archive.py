@@ -9,13 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import ValidationError
 
-from schemas.glossary import Role
 from schemas.views_archive import (
     CadreArchive,
     CandidateView,
     IntegrityReply,
     IntegrityRequest,
 )
+from services.accounts.access import ARCHIVE_READERS, CANDIDATE_READERS, INTEGRITY_READERS
 from services.accounts.model import Principal
 from services.accounts.web import require_api_roles
 from services.common.china_time import china_today
@@ -25,12 +25,6 @@ from services.projections.cadres import CadreRegister
 from services.projections.documents import DOCX_MEDIA_TYPE, docx_filename, integrity_reply_docx
 from services.projections.integrity import IntegrityReplies, UnknownCadres
 from services.projections.store import ReadStore
-
-R = Role
-# Who reads archives and asks for integrity opinions; who sorts out candidates.
-ARCHIVE_READERS = (R.OPERATOR, R.HANDLER, R.LEADER, R.AUDITOR)
-INTEGRITY_READERS = (R.LEADER, R.HANDLER, R.OPERATOR, R.AUDITOR)
-CANDIDATE_READERS = (R.OPERATOR, R.AUDITOR)
 
 ArchiveReader = Annotated[Principal, Depends(require_api_roles(*ARCHIVE_READERS))]
 IntegrityReader = Annotated[Principal, Depends(require_api_roles(*INTEGRITY_READERS))]

@@ -13,23 +13,11 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from schemas.glossary import CaseKind, CaseState, Category, Queue, Role
 from schemas.views_cases import CasePage, QueueItems, QueueView
+from services.accounts.access import CASE_LIST_ROLES, QUEUE_ROLES
 from services.accounts.model import Principal
 from services.accounts.web import accounts_of, api_principal, require_api_roles
 from services.common.web import ApiError
 from services.projections.case_queries import CaseFilters, CaseQueries
-
-OP, H, L, AU = Role.OPERATOR, Role.HANDLER, Role.LEADER, Role.AUDITOR
-
-QUEUE_ROLES: dict[Queue, tuple[Role, ...]] = {
-    Queue.UNREGISTERED: (OP, L, AU),
-    Queue.UNTRIAGED: (OP, L, AU),
-    Queue.MINE: (H, L),
-    Queue.SECTION: (L,),
-    Queue.DUE_SOON: (OP, H, L, AU),
-    Queue.OVERDUE: (OP, H, L, AU),
-    Queue.AWAITING_APPROVAL: (L, AU),
-}
-CASE_LIST_ROLES = (OP, H, L, AU)
 
 
 def build_router(queries: CaseQueries) -> APIRouter:

@@ -23,6 +23,7 @@ from schemas.glossary import (
     Role,
 )
 from schemas.views_liaison import LiaisonStatistics, QuarterlyReport, ReferralList
+from services.accounts.access import LIAISON_READERS
 from services.accounts.model import Principal
 from services.accounts.web import require_api_roles
 from services.common.web import ApiError
@@ -36,7 +37,6 @@ from services.projections.liaison_queries import (
     to_markdown,
 )
 
-LIAISON_READERS = (Role.LIAISON, Role.LEADER, Role.AUDITOR, Role.ADMIN, Role.OPERATOR)
 Reader = Annotated[Principal, Depends(require_api_roles(*LIAISON_READERS))]
 FromDate = Annotated[
     dt.date | None, Query(alias="from", description="first day counted (default: 1 January)")

@@ -55,7 +55,7 @@ from schemas.views_archive import (
     ReceiverResultView,
     Verdicts,
 )
-from services.casework.deadlines import add_calendar_months
+from services.calendar.deadlines import add_calendar_months
 from services.casework.domain import overall_verdict
 from services.projections.cadres import CadreRegister
 from services.projections.store import ReadStore

@@ -59,7 +59,7 @@ from schemas.views_archive import (
     IntegrityRequest,
     ReceiverResultView,
 )
-from services.casework.deadlines import add_calendar_months
+from services.calendar.deadlines import add_calendar_months
 from services.common.china_time import china_today
 from services.projections.archive import ARCHIVED
 from services.projections.archive_queries import ArchiveQueries, verdicts_view

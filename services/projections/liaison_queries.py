@@ -47,7 +47,7 @@ from schemas.views_liaison import (
     ReferralView,
     ReportSection,
 )
-from services.casework.deadlines import add_calendar_months
+from services.calendar.deadlines import add_calendar_months
 from services.common.china_time import china_today
 from services.common.config import Config
 from services.projections.cadres import DDL as CADRES_DDL

@@ -39,7 +39,16 @@ from schemas.glossary import (
     SensitiveItem,
 )
 from schemas.views_archive import IntegrityReply, IntegrityRequest
-from services.accounts.access import member_unit
+from services.accounts.access import (
+    ARCHIVE_READERS,
+    AUDIT_READERS,
+    CANDIDATE_ACTORS,
+    CANDIDATE_READERS,
+    INTEGRITY_READERS,
+    LIAISON_READERS,
+    QUEUE_PAGE_ROLES,
+    member_unit,
+)
 from services.accounts.model import Principal
 from services.accounts.store import (
     AccountError,
@@ -50,19 +59,14 @@ from services.accounts.store import (
     check_password,
 )
 from services.accounts.web import accounts_of
+from services.calendar.deadlines import TimeLimits
+from services.calendar.handling import HandlingEffect
 from services.casework.chain import verify_log
-from services.casework.deadlines import TimeLimits
-from services.casework.handling import HandlingEffect
 from services.common.china_time import CHINA_TIME
 from services.common.config import ConfigStore
 from services.common.procedure import ProcedureError
 from services.projections import charts
-from services.projections.api_archive import (
-    ARCHIVE_READERS,
-    CANDIDATE_READERS,
-    INTEGRITY_READERS,
-)
-from services.projections.api_liaison import CHARTS, LIAISON_READERS, PERIODS, last_complete_quarter
+from services.projections.api_liaison import CHARTS, PERIODS, last_complete_quarter
 from services.projections.archive_queries import CadreNotFound
 from services.projections.documents import DOCX_MEDIA_TYPE, docx_filename, integrity_reply_docx
 from services.projections.integrity import UnknownCadres
@@ -84,23 +88,16 @@ from services.web.pages import (
 
 log = logging.getLogger(__name__)
 
-OP, H, L, AU, LI, AD = (
-    Role.OPERATOR,
-    Role.HANDLER,
-    Role.LEADER,
-    Role.AUDITOR,
-    Role.LIAISON,
-    Role.ADMIN,
-)
+OP, H, LI, AD = Role.OPERATOR, Role.HANDLER, Role.LIAISON, Role.ADMIN
 
 # Who each page is for (module level: the annotations are resolved by name).
-Queuer = Annotated[Principal, Depends(page_roles(OP, H, L))]
+Queuer = Annotated[Principal, Depends(page_roles(*QUEUE_PAGE_ROLES))]
 CadreReader = Annotated[Principal, Depends(page_roles(*ARCHIVE_READERS))]
 IntegrityReader = Annotated[Principal, Depends(page_roles(*INTEGRITY_READERS))]
 CandidateReader = Annotated[Principal, Depends(page_roles(*CANDIDATE_READERS))]
-CandidateActor = Annotated[Principal, Depends(page_roles(OP))]
+CandidateActor = Annotated[Principal, Depends(page_roles(*CANDIDATE_ACTORS))]
 LiaisonReader = Annotated[Principal, Depends(page_roles(*LIAISON_READERS))]
-AuditReader = Annotated[Principal, Depends(page_roles(AU, AD))]
+AuditReader = Annotated[Principal, Depends(page_roles(*AUDIT_READERS))]
 Admin = Annotated[Principal, Depends(page_roles(AD))]
 
 # The charts on the liaison page, in this order.
@@ -121,7 +118,7 @@ ENUMS = {
     "SensitiveItem": SensitiveItem,
 }
 
-# What the configuration tables' fields mean (services/casework/deadlines.py, handling.py).
+# What the configuration tables' fields mean (services/calendar/deadlines.py, handling.py).
 LIMIT_LABELS = {
     "forward_up": N_("Forward a report to the level above (working days)"),
     "transfer_down_acceptance": N_("Level below accepts a transferred report (working days)"),
@@ -225,7 +222,7 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
             user=user,
             candidates=found,
             keys=[(v.candidate_key, f"{v.name}（{v.unit}）") for v in found],
-            can_act=user.role is OP,
+            can_act=user.role in CANDIDATE_ACTORS,
             error=error,
             failed_key=key,
             done=request.query_params.get("done", ""),

@@ -45,8 +45,11 @@ from schemas.glossary import (
 )
 from schemas.submissions import SUMMARY_MAX_CHARS, ReportSubmission
 from services.accounts.access import (
+    CADRE_LOOKUP_ROLES,
     CASE_ACTORS,
     CASE_READERS,
+    IDENTITY_ROLES,
+    LEDGER_READERS,
     REPORT_READERS,
     TRIAGE_ACTORS,
     check_case_access,
@@ -66,9 +69,9 @@ from services.accounts.web import (
     set_session_cookie,
     verify_csrf,
 )
+from services.calendar.deadlines import DeadlineState
 from services.casework.api import case_view
 from services.casework.application import COMMANDS, CaseworkApplication
-from services.casework.deadlines import DeadlineState
 from services.casework.domain import subject_key
 from services.casework.rules import InvalidInput
 from services.common.china_time import CHINA_TIME
@@ -79,7 +82,7 @@ from services.common.unavailable import (
     retry_after_header,
 )
 from services.common.web import database_unavailable_response
-from services.intake.api import IDENTITY_ROLES, report_view, reveal_identity_for
+from services.intake.api import report_view, reveal_identity_for
 from services.intake.application import (
     TRIAGE_COMMANDS,
     IntakeApplication,
@@ -267,8 +270,8 @@ Csrf = Depends(verify_csrf)
 
 # Who each page is for (module level: the annotations are resolved by name).
 Operator = Annotated[Principal, Depends(page_roles(Role.OPERATOR))]
-LookUp = Annotated[Principal, Depends(page_roles(Role.OPERATOR, Role.HANDLER, Role.LEADER))]
-LedgerReader = Annotated[Principal, Depends(page_roles(Role.OPERATOR, Role.LEADER, Role.AUDITOR))]
+LookUp = Annotated[Principal, Depends(page_roles(*CADRE_LOOKUP_ROLES))]
+LedgerReader = Annotated[Principal, Depends(page_roles(*LEDGER_READERS))]
 ReportReader = Annotated[Principal, Depends(page_roles(*REPORT_READERS))]
 IdentityReader = Annotated[Principal, Depends(page_roles(*IDENTITY_ROLES))]
 Triager = Annotated[Principal, Depends(page_roles(*TRIAGE_ACTORS))]

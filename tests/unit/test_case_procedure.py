@@ -32,6 +32,7 @@ from schemas.glossary import (
     Role,
     Verdict,
 )
+from services.calendar.handling import DEFAULT_EFFECTS
 from services.casework import rules
 from services.casework.application import (
     COMMANDS,
@@ -41,7 +42,6 @@ from services.casework.application import (
 )
 from services.casework.chain import verify_chain, verify_log
 from services.casework.domain import Case
-from services.casework.handling import DEFAULT_EFFECTS
 from services.casework.rules import (
     PERMISSIONS,
     CaseworkError,

@@ -30,7 +30,7 @@ from schemas.glossary import (
 )
 from schemas.views_cases import CaseFollowUp, reporter_progress
 from services.bootstrap import EmbeddedSystem, web_app
-from services.casework.deadlines import deadline_state
+from services.calendar.deadlines import deadline_state
 from services.casework.domain import Case
 from services.common.china_time import FixedClock
 from services.common.sql import Database

@@ -1,4 +1,4 @@
-"""Working-day deadlines (services/casework/deadlines.py, decision record 0007).
+"""Working-day deadlines (services/calendar/deadlines.py, decision record 0007).
 
 Expected dates are derived by hand in the comments; chinese_calendar 1.11 is the source
 of truth for 2025/2026 (checked day by day in test_official_years_follow_chinese_calendar).
@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from services.casework.deadlines import (
+from services.calendar.deadlines import (
     Basis,
     DeadlineState,
     OfficialSchedule,

@@ -37,7 +37,7 @@ from schemas.glossary import (
 )
 from schemas.submissions import RealNameReporter
 from services.bootstrap import EmbeddedSystem
-from services.casework.deadlines import WorkingDayCalendar
+from services.calendar.deadlines import WorkingDayCalendar
 from services.demo import (
     REPORT_COUNT,
     SUMMARY_MAX,

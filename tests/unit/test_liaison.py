@@ -47,7 +47,7 @@ from schemas.submissions import ReportSubmission
 from schemas.views import CadreRecord
 from schemas.views_liaison import ReportSection
 from services.bootstrap import EmbeddedSystem
-from services.casework.deadlines import TimeLimits, add_calendar_months
+from services.calendar.deadlines import TimeLimits, add_calendar_months
 from services.common.config import Config
 from services.common.sql import Database
 from services.intake.domain import case_id_for_report

@@ -20,7 +20,7 @@ from services.accounts.policy import TooManyAttempts
 from services.accounts.store import AccountStore
 from services.accounts.throttle import PublicThrottle, client_address
 from services.bootstrap import EmbeddedSystem, build_accounts
-from services.casework.deadlines import TimeLimits
+from services.calendar.deadlines import TimeLimits
 from services.common.china_time import FixedClock
 from services.common.config import Config
 from tests.support.auth import bearer

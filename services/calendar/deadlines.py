@@ -1,5 +1,8 @@
 """Deadlines in working days of the Chinese official calendar (domain.md, "Deadlines").
 
+Part of ``services.calendar``, the one home of the calendar and the time limits that intake,
+casework and the projections all use (decision record 0028).
+
 Pure: no I/O and no clock; ``today`` is always an argument. Where each year's calendar
 comes from, in order (decision record 0007):
 
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 from types import MappingProxyType
+from typing import Any
 
 import chinese_calendar
 from holidays.countries.china import China
@@ -237,6 +241,37 @@ def deadline_state(
     if calendar.working_days_between(today, due) <= due_soon_working_days:
         return DeadlineState.DUE_SOON
     return DeadlineState.RUNNING
+
+
+Due = dict[str, Any]
+"""A due date as events carry it: ``due``, ``provisional``, ``note``, ``started_on`` and
+``working_days`` (or ``months``). ``started_on`` and ``working_days`` let a view count a
+provisional date again once its year's schedule is loaded (``common.deadline_views``)."""
+
+
+def due_in_working_days(calendar: WorkingDayCalendar, start: date, days: int) -> Due:
+    """The due date ``days`` working days after ``start``, as events carry it (intake's and
+    casework's applications both count their limits with this)."""
+    due = calendar.add_working_days(start, days)
+    return {
+        "due": due.due,
+        "provisional": due.provisional,
+        "note": due.note,
+        "started_on": start,
+        "working_days": days,
+    }
+
+
+def due_in_months(start: date, months: int) -> Due:
+    """The due date ``months`` calendar months after ``start``, as events carry it (never
+    provisional: months do not depend on the official schedule)."""
+    return {
+        "due": add_calendar_months(start, months),
+        "provisional": False,
+        "note": "",
+        "started_on": start,
+        "months": months,
+    }
 
 
 def add_calendar_months(start: date, months: int) -> date:
