@@ -60,7 +60,8 @@ from services.bootstrap import EmbeddedSystem, build_intake
 from services.common.eventstore import eventstore_env
 from services.common.settings import Settings
 from services.common.sql import ensure_schema
-from services.intake.application import IntakeApplication, SubmissionContention
+from services.intake.application import IntakeApplication
+from services.intake.errors import SubmissionContention
 from services.migrate import migrate
 from tests.integration.helpers import hotline_report
 

@@ -33,12 +33,11 @@ from services.common.web import create_app
 from services.intake import api as intake_api
 from services.intake.application import (
     CaseStates,
-    IdempotencyKeyReused,
     IntakeApplication,
     IntakePolicy,
-    SubmissionContention,
     SubmissionRefused,
 )
+from services.intake.errors import IdempotencyKeyReused, SubmissionContention
 from services.intake.keyed import IntakeKeys
 from services.intake.vault import ReporterVault
 from services.projections import api as projections_api

@@ -41,8 +41,8 @@ from services.demo.per_cadre import seed_per_cadre
 from services.demo.procedure import DEMO_TODAY, Planner, drive
 from services.demo.sealed import hand_over_forwarded
 from services.demo.settling import seed_settled_items
-from services.intake.application import IdempotencyKeyReused
 from services.intake.domain import report_id_for_idempotency_key
+from services.intake.errors import IdempotencyKeyReused
 
 if TYPE_CHECKING:
     from services.bootstrap import EmbeddedSystem

@@ -38,8 +38,9 @@ from schemas.glossary import (
 )
 from schemas.submissions import ReportSubmission
 from services.demo.procedure import DEMO_TODAY, HANDLER, LEADER, OPERATOR, business_day
-from services.intake.application import STATED_DAYS, IdempotencyKeyReused
+from services.intake.application import STATED_DAYS
 from services.intake.domain import report_id_for_idempotency_key
+from services.intake.errors import IdempotencyKeyReused
 
 if TYPE_CHECKING:
     from services.bootstrap import EmbeddedSystem

@@ -41,6 +41,7 @@ from services.intake.domain import (
     ledger_id_for_year,
     report_id_for_idempotency_key,
 )
+from services.intake.errors import IdempotencyKeyReused, SubmissionContention
 from services.intake.group_commit import GroupCommitter, Prepared, supported
 from services.intake.keyed import IntakeKeys
 from services.intake.sealed_export import encrypt_for, key_fingerprint, load_recipient_key
@@ -61,25 +62,6 @@ JOINABLE_STATES = frozenset(CaseState) - {
     CaseState.CLOSED,
     CaseState.TRANSFERRED,
 }
-
-
-class IdempotencyKeyReused(Exception):
-    """The key was used before for a different submission."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "this Idempotency-Key was already used for a different submission; "
-            "use a new key for a new report"
-        )
-
-
-class SubmissionContention(Exception):
-    """503: the ledger is contended for a moment (sent with Retry-After)."""
-
-    retry_after_seconds = 1
-
-    def __init__(self) -> None:
-        super().__init__("too many concurrent registrations; retry with the same Idempotency-Key")
 
 
 @dataclass(frozen=True)

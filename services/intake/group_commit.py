@@ -36,18 +36,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, Notification, Recording, StoredEvent
+from eventsourcing.persistence import IntegrityError, Mapper, Notification, Recording, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.pq import TransactionStatus
 from psycopg.sql import SQL, Identifier
 
 from services.intake.domain import Ledger, Report, ledger_id_for_year
+from services.intake.errors import IdempotencyKeyReused, SubmissionContention
 
 if TYPE_CHECKING:
     from schemas.events import Actor
     from schemas.submissions import ReportSubmission, SubmissionReceipt
-    from services.intake.application import IntakeApplication
     from services.intake.vault import VaultRow
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,33 @@ LEDGER_LOCK_SPACE = 12380
 BATCH_ATTEMPTS = 5
 LOCK_HOLD_SECONDS = 5  # a batch's transaction idle this long is ended by the server
 LOCK_WAIT_SECONDS = 10  # a batch waits this long for the ledger's lock, then fails (503)
+
+
+class BatchOwner(Protocol):
+    """What the group committer needs of the application it stores batches for
+    (``IntakeApplication``; named here as a protocol so that this module sits below it)."""
+
+    @property
+    def env(self) -> Any: ...
+    @property
+    def keys(self) -> Any: ...  # IntakeKeys
+    @property
+    def vault(self) -> Any: ...  # ReporterVault
+    @property
+    def mapper(self) -> Mapper[UUID]: ...
+    @property
+    def recorder(self) -> Any: ...  # the event store's ApplicationRecorder
+
+    def receipt(self, report: Report) -> SubmissionReceipt: ...
+    def _notify(self, recordings: list[Recording[UUID]]) -> None: ...
+    def _registered_report(self, item: Prepared, sequence: int) -> Report: ...
+    def _existing(self, report_id: UUID) -> Report | None: ...
+    def _answer_report(
+        self, existing: Report, submission: ReportSubmission
+    ) -> SubmissionReceipt: ...
+    def _answer_existing(
+        self, report_id: UUID, submission: ReportSubmission
+    ) -> SubmissionReceipt: ...
 
 
 @dataclass
@@ -269,7 +296,7 @@ class _SqliteBatch:
         return self._ids
 
 
-def same_database(app: IntakeApplication) -> bool:
+def same_database(app: BatchOwner) -> bool:
     """Whether the vault's tables live in the event store's database (and schema): then
     the vault rows are written in the batch's transaction."""
     db = app.vault._db
@@ -281,7 +308,7 @@ def same_database(app: IntakeApplication) -> bool:
             return False
         info = conninfo_to_dict(db.postgres_url)
         env = app.env
-        return (
+        return bool(
             db.schema == recorder.datastore.schema
             and str(info.get("dbname") or "postgres") == env.get("POSTGRES_DBNAME")
             and str(info.get("host") or "127.0.0.1") == env.get("POSTGRES_HOST")
@@ -293,7 +320,7 @@ def same_database(app: IntakeApplication) -> bool:
     return False
 
 
-def supported(app: IntakeApplication) -> bool:
+def supported(app: BatchOwner) -> bool:
     return isinstance(app.recorder, PostgresApplicationRecorder | SQLiteApplicationRecorder)
 
 
@@ -302,7 +329,7 @@ class GroupCommitter:
 
     def __init__(
         self,
-        app: IntakeApplication,
+        app: BatchOwner,
         *,
         batch_size: int = 200,
         batch_wait: float = 0.0,
@@ -386,8 +413,6 @@ class GroupCommitter:
                 pending = [item for item in pending if not item.future.done()]
             if not pending:
                 return
-        from services.intake.application import SubmissionContention
-
         for item in pending:
             if not item.future.done():
                 item.future.set_exception(SubmissionContention())
@@ -549,7 +574,7 @@ class GroupCommitter:
             yield _SqliteBatch(recorder, curs)
 
 
-def _answer_from_store(app: IntakeApplication, item: Prepared) -> None:
+def _answer_from_store(app: BatchOwner, item: Prepared) -> None:
     """A report already stored (a retry that raced its first attempt): its first receipt,
     when the body is the same; refused when the key was reused for another body."""
     try:
@@ -558,15 +583,13 @@ def _answer_from_store(app: IntakeApplication, item: Prepared) -> None:
         item.future.set_exception(error)
 
 
-def _answer_duplicate(app: IntakeApplication, item: Prepared, original: Prepared) -> None:
+def _answer_duplicate(app: BatchOwner, item: Prepared, original: Prepared) -> None:
     """The same report twice in one batch (a retry while the first attempt waited)."""
     error = original.future.exception()
     if error is not None:
         item.future.set_exception(error)
         return
     if not app.keys.matches(original.digest, item.submission):
-        from services.intake.application import IdempotencyKeyReused
-
         item.future.set_exception(IdempotencyKeyReused())
         return
     item.future.set_result(original.future.result())

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from services.bootstrap import build_intake
 from services.common.settings import Settings
-from services.intake.application import SubmissionContention
+from services.intake.errors import SubmissionContention
 from tests.integration.helpers import hotline_report
 
 

@@ -23,7 +23,7 @@ import pytest
 
 from schemas.submissions import SubmissionReceipt
 from services.bootstrap import build_intake
-from services.intake.application import IdempotencyKeyReused
+from services.intake.errors import IdempotencyKeyReused
 from tests.integration.helpers import TEST_KEY, hotline_report, pg_settings
 from tests.integration.intake_submitter import body
 from tests.support.ledger import (

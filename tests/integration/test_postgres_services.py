@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from services.bootstrap import build_casework, build_intake
-from services.intake.application import IdempotencyKeyReused
+from services.intake.errors import IdempotencyKeyReused
 from tests.integration.helpers import hotline_report, pg_settings
 
 pytestmark = pytest.mark.integration

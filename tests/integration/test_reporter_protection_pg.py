@@ -16,8 +16,8 @@ from services.accounts.policy import TooManyAttempts
 from services.accounts.throttle import PublicThrottle
 from services.bootstrap import build_accounts, build_intake
 from services.common.sql import Database
-from services.intake.application import IdempotencyKeyReused
 from services.intake.domain import report_id_for_idempotency_key
+from services.intake.errors import IdempotencyKeyReused
 from services.intake.keyed import LEGACY_PREFIX, IntakeKeys, unkeyed_submission_digest
 from services.intake.migrations import MigrationBusy, migration_runs, redact_unkeyed_digests
 from tests.integration.helpers import hotline_report, pg_settings

@@ -36,11 +36,6 @@ KNOWN_MODULE_CYCLES: frozenset[frozenset[str]] = frozenset(
                 "services.demo.settling",
             }
         ),
-        # Not named in issue 13; found by this test. Group commit (decision 0023) names the
-        # application's type (under TYPE_CHECKING) and raises two of its exceptions (lazy
-        # imports). Removing it: a Protocol for what group commit needs, and the two
-        # exceptions in a module of their own.
-        frozenset({"services.intake.application", "services.intake.group_commit"}),
     }
 )
 

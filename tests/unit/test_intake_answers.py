@@ -14,7 +14,7 @@ from schemas.views_cases import CaseFollowUp
 from services.bootstrap import EmbeddedSystem, web_app
 from services.common.unavailable import DatabaseUnavailable
 from services.intake import api as intake_api
-from services.intake.application import SubmissionContention
+from services.intake.errors import SubmissionContention
 from tests.unit.conftest import build_embedded, make_settings
 
 MAILBOX = {

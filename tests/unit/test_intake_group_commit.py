@@ -9,7 +9,8 @@ from uuid import UUID
 import pytest
 
 from schemas.submissions import SubmissionReceipt
-from services.intake.application import IdempotencyKeyReused, IntakeApplication
+from services.intake.application import IntakeApplication
+from services.intake.errors import IdempotencyKeyReused
 from tests.integration.helpers import hotline_report
 from tests.support.ledger import (
     collect_batches_of,

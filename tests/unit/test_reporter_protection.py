@@ -20,8 +20,9 @@ from schemas.submissions import RealNameReporter, ReportSubmission
 from services.bootstrap import EmbeddedSystem
 from services.common.settings import Settings
 from services.common.sql import Database
-from services.intake.application import IdempotencyKeyReused, IntakeApplication
+from services.intake.application import IntakeApplication
 from services.intake.domain import report_id_for_idempotency_key
+from services.intake.errors import IdempotencyKeyReused
 from services.intake.keyed import (
     DIGEST_PREFIX,
     LEGACY_PREFIX,
