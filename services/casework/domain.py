@@ -18,7 +18,38 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from schemas.events import PAYLOADS
+from schemas.events import (
+    AdmonitionFollowedUpV1,
+    CaseOpenedV1,
+    CaseStep,
+    ClearingApprovedV1,
+    ClearingCarriedOutV1,
+    ClearingProposedV1,
+    ClosedV1,
+    ConclusionApprovedV1,
+    ConclusionProposedV1,
+    ConclusionReturnedV1,
+    DisciplineResultRecordedV1,
+    DispositionApprovedV1,
+    DispositionProposedV1,
+    FalseAccusationSuspectedV1,
+    FeedbackGivenV1,
+    FindingRecordedV1,
+    HandlerAssignedV1,
+    HandlingDecidedV1,
+    InquiryLetterSentV1,
+    InquiryReplyEvaluatedV1,
+    InquiryReplyReceivedV1,
+    ObjectionAnsweredV1,
+    ObjectionRecordedV1,
+    ParkedCaseReviewedV1,
+    PublicityDecidedV1,
+    PublicityHeldV1,
+    ReactivatedV1,
+    ReopenedV1,
+    ReportJoinedV1,
+    SubjectReferredV1,
+)
 from schemas.glossary import (
     AdmonitionOutcome,
     CaseKind,
@@ -35,6 +66,7 @@ from services.casework import rules
 from services.casework.chain import genesis, link
 from services.casework.rules import NotAlleged, NotTheCadresHandling
 from services.common.china_time import china_date
+from services.common.contracts import Contract, bind
 
 S = CaseState
 Actor = dict[str, str]
@@ -1439,12 +1471,43 @@ def overall_verdict(verdicts: Any) -> Verdict:
     return Verdict.UNPROVEN
 
 
-def _publish_case_events() -> None:
-    """Every Case event is published under its class name, version 1 (schemas/events.py)."""
-    for name, member in vars(Case).items():
-        event_type = "CaseOpened" if name == "Opened" else name
-        if isinstance(member, type) and (event_type, 1) in PAYLOADS:
-            member.CONTRACT = (event_type, 1, PAYLOADS[(event_type, 1)])  # type: ignore[attr-defined]
-
-
-_publish_case_events()
+# The Case's events and their public contract (schemas/events.py): one row per event.
+CASE_CONTRACTS: dict[type[Aggregate.Event], Contract] = {
+    Case.Opened: ("CaseOpened", 1, CaseOpenedV1),
+    Case.ReportJoined: ("ReportJoined", 1, ReportJoinedV1),
+    Case.HandlerAssigned: ("HandlerAssigned", 1, HandlerAssignedV1),
+    Case.DispositionProposed: ("DispositionProposed", 1, DispositionProposedV1),
+    Case.DispositionApproved: ("DispositionApproved", 1, DispositionApprovedV1),
+    Case.DispositionReturned: ("DispositionReturned", 1, CaseStep),
+    Case.InquiryLetterSent: ("InquiryLetterSent", 1, InquiryLetterSentV1),
+    Case.InquiryReplyReceived: ("InquiryReplyReceived", 1, InquiryReplyReceivedV1),
+    Case.InquiryReplyEvaluated: ("InquiryReplyEvaluated", 1, InquiryReplyEvaluatedV1),
+    Case.FindingRecorded: ("FindingRecorded", 1, FindingRecordedV1),
+    Case.ParkedCaseReviewed: ("ParkedCaseReviewed", 1, ParkedCaseReviewedV1),
+    Case.Reactivated: ("Reactivated", 1, ReactivatedV1),
+    Case.ConclusionProposed: ("ConclusionProposed", 1, ConclusionProposedV1),
+    Case.ConclusionApproved: ("ConclusionApproved", 1, ConclusionApprovedV1),
+    Case.ConclusionReturned: ("ConclusionReturned", 1, ConclusionReturnedV1),
+    Case.HandlingDecided: ("HandlingDecided", 1, HandlingDecidedV1),
+    Case.AdmonitionFollowedUp: ("AdmonitionFollowedUp", 1, AdmonitionFollowedUpV1),
+    Case.ClearingProposed: ("ClearingProposed", 1, ClearingProposedV1),
+    Case.ClearingApproved: ("ClearingApproved", 1, ClearingApprovedV1),
+    Case.ClearingCarriedOut: ("ClearingCarriedOut", 1, ClearingCarriedOutV1),
+    Case.FalseAccusationSuspected: ("FalseAccusationSuspected", 1, FalseAccusationSuspectedV1),
+    Case.SubjectReferred: ("SubjectReferred", 1, SubjectReferredV1),
+    Case.Closed: ("Closed", 1, ClosedV1),
+    Case.FeedbackGiven: ("FeedbackGiven", 1, FeedbackGivenV1),
+    Case.ObjectionRecorded: ("ObjectionRecorded", 1, ObjectionRecordedV1),
+    Case.ObjectionAnswered: ("ObjectionAnswered", 1, ObjectionAnsweredV1),
+    Case.Reopened: ("Reopened", 1, ReopenedV1),
+    Case.DisciplineResultRecorded: ("DisciplineResultRecorded", 1, DisciplineResultRecordedV1),
+    Case.PublicityHeld: ("PublicityHeld", 1, PublicityHeldV1),
+    Case.PublicityDecided: ("PublicityDecided", 1, PublicityDecidedV1),
+}
+# Stored but not published: every event's seal in the case's hash chain (chain.py), and the
+# summary of the report that opened the case (published by intake, not repeated by casework).
+CASE_INTERNAL_FIELDS: dict[type[Aggregate.Event], frozenset[str]] = {
+    event_class: frozenset({"chain", "summary"} if event_class is Case.Opened else {"chain"})
+    for event_class in CASE_CONTRACTS
+}
+bind(CASE_CONTRACTS)

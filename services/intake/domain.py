@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate
 
 from schemas.events import (
     AcceptanceNoticeSentV1,
@@ -26,6 +26,7 @@ from schemas.events import (
     candidate_key,
 )
 from schemas.glossary import ReportStatus, Role
+from services.common.contracts import Contract, bind
 from services.common.procedure import (
     ProcedureError,
     RoleNotAllowed,
@@ -169,7 +170,7 @@ def format_ledger_number(year: int, sequence: int) -> str:
     return f"{LEDGER_PREFIX}-{year}-{sequence:06d}"
 
 
-class Report(Aggregate):
+class Report(Aggregate, created_event_name="Received"):
     """One report (举报件) as intake knows it: received, registered, triaged (分流)."""
 
     TOPIC = "jiandu.intake:Report"
@@ -201,6 +202,12 @@ class Report(Aggregate):
         # The day of registration (登记); absent from events stored before it was added.
         registered_on: dt.date | None = None
 
+        def apply(self, report: Report) -> None:
+            report.ledger_number = self.ledger_number
+            report.status = ReportStatus.REGISTERED
+            if self.acceptance_notice_due is not None:
+                report.acceptance_notice = {**self.acceptance_notice_due, "met_on": None}
+
     class Accepted(Event):
         TOPIC = "jiandu.intake:Report.Accepted"
         case_id: UUID
@@ -218,6 +225,10 @@ class Report(Aggregate):
         # before it lack the field (readers fall back on the China date of the timestamp).
         accepted_on: dt.date | None = None
 
+        def apply(self, report: Report) -> None:
+            report.case_id = self.case_id
+            report.status = ReportStatus.ACCEPTED
+
     class Triaged(Event):
         """Every other triage outcome: ``outcome`` names it, ``details`` says where and when."""
 
@@ -227,16 +238,28 @@ class Report(Aggregate):
         actor: dict[str, str]
         reason: str
 
+        def apply(self, report: Report) -> None:
+            report.status = ReportStatus(self.outcome)
+            report.triage = {**report.triage, **self.details}
+
     class IdentityVerified(Event):
         TOPIC = "jiandu.intake:Report.IdentityVerified"
         method: str
         verified_on: dt.date
         actor: dict[str, str]
 
+        def apply(self, report: Report) -> None:
+            report.identity_verified = True
+            report.reporter = {**report.reporter, "verified": True}
+
     class AcceptanceNoticeSent(Event):
         TOPIC = "jiandu.intake:Report.AcceptanceNoticeSent"
         sent_on: dt.date
         actor: dict[str, str]
+
+        def apply(self, report: Report) -> None:
+            assert report.acceptance_notice is not None
+            report.acceptance_notice = {**report.acceptance_notice, "met_on": self.sent_on}
 
     class SubjectIdentified(Event):
         TOPIC = "jiandu.intake:Report.SubjectIdentified"
@@ -249,6 +272,15 @@ class Report(Aggregate):
         actor: dict[str, str]
         reason: str
 
+        def apply(self, report: Report) -> None:
+            report.identifications = {
+                **report.identifications,
+                self.subject_index: {
+                    "cadre_id": self.cadre_id,
+                    "same_as_candidate": self.same_as_candidate,
+                },
+            }
+
     class SealedContentHandedOver(Event):
         TOPIC = "jiandu.intake:Report.SealedContentHandedOver"
         method: str
@@ -259,13 +291,21 @@ class Report(Aggregate):
         actor: dict[str, str]
         reason: str
 
+        def apply(self, report: Report) -> None:
+            report.handovers = [
+                *report.handovers,
+                {"method": self.method, "reference": self.reference, "on": self.handed_over_on},
+            ]
+
     class SealedContentOpened(Event):
         TOPIC = "jiandu.intake:Report.SealedContentOpened"
         opened_on: dt.date
         actor: dict[str, str]
         reason: str
 
-    @event(Received)
+        def apply(self, report: Report) -> None:
+            report.content_opened = {"opened_on": self.opened_on, "by": self.actor["id"]}
+
     def __init__(
         self,
         *,
@@ -330,7 +370,8 @@ class Report(Aggregate):
                 f"report is already registered as {self.ledger_number}",
                 f"该件已登记，编号 {self.ledger_number}",
             )
-        self._registered(
+        self.trigger_event(
+            self.Registered,
             ledger_number=ledger_number,
             actor=actor,
             acceptance_notice_due=acceptance_notice_due if self.real_name else None,
@@ -349,7 +390,8 @@ class Report(Aggregate):
         """Accept into casework (受理): a new case, or joining an open one (并案)."""
         self._permit("accept", actor)
         assert self.ledger_number is not None  # registered, by the permission above
-        self._accepted(
+        self.trigger_event(
+            self.Accepted,
             case_id=case_id,
             joins_case=joins_case,
             ledger_number=self.ledger_number,
@@ -379,7 +421,9 @@ class Report(Aggregate):
                 "a report cannot be a repeat of itself: name the earlier report it repeats",
                 "举报件不能标记为自身的重复件，须指明所重复的其他举报件",
             )
-        self._triaged(outcome=outcome.value, details=details, actor=actor, reason=reason)
+        self.trigger_event(
+            self.Triaged, outcome=outcome.value, details=details, actor=actor, reason=reason
+        )
 
     def settle(
         self,
@@ -410,7 +454,9 @@ class Report(Aggregate):
                 "办理结果须逐一载明每名被反映人的核查结论，缺少：" + "、".join(missing),
             )
         details = {**details, "receiver_result": {**receiver_result, "outcomes": outcomes}}
-        self._triaged(outcome=outcome.value, details=details, actor=actor, reason=reason)
+        self.trigger_event(
+            self.Triaged, outcome=outcome.value, details=details, actor=actor, reason=reason
+        )
 
     def _subject_index(self, cadre: dict[str, Any]) -> int:
         for i, subject in enumerate(self.subjects):
@@ -429,7 +475,8 @@ class Report(Aggregate):
     def reject_return(self, actor: dict[str, str], reason: str) -> None:
         """The leader does not approve returning the report: it goes back to triage."""
         self._permit("reject_return", actor)
-        self._triaged(
+        self.trigger_event(
+            self.Triaged,
             outcome=ReportStatus.REGISTERED.value,
             details={"return_rejected": True},
             actor=actor,
@@ -442,7 +489,9 @@ class Report(Aggregate):
             raise IntakeRuleBroken(
                 "an anonymous reporter has no identity to verify", "匿名举报无需核实身份"
             )
-        self._identity_verified(method=method, verified_on=verified_on, actor=actor)
+        self.trigger_event(
+            self.IdentityVerified, method=method, verified_on=verified_on, actor=actor
+        )
 
     def send_acceptance_notice(self, sent_on: dt.date, actor: dict[str, str]) -> None:
         """告知受理情况: due 15 working days after receipt, for real-name reporters."""
@@ -453,7 +502,7 @@ class Report(Aggregate):
             )
         if self.acceptance_notice.get("met_on"):
             raise IntakeRuleBroken("the acceptance notice was already sent", "已告知受理情况")
-        self._acceptance_notice_sent(sent_on=sent_on, actor=actor)
+        self.trigger_event(self.AcceptanceNoticeSent, sent_on=sent_on, actor=actor)
 
     def identify_subject(
         self,
@@ -493,7 +542,8 @@ class Report(Aggregate):
                 f"subject {subject_index} is candidate {key!r} itself; name another candidate",
                 "不能与自身合并",
             )
-        self._subject_identified(
+        self.trigger_event(
+            self.SubjectIdentified,
             subject_index=subject_index,
             name=subject["name"],
             unit=subject.get("unit", ""),
@@ -544,7 +594,8 @@ class Report(Aggregate):
                 what="report",
                 what_zh="举报件",
             )
-        self._sealed_content_handed_over(
+        self.trigger_event(
+            self.SealedContentHandedOver,
             method=method,
             to_authority=str(self.triage.get("to_authority", "")),
             reference=reference,
@@ -568,7 +619,9 @@ class Report(Aggregate):
                 f"by {self.content_opened['by']}; it is opened once only",
                 f"该件封存内容已于 {self.content_opened['opened_on']} 启封，只能启封一次",
             )
-        self._sealed_content_opened(opened_on=opened_on, actor=actor, reason=reason)
+        self.trigger_event(
+            self.SealedContentOpened, opened_on=opened_on, actor=actor, reason=reason
+        )
 
     def _must_be_sealed(self) -> None:
         if not self.sealed:
@@ -576,96 +629,6 @@ class Report(Aggregate):
                 "this report is not sealed: its content is in the report itself",
                 "该件未封存",
             )
-
-    # -- state changes (replayed: no rules here) ------------------------------------------
-
-    @event(Registered)
-    def _registered(
-        self,
-        ledger_number: str,
-        actor: dict[str, str],
-        acceptance_notice_due: dict[str, Any] | None,
-        registered_on: dt.date | None = None,
-    ) -> None:
-        self.ledger_number = ledger_number
-        self.status = ReportStatus.REGISTERED
-        if acceptance_notice_due is not None:
-            self.acceptance_notice = {**acceptance_notice_due, "met_on": None}
-
-    @event(Accepted)
-    def _accepted(
-        self,
-        case_id: UUID,
-        joins_case: bool,
-        ledger_number: str,
-        channel: str,
-        categories: list[str],
-        subjects: list[dict[str, Any]],
-        summary: str,
-        received_on: dt.date,
-        reporter: dict[str, Any],
-        actor: dict[str, str],
-        reason: str,
-        accepted_on: dt.date | None = None,
-    ) -> None:
-        self.case_id = case_id
-        self.status = ReportStatus.ACCEPTED
-
-    @event(Triaged)
-    def _triaged(
-        self, outcome: str, details: dict[str, Any], actor: dict[str, str], reason: str
-    ) -> None:
-        self.status = ReportStatus(outcome)
-        self.triage = {**self.triage, **details}
-
-    @event(IdentityVerified)
-    def _identity_verified(self, method: str, verified_on: dt.date, actor: dict[str, str]) -> None:
-        self.identity_verified = True
-        self.reporter = {**self.reporter, "verified": True}
-
-    @event(AcceptanceNoticeSent)
-    def _acceptance_notice_sent(self, sent_on: dt.date, actor: dict[str, str]) -> None:
-        assert self.acceptance_notice is not None
-        self.acceptance_notice = {**self.acceptance_notice, "met_on": sent_on}
-
-    @event(SubjectIdentified)
-    def _subject_identified(
-        self,
-        subject_index: int,
-        name: str,
-        unit: str,
-        candidate_key: str,
-        cadre_id: str | None,
-        same_as_candidate: str | None,
-        actor: dict[str, str],
-        reason: str,
-    ) -> None:
-        self.identifications = {
-            **self.identifications,
-            subject_index: {"cadre_id": cadre_id, "same_as_candidate": same_as_candidate},
-        }
-
-    @event(SealedContentHandedOver)
-    def _sealed_content_handed_over(
-        self,
-        method: str,
-        to_authority: str,
-        reference: str,
-        recipient_key_sha256: str | None,
-        handed_over_on: dt.date,
-        actor: dict[str, str],
-        reason: str,
-    ) -> None:
-        self.handovers = [
-            *self.handovers,
-            {"method": method, "reference": reference, "on": handed_over_on},
-        ]
-
-    @event(SealedContentOpened)
-    def _sealed_content_opened(
-        self, opened_on: dt.date, actor: dict[str, str], reason: str
-    ) -> None:
-        self.content_opened = {"opened_on": opened_on, "by": actor["id"]}
 
 
 TRIAGE_ACTIONS: dict[ReportStatus, str] = {
@@ -680,7 +643,8 @@ TRIAGE_ACTIONS: dict[ReportStatus, str] = {
     ReportStatus.TRANSFER_CONCLUDED: "record_transfer_result",
 }
 
-REPORT_CONTRACTS = {
+# The Report's events and their public contract (schemas/events.py): one row per event.
+REPORT_CONTRACTS: dict[type[Aggregate.Event], Contract] = {
     Report.Received: ("ReportReceived", 1, ReportReceivedV1),
     Report.Registered: ("ReportRegistered", 1, ReportRegisteredV1),
     Report.Accepted: ("ReportAccepted", 1, ReportAcceptedV1),
@@ -691,11 +655,14 @@ REPORT_CONTRACTS = {
     Report.SealedContentHandedOver: ("SealedContentHandedOver", 1, SealedContentHandedOverV1),
     Report.SealedContentOpened: ("SealedContentOpened", 1, SealedContentOpenedV1),
 }
-for _cls, _contract in REPORT_CONTRACTS.items():
-    _cls.CONTRACT = _contract  # type: ignore[attr-defined]
+# Stored but not published: the digest that recognises a resubmitted report (decision 0013).
+REPORT_INTERNAL_FIELDS: dict[type[Aggregate.Event], frozenset[str]] = {
+    Report.Received: frozenset({"submission_digest"}),
+}
+bind(REPORT_CONTRACTS)
 
 
-class Ledger(Aggregate):
+class Ledger(Aggregate, created_event_name="Opened"):
     """The registration ledger of one year: allocates gapless numbers under optimistic locking."""
 
     TOPIC = "jiandu.intake:Ledger"
@@ -715,7 +682,9 @@ class Ledger(Aggregate):
         sequence: int
         report_id: UUID
 
-    @event(Opened)
+        def apply(self, ledger: Ledger) -> None:
+            ledger.last_sequence = self.sequence
+
     def __init__(self, *, id: UUID, year: int) -> None:
         self.year = year
         self.last_sequence = 0
@@ -725,9 +694,15 @@ class Ledger(Aggregate):
         return cls(id=ledger_id_for_year(year), year=year)
 
     def allocate(self, report_id: UUID) -> str:
-        self._allocated(sequence=self.last_sequence + 1, report_id=report_id)
+        self.trigger_event(
+            self.NumberAllocated, sequence=self.last_sequence + 1, report_id=report_id
+        )
         return format_ledger_number(self.year, self.last_sequence)
 
-    @event(NumberAllocated)
-    def _allocated(self, sequence: int, report_id: UUID) -> None:
-        self.last_sequence = sequence
+
+# The ledger's events are internal: never published, no contract (the report's Registered
+# event carries the number it allocated). Listed so that every event class is in a table.
+LEDGER_CONTRACTS: dict[type[Aggregate.Event], None] = {
+    Ledger.Opened: None,
+    Ledger.NumberAllocated: None,
+}
