@@ -13,6 +13,7 @@ were met.
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -65,6 +66,7 @@ from services.calendar.deadlines import Due
 from services.casework import rules
 from services.casework.chain import genesis, link
 from services.casework.rules import NotAlleged, NotTheCadresHandling
+from services.common.case_states import state_after
 from services.common.china_time import china_date
 from services.common.contracts import Contract, bind
 
@@ -82,18 +84,32 @@ def _role(actor: Actor) -> Role:
 
 
 class CaseEventBase:
-    """Mixin: keeps the case's chain head current as events are applied."""
+    """Mixin: as each event is applied, keeps the case's chain head current and sets its
+    state from the one table of where a case stands after each event
+    (``services/common/case_states.py``, which the projections read too)."""
 
     chain: str
 
+    def state_data(self, case: Any) -> object:
+        """The data the state table reads: the event's own fields."""
+        return self
+
     def mutate(self, aggregate: Any) -> Any:
+        event_type = CASE_CONTRACTS[type(self)][0]  # type: ignore[index]
+        after = state_after(event_type, self.state_data(aggregate))
         result = super().mutate(aggregate)  # type: ignore[misc]
-        (result or aggregate).chain_head = self.chain
+        case = result or aggregate
+        case.chain_head = self.chain
+        if after is not None:
+            case.state = after
         return result
 
 
 class Case(Aggregate):
     TOPIC = "jiandu.casework:Case"
+
+    # Set as each event is applied, from services/common/case_states.py (CaseEventBase).
+    state: CaseState
 
     class Created(CaseEventBase, Aggregate.Created):
         TOPIC = "jiandu.casework:Case.Created"
@@ -159,8 +175,6 @@ class Case(Aggregate):
 
         def apply(self, case: Case) -> None:
             case.handler_id = self.handler_id
-            if case.state is S.OPEN:
-                case.state = S.ASSIGNED
 
     class DispositionProposed(Event):
         TOPIC = "jiandu.casework:Case.DispositionProposed"
@@ -168,7 +182,6 @@ class Case(Aggregate):
 
         def apply(self, case: Case) -> None:
             case.proposed_disposition = Disposition(self.disposition)
-            case.state = S.DISPOSITION_PROPOSED
 
     class DispositionApproved(Event):
         TOPIC = "jiandu.casework:Case.DispositionApproved"
@@ -184,13 +197,6 @@ class Case(Aggregate):
             disposition = Disposition(self.disposition)
             case.disposition = disposition
             case.proposed_disposition = None
-            case.state = {
-                Disposition.TALK_INQUIRY: S.INQUIRY,
-                Disposition.PRELIMINARY_VERIFICATION: S.VERIFICATION,
-                Disposition.PARK: S.PARKED,
-                Disposition.CLOSE: S.CLOSED,
-                Disposition.TRANSFER_TO_DISCIPLINE: S.TRANSFERRED,
-            }[disposition]
             case.inquiry = {}
             if self.review_due is not None:
                 case.deadlines["parked_review"] = {**self.review_due, "met_on": None}
@@ -200,7 +206,7 @@ class Case(Aggregate):
             report_back_due = getattr(self, "report_back_due", None)
             if report_back_due is not None:
                 case.deadlines["discipline_report_back"] = {**report_back_due, "met_on": None}
-            if case.state in rules.FINISHED_STATES:
+            if state_after("DispositionApproved", self) in rules.FINISHED_STATES:
                 case.closed_on = getattr(self, "approved_on", None) or china_date(self.timestamp)
 
     class DispositionReturned(Event):
@@ -208,7 +214,6 @@ class Case(Aggregate):
 
         def apply(self, case: Case) -> None:
             case.proposed_disposition = None
-            case.state = S.ASSIGNED
 
     class InquiryLetterSent(Event):
         TOPIC = "jiandu.casework:Case.InquiryLetterSent"
@@ -237,7 +242,6 @@ class Case(Aggregate):
         def apply(self, case: Case) -> None:
             case.inquiry["outcome"] = self.outcome
             if InquiryOutcome(self.outcome) is InquiryOutcome.ESCALATED:
-                case.state = S.VERIFICATION
                 case.disposition = Disposition.PRELIMINARY_VERIFICATION
 
     class FindingRecorded(Event):
@@ -265,7 +269,6 @@ class Case(Aggregate):
         reactivated_on: dt.date
 
         def apply(self, case: Case) -> None:
-            case.state = S.ASSIGNED
             case.disposition = None
             if "parked_review" in case.deadlines:
                 case.deadlines["parked_review"]["met_on"] = self.reactivated_on
@@ -288,7 +291,6 @@ class Case(Aggregate):
                     getattr(self, "cadre_verdicts", None), self.verdicts, case.subjects
                 ),
             }
-            case.state = S.CONCLUSION_PROPOSED
 
     class ConclusionApproved(Event):
         TOPIC = "jiandu.casework:Case.ConclusionApproved"
@@ -310,7 +312,6 @@ class Case(Aggregate):
                 "by_cadre": by_cadre(per_cadre),
             }
             case.proposed_conclusion = None
-            case.state = S.CONCLUDED
 
     class ConclusionReturned(Event):
         TOPIC = "jiandu.casework:Case.ConclusionReturned"
@@ -318,9 +319,14 @@ class Case(Aggregate):
         # Added after the first release; events stored before it lack the field.
         returns_to: str | None = None
 
+        def state_data(self, case: Any) -> object:
+            # An event stored before ``returns_to`` existed: the proposal says where to.
+            if getattr(self, "returns_to", None) is None and case.proposed_conclusion is not None:
+                return SimpleNamespace(returns_to=case.proposed_conclusion["returns_to"])
+            return self
+
         def apply(self, case: Case) -> None:
             assert case.proposed_conclusion is not None
-            case.state = S(case.proposed_conclusion["returns_to"])
             case.proposed_conclusion = None
 
     class HandlingDecided(Event):
@@ -441,7 +447,6 @@ class Case(Aggregate):
         feedback_due: Due | None
 
         def apply(self, case: Case) -> None:
-            case.state = S.CLOSED
             case.closed_on = self.closed_on
             if self.feedback_due is not None:
                 case.deadlines["feedback"] = {**self.feedback_due, "met_on": None}
@@ -487,7 +492,6 @@ class Case(Aggregate):
 
         def apply(self, case: Case) -> None:
             # 复查: a new round redoes the verification, the conclusion and any clearing.
-            case.state = S.ASSIGNED
             case.disposition = None
             case.proposed_disposition = None
             case.conclusion = None
@@ -575,7 +579,6 @@ class Case(Aggregate):
         self.linked_case_id = linked_case_id
         self.routing = routing
         self.chain_head = chain
-        self.state = S.OPEN
         self.handler_id: str | None = None
         self.proposed_disposition: Disposition | None = None
         self.disposition: Disposition | None = None

@@ -34,8 +34,8 @@ from schemas.events import (
     candidate_key,
 )
 from schemas.glossary import ReportStatus
+from services.common.case_states import state_after
 from services.common.china_time import china_date
-from services.projections.case_states import state_after
 from services.projections.days import step_day
 from services.projections.rows import Upsert, as_json, data_of, payload_of, text
 

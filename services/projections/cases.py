@@ -47,8 +47,8 @@ from schemas.glossary import (
     ReportStatus,
 )
 from schemas.submissions import ReportedCadre
+from services.common.case_states import state_after
 from services.common.china_time import china_date
-from services.projections.case_states import state_after
 from services.projections.rows import Upsert, as_json, payload_of, text
 
 name = "cases"

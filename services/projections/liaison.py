@@ -52,7 +52,7 @@ from schemas.glossary import (
     ReportStatus,
     Verdict,
 )
-from services.projections.case_states import state_after
+from services.common.case_states import state_after
 from services.projections.days import step_day
 from services.projections.rows import Upsert, payload_of, text
 

@@ -47,7 +47,7 @@ from services.casework.application import COMMANDS, CaseworkApplication
 from services.casework.chain import verify_chain, verify_log
 from services.casework.domain import Case
 from services.casework.rules import PERMISSIONS, CaseworkError
-from services.projections.case_states import state_after
+from services.common.case_states import state_after
 
 TODAY = dt.date(2026, 3, 2)
 SUBJECT = {"name": "王建国", "unit": "某县财政局", "position": "局长", "cadre_id": "C-001"}
