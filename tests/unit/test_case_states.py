@@ -13,7 +13,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from schemas.glossary import CaseState, Disposition, InquiryOutcome
-from services.casework.domain import CASE_CONTRACTS
+from services.casework.domain import CASE_CONTRACTS, Case
 from services.casework.rules import PERMISSIONS
 from services.common.case_states import DECIDED_BY_DATA, FIXED, state_after
 
@@ -141,3 +141,14 @@ def test_the_aggregate_and_the_projections_read_the_same_table() -> None:
 
     for module in (domain, archive, cases, liaison):
         assert module.state_after is state_after
+
+
+def test_a_legacy_returned_conclusion_reads_the_proposal_in_the_aggregate() -> None:
+    """Stored before ``returns_to`` existed: the aggregate fills it in from the proposal it
+    remembers (here an inquiry); readers of the published event take verification."""
+    legacy = object.__new__(Case.ConclusionReturned)  # decoded without the field
+    case = SimpleNamespace(proposed_conclusion={"returns_to": S.INQUIRY.value})
+    assert state_after("ConclusionReturned", legacy.state_data(case)) is S.INQUIRY
+    assert state_after("ConclusionReturned", SimpleNamespace(returns_to=None)) is S.VERIFICATION
+    recorded = SimpleNamespace(returns_to=S.INQUIRY.value)
+    assert state_after("ConclusionReturned", recorded) is S.INQUIRY
