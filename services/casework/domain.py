@@ -1,8 +1,10 @@
 """The Case aggregate: one matter under handling (问题线索/案件), as a state machine.
 
 Commands check their permission (role and state, ``rules.permit``) and their named
-rules, then trigger one event; each event's ``apply`` only changes state (events are
-replayed, so rules must not run there). Every event records who (``actor``), why
+rules, then trigger one event; each event's ``apply`` only changes the case (events are
+replayed, so rules must not run there). Where the case stands after an event (``state``)
+is read from the one table the projections read too, ``services/common/case_states.py``
+(decision 0029). Every event records who (``actor``), why
 (``reason``) and is sealed into the case's hash chain (``chain.py``).
 
 Deadlines are computed by the application (working-day calendar) and passed in; the
