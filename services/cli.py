@@ -591,6 +591,13 @@ def demo(
         typer.Option(help="The history's today (YYYY-MM-DD; default: today, China time)."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same history).")] = 12380,
+    project: Annotated[
+        bool,
+        typer.Option(
+            "--project/--no-project",
+            help="Rebuild the read models afterwards (else: `jiandu rebuild-projections`).",
+        ),
+    ] = True,
     data: DataOpt = None,
 ) -> None:
     """A large realistic history for measurements: N reports over several years, cases at
@@ -612,6 +619,7 @@ def demo(
             scale,
             today=day,
             seed=seed,
+            project=project,
             progress=lambda line: typer.echo(line, err=True),
             show_progress=True,
         )
