@@ -156,3 +156,30 @@ def test_the_system_starts_on_it(history: tuple[Any, Any]) -> None:
         assert written.tally["accepted"] > 0
     finally:
         system.stop()
+
+
+def test_statistics_counted_in_sql_are_the_facts_counts(history: tuple[Any, Any]) -> None:
+    """The liaison figures counted by the database (GROUP BY) equal those counted from every
+    report's facts in Python, for every dimension, over several ranges."""
+    from schemas.glossary import LiaisonDimension
+    from services.projections.liaison_queries import LiaisonQueries, count_rows, rows_of
+
+    settings, _ = history
+    store = ReadStore(Database.for_service(settings, "projections"))
+    try:
+        queries = LiaisonQueries(store, today=lambda: TODAY)
+        ranges = [
+            (dt.date(2024, 1, 1), dt.date(2024, 12, 31)),
+            (dt.date(2025, 4, 1), dt.date(2025, 6, 30)),
+            (TODAY - dt.timedelta(days=20), TODAY),
+        ]
+        for start, end in ranges:
+            facts = queries.facts(start, end)
+            assert queries.total(start, end) == len(facts) > 0
+            for dimension in LiaisonDimension:
+                counted = rows_of(
+                    dimension, queries.counts(dimension, start, end), start=start, end=end
+                )
+                assert counted == count_rows(dimension, facts, start=start, end=end), dimension
+    finally:
+        store.db.close()
