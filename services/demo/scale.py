@@ -69,7 +69,7 @@ MAX_YEARS = 10
 CADRES_PER_REPORT = 1 / 30  # the register grows with N: 300 at least, then one per 30 reports
 MIN_CADRES = 300
 HANDLERS_PER_REPORT = 1 / 2_000  # handlers ("handler", "handler-2" …): one per 2,000 reports
-CHUNK = 2_000  # reports made and saved per transaction (with their ledgers and cases)
+CHUNK = 500  # reports made and saved per transaction (with their ledgers and cases): see below
 RECENT_DAYS = 12  # reports received this close to today may still wait for registration
 ACCEPTED_SHARE = 0.9  # the rest of the registered reports wait for triage (recent) or stay
 

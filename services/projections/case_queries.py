@@ -48,6 +48,10 @@ FINISHED = (CaseState.CLOSED.value, CaseState.TRANSFERRED.value)
 # commission's result is awaited); the others were met or explained at closure.
 AFTER_CLOSURE = ("feedback", "admonition_follow_up", "discipline_report_back")
 CHUNK = 500
+# How far a provisional due day may move when recounted on a year's official calendar
+# (holidays moved by the State Council's schedule): the deadline queues read the deadlines
+# due within this many days of their window, then decide on the recounted day.
+RECOUNT_MARGIN_DAYS = 31
 
 
 class Readable(Protocol):
@@ -150,9 +154,28 @@ class CaseQueries:
         if not names:
             return []
         rows: list[dict[str, Any]] = []
+        # The live ones only, chosen by the database (0027): not finished, or finished and
+        # still owing a deadline that runs after closure (as ``_case_items`` keeps them);
+        # a handler's closed cases of past years are not read.
+        after_closure = " OR ".join(
+            [f"d.name IN ({_marks(AFTER_CLOSURE)})"] + ["d.name LIKE %s"] * len(AFTER_CLOSURE)
+        )
+        owing = (
+            "EXISTS (SELECT 1 FROM case_deadlines d WHERE d.subject_id = c.case_id "
+            "AND d.due IS NOT NULL AND (d.met_on IS NULL OR d.met_on > %s) "
+            f"AND ({after_closure}))"
+        )
         for part in _chunks(names):
             rows += self.store.query(
-                f"SELECT * FROM case_list WHERE handler_id IN ({_marks(part)})", part
+                f"SELECT c.* FROM case_list c WHERE c.handler_id IN ({_marks(part)}) "
+                f"AND (c.state IS NULL OR c.state NOT IN ({_marks(FINISHED)}) OR {owing})",
+                [
+                    *part,
+                    *FINISHED,
+                    self.today().isoformat(),
+                    *AFTER_CLOSURE,
+                    *(f"{name}#%" for name in AFTER_CLOSURE),
+                ],
             )
         items = self._case_items(rows)
         live = [i for i in items if i.state not in FINISHED or i.deadlines]
@@ -272,14 +295,26 @@ class CaseQueries:
         self, state: str, *, handler: str | None, cases: bool, reports: bool
     ) -> list[DeadlineQueueItem]:
         items: list[DeadlineQueueItem] = []
+        today = self.today()
+        # Only the deadlines whose stored due day is near or past today (by its index, 0027):
+        # a provisional due day recounted on the official calendar moves by a few days at
+        # most, well within the margin; the clock below decides exactly.
+        margin = dt.timedelta(days=RECOUNT_MARGIN_DAYS)
+        horizon = today + margin + dt.timedelta(days=2 * self.config.limits().due_soon_threshold)
+        near = "d.due < %s" if state == "overdue" else "d.due BETWEEN %s AND %s"
+        bounds = (
+            [(today + margin).isoformat()]
+            if state == "overdue"
+            else [(today - margin).isoformat(), horizon.isoformat()]
+        )
         if cases:
             sql = (
                 "SELECT d.*, c.case_id AS case_id, c.ledger_number AS ledger_number, "
                 "c.handler_id AS handler_id, c.state AS case_state FROM case_deadlines d "
-                "JOIN case_list c ON c.case_id = d.subject_id WHERE d.due IS NOT NULL "
+                f"JOIN case_list c ON c.case_id = d.subject_id WHERE {near} "
                 "AND (d.met_on IS NULL OR d.met_on > %s)"
             )
-            params: list[Any] = [self.today().isoformat()]
+            params: list[Any] = [*bounds, today.isoformat()]
             if handler is not None:
                 sql += " AND c.handler_id = %s"
                 params.append(handler)
@@ -291,8 +326,8 @@ class CaseQueries:
             for r in self.store.query(
                 "SELECT d.*, q.case_id AS case_id, q.ledger_number AS ledger_number "
                 "FROM case_deadlines d JOIN report_queue q ON q.report_id = d.subject_id "
-                "WHERE d.due IS NOT NULL AND (d.met_on IS NULL OR d.met_on > %s)",
-                (self.today().isoformat(),),
+                f"WHERE {near} AND (d.met_on IS NULL OR d.met_on > %s)",
+                (*bounds, today.isoformat()),
             ):
                 items.append(self._deadline_item("report", r, None))
         chosen = [i for i in items if i.clock.state == state]
