@@ -536,6 +536,10 @@ def generate(
     config = build_config(settings)
     intake = build_intake(settings, config, case_states=lambda _case_id: None)
     casework = build_casework(settings, config)
+    # Nothing is read back: the repositories' aggregate caches would only hold the last
+    # thousand aggregates saved (memory that a history's size should not change).
+    intake.repository.cache = None
+    casework.repository.cache = None
     written = Written(Shape.of(reports, today))
     try:
         before = _counts(intake, casework)

@@ -131,7 +131,7 @@ ddl: tuple[str, ...] = (
 # what waits for approval, the report queues in their order. Added to existing installations
 # by ``jiandu migrate`` (schema version 2 of the projections' database).
 QUERY_INDEXES: tuple[str, ...] = (
-    "CREATE INDEX IF NOT EXISTS case_list_recent ON case_list (last_step_at, case_id)",
+    "CREATE INDEX IF NOT EXISTS case_list_recent ON case_list (last_step_at DESC, case_id)",
     "CREATE INDEX IF NOT EXISTS case_list_handler_state ON case_list (handler_id, state)",
     "CREATE INDEX IF NOT EXISTS case_list_clearing ON case_list (clearing_stage)",
     "CREATE INDEX IF NOT EXISTS case_list_publicity ON case_list (publicity_pending)",
