@@ -133,7 +133,7 @@ def _projections_v2(settings: Settings, db: Database) -> None:
     from services.projections import cadres, store
 
     cadres.upgrade(db)
-    _ddl(db, store.QUERY_INDEXES)
+    _ddl(db, store.query_indexes(store.PROJECTIONS))
 
 
 STEPS: dict[ServiceName, tuple[Step, ...]] = {

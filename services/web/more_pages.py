@@ -406,7 +406,7 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
             q=text,
             found=found,
             chosen=chosen,
-            chosen_cadres={i: services.queries.register.get(i) for i in chosen},
+            chosen_cadres=dict.fromkeys(chosen) | services.queries.register.get_many(chosen),
             as_of=request.query_params.get("as_of", ""),
             purpose=request.query_params.get("purpose", ""),
             reply=reply,
