@@ -3,8 +3,8 @@
 For each size a history is written by ``jiandu demo --scale`` (services/demo/scale.py) into
 a fresh PostgreSQL database (a throwaway server, or the one named by
 ``JIANDU_TEST_POSTGRES_URL``), in a child process, then the read models are rebuilt by
-``jiandu rebuild-projections`` in another: the peak RSS of each child is printed (``wait4``),
-and this process's after the queries. Then, signed in with the right role, each read is
+``jiandu rebuild-projections`` in another: the peak RSS of each child is printed (its own
+VmHWM, written at its exit), and this process's after the queries. Then, signed in with the right role, each read is
 timed through the application (FastAPI's TestClient, in-process: the API's JSON and the
 pages' HTML), ``--calls`` times on varied arguments (at most ``--budget`` seconds a read):
 
@@ -82,15 +82,31 @@ class Sized:
     latencies: dict[str, list[float]] = field(default_factory=dict)
 
 
+# The child's own high-water mark, written at its exit: ``wait4``'s ru_maxrss would count the
+# memory of this process at the fork too (Linux keeps the pre-exec high-water mark).
+CHILD = (
+    "import atexit, os\n"
+    "def hwm():\n"
+    "    status = open('/proc/self/status').read()\n"
+    "    kib = status.split('VmHWM:')[1].split()[0]\n"
+    "    open(os.environ['JIANDU_BENCH_HWM'], 'w').write(kib)\n"
+    "atexit.register(hwm)\n"
+    "from services.cli import app\n"
+    "app(prog_name='jiandu')\n"
+)
+
+
 def _child(args: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Run a ``jiandu`` child; its wall time (s) and peak RSS (MiB), from ``wait4``."""
-    began = time.perf_counter()
-    process = subprocess.Popen(args, env=env, cwd=ROOT)
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed ({process.returncode})")
-    return time.perf_counter() - began, mib(usage.ru_maxrss)
+    """Run a ``jiandu`` child; its wall time (s) and its own peak RSS (MiB)."""
+    with tempfile.NamedTemporaryFile(prefix="jiandu-hwm-") as hwm:
+        began = time.perf_counter()
+        done = subprocess.run(
+            [*args], check=False, env=env | {"JIANDU_BENCH_HWM": hwm.name}, cwd=ROOT
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(args)} failed ({done.returncode})")
+        seconds = time.perf_counter() - began
+        return seconds, mib(float(Path(hwm.name).read_text() or 0))
 
 
 def build_history(dsn: str, folder: Path, events: int, seed: int) -> Sized:
@@ -102,7 +118,7 @@ def build_history(dsn: str, folder: Path, events: int, seed: int) -> Sized:
         "JIANDU_LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),  # this tree's code, whichever tree the venv was installed from
     }
-    jiandu = [sys.executable, "-c", "from services.cli import app; app(prog_name='jiandu')"]
+    jiandu = [sys.executable, "-c", CHILD]
     subprocess.run([*jiandu, "migrate"], env=env, check=True, capture_output=True)
     sized = Sized(events=events, reports=reports)
     seconds, rss = _child(
