@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -86,6 +87,13 @@ class CadreNotFound(LookupError):
 def _zh(enum: Any, value: str | None) -> str | None:
     if value is None:
         return None
+    return _zh_of(enum, value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _zh_of(enum: Any, value: str) -> str:
+    """An enum value's Chinese label (memoized: an archive of a hundred cadres asks tens of
+    thousands of times, and an Enum look-up by value is slow)."""
     try:
         return str(enum(value).zh)
     except ValueError:
