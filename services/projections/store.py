@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 PROJECTIONS: tuple[ModuleType, ...] = (timeline, archive, cases, liaison)
 
+
 # The indexes the queries at scale need (0027), each projection's own (in its ``ddl`` too):
 # ``jiandu migrate`` adds them to an existing installation (projections schema version 2).
 def query_indexes(projections: Iterable[ModuleType]) -> tuple[str, ...]:
