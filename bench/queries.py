@@ -28,14 +28,13 @@ import argparse
 import datetime as dt
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,7 +68,20 @@ SECTION_HANDLERS = ("handler-2", "handler-3", "handler-4")
 
 
 def mib(kib: float) -> float:
-    return kib / 1024  # ru_maxrss is in KiB on Linux
+    return kib / 1024  # ru_maxrss and VmHWM are in KiB on Linux
+
+
+def peak_rss_here() -> float:
+    """This process's peak RSS (MiB) since the last ``reset_peak_rss``."""
+    status = Path("/proc/self/status").read_text()
+    return mib(float(status.split("VmHWM:")[1].split()[0]))
+
+
+def reset_peak_rss() -> None:
+    """Start this process's peak RSS afresh (Linux: 5 to clear_refs), so each size's figure is
+    its own, not the largest of the sizes before it."""
+    with suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
 
 
 @dataclass
@@ -300,16 +312,13 @@ def measure(events: int, calls: int, budget: float, seed: int) -> Sized:
         ):
             print(f"{events:,} events:", flush=True)
             sized = build_history(dsn, Path(folder), events, seed)
+            reset_peak_rss()
             with serving(dsn, Path(folder)) as (system, client):
-                sized.rss["bench process, history opened"] = mib(
-                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-                )
+                sized.rss["bench process, history opened"] = peak_rss_here()
                 sized.latencies = time_reads(
                     Reads(system, client, random.Random(seed)), calls, budget
                 )
-                sized.rss["bench process, after the queries"] = mib(
-                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-                )
+                sized.rss["bench process, after the queries"] = peak_rss_here()
             for what, value in sized.rss.items():
                 print(f"  peak RSS, {what}: {value:.0f} MiB", flush=True)
             return sized
