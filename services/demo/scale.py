@@ -300,6 +300,30 @@ def recording_on(clock: _BusinessClock) -> Iterator[None]:
         CanCreateTimestamp.create_timestamp = saved  # type: ignore[method-assign]
 
 
+def _outcomes(subjects: Sequence[dict[str, Any]], rng: random.Random) -> list[Any]:
+    """A receiver's result for every cadre a report names (not proven, mostly)."""
+    from schemas import commands as c
+    from schemas.glossary import Verdict
+
+    verdict = rng.choices(
+        (Verdict.UNPROVEN, Verdict.UNTRUE, Verdict.PARTLY_TRUE), weights=(50, 35, 15)
+    )[0]
+    return [
+        c.CadreOutcome(cadre=c.CadreRef(name=s["name"], unit=s.get("unit", "")), verdict=verdict)
+        for s in subjects
+    ]
+
+
+def _discipline_result(subjects: Sequence[ReportedCadre], on: dt.date, rng: random.Random) -> Any:
+    from schemas import commands as c
+
+    return c.RecordDisciplineResult(
+        outcomes=_outcomes([s.model_dump() for s in subjects], rng),
+        reported_on=on,
+        document_number=f"纪{on.year}〔{on.month:02d}{on.day:02d}〕号",
+    )
+
+
 def _role(username: str) -> Role:
     if username == LEADER:
         return Role.LEADER
@@ -428,6 +452,7 @@ class _Maker:
         from schemas import commands as c
 
         steps: list[tuple[dt.date, str, c.Command]]
+        outcomes = _outcomes(report.subjects, rng)
         if rng.random() < 0.5:
             steps = [
                 (
@@ -449,6 +474,20 @@ class _Maker:
                         c.AcknowledgeTransfer(acknowledged_on=acknowledged, reason="下级已签收"),
                     )
                 )
+                # Most results come back within the time allowed (settled items, 0015).
+                back = workday_on_or_after(acknowledged + dt.timedelta(days=rng.randint(20, 80)))
+                if back <= self.shape.today and rng.random() < 0.9:
+                    steps.append(
+                        (
+                            back,
+                            "record_transfer_result",
+                            c.RecordTransferResult(
+                                outcomes=outcomes,
+                                reported_on=back,
+                                document_number=f"{back.year}〔{back.month:02d}{back.day:02d}〕号",
+                            ),
+                        )
+                    )
         else:
             unit = rng.choice(tuple(MemberUnit))
             steps = [
@@ -460,6 +499,19 @@ class _Maker:
                     ),
                 )
             ]
+            back = workday_on_or_after(on + dt.timedelta(days=rng.randint(30, 120)))
+            if back <= self.shape.today and rng.random() < 0.9:
+                steps.append(
+                    (
+                        back,
+                        "record_referral_result",
+                        c.RecordReferralResult(
+                            outcomes=outcomes,
+                            reported_on=back,
+                            document_number=f"{back.year}〔{back.month:02d}{back.day:02d}〕号",
+                        ),
+                    )
+                )
         for day, action, command in steps:
             self.clock.day = day
             with business_day(self.intake, day):
@@ -489,6 +541,14 @@ class _Maker:
         )
         plot.handlers = self.handlers
         plot.ordinary()
+        if story.path == "case:transfer":  # the commission's result comes back, mostly
+            plot.wait(30, 120)
+            if rng.random() < 0.9:
+                plot.do(
+                    "record_discipline_result",
+                    plot.handler,
+                    _discipline_result(submission.subjects, plot.day, rng),
+                )
         for step in story.due(self.shape.today):
             actor = {"id": step.actor, "role": _role(step.actor).value}
             self.clock.day = step.on

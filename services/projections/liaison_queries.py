@@ -76,6 +76,9 @@ OUTCOME_OF_STATUS: dict[ReportStatus, ReportOutcome] = {
     ReportStatus.FORWARDED_UP: ReportOutcome.FORWARDED_UP,
     ReportStatus.TRANSFERRED_DOWN: ReportOutcome.TRANSFERRED_DOWN,
     ReportStatus.TRANSFER_ACKNOWLEDGED: ReportOutcome.TRANSFERRED_DOWN,
+    # The level below's result recorded (0015): it was transferred down, and that is where it
+    # ended (this status was missing: the figures of a range holding one failed, 0027).
+    ReportStatus.TRANSFER_CONCLUDED: ReportOutcome.TRANSFERRED_DOWN,
     ReportStatus.REFERRED_OUT: ReportOutcome.REFERRED_OUT,
     ReportStatus.REFERRAL_CONCLUDED: ReportOutcome.REFERRED_OUT,
     ReportStatus.RETURNED: ReportOutcome.RETURNED,
@@ -86,6 +89,7 @@ ENDED_BY_TRIAGE = frozenset(
         ReportStatus.REPEAT,
         ReportStatus.FORWARDED_UP,
         ReportStatus.TRANSFER_ACKNOWLEDGED,
+        ReportStatus.TRANSFER_CONCLUDED,
         ReportStatus.REFERRAL_CONCLUDED,
         ReportStatus.RETURNED,
     }
