@@ -118,8 +118,12 @@ QueueItems = (
 class QueueView(View):
     queue: str
     queue_zh: str
-    count: int
+    count: int  # the items on this page
     items: QueueItems
+    # Paging (0027): the items in the whole queue, and the cursor of the next page (pass it
+    # as ``after``; null on the last page).
+    total: int | None = None
+    next: str | None = None
 
 
 class ReporterFeedback(View):

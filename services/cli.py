@@ -576,6 +576,60 @@ def import_cadres(csv_file: Path, data: DataOpt = None) -> None:
     typer.echo(f"{count} cadres imported")
 
 
+@app.command("demo")
+def demo(
+    scale: Annotated[
+        int,
+        typer.Option(
+            "--scale",
+            help="Write a history of this many reports (with their cases) in bulk.",
+            show_default=False,
+        ),
+    ],
+    today: Annotated[
+        str | None,
+        typer.Option(help="The history's today (YYYY-MM-DD; default: today, China time)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same history).")] = 12380,
+    project: Annotated[
+        bool,
+        typer.Option(
+            "--project/--no-project",
+            help="Rebuild the read models afterwards (else: `jiandu rebuild-projections`).",
+        ),
+    ] = True,
+    data: DataOpt = None,
+) -> None:
+    """A large realistic history for measurements: N reports over several years, cases at
+    every stage, written straight into the (empty) event stores of the settings in large
+    transactions, then the read models rebuilt. Refuses stores that hold any event.
+    See docs/decisions/0027."""
+    import datetime as dt
+
+    from services.demo.scale import StoresNotEmpty, generate
+
+    settings = _ready(_settings(data_dir=data), wait=False)
+    try:
+        day = dt.date.fromisoformat(today) if today else china_today()
+    except ValueError:
+        raise typer.BadParameter(f"--today {today!r} is not a date (YYYY-MM-DD)") from None
+    try:
+        written = generate(
+            settings,
+            scale,
+            today=day,
+            seed=seed,
+            project=project,
+            progress=lambda line: typer.echo(line, err=True),
+            show_progress=True,
+        )
+    except (StoresNotEmpty, ValueError) as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    for line in written.describe():
+        typer.echo(line)
+
+
 @app.command("migrate")
 def migrate_command(data: DataOpt = None) -> None:
     """Create or upgrade every service's schema and tables, then exit (idempotent; safe to

@@ -127,13 +127,22 @@ def _projections_v1(settings: Settings, db: Database) -> None:
     _ddl(db, [*store.ReadStore.schema_statements(store.PROJECTIONS), *cadres.DDL])
 
 
+def _projections_v2(settings: Settings, db: Database) -> None:
+    """Indexes for the queries at scale, and the register's name-and-unit key (0027): added
+    to an existing installation here, by `jiandu migrate`, never by a running process."""
+    from services.projections import cadres, store
+
+    cadres.upgrade(db)
+    _ddl(db, store.query_indexes(store.PROJECTIONS))
+
+
 STEPS: dict[ServiceName, tuple[Step, ...]] = {
     # Append a step to change a service's schema; never edit one that shipped.
     "config": (_config_v1,),
     "accounts": (_accounts_v1,),
     "intake": (_intake_v1,),
     "casework": (_casework_v1,),
-    "projections": (_projections_v1,),
+    "projections": (_projections_v1, _projections_v2),
 }
 
 

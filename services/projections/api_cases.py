@@ -7,7 +7,8 @@ a leader's approval. ``GET /api/v1/cases``: the case list, filtered and paged.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -17,7 +18,30 @@ from services.accounts.access import CASE_LIST_ROLES, QUEUE_ROLES
 from services.accounts.model import Principal
 from services.accounts.web import accounts_of, api_principal, require_api_roles
 from services.common.web import ApiError
-from services.projections.case_queries import CaseFilters, CaseQueries
+from services.projections.case_queries import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    BadCursor,
+    CaseFilters,
+    CaseQueries,
+    SortKey,
+    approval_key,
+    case_key,
+    deadline_key,
+    page_of,
+    report_key,
+)
+
+# Each queue's order, as the paging cursor records it (services/projections/case_queries.py).
+KEYS: dict[Queue, Callable[[Any], SortKey]] = {
+    Queue.UNREGISTERED: report_key,
+    Queue.UNTRIAGED: report_key,
+    Queue.MINE: case_key,
+    Queue.SECTION: case_key,
+    Queue.DUE_SOON: deadline_key,
+    Queue.OVERDUE: deadline_key,
+    Queue.AWAITING_APPROVAL: approval_key,
+}
 
 
 def build_router(queries: CaseQueries) -> APIRouter:
@@ -29,15 +53,20 @@ def build_router(queries: CaseQueries) -> APIRouter:
             403: {"description": "the queue is not one of the caller's role"},
             404: {"description": "no such queue"},
             409: {"description": "the section queue, for an account that names no section"},
+            422: {"description": "a cursor (`after`) this queue did not hand out"},
         },
     )
     def queue(
         queue: str,
         request: Request,
         principal: Annotated[Principal, Depends(api_principal)],
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        after: Annotated[str | None, Query(min_length=1, max_length=2000)] = None,
     ) -> QueueView:
-        """One work queue. Operators see report deadlines, handlers their own cases' ones,
-        leaders and auditors all; ``mine`` is the signed-in handler's cases."""
+        """One work queue, in its order, ``limit`` items a page. Operators see report
+        deadlines, handlers their own cases' ones, leaders and auditors all; ``mine`` is the
+        signed-in handler's cases. ``count``: the items on this page; ``total``: in the whole
+        queue; ``next``: the cursor to pass as ``after`` for the next page (null on the last)."""
         try:
             which = Queue(queue)
         except ValueError:
@@ -45,7 +74,18 @@ def build_router(queries: CaseQueries) -> APIRouter:
             raise ApiError(f"no queue {queue!r}; the queues are: {names}", 404) from None
         require_api_roles(*QUEUE_ROLES[which])(principal)
         items = _items(queries, which, principal, request)
-        return QueueView(queue=which.value, queue_zh=which.zh, count=len(items), items=items)
+        try:
+            paged = page_of(which.value, items, KEYS[which], limit=limit, after=after)
+        except BadCursor as error:
+            raise ApiError(str(error), 422) from None
+        return QueueView(
+            queue=which.value,
+            queue_zh=which.zh,
+            count=len(paged.items),
+            items=paged.items,
+            total=paged.total,
+            next=paged.next,
+        )
 
     @router.get("/cases")
     def case_list(

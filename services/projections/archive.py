@@ -50,7 +50,7 @@ tables = (
     "archive_entries",
     "subject_identifications",
 )
-ddl = (
+ddl: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS archive_reports (
         report_id TEXT PRIMARY KEY,
         ledger_number TEXT,
@@ -120,6 +120,15 @@ ddl = (
     "CREATE INDEX IF NOT EXISTS subject_identifications_key "
     "ON subject_identifications (candidate_key)",
 )
+# The queries at scale (0027): a cadre's archive and the integrity replies find the steps that
+# name the cadre, and a case's reports, by index. Added to existing installations by
+# ``jiandu migrate`` (schema version 2 of the projections' database).
+QUERY_INDEXES: tuple[str, ...] = (
+    "CREATE INDEX IF NOT EXISTS archive_entries_cadre ON archive_entries (cadre_id)",
+    "CREATE INDEX IF NOT EXISTS archive_entries_key ON archive_entries (candidate_key)",
+    "CREATE INDEX IF NOT EXISTS archive_reports_case ON archive_reports (case_id)",
+)
+ddl = (*ddl, *QUERY_INDEXES)
 
 # Which case events belong in the archive, which payload fields they keep (an allow-list:
 # no reporter reference, no free text written to or by the reporter), and which field

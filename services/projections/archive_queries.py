@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,7 +58,7 @@ from schemas.views_archive import (
 )
 from services.calendar.deadlines import add_calendar_months
 from services.casework.domain import overall_verdict
-from services.projections.cadres import CadreRegister
+from services.projections.cadres import COLUMNS, CadreRegister
 from services.projections.store import ReadStore
 
 Identity = tuple[str, str]  # ("cadre", cadre_id) or ("candidate", candidate_key)
@@ -86,6 +87,13 @@ class CadreNotFound(LookupError):
 def _zh(enum: Any, value: str | None) -> str | None:
     if value is None:
         return None
+    return _zh_of(enum, value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _zh_of(enum: Any, value: str) -> str:
+    """An enum value's Chinese label (memoized: an archive of a hundred cadres asks tens of
+    thousands of times, and an Enum look-up by value is slow)."""
     try:
         return str(enum(value).zh)
     except ValueError:
@@ -235,12 +243,32 @@ def entry_text(kind: str, d: dict[str, Any]) -> str:  # noqa: PLR0911, PLR0912
     return EVENT_LABELS.get(kind, kind)
 
 
+class RegisterKeys:
+    """candidate key -> the ids of the registered cadres of that name and unit, looked up
+    through the register's key index as keys are asked for (``prime``: many in one query),
+    never the whole register read (docs/decisions/0027)."""
+
+    def __init__(self, lookup: Callable[[Iterable[str]], dict[str, list[str]]]) -> None:
+        self._lookup = lookup
+        self._known: dict[str, list[str]] = {}
+
+    def prime(self, keys: Iterable[str]) -> None:
+        missing = {k for k in keys if k not in self._known}
+        if missing:
+            self._known.update(self._lookup(missing))
+
+    def get(self, key: str, default: list[str]) -> list[str]:
+        if key not in self._known:
+            self.prime([key])
+        return self._known.get(key, default)
+
+
 @dataclass(frozen=True)
 class Resolver:
     """Who a named person is: see the module docstring."""
 
     links: dict[str, tuple[str | None, str | None, str]]  # key -> (cadre_id, same_as, by)
-    register_keys: dict[str, list[str]]
+    register_keys: RegisterKeys | dict[str, list[str]]
 
     def resolve(self, cadre_id: str | None, key: str) -> Identity:
         return self.explain(cadre_id, key)[0]
@@ -266,6 +294,31 @@ class Resolver:
             return ("cadre", matches[0]), "exact_name_and_unit"
         return ("candidate", key), by or "unresolved"
 
+    def prime(self, keys: Iterable[str | None]) -> None:
+        """Look the register up for many keys at once (before resolving them one by one)."""
+        if isinstance(self.register_keys, RegisterKeys):
+            self.register_keys.prime(k for k in keys if k)
+
+    def keys_of(self, cadre: CadreRecord) -> list[str]:
+        """Every candidate key that names ``cadre``: operators' identifications (and the
+        merges leading to one), and the cadre's own name and unit when no other registered
+        cadre shares them. A key no report uses matches no row: harmless."""
+        me: Identity = ("cadre", cadre.cadre_id)
+        own = candidate_key(cadre.name, cadre.unit)
+        keys = {own, *self.links}
+        self.prime([*keys, *(same for _, same, _ in self.links.values() if same)])
+        return sorted(k for k in keys if self.resolve(None, k) == me)
+
+
+@dataclass
+class _Found:
+    """What the batched queries found for one cadre of an archive request."""
+
+    cadre: CadreRecord
+    keys: list[str]
+    rows: list[dict[str, Any]]
+    case_ids: set[str]
+
 
 class ArchiveQueries:
     def __init__(self, store: ReadStore, register: CadreRegister) -> None:
@@ -285,18 +338,7 @@ class ArchiveQueries:
                 row["same_as_candidate"],
                 row["actor_id"],
             )
-        register_keys: dict[str, list[str]] = defaultdict(list)
-        for row in self.store.query("SELECT cadre_id, name, unit FROM cadres ORDER BY cadre_id"):
-            register_keys[candidate_key(row["name"], row["unit"])].append(row["cadre_id"])
-        return Resolver(links, dict(register_keys))
-
-    def _unregistered_keys(self) -> list[str]:
-        rows = self.store.query(
-            "SELECT candidate_key AS k FROM archive_subjects WHERE cadre_id IS NULL "
-            "UNION SELECT candidate_key AS k FROM archive_entries "
-            "WHERE cadre_id IS NULL AND candidate_key IS NOT NULL"
-        )
-        return sorted(r["k"] for r in rows)
+        return Resolver(links, RegisterKeys(self.register.with_keys))
 
     # -- the archive -----------------------------------------------------------------------
 
@@ -309,10 +351,19 @@ class ArchiveQueries:
     def archive(self, cadre_id: str, resolver: Resolver | None = None) -> CadreArchive:
         """Every report naming the cadre and every archived step of their cases."""
         cadre = self.get_cadre(cadre_id)
+        return self.archives([cadre], resolver)[0]
+
+    def archives(
+        self, cadres: Sequence[CadreRecord], resolver: Resolver | None = None
+    ) -> list[CadreArchive]:
+        """The archive of each of ``cadres`` (registered), in their order: one query per table
+        for all of them (an integrity reply asks about a hundred cadres at once)."""
         resolver = resolver or self.resolver()
-        me: Identity = ("cadre", cadre_id)
-        keys = [k for k in self._unregistered_keys() if resolver.resolve(None, k) == me]
-        where, params = _named(keys, cadre_id, "s.")
+        found = {c.cadre_id: _Found(c, resolver.keys_of(c), [], set()) for c in cadres}
+        if not found:
+            return []
+        by_key = {k: f for f in found.values() for k in f.keys}
+        where, params = _named_all(list(found), list(by_key), "s.")
         rows = self.store.query(
             "SELECT s.ordinal, s.name, s.unit, s.position, s.cadre_id AS named_id, "
             "s.candidate_key, r.* FROM archive_subjects s "
@@ -320,59 +371,91 @@ class ArchiveQueries:
             "ORDER BY r.received_on DESC, r.ledger_number DESC, s.ordinal",
             params,
         )
-        items: dict[str, ArchiveReport] = {}
+        resolver.prime(r["candidate_key"] for r in rows)
         for r in rows:
-            if r["report_id"] not in items:  # a report naming the same person twice: once
-                items[r["report_id"]] = with_report_result(
-                    _report_item(r, resolver), r, me, resolver
-                )
-        case_ids = {i.case_id for i in items.values() if i.case_id}
-        case_ids |= self._cases_naming(*_named(keys, cadre_id, ""))
-        return CadreArchive(
-            cadre=cadre,
-            items=list(items.values()),
-            cases=self._cases(sorted(case_ids), me, resolver),
-        )
-
-    def _cases_naming(self, where: str, params: Sequence[Any]) -> set[str]:
-        rows = self.store.query(
-            f"SELECT DISTINCT case_id FROM archive_entries WHERE cadre_name IS NOT NULL AND ({where})",
-            params,
-        )
-        return {r["case_id"] for r in rows}
-
-    def _cases(self, case_ids: list[str], me: Identity, resolver: Resolver) -> list[ArchiveCase]:
-        if not case_ids:
-            return []
-        marks = ", ".join(["%s"] * len(case_ids))
-        cases = {
-            r["case_id"]: r
-            for r in self.store.query(
-                f"SELECT * FROM archive_cases WHERE case_id IN ({marks})", case_ids
-            )
-        }
-        entries: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for e in self.store.query(
-            f"SELECT * FROM archive_entries WHERE case_id IN ({marks}) "
-            "ORDER BY case_id, aggregate_version",
-            case_ids,
-        ):
-            entries[e["case_id"]].append(e)
-        reports: dict[str, list[str]] = defaultdict(list)
+            owner = found.get(r["named_id"]) if r["named_id"] else by_key.get(r["candidate_key"])
+            if owner is not None:
+                owner.rows.append(r)
+        where, params = _named_all(list(found), list(by_key), "")
         for r in self.store.query(
-            f"SELECT report_id, case_id FROM archive_reports WHERE case_id IN ({marks}) "
-            "ORDER BY received_on, ledger_number",
-            case_ids,
+            "SELECT DISTINCT case_id, cadre_id, candidate_key FROM archive_entries "
+            f"WHERE cadre_name IS NOT NULL AND ({where})",
+            params,
         ):
-            reports[r["case_id"]].append(r["report_id"])
+            owner = found.get(r["cadre_id"]) if r["cadre_id"] else by_key.get(r["candidate_key"])
+            if owner is not None:
+                owner.case_ids.add(r["case_id"])
+        out: dict[str, CadreArchive] = {}
+        items_of: dict[str, dict[str, ArchiveReport]] = {}
+        for cadre_id, f in found.items():
+            me: Identity = ("cadre", cadre_id)
+            items: dict[str, ArchiveReport] = {}
+            for r in f.rows:
+                if r["report_id"] not in items:  # a report naming the same person twice: once
+                    items[r["report_id"]] = with_report_result(
+                        _report_item(r, resolver), r, me, resolver
+                    )
+            f.case_ids |= {i.case_id for i in items.values() if i.case_id}
+            items_of[cadre_id] = items
+        stored = self._stored_cases(sorted(set().union(*(f.case_ids for f in found.values()))))
+        resolver.prime(e["candidate_key"] for entries in stored[1].values() for e in entries)
+        for cadre_id, f in found.items():
+            out[cadre_id] = CadreArchive(
+                cadre=f.cadre,
+                items=list(items_of[cadre_id].values()),
+                cases=self._cases(sorted(f.case_ids), ("cadre", cadre_id), resolver, stored),
+            )
+        return [out[c.cadre_id] for c in cadres]
+
+    def _stored_cases(
+        self, case_ids: list[str]
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]], dict[str, list[str]]]:
+        """The rows of these cases: the case, its archived steps, its reports (by case id)."""
+        cases: dict[str, dict[str, Any]] = {}
+        entries: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        reports: dict[str, list[str]] = defaultdict(list)
+        for start in range(0, len(case_ids), 500):
+            chunk = case_ids[start : start + 500]
+            marks = ", ".join(["%s"] * len(chunk))
+            for r in self.store.query(
+                f"SELECT * FROM archive_cases WHERE case_id IN ({marks})", chunk
+            ):
+                cases[r["case_id"]] = r
+            for e in self.store.query(
+                f"SELECT * FROM archive_entries WHERE case_id IN ({marks}) "
+                "ORDER BY case_id, aggregate_version",
+                chunk,
+            ):
+                entries[e["case_id"]].append(e)
+            for r in self.store.query(
+                f"SELECT report_id, case_id FROM archive_reports WHERE case_id IN ({marks}) "
+                "ORDER BY received_on, ledger_number",
+                chunk,
+            ):
+                reports[r["case_id"]].append(r["report_id"])
+        return cases, entries, reports
+
+    def _cases(
+        self,
+        case_ids: list[str],
+        me: Identity,
+        resolver: Resolver,
+        stored: tuple[
+            dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]], dict[str, list[str]]
+        ],
+    ) -> list[ArchiveCase]:
+        cases, entries, reports = stored
         views = [
             with_case_result(
-                _case_view(cid, cases.get(cid, {}), entries[cid], reports[cid], me, resolver),
+                _case_view(
+                    cid, cases.get(cid, {}), entries.get(cid, []), reports.get(cid, []), me,
+                    resolver,
+                ),
                 me,
                 resolver,
             )
             for cid in case_ids
-        ]
+        ]  # fmt: skip
         return sorted(
             views,
             key=lambda c: (c.received_on or dt.date.min, c.ledger_number or ""),
@@ -392,12 +475,15 @@ class ArchiveQueries:
         )
         groups: dict[Identity, list[dict[str, Any]]] = defaultdict(list)
         how: dict[Identity, str] = {}
+        resolver.prime(r["candidate_key"] for r in rows)
         for row in rows:
             identity, by = resolver.explain(None, row["candidate_key"])
             groups[identity].append(row)
             if by != "unresolved":
                 how.setdefault(identity, by)
-        register = [CadreRecord.model_validate(r) for r in self.store.query("SELECT * FROM cadres")]
+        register = [
+            CadreRecord.model_validate(r) for r in self.store.query(f"SELECT {COLUMNS} FROM cadres")
+        ]
         views = []
         for identity, members in groups.items():
             identified = identity[0] == "cadre"
@@ -407,14 +493,16 @@ class ArchiveQueries:
         return sorted(views, key=lambda v: (-v.report_count, v.candidate_key))
 
 
-def _named(keys: list[str], cadre_id: str, p: str) -> tuple[str, list[Any]]:
-    """SQL (over columns ``{p}cadre_id``, ``{p}candidate_key``) matching the cadre's names."""
+def _named_all(cadre_ids: list[str], keys: list[str], p: str) -> tuple[str, list[Any]]:
+    """SQL matching any of the cadres' names: their register ids, or (unregistered rows)
+    the candidate keys that name them."""
+    ids = ", ".join(["%s"] * len(cadre_ids))
     if not keys:
-        return f"{p}cadre_id = %s", [cadre_id]
+        return f"{p}cadre_id IN ({ids})", list(cadre_ids)
     marks = ", ".join(["%s"] * len(keys))
     return (
-        f"({p}cadre_id = %s OR ({p}cadre_id IS NULL AND {p}candidate_key IN ({marks})))",
-        [cadre_id, *keys],
+        f"({p}cadre_id IN ({ids}) OR ({p}cadre_id IS NULL AND {p}candidate_key IN ({marks})))",
+        [*cadre_ids, *keys],
     )
 
 

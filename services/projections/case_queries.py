@@ -7,12 +7,14 @@ once a year's official schedule is loaded (``deadline_view``).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from schemas.glossary import (
     DEADLINE_LABELS,
@@ -48,6 +50,10 @@ FINISHED = (CaseState.CLOSED.value, CaseState.TRANSFERRED.value)
 # commission's result is awaited); the others were met or explained at closure.
 AFTER_CLOSURE = ("feedback", "admonition_follow_up", "discipline_report_back")
 CHUNK = 500
+# How far a provisional due day may move when recounted on a year's official calendar
+# (holidays moved by the State Council's schedule): the deadline queues read the deadlines
+# due within this many days of their window, then decide on the recounted day.
+RECOUNT_MARGIN_DAYS = 31
 
 
 class Readable(Protocol):
@@ -150,9 +156,28 @@ class CaseQueries:
         if not names:
             return []
         rows: list[dict[str, Any]] = []
+        # The live ones only, chosen by the database (0027): not finished, or finished and
+        # still owing a deadline that runs after closure (as ``_case_items`` keeps them);
+        # a handler's closed cases of past years are not read.
+        after_closure = " OR ".join(
+            [f"d.name IN ({_marks(AFTER_CLOSURE)})"] + ["d.name LIKE %s"] * len(AFTER_CLOSURE)
+        )
+        owing = (
+            "EXISTS (SELECT 1 FROM case_deadlines d WHERE d.subject_id = c.case_id "
+            "AND d.due IS NOT NULL AND (d.met_on IS NULL OR d.met_on > %s) "
+            f"AND ({after_closure}))"
+        )
         for part in _chunks(names):
             rows += self.store.query(
-                f"SELECT * FROM case_list WHERE handler_id IN ({_marks(part)})", part
+                f"SELECT c.* FROM case_list c WHERE c.handler_id IN ({_marks(part)}) "
+                f"AND (c.state IS NULL OR c.state NOT IN ({_marks(FINISHED)}) OR {owing})",
+                [
+                    *part,
+                    *FINISHED,
+                    self.today().isoformat(),
+                    *AFTER_CLOSURE,
+                    *(f"{name}#%" for name in AFTER_CLOSURE),
+                ],
             )
         items = self._case_items(rows)
         live = [i for i in items if i.state not in FINISHED or i.deadlines]
@@ -272,14 +297,26 @@ class CaseQueries:
         self, state: str, *, handler: str | None, cases: bool, reports: bool
     ) -> list[DeadlineQueueItem]:
         items: list[DeadlineQueueItem] = []
+        today = self.today()
+        # Only the deadlines whose stored due day is near or past today (by its index, 0027):
+        # a provisional due day recounted on the official calendar moves by a few days at
+        # most, well within the margin; the clock below decides exactly.
+        margin = dt.timedelta(days=RECOUNT_MARGIN_DAYS)
+        horizon = today + margin + dt.timedelta(days=2 * self.config.limits().due_soon_threshold)
+        near = "d.due < %s" if state == "overdue" else "d.due BETWEEN %s AND %s"
+        bounds = (
+            [(today + margin).isoformat()]
+            if state == "overdue"
+            else [(today - margin).isoformat(), horizon.isoformat()]
+        )
         if cases:
             sql = (
                 "SELECT d.*, c.case_id AS case_id, c.ledger_number AS ledger_number, "
                 "c.handler_id AS handler_id, c.state AS case_state FROM case_deadlines d "
-                "JOIN case_list c ON c.case_id = d.subject_id WHERE d.due IS NOT NULL "
+                f"JOIN case_list c ON c.case_id = d.subject_id WHERE {near} "
                 "AND (d.met_on IS NULL OR d.met_on > %s)"
             )
-            params: list[Any] = [self.today().isoformat()]
+            params: list[Any] = [*bounds, today.isoformat()]
             if handler is not None:
                 sql += " AND c.handler_id = %s"
                 params.append(handler)
@@ -291,8 +328,8 @@ class CaseQueries:
             for r in self.store.query(
                 "SELECT d.*, q.case_id AS case_id, q.ledger_number AS ledger_number "
                 "FROM case_deadlines d JOIN report_queue q ON q.report_id = d.subject_id "
-                "WHERE d.due IS NOT NULL AND (d.met_on IS NULL OR d.met_on > %s)",
-                (self.today().isoformat(),),
+                f"WHERE {near} AND (d.met_on IS NULL OR d.met_on > %s)",
+                (*bounds, today.isoformat()),
             ):
                 items.append(self._deadline_item("report", r, None))
         chosen = [i for i in items if i.clock.state == state]
@@ -490,3 +527,108 @@ def _chunks(values: list[str]) -> list[list[str]]:
 
 def _marks(values: Sequence[Any]) -> str:
     return ", ".join(["%s"] * len(values))
+
+
+# -- paging (0027) -------------------------------------------------------------------------------
+
+DEFAULT_LIMIT = 100  # a queue's page unless the caller asks for another size
+MAX_LIMIT = 1000
+T = TypeVar("T")
+SortKey = tuple[str, ...]
+
+
+class BadCursor(ValueError):
+    """An ``after`` cursor this queue did not hand out (mangled, or another queue's)."""
+
+    def __init__(self, queue: str, why: str) -> None:
+        super().__init__(
+            f"the cursor `after` is not one this queue ({queue}) gave: {why}; "
+            "start again without `after` and follow each answer's `next`"
+        )
+
+
+@dataclass(frozen=True)
+class Paged(Generic[T]):
+    """One page of a queue: its items, how many the whole queue holds, and the cursor of the
+    next page (None: this is the last)."""
+
+    items: list[T]
+    total: int
+    next: str | None
+
+
+def _part(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def sort_key(*parts: Any) -> SortKey:
+    """A queue's order as comparable text (dates in ISO form, nothing as "")."""
+    return tuple(_part(p) for p in parts)
+
+
+def report_key(item: ReportQueueItem) -> SortKey:
+    return sort_key(item.received_on, item.ledger_number, item.report_id)
+
+
+def case_key(item: CaseListItem) -> SortKey:
+    first = item.deadlines[0].due if item.deadlines else dt.date.max
+    return sort_key(first, item.received_on or dt.date.max, item.ledger_number, item.case_id)
+
+
+def deadline_key(item: DeadlineQueueItem) -> SortKey:
+    return sort_key(
+        item.clock.due, item.ledger_number, item.clock.name, item.subject_kind, item.subject_id
+    )
+
+
+def approval_key(item: ApprovalItem) -> SortKey:
+    far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
+    return sort_key(item.since or far_future, item.subject_id, item.kind)
+
+
+def encode_cursor(queue: str, key: SortKey) -> str:
+    raw = json.dumps({"q": queue, "k": list(key)}, ensure_ascii=False, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(queue: str, cursor: str) -> SortKey:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        key = data["k"]
+        owner = data["q"]
+    except (ValueError, TypeError, KeyError, binascii.Error):
+        raise BadCursor(queue, "it cannot be read") from None
+    if owner != queue:
+        raise BadCursor(queue, f"it belongs to the queue {owner!r}")
+    if not isinstance(key, list) or not all(isinstance(p, str) for p in key):
+        raise BadCursor(queue, "it cannot be read")
+    return tuple(key)
+
+
+def page_of(
+    queue: str,
+    items: Iterable[T],
+    key: Callable[[T], SortKey],
+    *,
+    limit: int | None = DEFAULT_LIMIT,
+    after: str | None = None,
+) -> Paged[T]:
+    """Keyset paging over a queue in its order: the items after the cursor's sort key (the
+    last item of the previous page), ``limit`` of them. The key ends with the item's id, so
+    ties on the sort key never skip or repeat an item; an item whose key changed between two
+    pages (a deadline met, a case moved on) shows where it now sorts: on a later page if it
+    moved past the cursor, not again if it moved before it."""
+    ordered = sorted(((key(i), i) for i in items), key=lambda pair: pair[0])
+    total = len(ordered)
+    if after:
+        start = decode_cursor(queue, after)
+        ordered = [(k, i) for k, i in ordered if k > start]
+    if limit is None or len(ordered) <= limit:
+        return Paged([i for _, i in ordered], total, None)
+    page = ordered[:limit]
+    return Paged([i for _, i in page], total, encode_cursor(queue, page[-1][0]))

@@ -127,6 +127,18 @@ ddl: tuple[str, ...] = (
         PRIMARY KEY (case_id, event_id)
     )""",
 )
+# The queries at scale (0027): the case list's pages in their order, a handler's live cases,
+# what waits for approval, the report queues in their order. Added to existing installations
+# by ``jiandu migrate`` (schema version 2 of the projections' database).
+QUERY_INDEXES: tuple[str, ...] = (
+    "CREATE INDEX IF NOT EXISTS case_list_recent ON case_list (last_step_at DESC, case_id)",
+    "CREATE INDEX IF NOT EXISTS case_list_handler_state ON case_list (handler_id, state)",
+    "CREATE INDEX IF NOT EXISTS case_list_clearing ON case_list (clearing_stage)",
+    "CREATE INDEX IF NOT EXISTS case_list_publicity ON case_list (publicity_pending)",
+    "CREATE INDEX IF NOT EXISTS report_queue_order "
+    "ON report_queue (status, received_on, ledger_number, report_id)",
+)
+ddl = (*ddl, *QUERY_INDEXES)
 
 INTAKE_STATUS: dict[str, ReportStatus] = {
     "ReportReceived": ReportStatus.RECEIVED,

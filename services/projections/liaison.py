@@ -163,7 +163,17 @@ def _ddl(table: str) -> str:
 
 
 tables: tuple[str, ...] = tuple(COLUMNS)
-ddl: tuple[str, ...] = (*(_ddl(t) for t in tables), *INDEXES)
+# The queries at scale (0027): the quarterly report's sections find their quarter's rows by
+# date. Added to existing installations by ``jiandu migrate`` (schema version 2).
+QUERY_INDEXES: tuple[str, ...] = (
+    "CREATE INDEX IF NOT EXISTS liaison_cases_disposition ON liaison_cases (disposition_on)",
+    "CREATE INDEX IF NOT EXISTS liaison_cases_opened ON liaison_cases (opened_on)",
+    "CREATE INDEX IF NOT EXISTS liaison_conclusions_on ON liaison_conclusions (concluded_on)",
+    "CREATE INDEX IF NOT EXISTS liaison_handlings_on ON liaison_handlings (decided_on)",
+    "CREATE INDEX IF NOT EXISTS liaison_clearings_on ON liaison_clearings (carried_out_on)",
+    "CREATE INDEX IF NOT EXISTS liaison_referrals_on ON liaison_referrals (referred_on)",
+)
+ddl: tuple[str, ...] = (*(_ddl(t) for t in tables), *INDEXES, *QUERY_INDEXES)
 
 
 # Where a triage outcome's details keep the day it happened.

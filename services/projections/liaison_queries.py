@@ -76,6 +76,9 @@ OUTCOME_OF_STATUS: dict[ReportStatus, ReportOutcome] = {
     ReportStatus.FORWARDED_UP: ReportOutcome.FORWARDED_UP,
     ReportStatus.TRANSFERRED_DOWN: ReportOutcome.TRANSFERRED_DOWN,
     ReportStatus.TRANSFER_ACKNOWLEDGED: ReportOutcome.TRANSFERRED_DOWN,
+    # The level below's result recorded (0015): it was transferred down, and that is where it
+    # ended (this status was missing: the figures of a range holding one failed, 0027).
+    ReportStatus.TRANSFER_CONCLUDED: ReportOutcome.TRANSFERRED_DOWN,
     ReportStatus.REFERRED_OUT: ReportOutcome.REFERRED_OUT,
     ReportStatus.REFERRAL_CONCLUDED: ReportOutcome.REFERRED_OUT,
     ReportStatus.RETURNED: ReportOutcome.RETURNED,
@@ -86,6 +89,7 @@ ENDED_BY_TRIAGE = frozenset(
         ReportStatus.REPEAT,
         ReportStatus.FORWARDED_UP,
         ReportStatus.TRANSFER_ACKNOWLEDGED,
+        ReportStatus.TRANSFER_CONCLUDED,
         ReportStatus.REFERRAL_CONCLUDED,
         ReportStatus.RETURNED,
     }
@@ -214,6 +218,17 @@ def count_rows(
     counts: Counter[str] = Counter()
     for fact in facts:
         counts.update(fact.keys(dimension))
+    return rows_of(dimension, counts, start=start, end=end)
+
+
+def rows_of(
+    dimension: LiaisonDimension,
+    counts: Counter[str],
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> list[CountRow]:
+    """The rows of one dimension from its counts (reports per value), in display order."""
     if dimension in (D.MONTH, D.QUARTER):
         assert start is not None
         assert end is not None
@@ -315,6 +330,75 @@ class LiaisonQueries:
             )
         return facts
 
+    def total(self, start: dt.date, end: dt.date) -> int:
+        """How many reports were received from ``start`` to ``end`` (inclusive)."""
+        rows = self.store.query(
+            "SELECT count(*) AS n FROM liaison_reports WHERE received_on BETWEEN %s AND %s",
+            (start.isoformat(), end.isoformat()),
+        )
+        return int(rows[0]["n"])
+
+    def counts(self, dimension: LiaisonDimension, start: dt.date, end: dt.date) -> Counter[str]:
+        """Reports received from ``start`` to ``end`` per value of ``dimension``, each report
+        once under each of its values: counted by the database (GROUP BY over the range's
+        rows, found through the ``received_on`` index), not by loading every report
+        (0027). The same counts as ``count_rows`` over ``facts``."""
+        params: tuple[Any, ...] = (start.isoformat(), end.isoformat())
+        in_range = "r.received_on BETWEEN %s AND %s"
+        match dimension:
+            case D.CHANNEL | D.MONTH | D.QUARTER:
+                column = {D.CHANNEL: "channel", D.MONTH: "month", D.QUARTER: "quarter"}
+                sql = (
+                    f"SELECT r.{column[dimension]} AS k, count(*) AS n FROM liaison_reports r "
+                    f"WHERE {in_range} GROUP BY r.{column[dimension]}"
+                )
+            case D.REFERRAL_SOURCE:
+                sql = (
+                    "SELECT COALESCE(NULLIF(r.referral_unit, ''), NULLIF(r.referral_source, ''), "
+                    "%s) AS k, count(*) AS n FROM liaison_reports r "
+                    f"WHERE {in_range} GROUP BY 1"
+                )
+                params = (StatisticsBucket.NOT_REFERRED.value, *params)
+            case D.CATEGORY:
+                sql = (
+                    "SELECT c.category AS k, count(DISTINCT c.report_id) AS n "
+                    "FROM liaison_reports r JOIN liaison_report_categories c "
+                    f"ON c.report_id = r.report_id WHERE {in_range} GROUP BY c.category"
+                )
+            case D.UNIT | D.LEVEL:
+                value = (
+                    "NULLIF(TRIM(COALESCE(NULLIF(k.unit, ''), s.unit, '')), '')"
+                    if dimension is D.UNIT
+                    else "k.management_level"
+                )
+                none = (
+                    StatisticsBucket.UNIT_NOT_GIVEN if dimension is D.UNIT
+                    else StatisticsBucket.UNREGISTERED
+                ).value  # fmt: skip
+                sql = (
+                    "SELECT t.k, count(*) AS n FROM (SELECT DISTINCT r.report_id, "
+                    f"CASE WHEN r.sealed = 1 THEN %s ELSE COALESCE({value}, %s) END AS k "
+                    "FROM liaison_reports r "
+                    "LEFT JOIN liaison_report_subjects s ON s.report_id = r.report_id "
+                    "LEFT JOIN cadres k ON k.cadre_id = s.cadre_id "
+                    f"WHERE {in_range}) t GROUP BY t.k"
+                )
+                params = (StatisticsBucket.SEALED.value, none, *params)
+            case D.OUTCOME:
+                counts: Counter[str] = Counter()
+                for row in self.store.query(
+                    "SELECT r.status, c.state, c.verdict, count(*) AS n FROM liaison_reports r "
+                    "LEFT JOIN liaison_cases c ON c.case_id = r.case_id "
+                    f"WHERE {in_range} GROUP BY r.status, c.state, c.verdict",
+                    params,
+                ):
+                    outcome = outcome_of(row["status"], row["state"], row["verdict"])
+                    counts[outcome.value] += int(row["n"])
+                return counts
+            case _:
+                raise AssertionError(dimension)
+        return Counter({r["k"]: int(r["n"]) for r in self.store.query(sql, params)})
+
     def statistics(
         self,
         start: dt.date,
@@ -324,23 +408,23 @@ class LiaisonQueries:
         """Reports received from ``start`` to ``end`` counted by each dimension asked for."""
         _check_range(start, end)
         dimensions = list(dict.fromkeys(group_by)) if group_by else list(LiaisonDimension)
-        facts = self.facts(start, end)
+        total = self.total(start, end)
         counted = []
         for dimension in dimensions:
-            rows = count_rows(dimension, facts, start=start, end=end)
+            rows = rows_of(dimension, self.counts(dimension, start, end), start=start, end=end)
             counted.append(
                 DimensionCounts(
                     dimension=dimension.value,
                     dimension_zh=dimension.zh,
                     multi_valued=dimension in MULTI_VALUED,
-                    total=len(facts),
+                    total=total,
                     rows_sum=sum(r.count for r in rows),
                     note=NOTES.get(dimension, "各项件数之和等于举报总件数。"),
                     rows=rows,
                 )
             )
         return LiaisonStatistics(
-            from_date=start, to_date=end, total_reports=len(facts), dimensions=counted
+            from_date=start, to_date=end, total_reports=total, dimensions=counted
         )
 
     # -- referrals ----------------------------------------------------------------------
@@ -469,15 +553,17 @@ class LiaisonQueries:
     def _sections(
         self, start: dt.date, end: dt.date, as_of: dt.date
     ) -> list[tuple[str, str, str, int, list[CountRow]]]:
-        facts = self.facts(start, end)
-        total = len(facts)
+        total = self.total(start, end)
+
+        def rows(dimension: LiaisonDimension) -> list[CountRow]:
+            return rows_of(dimension, self.counts(dimension, start, end))
+
         sections = [
-            ("received_by_channel", "本季度受理举报（按渠道）", "", total,
-             count_rows(D.CHANNEL, facts)),
+            ("received_by_channel", "本季度受理举报（按渠道）", "", total, rows(D.CHANNEL)),
             ("received_by_category", "本季度受理举报（按问题类别）", NOTES[D.CATEGORY], total,
-             count_rows(D.CATEGORY, facts)),
+             rows(D.CATEGORY)),
             ("received_by_source", "本季度转办移送来件（按来源）", "", total,
-             count_rows(D.REFERRAL_SOURCE, facts)),
+             rows(D.REFERRAL_SOURCE)),
         ]  # fmt: skip
         params = (start.isoformat(), end.isoformat())
         sections.append(

@@ -37,11 +37,19 @@ class Queries:
 
     def timeline(self, case_id: str) -> TimelineView | None:
         """Every step of the case and of its reports, oldest first; None if nothing is known."""
+        # The case's reports first, then every step by the subject index: "subject_id = x
+        # OR subject_id IN (subquery)" made PostgreSQL read every step (0027).
+        subjects = [case_id] + [
+            r["report_id"]
+            for r in self.store.query(
+                "SELECT report_id FROM case_reports WHERE case_id = %s", (case_id,)
+            )
+        ]
+        marks = ", ".join(["%s"] * len(subjects))
         rows = self.store.query(
-            "SELECT * FROM timeline_steps WHERE subject_id = %s OR subject_id IN "
-            "(SELECT report_id FROM case_reports WHERE case_id = %s) "
+            f"SELECT * FROM timeline_steps WHERE subject_id IN ({marks}) "
             "ORDER BY occurred_at, source DESC, position",
-            (case_id, case_id),
+            subjects,
         )
         if not rows:
             return None

@@ -35,6 +35,15 @@ log = logging.getLogger(__name__)
 
 PROJECTIONS: tuple[ModuleType, ...] = (timeline, archive, cases, liaison)
 
+
+# The indexes the queries at scale need (0027), each projection's own (in its ``ddl`` too):
+# ``jiandu migrate`` adds them to an existing installation (projections schema version 2).
+def query_indexes(projections: Iterable[ModuleType]) -> tuple[str, ...]:
+    return tuple(index for p in projections for index in getattr(p, "QUERY_INDEXES", ()))
+
+
+QUERY_INDEXES = query_indexes(PROJECTIONS)
+
 PROJECTED = Counter("jiandu_projected_events_total", "Events applied to read models", ["source"])
 SKIPPED = Counter("jiandu_projection_duplicates_total", "Redelivered events skipped", ["source"])
 

@@ -20,7 +20,7 @@ from services.projections.rows import Upsert, as_json, data_of, payload_of, text
 name = "timeline"
 version = 4  # 3 (two branches): objection answers; settled items. 4: both
 tables = ("timeline_steps", "case_reports", "case_deadlines")
-ddl = (
+ddl: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS timeline_steps (
         event_id TEXT PRIMARY KEY,
         subject_id TEXT NOT NULL,
@@ -52,6 +52,12 @@ ddl = (
         PRIMARY KEY (subject_id, name)
     )""",
 )
+# The queries at scale (0027): the deadline queues find the deadlines near or past today by
+# their due day. Added to existing installations by ``jiandu migrate`` (schema version 2).
+QUERY_INDEXES: tuple[str, ...] = (
+    "CREATE INDEX IF NOT EXISTS case_deadlines_due ON case_deadlines (due)",
+)
+ddl = (*ddl, *QUERY_INDEXES)
 
 # Which payload field starts a deadline, and which event meets which deadline (and with
 # which date field). Admonition deadlines are per handling: "name#<handling_id>".

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from schemas.glossary import CaseState, ReportStatus
+from schemas.glossary import CaseState, Queue, ReportStatus
 from services.casework.application import CaseworkApplication
 from services.casework.domain import Case
 from services.common.procedure import ProcedureError
 from services.intake.application import IntakeApplication
 from services.intake.domain import Report
-from services.projections.case_queries import CaseQueries
+from services.projections.case_queries import CaseQueries, case_key, page_of
 from services.projections.store import ReadStore
 
 PAGE_SIZE = 50
@@ -76,6 +76,20 @@ class Lists:
         the soonest deadline first."""
         ids = [item.case_id for item in self.queues.mine(handler_id)]
         return [c for c in self._cases(ids) if c.handler_id == handler_id]
+
+    def cases_page(
+        self, handler_id: str, *, limit: int, after: str | None
+    ) -> tuple[list[Case], str | None]:
+        """One page of ``cases_of`` (keyset cursor, 0027): only that page's cases are loaded
+        from the event store; and the cursor of the next page (None: the last).
+        Raises ``BadCursor`` for a cursor the queue did not hand out."""
+        paged = page_of(
+            Queue.MINE.value, self.queues.mine(handler_id), case_key, limit=limit, after=after
+        )
+        cases = [
+            c for c in self._cases(i.case_id for i in paged.items) if c.handler_id == handler_id
+        ]
+        return cases, paged.next
 
     def awaiting_approval(self) -> list[Case]:
         ids = dict.fromkeys(

@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
@@ -68,6 +68,16 @@ from services.common.procedure import ProcedureError
 from services.projections import charts
 from services.projections.api_liaison import CHARTS, PERIODS, last_complete_quarter
 from services.projections.archive_queries import CadreNotFound
+from services.projections.case_queries import (
+    MAX_LIMIT,
+    BadCursor,
+    SortKey,
+    approval_key,
+    case_key,
+    deadline_key,
+    page_of,
+    report_key,
+)
 from services.projections.documents import DOCX_MEDIA_TYPE, docx_filename, integrity_reply_docx
 from services.projections.integrity import UnknownCadres
 from services.projections.liaison_queries import LiaisonQueryError, to_docx
@@ -104,6 +114,13 @@ Admin = Annotated[Principal, Depends(page_roles(AD))]
 LIAISON_CHARTS = ("category", "channel", "unit", "level", "outcome", "month")
 REFERRALS_CHART = "referrals"
 AUDIT_PAGE_SIZE = 200
+QUEUE_PAGE = 50  # items of each queue on the queues page (then a "next page" link)
+QUEUE_KEYS: dict[str, Callable[[Any], SortKey]] = {
+    "reports": report_key,
+    "cases": case_key,
+    "deadlines": deadline_key,
+    "approvals": approval_key,
+}
 IDS_SPLIT = re.compile(r"[\s,，、;；]+")
 # Enums the templates label (besides those ``render`` offers).
 ENUMS = {
@@ -170,26 +187,50 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
     # -- work queues -----------------------------------------------------------------------
 
     @router.get("/queues", response_class=HTMLResponse)
-    def queues(request: Request, user: Queuer) -> Response:
-        """The queues of the signed-in role, with their deadline clocks."""
+    def queues(
+        request: Request,
+        user: Queuer,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = QUEUE_PAGE,
+    ) -> Response:
+        """The queues of the signed-in role, with their deadline clocks: ``limit`` items of
+        each, and a "next page" link per queue (its cursor as ``after_<queue>``, 0027)."""
         q = services.cases
         sections: list[dict[str, Any]] = []
+        params = request.query_params
 
         def add(queue: Queue, kind: str, items: list[Any]) -> None:
-            sections.append({"queue": queue.value, "kind": kind, "items": items})
+            after = params.get(f"after_{queue.value}") or None
+            paged = page_of(queue.value, items, QUEUE_KEYS[kind], limit=limit, after=after)
+            following = ""
+            if paged.next:
+                query = {k: v for k, v in params.items() if k != f"after_{queue.value}"}
+                query |= {"limit": str(limit), f"after_{queue.value}": paged.next}
+                following = f"/queues?{urlencode(query)}#q-{queue.value}"
+            sections.append(
+                {
+                    "queue": queue.value,
+                    "kind": kind,
+                    "items": paged.items,
+                    "total": paged.total,
+                    "next_url": following,
+                }
+            )
 
-        if user.role is OP:
-            add(Queue.UNREGISTERED, "reports", q.unregistered())
-            add(Queue.UNTRIAGED, "reports", q.untriaged())
-            add(Queue.DUE_SOON, "deadlines", q.due_soon(cases=False))
-            add(Queue.OVERDUE, "deadlines", q.overdue(cases=False))
-        elif user.role is H:
-            add(Queue.MINE, "cases", q.mine(user.username))
-            add(Queue.DUE_SOON, "deadlines", q.due_soon(handler=user.username))
-            add(Queue.OVERDUE, "deadlines", q.overdue(handler=user.username))
-        else:
-            add(Queue.AWAITING_APPROVAL, "approvals", q.awaiting_approval())
-            add(Queue.OVERDUE, "deadlines", q.overdue())
+        try:
+            if user.role is OP:
+                add(Queue.UNREGISTERED, "reports", q.unregistered())
+                add(Queue.UNTRIAGED, "reports", q.untriaged())
+                add(Queue.DUE_SOON, "deadlines", q.due_soon(cases=False))
+                add(Queue.OVERDUE, "deadlines", q.overdue(cases=False))
+            elif user.role is H:
+                add(Queue.MINE, "cases", q.mine(user.username))
+                add(Queue.DUE_SOON, "deadlines", q.due_soon(handler=user.username))
+                add(Queue.OVERDUE, "deadlines", q.overdue(handler=user.username))
+            else:
+                add(Queue.AWAITING_APPROVAL, "approvals", q.awaiting_approval())
+                add(Queue.OVERDUE, "deadlines", q.overdue())
+        except BadCursor as error:
+            return page(request, "error.html", 422, user=user, message=str(error), roles=[])
         return page(
             request,
             "queues.html",
@@ -362,7 +403,7 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
             q=text,
             found=found,
             chosen=chosen,
-            chosen_cadres={i: services.queries.register.get(i) for i in chosen},
+            chosen_cadres=dict.fromkeys(chosen) | services.queries.register.get_many(chosen),
             as_of=request.query_params.get("as_of", ""),
             purpose=request.query_params.get("purpose", ""),
             reply=reply,

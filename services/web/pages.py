@@ -16,9 +16,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exception_handlers import (
     http_exception_handler,
     request_validation_exception_handler,
@@ -91,7 +92,7 @@ from services.intake.application import (
 )
 from services.intake.domain import TRIAGE, Report
 from services.projections.archive_queries import ArchiveQueries
-from services.projections.case_queries import CaseQueries
+from services.projections.case_queries import MAX_LIMIT, BadCursor, CaseQueries
 from services.projections.integrity import IntegrityReplies
 from services.projections.liaison_queries import LiaisonQueries
 from services.projections.queries import Queries
@@ -121,6 +122,7 @@ from services.web.lists import Lists
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
+PAGE_LIMIT = 50  # a queue's items on one page (the next ones behind a "next page" link)
 SUBJECT_ROWS = 3
 STAFF = (Role.OPERATOR, Role.HANDLER, Role.LEADER, Role.LIAISON, Role.AUDITOR, Role.ADMIN)
 
@@ -844,9 +846,26 @@ def build_router(services: PageServices) -> APIRouter:  # noqa: PLR0915 (one pla
     # -- cases ---------------------------------------------------------------------------------
 
     @router.get("/cases/mine", response_class=HTMLResponse)
-    def my_cases(request: Request, user: Handler) -> Response:
-        cases = [case_view(c, casework, user.role) for c in lists.cases_of(user.username)]
-        return render(request, "cases_mine.html", user=user, cases=cases)
+    def my_cases(
+        request: Request,
+        user: Handler,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = PAGE_LIMIT,
+        after: Annotated[str | None, Query(max_length=2000)] = None,
+    ) -> Response:
+        """The handler's cases, a page at a time (the soonest deadline first), with a link
+        to the next page."""
+        try:
+            found, following = lists.cases_page(user.username, limit=limit, after=after or None)
+        except BadCursor as error:
+            return render(request, "error.html", 422, user=user, message=str(error), roles=[])
+        cases = [case_view(c, casework, user.role) for c in found]
+        next_url = (
+            f"/cases/mine?{urlencode({'limit': limit, 'after': following})}" if following else ""
+        )
+        return render(
+            request, "cases_mine.html", user=user, cases=cases, next_url=next_url,
+            first_url="/cases/mine" if after else "",
+        )  # fmt: skip
 
     def case_page(
         request: Request,

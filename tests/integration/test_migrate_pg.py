@@ -26,7 +26,7 @@ from schemas import events as ev
 from schemas.events import topic_for
 from services.common.settings import Settings
 from services.common.sql import Database
-from services.migrate import SERVICES
+from services.migrate import SERVICES, schema_version
 from services.projections.faust_app import CONSUMER
 from services.projections.store import LIVE, ReadStore
 from tests.integration.test_faust_worker import (
@@ -111,7 +111,7 @@ def test_concurrent_migrate_runs_all_succeed_and_one_does_the_work(
         assert run.returncode == 0, out + err
     last_lines = sorted(out.strip().splitlines()[-1] for out, _ in outputs)
     assert last_lines == ["schema already up to date"] * 3 + ["schema migrated"]
-    assert versions(pg_dsn) == dict.fromkeys(SERVICES, 1)
+    assert versions(pg_dsn) == {s: schema_version(s) for s in SERVICES}
     again = run_jiandu(["migrate"], env, tmp_path)
     assert again.returncode == 0
     assert "schema already up to date" in again.stdout
@@ -197,7 +197,7 @@ def test_another_key_or_a_newer_schema_is_refused_with_a_message(
             "with (key check "
         ) in refused.stderr
         assert "use the original key" in refused.stderr
-    assert versions(pg_dsn) == dict.fromkeys(SERVICES, 1)
+    assert versions(pg_dsn) == {s: schema_version(s) for s in SERVICES}
 
     with psycopg.connect(pg_dsn) as conn:
         conn.execute("UPDATE intake.jiandu_schema SET version = 99")

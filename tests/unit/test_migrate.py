@@ -53,7 +53,9 @@ def tables(settings: Settings, service: str) -> set[str]:
 
 def test_migrate_creates_every_table_once_and_then_changes_nothing(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, secret_key=new_key())
-    assert check_schema(settings) == [f"{s} schema version 0, need 1" for s in SERVICES]
+    assert check_schema(settings) == [
+        f"{s} schema version 0, need {schema_version(s)}" for s in SERVICES
+    ]
 
     first = migrate(settings)
     assert first.changed
@@ -67,7 +69,8 @@ def test_migrate_creates_every_table_once_and_then_changes_nothing(tmp_path: Pat
     )
     for service in SERVICES:
         state = read_state(settings, service)
-        assert state.version == schema_version(service) == 1
+        # projections 2: the indexes of the queries at scale (0027)
+        assert state.version == schema_version(service) == (2 if service == "projections" else 1)
         assert state.key_check == key_check_value(settings)
     # New projections are registered for their replay (the worker or `jiandu up` does it).
     registry = dict(sql(settings, "projections", "SELECT name, status FROM projection_registry"))
@@ -168,7 +171,7 @@ def test_a_process_waits_for_migrate_and_says_so(
     waiting = [r.getMessage() for r in caplog.records]
     assert waiting == [  # once per log interval, not at every poll
         "waiting for `jiandu migrate` ("
-        + "; ".join(f"{s} schema version 0, need 1" for s in SERVICES)
+        + "; ".join(f"{s} schema version 0, need {schema_version(s)}" for s in SERVICES)
         + ")"
     ]
 
@@ -260,10 +263,42 @@ def test_stores_from_before_migrate_are_adopted_without_losing_anything(tmp_path
     for service in SERVICES:  # stores written before decision 0019: no version, no key check
         sql(settings, service, "DROP TABLE jiandu_schema")
     before = sql(settings, "projections", "SELECT name, version, status FROM projection_registry")
-    assert check_schema(settings) == [f"{s} schema version 0, need 1" for s in SERVICES]
+    assert check_schema(settings) == [
+        f"{s} schema version 0, need {schema_version(s)}" for s in SERVICES
+    ]
 
     assert migrate(settings).changed
     assert check_schema(settings) == []
     after = sql(settings, "projections", "SELECT name, version, status FROM projection_registry")
     assert after == before  # live projections are not reset
     assert read_state(settings, "intake").key_check == key_check_value(settings)
+
+
+def test_migrate_adds_the_query_indexes_to_an_existing_installation(tmp_path: Path) -> None:
+    """An installation at projections schema version 1 (before 0027) gets the register's
+    candidate key (filled for the rows it has) and the indexes of the queries at scale from
+    `jiandu migrate`, and nothing else changes."""
+    from schemas.events import candidate_key
+    from services.projections.store import QUERY_INDEXES
+
+    settings = make_settings(tmp_path, secret_key=new_key())
+    migrate(settings)
+    path = settings.data_dir / "projections.sqlite"
+    with sqlite3.connect(path) as conn:  # back to version 1: as the previous release left it
+        conn.execute("DROP INDEX cadres_candidate_key")
+        for statement in QUERY_INDEXES:
+            conn.execute(f"DROP INDEX {statement.split(' EXISTS ')[1].split()[0]}")
+        conn.execute("ALTER TABLE cadres DROP COLUMN candidate_key")
+        conn.execute("INSERT INTO cadres VALUES ('X-1', '王 建国', '某县财政局', '局长', 'other')")
+        conn.execute("UPDATE jiandu_schema SET version = 1 WHERE service = 'projections'")
+    assert check_schema(settings) == ["projections schema version 1, need 2"]
+    report = migrate(settings)
+    assert report.changed
+    assert check_schema(settings) == []
+    names = tables(settings, "projections")
+    assert "cadres_candidate_key" in names
+    for statement in QUERY_INDEXES:
+        assert statement.split(" EXISTS ")[1].split()[0] in names
+    rows = sql(settings, "projections", "SELECT candidate_key FROM cadres WHERE cadre_id = 'X-1'")
+    assert rows == [(candidate_key("王 建国", "某县财政局"),)]
+    assert not migrate(settings).changed
