@@ -159,9 +159,16 @@ def test_the_worker_killed_mid_stream_leaves_every_table_equal_to_a_rebuild(
         for thread in threads:
             thread.start()
 
+        killed = threading.Event()
+
         def more_history() -> None:
             try:
-                writer.write(170)
+                writer.write(70)
+                # The rest only once the worker is killed: the stream goes on past the kill
+                # however fast the pipeline runs.
+                if not killed.wait(timeout=120):
+                    raise TimeoutError("the worker was never killed")
+                writer.write(100)
             except BaseException as error:
                 failures.append(error)
             finally:
@@ -176,6 +183,7 @@ def test_the_worker_killed_mid_stream_leaves_every_table_equal_to_a_rebuild(
         wait_for(lambda: steps() > replayed_steps + 40, 40, "events projected from Kafka", worker)
         worker.kill()  # SIGKILL, mid-stream
         at_kill = steps()
+        killed.set()
         faust_positions = actual.query(
             "SELECT count(*) AS n FROM projection_positions WHERE consumer = 'faust'"
         )[0]["n"]
