@@ -148,7 +148,14 @@ def main() -> None:
     (ROOT / "bench" / "latest.md").write_text(table, encoding="utf-8")
     print("written: bench/latest.md", end="")
     if not args.no_readme and not args.only and not args.quick:
-        print(", README.md" if update_readme(table) else " (README.md has no bench markers)")
+        with_goal = [f for f in figures if f.goal]
+        met = sum(1 for f in with_goal if f.met)
+        summary = (
+            f"{header}\n\n{met} of {len(with_goal)} goals met in this run. The figures with a "
+            "goal are below; every figure, with the ones that only explain these, is in "
+            f"`bench/latest.md`.\n\n{markdown(with_goal)}"
+        )
+        print(", README.md" if update_readme(summary) else " (README.md has no bench markers)")
     else:
         print(" (README.md left alone: a partial or quick run)")
     if failed:
