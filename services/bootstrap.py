@@ -253,21 +253,27 @@ def casework_api_app(
     )
 
 
+def read_side_routers(read: ReadSide) -> list[APIRouter]:
+    """The information base's routes (and sign-in, accounts, the audit): the one list that
+    ``jiandu projections-api`` and the embedded mode both serve."""
+    return [
+        projections_api.build_router(read.queries),
+        projections_api_archive.router_for(read.store, read.register, today=read.queries.today),
+        projections_api_liaison.build_router(
+            LiaisonQueries(read.store, today=read.queries.today, config=read.queries.config)
+        ),
+        projections_api_cases.build_router(read.cases),  # /api/v1/queues/*, /api/v1/cases
+        accounts_api.build_router(),
+    ]
+
+
 def projections_api_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     """``jiandu projections-api``: the information base, sign-in, administration, audit."""
     read = build_read_side(settings, clock=clock)
     return web_app(
         "Jiandu information base",
         # Sign-in, accounts and the audit: served here, where the proxy sends other paths.
-        [
-            projections_api.build_router(read.queries),
-            projections_api_archive.router_for(read.store, read.register, today=read.queries.today),
-            projections_api_liaison.build_router(
-                LiaisonQueries(read.store, today=read.queries.today, config=read.queries.config)
-            ),
-            projections_api_cases.build_router(read.cases),  # /api/v1/queues/*, /api/v1/cases
-            accounts_api.build_router(),
-        ],
+        read_side_routers(read),
         lambda: {"service": "projections"},
         accounts=build_accounts(settings, clock),
         databases=[read.store.db],
@@ -406,19 +412,7 @@ class EmbeddedSystem:
                     case_handler=self.case_handler,
                 ),
                 casework_api.build_router(self.casework),
-                projections_api.build_router(self.read.queries),
-                projections_api_archive.router_for(
-                    self.read.store, self.read.register, today=self.read.queries.today
-                ),
-                projections_api_cases.build_router(self.read.cases),
-                projections_api_liaison.build_router(
-                    LiaisonQueries(
-                        self.read.store,
-                        today=self.read.queries.today,
-                        config=self.read.queries.config,
-                    )
-                ),
-                accounts_api.build_router(),
+                *read_side_routers(self.read),
             ],
             self.health,
             accounts=self.accounts,
