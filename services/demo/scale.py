@@ -3,7 +3,7 @@
 N reports over several years (about ``REPORTS_PER_YEAR`` a year, at least two years), about
 a register that grows with N (imported the way ``jiandu import-cadres`` does), each report
 naming one cadre or several, most of them accepted into a case that goes through the
-procedure as the demo's cases do (``procedure.Plot``: dispositions, inquiries, findings,
+procedure as the demo's cases do (``stories/plot.py``: dispositions, inquiries, findings,
 conclusions, handlings, clearings, closures, feedback, parked reviews …), the steps dated
 after ``today`` not taken, so cases stand at every stage and some are overdue.
 
@@ -50,16 +50,18 @@ from services.casework.domain import Case
 from services.common.china_time import CHINA_TIME
 from services.common.procedure import ProcedureError
 from services.common.settings import Settings
-from services.demo import COUNTY, NAMING_WEIGHTS, UNREGISTERED, _Generator, _weighted
-from services.demo.procedure import (
+from services.demo.register import COUNTY, NAMING_WEIGHTS, UNREGISTERED
+from services.demo.reports import ReportGenerator, weighted
+from services.demo.steps import (
     HANDLER,
     LEADER,
     OPERATOR,
-    Plot,
     Story,
     business_day,
     workday_on_or_after,
 )
+from services.demo.stories.ordinary import ordinary
+from services.demo.stories.plot import Plot
 from services.intake.application import TRIAGE_COMMANDS, IntakeApplication, staff_actor
 from services.intake.domain import NAMESPACE, Ledger, Report, case_id_for_report
 
@@ -226,7 +228,7 @@ def import_register(settings: Settings, rows: Sequence[CadreRecord]) -> int:
 # -- reports -----------------------------------------------------------------------------------
 
 
-class _ScaleGenerator(_Generator):
+class _ScaleGenerator(ReportGenerator):
     """The demo's report generator on a large register: the day is given, subjects are drawn
     with cumulative weights (a register of thousands), nothing is sealed."""
 
@@ -240,19 +242,19 @@ class _ScaleGenerator(_Generator):
 
     def subjects(self) -> tuple[list[ReportedCadre], CadreRecord | None]:
         rng = self.rng
-        naming = _weighted(rng, NAMING_WEIGHTS)
+        naming = weighted(rng, NAMING_WEIGHTS)
         if naming == "unregistered":
             name, unit, position = rng.choice(UNREGISTERED)
             return [ReportedCadre(name=name, unit=unit, position=position)], None
         first = rng.choices(self.cadres, cum_weights=self.cumulative)[0]
-        subjects = [self._subject(first, naming)]
+        subjects = [self.reported(first, naming)]
         extra = rng.choices((0, 1, 2), weights=(80, 15, 5))[0]
         colleagues = self.by_unit[first.unit]
         for other in rng.sample(colleagues, k=min(extra + 1, len(colleagues))):
             if len(subjects) > extra:
                 break
             if other is not first:
-                subjects.append(self._subject(other, naming))
+                subjects.append(self.reported(other, naming))
         return subjects, first
 
 
@@ -540,7 +542,7 @@ class _Maker:
             co_subjects=submission.subjects[1:],
         )
         plot.handlers = self.handlers
-        plot.ordinary()
+        ordinary(plot)
         if story.path == "case:transfer":  # the commission's result comes back, mostly
             plot.wait(30, 120)
             if rng.random() < 0.9:
