@@ -9,9 +9,12 @@ plans every report's triage and every case's story (``planner.py``, with the sto
 told on their own (``stories/per_cadre.py``, ``stories/settling.py``, ``stories/sealed.py``).
 Seeding the same data folder again adds nothing.
 
-The modules import downwards only: this package's ``__init__`` -> planner, driver, reports
--> stories -> steps, register, report tables (``scale.py``, ``jiandu demo --scale``, draws
-on reports, steps and stories too).
+Imports go one way, downwards (tests/unit/test_import_layers.py fails on any cycle)::
+
+    __init__ (seed, describe) -> planner -> stories/ -> steps
+                              -> driver -> steps
+                              -> reports -> register, report_tables, featured
+    scale (jiandu demo --scale) -> scale_history -> reports, stories/, steps, register
 """
 
 from __future__ import annotations
