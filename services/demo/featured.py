@@ -4,8 +4,8 @@ Random reports give the demo its volume; these give it every path of the procedu
 dates that make the views worth looking at from the demo's "today" (2026-11-30): a cadre
 dismissed 13 months ago, an admonition followed up, a clearing, a false accusation, a
 reopening, parked cases, pre-appointment publicity holds, and cases left waiting at each
-stage so that every queue has something in it. ``procedure.py`` holds the stories; the
-``tag`` links them.
+stage so that every queue has something in it. ``stories/featured_cases.py`` holds the
+stories; the ``tag`` links them.
 
 All received dates are Mondays and working days (letters, visits, referrals and internal
 clues are registered on working days).

@@ -16,9 +16,9 @@ from schemas.glossary import CaseState, Role
 from schemas.views_archive import IntegrityRequest
 from services.bootstrap import build_intake, case_states_from_read_models
 from services.common.sql import Database
-from services.demo import REGISTER_CSV
-from services.demo.procedure import DEMO_TODAY
-from services.demo.settling import seed_settled_items
+from services.demo.register import REGISTER_CSV
+from services.demo.steps import DEMO_TODAY
+from services.demo.stories.settling import seed_settled_items
 from services.intake.domain import IntakeRuleBroken
 from services.projections.archive_queries import ArchiveQueries
 from services.projections.cadres import CadreRegister

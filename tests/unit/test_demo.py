@@ -38,17 +38,12 @@ from schemas.glossary import (
 from schemas.submissions import RealNameReporter
 from services.bootstrap import EmbeddedSystem
 from services.calendar.deadlines import WorkingDayCalendar
-from services.demo import (
-    REPORT_COUNT,
-    SUMMARY_MAX,
-    DemoReport,
-    demo_reports,
-    describe,
-    read_register,
-    seed,
-)
+from services.demo import describe, seed
 from services.demo.featured import FEATURED, RESERVED_CADRES
-from services.demo.procedure import DEMO_TODAY, Planner
+from services.demo.planner import Planner
+from services.demo.register import read_register
+from services.demo.reports import REPORT_COUNT, SUMMARY_MAX, DemoReport, demo_reports
+from services.demo.steps import DEMO_TODAY
 from services.intake.application import IntakePolicy
 from services.intake.domain import case_id_for_report, report_id_for_idempotency_key
 from tests.unit.conftest import build_embedded, make_settings
@@ -535,12 +530,12 @@ def test_the_sealed_report_forwarded_up_is_handed_over_on_paper(seeded: Seeded) 
 
 
 def test_the_two_cadre_case_gives_each_cadre_their_own_reply(seeded: Seeded) -> None:
-    """Issue 10's demo scenario (services/demo/per_cadre.py): one report, 属实 for QS-0037
+    """Issue 10's demo scenario (services/demo/stories/per_cadre.py): one report, 属实 for QS-0037
     (admonished, then demoted after closure), 不属实 for QS-0008 (cleared); the accuser
     QS-0012 handled in the false-accusation case."""
     from schemas.views_archive import IntegrityRequest
     from services.casework.application import false_accusation_case_id
-    from services.demo.per_cadre import CLEARED_SUBJECT, KEY
+    from services.demo.stories.per_cadre import CLEARED_SUBJECT, KEY
     from services.projections.archive_queries import ArchiveQueries
     from services.projections.integrity import IntegrityReplies
 
@@ -574,7 +569,7 @@ def test_the_two_cadre_case_gives_each_cadre_their_own_reply(seeded: Seeded) -> 
 def test_items_that_left_the_office_come_back_settled_or_stay_visibly_open(
     seeded: Seeded,
 ) -> None:
-    """services/demo/settling.py: the discipline commission's result per cadre, one still
+    """services/demo/stories/settling.py: the discipline commission's result per cadre, one still
     awaited (overdue), a transfer down's and a referral's structured results."""
     from schemas.views_archive import IntegrityRequest
     from services.projections.archive_queries import ArchiveQueries

@@ -27,15 +27,6 @@ KNOWN_MODULE_CYCLES: frozenset[frozenset[str]] = frozenset(
         # Issue 13 item 1 (pages by desk): more_pages takes pages' private helpers and
         # pages imports more_pages' router.
         frozenset({"services.web.pages", "services.web.more_pages"}),
-        # Issue 13 item 6 (the demo split into register, stories and planner).
-        frozenset(
-            {
-                "services.demo",
-                "services.demo.per_cadre",
-                "services.demo.procedure",
-                "services.demo.settling",
-            }
-        ),
     }
 )
 

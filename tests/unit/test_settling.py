@@ -471,7 +471,7 @@ def test_a_rebuild_of_the_settled_items_equals_the_live_read_models(
     """The demo's settling stories, projected live step by step, and again from the logs in
     one go (timeline v3, archive v3 and every other projection)."""
     from services.common.sql import Database
-    from services.demo.settling import seed_settled_items
+    from services.demo.stories.settling import seed_settled_items
     from services.projections.store import ReadStore
     from tests.unit.conftest import all_envelopes
     from tests.unit.test_rebuild import assert_same, dump

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -30,12 +29,11 @@ from schemas.glossary import (
     FindingKind,
     HandlingType,
     ReportStatus,
-    Role,
     Verdict,
 )
 from schemas.submissions import ReportSubmission
 from services.casework.application import CaseworkApplication, false_accusation_case_id
-from services.demo.procedure import business_day
+from services.demo.steps import DESK, HANDLER, HANDLER2, LEADER, ROLES, Step, business_day
 from services.intake.domain import report_id_for_idempotency_key
 
 if TYPE_CHECKING:
@@ -48,16 +46,6 @@ PROVEN = c.CadreRef(cadre_id="QS-0037")  # 姜伟民, 青山县审计局副局�
 CLEARED = c.CadreRef(cadre_id="QS-0008")  # 冯建华, 青山县交通运输局
 ACCUSER = "QS-0012"  # 何志远, staff's finding: he fabricated the accusation against 冯建华
 CLEARED_SUBJECT = {"name": "冯建华", "unit": "青山县交通运输局"}
-HANDLER, HANDLER2, LEADER = "handler", "handler2", "leader"  # demo accounts
-ROLES = {HANDLER: Role.HANDLER, HANDLER2: Role.HANDLER, LEADER: Role.LEADER}
-
-
-@dataclass(frozen=True)
-class Step:
-    on: dt.date
-    action: str
-    actor: str
-    command: c.Command
 
 
 def _study(on: dt.date) -> c.ApproveDisposition:
@@ -96,6 +84,12 @@ def submission() -> ReportSubmission:
 
 
 def main_steps() -> list[Step]:
+    """The case about both cadres: verified and concluded, then what follows each verdict."""
+    return verification_steps() + aftermath_steps()
+
+
+def verification_steps() -> list[Step]:
+    """Assigned, verified, a verdict per cadre proposed and approved."""
     verdicts = [
         c.CadreVerdict(cadre=PROVEN, category=Category.SEEKING_OFFICE, verdict=Verdict.TRUE),
         c.CadreVerdict(cadre=CLEARED, category=Category.SEEKING_OFFICE, verdict=Verdict.UNTRUE),
@@ -137,6 +131,13 @@ def main_steps() -> list[Step]:
             LEADER,
             c.DatedApproval(approved_on=D(2026, 2, 16), reason="同意分别认定"),
         ),
+    ]
+
+
+def aftermath_steps() -> list[Step]:
+    """QS-0037 admonished, QS-0008 cleared, a false accusation suspected, the case closed,
+    the admonition followed up (not improved) and the demotion decided after closure."""
+    return [
         Step(
             D(2026, 3, 2),
             "decide_handling",
@@ -304,8 +305,6 @@ def _run(
 def seed_per_cadre(system: EmbeddedSystem, today: dt.date) -> dict[str, int]:
     """Run the scenario up to ``today``: its reports and cases, and what this run added
     (``reports_added``, ``steps_added``)."""
-    from services.demo import DESK
-
     counts = {"reports": 0, "reports_added": 0, "cases": 0, "steps_added": 0}
     if today < RECEIVED:
         return counts

@@ -1,6 +1,6 @@
 """Demo: items that left the office and came back settled (issue 10, item 4).
 
-Four stories, apart from the planned reports (``procedure.py``), each on its business days:
+Four stories, apart from the planned reports (``planner.py``), each on its business days:
 
 - a case about two cadres transferred to the discipline commission, whose result came back:
   one cadre 属实 (demoted, and a party-discipline warning), the other 不属实;
@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from schemas import commands as c
-from schemas.events import Actor
 from schemas.glossary import (
     CaseState,
     Category,
@@ -37,7 +36,7 @@ from schemas.glossary import (
     Verdict,
 )
 from schemas.submissions import ReportSubmission
-from services.demo.procedure import DEMO_TODAY, HANDLER, LEADER, OPERATOR, business_day
+from services.demo.steps import DEMO_TODAY, DESK, HANDLER, LEADER, business_day
 from services.intake.application import STATED_DAYS
 from services.intake.domain import report_id_for_idempotency_key
 from services.intake.errors import IdempotencyKeyReused
@@ -46,7 +45,7 @@ if TYPE_CHECKING:
     from services.bootstrap import EmbeddedSystem
 
 D = dt.date
-OPERATOR_ACTOR = Actor(id=OPERATOR, role=Role.OPERATOR)
+OPERATOR_ACTOR = DESK
 HANDLER_ACTOR = {"id": HANDLER, "role": Role.HANDLER.value}
 LEADER_ACTOR = {"id": LEADER, "role": Role.LEADER.value}
 STUDY = ("张部长", "刘科长", "陈科长")

@@ -7,12 +7,10 @@ import datetime as dt
 from collections.abc import Iterable
 from uuid import UUID
 
-from schemas.events import Actor
-from schemas.glossary import ReportStatus, Role
+from schemas.glossary import ReportStatus
 from schemas.sealed_content import HandOverSealedContent
+from services.demo.steps import DESK
 from services.intake.application import IntakeApplication
-
-DESK = Actor(id="operator", role=Role.OPERATOR)
 
 
 def hand_over_forwarded(intake: IntakeApplication, report_ids: Iterable[UUID]) -> int:
