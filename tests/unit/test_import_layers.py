@@ -24,9 +24,6 @@ TOPS = ("services", "schemas")
 # Module cycles that are out of this step's scope, each with the item that removes it.
 KNOWN_MODULE_CYCLES: frozenset[frozenset[str]] = frozenset(
     {
-        # Issue 13 item 1 (pages by desk): more_pages takes pages' private helpers and
-        # pages imports more_pages' router.
-        frozenset({"services.web.pages", "services.web.more_pages"}),
         # Issue 13 item 6 (the demo split into register, stories and planner).
         frozenset(
             {
@@ -213,3 +210,17 @@ def test_the_calendar_is_below_every_service() -> None:
     assert graph["services.calendar"] <= {"schemas"}, graph["services.calendar"]
     for user in ("services.intake", "services.casework", "services.projections", "services.common"):
         assert "services.calendar" in graph[user], user
+
+
+def test_the_pages_desks_import_only_the_shell() -> None:
+    """Decision record 0030: a desk of services/web/desks/ imports the shell and the shared
+    helpers, never another desk or the assembly (services/web/pages.py); the shell imports
+    no desk."""
+    graph = module_graph()
+    desks = {m for m in graph if m.startswith("services.web.desks.")}
+    assert len(desks) >= 8, sorted(desks)
+    above = desks | {"services.web.pages"}
+    crossing = [f"{m} -> {t}" for m in sorted(desks) for t in sorted(graph[m] & above)]
+    shell = {m for m in graph if m == "services.web.shell" or m.startswith("services.web.shell.")}
+    crossing += [f"{m} -> {t}" for m in sorted(shell) for t in sorted(graph[m] & above)]
+    assert not crossing, "the pages' desks import each other:\n" + "\n".join(crossing)
