@@ -13,10 +13,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from schemas.glossary import (
-    HandlingType,
-    Role,
-)
+from schemas.glossary import HandlingType, Role
 from services.accounts.model import Principal
 from services.accounts.store import (
     AccountError,
@@ -30,10 +27,7 @@ from services.accounts.web import accounts_of
 from services.calendar.deadlines import TimeLimits
 from services.calendar.handling import HandlingEffect
 from services.common.config import ConfigStore
-from services.web.i18n import (
-    N_,
-    Gettext,
-)
+from services.web.i18n import N_, Gettext
 from services.web.shell import (
     Admin,
     Csrf,

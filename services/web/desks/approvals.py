@@ -10,14 +10,8 @@ from services.casework.api import case_view
 from services.casework.application import COMMANDS
 from services.intake.api import report_view
 from services.intake.application import TRIAGE_COMMANDS
-from services.web.forms import (
-    FormContext,
-    build_form,
-)
-from services.web.i18n import (
-    gettext_for,
-    language_of,
-)
+from services.web.forms import FormContext, build_form
+from services.web.i18n import gettext_for, language_of
 from services.web.shell import (
     Desk,
     Leader,

@@ -11,10 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from schemas.glossary import (
-    EVENT_LABELS,
-    SensitiveItem,
-)
+from schemas.glossary import EVENT_LABELS, SensitiveItem
 from services.accounts.model import Principal
 from services.accounts.web import accounts_of
 from services.casework.chain import verify_log

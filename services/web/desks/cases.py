@@ -13,25 +13,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.accounts.access import check_case_access
 from services.accounts.model import Principal
-from services.accounts.web import (
-    accounts_of,
-    safe_next,
-)
+from services.accounts.web import accounts_of, safe_next
 from services.casework.api import case_view
 from services.casework.application import COMMANDS
 from services.casework.rules import InvalidInput
 from services.common.procedure import ProcedureError
 from services.projections.case_queries import MAX_LIMIT, BadCursor
-from services.web.forms import (
-    FormInvalid,
-    FormSpec,
-    build_form,
-    parse_form,
-)
-from services.web.i18n import (
-    gettext_for,
-    language_of,
-)
+from services.web.forms import FormInvalid, FormSpec, build_form, parse_form
+from services.web.i18n import gettext_for, language_of
 from services.web.shell import (
     CaseActor,
     CaseReader,

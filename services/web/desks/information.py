@@ -19,10 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from schemas.glossary import (
-    Queue,
-    Role,
-)
+from schemas.glossary import Queue, Role
 from schemas.views_archive import IntegrityReply, IntegrityRequest
 from services.projections.archive_queries import CadreNotFound
 from services.projections.case_queries import (

@@ -35,23 +35,10 @@ from services.accounts.web import accounts_of
 from services.casework.application import CaseworkApplication
 from services.common.procedure import ProcedureError, RuleBroken
 from services.intake.api import report_view, reveal_identity_for
-from services.intake.application import (
-    TRIAGE_COMMANDS,
-    NoIdentityKept,
-    SubmissionRefused,
-)
+from services.intake.application import TRIAGE_COMMANDS, NoIdentityKept, SubmissionRefused
 from services.intake.domain import TRIAGE, Report
-from services.web.forms import (
-    FormContext,
-    FormInvalid,
-    FormSpec,
-    build_form,
-    parse_form,
-)
-from services.web.i18n import (
-    gettext_for,
-    language_of,
-)
+from services.web.forms import FormContext, FormInvalid, FormSpec, build_form, parse_form
+from services.web.i18n import gettext_for, language_of
 from services.web.report_form import (
     form_values,
     report_form_context,

@@ -11,12 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from schemas.glossary import (
-    MemberUnit,
-    ReferralDirection,
-    ReferralStatus,
-    Role,
-)
+from schemas.glossary import MemberUnit, ReferralDirection, ReferralStatus, Role
 from services.accounts.access import member_unit
 from services.accounts.model import Principal
 from services.projections import charts

@@ -28,10 +28,7 @@ from services.accounts.access import (
     TRIAGE_ACTORS,
 )
 from services.accounts.model import Principal
-from services.accounts.web import (
-    page_principal,
-    require_page_roles,
-)
+from services.accounts.web import page_principal, require_page_roles
 
 
 class PageForbidden(Exception):

@@ -5,21 +5,14 @@ from __future__ import annotations
 import inspect
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import (
-    http_exception_handler,
-    request_validation_exception_handler,
-)
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.common.procedure import ProcedureError
-from services.common.unavailable import (
-    DATABASE_ERRORS,
-    is_database_unavailable,
-    retry_after_header,
-)
+from services.common.unavailable import DATABASE_ERRORS, is_database_unavailable, retry_after_header
 from services.common.web import database_unavailable_response
 from services.web.i18n import language_of
 from services.web.shell.access import PageForbidden

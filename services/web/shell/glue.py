@@ -10,15 +10,9 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
 from schemas.glossary import Role
-from services.accounts.web import (
-    accounts_of,
-    verify_csrf,
-)
+from services.accounts.web import accounts_of, verify_csrf
 from services.casework.domain import subject_key
-from services.web.forms import (
-    FormContext,
-    FormSpec,
-)
+from services.web.forms import FormContext, FormSpec
 from services.web.i18n import Gettext
 
 

@@ -31,21 +31,12 @@ from schemas.glossary import (
     SensitiveItem,
 )
 from services.accounts.model import Principal
-from services.accounts.web import (
-    SESSION_COOKIE,
-    accounts_of,
-    csrf_token,
-)
+from services.accounts.web import SESSION_COOKIE, accounts_of, csrf_token
 from services.calendar.deadlines import DeadlineState
 from services.common.china_time import CHINA_TIME
 from services.common.procedure import ProcedureError
 from services.common.unavailable import is_database_unavailable
-from services.web.forms import (
-    ACTION_LABELS,
-    CHOICES,
-    DEADLINE_LABELS,
-    FIELD_LABELS,
-)
+from services.web.forms import ACTION_LABELS, CHOICES, DEADLINE_LABELS, FIELD_LABELS
 from services.web.i18n import (
     LANG_COOKIE,
     LANGUAGES,
