@@ -398,8 +398,9 @@ class EmbeddedSystem:
     def web_app(self) -> FastAPI:
         """The API and the pages (services/web) in one app."""
         from services.web import pages
+        from services.web.shell import PageServices
 
-        services = pages.PageServices(self.intake, self.casework, self.read.queries)
+        services = PageServices(self.intake, self.casework, self.read.queries)
         return pages.install(self._api_app(), services)
 
     def _api_app(self) -> FastAPI:

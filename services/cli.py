@@ -402,6 +402,7 @@ def web(host: HostOpt = None, port: PortOpt = None) -> None:
         web_app,
     )
     from services.web import pages
+    from services.web.shell import PageServices
 
     settings = _distributed(_settings(host=host, port=port))
 
@@ -419,7 +420,7 @@ def web(host: HostOpt = None, port: PortOpt = None) -> None:
             accounts=accounts,
             databases=[intake, work, read.store.db],
         )
-        return pages.install(app, pages.PageServices(intake, work, read.queries))
+        return pages.install(app, PageServices(intake, work, read.queries))
 
     _serve_when_ready(settings, build)
 

@@ -1,7 +1,8 @@
-"""The remaining pages (services/web/more_pages.py): queues, cadre archives, integrity
-replies, unregistered names, the liaison figures, the audit and administration; and the
-reporter-protection test of issue 5: every page and API response, for every role, holds no
-part of a real-name reporter's identity (the audited reveal excepted)."""
+"""The remaining pages (services/web/desks/: information, intake, liaison, audit, admin):
+queues, cadre archives, integrity replies, unregistered names, the liaison figures, the audit
+and administration; and the reporter-protection test of issue 5: every page and API response,
+for every role, holds no part of a real-name reporter's identity (the audited reveal
+excepted)."""
 
 from __future__ import annotations
 
@@ -893,7 +894,7 @@ def test_who_changed_what_over_the_api(system: EmbeddedSystem) -> None:
 
 
 def test_recorded_moments_are_shown_in_beijing_time() -> None:
-    from services.web.pages import local_time
+    from services.web.shell import local_time
 
     assert local_time("2026-11-30T16:30:05+00:00") == "2026-12-01 00:30"
     assert local_time(dt.datetime(2026, 11, 30, 16, 30, 5), seconds=True) == "2026-12-01 00:30:05"

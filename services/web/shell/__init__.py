@@ -1,0 +1,109 @@
+"""The pages' shell: what every desk's pages share (decision record 0030).
+
+- ``rendering``: ``render`` and ``page`` (Jinja2 in the reader's language, never cached), the
+  navigation and home page of each role, ``see_other``, ``tr``, ``procedure_message``;
+- ``access``: who may open which page (``page_roles`` and one annotation per group of readers);
+- ``glue``: the posted form and its CSRF check, form strings, people, a case's form context;
+- ``desk``: ``Desk`` and ``route`` (a desk's pages are its marked methods), ``PageServices``;
+- ``errors``: the HTML error pages.
+
+A desk module (services/web/desks/) imports from this package and the shared helpers (forms,
+i18n, lists, report_form), never from another desk.
+"""
+
+from services.web.shell.access import (
+    Admin,
+    AuditReader,
+    CadreReader,
+    CandidateActor,
+    CandidateReader,
+    CaseActor,
+    CaseReader,
+    Handler,
+    IdentityReader,
+    IntegrityReader,
+    Leader,
+    LedgerReader,
+    LiaisonReader,
+    LookUp,
+    Operator,
+    PageForbidden,
+    Queuer,
+    ReportReader,
+    Triager,
+    page_roles,
+)
+from services.web.shell.desk import Desk, PageServices, route
+from services.web.shell.errors import install_error_pages, is_page
+from services.web.shell.glue import (
+    Csrf,
+    Form,
+    case_form_context,
+    enum_values,
+    form_data,
+    handlers,
+    people,
+    refill,
+    strings,
+    typed_date,
+)
+from services.web.shell.rendering import (
+    HERE,
+    HOME,
+    NAVIGATION,
+    local_time,
+    optional_principal,
+    page,
+    procedure_message,
+    render,
+    see_other,
+    tr,
+)
+
+__all__ = [
+    "HERE",
+    "HOME",
+    "NAVIGATION",
+    "Admin",
+    "AuditReader",
+    "CadreReader",
+    "CandidateActor",
+    "CandidateReader",
+    "CaseActor",
+    "CaseReader",
+    "Csrf",
+    "Desk",
+    "Form",
+    "Handler",
+    "IdentityReader",
+    "IntegrityReader",
+    "Leader",
+    "LedgerReader",
+    "LiaisonReader",
+    "LookUp",
+    "Operator",
+    "PageForbidden",
+    "PageServices",
+    "Queuer",
+    "ReportReader",
+    "Triager",
+    "case_form_context",
+    "enum_values",
+    "form_data",
+    "handlers",
+    "install_error_pages",
+    "is_page",
+    "local_time",
+    "optional_principal",
+    "page",
+    "page_roles",
+    "people",
+    "procedure_message",
+    "refill",
+    "render",
+    "route",
+    "see_other",
+    "strings",
+    "tr",
+    "typed_date",
+]
