@@ -350,6 +350,41 @@ PERMISSIONS: dict[str, Permission] = {
     ),
 }
 
+# The event each command records (its name in Case; services/casework/domain.py): with
+# PERMISSIONS, where a command may take a case; with services/common/case_states.py, where
+# it leaves it (tests/unit/test_case_states.py checks the three agree).
+RECORDS: dict[str, str] = {
+    "assign": "HandlerAssigned",
+    "propose_disposition": "DispositionProposed",
+    "approve_disposition": "DispositionApproved",
+    "return_disposition": "DispositionReturned",
+    "send_inquiry_letter": "InquiryLetterSent",
+    "record_inquiry_reply": "InquiryReplyReceived",
+    "evaluate_inquiry_reply": "InquiryReplyEvaluated",
+    "record_finding": "FindingRecorded",
+    "review_parked": "ParkedCaseReviewed",
+    "reactivate": "Reactivated",
+    "propose_conclusion": "ConclusionProposed",
+    "approve_conclusion": "ConclusionApproved",
+    "return_conclusion": "ConclusionReturned",
+    "decide_handling": "HandlingDecided",
+    "record_admonition_follow_up": "AdmonitionFollowedUp",
+    "propose_clearing": "ClearingProposed",
+    "apply_for_clearing": "ClearingProposed",
+    "approve_clearing": "ClearingApproved",
+    "carry_out_clearing": "ClearingCarriedOut",
+    "suspect_false_accusation": "FalseAccusationSuspected",
+    "refer_subject": "SubjectReferred",
+    "close": "Closed",
+    "give_feedback": "FeedbackGiven",
+    "record_objection": "ObjectionRecorded",
+    "answer_objection": "ObjectionAnswered",
+    "reopen": "Reopened",
+    "hold_for_publicity": "PublicityHeld",
+    "record_discipline_result": "DisciplineResultRecorded",
+    "decide_publicity": "PublicityDecided",
+}
+
 
 def permit(action: str, role: Role, state: CaseState) -> None:
     """Raise unless ``role`` may do ``action`` while the case is in ``state``."""

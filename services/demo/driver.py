@@ -14,6 +14,7 @@ from uuid import UUID
 from schemas.events import Actor
 from schemas.glossary import Role
 from services.casework.application import COMMANDS, CaseworkApplication
+from services.casework.rules import RECORDS
 from services.common.procedure import ProcedureError
 from services.demo.steps import DEMO_TODAY, ROLES, Step, Story, business_day
 from services.intake.application import TRIAGE_COMMANDS, IntakeApplication
@@ -23,36 +24,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# The event each command records, to read a story's progress from the aggregate's events.
-CASE_EVENTS: dict[str, str] = {
-    "assign": "HandlerAssigned",
-    "propose_disposition": "DispositionProposed",
-    "approve_disposition": "DispositionApproved",
-    "return_disposition": "DispositionReturned",
-    "send_inquiry_letter": "InquiryLetterSent",
-    "record_inquiry_reply": "InquiryReplyReceived",
-    "evaluate_inquiry_reply": "InquiryReplyEvaluated",
-    "record_finding": "FindingRecorded",
-    "review_parked": "ParkedCaseReviewed",
-    "reactivate": "Reactivated",
-    "propose_conclusion": "ConclusionProposed",
-    "approve_conclusion": "ConclusionApproved",
-    "return_conclusion": "ConclusionReturned",
-    "decide_handling": "HandlingDecided",
-    "record_admonition_follow_up": "AdmonitionFollowedUp",
-    "propose_clearing": "ClearingProposed",
-    "apply_for_clearing": "ClearingProposed",
-    "approve_clearing": "ClearingApproved",
-    "carry_out_clearing": "ClearingCarriedOut",
-    "suspect_false_accusation": "FalseAccusationSuspected",
-    "close": "Closed",
-    "give_feedback": "FeedbackGiven",
-    "record_objection": "ObjectionRecorded",
-    "answer_objection": "ObjectionAnswered",
-    "reopen": "Reopened",
-    "hold_for_publicity": "PublicityHeld",
-    "decide_publicity": "PublicityDecided",
-}
 REPORT_EVENTS: dict[str, str] = {
     "accept": "Accepted",
     "mark_repeat": "Triaged:repeat",
@@ -102,7 +73,7 @@ def pending(
 ) -> list[Step]:
     """The story's steps up to ``today`` that its aggregate's events do not show yet."""
     steps = story.due(today)
-    names = REPORT_EVENTS if story.kind == "report" else CASE_EVENTS
+    names = REPORT_EVENTS if story.kind == "report" else RECORDS
     expected = [names[step.action] for step in steps]
     if done is None:
         tally["stories_missing"] += 1

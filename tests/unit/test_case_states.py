@@ -14,43 +14,11 @@ from types import SimpleNamespace
 
 from schemas.glossary import CaseState, Disposition, InquiryOutcome
 from services.casework.domain import CASE_CONTRACTS, Case
-from services.casework.rules import PERMISSIONS
+from services.casework.rules import PERMISSIONS, RECORDS
 from services.common.case_states import DECIDED_BY_DATA, FIXED, state_after
 
 S = CaseState
 
-# The event each command records (services/casework/domain.py).
-COMMAND_EVENT: dict[str, str] = {
-    "assign": "HandlerAssigned",
-    "propose_disposition": "DispositionProposed",
-    "approve_disposition": "DispositionApproved",
-    "return_disposition": "DispositionReturned",
-    "send_inquiry_letter": "InquiryLetterSent",
-    "record_inquiry_reply": "InquiryReplyReceived",
-    "evaluate_inquiry_reply": "InquiryReplyEvaluated",
-    "record_finding": "FindingRecorded",
-    "review_parked": "ParkedCaseReviewed",
-    "reactivate": "Reactivated",
-    "propose_conclusion": "ConclusionProposed",
-    "approve_conclusion": "ConclusionApproved",
-    "return_conclusion": "ConclusionReturned",
-    "decide_handling": "HandlingDecided",
-    "record_admonition_follow_up": "AdmonitionFollowedUp",
-    "propose_clearing": "ClearingProposed",
-    "apply_for_clearing": "ClearingProposed",
-    "approve_clearing": "ClearingApproved",
-    "carry_out_clearing": "ClearingCarriedOut",
-    "suspect_false_accusation": "FalseAccusationSuspected",
-    "refer_subject": "SubjectReferred",
-    "close": "Closed",
-    "give_feedback": "FeedbackGiven",
-    "record_objection": "ObjectionRecorded",
-    "answer_objection": "ObjectionAnswered",
-    "reopen": "Reopened",
-    "hold_for_publicity": "PublicityHeld",
-    "record_discipline_result": "DisciplineResultRecorded",
-    "decide_publicity": "PublicityDecided",
-}
 # Recorded by the case itself or by intake, not by a command PERMISSIONS governs.
 NOT_BY_COMMAND = {"CaseOpened": S.OPEN, "ReportJoined": None}
 
@@ -75,7 +43,7 @@ def _data_variants(command: str, before: CaseState) -> list[SimpleNamespace]:
 def _transitions() -> list[tuple[str, CaseState, CaseState]]:
     found = []
     for command, permission in PERMISSIONS.items():
-        event_type = COMMAND_EVENT[command]
+        event_type = RECORDS[command]
         for before in sorted(permission.states):
             for data in _data_variants(command, before):
                 after = state_after(event_type, data)
@@ -84,16 +52,16 @@ def _transitions() -> list[tuple[str, CaseState, CaseState]]:
 
 
 def test_every_command_names_an_event_of_the_case() -> None:
-    assert set(COMMAND_EVENT) == set(PERMISSIONS)
+    assert set(RECORDS) == set(PERMISSIONS)
     event_types = {contract[0] for contract in CASE_CONTRACTS.values()}
-    assert set(COMMAND_EVENT.values()) | set(NOT_BY_COMMAND) == event_types
+    assert set(RECORDS.values()) | set(NOT_BY_COMMAND) == event_types
 
 
 def test_every_state_changing_event_is_recorded_by_an_allowed_command() -> None:
     for event_type in set(FIXED) | DECIDED_BY_DATA:
         if event_type in NOT_BY_COMMAND:
             continue
-        commands = [c for c, e in COMMAND_EVENT.items() if e == event_type]
+        commands = [c for c, e in RECORDS.items() if e == event_type]
         assert commands, event_type
         assert any(PERMISSIONS[c].states for c in commands), event_type
 
