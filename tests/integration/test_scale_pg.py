@@ -10,18 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from schemas.events import SOURCES
 from schemas.glossary import LiaisonDimension
 from schemas.views_archive import IntegrityRequest
 from services.common.sql import Database
 from services.demo.scale import Shape, StoresNotEmpty, generate
 from services.projections.archive_queries import ArchiveQueries
 from services.projections.cadres import CadreRegister
-from services.projections.catchup import open_logs
 from services.projections.integrity import IntegrityReplies
 from services.projections.liaison_queries import LiaisonQueries, count_rows, rows_of
 from services.projections.store import ReadStore
 from tests.integration.helpers import pg_settings
+from tests.support.live_path import apply_logs_live
 from tests.unit.conftest import build_embedded, make_settings
 from tests.unit.test_rebuild import assert_same, dump
 from tests.unit.test_scale import events_of
@@ -44,15 +43,7 @@ def test_scale_history_on_postgres(pg_dsn: str, tmp_path: Path) -> None:
         # The same logs through the live path (embedded, SQLite read models): the same rows.
         live = build_embedded(make_settings(tmp_path / "live"))
         try:
-            with open_logs(settings) as logs:
-                for source in SOURCES:
-                    position = 0
-                    while True:
-                        batch, last = logs[source].read_envelopes(position, 500)
-                        if last == position:
-                            break
-                        live.read.store.apply(batch, consumer="live-test")
-                        position = last
+            apply_logs_live(settings, live.read.store, batch=500)
             assert_same(dump(live.read.store), dump(store))
         finally:
             live.stop()

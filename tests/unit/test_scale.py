@@ -24,6 +24,7 @@ from services.common.sql import Database
 from services.demo.scale import Shape, StoresNotEmpty, generate
 from services.projections.catchup import open_logs
 from services.projections.store import ReadStore
+from tests.support.live_path import apply_logs_live
 from tests.unit.conftest import build_embedded, make_settings
 from tests.unit.test_rebuild import assert_same, dump
 
@@ -126,15 +127,7 @@ def test_read_models_are_the_live_paths(history: tuple[Any, Any], tmp_path: Path
     settings, _ = history
     live = build_embedded(make_settings(tmp_path / "live"))
     try:
-        with open_logs(settings) as logs:
-            for source in SOURCES:
-                position = 0
-                while True:
-                    envelopes, last = logs[source].read_envelopes(position, 37)
-                    if last == position:
-                        break
-                    live.read.store.apply(envelopes, consumer="live-test")
-                    position = last
+        apply_logs_live(settings, live.read.store, batch=37)
         generated = ReadStore(Database.for_service(settings, "projections"))
         try:
             assert_same(dump(live.read.store), dump(generated))
