@@ -136,13 +136,21 @@ def _projections_v2(settings: Settings, db: Database) -> None:
     _ddl(db, store.query_indexes(store.PROJECTIONS))
 
 
+def _projections_v3(settings: Settings, db: Database) -> None:
+    """The deadline queues' indexes on open and on met deadlines (0027): the queues read
+    the few open deadlines of a long history, not all of them."""
+    from services.projections import store
+
+    _ddl(db, store.query_indexes(store.PROJECTIONS))
+
+
 STEPS: dict[ServiceName, tuple[Step, ...]] = {
     # Append a step to change a service's schema; never edit one that shipped.
     "config": (_config_v1,),
     "accounts": (_accounts_v1,),
     "intake": (_intake_v1,),
     "casework": (_casework_v1,),
-    "projections": (_projections_v1, _projections_v2),
+    "projections": (_projections_v1, _projections_v2, _projections_v3),
 }
 
 

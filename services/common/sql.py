@@ -7,6 +7,7 @@ databases understand. Rows come back as dicts.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import threading
@@ -166,6 +167,15 @@ class Database:
             # One statement a transaction: one table locked at a time. All of them in one
             # transaction deadlocked against a running writer's upserts (issue 11).
             self.execute_script([statement])
+
+    def any_of(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """SQL true when ``column`` is one of ``values``, with one parameter however many
+        there are: an array on PostgreSQL (``= ANY``, read by the column's index), a JSON
+        array on SQLite (``json_each``). A long ``IN (%s, ...)`` costs a placeholder each to
+        parse and to plan."""
+        if self.dialect == "postgres":
+            return f"{column} = ANY(%s)", [list(values)]
+        return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(list(values))]
 
     def execute_script(self, statements: Sequence[str]) -> None:
         with self.transaction() as cur:

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from schemas.glossary import CaseKind, CaseState, Category, Queue, Role
-from schemas.views_cases import CasePage, QueueItems, QueueView
+from schemas.views_cases import CasePage, DeadlineQueueItem, QueueItems, QueueView
 from services.accounts.access import CASE_LIST_ROLES, QUEUE_ROLES
 from services.accounts.model import Principal
 from services.accounts.web import accounts_of, api_principal, require_api_roles
@@ -24,6 +24,7 @@ from services.projections.case_queries import (
     BadCursor,
     CaseFilters,
     CaseQueries,
+    Keyed,
     SortKey,
     approval_key,
     case_key,
@@ -123,7 +124,7 @@ def _section_handlers(request: Request, principal: Principal) -> list[str]:
 
 def _items(
     queries: CaseQueries, which: Queue, principal: Principal, request: Request
-) -> QueueItems:
+) -> QueueItems | Keyed[DeadlineQueueItem]:
     # A handler's deadlines are their own cases'; an operator's are the reports'.
     handler = principal.username if principal.role is Role.HANDLER else None
     match which:
@@ -138,8 +139,10 @@ def _items(
                 raise ApiError("your account names no section; an administrator can set one", 409)
             return queries.section(_section_handlers(request, principal))
         case Queue.DUE_SOON | Queue.OVERDUE:
-            pick = queries.due_soon if which is Queue.DUE_SOON else queries.overdue
-            return pick(handler=handler, cases=principal.role is not Role.OPERATOR)
+            # Keyed: only the page asked for is built (0027).
+            return queries.deadline_queue(
+                which.value, handler=handler, cases=principal.role is not Role.OPERATOR
+            )
         case Queue.AWAITING_APPROVAL:
             return queries.awaiting_approval()
     raise AssertionError(which)

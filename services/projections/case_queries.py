@@ -12,7 +12,7 @@ import binascii
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -40,6 +40,7 @@ from schemas.views_cases import (
     ReporterFeedback,
     ReportQueueItem,
 )
+from services.calendar.deadlines import deadline_state
 from services.common.china_time import china_today
 from services.common.config import Config
 from services.common.deadline_views import deadline_view
@@ -57,6 +58,8 @@ RECOUNT_MARGIN_DAYS = 31
 
 
 class Readable(Protocol):
+    db: Database
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
 
 
@@ -285,22 +288,61 @@ class CaseQueries:
     ) -> list[DeadlineQueueItem]:
         """Open deadlines with at most the configured working days left, soonest first.
         ``handler``: only that handler's cases (and no report deadlines)."""
-        return self._deadlines_in("due_soon", handler=handler, cases=cases, reports=reports)
+        return self.deadline_queue("due_soon", handler=handler, cases=cases, reports=reports).all()
 
     def overdue(
         self, *, handler: str | None = None, cases: bool = True, reports: bool = True
     ) -> list[DeadlineQueueItem]:
         """Open deadlines past their due day, the longest overdue first."""
-        return self._deadlines_in("overdue", handler=handler, cases=cases, reports=reports)
+        return self.deadline_queue("overdue", handler=handler, cases=cases, reports=reports).all()
 
-    def _deadlines_in(
+    def deadline_queue(
+        self, state: str, *, handler: str | None = None, cases: bool = True, reports: bool = True
+    ) -> Keyed[DeadlineQueueItem]:
+        """The deadlines in ``state`` (``due_soon`` or ``overdue``) as keyed rows: each row's
+        clock is decided here, cheaply (a provisional due day recounted, the others compared),
+        and only the rows of the page asked for are built into items (``page_of``, 0027)."""
+        rows: list[tuple[SortKey, tuple[str, dict[str, Any]]]] = []
+        for kind, row, due in self._deadline_rows(
+            state, handler=handler, cases=cases, reports=reports
+        ):
+            key = sort_key(due, row["ledger_number"], row["name"], kind, row["subject_id"])
+            rows.append((key, (kind, row)))
+
+        def build(chosen: list[tuple[str, dict[str, Any]]]) -> list[DeadlineQueueItem]:
+            return [
+                self._deadline_item(kind, row, row["handler_id"] if kind == "case" else None)
+                for kind, row in chosen
+            ]
+
+        return Keyed(rows, build)
+
+    def _due_and_state(self, row: dict[str, Any]) -> tuple[dt.date, str]:
+        """A deadline row's due day in force and its state today, as ``clock`` gives them,
+        without building the clock."""
+        if row["provisional"] and row["started_on"] is not None and row["working_days"] is not None:
+            view = deadline_view(row["name"], row, self.config, self.today())
+            return view.due, view.state
+        due = dt.date.fromisoformat(str(row["due"]))
+        state = deadline_state(
+            due,
+            self.today(),
+            _date(row["met_on"]),
+            self.config.calendar(),
+            self.config.limits().due_soon_threshold,
+        )
+        return due, state.value
+
+    def _deadline_rows(
         self, state: str, *, handler: str | None, cases: bool, reports: bool
-    ) -> list[DeadlineQueueItem]:
-        items: list[DeadlineQueueItem] = []
+    ) -> Iterator[tuple[str, dict[str, Any], dt.date]]:
+        """The deadline rows in ``state`` today (``_due_and_state``), each with its kind and
+        its due day in force: of the open ones (or met after today) whose stored due day is
+        near or past today, read by the open and met indexes."""
         today = self.today()
         # Only the deadlines whose stored due day is near or past today (by its index, 0027):
         # a provisional due day recounted on the official calendar moves by a few days at
-        # most, well within the margin; the clock below decides exactly.
+        # most, well within the margin; the clock decides exactly.
         margin = dt.timedelta(days=RECOUNT_MARGIN_DAYS)
         horizon = today + margin + dt.timedelta(days=2 * self.config.limits().due_soon_threshold)
         near = "d.due < %s" if state == "overdue" else "d.due BETWEEN %s AND %s"
@@ -309,31 +351,45 @@ class CaseQueries:
             if state == "overdue"
             else [(today - margin).isoformat(), horizon.isoformat()]
         )
-        if cases:
-            sql = (
-                "SELECT d.*, c.case_id AS case_id, c.ledger_number AS ledger_number, "
-                "c.handler_id AS handler_id, c.state AS case_state FROM case_deadlines d "
-                f"JOIN case_list c ON c.case_id = d.subject_id WHERE {near} "
-                "AND (d.met_on IS NULL OR d.met_on > %s)"
-            )
-            params: list[Any] = [*bounds, today.isoformat()]
-            if handler is not None:
-                sql += " AND c.handler_id = %s"
-                params.append(handler)
-            for r in self.store.query(sql, params):
-                if not _still_runs(r["name"], r["case_state"]):
-                    continue
-                items.append(self._deadline_item("case", r, r["handler_id"]))
-        if reports and handler is None:
-            for r in self.store.query(
-                "SELECT d.*, q.case_id AS case_id, q.ledger_number AS ledger_number "
-                "FROM case_deadlines d JOIN report_queue q ON q.report_id = d.subject_id "
-                f"WHERE {near} AND (d.met_on IS NULL OR d.met_on > %s)",
-                (*bounds, today.isoformat()),
-            ):
-                items.append(self._deadline_item("report", r, None))
-        chosen = [i for i in items if i.clock.state == state]
-        return sorted(chosen, key=lambda i: (i.clock.due, i.ledger_number or "", i.clock.name))
+        # Two branches, each served by its own index: open deadlines, and those met after today.
+        # Their cases and reports are then read by their keys (a join would scan both tables).
+        running = f"((d.met_on IS NULL AND {near}) OR (d.met_on > %s AND {near}))"
+        rows = []
+        for r in self.store.query(
+            f"SELECT d.* FROM case_deadlines d WHERE {running}",
+            [*bounds, today.isoformat(), *bounds],
+        ):
+            due, now = self._due_and_state(r)
+            if now == state:
+                rows.append((r, due))
+        ids = [r["subject_id"] for r, _ in rows]
+        the_cases = self._by_id(
+            "SELECT case_id, ledger_number, handler_id, state FROM case_list WHERE {}",
+            "case_id",
+            ids if cases else [],
+        )
+        the_reports = self._by_id(
+            "SELECT report_id, case_id, ledger_number FROM report_queue WHERE {}",
+            "report_id",
+            ids if reports and handler is None else [],
+        )
+        for r, due in rows:
+            if (c := the_cases.get(r["subject_id"])) is not None:
+                if (handler is None or c["handler_id"] == handler) and _still_runs(
+                    r["name"], c["state"]
+                ):
+                    case = {"case_id": c["case_id"], "ledger_number": c["ledger_number"]}
+                    yield "case", r | case | {"handler_id": c["handler_id"]}, due
+            elif (q := the_reports.get(r["subject_id"])) is not None:
+                report = {"case_id": q["case_id"], "ledger_number": q["ledger_number"]}
+                yield "report", r | report, due
+
+    def _by_id(self, sql: str, column: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The rows whose ``column`` is one of ``ids`` (one statement), by that column."""
+        if not ids:
+            return {}
+        where, params = self.store.db.any_of(column, ids)
+        return {row[column]: row for row in self.store.query(sql.format(where), params)}
 
     def _deadline_item(
         self, kind: str, row: dict[str, Any], handler: str | None
@@ -610,9 +666,23 @@ def decode_cursor(queue: str, cursor: str) -> SortKey:
     return tuple(key)
 
 
+@dataclass(frozen=True)
+class Keyed(Generic[T]):
+    """A queue's members before they are built (0027): each one's sort key and its row, in
+    no particular order; ``build`` makes the items of some rows, in the rows' order. A page
+    of a long queue then builds only its own items."""
+
+    rows: list[tuple[SortKey, Any]]
+    build: Callable[[list[Any]], list[T]]
+
+    def all(self) -> list[T]:
+        """Every item, in the queue's order."""
+        return self.build([row for _, row in sorted(self.rows, key=lambda pair: pair[0])])
+
+
 def page_of(
     queue: str,
-    items: Iterable[T],
+    items: Iterable[T] | Keyed[T],
     key: Callable[[T], SortKey],
     *,
     limit: int | None = DEFAULT_LIMIT,
@@ -622,13 +692,20 @@ def page_of(
     last item of the previous page), ``limit`` of them. The key ends with the item's id, so
     ties on the sort key never skip or repeat an item; an item whose key changed between two
     pages (a deadline met, a case moved on) shows where it now sorts: on a later page if it
-    moved past the cursor, not again if it moved before it."""
-    ordered = sorted(((key(i), i) for i in items), key=lambda pair: pair[0])
+    moved past the cursor, not again if it moved before it. ``Keyed`` members are sorted by
+    their keys and only the page's rows are built."""
+    if isinstance(items, Keyed):
+        keyed: list[tuple[SortKey, Any]] = list(items.rows)
+        build: Callable[[list[Any]], list[T]] = items.build
+    else:
+        keyed = [(key(i), i) for i in items]
+        build = list
+    ordered = sorted(keyed, key=lambda pair: pair[0])
     total = len(ordered)
     if after:
         start = decode_cursor(queue, after)
         ordered = [(k, i) for k, i in ordered if k > start]
     if limit is None or len(ordered) <= limit:
-        return Paged([i for _, i in ordered], total, None)
+        return Paged(build([i for _, i in ordered]), total, None)
     page = ordered[:limit]
-    return Paged([i for _, i in page], total, encode_cursor(queue, page[-1][0]))
+    return Paged(build([i for _, i in page]), total, encode_cursor(queue, page[-1][0]))

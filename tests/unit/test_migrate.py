@@ -69,8 +69,8 @@ def test_migrate_creates_every_table_once_and_then_changes_nothing(tmp_path: Pat
     )
     for service in SERVICES:
         state = read_state(settings, service)
-        # projections 2: the indexes of the queries at scale (0027)
-        assert state.version == schema_version(service) == (2 if service == "projections" else 1)
+        # projections 2 and 3: the indexes of the queries at scale (0027)
+        assert state.version == schema_version(service) == (3 if service == "projections" else 1)
         assert state.key_check == key_check_value(settings)
     # New projections are registered for their replay (the worker or `jiandu up` does it).
     registry = dict(sql(settings, "projections", "SELECT name, status FROM projection_registry"))
@@ -291,7 +291,7 @@ def test_migrate_adds_the_query_indexes_to_an_existing_installation(tmp_path: Pa
         conn.execute("ALTER TABLE cadres DROP COLUMN candidate_key")
         conn.execute("INSERT INTO cadres VALUES ('X-1', '王 建国', '某县财政局', '局长', 'other')")
         conn.execute("UPDATE jiandu_schema SET version = 1 WHERE service = 'projections'")
-    assert check_schema(settings) == ["projections schema version 1, need 2"]
+    assert check_schema(settings) == ["projections schema version 1, need 3"]
     report = migrate(settings)
     assert report.changed
     assert check_schema(settings) == []
@@ -301,4 +301,29 @@ def test_migrate_adds_the_query_indexes_to_an_existing_installation(tmp_path: Pa
         assert statement.split(" EXISTS ")[1].split()[0] in names
     rows = sql(settings, "projections", "SELECT candidate_key FROM cadres WHERE cadre_id = 'X-1'")
     assert rows == [(candidate_key("王 建国", "某县财政局"),)]
+    assert not migrate(settings).changed
+
+
+def test_migrate_adds_the_open_deadline_indexes_to_a_version_2_installation(
+    tmp_path: Path,
+) -> None:
+    """Version 3 (0027): the deadline queues' indexes on open and on met deadlines reach an
+    installation the previous release left at version 2; its rows are kept."""
+    settings = make_settings(tmp_path, secret_key=new_key())
+    migrate(settings)
+    path = settings.data_dir / "projections.sqlite"
+    with sqlite3.connect(path) as conn:  # as the previous release left it
+        conn.execute("DROP INDEX case_deadlines_open")
+        conn.execute("DROP INDEX case_deadlines_met")
+        conn.execute(
+            "INSERT INTO case_deadlines (subject_id, name, due) VALUES ('c-1', 'feedback', "
+            "'2026-12-01')"
+        )
+        conn.execute("UPDATE jiandu_schema SET version = 2 WHERE service = 'projections'")
+    assert check_schema(settings) == ["projections schema version 2, need 3"]
+    assert migrate(settings).changed
+    assert check_schema(settings) == []
+    assert {"case_deadlines_open", "case_deadlines_met"} <= tables(settings, "projections")
+    rows = sql(settings, "projections", "SELECT subject_id, name, due FROM case_deadlines")
+    assert rows == [("c-1", "feedback", "2026-12-01")]
     assert not migrate(settings).changed

@@ -21,7 +21,11 @@ from schemas.glossary import Role
 from services.bootstrap import EmbeddedSystem
 from services.demo.scale import generate
 from services.projections.case_queries import (
+    AFTER_CLOSURE,
+    FINISHED,
     BadCursor,
+    CaseQueries,
+    deadline_key,
     decode_cursor,
     encode_cursor,
     page_of,
@@ -203,3 +207,41 @@ def test_pages_link_to_the_next_page(system: EmbeddedSystem, tmp_path: Path) -> 
         assert 'rel="next"' in queues.text
         bad = client.get("/cases/mine", params={"after": "garbage"})
         assert bad.status_code == 422
+
+
+@pytest.mark.parametrize("days", [-400, -30, 0, 45, 400])
+def test_the_deadline_queues_decide_as_each_clock_does(system: EmbeddedSystem, days: int) -> None:
+    """The deadline queues decide each deadline's state without building its clock, and
+    read only open deadlines (or those met after the day asked about) by their indexes
+    (0027): on any day, past or future, they hold exactly the deadlines whose own clock says
+    due soon or overdue, of cases in a state where the deadline still runs, and of reports."""
+    day = TODAY + dt.timedelta(days=days)
+    queries = CaseQueries(system.read.store, system.read.cases.config, today=lambda: day)
+    rows = system.read.store.query(
+        "SELECT d.*, c.state AS case_state, q.report_id AS report FROM case_deadlines d "
+        "LEFT JOIN case_list c ON c.case_id = d.subject_id "
+        "LEFT JOIN report_queue q ON q.report_id = d.subject_id WHERE d.due IS NOT NULL"
+    )
+    met_later = [r for r in rows if r["met_on"] and r["met_on"] > day.isoformat()]
+    if days < 0:
+        assert met_later  # the past day sees deadlines met since as still open
+    for state in ("due_soon", "overdue"):
+        expected = sorted(
+            (r["subject_id"], r["name"])
+            for r in rows
+            if (
+                r["report"]
+                or r["case_state"] not in FINISHED
+                or r["name"].split("#")[0] in AFTER_CLOSURE
+            )
+            and (r["report"] or r["case_state"] is not None)
+            and queries.clock(r).state == state
+        )
+        whole = queries.deadline_queue(state).all()
+        assert sorted((i.subject_id, i.clock.name) for i in whole) == expected
+        assert all(i.clock.state == state for i in whole)
+        assert whole == (queries.due_soon() if state == "due_soon" else queries.overdue())
+        first = page_of(state, queries.deadline_queue(state), deadline_key, limit=5)
+        assert first.items == whole[:5]
+        assert first.total == len(whole)
+    assert queries.overdue() or days < 0  # the generated history has overdue deadlines

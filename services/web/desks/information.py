@@ -25,6 +25,7 @@ from services.projections.archive_queries import CadreNotFound
 from services.projections.case_queries import (
     MAX_LIMIT,
     BadCursor,
+    Keyed,
     SortKey,
     approval_key,
     case_key,
@@ -77,7 +78,7 @@ class InformationDesk(Desk):
         sections: list[dict[str, Any]] = []
         params = request.query_params
 
-        def add(queue: Queue, kind: str, items: list[Any]) -> None:
+        def add(queue: Queue, kind: str, items: list[Any] | Keyed[Any]) -> None:
             after = params.get(f"after_{queue.value}") or None
             paged = page_of(queue.value, items, QUEUE_KEYS[kind], limit=limit, after=after)
             following = ""
@@ -99,15 +100,17 @@ class InformationDesk(Desk):
             if user.role is OP:
                 add(Queue.UNREGISTERED, "reports", q.unregistered())
                 add(Queue.UNTRIAGED, "reports", q.untriaged())
-                add(Queue.DUE_SOON, "deadlines", q.due_soon(cases=False))
-                add(Queue.OVERDUE, "deadlines", q.overdue(cases=False))
+                add(Queue.DUE_SOON, "deadlines", q.deadline_queue("due_soon", cases=False))
+                add(Queue.OVERDUE, "deadlines", q.deadline_queue("overdue", cases=False))
             elif user.role is H:
                 add(Queue.MINE, "cases", q.mine(user.username))
-                add(Queue.DUE_SOON, "deadlines", q.due_soon(handler=user.username))
-                add(Queue.OVERDUE, "deadlines", q.overdue(handler=user.username))
+                add(
+                    Queue.DUE_SOON, "deadlines", q.deadline_queue("due_soon", handler=user.username)
+                )
+                add(Queue.OVERDUE, "deadlines", q.deadline_queue("overdue", handler=user.username))
             else:
                 add(Queue.AWAITING_APPROVAL, "approvals", q.awaiting_approval())
-                add(Queue.OVERDUE, "deadlines", q.overdue())
+                add(Queue.OVERDUE, "deadlines", q.deadline_queue("overdue"))
         except BadCursor as error:
             return page(request, "error.html", 422, user=user, message=str(error), roles=[])
         return page(
