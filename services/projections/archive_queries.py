@@ -19,9 +19,9 @@ import difflib
 import functools
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from schemas.events import candidate_key
 from schemas.glossary import (
@@ -359,6 +359,8 @@ class ArchiveQueries:
         """The archive of each of ``cadres`` (registered), in their order: one query per table
         for all of them (an integrity reply asks about a hundred cadres at once)."""
         resolver = resolver or self.resolver()
+        # Every cadre's own name-and-unit key looked up at once, not one query a cadre.
+        resolver.prime(candidate_key(c.name, c.unit) for c in cadres)
         found = {c.cadre_id: _Found(c, resolver.keys_of(c), [], set()) for c in cadres}
         if not found:
             return []
@@ -398,7 +400,9 @@ class ArchiveQueries:
             f.case_ids |= {i.case_id for i in items.values() if i.case_id}
             items_of[cadre_id] = items
         stored = self._stored_cases(sorted(set().union(*(f.case_ids for f in found.values()))))
-        resolver.prime(e["candidate_key"] for entries in stored[1].values() for e in entries)
+        resolver.prime(
+            key for entries in stored[1].values() for e in entries for key in _keys_named(e)
+        )
         for cadre_id, f in found.items():
             out[cadre_id] = CadreArchive(
                 cadre=f.cadre,
@@ -536,6 +540,25 @@ def _report_item(r: dict[str, Any], resolver: Resolver) -> ArchiveReport:
     )
 
 
+def _detail(entry: dict[str, Any]) -> dict[str, Any]:
+    """An archived step's detail, parsed once however many cadres' archives show it."""
+    if "_detail" not in entry:
+        entry["_detail"] = json.loads(entry["detail"])
+    return cast(dict[str, Any], entry["_detail"])
+
+
+def _keys_named(entry: dict[str, Any]) -> Iterator[str]:
+    """The candidate keys an archived step names: its cadre's, and those of the cadres its
+    conclusion's verdicts or a joined report's unconcluded categories are about (looked up in
+    the register together, before the steps are shown one cadre at a time)."""
+    if entry["candidate_key"]:
+        yield entry["candidate_key"]
+    if entry["kind"] in ("ConclusionApproved", "ReportJoined"):
+        detail = _detail(entry)
+        for r in [*(detail.get("cadre_verdicts") or []), *(detail.get("unconcluded") or [])]:
+            yield candidate_key(r["cadre"]["name"], r["cadre"].get("unit", ""))
+
+
 def _case_view(
     case_id: str,
     case: dict[str, Any],
@@ -551,7 +574,7 @@ def _case_view(
     conclusion: Verdicts | None = None
     round_ = 1  # 复查: each reopening starts the next round; the earlier ones stay listed
     for e in rows:
-        kind, detail = e["kind"], json.loads(e["detail"])
+        kind, detail = e["kind"], _detail(e)
         if kind == "Reopened":
             round_ += 1
         on = dt.date.fromisoformat(e["on_date"])

@@ -465,21 +465,25 @@ class CaseQueries:
     def _case_items(self, rows: list[dict[str, Any]]) -> list[CaseListItem]:
         ids = [r["case_id"] for r in rows]
         categories = self._grouped(
-            "SELECT case_id, category FROM case_list_categories WHERE case_id IN ({}) "
+            "SELECT case_id, category FROM case_list_categories WHERE {} "
             "ORDER BY case_id, category",
+            "case_id",
             ids,
         )
         subjects = self._grouped(
-            "SELECT * FROM case_list_subjects WHERE case_id IN ({}) ORDER BY case_id, name, unit",
+            "SELECT * FROM case_list_subjects WHERE {} ORDER BY case_id, name, unit",
+            "case_id",
             ids,
         )
         reports = self._grouped(
-            "SELECT * FROM case_list_reports WHERE case_id IN ({}) ORDER BY case_id, ledger_number",
+            "SELECT * FROM case_list_reports WHERE {} ORDER BY case_id, ledger_number",
+            "case_id",
             ids,
         )
         deadlines = self._grouped(
-            "SELECT d.*, d.subject_id AS case_id FROM case_deadlines d WHERE d.subject_id IN ({}) "
+            "SELECT d.*, d.subject_id AS case_id FROM case_deadlines d WHERE {} "
             "AND d.due IS NOT NULL ORDER BY d.due, d.name",
+            "d.subject_id",
             ids,
         )
         today = self.today()
@@ -533,10 +537,12 @@ class CaseQueries:
             )
         return items
 
-    def _grouped(self, sql: str, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    def _grouped(self, sql: str, column: str, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The rows whose ``column`` is one of ``ids`` (one statement), grouped by case."""
         grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for part in _chunks(ids):
-            for row in self.store.query(sql.format(_marks(part)), part):
+        if ids:
+            where, params = self.store.db.any_of(column, ids)
+            for row in self.store.query(sql.format(where), params):
                 grouped[row["case_id"]].append(row)
         return grouped
 

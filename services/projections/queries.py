@@ -76,7 +76,7 @@ class Queries:
         return TimelineView(
             case_id=case_id,
             steps=steps,
-            deadlines=self._deadlines(case_id),
+            deadlines=self._deadlines(subjects),
         )
 
     def report_timeline(self, report_id: str) -> TimelineView | None:
@@ -104,7 +104,7 @@ class Queries:
                 for r in rows
                 for detail in [json.loads(r["detail"])]
             ],
-            deadlines=self._deadlines(report_id),  # the report's own clocks
+            deadlines=self._deadlines([report_id]),  # the report's own clocks
         )
 
     def changes(
@@ -163,12 +163,13 @@ class Queries:
             for r in rows
         ]
 
-    def _deadlines(self, case_id: str) -> list[DeadlineView]:
+    def _deadlines(self, subjects: list[str]) -> list[DeadlineView]:
+        """The deadlines of the case and of its reports (``subjects``), by the subject index
+        (the OR of a key and a subquery read every deadline, as with the steps)."""
+        where, params = self.store.db.any_of("subject_id", subjects)
         rows = self.store.query(
-            "SELECT * FROM case_deadlines WHERE (subject_id = %s OR subject_id IN "
-            "(SELECT report_id FROM case_reports WHERE case_id = %s)) AND due IS NOT NULL "
-            "ORDER BY due",
-            (case_id, case_id),
+            f"SELECT * FROM case_deadlines WHERE {where} AND due IS NOT NULL ORDER BY due, name",
+            params,
         )
         today = self.today()
         return [deadline_view(d["name"], d, self.config, today) for d in rows]
