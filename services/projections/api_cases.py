@@ -25,6 +25,7 @@ from services.projections.case_queries import (
     CaseFilters,
     CaseQueries,
     Keyed,
+    Paged,
     SortKey,
     approval_key,
     case_key,
@@ -76,7 +77,7 @@ def build_router(queries: CaseQueries) -> APIRouter:
         require_api_roles(*QUEUE_ROLES[which])(principal)
         items = _items(queries, which, principal, request)
         try:
-            paged = page_of(which.value, items, KEYS[which], limit=limit, after=after)
+            paged: Paged[Any] = page_of(which.value, items, KEYS[which], limit=limit, after=after)
         except BadCursor as error:
             raise ApiError(str(error), 422) from None
         return QueueView(

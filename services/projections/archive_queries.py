@@ -594,9 +594,10 @@ def _case_view(
         if kind == "ReportJoined" and detail.get("unconcluded"):
             detail = {**detail, "unconcluded": unconcluded_of(detail, me, resolver)}
         if kind == "ConclusionApproved":
-            detail = verdicts_of(detail, me, resolver)
-            if detail is None:  # a conclusion about others only
+            mine = verdicts_of(detail, me, resolver)
+            if mine is None:  # a conclusion about others only
                 continue
+            detail = mine
             conclusion = verdicts_view(detail, on)
         elif kind == "Reopened":
             conclusion = None  # a reopened case needs a new conclusion

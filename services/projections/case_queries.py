@@ -689,7 +689,7 @@ class Keyed(Generic[T]):
 def page_of(
     queue: str,
     items: Iterable[T] | Keyed[T],
-    key: Callable[[T], SortKey],
+    key: Callable[[T], SortKey] | None = None,
     *,
     limit: int | None = DEFAULT_LIMIT,
     after: str | None = None,
@@ -703,6 +703,8 @@ def page_of(
     if isinstance(items, Keyed):
         keyed: list[tuple[SortKey, Any]] = list(items.rows)
         build: Callable[[list[Any]], list[T]] = items.build
+    elif key is None:
+        raise TypeError("page_of: items that are not Keyed need their sort key")
     else:
         keyed = [(key(i), i) for i in items]
         build = list

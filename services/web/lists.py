@@ -19,7 +19,16 @@ from services.casework.domain import Case
 from services.common.procedure import ProcedureError
 from services.intake.application import IntakeApplication
 from services.intake.domain import Report
-from services.projections.case_queries import CaseQueries, case_key, page_of
+from services.projections.case_queries import (
+    CaseQueries,
+    Keyed,
+    Paged,
+    SortKey,
+    approval_key,
+    case_key,
+    page_of,
+    sort_key,
+)
 from services.projections.store import ReadStore
 
 PAGE_SIZE = 50
@@ -67,10 +76,6 @@ class Lists:
         ids = [item.report_id for item in self.queues.untriaged()]
         return [r for r in self._reports(ids) if r.status is ReportStatus.REGISTERED]
 
-    def returns_proposed(self) -> list[Report]:
-        ids = [i.subject_id for i in self.queues.awaiting_approval() if i.kind == "report_return"]
-        return [r for r in self._reports(ids) if r.status is ReportStatus.RETURN_PROPOSED]
-
     def cases_of(self, handler_id: str) -> list[Case]:
         """The cases ``handler_id`` handles (open ones, and closed ones still owing a step),
         the soonest deadline first."""
@@ -91,23 +96,53 @@ class Lists:
         ]
         return cases, paged.next
 
-    def awaiting_approval(self) -> list[Case]:
-        ids = dict.fromkeys(
-            i.subject_id for i in self.queues.awaiting_approval() if i.kind != "report_return"
-        )
-        return [
-            c
-            for c in self._cases(ids)
-            if c.state in APPROVAL_STATES or c.clearing.get("stage") == "proposed"
+    # -- the approvals page: each list a page at a time (0027) ------------------------------
+
+    def approvals(self, *, limit: int, after: str | None) -> Paged[Case]:
+        """Cases waiting for a leader's approval (a proposed disposition, conclusion or
+        clearing), the longest waiting first: one page, only its cases loaded."""
+        first: dict[str, SortKey] = {}  # a case waiting for two approvals is listed once
+        for item in self.queues.awaiting_approval():
+            if item.kind != "report_return":
+                key = approval_key(item)
+                first[item.subject_id] = min(key, first.get(item.subject_id, key))
+
+        def build(ids: list[str]) -> list[Case]:
+            return [
+                c
+                for c in self._cases(ids)
+                if c.state in APPROVAL_STATES or c.clearing.get("stage") == "proposed"
+            ]
+
+        keyed = Keyed([(key, case_id) for case_id, key in first.items()], build)
+        return page_of("approvals", keyed, limit=limit, after=after)
+
+    def returns_proposed(self, *, limit: int, after: str | None) -> Paged[Report]:
+        """Reports an operator proposed to return (no substance), the longest waiting
+        first: one page."""
+        rows = [
+            (approval_key(i), i.subject_id)
+            for i in self.queues.awaiting_approval()
+            if i.kind == "report_return"
         ]
 
-    def awaiting_assignment(self) -> list[Case]:
+        def build(ids: list[str]) -> list[Report]:
+            return [r for r in self._reports(ids) if r.status is ReportStatus.RETURN_PROPOSED]
+
+        return page_of("returns", Keyed(rows, build), limit=limit, after=after)
+
+    def awaiting_assignment(self, *, limit: int, after: str | None) -> Paged[Case]:
+        """Open cases with no handler yet, the longest open first: one page."""
         rows = self.store.query(
-            "SELECT case_id FROM case_list WHERE handler_id IS NULL AND state = %s "
-            "ORDER BY opened_at",
+            "SELECT case_id, opened_at FROM case_list WHERE handler_id IS NULL AND state = %s",
             (CaseState.OPEN.value,),
         )
-        return [c for c in self._cases(r["case_id"] for r in rows) if c.state is CaseState.OPEN]
+
+        def build(ids: list[str]) -> list[Case]:
+            return [c for c in self._cases(ids) if c.state is CaseState.OPEN]
+
+        keyed = Keyed([(sort_key(r["opened_at"], r["case_id"]), r["case_id"]) for r in rows], build)
+        return page_of("to_assign", keyed, limit=limit, after=after)
 
     def related_reports(self, report: Report) -> list[dict[str, Any]]:
         """Other reports naming the same cadre (by register id, or name and unit): the

@@ -8,6 +8,7 @@ pages that show the queues linking to their next page.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -245,3 +246,44 @@ def test_the_deadline_queues_decide_as_each_clock_does(system: EmbeddedSystem, d
         assert first.items == whole[:5]
         assert first.total == len(whole)
     assert queries.overdue() or days < 0  # the generated history has overdue deadlines
+
+
+def _ledger_numbers(html: str, section: str) -> list[str]:
+    """The ledger numbers listed in one section of the approvals page (by its anchor)."""
+    part = html.split(f'id="{section}"', 1)[1].split("<h2", 1)[0]
+    return re.findall(r">((?:JB|[A-Z]+)-\d{4}-\d+)<", part)
+
+
+def test_the_approvals_page_pages_each_list(system: EmbeddedSystem) -> None:
+    """The approvals page shows ``limit`` items of each list (proposals, returns, cases to
+    assign) with its total and a "next page" link per list; following a list's links walks
+    the whole list once, the longest waiting first, and the other lists stay where they were;
+    a cursor the page did not hand out is refused (422)."""
+    with TestClient(system.web_app()) as client:
+        client.cookies.set(
+            "jiandu_session", system.accounts.start_session(system.accounts.principal("leader"))
+        )
+        whole = client.get("/approvals", params={"limit": 1000})
+        assert whole.status_code == 200
+        assert 'rel="next"' not in whole.text
+        walked_any = False
+        for section in ("approvals", "returns", "to_assign"):
+            expected = _ledger_numbers(whole.text, section)
+            seen: list[str] = []
+            url: str | None = "/approvals?limit=2"
+            pages = 0
+            while url:
+                answer = client.get(url)
+                assert answer.status_code == 200
+                seen += _ledger_numbers(answer.text, section)
+                pages += 1
+                links = re.findall(r'<a href="([^"]+)" rel="next"', answer.text)
+                url = next(
+                    (link.replace("&amp;", "&") for link in links if f"#{section}" in link), None
+                )
+            assert seen == expected
+            walked_any |= pages > 2
+        assert walked_any  # at least one list spread over several pages
+        bad = client.get("/approvals", params={"after_approvals": "garbage"})
+        assert bad.status_code == 422
+        assert "cursor" in bad.text
