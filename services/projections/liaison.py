@@ -57,7 +57,9 @@ from services.projections.days import step_day
 from services.projections.rows import Upsert, payload_of, text
 
 name = "liaison"
-version = 3  # 2, 3: steps dated by the day they state (decision 0016)
+# 2, 3: steps dated by the day they state (decision 0016); 4: the report's day of receipt on
+# its categories and subjects, so a range's counts read only that range's rows (0027).
+version = 4
 
 # The unit that runs this system and receives referrals in (the 12380 office sits in the
 # organization department).
@@ -83,12 +85,13 @@ COLUMNS: dict[str, dict[str, ColumnKind]] = {
         "status_on": DATE,
         "case_id": ID,
     },
-    "liaison_report_categories": {"report_id": ID, "category": Category},
+    "liaison_report_categories": {"report_id": ID, "category": Category, "received_on": DATE},
     "liaison_report_subjects": {
         "report_id": ID,
         "ordinal": INT,
         "unit": UNIT,
         "cadre_id": CADRE_REF,
+        "received_on": DATE,
     },
     "liaison_referrals": {
         "report_id": ID,
@@ -145,6 +148,10 @@ KEYS: dict[str, tuple[str, ...]] = {
 }
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS liaison_reports_received ON liaison_reports (received_on)",
+    "CREATE INDEX IF NOT EXISTS liaison_report_categories_received "
+    "ON liaison_report_categories (received_on, category)",
+    "CREATE INDEX IF NOT EXISTS liaison_report_subjects_received "
+    "ON liaison_report_subjects (received_on)",
     "CREATE INDEX IF NOT EXISTS liaison_reports_case ON liaison_reports (case_id)",
 )
 
@@ -256,8 +263,13 @@ def _received(report: dict[str, str], payload: ReportReceivedV1) -> list[Upsert]
             },
         )
     ]
+    received_on = payload.received_on.isoformat()
     rows += [
-        _row("liaison_report_categories", {**report, "category": c.value})
+        _row(
+            "liaison_report_categories",
+            {**report, "category": c.value},
+            {"received_on": received_on},
+        )
         for c in dict.fromkeys(payload.categories)
     ]
     if not payload.sealed:  # a sealed item belongs to the level above: not even its subjects
@@ -265,7 +277,7 @@ def _received(report: dict[str, str], payload: ReportReceivedV1) -> list[Upsert]
             _row(
                 "liaison_report_subjects",
                 {**report, "ordinal": i},
-                {"unit": s.unit, "cadre_id": s.cadre_id or None},
+                {"unit": s.unit, "cadre_id": s.cadre_id or None, "received_on": received_on},
             )
             for i, s in enumerate(payload.subjects)
         ]

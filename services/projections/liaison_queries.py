@@ -360,10 +360,11 @@ class LiaisonQueries:
                 )
                 params = (StatisticsBucket.NOT_REFERRED.value, *params)
             case D.CATEGORY:
+                # Each report once a category (their key): the range's rows by their own
+                # copy of the day of receipt, without the reports.
                 sql = (
-                    "SELECT c.category AS k, count(DISTINCT c.report_id) AS n "
-                    "FROM liaison_reports r JOIN liaison_report_categories c "
-                    f"ON c.report_id = r.report_id WHERE {in_range} GROUP BY c.category"
+                    "SELECT c.category AS k, count(*) AS n FROM liaison_report_categories c "
+                    "WHERE c.received_on BETWEEN %s AND %s GROUP BY c.category"
                 )
             case D.UNIT | D.LEVEL:
                 value = (
@@ -379,11 +380,13 @@ class LiaisonQueries:
                     "SELECT t.k, count(*) AS n FROM (SELECT DISTINCT r.report_id, "
                     f"CASE WHEN r.sealed = 1 THEN %s ELSE COALESCE({value}, %s) END AS k "
                     "FROM liaison_reports r "
+                    # The range's subjects by their own day of receipt (its index), not all.
                     "LEFT JOIN liaison_report_subjects s ON s.report_id = r.report_id "
+                    "AND s.received_on BETWEEN %s AND %s "
                     "LEFT JOIN cadres k ON k.cadre_id = s.cadre_id "
                     f"WHERE {in_range}) t GROUP BY t.k"
                 )
-                params = (StatisticsBucket.SEALED.value, none, *params)
+                params = (StatisticsBucket.SEALED.value, none, *params, *params)
             case D.OUTCOME:
                 counts: Counter[str] = Counter()
                 for row in self.store.query(
