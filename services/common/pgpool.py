@@ -23,6 +23,7 @@ docs/decisions/0018-database-outages.md.
 from __future__ import annotations
 
 import logging
+import select
 import time
 import weakref
 from typing import Any, TypeVar
@@ -46,12 +47,14 @@ CONNECT_TIMEOUT_SECONDS = 3
 RECONNECT_TIMEOUT_SECONDS = 5.0
 # A waiting caller looks this often whether a connection attempt has failed meanwhile.
 WAIT_SLICE_SECONDS = 0.25
-# A connection handed back in good order this recently is handed out again unchecked: under
-# load a connection is reused every few milliseconds, and the check (a round trip) was a
-# quarter of the casework consumer's time. A restart takes longer than this to bring the
-# server back, so the first request after one still meets checked connections; a restart
-# inside the window costs one request a 503 (never a 500), and that failure checks the rest.
-RECENTLY_PROVEN_SECONDS = 0.1
+# A connection handed back in good order is handed out again unchecked while its socket is
+# quiet: nothing to read on an idle connection means the server has neither closed it nor
+# sent anything (a restart or a terminated backend sends its error and closes the socket, so
+# the socket turns readable at once). Under load a connection is reused every few
+# milliseconds and the check (a round trip) was a quarter of the casework consumer's time; a
+# time window (0.1 s, the first amendment of 0018) still checked every connection of a pool
+# cycling through a dozen of them. A server gone without closing (a host lost on the network)
+# costs one request a 503, never a 500, and that failure checks the rest.
 
 CT = TypeVar("CT", bound=psycopg.Connection[Any])
 
@@ -97,7 +100,7 @@ class FreshConnectionPool(ConnectionPool[CT]):
                         f"the database cannot be reached ({self._connect_error})"
                     ) from None
                 continue
-            if self._recently_proven(conn) or self._alive(conn):
+            if self._proven_and_quiet(conn) or self._alive(conn):
                 return conn
             # A restart closes every connection at once: discard the other dead ones now,
             # rather than failing (or sleeping) once for each of them.
@@ -110,13 +113,10 @@ class FreshConnectionPool(ConnectionPool[CT]):
             self._proven_at.pop(conn, None)
         super().putconn(conn)
 
-    def _recently_proven(self, conn: CT) -> bool:
-        proven_at = self._proven_at.pop(conn, None)
-        return (
-            proven_at is not None
-            and not conn.closed
-            and time.monotonic() - proven_at < RECENTLY_PROVEN_SECONDS
-        )
+    def _proven_and_quiet(self, conn: CT) -> bool:
+        """Handed back in good order, and nothing waits on its socket (no round trip)."""
+        proven = self._proven_at.pop(conn, None) is not None
+        return proven and not conn.closed and _quiet(conn)
 
     def _alive(self, conn: CT) -> bool:
         try:
@@ -127,6 +127,17 @@ class FreshConnectionPool(ConnectionPool[CT]):
             self.putconn(conn)  # closed: the pool drops it and opens a replacement
             return False
         return True
+
+
+def _quiet(conn: psycopg.Connection[Any]) -> bool:
+    """Nothing to read on an idle connection's socket: the server has neither closed it nor
+    sent anything (its shutdown notice, a termination) since it was handed back."""
+    try:
+        poller = select.poll()
+        poller.register(conn.fileno(), select.POLLIN | select.POLLPRI)
+        return not poller.poll(0)
+    except (OSError, ValueError, psycopg.Error):
+        return False
 
 
 def fresh_pool(conninfo: str = "", **kwargs: Any) -> FreshConnectionPool[Any]:
