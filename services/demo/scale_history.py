@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import itertools
 import random
+import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -198,9 +199,16 @@ class BusinessClock:
 
 @contextmanager
 def recording_on(clock: BusinessClock) -> Iterator[None]:
-    """Every event created meanwhile is stamped by ``clock`` (this process only)."""
+    """Every event this thread creates meanwhile is stamped by ``clock``; other threads of
+    the process (an application's follower, a test's server) keep eventsourcing's own."""
     saved = CanCreateTimestamp.__dict__["create_timestamp"]
-    CanCreateTimestamp.create_timestamp = staticmethod(clock.now)  # type: ignore[method-assign]
+    original = saved.__func__
+    owner = threading.get_ident()
+
+    def stamp() -> dt.datetime:
+        return clock.now() if threading.get_ident() == owner else original()
+
+    CanCreateTimestamp.create_timestamp = staticmethod(stamp)  # type: ignore[method-assign]
     try:
         yield
     finally:

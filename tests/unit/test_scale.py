@@ -9,11 +9,13 @@ on it without casework opening the cases again.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+from eventsourcing.domain import CanCreateTimestamp
 from typer.testing import CliRunner
 
 from schemas.events import SOURCES
@@ -22,6 +24,7 @@ from services.bootstrap import EmbeddedSystem
 from services.common.application import JianduApplication
 from services.common.sql import Database
 from services.demo.scale import Shape, StoresNotEmpty, generate
+from services.demo.scale_history import BusinessClock, recording_on
 from services.projections.catchup import open_logs
 from services.projections.store import ReadStore
 from tests.support.live_path import apply_logs_live
@@ -176,3 +179,25 @@ def test_statistics_counted_in_sql_are_the_facts_counts(history: tuple[Any, Any]
                 assert counted == count_rows(dimension, facts, start=start, end=end), dimension
     finally:
         store.db.close()
+
+
+def test_the_business_clock_stamps_only_the_generating_thread() -> None:
+    """While the generator records (``recording_on``), the events it makes are stamped by
+    its business clock; another thread of the process (an application's follower, a test's
+    server) still gets eventsourcing's own timestamps, and so does everyone afterwards."""
+    clock = BusinessClock()
+    clock.day = dt.date(2001, 2, 3)
+    seen: dict[str, dt.datetime] = {}
+
+    def elsewhere() -> None:
+        seen["other thread"] = CanCreateTimestamp.create_timestamp()
+
+    with recording_on(clock):
+        seen["generator"] = CanCreateTimestamp.create_timestamp()
+        other = threading.Thread(target=elsewhere)
+        other.start()
+        other.join()
+    seen["after"] = CanCreateTimestamp.create_timestamp()
+    assert seen["generator"].date() == dt.date(2001, 2, 3)
+    assert seen["other thread"].year > 2001
+    assert seen["after"].year > 2001
