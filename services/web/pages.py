@@ -58,5 +58,7 @@ def install(app: FastAPI, services: PageServices, desks: tuple[ModuleType, ...] 
         raise ValueError(f"not a desk of services/web/desks: {unknown}")
     for router in build_routers(services, desks):
         app.include_router(router)
+    app.state.pages = services  # what this process's pages read and write
+    app.state.desks = tuple(desk for desk in DESKS if desk in desks)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return install_error_pages(app)
