@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from schemas import commands as c
 from schemas.glossary import ReportStatus
 from services.bootstrap import (
     EmbeddedSystem,
@@ -29,11 +30,12 @@ from services.bootstrap import (
     intake_api_app,
     web_pages_app,
 )
+from services.intake.report_log import ReportLog
 from services.web import pages
 from services.web.desks.intake import IntakeDesk
 from services.web.shell import MissingPart, PageServices
 from tests.unit.conftest import REPORTER_NAME, real_name_reporter
-from tests.unit.pages_support import build_system, sign_in, submit
+from tests.unit.pages_support import actor, build_system, sign_in, submit
 from tests.unit.test_pages import SUBJECT, hotline_form
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -232,3 +234,23 @@ def test_the_proxy_sends_each_page_to_the_process_that_serves_it(
     assert proxied_to("/cadres/QS-0001", routes) == "web"
     assert proxied_to("/api/v1/reports/x/timeline", routes) == "projections-api"
     assert proxied_to("/api/v1/reports", routes) == "intake-api"
+
+
+def test_casework_shows_a_proposed_return_read_from_intakes_log(system: EmbeddedSystem) -> None:
+    """The approvals page, in casework's process, lists the reports whose return waits for a
+    leader: read from intake's log read only (no intake application there)."""
+    report_id = submit(system, SUBJECT)
+    report = system.intake.triage(
+        report_id, "propose_return", c.ReturnWithReason(reason="无实质内容"), actor("operator")
+    )
+    system.catch_up()
+    apps = process_apps(system)
+    services: PageServices = apps["casework"].state.pages
+    assert isinstance(services.reports, ReportLog)
+    with TestClient(apps["casework"]) as casework:
+        sign_in(casework, system, "leader")
+        page = casework.get("/approvals")
+    assert page.status_code == 200, page.text
+    assert report.ledger_number
+    assert report.ledger_number in page.text
+    assert f'action="/reports/{report_id}/approve_return"' in page.text
