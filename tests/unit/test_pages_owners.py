@@ -33,7 +33,7 @@ from services.bootstrap import (
 from services.intake.report_log import ReportLog
 from services.web import pages
 from services.web.desks.intake import IntakeDesk
-from services.web.shell import MissingPart, PageServices
+from services.web.shell import PARTS, MissingPart, PageServices
 from tests.unit.conftest import REPORTER_NAME, real_name_reporter
 from tests.unit.pages_support import actor, build_system, sign_in, submit
 from tests.unit.test_pages import SUBJECT, hotline_form
@@ -254,3 +254,13 @@ def test_casework_shows_a_proposed_return_read_from_intakes_log(system: Embedded
     assert report.ledger_number
     assert report.ledger_number in page.text
     assert f'action="/reports/{report_id}/approve_return"' in page.text
+
+
+def test_no_desk_reaches_a_part_around_its_needs() -> None:
+    """A desk uses ``self.intake``, ``self.casework``, ``self.reveal``… (checked against its
+    ``needs``), never ``self.services.<part>`` past that check."""
+    around = re.compile(rf"self\.services\.({'|'.join(sorted(PARTS))})\b")
+    desks = sorted((ROOT / "services" / "web" / "desks").glob("*.py"))
+    assert len(desks) >= 9
+    found = [f"{path.name}: {m[0]}" for path in desks for m in around.finditer(path.read_text())]
+    assert not found, found
