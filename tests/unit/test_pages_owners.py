@@ -168,7 +168,7 @@ def test_a_desk_reaches_only_the_parts_it_names(system: EmbeddedSystem) -> None:
     with pytest.raises(MissingPart, match="casework"):
         _ = desk.casework
     with pytest.raises(MissingPart, match="no cases"):
-        desk.lists.awaiting_approval()  # its lists read no cases either
+        desk.lists.cases_of("handler")  # its lists read no cases either
 
 
 def test_the_identity_reveal_on_intake_apis_report_page(system: EmbeddedSystem) -> None:
