@@ -11,7 +11,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, FastAPI
 
-from schemas.events import EventEnvelope
+from schemas.events import EventEnvelope, Source
 from schemas.glossary import CaseState, Role
 from services.accounts import api as accounts_api
 from services.accounts import web as accounts_web
@@ -21,6 +21,7 @@ from services.casework import api as casework_api
 from services.casework import chain
 from services.casework.application import CadreLookup, CaseworkApplication, HandlerCheck
 from services.casework.rules import CaseNotFound
+from services.common.application import JianduApplication
 from services.common.china_time import SYSTEM_CLOCK, Clock
 from services.common.config import Config, ConfigStore
 from services.common.eventstore import eventstore_env
@@ -39,6 +40,8 @@ from services.intake.application import (
 )
 from services.intake.errors import IdempotencyKeyReused, SubmissionContention
 from services.intake.keyed import IntakeKeys
+from services.intake.report_log import ReportLog
+from services.intake.reveal import IdentityReveal
 from services.intake.vault import ReporterVault
 from services.projections import api as projections_api
 from services.projections import api_archive as projections_api_archive
@@ -50,6 +53,8 @@ from services.projections.catchup import catch_up
 from services.projections.liaison_queries import LiaisonQueries
 from services.projections.queries import Queries
 from services.projections.store import ReadStore
+from services.web import pages
+from services.web.shell import PageServices
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +136,19 @@ def build_intake(
         keys=IntakeKeys(settings.derived_key("submission-digest")),
         case_states=case_states or case_states_from_read_models(settings),
     )
+
+
+def build_log_reader(settings: Settings, source: Source) -> JianduApplication:
+    """A read-only view of a service's event store (relays, ``jiandu verify``, the record's
+    check on the audit page of ``jiandu web``): it saves nothing."""
+    import services.casework.domain
+    import services.intake.domain  # noqa: F401  (the events' topics resolve)
+
+    class LogReader(JianduApplication):
+        name = source
+
+    LogReader.source = source
+    return LogReader(eventstore_env(settings, source))
 
 
 def build_casework(
@@ -217,19 +235,24 @@ def web_app(
 
 
 def intake_api_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
-    """``jiandu intake-api``: reports and follow-up; the case's state and the reporter's
-    feedback read from the read models."""
+    """``jiandu intake-api``: reports and follow-up, and the pages that write intake's data
+    (the mailbox, the follow-up, the operators' desk: ``pages.INTAKE_DESKS``, decision record
+    0031); the case's state, its handler and the reporter's feedback read from the read
+    models."""
     config = build_config(settings)
     intake = build_intake(settings, config, clock=clock)
-    read_models = SqlReader(Database.for_service(settings, "projections"))  # queries only
-    cases = CaseQueries(read_models, config, today=clock.today)
-    return web_app(
+    read = build_read_side(settings, config, clock)  # queries only: the worker writes it
+    # One audited reveal for the API and the report page; a case's handler from the read models.
+    reveal = IdentityReveal(intake, case_handler=read.cases.handler_of)
+    app = web_app(
         "Jiandu intake",
-        [intake_api.build_router(intake, follow_up=cases.follow_up, case_handler=cases.handler_of)],
+        [intake_api.build_router(intake, follow_up=read.cases.follow_up, reveal=reveal)],
         lambda: {"service": "intake", "position": intake.max_position()},
         accounts=build_accounts(settings, clock),
         databases=[intake],
     )
+    services = PageServices(read.queries, intake=intake, reveal=reveal)
+    return pages.install(app, services, pages.INTAKE_DESKS)
 
 
 def casework_api_app(
@@ -237,9 +260,12 @@ def casework_api_app(
     accounts: AccountStore,
     consumer_alive: Callable[[], bool],
     consumer_state: Callable[[], dict[str, Any]] = dict,
+    page_services: PageServices | None = None,
 ) -> FastAPI:
-    """``jiandu casework``'s HTTP API (its Kafka consumer runs beside it)."""
-    return web_app(
+    """``jiandu casework``'s HTTP API (its Kafka consumer runs beside it); with
+    ``page_services`` (``casework_pages``), the pages that write cases too
+    (``pages.CASEWORK_DESKS``, decision record 0031)."""
+    app = web_app(
         "Jiandu casework",
         [casework_api.build_router(work)],
         lambda: {
@@ -251,6 +277,36 @@ def casework_api_app(
         accounts=accounts,
         databases=[work],
     )
+    if page_services is None:
+        return app
+    return pages.install(app, page_services, pages.CASEWORK_DESKS)
+
+
+def casework_pages(settings: Settings, work: CaseworkApplication, read: ReadSide) -> PageServices:
+    """What ``jiandu casework``'s pages read and write: casework itself, the read side, and
+    intake's log read only (the reports whose return waits on the approvals page)."""
+    reports = ReportLog(eventstore_env(settings, "intake"))
+    return PageServices(read.queries, casework=work, reports=reports)
+
+
+def web_pages_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
+    """``jiandu web``: the pages that write neither intake's nor casework's data
+    (``pages.WEB_DESKS``: sign-in, the information base, liaison, the audit,
+    administration). It composes neither application (decision record 0031): it reads the
+    read side, writes accounts and configuration, and reads casework's log for the record's
+    check."""
+    chain.use_key(settings.derived_key("case-chain"))
+    config = build_config(settings)
+    read = build_read_side(settings, config, clock)
+    app = web_app(
+        "Jiandu pages",
+        [],
+        lambda: {"service": "web"},
+        accounts=build_accounts(settings, clock),
+        databases=[read.store.db],
+    )
+    services = PageServices(read.queries, case_log=build_log_reader(settings, "casework"))
+    return pages.install(app, services, pages.WEB_DESKS)
 
 
 def read_side_routers(read: ReadSide) -> list[APIRouter]:
@@ -396,21 +452,19 @@ class EmbeddedSystem:
             return None
 
     def web_app(self) -> FastAPI:
-        """The API and the pages (services/web) in one app."""
-        from services.web import pages
-        from services.web.shell import PageServices
+        """The API and every desk's pages (services/web) in one app."""
+        reveal = IdentityReveal(self.intake, case_handler=self.case_handler)
+        services = PageServices(
+            self.read.queries, intake=self.intake, casework=self.casework, reveal=reveal
+        )
+        return pages.install(self._api_app(reveal), services)
 
-        services = PageServices(self.intake, self.casework, self.read.queries)
-        return pages.install(self._api_app(), services)
-
-    def _api_app(self) -> FastAPI:
+    def _api_app(self, reveal: IdentityReveal) -> FastAPI:
         return web_app(
             "Jiandu 监督",
             [
                 intake_api.build_router(
-                    self.intake,
-                    follow_up=self.read.cases.follow_up,
-                    case_handler=self.case_handler,
+                    self.intake, follow_up=self.read.cases.follow_up, reveal=reveal
                 ),
                 casework_api.build_router(self.casework),
                 *read_side_routers(self.read),

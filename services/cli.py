@@ -16,10 +16,8 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 
-from schemas.events import Source, json_schemas, topic_for
-from services.common.application import JianduApplication
+from schemas.events import json_schemas, topic_for
 from services.common.china_time import china_today
-from services.common.eventstore import eventstore_env
 from services.common.settings import Settings
 
 app = typer.Typer(help="Jiandu 监督: cadre-supervision reports and cases.", no_args_is_help=True)
@@ -181,18 +179,6 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def _log_reader(settings: Settings, source: Source) -> JianduApplication:
-    """A read-only view of a service's event store (for relays and rebuilds)."""
-    import services.casework.domain
-    import services.intake.domain  # noqa: F401
-
-    class LogReader(JianduApplication):
-        name = source
-
-    LogReader.source = source
-    return LogReader(eventstore_env(settings, source))
-
-
 @app.command()
 def up(
     data: DataOpt = None,
@@ -295,8 +281,10 @@ def create_user(
 
 @app.command("intake-api")
 def intake_api(host: HostOpt = None, port: PortOpt = None) -> None:
-    """Distributed: intake's HTTP API (reports, follow-up). Writes to the intake event store;
-    reads the case's state and the feedback for a reporter's follow-up from the read models."""
+    """Distributed: intake's HTTP API (reports, follow-up) and the pages that write intake's
+    data (the mailbox, the follow-up, the operators' desk; decision record 0031). Writes to
+    the intake event store; reads the case's state and the feedback for a reporter's
+    follow-up from the read models."""
     from services.bootstrap import intake_api_app
 
     settings = _distributed(_settings(host=host, port=port))
@@ -305,8 +293,16 @@ def intake_api(host: HostOpt = None, port: PortOpt = None) -> None:
 
 @app.command()
 def casework(host: HostOpt = None, port: PortOpt = None) -> None:
-    """Distributed: casework's Kafka consumer of intake events, and its HTTP API."""
-    from services.bootstrap import build_accounts, build_casework, casework_api_app
+    """Distributed: casework's Kafka consumer of intake events, its HTTP API, and the pages
+    that write cases (a handler's cases, a case, the approvals; decision record 0031)."""
+    from services.bootstrap import (
+        build_accounts,
+        build_casework,
+        build_config,
+        build_read_side,
+        casework_api_app,
+        casework_pages,
+    )
     from services.casework.consumer import IntakeEventsConsumer
 
     settings = _distributed(_settings(host=host, port=port))
@@ -314,8 +310,11 @@ def casework(host: HostOpt = None, port: PortOpt = None) -> None:
     threads: list[threading.Thread] = []
 
     def build() -> Any:
+        config = build_config(settings)
         accounts = build_accounts(settings)
-        work = build_casework(settings, accounts=accounts)
+        read = build_read_side(settings, config)  # the pages' queries (the worker writes it)
+        # Only an active handler is assigned; accusers are looked up in the cadre register.
+        work = build_casework(settings, config, accounts=accounts, register=read.register)
         consumer = IntakeEventsConsumer(
             work,
             settings.kafka_bootstrap,
@@ -333,7 +332,13 @@ def casework(host: HostOpt = None, port: PortOpt = None) -> None:
         )
         thread.start()
         threads.append(thread)
-        return casework_api_app(work, accounts, thread.is_alive, consumer.readiness.state)
+        return casework_api_app(
+            work,
+            accounts,
+            thread.is_alive,
+            consumer.readiness.state,
+            page_services=casework_pages(settings, work, read),
+        )
 
     try:
         _serve_when_ready(settings, build)
@@ -354,13 +359,14 @@ def relay(
     ] = None,
 ) -> None:
     """Distributed: publish a service's event log to Kafka (jiandu.<source>.events)."""
+    from services.bootstrap import build_log_reader
     from services.common.readiness import HealthServer
     from services.common.relay import KafkaPublisher, Relay
 
     if source not in ("intake", "casework"):
         raise typer.BadParameter("--source must be intake or casework")
     settings = _ready(_distributed(_settings(host=host)), wait=True)
-    reader = _log_reader(settings, source)  # type: ignore[arg-type]
+    reader = build_log_reader(settings, source)  # type: ignore[arg-type]
     the_relay = Relay(
         reader,
         Relay.tracking_recorder_for(reader),
@@ -387,42 +393,18 @@ def projections_api(host: HostOpt = None, port: PortOpt = None) -> None:
 
 @app.command()
 def web(host: HostOpt = None, port: PortOpt = None) -> None:
-    """Distributed: the pages (sign-in, intake, cases, approvals, the public mailbox).
+    """Distributed: the pages that write neither intake's nor casework's data (sign-in, the
+    information base, liaison, the audit, administration) and /static.
 
-    Builds intake and casework on their own databases and the read side on the projections
-    database, like the embedded composition but without followers: the relays and the
-    projection worker keep the read models up to date.
+    It builds no intake or casework application (decision record 0031): the pages that write
+    reports are served by `jiandu intake-api`, those that write cases by `jiandu casework`,
+    and the reverse proxy sends each path to its process; the session started here is good
+    on theirs (one accounts store, one key).
     """
-    from services.bootstrap import (
-        build_accounts,
-        build_casework,
-        build_config,
-        build_intake,
-        build_read_side,
-        web_app,
-    )
-    from services.web import pages
-    from services.web.shell import PageServices
+    from services.bootstrap import web_pages_app
 
     settings = _distributed(_settings(host=host, port=port))
-
-    def build() -> Any:
-        config = build_config(settings)
-        intake = build_intake(settings, config)
-        accounts = build_accounts(settings)
-        read = build_read_side(settings, config)
-        # Like the casework process: only an active handler is assigned, accusers are looked up.
-        work = build_casework(settings, config, accounts=accounts, register=read.register)
-        app = web_app(
-            "Jiandu pages",
-            [],
-            lambda: {"service": "web", "intake": intake.max_position()},
-            accounts=accounts,
-            databases=[intake, work, read.store.db],
-        )
-        return pages.install(app, PageServices(intake, work, read.queries))
-
-    _serve_when_ready(settings, build)
+    _serve_when_ready(settings, lambda: web_pages_app(settings))
 
 
 @app.command("projections-worker")
@@ -468,11 +450,12 @@ def rebuild_projections(data: DataOpt = None) -> None:
 @app.command()
 def verify(data: DataOpt = None) -> None:
     """Check the hash chain of every case's events; report the first broken link of each."""
+    from services.bootstrap import build_log_reader
     from services.casework.chain import use_key, verify_log
 
     settings = _ready(_settings(data_dir=data), wait=False)
     use_key(settings.derived_key("case-chain"))
-    checked, broken = verify_log(_log_reader(settings, "casework"))
+    checked, broken = verify_log(build_log_reader(settings, "casework"))
     for link in broken:
         typer.echo(
             f"BROKEN case {link.aggregate_id} at event {link.version} ({link.topic}): "

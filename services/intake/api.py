@@ -9,7 +9,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from schemas.commands import Command
@@ -20,36 +19,23 @@ from schemas.submissions import ReportSubmission, SubmissionReceipt
 from schemas.views import ReportView
 from schemas.views_cases import CaseFollowUp, reporter_progress
 from services.accounts.access import (
-    IDENTITY_NO_NEED,
-    IDENTITY_ROLES,
     PUBLIC_CHANNEL,
     REPORT_READERS,
     TRIAGE_ACTORS,
-    check_identity_reveal,
     check_submission,
 )
 from services.accounts.model import AuditEntry, Principal
-from services.accounts.store import AccountStore
 from services.accounts.throttle import PublicThrottle
 from services.accounts.web import accounts_of, api_principal, require_api_roles
 from services.common.problems import can_answer
-from services.common.procedure import RuleBroken
 from services.common.unavailable import is_database_unavailable
 from services.common.web import ApiError
-from services.intake.application import TRIAGE_COMMANDS, IntakeApplication, NoIdentityKept
-from services.intake.domain import TRIAGE, Report, ReportNotFound
+from services.intake.application import TRIAGE_COMMANDS, IntakeApplication
+from services.intake.domain import TRIAGE, Report
+from services.intake.reveal import IdentityReveal
 from services.intake.sealed_export import BadRecipientKey
 
 log = logging.getLogger(__name__)
-
-# The case a report went to -> its handler (None: unknown or not assigned).
-CaseHandler = Callable[[str], str | None]
-
-IDENTITY_REVEALS = Counter(
-    "jiandu_reporter_identity_reveals_total",
-    "Reporter identities shown to staff; each one is an entry of the audit of sensitive reads",
-    ["role"],
-)
 
 
 class IdentityRequest(BaseModel):
@@ -98,69 +84,6 @@ IdempotencyKey = Annotated[
 ]
 
 
-def reveal_identity_for(
-    intake: IntakeApplication,
-    principal: Principal,
-    report_id: UUID,
-    reason: str,
-    accounts: AccountStore,
-    case_handler: CaseHandler | None,
-) -> tuple[Report, dict[str, Any], AuditEntry]:
-    """The audited reveal, for the API and the pages: refused (403, and the refusal recorded
-    in the audit) unless the caller has a need to know; recorded before it is returned.
-
-    The role decides first: a role that never sees an identity (a liaison member, an
-    auditor, a leader, ...) is refused before the report is even looked up, so the answer
-    says nothing of whether the report exists or has a real-name reporter. Every refusal is
-    recorded: by role, by rule, an unknown report, an anonymous one."""
-
-    def refused(detail: str) -> None:
-        accounts.record_read(
-            principal,
-            SensitiveItem.REPORTER_IDENTITY_REFUSED.value,
-            str(report_id),
-            reason,
-            detail=detail,
-        )
-
-    if principal.role not in IDENTITY_ROLES:
-        refused(f"refused ({IDENTITY_NO_NEED.name}): role {principal.role.value}")
-        raise RuleBroken(IDENTITY_NO_NEED)
-    try:
-        report = intake.get_report(report_id)
-    except ReportNotFound:
-        refused("refused: no such report")
-        raise
-    if not report.real_name:
-        refused(f"refused: anonymous, nothing kept {report.ledger_number or ''}".strip())
-        raise NoIdentityKept(report_id)
-    handler_id = (
-        case_handler(str(report.case_id)) if report.case_id and case_handler is not None else None
-    )
-    try:
-        check_identity_reveal(
-            principal,
-            in_triage=intake.in_triage(report),
-            notice_pending=intake.acceptance_notice_pending(report),
-            case_handler_id=handler_id,
-            has_case=report.case_id is not None,
-            accounts=accounts,
-        )
-    except RuleBroken as refusal:
-        refused(f"refused ({refusal.rule.name}) {report.ledger_number or ''}".strip())
-        raise
-    report, identity = intake.reveal_identity(report_id)
-    entry = accounts.record_read(
-        principal,
-        SensitiveItem.REPORTER_IDENTITY.value,
-        str(report_id),
-        reason,
-        detail=report.ledger_number or "",
-    )
-    IDENTITY_REVEALS.labels(principal.role.value).inc()
-    return report, identity.model_dump(exclude={"anonymous"}), entry
-
-
 REFUSED = {"description": "refused: the detail names the rule"}
 RETRY_AFTER = {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}
 FOLLOW_UP_RETRY_SECONDS = 30
@@ -194,12 +117,13 @@ TOO_MANY = {
 def build_router(
     intake: IntakeApplication,
     follow_up: Callable[[str], CaseFollowUp] | None = None,
-    case_handler: CaseHandler | None = None,
+    reveal: IdentityReveal | None = None,
 ) -> APIRouter:
     """``follow_up``: the read side's answer for a report (its case's state and the feedback
     given to its reporter), for the reporter's follow-up; without it, intake's status only.
-    ``case_handler``: who handles a case, for the scope of the identity reveal; without it
-    a handler sees no identity."""
+    ``reveal``: the audited identity reveal, the same command the report page calls (without
+    it, one with no word on a case's handler: a handler sees no identity)."""
+    reveal = reveal or IdentityReveal(intake)
     router = APIRouter(prefix="/api/v1", tags=["intake"])
 
     @router.post(
@@ -301,8 +225,8 @@ def build_router(
         is returned; auditors see both at ``GET /api/v1/audit``. Anonymous reports: 404,
         nothing is kept (the refusal recorded).
         """
-        report, identity, entry = reveal_identity_for(
-            intake, principal, report_id, body.reason, accounts_of(request), case_handler
+        report, identity, entry = reveal.reveal(
+            principal, report_id, body.reason, accounts_of(request)
         )
         log.info(
             "reporter identity of report %s shown to %s (%s), audit entry %s",

@@ -4,20 +4,21 @@ Candidates come from the read models (``services/projections/cases.py`` through
 ``case_queries.py``; repeat suggestions from the archive) and each one's current
 state is read from its aggregate, so a list never shows a stale state: the read models can
 lag the command by a moment; the aggregate cannot.
+
+A process reads the reports or the cases only if it has them (``reports``, ``cases``: None
+otherwise, decision record 0031); a list that needs a missing one says so (``MissingPart``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from schemas.glossary import CaseState, Queue, ReportStatus
-from services.casework.application import CaseworkApplication
 from services.casework.domain import Case
 from services.common.procedure import ProcedureError
-from services.intake.application import IntakeApplication
 from services.intake.domain import Report
 from services.projections.case_queries import (
     CaseQueries,
@@ -35,27 +36,47 @@ PAGE_SIZE = 50
 APPROVAL_STATES = frozenset({CaseState.DISPOSITION_PROPOSED, CaseState.CONCLUSION_PROPOSED})
 
 
+class MissingPart(LookupError):
+    """A page needs a part this process does not have (decision record 0031)."""
+
+
+class Reports(Protocol):
+    """Where a report is read as intake keeps it (intake's application, or its log read only)."""
+
+    def get_report(self, report_id: UUID) -> Report: ...
+
+
+class Cases(Protocol):
+    """Where a case is read as casework keeps it."""
+
+    def get_case(self, case_id: UUID) -> Case: ...
+
+
 @dataclass
 class Lists:
     store: ReadStore
-    intake: IntakeApplication
-    casework: CaseworkApplication
+    reports: Reports | None
+    cases: Cases | None
     queues: CaseQueries
 
     def _reports(self, ids: Iterable[str]) -> list[Report]:
+        if self.reports is None:
+            raise MissingPart("these lists read no reports here")
         reports = []
         for report_id in ids:
             try:
-                reports.append(self.intake.get_report(UUID(report_id)))
+                reports.append(self.reports.get_report(UUID(report_id)))
             except ProcedureError:
                 continue  # projected before intake's own store answers: skip
         return reports
 
     def _cases(self, ids: Iterable[str]) -> list[Case]:
+        if self.cases is None:
+            raise MissingPart("these lists read no cases here")
         cases = []
         for case_id in ids:
             try:
-                cases.append(self.casework.get_case(UUID(case_id)))
+                cases.append(self.cases.get_case(UUID(case_id)))
             except ProcedureError:
                 continue
         return cases

@@ -31,6 +31,7 @@ from tests.integration.test_faust_worker import (
 )
 from tests.support.postgres import free_port
 from tests.support.tansu import create_topics
+from tests.unit.test_pages import hotline_form
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -62,6 +63,19 @@ def poll(check: Callable[[], bool], timeout: float, what: str, procs: list[Servi
             tails = "".join(f"\n----- {p.name} -----\n{p.log_tail(30)}" for p in procs)
             raise AssertionError(f"timed out after {timeout}s waiting for {what}{tails}")
         time.sleep(0.05)
+
+
+def browser_session(web: str, username: str) -> tuple[httpx.Cookies, str]:
+    """Sign in on `jiandu web`'s page: the browser's cookies and its forms' CSRF token."""
+    with httpx.Client(base_url=web) as browser:
+        login = browser.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+        assert token, login.text
+        signed_in = browser.post(
+            "/login", data={"username": username, "password": PASSWORD, "csrf_token": token[1]}
+        )
+        assert signed_in.status_code in (200, 303), signed_in.text
+        return httpx.Cookies(browser.cookies), token[1]
 
 
 def test_a_hotline_report_reaches_casework_archive_and_timeline(
@@ -227,22 +241,35 @@ def test_a_hotline_report_reaches_casework_archive_and_timeline(
         assert client.get(f"{urls['relay']}/healthz").json()["service"] == "relay-intake"
         assert relay.alive()
 
-        # The pages, served by their own process (`jiandu web`) from the same stores.
-        with httpx.Client(base_url=urls["web"]) as browser:
-            login = browser.get("/login")
-            token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
-            assert token, login.text
-            signed_in = browser.post(
-                "/login",
-                data={"username": "e2e-leader", "password": PASSWORD, "csrf_token": token[1]},
-            )
-            assert signed_in.status_code in (200, 303), signed_in.text
-            page = browser.get(f"/cases/{first['case_id']}")
+        # The pages, each served by the process that owns its data (decision record 0031):
+        # signed in once on `jiandu web`, the session and the CSRF token are good on all.
+        leader_cookies, _ = browser_session(urls["web"], "e2e-leader")
+        with httpx.Client(base_url=urls["casework"], cookies=leader_cookies) as casework:
+            page = casework.get(f"/cases/{first['case_id']}")
             assert page.status_code == 200, page.text
             assert first["ledger_number"] in page.text
             assert "全程记录" in page.text
-            approvals = browser.get("/approvals")
+            approvals = casework.get("/approvals")
             assert approvals.status_code == 200
-            assert browser.get("/mailbox").status_code == 200
+        with httpx.Client(base_url=urls["web"], cookies=leader_cookies) as web_pages:
+            assert web_pages.get(f"/cadres/{CADRE_ID}").status_code == 200
+            assert web_pages.get(f"/cases/{first['case_id']}").status_code == 404  # not web's
+
+        operator_cookies, token = browser_session(urls["web"], "e2e-operator")
+        form = hotline_form(token, idempotency_key=f"e2e-{uuid4()}")
+        with httpx.Client(base_url=urls["web"], cookies=operator_cookies) as web_pages:
+            # `jiandu web` writes no report: the hotline form is not routed there.
+            assert web_pages.post("/intake/new", data=form).status_code == 404
+        with httpx.Client(base_url=urls["intake"], cookies=operator_cookies) as intake:
+            assert intake.get("/mailbox").status_code == 200
+            registered = intake.post("/intake/new", data=form)
+            assert registered.status_code == 303, registered.text
+            report_page = registered.headers["location"]
+            report_id = report_page.split("/")[2].split("?")[0]
+            shown = intake.get(report_page)
+            assert shown.status_code == 200, shown.text
+        stored = client.get(f"{urls['intake']}/api/v1/reports/{report_id}", headers=operator)
+        assert stored.status_code == 200, stored.text
+        assert stored.json()["channel"] == "hotline"
         for process in processes:
             assert process.alive(), f"{process.name} died:\n{process.log_tail()}"

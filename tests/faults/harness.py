@@ -65,7 +65,9 @@ READ_ALLOWED = frozenset({200, 429, 503})
 HEALTHY_TIMEOUT_S = 90.0
 RECOVERY_TIMEOUT_S = 120.0
 
-# Which process answers each target of the load.
+# Which process answers each target of the load. The page read is a cadre's archive, an
+# information page: `jiandu web`'s, where the load signs in (the pages that write are
+# served by intake-api and casework, decision record 0031).
 TARGET_PROCESS = {
     "submit": "intake-api",
     "case-list": "projections-api",

@@ -87,7 +87,8 @@ class Desk:
     def __init__(self, client: httpx.Client, urls: dict[str, str]) -> None:
         self.client, self.urls = client, urls
         self.headers: dict[str, dict[str, str]] = {}
-        self.browser: httpx.Client | None = None
+        self.browser: httpx.Client | None = None  # on `jiandu web`, where one signs in
+        self.case_pages: httpx.Client | None = None  # on `jiandu casework`, same session
         self.reports = 0
         self.timings: list[tuple[str, int, float]] = []
 
@@ -120,6 +121,12 @@ class Desk:
             data={"username": "outage-leader", "password": PASSWORD, "csrf_token": csrf[1]},
         )
         assert signed_in.status_code in (200, 303), signed_in.text
+        # A case page is served by casework (decision record 0031), on web's session.
+        self.case_pages = httpx.Client(
+            base_url=self.urls["casework"],
+            cookies=self.browser.cookies,
+            timeout=REQUEST_TIMEOUT_SECONDS,
+        )
 
     def submit(self) -> httpx.Response:
         self.reports += 1
@@ -164,9 +171,14 @@ class Desk:
         )
 
     def page(self, case_id: str) -> httpx.Response:
+        assert self.case_pages is not None
+        pages = self.case_pages
+        return self._timed("casework GET /cases/{id}", lambda: pages.get(f"/cases/{case_id}"))
+
+    def web_page(self) -> httpx.Response:
         assert self.browser is not None
         browser = self.browser
-        return self._timed("web GET /cases/{id}", lambda: browser.get(f"/cases/{case_id}"))
+        return self._timed("web GET /cadres/{id}", lambda: browser.get(f"/cadres/{CADRE_ID}"))
 
     def healthz(self, name: str) -> httpx.Response:
         return self._timed(
@@ -273,7 +285,8 @@ def test_every_process_answers_503_while_postgres_is_away_and_serves_the_first_r
                 ("projections: a token", lambda: desk.token("outage-leader")),
                 ("projections: a read-model query", desk.cadres),
                 ("casework: a case", lambda: desk.case(first_case)),
-                ("web: a case page", lambda: desk.page(first_case)),
+                ("casework: a case page", lambda: desk.page(first_case)),
+                ("web: a cadre's page", desk.web_page),
             ]
             for what, check in checks:
                 result = check()
@@ -294,9 +307,12 @@ def test_every_process_answers_503_while_postgres_is_away_and_serves_the_first_r
         _assert_unavailable(desk.token("outage-leader"), "projections: a token")
         _assert_unavailable(desk.cadres(), "projections: a read-model query")
         _assert_unavailable(desk.case(first_case), "casework: a case")
-        page = desk.page(first_case)
-        _assert_unavailable(page, "web: a case page")
-        assert page.headers["content-type"].startswith("text/html")
+        for what, page in (
+            ("casework: a case page", desk.page(first_case)),
+            ("web: a cadre's page", desk.web_page()),
+        ):
+            _assert_unavailable(page, what)
+            assert page.headers["content-type"].startswith("text/html"), what
         for name in urls:
             _assert_unavailable(desk.healthz(name), f"{name} /healthz")
         time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped)))
@@ -316,8 +332,9 @@ def test_every_process_answers_503_while_postgres_is_away_and_serves_the_first_r
         assert health["consumer_alive"] is True
         for process in processes:
             assert process.alive(), f"{process.name} exited:\n{process.log_tail()}"
-        if desk.browser is not None:
-            desk.browser.close()
+        for browser in (desk.browser, desk.case_pages):
+            if browser is not None:
+                browser.close()
 
     print("\nrequests around the outage (what, status, seconds):")
     for what, status, seconds in desk.timings:

@@ -43,6 +43,8 @@ RETURN_ACTIONS = ("approve_return", "reject_return")
 class ApprovalsDesk(Desk):
     """The leaders' approvals."""
 
+    needs = frozenset({"casework", "reports"})
+
     # -- leaders -------------------------------------------------------------------------------
 
     @route.get("/approvals", response_class=HTMLResponse)

@@ -38,6 +38,8 @@ AUDIT_PAGE_SIZE = 200
 class AuditDesk(Desk):
     """Reads, changes and the record's check."""
 
+    needs = frozenset({"case_log"})
+
     # -- the audit -------------------------------------------------------------------------
 
     def audit_page(
@@ -129,7 +131,7 @@ class AuditDesk(Desk):
     @route.post("/audit/verify", dependencies=[Csrf])
     def verify(self, request: Request, user: AuditReader) -> Response:
         """Check every case's hash chain (``jiandu verify``) and show the result."""
-        checked, broken = verify_log(self.services.casework)
+        checked, broken = verify_log(self.case_log)
         log.info(
             "record verified from the audit page by %s: %d cases, %d broken",
             user.username,

@@ -46,6 +46,8 @@ PAGE_LIMIT = 50  # a queue's items on one page (the next ones behind a "next pag
 class CasesDesk(Desk):
     """A case and the steps on it."""
 
+    needs = frozenset({"casework"})
+
     # -- cases ---------------------------------------------------------------------------------
 
     @route.get("/cases/mine", response_class=HTMLResponse)

@@ -32,9 +32,8 @@ from services.accounts.access import (
 )
 from services.accounts.model import Principal
 from services.accounts.web import accounts_of
-from services.casework.application import CaseworkApplication
 from services.common.procedure import ProcedureError, RuleBroken
-from services.intake.api import report_view, reveal_identity_for
+from services.intake.api import report_view
 from services.intake.application import TRIAGE_COMMANDS, NoIdentityKept, SubmissionRefused
 from services.intake.domain import TRIAGE, Report
 from services.web.forms import FormContext, FormInvalid, FormSpec, build_form, parse_form
@@ -89,6 +88,8 @@ def report_back_deadlines(report: Report, config: Any, today: dt.date) -> list[A
 
 class IntakeDesk(Desk):
     """The operators' pages: a report from its recording to its triage."""
+
+    needs = frozenset({"intake", "reports", "reveal"})
 
     # -- intake --------------------------------------------------------------------------------
 
@@ -257,14 +258,7 @@ class IntakeDesk(Desk):
                 identity_error=_("Say why you need the identity (2 to 500 characters)."),
             )
         try:
-            report, shown, entry = reveal_identity_for(
-                self.intake,
-                user,
-                report_id,
-                reason,
-                accounts_of(request),
-                lambda case_id: _case_handler(self.casework, case_id),
-            )
+            report, shown, entry = self.reveal.reveal(user, report_id, reason, accounts_of(request))
         except NoIdentityKept as error:
             return self.report_page(
                 request,
@@ -416,13 +410,6 @@ class IntakeDesk(Desk):
 
 def build_router(services: PageServices) -> APIRouter:
     return IntakeDesk(services).router()
-
-
-def _case_handler(casework: CaseworkApplication, case_id: str) -> str | None:
-    try:
-        return casework.get_case(UUID(case_id)).handler_id
-    except (ProcedureError, ValueError):
-        return None
 
 
 def _ref_named(intake: Any, refs: list[dict[str, Any]], key: str) -> tuple[Any, int] | None:

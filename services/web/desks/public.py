@@ -1,5 +1,5 @@
-"""The public desk: the home page, sign-in and sign-out, the online mailbox and the
-reporter's follow-up (query code and password).
+"""The public desk: the online mailbox and the reporter's follow-up (query code and
+password). Both write or read intake's data: served by intake's process (decision record 0031).
 
 Every page is rendered on the server (Jinja2) in the reader's language; every form carries
 the CSRF token. The mailbox and the follow-up share the API's throttle counters.
@@ -13,17 +13,10 @@ from pydantic import ValidationError
 
 from schemas.glossary import Channel
 from schemas.submissions import ReportSubmission
-from services.accounts.store import BadCredentials, LoginThrottled, TooManyAttempts
-from services.accounts.throttle import PublicThrottle, client_address
-from services.accounts.web import (
-    SESSION_COOKIE,
-    accounts_of,
-    clear_session_cookie,
-    safe_next,
-    set_session_cookie,
-)
-from services.casework.application import CaseworkApplication
+from services.accounts.store import TooManyAttempts
+from services.accounts.throttle import PublicThrottle
 from services.common.procedure import ProcedureError
+from services.intake.application import IntakeApplication
 from services.intake.domain import Report
 from services.web.report_form import (
     form_values,
@@ -32,80 +25,20 @@ from services.web.report_form import (
     submission_errors,
 )
 from services.web.shell import (
-    HOME,
     Csrf,
     Desk,
     Form,
     PageServices,
-    optional_principal,
     render,
     route,
-    see_other,
     tr,
 )
 
 
 class PublicDesk(Desk):
-    """The pages open to everyone (and sign-in)."""
+    """The pages open to everyone."""
 
-    # -- sign-in -----------------------------------------------------------------------------
-
-    @route.get("/", response_class=HTMLResponse)
-    def home(self, request: Request) -> Response:
-        user = optional_principal(request)
-        if user is not None and user.role in HOME:
-            return see_other(HOME[user.role])
-        return render(request, "home.html", user=user)
-
-    @route.get("/login", response_class=HTMLResponse)
-    def login_page(self, request: Request, next: str = "/") -> Response:
-        return render(request, "login.html", next=safe_next(next), error="", username="")
-
-    @route.post("/login", dependencies=[Csrf])
-    def login(self, request: Request, form: Form) -> Response:
-        _ = tr(request)
-        username = str(form.get("username", "")).strip()
-        password = str(form.get("password", ""))
-        target = safe_next(str(form.get("next", "/")))
-        store = accounts_of(request)
-        client = client_address(request, store.trusted_proxies)
-        try:
-            principal = store.authenticate(username, password, client)
-        except LoginThrottled as error:
-            minutes = max(1, (error.retry_after_seconds + 59) // 60)
-            response = render(
-                request,
-                "login.html",
-                429,
-                next=target,
-                username=username,
-                error=_(
-                    "Too many failed sign-ins. Try again in %(minutes)s minutes.", minutes=minutes
-                ),
-            )
-            response.headers["Retry-After"] = str(error.retry_after_seconds)
-            return response
-        except BadCredentials:
-            return render(
-                request,
-                "login.html",
-                401,
-                next=target,
-                username=username,
-                error=_("The username or password is wrong."),
-            )
-        signed_in = see_other(target if target != "/" else HOME.get(principal.role, "/"))
-        set_session_cookie(signed_in, request, store.start_session(principal))
-        return signed_in
-
-    @route.post("/logout", dependencies=[Csrf])
-    def logout(self, request: Request) -> Response:
-        session_id = request.cookies.get(SESSION_COOKIE)
-        if session_id:
-            accounts_of(request).end_session(session_id)
-        response = see_other("/login")
-        clear_session_cookie(response)
-        return response
+    needs = frozenset({"intake"})
 
     # -- public: the mailbox and the follow-up -------------------------------------------------
 
@@ -195,7 +128,7 @@ class PublicDesk(Desk):
             "ledger_number": report.ledger_number,
             "status": report.status.value,
             "received_on": report.received_on,
-            "case_state": _case_state(self.casework, report),
+            "case_state": _case_state(self.intake, report),
             "feedback": feedback,
         }
         return render(request, "follow_up.html", result=result, error="")
@@ -210,10 +143,13 @@ def _too_many(response: HTMLResponse, error: TooManyAttempts) -> HTMLResponse:
     return response
 
 
-def _case_state(casework: CaseworkApplication, report: Report) -> str | None:
-    if report.case_id is None:
+def _case_state(intake: IntakeApplication, report: Report) -> str | None:
+    """Where the report's case stands, as intake asks casework (embedded: casework's own
+    aggregate; ``jiandu intake-api``: the read models)."""
+    if report.case_id is None or intake.case_states is None:
         return None
     try:
-        return casework.get_case(report.case_id).state.value
+        state = intake.case_states(report.case_id)
     except ProcedureError:
         return None
+    return state.value if state is not None else None

@@ -4,13 +4,15 @@
   navigation and home page of each role, ``see_other``, ``tr``, ``procedure_message``;
 - ``access``: who may open which page (``page_roles`` and one annotation per group of readers);
 - ``glue``: the posted form and its CSRF check, form strings, people, a case's form context;
-- ``desk``: ``Desk`` and ``route`` (a desk's pages are its marked methods), ``PageServices``;
+- ``desk``: ``Desk`` and ``route`` (a desk's pages are its marked methods; ``needs``: the
+  parts it uses), ``PageServices`` (with the parts a process lacks left out, 0031);
 - ``errors``: the HTML error pages.
 
 A desk module (services/web/desks/) imports from this package and the shared helpers (forms,
 i18n, lists, report_form), never from another desk.
 """
 
+from services.web.lists import MissingPart
 from services.web.shell.access import (
     Admin,
     AuditReader,
@@ -33,7 +35,7 @@ from services.web.shell.access import (
     Triager,
     page_roles,
 )
-from services.web.shell.desk import Desk, PageServices, route
+from services.web.shell.desk import PARTS, Desk, PageServices, route
 from services.web.shell.errors import install_error_pages, is_page
 from services.web.shell.glue import (
     Csrf,
@@ -64,6 +66,7 @@ __all__ = [
     "HERE",
     "HOME",
     "NAVIGATION",
+    "PARTS",
     "Admin",
     "AuditReader",
     "CadreReader",
@@ -81,6 +84,7 @@ __all__ = [
     "LedgerReader",
     "LiaisonReader",
     "LookUp",
+    "MissingPart",
     "Operator",
     "PageForbidden",
     "PageServices",

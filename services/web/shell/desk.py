@@ -1,30 +1,51 @@
 """``Desk``: a desk's pages are the methods of a subclass marked with ``route.get`` /
-``route.post``; ``PageServices``: what they read and write."""
+``route.post``; ``PageServices``: what they read and write, with the parts a process
+lacks left out (decision record 0031)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from fastapi import APIRouter
 
 from services.casework.application import CaseworkApplication
+from services.common.application import JianduApplication
 from services.intake.application import IntakeApplication
+from services.intake.reveal import IdentityReveal
 from services.projections.archive_queries import ArchiveQueries
 from services.projections.case_queries import CaseQueries
 from services.projections.integrity import IntegrityReplies
 from services.projections.liaison_queries import LiaisonQueries
 from services.projections.queries import Queries
-from services.web.lists import Lists
+from services.web.lists import Lists, MissingPart, Reports
+
+# The parts of ``PageServices`` a desk may need (its ``needs``); the read side is always there.
+PARTS = frozenset({"intake", "casework", "reports", "case_log", "reveal"})
 
 
 @dataclass
 class PageServices:
-    intake: IntakeApplication
-    casework: CaseworkApplication
+    """What the pages read and write. ``queries`` (the read side) is always there; the other
+    parts only in a process that has them (decision record 0031):
+
+    - ``intake``: intake's application, which the pages write through (intake's process);
+    - ``casework``: casework's application, likewise (casework's process);
+    - ``reports``: reports read as intake keeps them (default: ``intake``; in casework's
+      process intake's log read only, for the approvals page);
+    - ``case_log``: casework's log read only, for the record's check (default: ``casework``);
+    - ``reveal``: the audited identity reveal, the command the API calls too.
+
+    The embedded mode has them all. A desk names the parts it needs (``Desk.needs``): it is
+    refused at install where one is missing, and sees only those."""
+
     queries: Queries
-    lists: Lists = field(init=False)
+    intake: IntakeApplication | None = None
+    casework: CaseworkApplication | None = None
+    reports: Reports | None = None
+    case_log: JianduApplication | None = None
+    reveal: IdentityReveal | None = None
     # The read side's query modules, over the same store and configuration as ``queries``.
     cases: CaseQueries = field(init=False)
     archives: ArchiveQueries = field(init=False)
@@ -32,12 +53,18 @@ class PageServices:
     liaison: LiaisonQueries = field(init=False)
 
     def __post_init__(self) -> None:
+        if self.reports is None:
+            self.reports = self.intake
+        if self.case_log is None:
+            self.case_log = self.casework
         store, today = self.queries.store, self.queries.today
         self.cases = CaseQueries(store, self.queries.config, today=today)
-        self.lists = Lists(store, self.intake, self.casework, queues=self.cases)
         self.archives = ArchiveQueries(store, self.queries.register)
         self.replies = IntegrityReplies(self.archives, today=today)
         self.liaison = LiaisonQueries(store, today=today, config=self.queries.config)
+
+    def missing(self, needs: Iterable[str]) -> list[str]:
+        return sorted(part for part in needs if getattr(self, part) is None)
 
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
@@ -69,13 +96,62 @@ route = _Route()
 class Desk:
     """One desk's pages over the services they read and write. ``router()`` adds the marked
     methods in the order the class defines them (the order matters where two paths overlap:
-    ``/cases/mine`` before ``/cases/{case_id}``)."""
+    ``/cases/mine`` before ``/cases/{case_id}``).
+
+    ``needs``: the parts of ``PageServices`` beyond the read side that the desk's pages use.
+    Made where one of them is missing, the desk is refused (``MissingPart``: the process
+    does not start); a part it does not name is not reachable from it (``self.intake`` and the
+    like raise, and its ``lists`` read only the reports or cases it names)."""
+
+    needs: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, services: PageServices) -> None:
+        unknown = sorted(self.needs - PARTS)
+        if unknown:
+            raise ValueError(f"{type(self).__name__} needs unknown parts {unknown}")
+        missing = services.missing(self.needs)
+        if missing:
+            raise MissingPart(
+                f"{type(self).__name__} needs {', '.join(missing)}, which this process "
+                "does not have: serve the desk where its data is owned (decision record 0031)"
+            )
         self.services = services
-        self.intake = services.intake
-        self.casework = services.casework
-        self.lists = services.lists
+        self.lists = Lists(
+            services.queries.store,
+            services.reports if "reports" in self.needs else None,
+            services.casework if "casework" in self.needs else None,
+            queues=services.cases,
+        )
+
+    def _part(self, name: str) -> Any:
+        if name not in self.needs:
+            raise MissingPart(f"{type(self).__name__} does not name {name} in its needs")
+        return getattr(self.services, name)
+
+    @property
+    def intake(self) -> IntakeApplication:
+        part: IntakeApplication = self._part("intake")
+        return part
+
+    @property
+    def casework(self) -> CaseworkApplication:
+        part: CaseworkApplication = self._part("casework")
+        return part
+
+    @property
+    def reports(self) -> Reports:
+        part: Reports = self._part("reports")
+        return part
+
+    @property
+    def case_log(self) -> JianduApplication:
+        part: JianduApplication = self._part("case_log")
+        return part
+
+    @property
+    def reveal(self) -> IdentityReveal:
+        part: IdentityReveal = self._part("reveal")
+        return part
 
     def router(self) -> APIRouter:
         router = APIRouter(include_in_schema=False)
