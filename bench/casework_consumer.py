@@ -198,7 +198,7 @@ def timed_consumer(
         bootstrap,
         topic_prefix=prefix,
         group_id=f"{prefix}jiandu-casework-{uuid.uuid4().hex[:6]}",
-        # As `jiandu casework` sets them (services/cli.py).
+        # As `jiandu casework` sets them (services/cli/processes.py).
         consumer_settings={
             "fetch_max_wait_ms": defaults["kafka_fetch_max_wait_ms"].default,
             "session_timeout_ms": defaults["kafka_session_timeout_ms"].default,

@@ -801,7 +801,7 @@ def py_spy_top(raw: Path, top: int = 20, seconds: float = 0.0, rate: int = 100) 
         frames = [
             f
             for f in frames
-            if not f.startswith(("process ", "thread ")) and "(services/cli.py)" not in f
+            if not f.startswith(("process ", "thread ")) and "(services/cli/" not in f
         ]
         totals[thread] += count
         if frames:

@@ -16,7 +16,7 @@ SCRIPT = textwrap.dedent(
     """
     import sys
     from fastapi import FastAPI
-    from services.cli import _serve
+    from services.cli import serve as _serve
     from services.common.settings import Settings
 
     app = FastAPI()

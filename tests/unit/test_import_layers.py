@@ -158,8 +158,8 @@ def test_the_cycle_finder_finds_cycles_and_only_cycles() -> None:
 
 def test_the_graph_sees_imports_inside_functions() -> None:
     graph = module_graph()
-    # services/cli.py imports the calendar inside a command function only.
-    assert "services.calendar.deadlines" in graph["services.cli"]
+    # services/cli/admin.py imports the calendar inside a command function only.
+    assert "services.calendar.deadlines" in graph["services.cli.admin"]
     assert {"services.calendar", "services.casework", "services.common", "schemas"} <= set(
         package_graph(graph)
     )
