@@ -99,6 +99,15 @@ def parse_moment(value: str | None, name: str, *, end_of_day: bool = False) -> d
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1")
 
+    _sign_in_routes(router)
+    _user_routes(router)
+    _audit_route(router)
+    return router
+
+
+def _sign_in_routes(router: APIRouter) -> None:
+    """Tokens, and who the caller is."""
+
     @router.post(
         "/auth/token",
         tags=["accounts"],
@@ -154,6 +163,10 @@ def build_router() -> APIRouter:
         """The account the bearer token belongs to."""
         return principal_dict(principal)
 
+
+def _user_routes(router: APIRouter) -> None:
+    """The administrators' accounts."""
+
     @router.get("/admin/users", tags=["accounts"])
     def list_users(request: Request, _: Admin) -> list[dict[str, Any]]:
         """Every account (administrators only)."""
@@ -207,6 +220,10 @@ def build_router() -> APIRouter:
             store.set_password(username, body.password)
         return store.get_user(username).as_dict()
 
+
+def _audit_route(router: APIRouter) -> None:
+    """The auditors' view of sensitive reads."""
+
     @router.get("/audit", tags=["audit"])
     def audit(
         request: Request,
@@ -244,5 +261,3 @@ def build_router() -> APIRouter:
             "changes": "every change is an event with who, when and why: see the case "
             "timelines (GET /api/v1/cases/{case_id}/timeline)",
         }
-
-    return router

@@ -125,6 +125,15 @@ def build_router(
     it, one with no word on a case's handler: a handler sees no identity)."""
     reveal = reveal or IdentityReveal(intake)
     router = APIRouter(prefix="/api/v1", tags=["intake"])
+    _submission_routes(router, intake)
+    _identity_route(router, reveal)
+    _sealed_content_routes(router, intake)
+    _follow_up_route(router, intake, follow_up)
+    return router
+
+
+def _submission_routes(router: APIRouter, intake: IntakeApplication) -> None:
+    """Registering a report, reading it, and its triage."""
 
     @router.post(
         "/reports",
@@ -193,6 +202,10 @@ def build_router(
             responses=TRIAGE_RESPONSES,
         )
 
+
+def _identity_route(router: APIRouter, reveal: IdentityReveal) -> None:
+    """The audited reveal of a real-name reporter's identity."""
+
     @router.post(
         "/reports/{report_id}/identity",
         tags=["intake", "audit"],
@@ -244,7 +257,13 @@ def build_router(
             "recorded_at": entry.read_at,
         }
 
-    _sealed_content_routes(router, intake)
+
+def _follow_up_route(
+    router: APIRouter,
+    intake: IntakeApplication,
+    follow_up: Callable[[str], CaseFollowUp] | None,
+) -> None:
+    """The reporter's follow-up with the query code and password."""
 
     @router.get(
         "/follow-up/{query_code}",
@@ -301,12 +320,14 @@ def build_router(
             "feedback": [f.model_dump(mode="json") for f in feedback],
         }
 
-    return router
-
 
 def _sealed_content_routes(router: APIRouter, intake: IntakeApplication) -> None:
     """A sealed report's content: handed over to the level above, opened once by a leader."""
+    _hand_over_route(router, intake)
+    _open_route(router, intake)
 
+
+def _hand_over_route(router: APIRouter, intake: IntakeApplication) -> None:
     @router.post(
         "/reports/{report_id}/sealed-content/hand-over",
         tags=["intake", "audit"],
@@ -365,6 +386,8 @@ def _sealed_content_routes(router: APIRouter, intake: IntakeApplication) -> None
         response.headers["Cache-Control"] = "no-store"
         return {"report": report_view(report).model_dump(mode="json"), **handed}
 
+
+def _open_route(router: APIRouter, intake: IntakeApplication) -> None:
     @router.post(
         "/reports/{report_id}/sealed-content/open",
         tags=["intake", "audit"],
