@@ -192,8 +192,11 @@ class KafkaPublisher:
 
 
 class Relay:
-    # While batches are in flight, the acknowledged position is recorded at most this often
-    # (one short transaction); an empty pipeline records at once.
+    # The acknowledged position is recorded at most this often (one short transaction, a
+    # durable commit) while ``run`` runs: at a few commits a second, recording after every
+    # acknowledgement was a transaction per commit of the log. A crash republishes at most
+    # this much (consumers skip what they have seen). ``drain`` and ``publish_pending``
+    # record as soon as their pipeline is empty.
     RECORD_EVERY_SECONDS = 0.1
     STOP_CHECK_SECONDS = 0.25  # an idle relay sees ``stop`` within this
 
@@ -238,6 +241,7 @@ class Relay:
         self.waker: CommitWaker | None = None  # while ``run`` runs on PostgreSQL
         # The last step found the log empty and asked the oldest delivery to wake it.
         self.awaiting_ack = False
+        self._record_at_once = True  # ``run`` records at most every RECORD_EVERY_SECONDS
 
     @classmethod
     def tracking_recorder_for(cls, app: JianduApplication) -> TrackingRecorder:
@@ -274,8 +278,8 @@ class Relay:
     def _settle(self, block: bool) -> int:
         """Take the acknowledged batches off the front of the pipeline (with ``block``, wait
         for the oldest first) and record the position after them: at once when the pipeline
-        is empty, else at most every ``RECORD_EVERY_SECONDS``. Raises the first failure.
-        Returns the events acknowledged."""
+        is empty (outside ``run``), else at most every ``RECORD_EVERY_SECONDS``. Raises the
+        first failure. Returns the events acknowledged."""
         count = 0
         while self._in_flight:
             last, delivery, n = self._in_flight[0]
@@ -288,10 +292,14 @@ class Relay:
         if count:
             PUBLISHED.labels(self.app.source).inc(count)
         if self._acked_to > self._recorded and (
-            not self._in_flight or time.monotonic() - self._recorded_at >= self.RECORD_EVERY_SECONDS
+            (self._record_at_once and not self._in_flight) or self._record_due() <= 0
         ):
             self._record()
         return count
+
+    def _record_due(self) -> float:
+        """Seconds until the acknowledged position may be recorded again (≤ 0: now)."""
+        return self._recorded_at + self.RECORD_EVERY_SECONDS - time.monotonic()
 
     def _record(self) -> None:
         """Record the acknowledged position (every event up to it is on the broker)."""
@@ -374,6 +382,7 @@ class Relay:
         first_backoff = min(self.poll_seconds, self.max_backoff_seconds)
         backoff = first_backoff
         self._reset()
+        self._record_at_once = False
         try:
             while not stop.is_set():
                 self._wake.clear()  # before reading: a commit after this point wakes the wait
@@ -404,14 +413,19 @@ class Relay:
                     # bounds the wait (a delivery fails by its timeout at the latest).
                     self._idle(stop)
         finally:
+            self._record_at_once = True
             if waker is not None:
                 waker.stop()
             self._reset(after_failure=True)  # what was acknowledged is recorded, if it can be
             self._discard_publisher()
 
     def _idle(self, stop: threading.Event) -> None:
-        """Wait for a wake (a save here, a commit elsewhere), the poll interval, or ``stop``."""
-        deadline = time.monotonic() + self.poll_seconds
+        """Wait for a wake (a save here, a commit elsewhere), the poll interval, or ``stop``;
+        no longer than until an acknowledged position not yet recorded is due to be."""
+        wait = self.poll_seconds
+        if self._acked_to > self._recorded:
+            wait = min(wait, max(0.0, self._record_due()))
+        deadline = time.monotonic() + wait
         while not stop.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0 or self._wake.wait(min(remaining, self.STOP_CHECK_SECONDS)):

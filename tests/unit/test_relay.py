@@ -497,3 +497,47 @@ def test_a_running_relay_reads_a_new_commit_while_the_last_batch_awaits_its_ack(
     assert not thread.is_alive()
     sent = [p for positions, _ in held.batches for p in positions]
     assert sent == [e.position for e in all_envelopes(intake)]
+
+
+class CountedPositions:
+    """The relay's tracking recorder, counting the positions it records."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.recorded = inner, []
+
+    def insert_tracking(self, tracking: Any) -> None:
+        self.recorded.append(tracking.notification_id)
+        self.inner.insert_tracking(tracking)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_running_relay_records_its_position_at_most_every_interval(
+    intake: IntakeApplication,
+) -> None:
+    """Running, the relay records the acknowledged position at most every
+    RECORD_EVERY_SECONDS, not once a commit (a durable transaction each), and still records
+    the last one soon after the log goes quiet; everything is published in order."""
+    broker = FakeBroker()
+    relay = make_relay(intake, broker, poll_seconds=0.05)
+    counted = CountedPositions(relay.positions)
+    relay.positions = counted
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(stop,), daemon=True)
+    thread.start()
+    began = time.monotonic()
+    try:
+        for n in range(40):  # forty commits, a few milliseconds apart
+            submit(intake, 1, start=n)
+            time.sleep(0.005)
+        assert sleep_until(lambda: relay.position == intake.max_position(), timeout=10)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    took = time.monotonic() - began
+    assert not thread.is_alive()
+    assert counted.recorded == sorted(counted.recorded)  # never backwards
+    assert counted.recorded[-1] == intake.max_position()
+    assert len(counted.recorded) <= took / Relay.RECORD_EVERY_SECONDS + 2 < 40
+    assert list(dict.fromkeys(broker.event_ids())) == [e.event_id for e in all_envelopes(intake)]
