@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
@@ -237,11 +237,19 @@ class Relay:
         self._recorded = 0  # the position recorded (as far as this relay knows)
         self._recorded_at = float("-inf")
         self._wake = threading.Event()
-        app.add_listener(self._wake.set)
+        # A commit seen (a save here, a notification of one elsewhere) since the last read:
+        # set with the wake event by commits only, not by acknowledgements.
+        self._commit = threading.Event()
+        self._found_nothing_at = float("-inf")  # when a read last found the log empty
+        app.add_listener(self._committed)
         self.waker: CommitWaker | None = None  # while ``run`` runs on PostgreSQL
         # The last step found the log empty and asked the oldest delivery to wake it.
         self.awaiting_ack = False
         self._record_at_once = True  # ``run`` records at most every RECORD_EVERY_SECONDS
+
+    def _committed(self) -> None:
+        self._commit.set()
+        self._wake.set()
 
     @classmethod
     def tracking_recorder_for(cls, app: JianduApplication) -> TrackingRecorder:
@@ -261,10 +269,15 @@ class Relay:
         broker); False when the log holds nothing after the cursor."""
         if self._cursor is None:  # (re)start at the recorded position
             self._cursor = self._acked_to = self._recorded = self.position
+        if self._nothing_new():
+            return False
         start = self._cursor
+        self._commit.clear()  # a commit after this point is read next time
         messages, last = self.app.read_messages(start, self.batch_size)
         if last == start:
+            self._found_nothing_at = time.monotonic()
             return False
+        self._found_nothing_at = float("-inf")
         if messages:
             if self._publisher is None:
                 self._publisher = self._connect()
@@ -274,6 +287,19 @@ class Relay:
         self._in_flight.append((last, delivery, len(messages)))
         self._cursor = last
         return True
+
+    def _nothing_new(self) -> bool:
+        """Whether the log surely holds nothing after the cursor, without reading it: while
+        ``run`` LISTENs, the last read found nothing, no commit was notified since, and the
+        poll is not due (an acknowledgement alone wakes the relay without a new commit)."""
+        waker = self.waker
+        return (
+            not self._record_at_once
+            and waker is not None
+            and waker.listening.is_set()
+            and not self._commit.is_set()
+            and time.monotonic() - self._found_nothing_at < self.poll_seconds
+        )
 
     def _settle(self, block: bool) -> int:
         """Take the acknowledged batches off the front of the pipeline (with ``block``, wait
@@ -375,7 +401,9 @@ class Relay:
     def run(self, stop: threading.Event) -> None:
         """Publish until ``stop``; a broker or database that is away is waited for with a
         growing pause (up to ``max_backoff_seconds``), never a reason to exit (0018)."""
-        waker = CommitWaker.for_app(self.app, self._wake) if self.wake_on_commit else None
+        waker = (
+            CommitWaker.for_app(self.app, _Signal(self._committed)) if self.wake_on_commit else None
+        )
         self.waker = waker
         if waker is not None:
             waker.start()
@@ -444,6 +472,13 @@ class Relay:
             self._publisher = None
 
 
+class _Signal:
+    """What a waker sets on a commit: here, the relay's commit flag and its wake event."""
+
+    def __init__(self, action: Callable[[], None]) -> None:
+        self.set = action
+
+
 class CommitWaker:
     """LISTENs on a PostgreSQL channel and sets ``wake`` on every notification.
 
@@ -460,7 +495,7 @@ class CommitWaker:
         self,
         connect: Any,
         channel: str,
-        wake: threading.Event,
+        wake: threading.Event | _Signal,
         *,
         name: str = "",
         max_backoff_seconds: float = 5.0,
@@ -479,7 +514,7 @@ class CommitWaker:
         self.connections = 0  # successful LISTENs so far
 
     @classmethod
-    def for_app(cls, app: JianduApplication, wake: threading.Event) -> CommitWaker | None:
+    def for_app(cls, app: JianduApplication, wake: threading.Event | _Signal) -> CommitWaker | None:
         """A waker for the application's log, or None when it is not on PostgreSQL."""
         recorder = app.recorder
         channel = getattr(recorder, "channel_name", None)

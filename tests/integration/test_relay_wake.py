@@ -21,7 +21,7 @@ from services.bootstrap import build_intake
 from services.common.application import OutboxMessage
 from services.common.relay import DELIVERED, Delivered, Relay
 from services.common.settings import Settings
-from tests.integration.helpers import pg_settings
+from tests.integration.helpers import hotline_report, pg_settings
 from tests.support.postgres import ThrowawayPostgres
 
 pytestmark = pytest.mark.integration
@@ -165,3 +165,91 @@ def test_the_listen_connection_comes_back_after_a_postgres_restart(
     )
     published = [e.position for e in intake.read_envelopes(0, 1000)[0]]
     assert sorted(set(sink.positions)) == published  # every event; a repeat would be allowed
+
+
+class LaterDelivery:
+    """An acknowledgement that arrives a moment after the send, as a broker's does."""
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._callbacks: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+        threading.Timer(0.01, self._arrive).start()
+
+    def _arrive(self) -> None:
+        with self._lock:
+            self._done.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float) -> None:
+        assert self._done.wait(timeout)
+
+    def notify_when_done(self, callback: Callable[[], None]) -> None:
+        with self._lock:
+            if not self._done.is_set():
+                self._callbacks.append(callback)
+                return
+        callback()
+
+
+class LaterRecording(Recording):
+    def connect(self) -> LaterPublisher:  # type: ignore[override]
+        return LaterPublisher(self)
+
+
+class LaterPublisher(RecordingPublisher):
+    def send(self, topic: str, messages: Sequence[OutboxMessage]) -> LaterDelivery:  # type: ignore[override]
+        super().send(topic, messages)
+        return LaterDelivery()
+
+
+def test_an_acknowledgement_alone_does_not_make_the_relay_read_the_log_again(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    """While the relay LISTENs, the acknowledgement of its last batch wakes it (to record
+    the position) but is no commit: once a read found the log empty, it reads again only
+    for a notified commit (or its poll), so each commit costs one read with data and at most
+    one that finds nothing — and every event is still published, in order."""
+    settings = pg_settings(pg_dsn, tmp_path, auto_accept=True)
+    intake = build_intake(settings)
+    writer = build_intake(settings)  # commits that only a notification tells the relay of
+    sink = LaterRecording()
+    relay = Relay(
+        intake, Relay.tracking_recorder_for(intake), sink.connect, poll_seconds=POLL_SECONDS
+    )
+    reads = {"data": 0, "nothing": 0}
+    read = intake.read_messages
+
+    def counted(after: int, limit: int) -> tuple[list[OutboxMessage], int]:
+        messages, last = read(after, limit)
+        reads["nothing" if last == after else "data"] += 1
+        return messages, last
+
+    intake.read_messages = counted  # type: ignore[method-assign]
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: relay.waker is not None and relay.waker.listening.is_set(), "LISTEN")
+        time.sleep(0.3)  # the first look is over
+        before = dict(reads)
+        commits = 10
+        for n in range(commits):
+            writer.submit(hotline_report(n))
+            wait_for(lambda: relay.position == writer.max_position(), f"report {n} published")
+        found_nothing = reads["nothing"] - before["nothing"]
+        assert reads["data"] - before["data"] >= commits
+        assert found_nothing <= commits + 2  # without the commit flag: two a commit
+        published = [e.position for e in intake.read_envelopes(0, 1000)[0]]
+        assert sink.positions == published
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        for app in (intake, writer):
+            app.close()
+            app.vault._db.close()
