@@ -62,7 +62,8 @@ from bench.servers import kafka_broker, postgres_database
 from schemas.events import EventEnvelope, topic_for
 from services.bootstrap import build_intake
 from services.common.application import OutboxMessage, is_published
-from services.common.relay import KafkaPublisher, Relay
+from services.common.kafka_publisher import KafkaPublisher
+from services.common.relay import Relay
 from services.common.settings import Settings
 from services.intake.application import IntakeApplication
 from services.migrate import migrate

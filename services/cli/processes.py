@@ -149,8 +149,9 @@ def relay(
 ) -> None:
     """Distributed: publish a service's event log to Kafka (jiandu.<source>.events)."""
     from services.bootstrap import build_log_reader
+    from services.common.kafka_publisher import KafkaPublisher
     from services.common.readiness import HealthServer
-    from services.common.relay import KafkaPublisher, Relay
+    from services.common.relay import Relay
 
     if source not in ("intake", "casework"):
         raise typer.BadParameter("--source must be intake or casework")

@@ -22,14 +22,15 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from prometheus_client import Counter, Gauge
 
 from schemas.events import topic_for
-from services.common.application import JianduApplication, OutboxMessage
+from services.common.application import JianduApplication
+from services.common.commit_waker import CommitWaker, Signal
+from services.common.kafka_publisher import DELIVERED, Delivery, Publisher
 from services.common.unavailable import is_database_unavailable
 
 log = logging.getLogger(__name__)
@@ -39,156 +40,6 @@ RELAY_TRACKING_NAME = "kafka-relay"
 PUBLISHED = Counter("jiandu_relay_published_total", "Events published to Kafka", ["source"])
 FAILURES = Counter("jiandu_relay_failures_total", "Failed publication attempts", ["source"])
 LAG = Gauge("jiandu_relay_lag_events", "Log positions not yet acknowledged by Kafka", ["source"])
-WAKEUPS = Counter(
-    "jiandu_relay_commit_notifications_total",
-    "Commit notifications (LISTEN) that woke the relay",
-    ["source"],
-)
-
-
-class Delivery(Protocol):
-    """The broker's acknowledgement of one batch, to come."""
-
-    def done(self) -> bool:
-        """Whether every message of the batch was acknowledged or one failed (no waiting)."""
-
-    def wait(self, timeout: float) -> None:
-        """Block until the broker acknowledged every message; raise on any failure or after
-        ``timeout`` seconds."""
-
-
-class Publisher(Protocol):
-    def send(self, topic: str, messages: Sequence[OutboxMessage]) -> Delivery:
-        """Hand the messages to the broker in order, without waiting for acknowledgements."""
-
-    def close(self) -> None: ...
-
-
-class Delivered:
-    """A batch with nothing to send: acknowledged at once."""
-
-    def done(self) -> bool:
-        return True
-
-    def wait(self, timeout: float) -> None:
-        return None
-
-
-DELIVERED = Delivered()
-
-
-class KafkaDelivery:
-    """kafka-python's futures of one batch."""
-
-    __slots__ = ("_futures", "_next")
-
-    def __init__(self, futures: list[Any]) -> None:
-        self._futures = futures
-        self._next = 0  # futures before this one are done (and were checked)
-
-    def done(self) -> bool:
-        futures, i = self._futures, self._next
-        while i < len(futures) and futures[i].is_done:
-            if futures[i].exception is not None:
-                break
-            i += 1
-        self._next = i
-        return i == len(futures) or futures[i].is_done
-
-    def notify_when_done(self, callback: Any) -> None:
-        """Call ``callback()`` (from the producer's I/O thread) once every message of the
-        batch is acknowledged or one failed; at once if that is so already."""
-        pending = [f for f in self._futures[self._next :] if not f.is_done]
-        if not pending:
-            callback()
-            return
-        remaining = [len(pending)]
-        lock = threading.Lock()
-
-        def one_done(_: object) -> None:
-            with lock:
-                remaining[0] -= 1
-                last = remaining[0] == 0
-            if last:
-                callback()
-
-        for future in pending:
-            future.add_both(one_done)
-
-    def wait(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        for future in self._futures[self._next :]:
-            # raises the broker's error, if any, or KafkaTimeoutError
-            future.get(timeout=max(0.0, deadline - time.monotonic()))
-        self._next = len(self._futures)
-
-
-KEY_CACHE_SIZE = 100_000  # keys whose partition hash is kept (about 10 MB at most)
-
-
-def murmur2(key: bytes) -> int:
-    from kafka.partitioner.default import murmur2 as kafka_murmur2
-
-    return int(kafka_murmur2(key))
-
-
-class KafkaPublisher:
-    """kafka-python producer, idempotent: acks=all, up to 5 requests in flight per broker
-    with sequence numbers (the broker rejects a reordered or repeated batch, so per-key
-    order holds across retries); small linger (lag), large batches (throughput). 0024."""
-
-    def __init__(self, bootstrap: str, *, timeout_seconds: float = 15.0) -> None:
-        from kafka import KafkaProducer
-
-        self._timeout = timeout_seconds
-        timeout_ms = int(timeout_seconds * 1000)
-        self._producer: Any = KafkaProducer(
-            bootstrap_servers=bootstrap.split(","),
-            acks="all",
-            enable_idempotence=True,
-            max_in_flight_requests_per_connection=5,
-            # retries until the delivery timeout; then the relay starts again from its position
-            delivery_timeout_ms=timeout_ms,
-            request_timeout_ms=max(1000, timeout_ms - 1000),
-            max_block_ms=timeout_ms,
-            linger_ms=1,
-            batch_size=256 * 1024,
-            max_request_size=4 * 1024 * 1024,
-            client_id="jiandu-relay",
-        )
-        self._hashes: dict[bytes, int] = {}
-
-    @property
-    def timeout_seconds(self) -> float:
-        return self._timeout
-
-    def send(self, topic: str, messages: Sequence[OutboxMessage]) -> KafkaDelivery:
-        """Each message to the partition kafka-python's default partitioner picks for its key
-        (murmur2 of the key modulo the topic's partitions), computed once per aggregate:
-        kafka-python's pure-Python murmur2 is a fifth of ``send``; an aggregate's events come
-        in runs."""
-        send, hashes = self._producer.send, self._hashes
-        count = len(self._producer.partitions_for(topic))  # metadata in hand after the first
-        futures = []
-        for m in messages:
-            digest = hashes.get(m.key)
-            if digest is None:
-                if len(hashes) >= KEY_CACHE_SIZE:
-                    hashes.clear()
-                digest = hashes[m.key] = murmur2(m.key) & 0x7FFFFFFF
-            futures.append(send(topic, key=m.key, value=m.value, partition=digest % count))
-        return KafkaDelivery(futures)
-
-    def publish(self, topic: str, messages: Sequence[OutboxMessage]) -> None:
-        """Send and wait for every acknowledgement (not pipelined)."""
-        self.send(topic, messages).wait(self._timeout)
-
-    def warm(self, topic: str) -> None:
-        """Fetch the topic's metadata now rather than on the first send."""
-        self._producer.partitions_for(topic)
-
-    def close(self) -> None:
-        self._producer.close(timeout=self._timeout)
 
 
 class Relay:
@@ -402,7 +253,7 @@ class Relay:
         """Publish until ``stop``; a broker or database that is away is waited for with a
         growing pause (up to ``max_backoff_seconds``), never a reason to exit (0018)."""
         waker = (
-            CommitWaker.for_app(self.app, _Signal(self._committed)) if self.wake_on_commit else None
+            CommitWaker.for_app(self.app, Signal(self._committed)) if self.wake_on_commit else None
         )
         self.waker = waker
         if waker is not None:
@@ -470,124 +321,6 @@ class Relay:
             except Exception:
                 log.debug("closing the failed producer raised", exc_info=True)
             self._publisher = None
-
-
-class _Signal:
-    """What a waker sets on a commit: here, the relay's commit flag and its wake event."""
-
-    def __init__(self, action: Callable[[], None]) -> None:
-        self.set = action
-
-
-class CommitWaker:
-    """LISTENs on a PostgreSQL channel and sets ``wake`` on every notification.
-
-    eventsourcing's PostgreSQL application recorder executes ``NOTIFY <events table>`` in
-    every transaction that inserts events; PostgreSQL delivers it when (and only if) the
-    transaction commits, once per transaction. A lost connection (a restart, a network
-    failure) is reconnected with a growing pause; after each (re)connection ``wake`` is set,
-    as commits may have been missed meanwhile (the relay's poll covers that time too)."""
-
-    IDLE_CHECK_SECONDS = 5.0  # a silent connection is checked this often (a dead peer)
-    SLICE_SECONDS = 0.5  # how long one wait for notifications lasts (``stop`` is seen after)
-
-    def __init__(
-        self,
-        connect: Any,
-        channel: str,
-        wake: threading.Event | _Signal,
-        *,
-        name: str = "",
-        max_backoff_seconds: float = 5.0,
-        on_notify: Any = None,
-    ) -> None:
-        """``connect()`` returns a new psycopg connection in autocommit mode."""
-        self._connect = connect
-        self.channel = channel
-        self._wake = wake
-        self._name = name or channel
-        self._max_backoff = max_backoff_seconds
-        self._on_notify = on_notify
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.listening = threading.Event()  # set while LISTENing (tests wait for it)
-        self.connections = 0  # successful LISTENs so far
-
-    @classmethod
-    def for_app(cls, app: JianduApplication, wake: threading.Event | _Signal) -> CommitWaker | None:
-        """A waker for the application's log, or None when it is not on PostgreSQL."""
-        recorder = app.recorder
-        channel = getattr(recorder, "channel_name", None)
-        pool = getattr(getattr(recorder, "datastore", None), "pool", None)
-        if channel is None or pool is None or not isinstance(getattr(pool, "kwargs", None), dict):
-            return None  # SQLite: the in-process listener is all there is
-        import psycopg
-
-        from services.common.pgpool import CONNECT_TIMEOUT_SECONDS
-
-        kwargs = {k: v for k, v in pool.kwargs.items() if k != "row_factory"}
-        kwargs.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
-        conninfo = pool.conninfo if isinstance(pool.conninfo, str) else ""
-
-        def connect() -> Any:
-            return psycopg.connect(conninfo, autocommit=True, **kwargs)
-
-        counter = WAKEUPS.labels(app.source)
-        return cls(connect, channel, wake, name=app.source, on_notify=counter.inc)
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"listen-{self._name}", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        import psycopg
-        from psycopg import sql
-
-        backoff = 0.1
-        while not self._stop.is_set():
-            try:
-                with self._connect() as conn:
-                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
-                    self.connections += 1
-                    self.listening.set()
-                    backoff = 0.1
-                    self._wake.set()  # commits while not listening: look once
-                    self._listen(conn)
-            except (psycopg.Error, OSError) as error:
-                if self._stop.is_set():
-                    break
-                # INFO: the poll covers the time, and a database that is away is the
-                # relay's own warning already (0018).
-                log.info(
-                    "relay %s: LISTEN %s lost (%s), reconnecting in %.1fs; polling meanwhile",
-                    self._name,
-                    self.channel,
-                    type(error).__name__,
-                    backoff,
-                )
-            finally:
-                self.listening.clear()
-            self._stop.wait(backoff)
-            backoff = min(backoff * 2, self._max_backoff)
-
-    def _listen(self, conn: Any) -> None:
-        checked = time.monotonic()
-        while not self._stop.is_set():
-            # Short slices: ``stop`` is noticed soon; notifications arriving between two
-            # slices wait in psycopg's backlog.
-            for _ in conn.notifies(timeout=self.SLICE_SECONDS, stop_after=1):
-                checked = time.monotonic()
-                self._wake.set()
-                if self._on_notify is not None:
-                    self._on_notify()
-            if time.monotonic() - checked >= self.IDLE_CHECK_SECONDS:
-                conn.execute("SELECT 1")  # a silent connection: a dead server raises here
-                checked = time.monotonic()
 
 
 def sleep_until(predicate: Any, timeout: float, interval: float = 0.05) -> bool:

@@ -28,7 +28,8 @@ import pytest
 from schemas.events import SOURCES, EventEnvelope, topic_for
 from services.bootstrap import build_intake
 from services.common.application import OutboxMessage
-from services.common.relay import DELIVERED, Delivered, Relay
+from services.common.kafka_publisher import DELIVERED, Delivered
+from services.common.relay import Relay
 from services.common.unavailable import RETRY_AFTER_SECONDS
 from tests.e2e.test_distributed import poll, wait_healthy
 from tests.integration.helpers import hotline_report, pg_settings

@@ -18,7 +18,8 @@ import pytest
 from schemas.events import SOURCES, topic_for
 from services.bootstrap import build_casework, build_config, build_intake
 from services.common.application import JianduApplication
-from services.common.relay import KafkaPublisher, Relay
+from services.common.kafka_publisher import KafkaPublisher
+from services.common.relay import Relay
 from services.common.sql import Database
 from services.projections import store as store_module
 from services.projections.rebuild import rebuild_store

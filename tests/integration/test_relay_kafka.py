@@ -14,7 +14,8 @@ from kafka import KafkaConsumer, TopicPartition
 from schemas.events import EventEnvelope, topic_for
 from services.bootstrap import build_casework, build_intake
 from services.casework.consumer import IntakeEventsConsumer
-from services.common.relay import RELAY_TRACKING_NAME, KafkaPublisher, Relay
+from services.common.kafka_publisher import KafkaPublisher
+from services.common.relay import RELAY_TRACKING_NAME, Relay
 from tests.integration.helpers import hotline_report, pg_settings
 from tests.support.tansu import FAST_CONSUMER_SETTINGS, create_topics
 

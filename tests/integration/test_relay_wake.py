@@ -19,7 +19,8 @@ import pytest
 
 from services.bootstrap import build_intake
 from services.common.application import OutboxMessage
-from services.common.relay import DELIVERED, Delivered, Relay
+from services.common.kafka_publisher import DELIVERED, Delivered
+from services.common.relay import Relay
 from services.common.settings import Settings
 from tests.integration.helpers import hotline_report, pg_settings
 from tests.support.postgres import ThrowawayPostgres
