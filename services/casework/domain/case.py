@@ -85,6 +85,7 @@ class Case(
     Event = CaseEvent
 
     # -- events, by stage (each with its apply, in its stage module) ---------------------
+    # Named here so that eventsourcing registers each one's TOPIC (decision 0032).
     # opening.py
     Opened = opening.Opened
     ReportJoined = opening.ReportJoined

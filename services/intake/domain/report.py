@@ -51,6 +51,7 @@ class Report(events.ReportRecord, Aggregate, created_event_name="Received"):
 
     TOPIC = "jiandu.intake:Report"
 
+    # The events (report_events.py), named here so that each one's TOPIC is registered.
     Created = events.ReportCreated
     Event = events.ReportEvent
     Received = events.Received
