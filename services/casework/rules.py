@@ -350,9 +350,10 @@ PERMISSIONS: dict[str, Permission] = {
     ),
 }
 
-# The event each command records (its name in Case; services/casework/domain.py): with
-# PERMISSIONS, where a command may take a case; with services/common/case_states.py, where
-# it leaves it (tests/unit/test_case_states.py checks the three agree).
+# The event each command records (its name in Case; its class in the stage module of
+# services/casework/domain/): with PERMISSIONS, where a command may take a case; with
+# services/common/case_states.py, where it leaves it (tests/unit/test_case_states.py checks
+# the three agree).
 RECORDS: dict[str, str] = {
     "assign": "HandlerAssigned",
     "propose_disposition": "DispositionProposed",

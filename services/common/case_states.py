@@ -1,6 +1,6 @@
 """Where a case stands after each casework event: the one table (decision 0029).
 
-The Case aggregate (``services/casework/domain.py``) sets its ``state`` from this table
+The Case aggregate (``services/casework/domain/``) sets its ``state`` from this table
 as each event is applied, and the projections that show where a case stands (queues,
 archives, liaison figures) read it from the same table as they project the published
 events: there is no second state machine. Which commands are allowed in which state is

@@ -1,4 +1,4 @@
-"""The Report aggregate and the registration ledger (登记台账).
+"""The Report aggregate: one report (举报件) as intake knows it.
 
 A report is received, numbered in the ledger (``JB-2026-000123``) and, for now, accepted
 into casework by the intake policy. Reporter identity is not here: only a pseudonymous
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
@@ -28,118 +28,13 @@ from schemas.events import (
 from schemas.glossary import ReportStatus, Role
 from services.common.contracts import Contract, bind
 from services.common.procedure import (
-    ProcedureError,
     RoleNotAllowed,
     Rule,
     RuleBroken,
     TransitionNotAllowed,
 )
-
-NAMESPACE = uuid5(NAMESPACE_URL, "https://jiandu.example/ns/intake")
-LEDGER_PREFIX = "JB"
-
-
-class IntakeRuleBroken(ProcedureError):
-    """A triage command that the report's state or a rule does not allow; nothing was stored."""
-
-    def __init__(self, message: str, message_zh: str = "") -> None:
-        super().__init__(message, message_zh or message)
-
-
-class ReportNotFound(ProcedureError, LookupError):
-    def __init__(self, report_id: object) -> None:
-        super().__init__(f"no report {report_id}", f"举报件 {report_id} 不存在")
-
-
-R = ReportStatus
-OP, LEAD = Role.OPERATOR, Role.LEADER
-TRIAGE: dict[str, tuple[frozenset[Role], frozenset[ReportStatus], str, str]] = {
-    "mark_repeat": (
-        frozenset({OP}),
-        frozenset({R.REGISTERED}),
-        "a registered, untriaged report",
-        "已登记待分流",
-    ),
-    "forward_up": (
-        frozenset({OP}),
-        frozenset({R.REGISTERED}),
-        "a registered, untriaged report",
-        "已登记待分流",
-    ),
-    "transfer_down": (
-        frozenset({OP}),
-        frozenset({R.REGISTERED}),
-        "a registered, untriaged report",
-        "已登记待分流",
-    ),
-    "refer_out": (
-        frozenset({OP}),
-        frozenset({R.REGISTERED}),
-        "a registered, untriaged report",
-        "已登记待分流",
-    ),
-    "propose_return": (
-        frozenset({OP}),
-        frozenset({R.REGISTERED}),
-        "a registered, untriaged report",
-        "已登记待分流",
-    ),
-    "accept": (
-        frozenset({OP, Role.SYSTEM}),
-        frozenset({R.REGISTERED}),
-        "a registered, untriaged report",
-        "已登记待分流",
-    ),
-    "approve_return": (
-        frozenset({LEAD}),
-        frozenset({R.RETURN_PROPOSED}),
-        "a proposed return",
-        "已提出退回意见",
-    ),
-    "reject_return": (
-        frozenset({LEAD}),
-        frozenset({R.RETURN_PROPOSED}),
-        "a proposed return",
-        "已提出退回意见",
-    ),
-    "acknowledge_transfer": (
-        frozenset({OP}),
-        frozenset({R.TRANSFERRED_DOWN}),
-        "a report transferred down",
-        "已转下级办理",
-    ),
-    "record_referral_result": (
-        frozenset({OP}),
-        frozenset({R.REFERRED_OUT}),
-        "a report referred out",
-        "已转有关单位办理",
-    ),
-    "record_transfer_result": (
-        frozenset({OP}),
-        frozenset({R.TRANSFER_ACKNOWLEDGED}),
-        "a report the level below has acknowledged",
-        "下级已接收的转办件",
-    ),
-    "verify_identity": (
-        frozenset({OP}),
-        frozenset(ReportStatus) - {R.RECEIVED},
-        "a registered report",
-        "已登记",
-    ),
-    "send_acceptance_notice": (
-        frozenset({OP}),
-        frozenset(ReportStatus) - {R.RECEIVED},
-        "a registered report",
-        "已登记",
-    ),
-    # Not triage: who a named person is may be settled at any time after registration.
-    "identify_subject": (
-        frozenset({OP}),
-        frozenset(ReportStatus) - {R.RECEIVED},
-        "a registered report",
-        "已登记",
-    ),
-}
+from services.intake.domain import report_events as events
+from services.intake.domain.triage import LEAD, OP, TRIAGE, TRIAGE_ACTIONS, IntakeRuleBroken
 
 
 def _named(subject: dict[str, Any]) -> dict[str, Any]:
@@ -151,199 +46,23 @@ def _named(subject: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def report_id_for_idempotency_key(key: str) -> UUID:
-    """The report id of an Idempotency-Key before keys became per submitter (decision 0013):
-    one id per key, whoever sent it. Only looked up, for reports registered that way."""
-    return uuid5(NAMESPACE, f"idempotency-key:{key}")
-
-
-def case_id_for_report(report_id: UUID) -> UUID:
-    """The case a report opens: deterministic, so a redelivery cannot open a second one."""
-    return uuid5(NAMESPACE, f"case-of:{report_id}")
-
-
-def ledger_id_for_year(year: int) -> UUID:
-    return uuid5(NAMESPACE, f"ledger:{year}")
-
-
-def format_ledger_number(year: int, sequence: int) -> str:
-    return f"{LEDGER_PREFIX}-{year}-{sequence:06d}"
-
-
-class Report(Aggregate, created_event_name="Received"):
+class Report(events.ReportRecord, Aggregate, created_event_name="Received"):
     """One report (举报件) as intake knows it: received, registered, triaged (分流)."""
 
     TOPIC = "jiandu.intake:Report"
 
-    class Created(Aggregate.Created):
-        TOPIC = "jiandu.intake:Report.Created"
-
-    class Event(Aggregate.Event):
-        TOPIC = "jiandu.intake:Report.Event"
-
-    class Received(Created):
-        TOPIC = "jiandu.intake:Report.Received"
-        channel: str
-        categories: list[str]
-        subjects: list[dict[str, Any]]
-        summary: str
-        sealed: bool
-        reporter: dict[str, Any]
-        referral: dict[str, Any] | None
-        received_on: dt.date
-        actor: dict[str, str]
-        submission_digest: str
-
-    class Registered(Event):
-        TOPIC = "jiandu.intake:Report.Registered"
-        ledger_number: str
-        acceptance_notice_due: dict[str, Any] | None
-        actor: dict[str, str]
-        # The day of registration (登记); absent from events stored before it was added.
-        registered_on: dt.date | None = None
-
-        def apply(self, report: Report) -> None:
-            report.ledger_number = self.ledger_number
-            report.status = ReportStatus.REGISTERED
-            if self.acceptance_notice_due is not None:
-                report.acceptance_notice = {**self.acceptance_notice_due, "met_on": None}
-
-    class Accepted(Event):
-        TOPIC = "jiandu.intake:Report.Accepted"
-        case_id: UUID
-        joins_case: bool
-        ledger_number: str
-        channel: str
-        categories: list[str]
-        subjects: list[dict[str, Any]]
-        summary: str
-        received_on: dt.date
-        reporter: dict[str, Any]
-        actor: dict[str, str]
-        reason: str
-        # The day of acceptance (立件); added after the first release, so events stored
-        # before it lack the field (readers fall back on the China date of the timestamp).
-        accepted_on: dt.date | None = None
-
-        def apply(self, report: Report) -> None:
-            report.case_id = self.case_id
-            report.status = ReportStatus.ACCEPTED
-
-    class Triaged(Event):
-        """Every other triage outcome: ``outcome`` names it, ``details`` says where and when."""
-
-        TOPIC = "jiandu.intake:Report.Triaged"
-        outcome: str
-        details: dict[str, Any]
-        actor: dict[str, str]
-        reason: str
-
-        def apply(self, report: Report) -> None:
-            report.status = ReportStatus(self.outcome)
-            report.triage = {**report.triage, **self.details}
-
-    class IdentityVerified(Event):
-        TOPIC = "jiandu.intake:Report.IdentityVerified"
-        method: str
-        verified_on: dt.date
-        actor: dict[str, str]
-
-        def apply(self, report: Report) -> None:
-            report.identity_verified = True
-            report.reporter = {**report.reporter, "verified": True}
-
-    class AcceptanceNoticeSent(Event):
-        TOPIC = "jiandu.intake:Report.AcceptanceNoticeSent"
-        sent_on: dt.date
-        actor: dict[str, str]
-
-        def apply(self, report: Report) -> None:
-            assert report.acceptance_notice is not None
-            report.acceptance_notice = {**report.acceptance_notice, "met_on": self.sent_on}
-
-    class SubjectIdentified(Event):
-        TOPIC = "jiandu.intake:Report.SubjectIdentified"
-        subject_index: int
-        name: str
-        unit: str
-        candidate_key: str
-        cadre_id: str | None
-        same_as_candidate: str | None
-        actor: dict[str, str]
-        reason: str
-
-        def apply(self, report: Report) -> None:
-            report.identifications = {
-                **report.identifications,
-                self.subject_index: {
-                    "cadre_id": self.cadre_id,
-                    "same_as_candidate": self.same_as_candidate,
-                },
-            }
-
-    class SealedContentHandedOver(Event):
-        TOPIC = "jiandu.intake:Report.SealedContentHandedOver"
-        method: str
-        to_authority: str
-        reference: str
-        recipient_key_sha256: str | None
-        handed_over_on: dt.date
-        actor: dict[str, str]
-        reason: str
-
-        def apply(self, report: Report) -> None:
-            report.handovers = [
-                *report.handovers,
-                {"method": self.method, "reference": self.reference, "on": self.handed_over_on},
-            ]
-
-    class SealedContentOpened(Event):
-        TOPIC = "jiandu.intake:Report.SealedContentOpened"
-        opened_on: dt.date
-        actor: dict[str, str]
-        reason: str
-
-        def apply(self, report: Report) -> None:
-            report.content_opened = {"opened_on": self.opened_on, "by": self.actor["id"]}
-
-    def __init__(
-        self,
-        *,
-        id: UUID,
-        channel: str,
-        categories: list[str],
-        subjects: list[dict[str, Any]],
-        summary: str,
-        sealed: bool,
-        reporter: dict[str, Any],
-        referral: dict[str, Any] | None,
-        received_on: dt.date,
-        actor: dict[str, str],
-        submission_digest: str,
-    ) -> None:
-        self.channel = channel
-        self.categories = categories
-        self.subjects = subjects
-        self.summary = summary
-        self.sealed = sealed
-        self.reporter = reporter
-        self.referral = referral
-        self.received_on = received_on
-        self.submission_digest = submission_digest
-        self.received_by = actor
-        self.status = ReportStatus.RECEIVED
-        self.ledger_number: str | None = None
-        self.case_id: UUID | None = None
-        self.triage: dict[str, Any] = {}
-        self.acceptance_notice: dict[str, Any] | None = None
-        self.identity_verified = False
-        self.identifications: dict[int, dict[str, str | None]] = {}
-        self.handovers: list[dict[str, Any]] = []
-        self.content_opened: dict[str, Any] | None = None
-
-    @property
-    def real_name(self) -> bool:
-        return not self.reporter.get("anonymous", True)
+    # The events (report_events.py), named here so that each one's TOPIC is registered.
+    Created = events.ReportCreated
+    Event = events.ReportEvent
+    Received = events.Received
+    Registered = events.Registered
+    Accepted = events.Accepted
+    Triaged = events.Triaged
+    IdentityVerified = events.IdentityVerified
+    AcceptanceNoticeSent = events.AcceptanceNoticeSent
+    SubjectIdentified = events.SubjectIdentified
+    SealedContentHandedOver = events.SealedContentHandedOver
+    SealedContentOpened = events.SealedContentOpened
 
     # -- commands ----------------------------------------------------------------------
 
@@ -631,18 +350,6 @@ class Report(Aggregate, created_event_name="Received"):
             )
 
 
-TRIAGE_ACTIONS: dict[ReportStatus, str] = {
-    ReportStatus.REPEAT: "mark_repeat",
-    ReportStatus.FORWARDED_UP: "forward_up",
-    ReportStatus.TRANSFERRED_DOWN: "transfer_down",
-    ReportStatus.REFERRED_OUT: "refer_out",
-    ReportStatus.RETURN_PROPOSED: "propose_return",
-    ReportStatus.RETURNED: "approve_return",
-    ReportStatus.TRANSFER_ACKNOWLEDGED: "acknowledge_transfer",
-    ReportStatus.REFERRAL_CONCLUDED: "record_referral_result",
-    ReportStatus.TRANSFER_CONCLUDED: "record_transfer_result",
-}
-
 # The Report's events and their public contract (schemas/events.py): one row per event.
 REPORT_CONTRACTS: dict[type[Aggregate.Event], Contract] = {
     Report.Received: ("ReportReceived", 1, ReportReceivedV1),
@@ -660,49 +367,3 @@ REPORT_INTERNAL_FIELDS: dict[type[Aggregate.Event], frozenset[str]] = {
     Report.Received: frozenset({"submission_digest"}),
 }
 bind(REPORT_CONTRACTS)
-
-
-class Ledger(Aggregate, created_event_name="Opened"):
-    """The registration ledger of one year: allocates gapless numbers under optimistic locking."""
-
-    TOPIC = "jiandu.intake:Ledger"
-
-    class Created(Aggregate.Created):
-        TOPIC = "jiandu.intake:Ledger.Created"
-
-    class Event(Aggregate.Event):
-        TOPIC = "jiandu.intake:Ledger.Event"
-
-    class Opened(Created):
-        TOPIC = "jiandu.intake:Ledger.Opened"
-        year: int
-
-    class NumberAllocated(Event):
-        TOPIC = "jiandu.intake:Ledger.NumberAllocated"
-        sequence: int
-        report_id: UUID
-
-        def apply(self, ledger: Ledger) -> None:
-            ledger.last_sequence = self.sequence
-
-    def __init__(self, *, id: UUID, year: int) -> None:
-        self.year = year
-        self.last_sequence = 0
-
-    @classmethod
-    def open(cls, year: int) -> Ledger:
-        return cls(id=ledger_id_for_year(year), year=year)
-
-    def allocate(self, report_id: UUID) -> str:
-        self.trigger_event(
-            self.NumberAllocated, sequence=self.last_sequence + 1, report_id=report_id
-        )
-        return format_ledger_number(self.year, self.last_sequence)
-
-
-# The ledger's events are internal: never published, no contract (the report's Registered
-# event carries the number it allocated). Listed so that every event class is in a table.
-LEDGER_CONTRACTS: dict[type[Aggregate.Event], None] = {
-    Ledger.Opened: None,
-    Ledger.NumberAllocated: None,
-}
