@@ -30,6 +30,7 @@ from services.common.application import JianduApplication
 from services.common.china_time import china_today
 from services.common.config import Config
 from services.common.procedure import ProcedureError
+from services.intake.batch_store import supported
 from services.intake.domain import (
     NAMESPACE,
     IntakeRuleBroken,
@@ -42,7 +43,7 @@ from services.intake.domain import (
     report_id_for_idempotency_key,
 )
 from services.intake.errors import IdempotencyKeyReused, SubmissionContention
-from services.intake.group_commit import GroupCommitter, Prepared, supported
+from services.intake.group_commit import GroupCommitter, Prepared
 from services.intake.keyed import IntakeKeys
 from services.intake.sealed_export import encrypt_for, key_fingerprint, load_recipient_key
 from services.intake.vault import ReporterVault, VaultRow
@@ -143,7 +144,7 @@ class IntakeApplication(JianduApplication):
         self.config = config or Config()
         self._register_lock = threading.Lock()
         # Group commit (decision 0023) on PostgreSQL and SQLite; else one save a submission.
-        self._committer = GroupCommitter(self) if supported(self) else None
+        self._committer = GroupCommitter(self) if supported(self.recorder) else None
 
     def today(self) -> dt.date:
         return self._today()

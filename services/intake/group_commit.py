@@ -4,7 +4,8 @@ Callers prepare their submission outside any lock — validation, keyed digests,
 vault's encryption and the argon2 hash of a mailbox password — and hand it to the
 process's :class:`GroupCommitter`. Its one thread takes every submission waiting (up to
 ``batch_size``; optionally lingering ``batch_wait`` seconds for more) and stores them in
-ONE transaction, pipelined into two round trips on PostgreSQL:
+ONE transaction (:mod:`services.intake.batch_store`), pipelined into two round trips on
+PostgreSQL:
 
 1. ``pg_advisory_xact_lock`` per year of the batch (sorted): every intake process
    serializes its batches' allocation and commit on it, so a ledger number is never read
@@ -28,9 +29,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -39,9 +39,8 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, Mapper, Notification, Recording, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
-from psycopg.pq import TransactionStatus
-from psycopg.sql import SQL, Identifier
 
+from services.intake.batch_store import BatchStore, batch_transaction
 from services.intake.domain import Ledger, Report, ledger_id_for_year
 from services.intake.errors import IdempotencyKeyReused, SubmissionContention
 
@@ -52,11 +51,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Key space of the ledger's advisory locks (pg_advisory_xact_lock(int, int): this, year).
-LEDGER_LOCK_SPACE = 12380
 BATCH_ATTEMPTS = 5
-LOCK_HOLD_SECONDS = 5  # a batch's transaction idle this long is ended by the server
-LOCK_WAIT_SECONDS = 10  # a batch waits this long for the ledger's lock, then fails (503)
 
 
 class BatchOwner(Protocol):
@@ -123,179 +118,6 @@ class _Plan:
     duplicates: list[tuple[Prepared, Prepared]] = field(default_factory=list)  # same report
 
 
-class BatchStore(Protocol):
-    """One transaction of the event store, as a batch needs it."""
-
-    def begin(
-        self, years: Sequence[int], report_ids: Sequence[UUID]
-    ) -> tuple[dict[int, StoredEvent | None], set[UUID]]:
-        """Lock the years' ledgers; their last events, and which reports exist already."""
-        ...
-
-    def write(self, rows: Sequence[VaultRow], stored: list[StoredEvent]) -> None:
-        """Insert the vault rows and the events."""
-        ...
-
-    def sent(self) -> None:
-        """Everything so far on the server (tests: before a kill)."""
-        ...
-
-    def ids(self) -> Sequence[int]:
-        """The events' notification ids, once committed."""
-        ...
-
-
-def _stored_event(row: Any) -> StoredEvent | None:
-    if row is None:
-        return None
-    return StoredEvent(
-        originator_id=UUID(str(row["originator_id"])),
-        originator_version=row["originator_version"],
-        topic=row["topic"],
-        state=bytes(row["state"]),
-    )
-
-
-class _PostgresBatch:
-    def __init__(
-        self, recorder: PostgresApplicationRecorder, conn: Any, curs: Any, pipeline: Any
-    ) -> None:
-        self.recorder, self.conn, self.curs, self.pipeline = recorder, conn, curs, pipeline
-        self.insert_curs = conn.cursor()
-        self.stored: list[StoredEvent] = []
-        self.table = Identifier(recorder.datastore.schema, recorder.events_table_name)
-        self.schema = recorder.datastore.schema
-
-    def begin(
-        self, years: Sequence[int], report_ids: Sequence[UUID]
-    ) -> tuple[dict[int, StoredEvent | None], set[UUID]]:
-        ordered = sorted(set(years))
-        # One round trip (the transaction is pipelined): BEGIN, the locks (in year order: no
-        # deadlock between processes), the reads they guard. A batch holding the lock and
-        # then stalled (its process stopped, its network gone) is ended by the server after
-        # LOCK_HOLD_SECONDS idle; a batch waiting longer than that for the lock gives up
-        # (LockNotAvailable: an OperationalError, answered 503 with Retry-After).
-        self.curs.execute(
-            f"SET LOCAL idle_in_transaction_session_timeout = '{LOCK_HOLD_SECONDS}s'",
-            prepare=True,
-        )
-        self.curs.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT_SECONDS}s'", prepare=True)
-        for year in ordered:
-            self.curs.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)",
-                (LEDGER_LOCK_SPACE, year),
-                prepare=True,
-            )
-        ledger_cursors = {}
-        for year in ordered:
-            cur = self.conn.cursor()
-            cur.execute(
-                SQL(
-                    "SELECT originator_id, originator_version, topic, state FROM {} "
-                    "WHERE originator_id = %s ORDER BY originator_version DESC LIMIT 1"
-                ).format(self.table),
-                (ledger_id_for_year(year),),
-                prepare=True,
-            )
-            ledger_cursors[year] = cur
-        exist = self.conn.cursor()
-        exist.execute(
-            SQL(
-                "SELECT originator_id FROM {} "
-                "WHERE originator_id = ANY(%s) AND originator_version = 1"
-            ).format(self.table),
-            (list(report_ids),),
-        )
-        last = {year: _stored_event(cur.fetchone()) for year, cur in ledger_cursors.items()}
-        found = {UUID(str(r["originator_id"])) for r in exist.fetchall()}
-        return last, found
-
-    def write(self, rows: Sequence[VaultRow], stored: list[StoredEvent]) -> None:
-        # Queued in the pipeline: sent with the COMMIT, in one round trip.
-        self._write_vault(rows)
-        if stored:
-            self.stored = stored
-            # eventsourcing's own insert: LOCK TABLE ... IN EXCLUSIVE MODE, NOTIFY, the rows.
-            self.recorder._insert_stored_events(self.insert_curs, stored)
-
-    def sent(self) -> None:
-        self.pipeline.sync()
-
-    def ids(self) -> Sequence[int]:
-        """The events' notification ids, once committed."""
-        if not self.stored:
-            return []
-        ids = self.recorder._fetch_ids_after_insert_events(self.insert_curs, self.stored)
-        assert ids is not None
-        assert len(ids) == len(self.stored)
-        return ids
-
-    def _write_vault(self, rows: Sequence[VaultRow]) -> None:
-        by_table: dict[tuple[str, tuple[str, ...], str], list[tuple[Any, ...]]] = {}
-        for row in rows:
-            by_table.setdefault((row.table, row.columns, row.conflict), []).append(row.values)
-        for (table, columns, conflict), values in by_table.items():
-            self.curs.executemany(
-                SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO NOTHING").format(
-                    Identifier(self.schema, table),
-                    SQL(", ").join(map(Identifier, columns)),
-                    SQL(", ").join(SQL("%s") for _ in columns),
-                    Identifier(conflict),
-                ),
-                values,
-            )
-
-
-class _SqliteBatch:
-    def __init__(self, recorder: SQLiteApplicationRecorder, curs: Any) -> None:
-        self.recorder, self.curs = recorder, curs
-        self.table = recorder.events_table_name
-
-    def begin(
-        self, years: Sequence[int], report_ids: Sequence[UUID]
-    ) -> tuple[dict[int, StoredEvent | None], set[UUID]]:
-        # No lock to take: the datastore's one writer connection, held for the transaction.
-        last = {}
-        for year in set(years):
-            self.curs.execute(
-                f"SELECT originator_id, originator_version, topic, state FROM {self.table} "
-                "WHERE originator_id = ? ORDER BY originator_version DESC LIMIT 1",
-                (ledger_id_for_year(year).hex,),
-            )
-            last[year] = _stored_event(self.curs.fetchone())
-        found = set()
-        for report_id in report_ids:
-            self.curs.execute(
-                f"SELECT 1 FROM {self.table} WHERE originator_id = ? AND originator_version = 1",
-                (report_id.hex,),
-            )
-            if self.curs.fetchone() is not None:
-                found.add(report_id)
-        return last, found
-
-    def write(self, rows: Sequence[VaultRow], stored: list[StoredEvent]) -> None:
-        for row in rows:
-            self.curs.execute(
-                f"INSERT INTO {row.table} ({', '.join(row.columns)}) "
-                f"VALUES ({', '.join('?' for _ in row.columns)}) "
-                f"ON CONFLICT ({row.conflict}) DO NOTHING",
-                row.values,
-            )
-
-        self._ids: Sequence[int] = []
-        if stored:
-            ids = self.recorder._insert_events(self.curs, stored)
-            assert ids is not None
-            assert len(ids) == len(stored)
-            self._ids = ids
-
-    def sent(self) -> None:
-        pass
-
-    def ids(self) -> Sequence[int]:
-        return self._ids
-
-
 def same_database(app: BatchOwner) -> bool:
     """Whether the vault's tables live in the event store's database (and schema): then
     the vault rows are written in the batch's transaction."""
@@ -318,10 +140,6 @@ def same_database(app: BatchOwner) -> bool:
         name = app.env.get("SQLITE_DBNAME") or ""
         return ":memory:" not in name and Path(name).resolve() == db.sqlite_path.resolve()
     return False
-
-
-def supported(app: BatchOwner) -> bool:
-    return isinstance(app.recorder, PostgresApplicationRecorder | SQLiteApplicationRecorder)
 
 
 class GroupCommitter:
@@ -419,7 +237,7 @@ class GroupCommitter:
 
     def _attempt(self, batch: list[Prepared]) -> None:
         began = time.perf_counter()
-        with self._transaction() as store:
+        with batch_transaction(self.app.recorder) as store:
             plan = self._plan(store, batch)
             stored = plan.stored
             store.write(plan.vault_rows, stored)
@@ -552,26 +370,6 @@ class GroupCommitter:
         event = self.app.mapper.to_domain_event(last)
         sequence = getattr(event, "sequence", 0)  # Opened: none yet
         return ledger_id, last.originator_version, int(sequence)
-
-    @contextmanager
-    def _transaction(self) -> Iterator[BatchStore]:
-        recorder = self.app.recorder
-        if isinstance(recorder, PostgresApplicationRecorder):
-            datastore = recorder.datastore
-            with datastore.get_connection() as conn:
-                try:
-                    # The whole transaction pipelined: two round trips (BEGIN and the reads;
-                    # the writes and COMMIT), the pipeline's exit waiting for the COMMIT.
-                    with conn.pipeline() as pipeline, conn.transaction(), conn.cursor() as curs:
-                        yield _PostgresBatch(recorder, conn, curs, pipeline)
-                except BaseException:
-                    if conn.info.transaction_status != TransactionStatus.IDLE:
-                        conn.rollback()  # a failure at the COMMIT's sync leaves it open
-                    raise
-            return
-        assert isinstance(recorder, SQLiteApplicationRecorder)
-        with recorder.datastore.transaction(commit=True) as curs:
-            yield _SqliteBatch(recorder, curs)
 
 
 def _answer_from_store(app: BatchOwner, item: Prepared) -> None:

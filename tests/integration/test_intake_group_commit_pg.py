@@ -228,13 +228,13 @@ def test_a_batch_that_meets_a_stored_report_is_rolled_back_and_retried(
     """Another writer stored one of the batch's reports after the batch looked (outside its
     locks): the unique violation rolls the whole batch back; the retry answers that report
     as a retry and numbers the rest, gap-free."""
-    from services.intake import group_commit
+    from services.intake import batch_store
 
     intake = build_intake(pg_settings(pg_dsn, tmp_path))
     committer = intake._committer
     assert committer is not None
     first = intake.submit(hotline_report(1), idempotency_key="x")
-    begin = group_commit._PostgresBatch.begin
+    begin = batch_store.PostgresBatch.begin
     blind = [True]
 
     def looks_past_it(self: Any, years: Any, report_ids: Any) -> Any:
@@ -244,7 +244,7 @@ def test_a_batch_that_meets_a_stored_report_is_rolled_back_and_retried(
             return last, set()  # as if "x" were not stored yet
         return last, found
 
-    monkeypatch.setattr(group_commit._PostgresBatch, "begin", looks_past_it)
+    monkeypatch.setattr(batch_store.PostgresBatch, "begin", looks_past_it)
     collect_batches_of(3, intake)
     again, other, third = run_together(
         [
