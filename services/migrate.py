@@ -105,7 +105,7 @@ def _config_v1(settings: Settings, db: Database) -> None:
 
 
 def _accounts_v1(settings: Settings, db: Database) -> None:
-    from services.accounts.store import SCHEMA
+    from services.accounts.tables import SCHEMA
 
     _ddl(db, SCHEMA)
 

@@ -1,4 +1,5 @@
-"""Accounts, credentials and the audit of sensitive reads, in their own small database.
+"""Accounts and logins, in their own small database (with credentials.py, lockouts.py,
+audit.py: the account store).
 
 Passwords are argon2id hashes (OWASP parameters, as in the reporter vault), computed
 outside database transactions. API tokens and page session ids are random
@@ -11,20 +12,19 @@ wrong login answers the same whether the account exists or not (docs/decisions/0
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import ipaddress
 import secrets
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
-from uuid import uuid4
+from collections.abc import Sequence
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from prometheus_client import Counter
 
 from schemas.glossary import Role
+from services.accounts.audit import SensitiveReads
+from services.accounts.credentials import Credentials
+from services.accounts.lockouts import Lockouts
 from services.accounts.model import Account, AuditEntry, Principal
 from services.accounts.policy import (
     MAX_PASSWORD_LENGTH,
@@ -45,6 +45,7 @@ from services.accounts.policy import (
     check_username,
     normalize_username,
 )
+from services.accounts.tables import SCHEMA, Clock, account_of, principal_of, utc_stamp
 from services.common.china_time import utc_now
 from services.common.sql import Cursor, Database
 
@@ -68,109 +69,16 @@ __all__ = [
     "check_username",
 ]
 
-Clock = Callable[[], dt.datetime]
-CredentialKind = Literal["token", "session"]
-
 LOGIN_FAILURES = Counter(
     "jiandu_login_failures_total", "Refused logins (never labelled by user)", ["reason"]
 )
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS accounts (
-        username TEXT PRIMARY KEY,
-        display_name TEXT NOT NULL,
-        role TEXT NOT NULL,
-        unit TEXT,
-        section TEXT,
-        password_hash TEXT NOT NULL,
-        active INTEGER NOT NULL,
-        created_at TEXT NOT NULL,
-        password_changed_at TEXT NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS account_credentials (
-        digest TEXT PRIMARY KEY,
-        kind TEXT NOT NULL,
-        username TEXT NOT NULL,
-        issued_at TEXT NOT NULL,
-        expires_at TEXT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS account_credentials_user ON account_credentials (username)",
-    # Before the counters were keyed (HMAC), login_throttle held plain sha256("client:<ip>"):
-    # an address recoverable by trying them all. The counters are transient: drop them.
-    "DROP TABLE IF EXISTS login_throttle",
-    """CREATE TABLE IF NOT EXISTS throttle_counters (
-        throttle_key TEXT PRIMARY KEY,
-        failures INTEGER NOT NULL,
-        window_started_at TEXT,
-        last_failure_at TEXT,
-        lockouts INTEGER NOT NULL,
-        locked_until TEXT,
-        expires_at TEXT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS throttle_counters_expiry ON throttle_counters (expires_at)",
-    """CREATE TABLE IF NOT EXISTS sensitive_reads (
-        entry_id TEXT PRIMARY KEY,
-        read_at TEXT NOT NULL,
-        username TEXT NOT NULL,
-        role TEXT NOT NULL,
-        item_kind TEXT NOT NULL,
-        item_id TEXT NOT NULL,
-        reason TEXT NOT NULL,
-        detail TEXT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS sensitive_reads_at ON sensitive_reads (read_at)",
-    "CREATE INDEX IF NOT EXISTS sensitive_reads_user ON sensitive_reads (username, read_at)",
-    "CREATE INDEX IF NOT EXISTS sensitive_reads_item ON sensitive_reads (item_kind, item_id)",
-]
 
+class AccountStore(Credentials, Lockouts, SensitiveReads):
+    """Accounts and logins (here), tokens and sessions (credentials.py), the failed-attempt
+    counters (lockouts.py) and the audit of sensitive reads (audit.py): one object over the
+    accounts database (tables.py)."""
 
-def _stamp(moment: dt.datetime) -> str:
-    """UTC, fixed width: stored stamps compare as text in both databases."""
-    if moment.tzinfo is None:
-        raise ValueError("timestamps must carry a time zone")
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
-
-
-def _parse(stamp: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(stamp)
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def _seconds(delta: dt.timedelta) -> int:
-    return int(delta.total_seconds() + 0.999)
-
-
-def client_subject(client: str) -> str:
-    """What a client is counted as: an IPv4 address (an IPv4-mapped IPv6 one too) per
-    address, an IPv6 address per /64; anything else (no address) as it is."""
-    try:
-        ip = ipaddress.ip_address(client.strip())
-    except ValueError:
-        return client
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
-    return str(ip)
-
-
-@dataclass(frozen=True)
-class Reservation:
-    """One attempt counted by :meth:`AccountStore.reserve`."""
-
-    refused_for: int  # seconds until the keys are free; 0: the attempt may go ahead
-    locked_for: int  # the longest lockout this attempt started, in seconds (0: none)
-    keys: tuple[str, ...]  # the keys it was counted on
-    started: tuple[str, ...]  # the keys whose lockout it started
-
-
-# -- the store ------------------------------------------------------------------------------
-
-
-class AccountStore:
     def __init__(
         self,
         db: Database,
@@ -202,9 +110,6 @@ class AccountStore:
     def close(self) -> None:
         self.db.close()
 
-    def now(self) -> dt.datetime:
-        return self._clock()
-
     # -- accounts -----------------------------------------------------------------------
 
     def create_user(
@@ -226,7 +131,7 @@ class AccountStore:
         if enforce_policy:
             check_password(password, name)
         password_hash = self._hasher.hash(password)  # before the transaction: no lock held
-        stamp = _stamp(self.now())
+        stamp = utc_stamp(self.now())
         with self.db.transaction() as cur:
             cur.execute(
                 "INSERT INTO accounts (username, display_name, role, unit, section, "
@@ -252,15 +157,15 @@ class AccountStore:
             row = self._account_row(cur, normalize_username(username))
         if row is None:
             raise UnknownUser(username)
-        return _account(row)
+        return account_of(row)
 
     def principal(self, username: str) -> Principal:
-        return _principal(self.get_user(username))
+        return principal_of(self.get_user(username))
 
     def list_users(self) -> list[Account]:
         with self.db.transaction() as cur:
             cur.execute("SELECT * FROM accounts ORDER BY username")
-            return [_account(row) for row in cur.fetchall()]
+            return [account_of(row) for row in cur.fetchall()]
 
     def has_users(self) -> bool:
         with self.db.transaction() as cur:
@@ -307,7 +212,7 @@ class AccountStore:
             cur.execute(
                 "UPDATE accounts SET password_hash = %s, password_changed_at = %s "
                 "WHERE username = %s",
-                (password_hash, _stamp(self.now()), name),
+                (password_hash, utc_stamp(self.now()), name),
             )
             if cur.rowcount != 1:
                 raise UnknownUser(username)
@@ -364,265 +269,10 @@ class AccountStore:
                 cur.execute(
                     "UPDATE accounts SET password_hash = %s WHERE username = %s", (new_hash, name)
                 )
-        return _principal(_account(row))
+        return principal_of(account_of(row))
 
     def _verify(self, stored_hash: str, password: str) -> bool:
         try:
             return self._hasher.verify(stored_hash, password[:MAX_PASSWORD_LENGTH])
         except (VerificationError, InvalidHashError):
             return False
-
-    # -- the same throttle for other guesses (services/accounts/throttle.py) ----------------
-
-    def throttle_key(self, kind: str, value: str) -> str:
-        """A keyed digest naming what is counted: a client address or a query code is never
-        stored in clear, nor as a hash one could reverse by trying every address."""
-        key = hmac.new(self.csrf_key, b"throttle", hashlib.sha256).digest()
-        return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
-
-    def client_key(self, kind: str, client: str) -> str:
-        """The keyed digest of a client: IPv4 per address, IPv6 per /64 (one subscriber's
-        prefix: an attacker holding a /64 gets no fresh counter per address)."""
-        return self.throttle_key(kind, client_subject(client))
-
-    def reserve(self, keys: dict[str, int], policy: ThrottlePolicy) -> Reservation:
-        """Count one attempt on every key, in the transaction that checks them: N parallel
-        attempts cannot all pass a check made before any of them is counted.
-
-        Refused (``refused_for`` > 0, nothing counted) while a key is locked. The attempt
-        that reaches a key's limit is let through and starts that key's lockout
-        (``locked_for``); :meth:`refund` takes an attempt back when it turned out right.
-        Expired counters are purged on the way (an index range, cheap)."""
-        now = self.now()
-        stamp = _stamp(now)
-        suffix = " FOR UPDATE" if self.db.dialect == "postgres" else ""
-        started: list[str] = []
-        longest = 0
-        with self.db.transaction() as cur:  # SQLite: BEGIN IMMEDIATE, one writer at a time
-            cur.execute("DELETE FROM throttle_counters WHERE expires_at < %s", (stamp,))
-            rows: dict[str, dict[str, Any]] = {}
-            for key in sorted(keys):  # a fixed order: no deadlock between two reservations
-                cur.execute(
-                    "INSERT INTO throttle_counters (throttle_key, failures, lockouts, expires_at) "
-                    "VALUES (%s, 0, 0, %s) ON CONFLICT (throttle_key) DO NOTHING",
-                    (key, stamp),
-                )
-                cur.execute(
-                    "SELECT * FROM throttle_counters WHERE throttle_key = %s" + suffix, (key,)
-                )
-                row = cur.fetchone()
-                assert row is not None
-                rows[key] = row
-            waits = [
-                _seconds(_parse(r["locked_until"]) - now)
-                for r in rows.values()
-                if r["locked_until"] and _parse(r["locked_until"]) > now
-            ]
-            if waits:
-                return Reservation(refused_for=max(waits), locked_for=0, keys=(), started=())
-            for key, row in rows.items():
-                failures, lockouts = int(row["failures"]), int(row["lockouts"])
-                started_at = _parse(row["window_started_at"]) if row["window_started_at"] else None
-                last = _parse(row["last_failure_at"]) if row["last_failure_at"] else None
-                locked_until = _parse(row["locked_until"]) if row["locked_until"] else None
-                if last is not None and now - last > policy.forget_after:
-                    lockouts = 0
-                if (
-                    locked_until is not None
-                    or started_at is None
-                    or now - started_at > policy.window
-                ):
-                    failures, started_at, locked_until = 0, now, None  # a lock ended: start over
-                failures += 1
-                if failures >= keys[key]:
-                    lockouts += 1
-                    lock = policy.lockout(lockouts)
-                    locked_until = now + lock
-                    longest = max(longest, int(lock.total_seconds()))
-                    started.append(key)
-                expires = max(now + policy.forget_after, now + policy.window, locked_until or now)
-                cur.execute(
-                    "UPDATE throttle_counters SET failures = %s, window_started_at = %s, "
-                    "last_failure_at = %s, lockouts = %s, locked_until = %s, expires_at = %s "
-                    "WHERE throttle_key = %s",
-                    (
-                        failures,
-                        _stamp(started_at),
-                        stamp,
-                        lockouts,
-                        _stamp(locked_until) if locked_until else None,
-                        _stamp(expires),
-                        key,
-                    ),
-                )
-        return Reservation(
-            refused_for=0, locked_for=longest, keys=tuple(keys), started=tuple(started)
-        )
-
-    def refund(self, attempt: Reservation, *, forget: Sequence[str] = ()) -> None:
-        """Take back an attempt that turned out right: its count, and a lockout it started;
-        the keys in ``forget`` are cleared altogether."""
-        with self.db.transaction() as cur:
-            for key in sorted(attempt.keys):
-                if key in forget:
-                    cur.execute("DELETE FROM throttle_counters WHERE throttle_key = %s", (key,))
-                elif key in attempt.started:
-                    cur.execute(
-                        "UPDATE throttle_counters SET failures = failures - 1, "
-                        "lockouts = lockouts - 1, locked_until = NULL "
-                        "WHERE throttle_key = %s AND failures > 0 AND lockouts > 0",
-                        (key,),
-                    )
-                else:
-                    cur.execute(
-                        "UPDATE throttle_counters SET failures = failures - 1 "
-                        "WHERE throttle_key = %s AND failures > 0",
-                        (key,),
-                    )
-
-    # -- tokens and sessions ----------------------------------------------------------------
-
-    def issue_token(self, principal: Principal) -> str:
-        """A bearer token for the API, valid ``token_hours``."""
-        return self._issue(principal, "token", self.token_lifetime)
-
-    def token_expiry(self, token: str) -> dt.datetime | None:
-        return self._expiry(token, "token")
-
-    def principal_for_token(self, token: str) -> Principal | None:
-        return self._principal_for(token, "token")
-
-    def start_session(self, principal: Principal) -> str:
-        """An opaque page-session id (for the ``jiandu_session`` cookie), valid ``session_hours``."""
-        return self._issue(principal, "session", self.session_lifetime)
-
-    def principal_for_session(self, session_id: str) -> Principal | None:
-        return self._principal_for(session_id, "session")
-
-    def end_session(self, session_id: str) -> None:
-        with self.db.transaction() as cur:
-            cur.execute(
-                "DELETE FROM account_credentials WHERE digest = %s AND kind = %s",
-                (_digest(session_id), "session"),
-            )
-
-    def revoke_token(self, token: str) -> None:
-        with self.db.transaction() as cur:
-            cur.execute(
-                "DELETE FROM account_credentials WHERE digest = %s AND kind = %s",
-                (_digest(token), "token"),
-            )
-
-    def _issue(self, principal: Principal, kind: CredentialKind, lifetime: dt.timedelta) -> str:
-        secret = secrets.token_urlsafe(32)
-        now = self.now()
-        with self.db.transaction() as cur:
-            cur.execute("DELETE FROM account_credentials WHERE expires_at <= %s", (_stamp(now),))
-            cur.execute(
-                "INSERT INTO account_credentials (digest, kind, username, issued_at, expires_at) "
-                "VALUES (%s, %s, %s, %s, %s)",
-                (_digest(secret), kind, principal.username, _stamp(now), _stamp(now + lifetime)),
-            )
-        return secret
-
-    def _expiry(self, secret: str, kind: CredentialKind) -> dt.datetime | None:
-        with self.db.transaction() as cur:
-            cur.execute(
-                "SELECT expires_at FROM account_credentials WHERE digest = %s AND kind = %s",
-                (_digest(secret), kind),
-            )
-            row = cur.fetchone()
-        return _parse(row["expires_at"]) if row else None
-
-    def _principal_for(self, secret: str, kind: CredentialKind) -> Principal | None:
-        if not secret or len(secret) > 200:
-            return None
-        with self.db.transaction() as cur:
-            cur.execute(
-                "SELECT a.* FROM account_credentials c JOIN accounts a ON a.username = c.username "
-                "WHERE c.digest = %s AND c.kind = %s AND c.expires_at > %s AND a.active = 1",
-                (_digest(secret), kind, _stamp(self.now())),
-            )
-            row = cur.fetchone()
-        return _principal(_account(row)) if row else None
-
-    # -- audit of sensitive reads -------------------------------------------------------------
-
-    def record_read(
-        self, principal: Principal, item_kind: str, item_id: str, reason: str, detail: str = ""
-    ) -> AuditEntry:
-        """Record that ``principal`` read a sensitive item, and why. Call before showing it."""
-        if not reason.strip():
-            raise AccountError("a read of a sensitive item needs a reason")
-        entry = AuditEntry(
-            entry_id=str(uuid4()),
-            read_at=_stamp(self.now()),
-            username=principal.username,
-            role=principal.role.value,
-            item_kind=item_kind,
-            item_id=item_id,
-            reason=reason.strip(),
-            detail=detail,
-        )
-        with self.db.transaction() as cur:
-            cur.execute(
-                "INSERT INTO sensitive_reads (entry_id, read_at, username, role, item_kind, "
-                "item_id, reason, detail) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                tuple(asdict(entry).values()),
-            )
-        return entry
-
-    def audit_entries(
-        self,
-        user: str | None = None,
-        item_kind: str | None = None,
-        item_id: str | None = None,
-        since: dt.datetime | None = None,
-        until: dt.datetime | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> list[AuditEntry]:
-        """Recorded reads, newest first; ``since`` inclusive, ``until`` exclusive."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, value in (("username", user), ("item_kind", item_kind), ("item_id", item_id)):
-            if value:
-                clauses.append(f"{column} = %s")
-                params.append(normalize_username(value) if column == "username" else value)
-        if since is not None:
-            clauses.append("read_at >= %s")
-            params.append(_stamp(since))
-        if until is not None:
-            clauses.append("read_at < %s")
-            params.append(_stamp(until))
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        params.extend([max(0, min(limit, 1000)), max(0, offset)])
-        with self.db.transaction() as cur:
-            cur.execute(
-                f"SELECT * FROM sensitive_reads {where} "
-                "ORDER BY read_at DESC, entry_id LIMIT %s OFFSET %s",
-                params,
-            )
-            return [AuditEntry(**row) for row in cur.fetchall()]
-
-
-def _account(row: dict[str, Any]) -> Account:
-    return Account(
-        username=row["username"],
-        display_name=row["display_name"],
-        role=Role(row["role"]),
-        unit=row["unit"],
-        section=row["section"],
-        active=bool(row["active"]),
-        created_at=row["created_at"],
-    )
-
-
-def _principal(account: Account) -> Principal:
-    return Principal(
-        username=account.username,
-        display_name=account.display_name,
-        role=account.role,
-        unit=account.unit,
-        section=account.section,
-    )

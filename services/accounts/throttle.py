@@ -32,9 +32,10 @@ from fastapi import Request
 from prometheus_client import Counter
 
 from schemas.glossary import Role, SensitiveItem
+from services.accounts.lockouts import Reservation
 from services.accounts.model import Principal
 from services.accounts.policy import PublicLimits, ThrottlePolicy, TooManyAttempts
-from services.accounts.store import AccountStore, Reservation
+from services.accounts.store import AccountStore
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
