@@ -22,8 +22,9 @@ from schemas.views import CaseView
 from services.accounts.access import CASE_ACTORS, CASE_READERS, check_case_access
 from services.accounts.model import Principal
 from services.accounts.web import accounts_of, require_api_roles
-from services.casework.application import COMMANDS, CaseworkApplication
+from services.casework.application import CaseworkApplication
 from services.casework.domain import Case
+from services.casework.handlers import COMMANDS
 from services.casework.rules import PERMISSIONS
 from services.common.deadline_views import deadline_view
 from services.common.problems import can_answer

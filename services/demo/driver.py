@@ -13,7 +13,8 @@ from uuid import UUID
 
 from schemas.events import Actor
 from schemas.glossary import Role
-from services.casework.application import COMMANDS, CaseworkApplication
+from services.casework.application import CaseworkApplication
+from services.casework.handlers import COMMANDS
 from services.casework.rules import RECORDS
 from services.common.procedure import ProcedureError
 from services.demo.steps import DEMO_TODAY, ROLES, Step, Story, business_day

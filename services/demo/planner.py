@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from schemas import commands as c
 from schemas.glossary import Category, ReferralSource
 from schemas.submissions import ReportedCadre
-from services.casework.application import false_accusation_case_id
+from services.casework.handlers import false_accusation_case_id
 from services.demo.steps import DEMO_TODAY, LEADER, OPERATOR, Step, Story, workday_on_or_after
 from services.demo.stories.featured_cases import FEATURED_STORIES, false_accusation_case
 from services.demo.stories.ordinary import ordinary

@@ -23,8 +23,9 @@ from schemas.events import Actor, ReporterRef
 from schemas.glossary import Channel, ManagementLevel, MemberUnit, Role
 from schemas.submissions import ReportedCadre, ReportSubmission
 from schemas.views import CadreRecord
-from services.casework.application import COMMANDS, CaseworkApplication
+from services.casework.application import CaseworkApplication
 from services.casework.domain import Case
+from services.casework.handlers import COMMANDS
 from services.common.china_time import CHINA_TIME
 from services.common.procedure import ProcedureError
 from services.demo.register import COUNTY, NAMING_WEIGHTS, UNREGISTERED

@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 from schemas.glossary import EVENT_LABELS
 from services.bootstrap import EmbeddedSystem
 from services.calendar.deadlines import OfficialSchedule, WorkingDayCalendar, add_calendar_months
-from services.casework.application import COMMANDS
+from services.casework.handlers import COMMANDS
 from services.common.china_time import CHINA_TIME
 from services.intake.application import SEALED_SUMMARY
 from services.intake.domain import case_id_for_report

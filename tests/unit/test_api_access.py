@@ -31,7 +31,7 @@ from starlette.routing import Route
 from schemas.glossary import MemberUnit, Role
 from schemas.views import CadreRecord
 from services.bootstrap import EmbeddedSystem
-from services.casework.application import COMMANDS
+from services.casework.handlers import COMMANDS
 from services.intake.application import TRIAGE_COMMANDS
 from tests.support.auth import TEST_PASSWORD, bearer
 from tests.unit.conftest import (

@@ -34,14 +34,10 @@ from schemas.glossary import (
 )
 from services.calendar.handling import DEFAULT_EFFECTS
 from services.casework import rules
-from services.casework.application import (
-    COMMANDS,
-    FALSE_ACCUSATION_ROUTES,
-    CaseworkApplication,
-    false_accusation_case_id,
-)
+from services.casework.application import CaseworkApplication
 from services.casework.chain import verify_chain, verify_log
 from services.casework.domain import Case
+from services.casework.handlers import COMMANDS, FALSE_ACCUSATION_ROUTES, false_accusation_case_id
 from services.casework.rules import (
     PERMISSIONS,
     CaseworkError,

@@ -43,9 +43,10 @@ from schemas.glossary import (
     Role,
     Verdict,
 )
-from services.casework.application import COMMANDS, CaseworkApplication
+from services.casework.application import CaseworkApplication
 from services.casework.chain import verify_chain, verify_log
 from services.casework.domain import Case
+from services.casework.handlers import COMMANDS
 from services.casework.rules import PERMISSIONS, CaseworkError
 from services.common.case_states import state_after
 

@@ -534,7 +534,7 @@ def test_the_two_cadre_case_gives_each_cadre_their_own_reply(seeded: Seeded) -> 
     (admonished, then demoted after closure), 不属实 for QS-0008 (cleared); the accuser
     QS-0012 handled in the false-accusation case."""
     from schemas.views_archive import IntegrityRequest
-    from services.casework.application import false_accusation_case_id
+    from services.casework.handlers import false_accusation_case_id
     from services.demo.stories.per_cadre import CLEARED_SUBJECT, KEY
     from services.projections.archive_queries import ArchiveQueries
     from services.projections.integrity import IntegrityReplies

@@ -31,8 +31,8 @@ from schemas.glossary import (
 from schemas.views_archive import IntegrityRequest
 from services.bootstrap import EmbeddedSystem
 from services.casework import rules
-from services.casework.application import false_accusation_case_id
 from services.casework.domain import Case
+from services.casework.handlers import false_accusation_case_id
 from services.casework.rules import NotAHandler, RuleBroken, UnknownAccuser
 from services.projections.archive_queries import ArchiveQueries
 from services.projections.integrity import IntegrityReplies

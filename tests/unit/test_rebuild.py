@@ -28,7 +28,8 @@ from schemas.glossary import Category, IdentityCheck, MemberUnit, ReferralSource
 from schemas.submissions import ReportSubmission
 from services import cli
 from services.bootstrap import EmbeddedSystem
-from services.casework.application import COMMANDS, CaseworkApplication
+from services.casework.application import CaseworkApplication
+from services.casework.handlers import COMMANDS
 from services.casework.rules import PERMISSIONS
 from services.common.application import JianduApplication
 from services.common.procedure import ProcedureError

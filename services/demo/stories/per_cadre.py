@@ -32,7 +32,8 @@ from schemas.glossary import (
     Verdict,
 )
 from schemas.submissions import ReportSubmission
-from services.casework.application import CaseworkApplication, false_accusation_case_id
+from services.casework.application import CaseworkApplication
+from services.casework.handlers import false_accusation_case_id
 from services.demo.steps import DESK, HANDLER, HANDLER2, LEADER, ROLES, Step, business_day
 from services.intake.domain import report_id_for_idempotency_key
 

@@ -1,0 +1,105 @@
+"""What every part of the casework application shares: its configuration (the calendar,
+the time limits, the handling effects), its process recorder, the case repository and the
+deadlines it computes.
+
+The application is composed in :mod:`services.casework.application` of this base, the
+consumer of intake's events that opens cases (:mod:`services.casework.opening`) and the
+command handlers with the ``COMMANDS`` table (:mod:`services.casework.handlers`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import ProcessRecorder
+
+from schemas.glossary import HandlingType
+from services.calendar.deadlines import (
+    Due,
+    TimeLimits,
+    WorkingDayCalendar,
+    due_in_months,
+    due_in_working_days,
+)
+from services.calendar.handling import HandlingEffect
+from services.casework.domain import Case
+from services.casework.rules import CaseNotFound
+from services.common.application import JianduApplication
+from services.common.china_time import china_today
+from services.common.config import Config
+from services.common.process_recorders import use_batch_recorders
+
+# Is this username an active account with the handler role? (services/bootstrap.py asks
+# the accounts store; casework does not know accounts otherwise.)
+HandlerCheck = Callable[[str], bool]
+# The register's record of a cadre ({cadre_id, name, unit, position}), or None.
+CadreLookup = Callable[[str], dict[str, Any] | None]
+
+
+class CaseworkBase(JianduApplication):
+    """The casework application's state and reads (composed in ``application.py``)."""
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        config: Config | None = None,
+        today: Callable[[], dt.date] = china_today,
+        is_handler: HandlerCheck | None = None,
+        cadre_lookup: CadreLookup | None = None,
+    ) -> None:
+        super().__init__(env)
+        self.config = config or Config()
+        self.today = today
+        # None: no accounts to ask (bare unit tests); the deployed processes always set it.
+        self.is_handler = is_handler
+        self.cadre_lookup = cadre_lookup
+
+    @property
+    def calendar(self) -> WorkingDayCalendar:
+        return self.config.calendar()
+
+    @property
+    def limits(self) -> TimeLimits:
+        return self.config.limits()
+
+    @property
+    def effects(self) -> dict[HandlingType, HandlingEffect]:
+        return self.config.effects()
+
+    def construct_recorder(self) -> ProcessRecorder:
+        use_batch_recorders(self.factory)  # a batch's tracking guard (process_recorders.py)
+        return self.factory.process_recorder()
+
+    @property
+    def process_recorder(self) -> ProcessRecorder:
+        recorder = self.recorder
+        assert isinstance(recorder, ProcessRecorder)
+        return recorder
+
+    def _find(self, case_id: UUID) -> Case | None:
+        try:
+            case: Case = self.repository.get(case_id)
+        except AggregateNotFoundError:
+            return None
+        return case
+
+    # -- queries -------------------------------------------------------------------------
+
+    def get_case(self, case_id: UUID) -> Case:
+        case = self._find(case_id)
+        if case is None:
+            raise CaseNotFound(case_id)
+        return case
+
+    # -- deadlines -------------------------------------------------------------------------
+
+    def due_in_working_days(self, start: dt.date, days: int) -> Due:
+        return due_in_working_days(self.calendar, start, days)
+
+    def due_in_months(self, start: dt.date, months: int) -> Due:
+        return due_in_months(start, months)
