@@ -18,7 +18,8 @@ from services.casework.handlers import COMMANDS
 from services.casework.rules import RECORDS
 from services.common.procedure import ProcedureError
 from services.demo.steps import DEMO_TODAY, ROLES, Step, Story, business_day
-from services.intake.application import TRIAGE_COMMANDS, IntakeApplication
+from services.intake.application import IntakeApplication
+from services.intake.triage import TRIAGE_COMMANDS
 
 if TYPE_CHECKING:
     from services.bootstrap import EmbeddedSystem

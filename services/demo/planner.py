@@ -40,7 +40,7 @@ from services.demo.stories.triage import (
     reporter_steps,
     subject_identifications,
 )
-from services.intake.application import IntakePolicy
+from services.intake.base import IntakePolicy
 from services.intake.domain import case_id_for_report, report_id_for_idempotency_key
 
 if TYPE_CHECKING:

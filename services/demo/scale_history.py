@@ -40,8 +40,10 @@ from services.demo.steps import (
 )
 from services.demo.stories.ordinary import ordinary
 from services.demo.stories.plot import Plot
-from services.intake.application import TRIAGE_COMMANDS, IntakeApplication, staff_actor
+from services.intake.application import IntakeApplication
 from services.intake.domain import NAMESPACE, Ledger, Report, case_id_for_report
+from services.intake.registration import staff_actor
+from services.intake.triage import TRIAGE_COMMANDS
 
 REPORTS_PER_YEAR = 12_000  # a province's platform: the history spans N / this years (>= 2)
 MAX_YEARS = 10

@@ -95,7 +95,7 @@ class Prepared:
     # The report a staff key named before keys were per submitter (decision 0013): the
     # submission is that report's retry when it exists and the same account sent it.
     legacy_id: UUID | None = None
-    # Made by the caller (IntakeApplication._prepare), outside the batch:
+    # Made by the caller (Registration._prepare, registration.py), outside the batch:
     received: Any = None  # the report's Received event
     received_stored: StoredEvent | None = None  # ... encoded
     notice_due: dict[str, Any] | None = None  # the acceptance notice's deadline (real name)
@@ -294,7 +294,7 @@ class GroupCommitter:
             if item.year not in ledgers:
                 ledgers[item.year] = self._ledger_position(item.year, last[item.year], plan)
             ledger_id, version, sequence = ledgers[item.year]
-            assert item.received_stored is not None  # IntakeApplication._prepare
+            assert item.received_stored is not None  # Registration._prepare
             try:
                 report = self.app._registered_report(item, sequence + 1)
                 allocated = Ledger.NumberAllocated(  # type: ignore[call-arg]

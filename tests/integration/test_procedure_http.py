@@ -27,8 +27,8 @@ from services.bootstrap import EmbeddedSystem
 from services.calendar.deadlines import OfficialSchedule, WorkingDayCalendar, add_calendar_months
 from services.casework.handlers import COMMANDS
 from services.common.china_time import CHINA_TIME
-from services.intake.application import SEALED_SUMMARY
 from services.intake.domain import case_id_for_report
+from services.intake.registration import SEALED_SUMMARY
 from tests.integration.helpers import pg_settings
 from tests.support.auth import bearer
 from tests.support.postgres import ThrowawayPostgres

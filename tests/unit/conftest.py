@@ -21,7 +21,8 @@ from services.common.china_time import CHINA_TIME, FixedClock
 from services.common.eventstore import eventstore_env
 from services.common.settings import Settings
 from services.common.sql import Database
-from services.intake.application import IntakeApplication, IntakePolicy
+from services.intake.application import IntakeApplication
+from services.intake.base import IntakePolicy
 from services.intake.vault import ReporterVault
 
 TODAY = dt.date(2026, 3, 2)  # a Monday

@@ -32,7 +32,7 @@ from schemas.glossary import MemberUnit, Role
 from schemas.views import CadreRecord
 from services.bootstrap import EmbeddedSystem
 from services.casework.handlers import COMMANDS
-from services.intake.application import TRIAGE_COMMANDS
+from services.intake.triage import TRIAGE_COMMANDS
 from tests.support.auth import TEST_PASSWORD, bearer
 from tests.unit.conftest import (
     REPORTER_EMAIL,

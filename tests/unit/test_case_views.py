@@ -35,8 +35,8 @@ from services.casework.domain import Case
 from services.common.china_time import FixedClock
 from services.common.sql import Database
 from services.intake import api as intake_api
-from services.intake.application import JOINABLE_STATES
 from services.intake.domain import Report
+from services.intake.triage import JOINABLE_STATES
 from services.projections import cases
 from services.projections.case_queries import CaseFilters, CaseQueries
 from services.projections.store import ReadStore

@@ -44,7 +44,7 @@ from services.demo.planner import Planner
 from services.demo.register import read_register
 from services.demo.reports import REPORT_COUNT, SUMMARY_MAX, DemoReport, demo_reports
 from services.demo.steps import DEMO_TODAY
-from services.intake.application import IntakePolicy
+from services.intake.base import IntakePolicy
 from services.intake.domain import case_id_for_report, report_id_for_idempotency_key
 from tests.unit.conftest import build_embedded, make_settings
 

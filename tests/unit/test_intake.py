@@ -14,13 +14,8 @@ from schemas import commands as c
 from schemas.events import Actor
 from schemas.glossary import ReportStatus, Role
 from services.common.procedure import ProcedureError, RoleNotAllowed
-from services.intake.application import (
-    SEALED_SUMMARY,
-    ConcurrentTriage,
-    IdempotencyKeyReused,
-    IntakeApplication,
-    IntakePolicy,
-)
+from services.intake.application import IntakeApplication
+from services.intake.base import ConcurrentTriage, IntakePolicy
 from services.intake.domain import (
     IntakeRuleBroken,
     Ledger,
@@ -29,6 +24,8 @@ from services.intake.domain import (
     case_id_for_report,
     ledger_id_for_year,
 )
+from services.intake.errors import IdempotencyKeyReused
+from services.intake.registration import SEALED_SUMMARY
 from tests.unit.conftest import (
     OPERATOR,
     REPORTER_EMAIL,

@@ -402,7 +402,7 @@ def test_a_discipline_result_is_not_reported_in_the_future_nor_decided_after_it(
 def test_a_transfer_result_outcome_decided_after_today_is_refused(system: EmbeddedSystem) -> None:
     """Rule: a transfer result reported today (the default) cannot carry an outcome decided
     after it (422 naming outcomes.0.decided_on)."""
-    from services.intake.application import SubmissionRefused
+    from services.intake.base import SubmissionRefused
 
     drive = Driver(system)
     report_id, _, _ = drive.submit([BOTH[0]], categories=("other_conduct",), received_on=RECEIVED)

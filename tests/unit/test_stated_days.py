@@ -16,12 +16,9 @@ from fastapi.testclient import TestClient
 
 from schemas import commands as c
 from schemas.glossary import Role
-from services.intake.application import (
-    STATED_DAYS,
-    TRIAGE_COMMANDS,
-    IntakeApplication,
-    StatedDayRefused,
-)
+from services.intake.application import IntakeApplication
+from services.intake.base import STATED_DAYS, StatedDayRefused
+from services.intake.triage import TRIAGE_COMMANDS
 from tests.support.auth import bearer
 from tests.unit.conftest import (
     OPERATOR,

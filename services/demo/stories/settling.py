@@ -37,7 +37,7 @@ from schemas.glossary import (
 )
 from schemas.submissions import ReportSubmission
 from services.demo.steps import DEMO_TODAY, DESK, HANDLER, LEADER, business_day
-from services.intake.application import STATED_DAYS
+from services.intake.base import STATED_DAYS
 from services.intake.domain import report_id_for_idempotency_key
 from services.intake.errors import IdempotencyKeyReused
 
