@@ -19,7 +19,8 @@ from services.accounts.policy import PublicLimits, ThrottlePolicy
 from services.accounts.store import AccountStore, UnknownUser
 from services.casework import api as casework_api
 from services.casework import chain
-from services.casework.application import CadreLookup, CaseworkApplication, HandlerCheck
+from services.casework.application import CaseworkApplication
+from services.casework.base import CadreLookup, HandlerCheck
 from services.casework.rules import CaseNotFound
 from services.common.application import JianduApplication
 from services.common.china_time import SYSTEM_CLOCK, Clock
@@ -32,12 +33,8 @@ from services.common.sql import Database
 from services.common.unavailable import Probe
 from services.common.web import create_app
 from services.intake import api as intake_api
-from services.intake.application import (
-    CaseStates,
-    IntakeApplication,
-    IntakePolicy,
-    SubmissionRefused,
-)
+from services.intake.application import IntakeApplication
+from services.intake.base import CaseStates, IntakePolicy, SubmissionRefused
 from services.intake.errors import IdempotencyKeyReused, SubmissionContention
 from services.intake.keyed import IntakeKeys
 from services.intake.report_log import ReportLog

@@ -18,23 +18,14 @@ from eventsourcing.persistence import IntegrityError
 
 from schemas import commands as c
 from schemas.events import Source
-from services.casework.base import CadreLookup, HandlerCheck
 from services.casework.domain import Actor, Case
 from services.casework.handlers import COMMANDS, CaseCommands
 from services.casework.opening import CaseOpening
 from services.casework.rules import CaseworkError
 
+
 # Named here for the modules that take them from the application (the table itself lives
 # in handlers.py, the injected look-ups in base.py).
-__all__ = [
-    "COMMANDS",
-    "CadreLookup",
-    "CaseworkApplication",
-    "ConcurrentChange",
-    "HandlerCheck",
-]
-
-
 class ConcurrentChange(CaseworkError):
     def __init__(self, case_id: UUID, expected: int | None, actual: int | None) -> None:
         detail = (

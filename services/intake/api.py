@@ -30,10 +30,11 @@ from services.accounts.web import accounts_of, api_principal, require_api_roles
 from services.common.problems import can_answer
 from services.common.unavailable import is_database_unavailable
 from services.common.web import ApiError
-from services.intake.application import TRIAGE_COMMANDS, IntakeApplication
+from services.intake.application import IntakeApplication
 from services.intake.domain import TRIAGE, Report
 from services.intake.reveal import IdentityReveal
 from services.intake.sealed_export import BadRecipientKey
+from services.intake.triage import TRIAGE_COMMANDS
 
 log = logging.getLogger(__name__)
 

@@ -16,28 +16,19 @@ from typing import Any, ClassVar
 from schemas.events import Source
 from services.common.china_time import china_today
 from services.common.config import Config
-from services.intake.base import CaseStates, IntakePolicy, NoIdentityKept, SubmissionRefused
+from services.intake.base import CaseStates, IntakePolicy
 from services.intake.batch_store import supported
 from services.intake.domain import Ledger
 from services.intake.group_commit import GroupCommitter
 from services.intake.keyed import IntakeKeys
 from services.intake.registration import Registration
-from services.intake.triage import TRIAGE_COMMANDS, Triage
+from services.intake.triage import Triage
 from services.intake.vault import ReporterVault
 from services.intake.vault_reads import VaultReads
 
+
 # Named here for the modules that take them from the application (each lives in the
 # module of its concept: base.py, registration.py, triage.py).
-__all__ = [
-    "TRIAGE_COMMANDS",
-    "CaseStates",
-    "IntakeApplication",
-    "IntakePolicy",
-    "NoIdentityKept",
-    "SubmissionRefused",
-]
-
-
 class IntakeApplication(Registration, Triage, VaultReads):
     name = "intake"
     source: ClassVar[Source] = "intake"

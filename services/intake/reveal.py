@@ -16,7 +16,8 @@ from services.accounts.access import IDENTITY_NO_NEED, IDENTITY_ROLES, check_ide
 from services.accounts.model import AuditEntry, Principal
 from services.accounts.store import AccountStore
 from services.common.procedure import RuleBroken
-from services.intake.application import IntakeApplication, NoIdentityKept
+from services.intake.application import IntakeApplication
+from services.intake.base import NoIdentityKept
 from services.intake.domain import Report, ReportNotFound
 
 # The case a report went to -> its handler (None: unknown or not assigned).

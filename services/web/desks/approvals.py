@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from services.casework.api import case_view
-from services.casework.application import COMMANDS
+from services.casework.handlers import COMMANDS
 from services.intake.api import report_view
-from services.intake.application import TRIAGE_COMMANDS
+from services.intake.triage import TRIAGE_COMMANDS
 from services.projections.case_queries import MAX_LIMIT, BadCursor
 from services.web.forms import FormContext, build_form
 from services.web.i18n import gettext_for, language_of

@@ -15,7 +15,7 @@ from services.accounts.access import check_case_access
 from services.accounts.model import Principal
 from services.accounts.web import accounts_of, safe_next
 from services.casework.api import case_view
-from services.casework.application import COMMANDS
+from services.casework.handlers import COMMANDS
 from services.casework.rules import InvalidInput
 from services.common.procedure import ProcedureError
 from services.projections.case_queries import MAX_LIMIT, BadCursor

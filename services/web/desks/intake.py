@@ -34,8 +34,9 @@ from services.accounts.model import Principal
 from services.accounts.web import accounts_of
 from services.common.procedure import ProcedureError, RuleBroken
 from services.intake.api import report_view
-from services.intake.application import TRIAGE_COMMANDS, NoIdentityKept, SubmissionRefused
+from services.intake.base import NoIdentityKept, SubmissionRefused
 from services.intake.domain import TRIAGE, Report
+from services.intake.triage import TRIAGE_COMMANDS
 from services.web.forms import FormContext, FormInvalid, FormSpec, build_form, parse_form
 from services.web.i18n import gettext_for, language_of
 from services.web.report_form import (
