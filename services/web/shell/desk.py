@@ -14,11 +14,11 @@ from services.casework.application import CaseworkApplication
 from services.common.application import JianduApplication
 from services.intake.application import IntakeApplication
 from services.intake.reveal import IdentityReveal
-from services.projections.archive_queries import ArchiveQueries
-from services.projections.case_queries import CaseQueries
-from services.projections.integrity import IntegrityReplies
-from services.projections.liaison_queries import LiaisonQueries
-from services.projections.queries import Queries
+from services.projections.archive.integrity import IntegrityReplies
+from services.projections.archive.queries import ArchiveQueries
+from services.projections.cases.queries import CaseQueries
+from services.projections.liaison.queries import LiaisonQueries
+from services.projections.timeline.queries import Queries
 from services.web.lists import Lists, MissingPart, Reports
 
 # The parts of ``PageServices`` a desk may need (its ``needs``); the read side is always there.
@@ -117,10 +117,10 @@ class Desk:
             )
         self.services = services
         self.lists = Lists(
-            services.queries.store,
             services.reports if "reports" in self.needs else None,
             services.casework if "casework" in self.needs else None,
             queues=services.cases,
+            archives=services.archives,
         )
 
     def _part(self, name: str) -> Any:

@@ -27,15 +27,10 @@ from services.accounts.access import LIAISON_READERS
 from services.accounts.model import Principal
 from services.accounts.web import require_api_roles
 from services.common.web import ApiError
-from services.projections import charts
-from services.projections.liaison_queries import (
-    LiaisonQueries,
-    LiaisonQueryError,
-    previous_quarter,
-    to_docx,
-    to_html,
-    to_markdown,
-)
+from services.projections.liaison import charts
+from services.projections.liaison.quarterly import to_docx, to_html, to_markdown
+from services.projections.liaison.queries import LiaisonQueries
+from services.projections.liaison.statistics import LiaisonQueryError, previous_quarter
 
 Reader = Annotated[Principal, Depends(require_api_roles(*LIAISON_READERS))]
 FromDate = Annotated[
