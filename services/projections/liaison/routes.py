@@ -85,6 +85,27 @@ def last_complete_quarter(today: dt.date) -> tuple[int, int]:
     return previous_quarter(today.year, (today.month - 1) // 3 + 1)
 
 
+def report_as(report: QuarterlyReport, format: str) -> Response | QuarterlyReport:
+    """The quarterly report in the format asked for (JSON: the report itself)."""
+    match format:
+        case "markdown":
+            return Response(
+                to_markdown(report), media_type="text/markdown; charset=utf-8", headers=NO_STORE
+            )
+        case "html":
+            return Response(
+                to_html(report), media_type="text/html; charset=utf-8", headers=NO_STORE
+            )
+        case "docx":
+            name = f"liaison-report-{report.period}.docx"
+            return Response(
+                to_docx(report),
+                media_type=DOCX,
+                headers=NO_STORE | {"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+    return report
+
+
 def build_router(queries: LiaisonQueries) -> APIRouter:
     router = APIRouter(prefix="/api/v1/liaison", tags=["liaison meeting"])
 
@@ -145,23 +166,7 @@ def build_router(queries: LiaisonQueries) -> APIRouter:
             report = queries.quarterly_report(year, quarter)
         except LiaisonQueryError as error:
             raise ApiError(str(error), 422) from None
-        match format:
-            case "markdown":
-                return Response(
-                    to_markdown(report), media_type="text/markdown; charset=utf-8", headers=NO_STORE
-                )
-            case "html":
-                return Response(
-                    to_html(report), media_type="text/html; charset=utf-8", headers=NO_STORE
-                )
-            case "docx":
-                name = f"liaison-report-{report.period}.docx"
-                return Response(
-                    to_docx(report),
-                    media_type=DOCX,
-                    headers=NO_STORE | {"Content-Disposition": f'attachment; filename="{name}"'},
-                )
-        return report
+        return report_as(report, format)
 
     @router.get("/charts/{name}.svg", response_class=Response)
     def chart(name: str, principal: Reader, start: FromDate = None, end: ToDate = None) -> Response:
