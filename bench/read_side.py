@@ -32,10 +32,10 @@ if str(ROOT) not in sys.path:
 from schemas.views_archive import IntegrityRequest
 from services.bootstrap import EmbeddedSystem
 from services.demo import DEMO_TODAY, seed
-from services.projections.archive_queries import ArchiveQueries
-from services.projections.documents import integrity_reply_docx
-from services.projections.integrity import IntegrityReplies
-from services.projections.liaison_queries import LiaisonQueries
+from services.projections.archive.documents import integrity_reply_docx
+from services.projections.archive.integrity import IntegrityReplies
+from services.projections.archive.queries import ArchiveQueries
+from services.projections.liaison.queries import LiaisonQueries
 from services.projections.rebuild import rebuild_store
 from tests.unit.conftest import make_settings
 

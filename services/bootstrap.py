@@ -40,15 +40,11 @@ from services.intake.keyed import IntakeKeys
 from services.intake.report_log import ReportLog
 from services.intake.reveal import IdentityReveal
 from services.intake.vault import ReporterVault
-from services.projections import api as projections_api
-from services.projections import api_archive as projections_api_archive
-from services.projections import api_cases as projections_api_cases
-from services.projections import api_liaison as projections_api_liaison
-from services.projections.cadres import CadreRegister
-from services.projections.case_queries import CaseQueries, SqlReader
+from services.projections.archive.register import CadreRegister
+from services.projections.cases.queries import CaseQueries
+from services.projections.cases.rows import SqlReader
 from services.projections.catchup import catch_up
-from services.projections.liaison_queries import LiaisonQueries
-from services.projections.queries import Queries
+from services.projections.read_side import ReadSide
 from services.projections.store import ReadStore
 from services.web import pages
 from services.web.shell import PageServices
@@ -102,13 +98,13 @@ def case_states_from_read_models(settings: Settings) -> CaseStates:
     """Distributed: the case list read model says where a case stands (the projections'
     database, read only). A case opened moments ago may not be there yet: joining it is
     refused until it is, which the operator sees as "not opened yet"."""
-    reader: list[SqlReader] = []
+    reader: list[CaseQueries] = []
 
     def state_of(case_id: UUID) -> CaseState | None:
         if not reader:
-            reader.append(SqlReader(Database.for_service(settings, "projections")))
-        rows = reader[0].query("SELECT state FROM case_list WHERE case_id = %s", (str(case_id),))
-        return CaseState(rows[0]["state"]) if rows and rows[0]["state"] else None
+            reader.append(CaseQueries(SqlReader(Database.for_service(settings, "projections"))))
+        state = reader[0].state_of(str(case_id))
+        return CaseState(state) if state else None
 
     return state_of
 
@@ -189,26 +185,12 @@ def cadre_lookup(register: CadreRegister) -> CadreLookup:
     return lookup
 
 
-@dataclass
-class ReadSide:
-    store: ReadStore
-    register: CadreRegister
-    queries: Queries
-    cases: CaseQueries
-
-
 def build_read_side(
     settings: Settings, config: Config | None = None, clock: Clock = SYSTEM_CLOCK
 ) -> ReadSide:
+    """The one read side of a process: every read model's queries (services/projections)."""
     store = ReadStore(Database.for_service(settings, "projections"))
-    register = CadreRegister(store)
-    config = config or build_config(settings)
-    return ReadSide(
-        store,
-        register,
-        Queries(store, register, config=config, today=clock.today),
-        cases=CaseQueries(store, config, today=clock.today),
-    )
+    return ReadSide.over(store, config=config or build_config(settings), today=clock.today)
 
 
 def web_app(
@@ -248,7 +230,7 @@ def intake_api_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
         accounts=build_accounts(settings, clock),
         databases=[intake],
     )
-    services = PageServices(read.queries, intake=intake, reveal=reveal)
+    services = PageServices(read, intake=intake, reveal=reveal)
     return pages.install(app, services, pages.INTAKE_DESKS)
 
 
@@ -283,7 +265,7 @@ def casework_pages(settings: Settings, work: CaseworkApplication, read: ReadSide
     """What ``jiandu casework``'s pages read and write: casework itself, the read side, and
     intake's log read only (the reports whose return waits on the approvals page)."""
     reports = ReportLog(eventstore_env(settings, "intake"))
-    return PageServices(read.queries, casework=work, reports=reports)
+    return PageServices(read, casework=work, reports=reports)
 
 
 def web_pages_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
@@ -302,22 +284,14 @@ def web_pages_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
         accounts=build_accounts(settings, clock),
         databases=[read.store.db],
     )
-    services = PageServices(read.queries, case_log=build_log_reader(settings, "casework"))
+    services = PageServices(read, case_log=build_log_reader(settings, "casework"))
     return pages.install(app, services, pages.WEB_DESKS)
 
 
 def read_side_routers(read: ReadSide) -> list[APIRouter]:
     """The information base's routes (and sign-in, accounts, the audit): the one list that
     ``jiandu projections-api`` and the embedded mode both serve."""
-    return [
-        projections_api.build_router(read.queries),
-        projections_api_archive.router_for(read.store, read.register, today=read.queries.today),
-        projections_api_liaison.build_router(
-            LiaisonQueries(read.store, today=read.queries.today, config=read.queries.config)
-        ),
-        projections_api_cases.build_router(read.cases),  # /api/v1/queues/*, /api/v1/cases
-        accounts_api.build_router(),
-    ]
+    return [*read.routers(), accounts_api.build_router()]
 
 
 def projections_api_app(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
@@ -452,7 +426,7 @@ class EmbeddedSystem:
         """The API and every desk's pages (services/web) in one app."""
         reveal = IdentityReveal(self.intake, case_handler=self.case_handler)
         services = PageServices(
-            self.read.queries, intake=self.intake, casework=self.casework, reveal=reveal
+            self.read, intake=self.intake, casework=self.casework, reveal=reveal
         )
         return pages.install(self._api_app(reveal), services)
 

@@ -122,7 +122,8 @@ def _casework_v1(settings: Settings, db: Database) -> None:
 
 
 def _projections_v1(settings: Settings, db: Database) -> None:
-    from services.projections import cadres, store
+    from services.projections import store
+    from services.projections.archive import register as cadres
 
     _ddl(db, [*store.ReadStore.schema_statements(store.PROJECTIONS), *cadres.DDL])
 
@@ -130,7 +131,8 @@ def _projections_v1(settings: Settings, db: Database) -> None:
 def _projections_v2(settings: Settings, db: Database) -> None:
     """Indexes for the queries at scale, and the register's name-and-unit key (0027): added
     to an existing installation here, by `jiandu migrate`, never by a running process."""
-    from services.projections import cadres, store
+    from services.projections import store
+    from services.projections.archive import register as cadres
 
     cadres.upgrade(db)
     _ddl(db, store.query_indexes(store.PROJECTIONS))

@@ -196,7 +196,7 @@ def calendar_show(data: DataOpt = None) -> None:
 def import_cadres(csv_file: Path, data: DataOpt = None) -> None:
     """Import the cadre register from CSV (cadre_id,name,unit,position,management_level)."""
     from services.bootstrap import build_read_side
-    from services.projections.cadres import RegisterImportError
+    from services.projections.archive.register import RegisterImportError
 
     read = build_read_side(ready(settings_with(data_dir=data), wait=False))
     try:

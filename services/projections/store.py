@@ -28,8 +28,11 @@ from prometheus_client import Counter
 from schemas.events import SOURCES, EventEnvelope, UnknownEventType
 from services.common.china_time import utc_now
 from services.common.sql import DDL_LOCK, Cursor, Database, check_identifier
-from services.projections import archive, cases, liaison, timeline
+from services.projections.archive import projection as archive
+from services.projections.cases import projection as cases
+from services.projections.liaison import projection as liaison
 from services.projections.rows import Upsert
+from services.projections.timeline import projection as timeline
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The lists the pages show: the inbox, the ledger, my cases, items awaiting approval.
 
-Candidates come from the read models (``services/projections/cases.py`` through
-``case_queries.py``; repeat suggestions from the archive) and each one's current
+Candidates come from the read models (``services/projections/cases/``; repeat
+suggestions from ``services/projections/archive/``) and each one's current
 state is read from its aggregate, so a list never shows a stale state: the read models can
 lag the command by a moment; the aggregate cannot.
 
@@ -20,8 +20,8 @@ from schemas.glossary import CaseState, Queue, ReportStatus
 from services.casework.domain import Case
 from services.common.procedure import ProcedureError
 from services.intake.domain import Report
-from services.projections.case_queries import (
-    CaseQueries,
+from services.projections.archive.queries import ArchiveQueries
+from services.projections.cases.paging import (
     Keyed,
     Paged,
     SortKey,
@@ -30,7 +30,7 @@ from services.projections.case_queries import (
     page_of,
     sort_key,
 )
-from services.projections.store import ReadStore
+from services.projections.cases.queries import CaseQueries
 
 PAGE_SIZE = 50
 APPROVAL_STATES = frozenset({CaseState.DISPOSITION_PROPOSED, CaseState.CONCLUSION_PROPOSED})
@@ -54,10 +54,10 @@ class Cases(Protocol):
 
 @dataclass
 class Lists:
-    store: ReadStore
     reports: Reports | None
     cases: Cases | None
     queues: CaseQueries
+    archives: ArchiveQueries
 
     def _reports(self, ids: Iterable[str]) -> list[Report]:
         if self.reports is None:
@@ -83,14 +83,10 @@ class Lists:
 
     def ledger(self, page: int = 1) -> tuple[list[Report], bool]:
         """Registered reports, newest ledger number first; and whether a next page exists."""
-        rows = self.store.query(
-            "SELECT report_id FROM report_queue WHERE ledger_number IS NOT NULL "
-            "ORDER BY ledger_number DESC LIMIT %s OFFSET %s",
-            (PAGE_SIZE + 1, (page - 1) * PAGE_SIZE),
-        )
-        reports = self._reports(r["report_id"] for r in rows[:PAGE_SIZE])
+        ids, more = self.queues.ledger_page(page, PAGE_SIZE)
+        reports = self._reports(ids)
         reports.sort(key=lambda r: r.ledger_number or "", reverse=True)
-        return reports, len(rows) > PAGE_SIZE
+        return reports, more
 
     def inbox(self) -> list[Report]:
         """Registered reports waiting for an operator's triage, oldest first."""
@@ -154,10 +150,7 @@ class Lists:
 
     def awaiting_assignment(self, *, limit: int, after: str | None) -> Paged[Case]:
         """Open cases with no handler yet, the longest open first: one page."""
-        rows = self.store.query(
-            "SELECT case_id, opened_at FROM case_list WHERE handler_id IS NULL AND state = %s",
-            (CaseState.OPEN.value,),
-        )
+        rows = self.queues.unassigned()
 
         def build(ids: list[str]) -> list[Case]:
             return [c for c in self._cases(ids) if c.state is CaseState.OPEN]
@@ -171,12 +164,8 @@ class Lists:
         found: dict[str, dict[str, Any]] = {}
         for subject in report.subjects:
             cadre_id = subject.get("cadre_id") or ""
-            rows = self.store.query(
-                "SELECT r.report_id, r.ledger_number, r.received_on, r.case_id, r.summary "
-                "FROM archive_subjects s JOIN archive_reports r ON r.report_id = s.report_id "
-                "WHERE (s.cadre_id = %s AND s.cadre_id <> '') OR (s.name = %s AND s.unit = %s) "
-                "ORDER BY r.received_on DESC LIMIT 20",
-                (cadre_id, subject.get("name", ""), subject.get("unit", "")),
+            rows = self.archives.reports_naming(
+                cadre_id, subject.get("name", ""), subject.get("unit", "")
             )
             for row in rows:
                 if row["report_id"] != str(report.id):

@@ -7,7 +7,8 @@ import random
 from pathlib import Path
 
 from services.common.sql import Database
-from services.projections.case_queries import CaseFilters, CaseQueries, SqlReader
+from services.projections.cases.queries import CaseQueries
+from services.projections.cases.rows import CaseFilters, SqlReader
 from services.projections.store import ReadStore
 from tests.unit.conftest import (
     TODAY,

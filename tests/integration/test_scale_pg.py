@@ -14,10 +14,11 @@ from schemas.glossary import LiaisonDimension
 from schemas.views_archive import IntegrityRequest
 from services.common.sql import Database
 from services.demo.scale import Shape, StoresNotEmpty, generate
-from services.projections.archive_queries import ArchiveQueries
-from services.projections.cadres import CadreRegister
-from services.projections.integrity import IntegrityReplies
-from services.projections.liaison_queries import LiaisonQueries, count_rows, rows_of
+from services.projections.archive.integrity import IntegrityReplies
+from services.projections.archive.queries import ArchiveQueries
+from services.projections.archive.register import CadreRegister
+from services.projections.liaison.queries import LiaisonQueries
+from services.projections.liaison.statistics import count_rows, rows_of
 from services.projections.store import ReadStore
 from tests.integration.helpers import pg_settings
 from tests.support.live_path import apply_logs_live

@@ -20,10 +20,11 @@ from services.demo.register import REGISTER_CSV
 from services.demo.steps import DEMO_TODAY
 from services.demo.stories.settling import seed_settled_items
 from services.intake.domain import IntakeRuleBroken
-from services.projections.archive_queries import ArchiveQueries
-from services.projections.cadres import CadreRegister
-from services.projections.case_queries import CaseQueries, SqlReader
-from services.projections.integrity import IntegrityReplies
+from services.projections.archive.integrity import IntegrityReplies
+from services.projections.archive.queries import ArchiveQueries
+from services.projections.archive.register import CadreRegister
+from services.projections.cases.queries import CaseQueries
+from services.projections.cases.rows import SqlReader
 from services.projections.store import ReadStore
 from tests.integration.helpers import pg_settings
 from tests.unit.conftest import (

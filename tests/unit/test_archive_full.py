@@ -35,9 +35,9 @@ from schemas.views import CadreRecord
 from schemas.views_archive import CadreArchive
 from services.bootstrap import EmbeddedSystem
 from services.common.procedure import ProcedureError
-from services.projections import archive
-from services.projections.archive_queries import ArchiveQueries
-from services.projections.cadres import CadreRegister
+from services.projections.archive import projection as archive
+from services.projections.archive.queries import ArchiveQueries
+from services.projections.archive.register import CadreRegister
 from services.projections.store import ReadStore
 from tests.unit.conftest import (
     REPORTER_EMAIL,

@@ -105,7 +105,9 @@ def test_each_disposition_leads_where_its_work_is_allowed() -> None:
 def test_the_aggregate_and_the_projections_read_the_same_table() -> None:
     """Both import the one function; no module keeps a second copy of the transitions."""
     from services.casework.domain import disposition, record
-    from services.projections import archive, cases, liaison
+    from services.projections.archive import projection as archive
+    from services.projections.cases import projection as cases
+    from services.projections.liaison import projection as liaison
 
     for module in (record, disposition, archive, cases, liaison):
         assert module.state_after is state_after

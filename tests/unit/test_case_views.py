@@ -37,8 +37,9 @@ from services.common.sql import Database
 from services.intake import api as intake_api
 from services.intake.domain import Report
 from services.intake.triage import JOINABLE_STATES
-from services.projections import cases
-from services.projections.case_queries import CaseFilters, CaseQueries
+from services.projections.cases import projection as cases
+from services.projections.cases.queries import CaseQueries
+from services.projections.cases.rows import CaseFilters
 from services.projections.store import ReadStore
 from tests.unit.conftest import (
     REPORTER_EMAIL,

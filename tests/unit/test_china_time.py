@@ -25,7 +25,8 @@ from services.common.china_time import (
 )
 from services.common.settings import Settings
 from services.intake.domain import case_id_for_report
-from services.projections import archive, cases
+from services.projections.archive import projection as archive
+from services.projections.cases import projection as cases
 from tests.unit.conftest import OPERATOR, real_name_submission
 
 # 01:30 on New Year's Day in Beijing: still 2026 in UTC.

@@ -536,8 +536,8 @@ def test_the_two_cadre_case_gives_each_cadre_their_own_reply(seeded: Seeded) -> 
     from schemas.views_archive import IntegrityRequest
     from services.casework.handlers import false_accusation_case_id
     from services.demo.stories.per_cadre import CLEARED_SUBJECT, KEY
-    from services.projections.archive_queries import ArchiveQueries
-    from services.projections.integrity import IntegrityReplies
+    from services.projections.archive.integrity import IntegrityReplies
+    from services.projections.archive.queries import ArchiveQueries
 
     system = seeded.system
     case_id = case_id_for_report(report_id_for_idempotency_key(KEY))
@@ -572,9 +572,9 @@ def test_items_that_left_the_office_come_back_settled_or_stay_visibly_open(
     """services/demo/stories/settling.py: the discipline commission's result per cadre, one still
     awaited (overdue), a transfer down's and a referral's structured results."""
     from schemas.views_archive import IntegrityRequest
-    from services.projections.archive_queries import ArchiveQueries
-    from services.projections.case_queries import CaseQueries
-    from services.projections.integrity import IntegrityReplies
+    from services.projections.archive.integrity import IntegrityReplies
+    from services.projections.archive.queries import ArchiveQueries
+    from services.projections.cases.queries import CaseQueries
 
     system = seeded.system
     replies = IntegrityReplies(ArchiveQueries(system.read.store, system.read.register))

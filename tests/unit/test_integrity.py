@@ -28,9 +28,10 @@ from schemas.glossary import (
 )
 from schemas.views_archive import IntegrityRequest
 from services.bootstrap import EmbeddedSystem
-from services.projections.archive_queries import ArchiveQueries
-from services.projections.documents import DOCX_MEDIA_TYPE
-from services.projections.integrity import IntegrityReplies, UnknownCadres, months_remaining
+from services.projections.archive.documents import DOCX_MEDIA_TYPE
+from services.projections.archive.integrity import IntegrityReplies, UnknownCadres
+from services.projections.archive.integrity_items import months_remaining
+from services.projections.archive.queries import ArchiveQueries
 from tests.unit.conftest import (
     advance_to,
     build_embedded,

@@ -29,7 +29,7 @@ from schemas.glossary import (
 from schemas.submissions import ReportSubmission
 from services.bootstrap import EmbeddedSystem
 from services.casework.rules import InvalidInput
-from services.projections.archive_queries import ArchiveQueries
+from services.projections.archive.queries import ArchiveQueries
 from tests.unit.conftest import advance_to, build_embedded, make_settings
 from tests.unit.test_archive_full import HANDLER, LEADER, REGISTER, Driver
 from tests.unit.test_per_cadre import (

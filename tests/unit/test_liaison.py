@@ -51,14 +51,11 @@ from services.calendar.deadlines import TimeLimits, add_calendar_months
 from services.common.config import Config
 from services.common.sql import Database
 from services.intake.domain import case_id_for_report
-from services.projections import charts, liaison
-from services.projections.liaison_queries import (
-    LiaisonQueries,
-    LiaisonQueryError,
-    to_docx,
-    to_html,
-    to_markdown,
-)
+from services.projections.liaison import charts
+from services.projections.liaison import projection as liaison
+from services.projections.liaison.quarterly import to_docx, to_html, to_markdown
+from services.projections.liaison.queries import LiaisonQueries
+from services.projections.liaison.statistics import LiaisonQueryError
 from services.projections.store import ReadStore
 from tests.unit.conftest import (
     REPORTER_EMAIL,
@@ -1132,7 +1129,7 @@ def test_every_report_status_has_an_outcome() -> None:
     """A report in any status is counted under some outcome (a transfer whose result was
     recorded, ``transfer_concluded``, once made the figures fail: found by the scale history)."""
     from schemas.glossary import ReportStatus
-    from services.projections.liaison_queries import outcome_of
+    from services.projections.liaison.statistics import outcome_of
 
     for status in ReportStatus:
         assert outcome_of(status.value, None, None) is not None

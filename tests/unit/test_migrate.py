@@ -32,8 +32,8 @@ from services.migrate import (
     schema_version,
     wait_for_schema,
 )
-from services.projections import timeline
 from services.projections.store import CATCHING_UP, LIVE
+from services.projections.timeline import projection as timeline
 from tests.unit.conftest import make_settings
 
 

@@ -379,7 +379,7 @@ def test_an_operator_confirms_a_candidate_and_merges_another(
 
 
 def system_candidates(system: EmbeddedSystem) -> list[Any]:
-    from services.projections.archive_queries import ArchiveQueries
+    from services.projections.archive.queries import ArchiveQueries
 
     return ArchiveQueries(system.read.store, system.read.register).candidates()
 

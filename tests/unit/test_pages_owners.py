@@ -150,13 +150,13 @@ def test_the_pages_are_split_among_the_processes_as_in_the_embedded_app(
 
 
 def test_a_desk_is_refused_where_a_part_it_needs_is_missing(system: EmbeddedSystem) -> None:
-    only_read = PageServices(system.read.queries)
+    only_read = PageServices(system.read)
     with pytest.raises(MissingPart, match="IntakeDesk needs intake, reports, reveal"):
         pages.install(FastAPI(), only_read, (pages.intake,))
     for desks in (pages.INTAKE_DESKS, pages.CASEWORK_DESKS):
         with pytest.raises(MissingPart):
             pages.install(FastAPI(), only_read, desks)
-    pages.install(FastAPI(), PageServices(system.read.queries, case_log=system.casework),
+    pages.install(FastAPI(), PageServices(system.read, case_log=system.casework),
                   pages.WEB_DESKS)  # fmt: skip
 
 

@@ -34,8 +34,8 @@ from services.casework import rules
 from services.casework.domain import Case
 from services.casework.handlers import false_accusation_case_id
 from services.casework.rules import NotAHandler, RuleBroken, UnknownAccuser
-from services.projections.archive_queries import ArchiveQueries
-from services.projections.integrity import IntegrityReplies
+from services.projections.archive.integrity import IntegrityReplies
+from services.projections.archive.queries import ArchiveQueries
 from tests.unit.conftest import build_embedded, envelope, make_settings
 from tests.unit.test_archive_full import (
     EDUCATION,
@@ -600,7 +600,8 @@ def test_the_per_cadre_history_rebuilt_equals_the_live_read_models(
 
 
 def test_an_old_conclusion_in_the_archive_is_everyones_and_a_new_one_each_cadres_own() -> None:
-    from services.projections.archive_queries import Resolver, verdicts_of
+    from services.projections.archive.resolver import Resolver
+    from services.projections.archive.views import verdicts_of
 
     resolver = Resolver({}, {})
     me = ("cadre", "C-002")

@@ -15,11 +15,12 @@ from services.casework.application import CaseworkApplication
 from services.common.sql import Database
 from services.intake.application import IntakeApplication
 from services.intake.domain import case_id_for_report
-from services.projections import archive, timeline
-from services.projections.archive_queries import ArchiveQueries, CadreNotFound
-from services.projections.cadres import CadreRegister, RegisterImportError
-from services.projections.queries import Queries
+from services.projections.archive import projection as archive
+from services.projections.archive.queries import ArchiveQueries, CadreNotFound
+from services.projections.archive.register import CadreRegister, RegisterImportError
 from services.projections.store import ReadStore
+from services.projections.timeline import projection as timeline
+from services.projections.timeline.queries import Queries
 from tests.unit.conftest import (
     TODAY,
     all_envelopes,

@@ -21,17 +21,16 @@ from fastapi.testclient import TestClient
 from schemas.glossary import Role
 from services.bootstrap import EmbeddedSystem
 from services.demo.scale import generate
-from services.projections.case_queries import (
-    AFTER_CLOSURE,
-    FINISHED,
+from services.projections.cases.paging import (
     BadCursor,
-    CaseQueries,
     deadline_key,
     decode_cursor,
     encode_cursor,
     page_of,
     sort_key,
 )
+from services.projections.cases.queries import CaseQueries
+from services.projections.cases.rows import AFTER_CLOSURE, FINISHED
 from tests.unit.conftest import build_embedded, make_settings
 
 TODAY = dt.date(2026, 3, 2)

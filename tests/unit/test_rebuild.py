@@ -36,12 +36,13 @@ from services.common.procedure import ProcedureError
 from services.common.sql import Database
 from services.intake.application import IntakeApplication
 from services.intake.domain import TRIAGE
-from services.projections import archive, timeline
 from services.projections import store as store_module
+from services.projections.archive import projection as archive
 from services.projections.catchup import catch_up
 from services.projections.rebuild import rebuild_store
 from services.projections.rows import Upsert
 from services.projections.store import LIVE, ProjectionsNotReady, ReadStore
+from services.projections.timeline import projection as timeline
 from tests.unit.conftest import (
     REPORTER_EMAIL,
     REPORTER_ID_NUMBER,

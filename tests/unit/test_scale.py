@@ -158,7 +158,8 @@ def test_statistics_counted_in_sql_are_the_facts_counts(history: tuple[Any, Any]
     """The liaison figures counted by the database (GROUP BY) equal those counted from every
     report's facts in Python, for every dimension, over several ranges."""
     from schemas.glossary import LiaisonDimension
-    from services.projections.liaison_queries import LiaisonQueries, count_rows, rows_of
+    from services.projections.liaison.queries import LiaisonQueries
+    from services.projections.liaison.statistics import count_rows, rows_of
 
     settings, _ = history
     store = ReadStore(Database.for_service(settings, "projections"))

@@ -23,9 +23,9 @@ from schemas.views_archive import IntegrityRequest
 from services.bootstrap import EmbeddedSystem
 from services.casework.rules import RuleBroken
 from services.intake.domain import IntakeRuleBroken
-from services.projections.archive_queries import ArchiveQueries
-from services.projections.case_queries import CaseQueries
-from services.projections.integrity import IntegrityReplies
+from services.projections.archive.integrity import IntegrityReplies
+from services.projections.archive.queries import ArchiveQueries
+from services.projections.cases.queries import CaseQueries
 from tests.unit.conftest import (
     advance_to,
     build_embedded,

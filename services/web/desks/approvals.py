@@ -13,7 +13,7 @@ from services.casework.api import case_view
 from services.casework.handlers import COMMANDS
 from services.intake.api import report_view
 from services.intake.triage import TRIAGE_COMMANDS
-from services.projections.case_queries import MAX_LIMIT, BadCursor
+from services.projections.cases.paging import MAX_LIMIT, BadCursor
 from services.web.forms import FormContext, build_form
 from services.web.i18n import gettext_for, language_of
 from services.web.shell import (

@@ -18,7 +18,7 @@ from services.casework.api import case_view
 from services.casework.handlers import COMMANDS
 from services.casework.rules import InvalidInput
 from services.common.procedure import ProcedureError
-from services.projections.case_queries import MAX_LIMIT, BadCursor
+from services.projections.cases.paging import MAX_LIMIT, BadCursor
 from services.web.forms import FormInvalid, FormSpec, build_form, parse_form
 from services.web.i18n import gettext_for, language_of
 from services.web.shell import (

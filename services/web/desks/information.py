@@ -3,8 +3,8 @@ archive, and integrity opinion replies (on the page and as a Word document).
 
 They read the read side's query modules (``CaseQueries``, ``ArchiveQueries``,
 ``IntegrityReplies``) and the account store; who may open which page is the API's rule for
-the same data (``api_cases``, ``api_archive``). None of them holds a reporter's identity: the
-read models hold none.
+the same data (``projections.cases.routes``, ``projections.archive.routes``). None of them
+holds a reporter's identity: the read models hold none.
 """
 
 from __future__ import annotations
@@ -21,8 +21,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemas.glossary import Queue, Role
 from schemas.views_archive import IntegrityReply, IntegrityRequest
-from services.projections.archive_queries import CadreNotFound
-from services.projections.case_queries import (
+from services.projections.archive.documents import (
+    DOCX_MEDIA_TYPE,
+    docx_filename,
+    integrity_reply_docx,
+)
+from services.projections.archive.integrity import UnknownCadres
+from services.projections.archive.queries import CadreNotFound
+from services.projections.cases.paging import (
     MAX_LIMIT,
     BadCursor,
     Keyed,
@@ -33,8 +39,6 @@ from services.projections.case_queries import (
     page_of,
     report_key,
 )
-from services.projections.documents import DOCX_MEDIA_TYPE, docx_filename, integrity_reply_docx
-from services.projections.integrity import UnknownCadres
 from services.web.i18n import Gettext
 from services.web.shell import (
     CadreReader,

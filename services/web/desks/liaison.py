@@ -1,6 +1,6 @@
 """The liaison desk: the liaison meeting's shared figures and charts, referrals to and from
 member units (a liaison member sees their own unit's only), the quarterly report (and its Word
-document). The rules are the API's (``api_liaison``)."""
+document). The rules are the API's (``projections.liaison.routes``)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from schemas.glossary import MemberUnit, ReferralDirection, ReferralStatus, Role
 from services.accounts.access import member_unit
 from services.accounts.model import Principal
-from services.projections import charts
-from services.projections.api_liaison import CHARTS, PERIODS, last_complete_quarter
-from services.projections.documents import DOCX_MEDIA_TYPE
-from services.projections.liaison_queries import LiaisonQueryError, to_docx
+from services.projections.archive.documents import DOCX_MEDIA_TYPE
+from services.projections.liaison import charts
+from services.projections.liaison.quarterly import to_docx
+from services.projections.liaison.routes import CHARTS, PERIODS, last_complete_quarter
+from services.projections.liaison.statistics import LiaisonQueryError
 from services.web.i18n import Gettext
 from services.web.shell import (
     Desk,

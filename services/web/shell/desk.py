@@ -5,7 +5,7 @@ lacks left out (decision record 0031)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from fastapi import APIRouter
@@ -14,11 +14,12 @@ from services.casework.application import CaseworkApplication
 from services.common.application import JianduApplication
 from services.intake.application import IntakeApplication
 from services.intake.reveal import IdentityReveal
-from services.projections.archive_queries import ArchiveQueries
-from services.projections.case_queries import CaseQueries
-from services.projections.integrity import IntegrityReplies
-from services.projections.liaison_queries import LiaisonQueries
-from services.projections.queries import Queries
+from services.projections.archive.integrity import IntegrityReplies
+from services.projections.archive.queries import ArchiveQueries
+from services.projections.cases.queries import CaseQueries
+from services.projections.liaison.queries import LiaisonQueries
+from services.projections.read_side import ReadSide
+from services.projections.timeline.queries import Queries
 from services.web.lists import Lists, MissingPart, Reports
 
 # The parts of ``PageServices`` a desk may need (its ``needs``); the read side is always there.
@@ -27,7 +28,8 @@ PARTS = frozenset({"intake", "casework", "reports", "case_log", "reveal"})
 
 @dataclass
 class PageServices:
-    """What the pages read and write. ``queries`` (the read side) is always there; the other
+    """What the pages read and write. ``read`` (the one read side the composition root built:
+    ``queries``, ``cases``, ``archives``, ``replies``, ``liaison``) is always there; the other
     parts only in a process that has them (decision record 0031):
 
     - ``intake``: intake's application, which the pages write through (intake's process);
@@ -40,28 +42,39 @@ class PageServices:
     The embedded mode has them all. A desk names the parts it needs (``Desk.needs``): it is
     refused at install where one is missing, and sees only those."""
 
-    queries: Queries
+    read: ReadSide
     intake: IntakeApplication | None = None
     casework: CaseworkApplication | None = None
     reports: Reports | None = None
     case_log: JianduApplication | None = None
     reveal: IdentityReveal | None = None
-    # The read side's query modules, over the same store and configuration as ``queries``.
-    cases: CaseQueries = field(init=False)
-    archives: ArchiveQueries = field(init=False)
-    replies: IntegrityReplies = field(init=False)
-    liaison: LiaisonQueries = field(init=False)
 
     def __post_init__(self) -> None:
         if self.reports is None:
             self.reports = self.intake
         if self.case_log is None:
             self.case_log = self.casework
-        store, today = self.queries.store, self.queries.today
-        self.cases = CaseQueries(store, self.queries.config, today=today)
-        self.archives = ArchiveQueries(store, self.queries.register)
-        self.replies = IntegrityReplies(self.archives, today=today)
-        self.liaison = LiaisonQueries(store, today=today, config=self.queries.config)
+
+    # The read side's query objects, as the composition root built them (one ``ReadSide``).
+    @property
+    def queries(self) -> Queries:
+        return self.read.queries
+
+    @property
+    def cases(self) -> CaseQueries:
+        return self.read.cases
+
+    @property
+    def archives(self) -> ArchiveQueries:
+        return self.read.archives
+
+    @property
+    def replies(self) -> IntegrityReplies:
+        return self.read.replies
+
+    @property
+    def liaison(self) -> LiaisonQueries:
+        return self.read.liaison
 
     def missing(self, needs: Iterable[str]) -> list[str]:
         return sorted(part for part in needs if getattr(self, part) is None)
@@ -117,10 +130,10 @@ class Desk:
             )
         self.services = services
         self.lists = Lists(
-            services.queries.store,
             services.reports if "reports" in self.needs else None,
             services.casework if "casework" in self.needs else None,
             queues=services.cases,
+            archives=services.archives,
         )
 
     def _part(self, name: str) -> Any:

@@ -1,16 +1,4 @@
-"""Queries over the archive tables: a cadre's supervision archive, and the candidates.
-
-Who a named person is gets decided here, at query time, from three sources:
-
-1. the register id the report gave (``cadre_id``);
-2. otherwise the operators' identifications (``subject_identifications``): the latest one
-   of a candidate key (by intake log position) says "this is cadre C" or "this is the same
-   person as candidate K" (a merge; chains are followed, a cycle settles on its smallest key);
-3. otherwise an exact match of the normalised name and unit with exactly one registered cadre.
-
-Resolving at query time keeps the tables order-tolerant (an identification may be projected
-before or after the reports it concerns) and makes a rebuild give the same archive.
-"""
+"""The archive's views built from its rows: the entries' texts, verdicts and effect periods, a case's and a candidate's view, the suggestions, and each cadre's own results of items that left the office."""
 
 from __future__ import annotations
 
@@ -18,9 +6,8 @@ import datetime as dt
 import difflib
 import functools
 import json
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, cast
 
 from schemas.events import candidate_key
@@ -48,7 +35,6 @@ from schemas.views_archive import (
     ArchiveCase,
     ArchiveEntry,
     ArchiveReport,
-    CadreArchive,
     CadreSuggestion,
     CandidateView,
     EffectPeriod,
@@ -58,10 +44,7 @@ from schemas.views_archive import (
 )
 from services.calendar.deadlines import add_calendar_months
 from services.casework.domain import overall_verdict
-from services.projections.cadres import COLUMNS, CadreRegister
-from services.projections.store import ReadStore
-
-Identity = tuple[str, str]  # ("cadre", cadre_id) or ("candidate", candidate_key)
+from services.projections.archive.resolver import Identity, Resolver
 
 # Which months field of a decision's recorded effects bars what.
 BAR_FIELDS: tuple[tuple[str, Bar], ...] = (
@@ -77,11 +60,6 @@ FOLLOWS = {"ClearingApproved": "ClearingProposed", "ClearingCarriedOut": "Cleari
 FOLLOWS |= {"PublicityDecided": "PublicityHeld"}
 SUGGESTION_LIMIT = 3
 SUGGESTION_THRESHOLD = 0.5
-
-
-class CadreNotFound(LookupError):
-    def __init__(self, cadre_id: str) -> None:
-        super().__init__(f"no cadre {cadre_id!r} in the register")
 
 
 def _zh(enum: Any, value: str | None) -> str | None:
@@ -243,274 +221,7 @@ def entry_text(kind: str, d: dict[str, Any]) -> str:  # noqa: PLR0911, PLR0912
     return EVENT_LABELS.get(kind, kind)
 
 
-class RegisterKeys:
-    """candidate key -> the ids of the registered cadres of that name and unit, looked up
-    through the register's key index as keys are asked for (``prime``: many in one query),
-    never the whole register read (docs/decisions/0027)."""
-
-    def __init__(self, lookup: Callable[[Iterable[str]], dict[str, list[str]]]) -> None:
-        self._lookup = lookup
-        self._known: dict[str, list[str]] = {}
-
-    def prime(self, keys: Iterable[str]) -> None:
-        missing = {k for k in keys if k not in self._known}
-        if missing:
-            self._known.update(self._lookup(missing))
-
-    def get(self, key: str, default: list[str]) -> list[str]:
-        if key not in self._known:
-            self.prime([key])
-        return self._known.get(key, default)
-
-
-@dataclass(frozen=True)
-class Resolver:
-    """Who a named person is: see the module docstring."""
-
-    links: dict[str, tuple[str | None, str | None, str]]  # key -> (cadre_id, same_as, by)
-    register_keys: RegisterKeys | dict[str, list[str]]
-
-    def resolve(self, cadre_id: str | None, key: str) -> Identity:
-        return self.explain(cadre_id, key)[0]
-
-    def explain(self, cadre_id: str | None, key: str) -> tuple[Identity, str]:
-        """The identity and how it was settled (register_id, operator, exact_name_and_unit)."""
-        if cadre_id:
-            return ("cadre", cadre_id), "register_id"
-        seen: list[str] = []
-        by = ""
-        while key in self.links and key not in seen:
-            seen.append(key)
-            target_cadre, same_as, _ = self.links[key]
-            by = "operator"
-            if target_cadre:
-                return ("cadre", target_cadre), by
-            assert same_as is not None
-            key = same_as
-        if key in seen:  # a cycle of merges: one person, named by its smallest key
-            return ("candidate", min(seen[seen.index(key) :])), by
-        matches = self.register_keys.get(key, [])
-        if len(matches) == 1:
-            return ("cadre", matches[0]), "exact_name_and_unit"
-        return ("candidate", key), by or "unresolved"
-
-    def prime(self, keys: Iterable[str | None]) -> None:
-        """Look the register up for many keys at once (before resolving them one by one)."""
-        if isinstance(self.register_keys, RegisterKeys):
-            self.register_keys.prime(k for k in keys if k)
-
-    def keys_of(self, cadre: CadreRecord) -> list[str]:
-        """Every candidate key that names ``cadre``: operators' identifications (and the
-        merges leading to one), and the cadre's own name and unit when no other registered
-        cadre shares them. A key no report uses matches no row: harmless."""
-        me: Identity = ("cadre", cadre.cadre_id)
-        own = candidate_key(cadre.name, cadre.unit)
-        keys = {own, *self.links}
-        self.prime([*keys, *(same for _, same, _ in self.links.values() if same)])
-        return sorted(k for k in keys if self.resolve(None, k) == me)
-
-
-@dataclass
-class _Found:
-    """What the batched queries found for one cadre of an archive request."""
-
-    cadre: CadreRecord
-    keys: list[str]
-    rows: list[dict[str, Any]]
-    case_ids: set[str]
-
-
-class ArchiveQueries:
-    def __init__(self, store: ReadStore, register: CadreRegister) -> None:
-        self.store = store
-        self.register = register
-
-    # -- identity --------------------------------------------------------------------------
-
-    def resolver(self) -> Resolver:
-        links: dict[str, tuple[str | None, str | None, str]] = {}
-        for row in self.store.query(
-            "SELECT candidate_key, cadre_id, same_as_candidate, actor_id "
-            "FROM subject_identifications ORDER BY position"
-        ):
-            links[row["candidate_key"]] = (
-                row["cadre_id"],
-                row["same_as_candidate"],
-                row["actor_id"],
-            )
-        return Resolver(links, RegisterKeys(self.register.with_keys))
-
-    # -- the archive -----------------------------------------------------------------------
-
-    def get_cadre(self, cadre_id: str) -> CadreRecord:
-        cadre = self.register.get(cadre_id)
-        if cadre is None:
-            raise CadreNotFound(cadre_id)
-        return cadre
-
-    def archive(self, cadre_id: str, resolver: Resolver | None = None) -> CadreArchive:
-        """Every report naming the cadre and every archived step of their cases."""
-        cadre = self.get_cadre(cadre_id)
-        return self.archives([cadre], resolver)[0]
-
-    def archives(
-        self, cadres: Sequence[CadreRecord], resolver: Resolver | None = None
-    ) -> list[CadreArchive]:
-        """The archive of each of ``cadres`` (registered), in their order: one query per table
-        for all of them (an integrity reply asks about a hundred cadres at once)."""
-        resolver = resolver or self.resolver()
-        # Every cadre's own name-and-unit key looked up at once, not one query a cadre.
-        resolver.prime(candidate_key(c.name, c.unit) for c in cadres)
-        found = {c.cadre_id: _Found(c, resolver.keys_of(c), [], set()) for c in cadres}
-        if not found:
-            return []
-        by_key = {k: f for f in found.values() for k in f.keys}
-        where, params = _named_all(list(found), list(by_key), "s.")
-        rows = self.store.query(
-            "SELECT s.ordinal, s.name, s.unit, s.position, s.cadre_id AS named_id, "
-            "s.candidate_key, r.* FROM archive_subjects s "
-            f"JOIN archive_reports r ON r.report_id = s.report_id WHERE {where} "
-            "ORDER BY r.received_on DESC, r.ledger_number DESC, s.ordinal",
-            params,
-        )
-        resolver.prime(r["candidate_key"] for r in rows)
-        for r in rows:
-            owner = found.get(r["named_id"]) if r["named_id"] else by_key.get(r["candidate_key"])
-            if owner is not None:
-                owner.rows.append(r)
-        where, params = _named_all(list(found), list(by_key), "")
-        for r in self.store.query(
-            "SELECT DISTINCT case_id, cadre_id, candidate_key FROM archive_entries "
-            f"WHERE cadre_name IS NOT NULL AND ({where})",
-            params,
-        ):
-            owner = found.get(r["cadre_id"]) if r["cadre_id"] else by_key.get(r["candidate_key"])
-            if owner is not None:
-                owner.case_ids.add(r["case_id"])
-        out: dict[str, CadreArchive] = {}
-        items_of: dict[str, dict[str, ArchiveReport]] = {}
-        for cadre_id, f in found.items():
-            me: Identity = ("cadre", cadre_id)
-            items: dict[str, ArchiveReport] = {}
-            for r in f.rows:
-                if r["report_id"] not in items:  # a report naming the same person twice: once
-                    items[r["report_id"]] = with_report_result(
-                        _report_item(r, resolver), r, me, resolver
-                    )
-            f.case_ids |= {i.case_id for i in items.values() if i.case_id}
-            items_of[cadre_id] = items
-        stored = self._stored_cases(sorted(set().union(*(f.case_ids for f in found.values()))))
-        resolver.prime(
-            key for entries in stored[1].values() for e in entries for key in _keys_named(e)
-        )
-        for cadre_id, f in found.items():
-            out[cadre_id] = CadreArchive(
-                cadre=f.cadre,
-                items=list(items_of[cadre_id].values()),
-                cases=self._cases(sorted(f.case_ids), ("cadre", cadre_id), resolver, stored),
-            )
-        return [out[c.cadre_id] for c in cadres]
-
-    def _stored_cases(
-        self, case_ids: list[str]
-    ) -> tuple[dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]], dict[str, list[str]]]:
-        """The rows of these cases: the case, its archived steps, its reports (by case id)."""
-        cases: dict[str, dict[str, Any]] = {}
-        entries: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        reports: dict[str, list[str]] = defaultdict(list)
-        for start in range(0, len(case_ids), 500):
-            chunk = case_ids[start : start + 500]
-            marks = ", ".join(["%s"] * len(chunk))
-            for r in self.store.query(
-                f"SELECT * FROM archive_cases WHERE case_id IN ({marks})", chunk
-            ):
-                cases[r["case_id"]] = r
-            for e in self.store.query(
-                f"SELECT * FROM archive_entries WHERE case_id IN ({marks}) "
-                "ORDER BY case_id, aggregate_version",
-                chunk,
-            ):
-                entries[e["case_id"]].append(e)
-            for r in self.store.query(
-                f"SELECT report_id, case_id FROM archive_reports WHERE case_id IN ({marks}) "
-                "ORDER BY received_on, ledger_number",
-                chunk,
-            ):
-                reports[r["case_id"]].append(r["report_id"])
-        return cases, entries, reports
-
-    def _cases(
-        self,
-        case_ids: list[str],
-        me: Identity,
-        resolver: Resolver,
-        stored: tuple[
-            dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]], dict[str, list[str]]
-        ],
-    ) -> list[ArchiveCase]:
-        cases, entries, reports = stored
-        views = [
-            with_case_result(
-                _case_view(
-                    cid, cases.get(cid, {}), entries.get(cid, []), reports.get(cid, []), me,
-                    resolver,
-                ),
-                me,
-                resolver,
-            )
-            for cid in case_ids
-        ]  # fmt: skip
-        return sorted(
-            views,
-            key=lambda c: (c.received_on or dt.date.min, c.ledger_number or ""),
-            reverse=True,
-        )
-
-    # -- candidates ------------------------------------------------------------------------
-
-    def candidates(self, *, include_identified: bool = False) -> list[CandidateView]:
-        """Unregistered people named in reports, grouped as operators merged them."""
-        resolver = self.resolver()
-        rows = self.store.query(
-            "SELECT s.report_id, s.ordinal, s.name, s.unit, s.position, s.candidate_key, "
-            "r.ledger_number, r.received_on FROM archive_subjects s "
-            "LEFT JOIN archive_reports r ON r.report_id = s.report_id "
-            "WHERE s.cadre_id IS NULL ORDER BY r.received_on, r.ledger_number, s.ordinal"
-        )
-        groups: dict[Identity, list[dict[str, Any]]] = defaultdict(list)
-        how: dict[Identity, str] = {}
-        resolver.prime(r["candidate_key"] for r in rows)
-        for row in rows:
-            identity, by = resolver.explain(None, row["candidate_key"])
-            groups[identity].append(row)
-            if by != "unresolved":
-                how.setdefault(identity, by)
-        register = [
-            CadreRecord.model_validate(r) for r in self.store.query(f"SELECT {COLUMNS} FROM cadres")
-        ]
-        views = []
-        for identity, members in groups.items():
-            identified = identity[0] == "cadre"
-            if identified and not include_identified:
-                continue
-            views.append(_candidate_view(identity, members, how.get(identity), register))
-        return sorted(views, key=lambda v: (-v.report_count, v.candidate_key))
-
-
-def _named_all(cadre_ids: list[str], keys: list[str], p: str) -> tuple[str, list[Any]]:
-    """SQL matching any of the cadres' names: their register ids, or (unregistered rows)
-    the candidate keys that name them."""
-    ids = ", ".join(["%s"] * len(cadre_ids))
-    if not keys:
-        return f"{p}cadre_id IN ({ids})", list(cadre_ids)
-    marks = ", ".join(["%s"] * len(keys))
-    return (
-        f"({p}cadre_id IN ({ids}) OR ({p}cadre_id IS NULL AND {p}candidate_key IN ({marks})))",
-        [*cadre_ids, *keys],
-    )
-
-
-def _report_item(r: dict[str, Any], resolver: Resolver) -> ArchiveReport:
+def report_item(r: dict[str, Any], resolver: Resolver) -> ArchiveReport:
     categories = json.loads(r["categories"] or "[]")
     _, by = resolver.explain(r["named_id"], r["candidate_key"])
     return ArchiveReport(
@@ -547,7 +258,7 @@ def _detail(entry: dict[str, Any]) -> dict[str, Any]:
     return cast(dict[str, Any], entry["_detail"])
 
 
-def _keys_named(entry: dict[str, Any]) -> Iterator[str]:
+def keys_named(entry: dict[str, Any]) -> Iterator[str]:
     """The candidate keys an archived step names: its cadre's, and those of the cadres its
     conclusion's verdicts or a joined report's unconcluded categories are about (looked up in
     the register together, before the steps are shown one cadre at a time)."""
@@ -559,7 +270,7 @@ def _keys_named(entry: dict[str, Any]) -> Iterator[str]:
             yield candidate_key(r["cadre"]["name"], r["cadre"].get("unit", ""))
 
 
-def _case_view(
+def case_view(
     case_id: str,
     case: dict[str, Any],
     rows: list[dict[str, Any]],
@@ -643,7 +354,7 @@ def _case_view(
     )
 
 
-def _candidate_view(
+def candidate_view(
     identity: Identity,
     members: list[dict[str, Any]],
     how: str | None,

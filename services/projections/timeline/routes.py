@@ -1,4 +1,5 @@
-"""The information base's HTTP routes: timelines, cadre look-up (archives: api_archive.py)."""
+"""The timelines' HTTP routes, the cadre look-up and the audit's changes (the archives'
+routes: archive/routes.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from services.accounts.model import Principal
 from services.accounts.web import accounts_of, require_api_roles
 from services.common.config import ConfigStore
 from services.common.web import ApiError
-from services.projections.queries import Queries
+from services.projections.timeline.queries import Queries
 
 CadreReader = Annotated[Principal, Depends(require_api_roles(*CADRE_READERS))]
 
@@ -77,7 +78,7 @@ def build_router(queries: Queries) -> APIRouter:
     ) -> list[CadreRecord]:
         return queries.register.search(q)
 
-    # The archive itself (GET /cadres/{cadre_id}/archive) is served by api_archive.py.
+    # The archive itself (GET /cadres/{cadre_id}/archive) is served by archive/routes.py.
 
     @router.get("/audit/changes", tags=["audit"])
     def changes(

@@ -18,12 +18,10 @@ from services.accounts.access import CASE_LIST_ROLES, QUEUE_ROLES
 from services.accounts.model import Principal
 from services.accounts.web import accounts_of, api_principal, require_api_roles
 from services.common.web import ApiError
-from services.projections.case_queries import (
+from services.projections.cases.paging import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     BadCursor,
-    CaseFilters,
-    CaseQueries,
     Keyed,
     Paged,
     SortKey,
@@ -33,8 +31,10 @@ from services.projections.case_queries import (
     page_of,
     report_key,
 )
+from services.projections.cases.queries import CaseQueries
+from services.projections.cases.rows import CaseFilters
 
-# Each queue's order, as the paging cursor records it (services/projections/case_queries.py).
+# Each queue's order, as the paging cursor records it (services/projections/cases/).
 KEYS: dict[Queue, Callable[[Any], SortKey]] = {
     Queue.UNREGISTERED: report_key,
     Queue.UNTRIAGED: report_key,

@@ -12,7 +12,7 @@ changes nothing:
   conclusion, handling, admonition follow-up, clearing, false-accusation link, closure,
   reopening …), keyed by event id, holding an allow-listed ``detail`` only;
 - ``subject_identifications``: operators' word on who an unregistered name is; the query
-  side resolves names through it (``archive_queries.py``), so the archive follows a merge
+  side resolves names through it (``archive/queries.py``), so the archive follows a merge
   and a rebuild gives the same answer.
 
 Reporter identity is never here: no reporter reference, no feedback or objection text.

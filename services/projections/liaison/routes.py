@@ -27,15 +27,10 @@ from services.accounts.access import LIAISON_READERS
 from services.accounts.model import Principal
 from services.accounts.web import require_api_roles
 from services.common.web import ApiError
-from services.projections import charts
-from services.projections.liaison_queries import (
-    LiaisonQueries,
-    LiaisonQueryError,
-    previous_quarter,
-    to_docx,
-    to_html,
-    to_markdown,
-)
+from services.projections.liaison import charts
+from services.projections.liaison.quarterly import to_docx, to_html, to_markdown
+from services.projections.liaison.queries import LiaisonQueries
+from services.projections.liaison.statistics import LiaisonQueryError, previous_quarter
 
 Reader = Annotated[Principal, Depends(require_api_roles(*LIAISON_READERS))]
 FromDate = Annotated[
@@ -88,6 +83,27 @@ def unit_in_view(principal: Principal, asked: str | None) -> MemberUnit | None:
 
 def last_complete_quarter(today: dt.date) -> tuple[int, int]:
     return previous_quarter(today.year, (today.month - 1) // 3 + 1)
+
+
+def report_as(report: QuarterlyReport, format: str) -> Response | QuarterlyReport:
+    """The quarterly report in the format asked for (JSON: the report itself)."""
+    match format:
+        case "markdown":
+            return Response(
+                to_markdown(report), media_type="text/markdown; charset=utf-8", headers=NO_STORE
+            )
+        case "html":
+            return Response(
+                to_html(report), media_type="text/html; charset=utf-8", headers=NO_STORE
+            )
+        case "docx":
+            name = f"liaison-report-{report.period}.docx"
+            return Response(
+                to_docx(report),
+                media_type=DOCX,
+                headers=NO_STORE | {"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+    return report
 
 
 def build_router(queries: LiaisonQueries) -> APIRouter:
@@ -150,23 +166,7 @@ def build_router(queries: LiaisonQueries) -> APIRouter:
             report = queries.quarterly_report(year, quarter)
         except LiaisonQueryError as error:
             raise ApiError(str(error), 422) from None
-        match format:
-            case "markdown":
-                return Response(
-                    to_markdown(report), media_type="text/markdown; charset=utf-8", headers=NO_STORE
-                )
-            case "html":
-                return Response(
-                    to_html(report), media_type="text/html; charset=utf-8", headers=NO_STORE
-                )
-            case "docx":
-                name = f"liaison-report-{report.period}.docx"
-                return Response(
-                    to_docx(report),
-                    media_type=DOCX,
-                    headers=NO_STORE | {"Content-Disposition": f'attachment; filename="{name}"'},
-                )
-        return report
+        return report_as(report, format)
 
     @router.get("/charts/{name}.svg", response_class=Response)
     def chart(name: str, principal: Reader, start: FromDate = None, end: ToDate = None) -> Response:

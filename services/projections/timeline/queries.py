@@ -16,7 +16,7 @@ from schemas.views import (
 from services.common.china_time import china_day_starts, china_today
 from services.common.config import Config
 from services.common.deadline_views import deadline_view
-from services.projections.cadres import CadreRegister
+from services.projections.archive.register import CadreRegister
 from services.projections.days import stated_day
 from services.projections.store import ReadStore
 

@@ -324,6 +324,50 @@ def _triaged(
     return rows
 
 
+def _opened(case: dict[str, Any], payload: CaseOpenedV1) -> list[Upsert]:
+    routing = payload.routing or {}
+    status = routing.get("accuser_status")
+    rows = [
+        _row(
+            "liaison_cases",
+            case,
+            {
+                "kind": payload.kind.value,
+                "opened_on": payload.received_on.isoformat(),
+                "accuser_status": AccuserStatus(status).value if status else None,
+                "origin_case_id": (
+                    text(payload.linked_case_id) if payload.linked_case_id else None
+                ),
+            },
+        )
+    ]
+    if payload.report_id is not None:
+        rows.append(
+            _row(
+                "liaison_reports",
+                {"report_id": text(payload.report_id)},
+                {"case_id": case["case_id"]},
+            )
+        )
+    return rows
+
+
+def _disposition(
+    envelope: EventEnvelope, case: dict[str, Any], payload: DispositionApprovedV1
+) -> Upsert:
+    held_on = payload.collective_study.get("held_on")
+    # The collective study's day (stated by the user), else the approval's.
+    day = dt.date.fromisoformat(str(held_on)) if held_on else payload.approved_on
+    return _row(
+        "liaison_cases",
+        case,
+        {
+            "disposition": payload.disposition.value,
+            "disposition_on": day.isoformat() if day else step_day(envelope),
+        },
+    )
+
+
 def _casework(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: PLR0911
     case = {"case_id": text(envelope.aggregate_id)}
     rows: list[Upsert] = []
@@ -332,31 +376,7 @@ def _casework(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: P
         rows.append(_row("liaison_cases", case, {"state": state.value}))
     match payload:
         case CaseOpenedV1():
-            routing = payload.routing or {}
-            status = routing.get("accuser_status")
-            rows.append(
-                _row(
-                    "liaison_cases",
-                    case,
-                    {
-                        "kind": payload.kind.value,
-                        "opened_on": payload.received_on.isoformat(),
-                        "accuser_status": AccuserStatus(status).value if status else None,
-                        "origin_case_id": (
-                            text(payload.linked_case_id) if payload.linked_case_id else None
-                        ),
-                    },
-                )
-            )
-            if payload.report_id is not None:
-                rows.append(
-                    _row(
-                        "liaison_reports",
-                        {"report_id": text(payload.report_id)},
-                        {"case_id": case["case_id"]},
-                    )
-                )
-            return rows
+            return [*rows, *_opened(case, payload)]
         case ReportJoinedV1():
             return [
                 *rows,
@@ -367,20 +387,7 @@ def _casework(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: P
                 ),
             ]
         case DispositionApprovedV1():
-            held_on = payload.collective_study.get("held_on")
-            # The collective study's day (stated by the user), else the approval's.
-            day = dt.date.fromisoformat(str(held_on)) if held_on else payload.approved_on
-            return [
-                *rows,
-                _row(
-                    "liaison_cases",
-                    case,
-                    {
-                        "disposition": payload.disposition.value,
-                        "disposition_on": day.isoformat() if day else step_day(envelope),
-                    },
-                ),
-            ]
+            return [*rows, _disposition(envelope, case, payload)]
         case ConclusionApprovedV1():
             on = step_day(envelope)
             verdict = payload.overall.value

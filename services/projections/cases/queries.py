@@ -7,17 +7,12 @@ once a year's official schedule is loaded (``deadline_view``).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from schemas.glossary import (
-    DEADLINE_LABELS,
     ApprovalKind,
     CaseKind,
     CaseState,
@@ -26,7 +21,6 @@ from schemas.glossary import (
     ClearingStage,
     Disposition,
     FeedbackMethod,
-    GlossaryEnum,
     ReportStatus,
     Verdict,
 )
@@ -44,76 +38,28 @@ from services.calendar.deadlines import deadline_state
 from services.common.china_time import china_today
 from services.common.config import Config
 from services.common.deadline_views import deadline_view
-from services.common.sql import Database
+from services.projections.cases.paging import Keyed, SortKey, sort_key
+from services.projections.cases.rows import (
+    AFTER_CLOSURE,
+    FINISHED,
+    CaseFilters,
+    Readable,
+    chunks,
+    date_of,
+    deadline_label,
+    due_after,
+    marks,
+    moment_of,
+    report_item,
+    soonest_first,
+    still_runs,
+    zh_of,
+)
 
-FINISHED = (CaseState.CLOSED.value, CaseState.TRANSFERRED.value)
-# Deadlines that still run once a case is closed (or transferred: the discipline
-# commission's result is awaited); the others were met or explained at closure.
-AFTER_CLOSURE = ("feedback", "admonition_follow_up", "discipline_report_back")
-CHUNK = 500
 # How far a provisional due day may move when recounted on a year's official calendar
 # (holidays moved by the State Council's schedule): the deadline queues read the deadlines
 # due within this many days of their window, then decide on the recounted day.
 RECOUNT_MARGIN_DAYS = 31
-
-
-class Readable(Protocol):
-    db: Database
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
-
-
-class SqlReader:
-    """Read-only access to the read models, for a process that does not maintain them
-    (the intake API answering a reporter's follow-up): no tables are created."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with self.db.transaction() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall()
-
-
-@dataclass(frozen=True)
-class CaseFilters:
-    state: CaseState | None = None
-    handler: str | None = None
-    kind: CaseKind | None = None
-    category: Category | None = None
-    # Who may be seen: only cases of these handlers (a handler sees their own and their
-    # section's cases); None: every case.
-    visible_handlers: frozenset[str] | None = None
-
-    def as_dict(self) -> dict[str, str]:
-        chosen = {k: v for k, v in vars(self).items() if k != "visible_handlers"}
-        return {k: str(v) for k, v in chosen.items() if v is not None}
-
-
-E = TypeVar("E", bound=GlossaryEnum)
-
-
-def _zh(enum: type[E], value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return enum(value).zh
-    except ValueError:
-        return value
-
-
-def _date(value: Any) -> dt.date | None:
-    return dt.date.fromisoformat(str(value)) if value else None
-
-
-def _moment(value: Any) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(str(value)) if value else None
-
-
-def deadline_label(name: str) -> str:
-    base = name.split("#", 1)[0]
-    return DEADLINE_LABELS.get(base, base)
 
 
 class CaseQueries:
@@ -145,9 +91,26 @@ class CaseQueries:
             "ORDER BY received_on, ledger_number, report_id",
             (status.value,),
         )
-        return [_report_item(r) for r in rows]
+        return [report_item(r) for r in rows]
 
     # -- the case lists (handlers and leaders) ---------------------------------------------
+
+    def ledger_page(self, page: int, size: int) -> tuple[list[str], bool]:
+        """The ids of one page of registered reports, newest ledger number first; and
+        whether a next page exists."""
+        rows = self.store.query(
+            "SELECT report_id FROM report_queue WHERE ledger_number IS NOT NULL "
+            "ORDER BY ledger_number DESC LIMIT %s OFFSET %s",
+            (size + 1, (page - 1) * size),
+        )
+        return [r["report_id"] for r in rows[:size]], len(rows) > size
+
+    def unassigned(self) -> list[dict[str, Any]]:
+        """Open cases with no handler yet: each one's ``case_id`` and ``opened_at``."""
+        return self.store.query(
+            "SELECT case_id, opened_at FROM case_list WHERE handler_id IS NULL AND state = %s",
+            (CaseState.OPEN.value,),
+        )
 
     def mine(self, username: str) -> list[CaseListItem]:
         """The cases this handler handles: open ones, and closed ones still owing a step."""
@@ -163,17 +126,17 @@ class CaseQueries:
         # still owing a deadline that runs after closure (as ``_case_items`` keeps them);
         # a handler's closed cases of past years are not read.
         after_closure = " OR ".join(
-            [f"d.name IN ({_marks(AFTER_CLOSURE)})"] + ["d.name LIKE %s"] * len(AFTER_CLOSURE)
+            [f"d.name IN ({marks(AFTER_CLOSURE)})"] + ["d.name LIKE %s"] * len(AFTER_CLOSURE)
         )
         owing = (
             "EXISTS (SELECT 1 FROM case_deadlines d WHERE d.subject_id = c.case_id "
             "AND d.due IS NOT NULL AND (d.met_on IS NULL OR d.met_on > %s) "
             f"AND ({after_closure}))"
         )
-        for part in _chunks(names):
+        for part in chunks(names):
             rows += self.store.query(
-                f"SELECT c.* FROM case_list c WHERE c.handler_id IN ({_marks(part)}) "
-                f"AND (c.state IS NULL OR c.state NOT IN ({_marks(FINISHED)}) OR {owing})",
+                f"SELECT c.* FROM case_list c WHERE c.handler_id IN ({marks(part)}) "
+                f"AND (c.state IS NULL OR c.state NOT IN ({marks(FINISHED)}) OR {owing})",
                 [
                     *part,
                     *FINISHED,
@@ -184,7 +147,7 @@ class CaseQueries:
             )
         items = self._case_items(rows)
         live = [i for i in items if i.state not in FINISHED or i.deadlines]
-        return sorted(live, key=_soonest_first)
+        return sorted(live, key=soonest_first)
 
     def case_list(self, filters: CaseFilters | None = None, page: int = 1) -> CasePage:
         """Every case matching ``filters``, the most recently active first, one page."""
@@ -208,7 +171,7 @@ class CaseQueries:
             params.append(filters.category.value)
         if filters.visible_handlers is not None:
             visible = sorted(filters.visible_handlers) or [""]
-            where.append(f"handler_id IN ({_marks(visible)})")
+            where.append(f"handler_id IN ({marks(visible)})")
             params += visible
         clause = " AND ".join(where)
         total = int(
@@ -258,8 +221,8 @@ class CaseQueries:
                     ledger_number=r["ledger_number"],
                     handler_id=r["handler_id"],
                     state=r["state"],
-                    state_zh=_zh(CaseState, r["state"]) or "",
-                    since=_moment(r["last_step_at"]),
+                    state_zh=zh_of(CaseState, r["state"]) or "",
+                    since=moment_of(r["last_step_at"]),
                 )
                 for kind in kinds
             ]
@@ -275,7 +238,7 @@ class CaseQueries:
                     handler_id=None,
                     state=r["status"],
                     state_zh=ReportStatus.RETURN_PROPOSED.zh,
-                    since=_moment(r["last_step_at"]),
+                    since=moment_of(r["last_step_at"]),
                 )
             )
         far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
@@ -327,7 +290,7 @@ class CaseQueries:
         state = deadline_state(
             due,
             self.today(),
-            _date(row["met_on"]),
+            date_of(row["met_on"]),
             self.config.calendar(),
             self.config.limits().due_soon_threshold,
         )
@@ -375,7 +338,7 @@ class CaseQueries:
         )
         for r, due in rows:
             if (c := the_cases.get(r["subject_id"])) is not None:
-                if (handler is None or c["handler_id"] == handler) and _still_runs(
+                if (handler is None or c["handler_id"] == handler) and still_runs(
                     r["name"], c["state"]
                 ):
                     case = {"case_id": c["case_id"], "ledger_number": c["ledger_number"]}
@@ -435,9 +398,9 @@ class CaseQueries:
         )
         return [
             ReporterFeedback(
-                given_on=_date(r["given_on"]) or dt.date.min,
+                given_on=date_of(r["given_on"]) or dt.date.min,
                 method=r["method"],
-                method_zh=_zh(FeedbackMethod, r["method"]) or r["method"],
+                method_zh=zh_of(FeedbackMethod, r["method"]) or r["method"],
                 text=r["text"],
             )
             for r in rows
@@ -447,6 +410,11 @@ class CaseQueries:
         """Who handles a case (None: unknown or not assigned): the identity reveal's scope."""
         rows = self.store.query("SELECT handler_id FROM case_list WHERE case_id = %s", (case_id,))
         return rows[0]["handler_id"] if rows else None
+
+    def state_of(self, case_id: str) -> str | None:
+        """Where a case stands (None: not in the case list yet, or no state)."""
+        rows = self.store.query("SELECT state FROM case_list WHERE case_id = %s", (case_id,))
+        return rows[0]["state"] if rows and rows[0]["state"] else None
 
     def follow_up(self, report_id: str) -> CaseFollowUp:
         """What a reporter may learn from the read side: the case's state and the feedback."""
@@ -493,24 +461,24 @@ class CaseQueries:
             clocks = [
                 self.clock(d)
                 for d in deadlines[case_id]
-                if _still_runs(d["name"], state) and (d["met_on"] is None or _after(d, today))
+                if still_runs(d["name"], state) and (d["met_on"] is None or due_after(d, today))
             ]
             cats = [c["category"] for c in categories[case_id]]
             items.append(
                 CaseListItem(
                     case_id=case_id,
                     kind=r["kind"] or CaseKind.REPORT.value,
-                    kind_zh=_zh(CaseKind, r["kind"] or CaseKind.REPORT.value) or "",
+                    kind_zh=zh_of(CaseKind, r["kind"] or CaseKind.REPORT.value) or "",
                     ledger_number=r["ledger_number"],
                     state=state,
-                    state_zh=_zh(CaseState, state),
+                    state_zh=zh_of(CaseState, state),
                     handler_id=r["handler_id"],
                     channel=r["channel"],
-                    channel_zh=_zh(Channel, r["channel"]),
-                    received_on=_date(r["received_on"]),
-                    opened_at=_moment(r["opened_at"]),
+                    channel_zh=zh_of(Channel, r["channel"]),
+                    received_on=date_of(r["received_on"]),
+                    opened_at=moment_of(r["opened_at"]),
                     categories=cats,
-                    categories_zh=[_zh(Category, c) or c for c in cats],
+                    categories_zh=[zh_of(Category, c) or c for c in cats],
                     subjects=[
                         {
                             "name": s["name"],
@@ -521,17 +489,17 @@ class CaseQueries:
                         for s in subjects[case_id]
                     ],
                     disposition=r["disposition"],
-                    disposition_zh=_zh(Disposition, r["disposition"]),
+                    disposition_zh=zh_of(Disposition, r["disposition"]),
                     conclusion=r["conclusion"],
-                    conclusion_zh=_zh(Verdict, r["conclusion"]),
+                    conclusion_zh=zh_of(Verdict, r["conclusion"]),
                     clearing_stage=r["clearing_stage"],
-                    clearing_stage_zh=_zh(ClearingStage, r["clearing_stage"]),
+                    clearing_stage_zh=zh_of(ClearingStage, r["clearing_stage"]),
                     publicity_pending=bool(r["publicity_pending"]),
-                    closed_on=_date(r["closed_on"]),
+                    closed_on=date_of(r["closed_on"]),
                     report_count=len(reports[case_id]),
                     real_name_reporters=sum(int(p["real_name"]) for p in reports[case_id]),
                     linked_case_id=r["linked_case_id"],
-                    last_step_at=_moment(r["last_step_at"]),
+                    last_step_at=moment_of(r["last_step_at"]),
                     deadlines=sorted(clocks, key=lambda c: (c.due, c.name)),
                 )
             )
@@ -545,175 +513,3 @@ class CaseQueries:
             for row in self.store.query(sql.format(where), params):
                 grouped[row["case_id"]].append(row)
         return grouped
-
-
-def _report_item(r: dict[str, Any]) -> ReportQueueItem:
-    categories = json.loads(r["categories"] or "[]")
-    status = r["status"] or ReportStatus.RECEIVED.value
-    return ReportQueueItem(
-        report_id=r["report_id"],
-        ledger_number=r["ledger_number"],
-        status=status,
-        status_zh=_zh(ReportStatus, status) or status,
-        channel=r["channel"],
-        channel_zh=_zh(Channel, r["channel"]),
-        received_on=_date(r["received_on"]),
-        categories=categories,
-        categories_zh=[_zh(Category, c) or c for c in categories],
-        subjects=json.loads(r["subjects"] or "[]"),
-        sealed=bool(r["sealed"]),
-        real_name=bool(r["real_name"]),
-        case_id=r["case_id"],
-        last_step_at=_moment(r["last_step_at"]),
-    )
-
-
-def _still_runs(name: str, case_state: str | None) -> bool:
-    """Whether a case's deadline is still owed in the case's state."""
-    return case_state not in FINISHED or name.split("#", 1)[0] in AFTER_CLOSURE
-
-
-def _after(record: dict[str, Any], today: dt.date) -> bool:
-    met = _date(record["met_on"])
-    return met is not None and met > today
-
-
-def _soonest_first(item: CaseListItem) -> tuple[Any, ...]:
-    first = item.deadlines[0].due if item.deadlines else dt.date.max
-    return (first, item.received_on or dt.date.max, item.ledger_number or "", item.case_id)
-
-
-def _chunks(values: list[str]) -> list[list[str]]:
-    return [values[i : i + CHUNK] for i in range(0, len(values), CHUNK)] if values else []
-
-
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join(["%s"] * len(values))
-
-
-# -- paging (0027) -------------------------------------------------------------------------------
-
-DEFAULT_LIMIT = 100  # a queue's page unless the caller asks for another size
-MAX_LIMIT = 1000
-T = TypeVar("T")
-SortKey = tuple[str, ...]
-
-
-class BadCursor(ValueError):
-    """An ``after`` cursor this queue did not hand out (mangled, or another queue's)."""
-
-    def __init__(self, queue: str, why: str) -> None:
-        super().__init__(
-            f"the cursor `after` is not one this queue ({queue}) gave: {why}; "
-            "start again without `after` and follow each answer's `next`"
-        )
-
-
-@dataclass(frozen=True)
-class Paged(Generic[T]):
-    """One page of a queue: its items, how many the whole queue holds, and the cursor of the
-    next page (None: this is the last)."""
-
-    items: list[T]
-    total: int
-    next: str | None
-
-
-def _part(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def sort_key(*parts: Any) -> SortKey:
-    """A queue's order as comparable text (dates in ISO form, nothing as "")."""
-    return tuple(_part(p) for p in parts)
-
-
-def report_key(item: ReportQueueItem) -> SortKey:
-    return sort_key(item.received_on, item.ledger_number, item.report_id)
-
-
-def case_key(item: CaseListItem) -> SortKey:
-    first = item.deadlines[0].due if item.deadlines else dt.date.max
-    return sort_key(first, item.received_on or dt.date.max, item.ledger_number, item.case_id)
-
-
-def deadline_key(item: DeadlineQueueItem) -> SortKey:
-    return sort_key(
-        item.clock.due, item.ledger_number, item.clock.name, item.subject_kind, item.subject_id
-    )
-
-
-def approval_key(item: ApprovalItem) -> SortKey:
-    far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
-    return sort_key(item.since or far_future, item.subject_id, item.kind)
-
-
-def encode_cursor(queue: str, key: SortKey) -> str:
-    raw = json.dumps({"q": queue, "k": list(key)}, ensure_ascii=False, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(queue: str, cursor: str) -> SortKey:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        data = json.loads(raw)
-        key = data["k"]
-        owner = data["q"]
-    except (ValueError, TypeError, KeyError, binascii.Error):
-        raise BadCursor(queue, "it cannot be read") from None
-    if owner != queue:
-        raise BadCursor(queue, f"it belongs to the queue {owner!r}")
-    if not isinstance(key, list) or not all(isinstance(p, str) for p in key):
-        raise BadCursor(queue, "it cannot be read")
-    return tuple(key)
-
-
-@dataclass(frozen=True)
-class Keyed(Generic[T]):
-    """A queue's members before they are built (0027): each one's sort key and its row, in
-    no particular order; ``build`` makes the items of some rows, in the rows' order. A page
-    of a long queue then builds only its own items."""
-
-    rows: list[tuple[SortKey, Any]]
-    build: Callable[[list[Any]], list[T]]
-
-    def all(self) -> list[T]:
-        """Every item, in the queue's order."""
-        return self.build([row for _, row in sorted(self.rows, key=lambda pair: pair[0])])
-
-
-def page_of(
-    queue: str,
-    items: Iterable[T] | Keyed[T],
-    key: Callable[[T], SortKey] | None = None,
-    *,
-    limit: int | None = DEFAULT_LIMIT,
-    after: str | None = None,
-) -> Paged[T]:
-    """Keyset paging over a queue in its order: the items after the cursor's sort key (the
-    last item of the previous page), ``limit`` of them. The key ends with the item's id, so
-    ties on the sort key never skip or repeat an item; an item whose key changed between two
-    pages (a deadline met, a case moved on) shows where it now sorts: on a later page if it
-    moved past the cursor, not again if it moved before it. ``Keyed`` members are sorted by
-    their keys and only the page's rows are built."""
-    if isinstance(items, Keyed):
-        keyed: list[tuple[SortKey, Any]] = list(items.rows)
-        build: Callable[[list[Any]], list[T]] = items.build
-    elif key is None:
-        raise TypeError("page_of: items that are not Keyed need their sort key")
-    else:
-        keyed = [(key(i), i) for i in items]
-        build = list
-    ordered = sorted(keyed, key=lambda pair: pair[0])
-    total = len(ordered)
-    if after:
-        start = decode_cursor(queue, after)
-        ordered = [(k, i) for k, i in ordered if k > start]
-    if limit is None or len(ordered) <= limit:
-        return Paged(build([i for _, i in ordered]), total, None)
-    page = ordered[:limit]
-    return Paged(build([i for _, i in page]), total, encode_cursor(queue, page[-1][0]))

@@ -1,6 +1,6 @@
 """Integrity opinion replies (廉政意见回复): may these cadres be promoted on a given day?
 
-Computed from each cadre's supervision archive (``archive_queries.py``), for the day asked
+Computed from each cadre's supervision archive (``archive/queries.py``), for the day asked
 about (``as_of``):
 
 - **open items**: reports not yet settled and cases not closed, with their stage (a case
@@ -21,7 +21,7 @@ As of means as of: a reply dated in the past counts only what had happened by ``
 (business dates): reports received, cases opened, conclusions approved, handlings decided,
 follow-ups, clearings and closures after it are left out, and a case is in the stage it was
 in on that day (``case_as_of``). Each cadre's items hold only what concerns that cadre
-(their own verdicts, handlings and clearings: ``archive_queries``).
+(their own verdicts, handlings and clearings: ``archive/views.py``).
 """
 
 from __future__ import annotations
@@ -36,8 +36,6 @@ from schemas.glossary import (
     AdmonitionOutcome,
     CaseKind,
     CaseState,
-    Category,
-    ClearingMethod,
     HandlingType,
     IntegrityItem,
     ReportStatus,
@@ -46,29 +44,28 @@ from schemas.glossary import (
 )
 from schemas.views_archive import (
     ArchiveCase,
-    ArchiveEntry,
     ArchiveReport,
-    BarView,
     CadreArchive,
     CadreIntegrity,
-    ClearingView,
-    EffectPeriod,
     HandlingView,
     IntegrityItemView,
     IntegrityReply,
     IntegrityRequest,
     ReceiverResultView,
 )
-from services.calendar.deadlines import add_calendar_months
 from services.common.china_time import china_today
-from services.projections.archive import ARCHIVED
-from services.projections.archive_queries import ArchiveQueries, verdicts_view
-
-PROVEN = {Verdict.TRUE.value, Verdict.PARTLY_TRUE.value}
-# Reports whose matter is not this office's to report on (sealed for the level above) or
-# that repeat another report (which is listed itself).
-NOT_LISTED = {ReportStatus.FORWARDED_UP.value, ReportStatus.REPEAT.value}
-SETTLED_REPORTS = {ReportStatus.RETURNED.value, ReportStatus.REFERRAL_CONCLUDED.value}
+from services.projections.archive.integrity_items import (
+    about_text,
+    bar_text,
+    bar_view,
+    case_as_of,
+    case_item,
+    handling_views,
+    report_as_of,
+    report_item,
+    zh_date,
+)
+from services.projections.archive.queries import ArchiveQueries
 
 
 class UnknownCadres(LookupError):
@@ -82,323 +79,6 @@ class UnknownCadres(LookupError):
         )
 
 
-def zh_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def months_remaining(as_of: dt.date, ends_on: dt.date) -> int:
-    """Whole calendar months from ``as_of`` until ``ends_on``, a part month counting as one."""
-    if as_of >= ends_on:
-        return 0
-    months = max((ends_on.year - as_of.year) * 12 + ends_on.month - as_of.month - 1, 0)
-    while add_calendar_months(as_of, months) < ends_on:
-        months += 1
-    return months
-
-
-def bar_view(period: EffectPeriod, as_of: dt.date) -> BarView:
-    running = as_of < period.ends_on
-    return BarView(
-        bar=period.bar,
-        bar_zh=period.bar_zh,
-        months=period.months,
-        starts_on=period.starts_on,
-        ends_on=period.ends_on,
-        running=running,
-        months_remaining=months_remaining(as_of, period.ends_on),
-        days_remaining=(period.ends_on - as_of).days if running else 0,
-    )
-
-
-def revoked_handlings(case: ArchiveCase) -> dict[int, dt.date]:
-    """Handling id -> the day a clearing's correction revoked it (``revokes``)."""
-    return {
-        int(i): e.on
-        for e in case.entries
-        if e.kind == "ClearingCarriedOut"
-        for i in e.detail.get("revokes") or []
-    }
-
-
-def _revoked(period: EffectPeriod, on: dt.date | None) -> EffectPeriod:
-    """A bar of a revoked handling ends on the revocation day (if it had not ended before)."""
-    if on is None or on >= period.ends_on:
-        return period
-    return period.model_copy(update={"ends_on": max(on, period.starts_on)})
-
-
-def _handlings(case: ArchiveCase, as_of: dt.date) -> list[HandlingView]:
-    followed = {
-        int(e.detail["handling_id"]): e for e in case.entries if e.kind == "AdmonitionFollowedUp"
-    }
-    revoked = revoked_handlings(case)
-    views = []
-    for e in case.entries:
-        if e.kind != "HandlingDecided":
-            continue
-        d = e.detail
-        handling_id = int(d["handling_id"])
-        follow = followed.get(handling_id)
-        due = (d.get("follow_up_due") or {}).get("due")
-        outcome = follow.detail["outcome"] if follow else None
-        views.append(
-            HandlingView(
-                case_id=case.case_id,
-                ledger_number=case.ledger_number,
-                handling_id=handling_id,
-                handling=d["handling"],
-                handling_zh=HandlingType(d["handling"]).zh,
-                decided_on=e.on,
-                rule_zh=(d.get("effects") or {}).get("rule_zh", ""),
-                bars=[bar_view(_revoked(p, revoked.get(handling_id)), as_of) for p in e.effects],
-                revoked_on=revoked.get(handling_id),
-                admonition_outcome=outcome,
-                admonition_outcome_zh=AdmonitionOutcome(outcome).zh if outcome else None,
-                admonition_followed_up_on=follow.on if follow else None,
-                admonition_follow_up_due=dt.date.fromisoformat(due) if due else None,
-            )
-        )
-    return views
-
-
-def current_round(case: ArchiveCase) -> int:
-    """The case's round of handling (复查 starts the next one), as far as its entries go."""
-    return max((e.round for e in case.entries), default=1)
-
-
-def _clearing(case: ArchiveCase) -> ClearingView | None:
-    """The current round's clearing: an earlier round's was undone by the reopening."""
-    now = current_round(case)
-    done = [e for e in case.entries if e.kind == "ClearingCarriedOut" and e.round == now]
-    if not done:
-        return None
-    d = done[-1].detail
-    return ClearingView(
-        method=d["method"],
-        method_zh=ClearingMethod(d["method"]).zh,
-        scope=d["scope"],
-        carried_out_on=done[-1].on,
-        corrections=list(d.get("corrections") or []),
-    )
-
-
-def _settled_for_cadre(case: ArchiveCase, categories: list[str]) -> bool:
-    """The cadre's own part of a case not yet closed is settled: their approved verdicts
-    (this round's) cover every matter their reports allege, and none is proven."""
-    if case.conclusion is None or case.conclusion.overall in PROVEN:
-        return False
-    concluded = {v["category"] for v in case.conclusion.verdicts}
-    return set(categories) <= concluded
-
-
-def _case_item(
-    case: ArchiveCase,
-    categories: list[str],
-    cats_zh: list[str],
-    as_of: dt.date,
-    received_on: dt.date | None = None,
-) -> IntegrityItemView:
-    handlings = _handlings(case, as_of)
-    clearing = _clearing(case)
-    closed = case.state == CaseState.CLOSED.value
-    overall = case.conclusion.overall if case.conclusion else None
-    running = any(b.running for h in handlings for b in h.bars)
-    if overall in PROVEN:
-        status, stands = IntegrityItem.PROVEN, not closed or running
-    elif not closed and not _settled_for_cadre(case, categories):
-        status, stands = IntegrityItem.OPEN, True
-    elif overall == Verdict.UNTRUE.value:
-        status = IntegrityItem.CLEARED if clearing else IntegrityItem.UNTRUE
-        stands = running
-    elif overall == Verdict.UNPROVEN.value:
-        status, stands = IntegrityItem.UNPROVEN, running
-    else:
-        status, stands = IntegrityItem.CLOSED, running
-    late = joined_unconcluded(case)
-    if late:  # joined after the conclusion: open for this cadre until a new round concludes it
-        status, stands = IntegrityItem.OPEN, True
-    item = IntegrityItemView(
-        status=status.value,
-        status_zh=status.zh,
-        report_id=case.report_ids[0] if case.report_ids else None,
-        case_id=case.case_id,
-        ledger_number=case.ledger_number,
-        received_on=received_on or case.received_on,
-        categories=categories,
-        categories_zh=cats_zh,
-        stage=case.state,
-        stage_zh=case.state_zh,
-        conclusion=case.conclusion,
-        handlings=handlings,
-        clearing=clearing,
-        stands_in_the_way=stands,
-        text_zh="",
-    )
-    text = item_text(item)
-    if late:
-        text = (
-            f"{_about(item)}中，{'、'.join(late)}问题的举报件于核查结论作出后并入，尚待核查认定。"
-        )
-    return item.model_copy(update={"text_zh": text})
-
-
-def joined_unconcluded(case: ArchiveCase) -> list[str]:
-    """What reports joined after this round's conclusion (or closure) allege against the
-    cadre and no conclusion covers (zh), until a new round (复查) begins."""
-    late: list[str] = []
-    for e in case.entries:
-        if e.kind == "Reopened":
-            late = []
-        elif e.kind == "ReportJoined":
-            late += [
-                Category(c).zh
-                for c in e.detail.get("unconcluded") or []
-                if Category(c).zh not in late
-            ]
-    return late
-
-
-def _report_item(report: ArchiveReport) -> IntegrityItemView | None:
-    if report.sealed or report.status in NOT_LISTED:
-        return None
-    settled = report.status in SETTLED_REPORTS
-    status = IntegrityItem.CLOSED if settled else IntegrityItem.OPEN
-    item = IntegrityItemView(
-        status=status.value,
-        status_zh=status.zh,
-        report_id=report.report_id,
-        case_id=report.case_id,
-        ledger_number=report.ledger_number,
-        received_on=report.received_on,
-        categories=report.categories,
-        categories_zh=report.categories_zh,
-        stage=report.status,
-        stage_zh=report.status_zh or "已收到，待登记",
-        conclusion=None,
-        handlings=[],
-        clearing=None,
-        stands_in_the_way=not settled,
-        text_zh="",
-    )
-    return item.model_copy(update={"text_zh": item_text(item)})
-
-
-def _bar_text(bar: BarView) -> str:
-    if bar.running:
-        return f"{bar.bar_zh}的期限至{zh_date(bar.ends_on)}期满，尚余{bar.months_remaining}个月"
-    return f"{bar.bar_zh}的期限已于{zh_date(bar.ends_on)}期满"
-
-
-def item_text(item: IntegrityItemView) -> str:
-    """One paragraph of the reply about one item."""
-    ledger = item.ledger_number or "未编号"
-    matters = "、".join(item.categories_zh)
-    about = f"{ledger}号件反映的{matters}" + ("" if matters.endswith("问题") else "问题")
-    if item.status == IntegrityItem.OPEN.value:
-        return f"{about}正在办理（{item.stage_zh}）。"
-    parts = []
-    if item.conclusion is not None:
-        parts.append(f"{about}经核查{item.conclusion.overall_zh}")
-    else:
-        parts.append(f"{about}已办结（{item.stage_zh}）")
-    for h in item.handlings:
-        text = f"该同志于{zh_date(h.decided_on)}受到{h.handling_zh}处理"
-        if h.rule_zh:
-            text += f"（{h.rule_zh}）"
-        if h.bars:
-            text += "，" + "；".join(_bar_text(b) for b in h.bars)
-        if h.revoked_on:
-            text += f"；该处理已于{zh_date(h.revoked_on)}经澄清正名予以撤销"
-        if h.admonition_outcome_zh:
-            text += f"；诫勉限期改正情况：{h.admonition_outcome_zh}"
-        elif h.admonition_follow_up_due:
-            text += f"；诫勉限期改正，{zh_date(h.admonition_follow_up_due)}前报告改正情况"
-        parts.append(text)
-    if item.clearing is not None:
-        c = item.clearing
-        parts.append(
-            f"已于{zh_date(c.carried_out_on)}以{c.method_zh}方式澄清正名（范围：{c.scope}），"
-            "不影响提拔使用"
-        )
-    if item.status == IntegrityItem.PROVEN.value and item.stage != CaseState.CLOSED.value:
-        parts.append(f"案件尚未办结（{item.stage_zh}）")
-    return "，".join(parts) + "。"
-
-
-# Archived steps that carry their own business date (the rest are dated when recorded).
-DATED = frozenset(kind for kind, (_, date_field) in ARCHIVED.items() if date_field)
-# The stage a case reaches with each archived step (for a reply dated in the past).
-STAGE_AFTER_DISPOSITION = {
-    "talk_inquiry": CaseState.INQUIRY,
-    "preliminary_verification": CaseState.VERIFICATION,
-    "park": CaseState.PARKED,
-    "close": CaseState.CLOSED,
-    "transfer_to_discipline": CaseState.TRANSFERRED,
-}
-
-
-def _stage_after(  # noqa: PLR0911 (one per kind of step)
-    kind: str, detail: dict[str, object], stage: CaseState
-) -> CaseState:
-    match kind:
-        case "CaseOpened":
-            return CaseState.OPEN
-        case "DispositionApproved":
-            return STAGE_AFTER_DISPOSITION.get(str(detail.get("disposition")), stage)
-        case "InquiryReplyEvaluated" if detail.get("outcome") == "escalated":
-            return CaseState.VERIFICATION
-        case "Reactivated" | "Reopened":
-            return CaseState.ASSIGNED
-        case "ConclusionApproved":
-            return CaseState.CONCLUDED
-        case "Closed":
-            return CaseState.CLOSED
-    return stage
-
-
-def case_as_of(case: ArchiveCase, as_of: dt.date) -> ArchiveCase | None:
-    """The case as it stood on ``as_of`` (None: its report was not yet received then).
-
-    Its steps in order up to the first one whose business date is after ``as_of``; a step
-    without a business date of its own (a disposition, a clearing proposed …) counts as of
-    the dated steps around it, since it may have been recorded later than it happened."""
-    if case.received_on is not None and case.received_on > as_of:
-        return None
-    kept: list[ArchiveEntry] = []
-    for e in case.entries:
-        if e.kind in DATED and e.on > as_of:
-            break
-        kept.append(e)
-    if len(kept) == len(case.entries):
-        return case
-    stage = CaseState.OPEN
-    conclusion = None
-    for e in kept:
-        stage = _stage_after(e.kind, e.detail, stage)
-        if e.kind == "ConclusionApproved":
-            conclusion = verdicts_view(e.detail, e.on)
-        elif e.kind == "Reopened":
-            conclusion = None
-    finished = stage in (CaseState.CLOSED, CaseState.TRANSFERRED)
-    return case.model_copy(
-        update={
-            "entries": kept,
-            "conclusion": conclusion,
-            "state": stage.value,
-            "state_zh": stage.zh,
-            "closed_on": case.closed_on if finished else None,
-        }
-    )
-
-
-def report_as_of(report: ArchiveReport, as_of: dt.date) -> ArchiveReport | None:
-    """The report, if it was received by ``as_of``."""
-    if report.received_on is not None and report.received_on > as_of:
-        return None
-    return report
-
-
-# Cases whose items go into a cadre's reply: reports' cases, and false-accusation cases
 # about the cadre as the accuser (only the accuser's archive holds those).
 REPLY_KINDS = (None, CaseKind.REPORT.value, CaseKind.FALSE_ACCUSATION.value)
 FALSE_ACCUSATION_ZH = "涉嫌诬告陷害"
@@ -442,7 +122,7 @@ def _items_of(archive: CadreArchive, as_of: dt.date) -> list[IntegrityItemView]:
                 day = first_own.get(case.case_id, report.received_on)
                 first_own[case.case_id] = min(day, report.received_on)
             continue
-        item = _settling_report_item(report, as_of) or _report_item(report)
+        item = _settling_report_item(report, as_of) or report_item(report)
         if item is not None:
             items.append(item)
     for case in cases.values():
@@ -451,7 +131,7 @@ def _items_of(archive: CadreArchive, as_of: dt.date) -> list[IntegrityItemView]:
         cats = categories.get(case.case_id, {})
         items.append(
             _transferred_case_item(case, list(cats), list(cats.values()), as_of)
-            or _case_item(case, list(cats), list(cats.values()), as_of, first_own.get(case.case_id))
+            or case_item(case, list(cats), list(cats.values()), as_of, first_own.get(case.case_id))
         )
         items += _pending_steps(case, list(cats.values()), as_of)
     return items
@@ -527,7 +207,7 @@ def _pending_steps(
     }
     ledger = case.ledger_number or "未编号"
     items = []
-    for h in _handlings(case, as_of):
+    for h in handling_views(case, as_of):
         follow = escalated.get(h.handling_id)
         if follow is not None and h.handling_id not in decided:
             to = follow.detail.get("escalate_to")
@@ -623,7 +303,7 @@ def _settled_item(
     stands in nobody's way; a result not yet reported (or reported after ``as_of``) leaves the
     item open with the day it is due."""
     subject = base.case_id or base.report_id or ""
-    about = _about(base)
+    about = about_text(base)
     if result is None or result.reported_on > as_of:
         when = f"，应于{zh_date(due)}前反馈办理结果" if due else ""
         late = "（已逾期）" if due and as_of > due else ""
@@ -657,7 +337,7 @@ def _settled_item(
         if h.rule_zh:
             text += f"（{h.rule_zh}）"
         if h.bars:
-            text += "，" + "；".join(_bar_text(b) for b in h.bars)
+            text += "，" + "；".join(bar_text(b) for b in h.bars)
         parts.append(text)
     return base.model_copy(
         update={
@@ -672,12 +352,6 @@ def _settled_item(
     )
 
 
-def _about(item: IntegrityItemView) -> str:
-    ledger = item.ledger_number or "未编号"
-    matters = "、".join(item.categories_zh)
-    return f"{ledger}号件反映的{matters}" + ("" if matters.endswith("问题") else "问题")
-
-
 def _settling_report_item(report: ArchiveReport, as_of: dt.date) -> IntegrityItemView | None:
     """A report transferred down or referred out, with a structured result or a report-back
     deadline; None for every other report (and for old free-text referral results)."""
@@ -690,7 +364,7 @@ def _settling_report_item(report: ArchiveReport, as_of: dt.date) -> IntegrityIte
         path = AWAITING_PATHS[report.status]
     else:
         return None
-    base = _report_item(report)
+    base = report_item(report)
     assert base is not None
     return _settled_item(base, result, path, report.report_back_due, as_of)
 
@@ -701,7 +375,7 @@ def _transferred_case_item(
     """A case transferred to the discipline commission: open until its result is recorded."""
     if case.state != CaseState.TRANSFERRED.value:
         return None
-    base = _case_item(case, categories, cats_zh, as_of)
+    base = case_item(case, categories, cats_zh, as_of)
     return _settled_item(
         base, case.receiver_result, SettlementPath.DISCIPLINE_TRANSFER, case.report_back_due, as_of
     )

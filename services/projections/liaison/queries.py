@@ -10,11 +10,8 @@ by the day it happened, and compares each figure with the quarter before.
 from __future__ import annotations
 
 import datetime as dt
-import html
-import io
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -22,18 +19,14 @@ from schemas.glossary import (
     AccuserStatus,
     CaseKind,
     CaseState,
-    Category,
-    Channel,
     ClearingMethod,
     Disposition,
     HandlingType,
     LiaisonDimension,
-    ManagementLevel,
     MemberUnit,
     ReferralDirection,
     ReferralSource,
     ReferralStatus,
-    ReportOutcome,
     ReportStatus,
     StatisticsBucket,
     Verdict,
@@ -50,206 +43,22 @@ from schemas.views_liaison import (
 from services.calendar.deadlines import add_calendar_months
 from services.common.china_time import china_today
 from services.common.config import Config
-from services.projections.cadres import DDL as CADRES_DDL
-from services.projections.liaison import month_of, quarter_of
-from services.projections.store import ReadStore
-
-# How long a unit has to report back on an item referred to it (转办件办理结果反馈).
-# Not yet in the users' table of time limits (TimeLimits); a LiaisonQueries argument.
-MAX_RANGE_DAYS = 366 * 10
-
-D = LiaisonDimension
-MULTI_VALUED = frozenset({D.CATEGORY, D.UNIT, D.LEVEL})
-NOTES: dict[LiaisonDimension, str] = {
-    D.CATEGORY: "一件举报可反映多类问题，按类别分别计数，各类别件数之和可能大于举报总件数。",
-    D.UNIT: "一件举报可反映多名干部，按所在单位分别计数（每件每单位计一次），"
-    "各单位件数之和可能大于举报总件数。",
-    D.LEVEL: "一件举报可反映多名干部，按管理层级分别计数（每件每层级计一次），"
-    "各层级件数之和可能大于举报总件数；层级取自干部名册。",
-}
-
-OUTCOME_OF_STATUS: dict[ReportStatus, ReportOutcome] = {
-    ReportStatus.RECEIVED: ReportOutcome.AWAITING_TRIAGE,
-    ReportStatus.REGISTERED: ReportOutcome.AWAITING_TRIAGE,
-    ReportStatus.RETURN_PROPOSED: ReportOutcome.AWAITING_TRIAGE,
-    ReportStatus.REPEAT: ReportOutcome.REPEAT,
-    ReportStatus.FORWARDED_UP: ReportOutcome.FORWARDED_UP,
-    ReportStatus.TRANSFERRED_DOWN: ReportOutcome.TRANSFERRED_DOWN,
-    ReportStatus.TRANSFER_ACKNOWLEDGED: ReportOutcome.TRANSFERRED_DOWN,
-    # The level below's result recorded (0015): it was transferred down, and that is where it
-    # ended (this status was missing: the figures of a range holding one failed, 0027).
-    ReportStatus.TRANSFER_CONCLUDED: ReportOutcome.TRANSFERRED_DOWN,
-    ReportStatus.REFERRED_OUT: ReportOutcome.REFERRED_OUT,
-    ReportStatus.REFERRAL_CONCLUDED: ReportOutcome.REFERRED_OUT,
-    ReportStatus.RETURNED: ReportOutcome.RETURNED,
-}
-# A report referred in whose triage ended it here: the referring unit has its answer.
-ENDED_BY_TRIAGE = frozenset(
-    {
-        ReportStatus.REPEAT,
-        ReportStatus.FORWARDED_UP,
-        ReportStatus.TRANSFER_ACKNOWLEDGED,
-        ReportStatus.TRANSFER_CONCLUDED,
-        ReportStatus.REFERRAL_CONCLUDED,
-        ReportStatus.RETURNED,
-    }
+from services.projections.archive.register import DDL as CADRES_DDL
+from services.projections.liaison.statistics import (
+    ENDED_BY_TRIAGE,
+    MAX_RANGE_DAYS,
+    MULTI_VALUED,
+    NOTES,
+    D,
+    LiaisonQueryError,
+    ReportFact,
+    labels_of,
+    outcome_of,
+    previous_quarter,
+    quarter_bounds,
+    rows_of,
 )
-
-
-class LiaisonQueryError(ValueError):
-    """A request the liaison queries cannot answer as asked (bad range, unknown name)."""
-
-
-def outcome_of(status: str | None, state: str | None, verdict: str | None) -> ReportOutcome:
-    """Where a report stands or ended (one value per report)."""
-    report_status = ReportStatus(status) if status else ReportStatus.RECEIVED
-    if report_status is not ReportStatus.ACCEPTED:
-        return OUTCOME_OF_STATUS[report_status]
-    case_state = CaseState(state) if state else None
-    if case_state is CaseState.TRANSFERRED:
-        return ReportOutcome.TRANSFERRED_TO_DISCIPLINE
-    if verdict and case_state in (CaseState.CONCLUDED, CaseState.CLOSED):
-        return ReportOutcome(Verdict(verdict).value)
-    if case_state is CaseState.CLOSED:
-        return ReportOutcome.CLOSED_WITHOUT_ACTION
-    return ReportOutcome.IN_HANDLING
-
-
-def quarter_bounds(year: int, quarter: int) -> tuple[dt.date, dt.date]:
-    if not 1 <= quarter <= 4:
-        raise LiaisonQueryError(f"quarter must be 1, 2, 3 or 4, not {quarter}")
-    if not 1900 <= year <= 9998:
-        raise LiaisonQueryError(f"year {year} is out of range")
-    start = dt.date(year, 3 * quarter - 2, 1)
-    return start, add_calendar_months(start, 3) - dt.timedelta(days=1)
-
-
-def previous_quarter(year: int, quarter: int) -> tuple[int, int]:
-    return (year, quarter - 1) if quarter > 1 else (year - 1, 4)
-
-
-def _months(start: dt.date, end: dt.date) -> list[str]:
-    months, day = [], start.replace(day=1)
-    while day <= end:
-        months.append(month_of(day))
-        day = add_calendar_months(day, 1)
-    return months
-
-
-def _quarters(start: dt.date, end: dt.date) -> list[str]:
-    return list(
-        dict.fromkeys(quarter_of(dt.date.fromisoformat(m + "-01")) for m in _months(start, end))
-    )
-
-
-@dataclass(frozen=True)
-class ReportFact:
-    """One report as the figures see it: enumerated values only (and reported units)."""
-
-    report_id: str
-    month: str
-    quarter: str
-    channel: str
-    source: str
-    outcome: ReportOutcome
-    categories: frozenset[str]
-    units: frozenset[str]
-    levels: frozenset[str]
-
-    def keys(self, dimension: LiaisonDimension) -> frozenset[str]:  # noqa: PLR0911
-        match dimension:
-            case D.CATEGORY:
-                return self.categories
-            case D.UNIT:
-                return self.units
-            case D.LEVEL:
-                return self.levels
-            case D.CHANNEL:
-                return frozenset({self.channel})
-            case D.REFERRAL_SOURCE:
-                return frozenset({self.source})
-            case D.OUTCOME:
-                return frozenset({self.outcome.value})
-            case D.MONTH:
-                return frozenset({self.month})
-            case D.QUARTER:
-                return frozenset({self.quarter})
-        raise AssertionError(dimension)
-
-
-def _labels(*enums: type[Enum]) -> dict[str, str]:
-    labels: dict[str, str] = {}
-    for enum in enums:
-        labels |= {m.value: getattr(m, "zh", m.value) for m in enum}
-    return labels
-
-
-# Every value a dimension may take, in display order (units are open-ended).
-KNOWN_KEYS: dict[LiaisonDimension, dict[str, str]] = {
-    D.CATEGORY: _labels(Category),
-    D.CHANNEL: _labels(Channel),
-    D.REFERRAL_SOURCE: {
-        **_labels(MemberUnit),
-        **{k: v for k, v in _labels(ReferralSource).items() if k != ReferralSource.MEMBER_UNIT},
-        StatisticsBucket.NOT_REFERRED.value: StatisticsBucket.NOT_REFERRED.zh,
-    },
-    D.LEVEL: {
-        **_labels(ManagementLevel),
-        StatisticsBucket.UNREGISTERED.value: StatisticsBucket.UNREGISTERED.zh,
-        StatisticsBucket.SEALED.value: StatisticsBucket.SEALED.zh,
-    },
-    D.OUTCOME: _labels(ReportOutcome),
-    D.UNIT: {},
-}
-UNIT_BUCKETS = {
-    StatisticsBucket.UNIT_NOT_GIVEN.value: StatisticsBucket.UNIT_NOT_GIVEN.zh,
-    StatisticsBucket.SEALED.value: StatisticsBucket.SEALED.zh,
-}
-
-
-def count_rows(
-    dimension: LiaisonDimension,
-    facts: Sequence[ReportFact],
-    *,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-) -> list[CountRow]:
-    """Reports per value of one dimension: each report once under each of its values."""
-    counts: Counter[str] = Counter()
-    for fact in facts:
-        counts.update(fact.keys(dimension))
-    return rows_of(dimension, counts, start=start, end=end)
-
-
-def rows_of(
-    dimension: LiaisonDimension,
-    counts: Counter[str],
-    *,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-) -> list[CountRow]:
-    """The rows of one dimension from its counts (reports per value), in display order."""
-    if dimension in (D.MONTH, D.QUARTER):
-        assert start is not None
-        assert end is not None
-        periods = _months(start, end) if dimension is D.MONTH else _quarters(start, end)
-        return [CountRow(key=p, label=p, count=counts[p]) for p in periods]
-    if dimension is D.UNIT:
-        rows = [
-            CountRow(key=k, label=UNIT_BUCKETS.get(k, k), count=n)
-            for k, n in counts.items()
-            if k not in UNIT_BUCKETS
-        ]
-        rows.sort(key=lambda r: (-r.count, r.key))
-        return rows + [
-            CountRow(key=k, label=label, count=counts[k])
-            for k, label in UNIT_BUCKETS.items()
-            if counts[k]
-        ]
-    known = KNOWN_KEYS[dimension]
-    return [CountRow(key=k, label=label, count=counts[k]) for k, label in known.items()] + [
-        CountRow(key=k, label=k, count=n) for k, n in sorted(counts.items()) if k not in known
-    ]
+from services.projections.store import ReadStore
 
 
 class LiaisonQueries:
@@ -657,7 +466,7 @@ class LiaisonQueries:
         if distinct_by is not None:  # ordered so that the last row of each wins
             rows = list({r[distinct_by]: r for r in rows}.values())
         counts = Counter(r["k"] for r in rows if r["k"] is not None)
-        labels = _labels(enum)
+        labels = labels_of(enum)
         return (
             name,
             title,
@@ -693,112 +502,3 @@ def _check_range(start: dt.date, end: dt.date) -> None:
 
 
 # -- exports -----------------------------------------------------------------------------------
-
-
-def _change(now: int, before: int) -> str:
-    diff = now - before
-    if before == 0:
-        return f"{diff:+d}"
-    return f"{diff:+d}（{diff / before:+.0%}）"
-
-
-def _section_rows(section: ReportSection) -> list[tuple[str, int, int]]:
-    before = {r.key: r.count for r in section.previous_rows}
-    return [(r.label, r.count, before.get(r.key, 0)) for r in section.rows]
-
-
-def report_title(report: QuarterlyReport) -> str:
-    return f"干部监督工作联席会议季度报告（{report.year}年第{report.quarter}季度）"
-
-
-def to_markdown(report: QuarterlyReport) -> str:
-    lines = [
-        f"# {report_title(report)}",
-        "",
-        f"统计期间：{report.from_date.isoformat()} 至 {report.to_date.isoformat()}；"
-        f"对比上季度（{report.previous_period}）；生成日期：{report.generated_on.isoformat()}。",
-        "",
-    ]
-    for section in report.sections:
-        lines += [
-            f"## {section.title_zh}",
-            "",
-            f"合计 {section.total} 件（上季度 {section.previous_total} 件，"
-            f"变化 {_change(section.total, section.previous_total)}）。",
-        ]
-        if section.note:
-            lines.append(f"注：{section.note}")
-        lines += ["", "| 项目 | 本季度 | 上季度 | 变化 |", "|---|---:|---:|---:|"]
-        lines += [
-            f"| {_md(label)} | {now} | {before} | {_change(now, before)} |"
-            for label, now, before in _section_rows(section)
-        ]
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def to_html(report: QuarterlyReport) -> str:
-    """An HTML fragment (no page around it), every text escaped."""
-    e = html.escape
-    parts = [
-        '<section class="liaison-quarterly-report">',
-        f"<h1>{e(report_title(report))}</h1>",
-        f"<p>统计期间：{e(report.from_date.isoformat())} 至 {e(report.to_date.isoformat())}；"
-        f"对比上季度（{e(report.previous_period)}）；"
-        f"生成日期：{e(report.generated_on.isoformat())}。</p>",
-    ]
-    for section in report.sections:
-        parts += [
-            f'<h2 id="{e(section.name)}">{e(section.title_zh)}</h2>',
-            f"<p>合计 {section.total} 件（上季度 {section.previous_total} 件，"
-            f"变化 {e(_change(section.total, section.previous_total))}）。</p>",
-        ]
-        if section.note:
-            parts.append(f'<p class="note">注：{e(section.note)}</p>')
-        parts.append(
-            "<table><thead><tr><th>项目</th><th>本季度</th><th>上季度</th><th>变化</th></tr>"
-            "</thead><tbody>"
-        )
-        parts += [
-            f"<tr><td>{e(label)}</td><td>{now}</td><td>{before}</td>"
-            f"<td>{e(_change(now, before))}</td></tr>"
-            for label, now, before in _section_rows(section)
-        ]
-        parts.append("</tbody></table>")
-    parts.append("</section>")
-    return "\n".join(parts)
-
-
-def to_docx(report: QuarterlyReport) -> bytes:
-    """The report as a Word document (python-docx)."""
-    try:
-        import docx
-    except ImportError as error:  # pragma: no cover — a dependency of the project
-        raise LiaisonQueryError("DOCX export needs python-docx installed") from error
-    document = docx.Document()
-    document.add_heading(report_title(report), level=1)
-    document.add_paragraph(
-        f"统计期间：{report.from_date.isoformat()} 至 {report.to_date.isoformat()}；"
-        f"对比上季度（{report.previous_period}）；生成日期：{report.generated_on.isoformat()}。"
-    )
-    for section in report.sections:
-        document.add_heading(section.title_zh, level=2)
-        document.add_paragraph(
-            f"合计 {section.total} 件（上季度 {section.previous_total} 件，"
-            f"变化 {_change(section.total, section.previous_total)}）。"
-            + (f"注：{section.note}" if section.note else "")
-        )
-        rows = _section_rows(section)
-        table = document.add_table(rows=1 + len(rows), cols=4)
-        for i, heading in enumerate(("项目", "本季度", "上季度", "变化")):
-            table.cell(0, i).text = heading
-        for r, (label, now, before) in enumerate(rows, start=1):
-            for i, text in enumerate((label, str(now), str(before), _change(now, before))):
-                table.cell(r, i).text = text
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()

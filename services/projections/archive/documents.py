@@ -14,7 +14,7 @@ from docx.shared import Pt
 from docx.text.run import Run
 
 from schemas.views_archive import BarView, CadreIntegrity, IntegrityItemView, IntegrityReply
-from services.projections.integrity import zh_date
+from services.projections.archive.integrity_items import zh_date
 
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 TITLE_FONT = "方正小标宋简体"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
@@ -18,13 +17,14 @@ from schemas.views_archive import (
 from services.accounts.access import ARCHIVE_READERS, CANDIDATE_READERS, INTEGRITY_READERS
 from services.accounts.model import Principal
 from services.accounts.web import require_api_roles
-from services.common.china_time import china_today
 from services.common.web import ApiError
-from services.projections.archive_queries import ArchiveQueries, CadreNotFound
-from services.projections.cadres import CadreRegister
-from services.projections.documents import DOCX_MEDIA_TYPE, docx_filename, integrity_reply_docx
-from services.projections.integrity import IntegrityReplies, UnknownCadres
-from services.projections.store import ReadStore
+from services.projections.archive.documents import (
+    DOCX_MEDIA_TYPE,
+    docx_filename,
+    integrity_reply_docx,
+)
+from services.projections.archive.integrity import IntegrityReplies, UnknownCadres
+from services.projections.archive.queries import ArchiveQueries, CadreNotFound
 
 ArchiveReader = Annotated[Principal, Depends(require_api_roles(*ARCHIVE_READERS))]
 IntegrityReader = Annotated[Principal, Depends(require_api_roles(*INTEGRITY_READERS))]
@@ -40,14 +40,6 @@ def _docx_response(reply: IntegrityReply) -> Response:
             "Cache-Control": "no-store",
         },
     )
-
-
-def router_for(
-    store: ReadStore, register: CadreRegister, *, today: Callable[[], dt.date] = china_today
-) -> APIRouter:
-    """The routes over a read store and the cadre register (both modes)."""
-    archives = ArchiveQueries(store, register)
-    return build_router(archives, IntegrityReplies(archives, today=today))
 
 
 def build_router(archives: ArchiveQueries, replies: IntegrityReplies) -> APIRouter:
