@@ -51,7 +51,7 @@ from services.projections.store import Prepared, ReadStore
 log = logging.getLogger(__name__)
 
 # Events read, projected and written per transaction. A batch's rows are merged in memory
-# (each row written once per batch: ``store._write``), so larger batches write less; 2,000
+# (each row written once per batch: ``writes.write_rows``), so larger batches write less; 2,000
 # keeps a batch's memory small (a few MB) whatever the size of the logs.
 BATCH = 2000
 # The automatic garbage collector is paused during a catch-up (``_few_gc_pauses``); the young

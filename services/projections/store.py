@@ -21,7 +21,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, ClassVar
+from typing import Any
 
 from prometheus_client import Counter
 
@@ -33,6 +33,7 @@ from services.projections.cases import projection as cases
 from services.projections.liaison import projection as liaison
 from services.projections.rows import Upsert
 from services.projections.timeline import projection as timeline
+from services.projections.writes import Groups, merge_rows, send_groups, write_rows
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ class ReadStore:
         (source, partition) order, so two workers briefly sharing a partition during a
         rebalance take turns and a position never moves backwards; an event at or below its
         partition's position is skipped (a redelivery). The batch's rows are merged and
-        written in one global order (``_write``), so concurrent batches do not deadlock.
+        written in one global order (``writes.write_rows``), so concurrent batches do not deadlock.
         Raises :class:`ProjectionsNotReady` (nothing written) while one of the store's
         projections is being caught up or rebuilt.
         """
@@ -201,7 +202,7 @@ class ReadStore:
                     positions[(source, partition)] = envelope.position
                     applied += 1
                     PROJECTED.labels(source).inc()
-            _write(cur, rows, postgres=postgres)
+            write_rows(cur, rows, postgres=postgres)
             greatest = "GREATEST" if postgres else "MAX"
             cur.executemany(
                 f"UPDATE projection_positions SET position = {greatest}(position, %s) "
@@ -334,7 +335,7 @@ class ReadStore:
         rows: list[Upsert] = []
         for envelope in envelopes:
             rows.extend(self.rows_for(envelope, projections))
-        groups, _ = _merge(rows)
+        groups, _ = merge_rows(rows)
         return Prepared(frozenset(p.name for p in projections), groups)
 
     def replay(
@@ -392,7 +393,7 @@ class ReadStore:
                 and prepared.projections == {p.name for p in mine}
                 and all(replayed[p.name] == after for p in mine)
             ):
-                _send(cur, prepared.groups, postgres=postgres)
+                send_groups(cur, prepared.groups, postgres=postgres)
                 applied = len(envelopes)
             else:
                 rows: list[Upsert] = []
@@ -401,7 +402,7 @@ class ReadStore:
                     if wanted:
                         rows.extend(self.rows_for(envelope, wanted))
                         applied += 1
-                _write(cur, rows, postgres=postgres)
+                write_rows(cur, rows, postgres=postgres)
             greatest = "GREATEST" if postgres else "MAX"
             cur.executemany(
                 "INSERT INTO projection_replayed (projection, source, position) VALUES (%s, %s, %s) "
@@ -449,87 +450,6 @@ class ReadStore:
         with self.db.transaction() as cur:
             cur.execute(sql, params)
             return cur.fetchall()
-
-
-Groups = list[tuple["_Statement", list[tuple[Any, ...]]]]
-
-
-def _write(cur: Cursor, rows: Iterable[Upsert], *, postgres: bool) -> int:
-    """Write a batch's rows: each row once, tables and statements batched; returns the
-    number of rows written. See :func:`_merge` and :func:`_send`."""
-    groups, written = _merge(rows)
-    _send(cur, groups, postgres=postgres)
-    return written
-
-
-def _merge(rows: Iterable[Upsert]) -> tuple[Groups, int]:
-    """A batch's upserts merged in memory, a row once, grouped a statement per table and
-    column set, in one global order; and the number of rows.
-
-    Upserts of one row (table and key) are merged, later values over earlier ones: inserting
-    or updating A's columns, then B's, leaves the row as one upsert of A and B merged does,
-    since an upsert writes only the columns it names and no row's value is computed from
-    another's. The rows go out in one order (table, then column set, then key), so
-    concurrent batches lock rows of a table in the same order.
-    """
-    merged: dict[tuple[str, frozenset[tuple[str, Any]]], tuple[dict[str, Any], dict[str, Any]]]
-    merged = {}
-    for row in rows:
-        identity = (row.table, frozenset(row.key.items()))
-        entry = merged.get(identity)
-        if entry is None:
-            merged[identity] = (row.key, dict(row.values))
-        else:
-            entry[1].update(row.values)
-    groups: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[tuple[Any, ...]]] = {}
-    for (table, _), (key, values) in merged.items():
-        group = groups.get((table, tuple(key), tuple(values)))
-        if group is None:
-            group = groups[(table, tuple(key), tuple(values))] = []
-        group.append((*key.values(), *values.values()))
-    ordered = []
-    for statement, params in sorted(groups.items()):
-        # By key: keys are unique in a group, so no comparison reaches the values.
-        params.sort()
-        ordered.append((_Statement.of(*statement), params))
-    return ordered, len(merged)
-
-
-def _send(cur: Cursor, groups: Groups, *, postgres: bool) -> None:
-    """Each group in one ``executemany``: on PostgreSQL psycopg sends it as one pipeline of a
-    prepared statement (measured: a third less client CPU than multi-row ``INSERT ... VALUES``
-    statements of the same rows, and the same server CPU; decision 0026)."""
-    del postgres  # the same in both dialects
-    for statement, params in groups:
-        cur.executemany(statement.sql, params)
-
-
-class _Statement:
-    """The upsert of one table and one column set, in both dialects (cached)."""
-
-    _cache: ClassVar[dict[tuple[str, tuple[str, ...], tuple[str, ...]], _Statement]] = {}
-
-    def __init__(self, table: str, key: tuple[str, ...], values: tuple[str, ...]) -> None:
-        self.table = check_identifier(table)
-        self.columns = tuple(check_identifier(c) for c in (*key, *values))
-        conflict = ", ".join(key)
-        if values:
-            updates = ", ".join(f"{c} = excluded.{c}" for c in values)
-            self.action = f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
-        else:
-            self.action = f"ON CONFLICT ({conflict}) DO NOTHING"
-        placeholders = ", ".join(["%s"] * len(self.columns))
-        self.sql = (
-            f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({placeholders}) "
-            f"{self.action}"
-        )
-
-    @classmethod
-    def of(cls, table: str, key: tuple[str, ...], values: tuple[str, ...]) -> _Statement:
-        statement = cls._cache.get((table, key, values))
-        if statement is None:
-            statement = cls._cache[(table, key, values)] = cls(table, key, values)
-        return statement
 
 
 def _locked_position(

@@ -1,4 +1,4 @@
-"""The batched writer of the read models (``store._write``) and batch boundaries of a rebuild.
+"""The batched writer of the read models (``writes.write_rows``) and batch boundaries of a rebuild.
 
 A batch's upserts are merged in memory (one write per row per batch) and sent a statement
 per table and column set: the tables must come out exactly as writing every upsert one by
@@ -19,7 +19,8 @@ from services.common.sql import Database
 from services.projections.catchup import BATCH
 from services.projections.rebuild import rebuild_store
 from services.projections.rows import Upsert
-from services.projections.store import ReadStore, _write
+from services.projections.store import ReadStore
+from services.projections.writes import write_rows as _write
 from tests.unit.conftest import build_embedded, make_settings, stand_in_handlers
 from tests.unit.test_rebuild import HistoryWriter, assert_same, dump, logs_of
 
