@@ -142,6 +142,8 @@ def catch_up(
                 applied += writing.result()
             reached[source] = position
             report.events[source] = applied
+    if any(report.events.values()):
+        store.analyze(chosen)  # before they go live: their first queries plan on the new rows
     report.live = store.mark_live(chosen, reached)
     report.pending = [p.name for p in store.stale() if p in chosen]
     if report.live or report.pending:

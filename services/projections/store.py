@@ -147,6 +147,22 @@ class ReadStore:
             statements += [f"DROP TABLE IF EXISTS {check_identifier(t)}" for t in projection.tables]
         self.db.execute_script(statements)
 
+    def analyze(self, projections: Sequence[ModuleType]) -> None:
+        """Refresh the planner's statistics of these projections' tables, after a catch-up
+        wrote them in bulk. Until the autovacuum daemon gets round to it (a minute at best;
+        never where it is off), PostgreSQL plans on tables it has never sampled and takes a
+        sequential scan for a look-up by an indexed column (an integrity reply at a million
+        events: 1.6 s before, 1.0 s after). On SQLite, ``ANALYZE`` fills ``sqlite_stat1``."""
+        tables = [check_identifier(t) for p in projections for t in p.tables]
+        if not tables:
+            return
+        with self.db.transaction() as cur:
+            if self.postgres:
+                cur.execute(f"ANALYZE {', '.join(tables)}")
+            else:
+                for table in tables:
+                    cur.execute(f"ANALYZE {table}")
+
     def position(self, consumer: str, source: str, partition: int = 0) -> int:
         with self.db.transaction() as cur:
             return _position(cur, consumer, source, partition)

@@ -546,6 +546,20 @@ def test_an_interrupted_catch_up_resumes_where_it_stopped(
     assert dump(store) == fresh_rebuild(tmp_path, "fresh", [timeline, archive], logs)
 
 
+def test_a_catch_up_leaves_the_planner_statistics_of_the_tables_it_wrote(
+    system: EmbeddedSystem, tmp_path: Path
+) -> None:
+    """After a bulk replay the query planner must not plan on tables it never sampled (on
+    PostgreSQL that took a sequential scan for a look-up by an indexed column)."""
+    HistoryWriter(system.intake, system.casework, seed=7).write(40)
+    store = ReadStore(Database(sqlite_path=tmp_path / "r.sqlite"), [timeline, archive])
+    assert store.query("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'") == []
+    catch_up(store, logs_of(system))
+    sampled = {r["tbl"] for r in store.query("SELECT DISTINCT tbl FROM sqlite_stat1")}
+    assert {"timeline_steps", "archive_reports", "archive_entries"} <= sampled
+    assert sampled <= set(timeline.tables) | set(archive.tables)
+
+
 def test_the_rebuild_command_rebuilds_the_embedded_read_models(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import functools
-import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, cast
+
+import orjson
 
 from schemas.events import candidate_key
 from schemas.glossary import (
@@ -222,7 +223,7 @@ def entry_text(kind: str, d: dict[str, Any]) -> str:  # noqa: PLR0911, PLR0912
 
 
 def report_item(r: dict[str, Any], resolver: Resolver) -> ArchiveReport:
-    categories = json.loads(r["categories"] or "[]")
+    categories = orjson.loads(r["categories"] or "[]")
     _, by = resolver.explain(r["named_id"], r["candidate_key"])
     return ArchiveReport(
         report_id=r["report_id"],
@@ -234,7 +235,7 @@ def report_item(r: dict[str, Any], resolver: Resolver) -> ArchiveReport:
         summary=r["summary"],
         sealed=bool(r["sealed"]),
         received_on=_date(r["received_on"]),
-        referral=json.loads(r["referral"]) if r["referral"] else None,
+        referral=orjson.loads(r["referral"]) if r["referral"] else None,
         status=r["status"],
         status_zh=_zh(ReportStatus, r["status"]),
         status_on=_date(r["status_on"]),
@@ -254,7 +255,7 @@ def report_item(r: dict[str, Any], resolver: Resolver) -> ArchiveReport:
 def _detail(entry: dict[str, Any]) -> dict[str, Any]:
     """An archived step's detail, parsed once however many cadres' archives show it."""
     if "_detail" not in entry:
-        entry["_detail"] = json.loads(entry["detail"])
+        entry["_detail"] = orjson.loads(entry["detail"])
     return cast(dict[str, Any], entry["_detail"])
 
 
@@ -471,7 +472,7 @@ def with_report_result(
     item: ArchiveReport, row: dict[str, Any], me: Identity, resolver: Resolver
 ) -> ArchiveReport:
     """A report transferred down or referred out: its result for this cadre, or its due day."""
-    triage = json.loads(row.get("triage") or "null") or {}
+    triage = orjson.loads(row.get("triage") or "null") or {}
     update: dict[str, Any] = {}
     if triage.get("report_back_due"):
         update["report_back_due"] = dt.date.fromisoformat(triage["report_back_due"])

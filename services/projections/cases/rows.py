@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
+
+import orjson
 
 from schemas.glossary import (
     DEADLINE_LABELS,
@@ -90,7 +91,7 @@ def deadline_label(name: str) -> str:
 
 
 def report_item(r: dict[str, Any]) -> ReportQueueItem:
-    categories = json.loads(r["categories"] or "[]")
+    categories = orjson.loads(r["categories"] or "[]")
     status = r["status"] or ReportStatus.RECEIVED.value
     return ReportQueueItem(
         report_id=r["report_id"],
@@ -102,7 +103,7 @@ def report_item(r: dict[str, Any]) -> ReportQueueItem:
         received_on=date_of(r["received_on"]),
         categories=categories,
         categories_zh=[zh_of(Category, c) or c for c in categories],
-        subjects=json.loads(r["subjects"] or "[]"),
+        subjects=orjson.loads(r["subjects"] or "[]"),
         sealed=bool(r["sealed"]),
         real_name=bool(r["real_name"]),
         case_id=r["case_id"],

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
+
+import orjson
 
 from schemas.glossary import EVENT_LABELS
 from schemas.views import (
@@ -58,7 +59,7 @@ class Queries:
         for r in rows:
             if r["step"] == "Reopened":
                 round_ += 1
-            detail = json.loads(r["detail"])
+            detail = orjson.loads(r["detail"])
             steps.append(
                 TimelineStep(
                     at=r["occurred_at"],
@@ -102,7 +103,7 @@ class Queries:
                     detail=detail,
                 )
                 for r in rows
-                for detail in [json.loads(r["detail"])]
+                for detail in [orjson.loads(r["detail"])]
             ],
             deadlines=self._deadlines([report_id]),  # the report's own clocks
         )
