@@ -92,7 +92,6 @@ class Sized:
     reports: int
     rss: dict[str, float] = field(default_factory=dict)
     latencies: dict[str, list[float]] = field(default_factory=dict)
-    asked: int = 100  # cadres an integrity reply asks about (fewer where fewer are registered)
 
 
 # The child's own high-water mark, written at its exit: ``wait4``'s ru_maxrss would count the
@@ -316,18 +315,15 @@ def measure(events: int, calls: int, budget: float, seed: int) -> Sized:
             reset_peak_rss()
             with serving(dsn, Path(folder)) as (system, client):
                 sized.rss["bench process, history opened"] = peak_rss_here()
-                reads = Reads(system, client, random.Random(seed))
-                sized.asked = len(reads.hundred())
-                sized.latencies = time_reads(reads, calls, budget)
+                sized.latencies = time_reads(
+                    Reads(system, client, random.Random(seed)), calls, budget
+                )
                 sized.rss["bench process, after the queries"] = peak_rss_here()
             for what, value in sized.rss.items():
                 print(f"  peak RSS, {what}: {value:.0f} MiB", flush=True)
             return sized
     finally:
         server.stop()
-
-
-PER_CADRE = "100 cadres"  # the reads whose work is the number of cadres asked about
 
 
 def figures(sizes: list[Sized]) -> list[Figure]:
@@ -346,24 +342,7 @@ def figures(sizes: list[Sized]) -> list[Figure]:
                 higher_is_better=False,
             )
         )
-        if last is not first and PER_CADRE in name and first.asked != last.asked:
-            # The smallest history registers fewer than 100 cadres: the reply there asks
-            # about fewer, so its growth is compared per cadre asked about.
-            out.append(
-                Figure(
-                    bench="queries",
-                    name=f"{name}: p99 a cadre asked about, growth {first.events:,} -> "
-                    f"{last.events:,} events",
-                    value=now / last.asked,
-                    unit="ms",
-                    baseline=base / first.asked,
-                    baseline_name=f"the same at {first.events:,} events "
-                    f"({first.asked} cadres asked about), same run",
-                    goal="ratio<=1.2",
-                    higher_is_better=False,
-                )
-            )
-        elif last is not first:
+        if last is not first:
             out.append(
                 Figure(
                     bench="queries",

@@ -70,22 +70,3 @@ def test_every_option_make_bench_passes_a_script_is_one_that_script_declares() -
                 assert f'"{option}"' in source, f"{script.path} declares no {option}"
                 checked += 1
     assert checked >= 5
-
-
-def test_an_integrity_reply_asking_about_fewer_cadres_is_compared_per_cadre() -> None:
-    """The smallest history registers fewer than 100 cadres: its reply is not the baseline of
-    a reply about 100, the time a cadre asked about is."""
-    from bench.queries import Sized, figures
-
-    name = "API integrity reply, 100 cadres"
-    small = Sized(events=10_000, reports=800, latencies={name: [27.0] * 5, "x": [10.0] * 5})
-    small.asked = 27
-    large = Sized(events=1_000_000, reports=80_000, latencies={name: [150.0] * 5, "x": [11.0] * 5})
-    out = {f.name: f for f in figures([small, large])}
-    growth = out[f"{name}: p99 a cadre asked about, growth 10,000 -> 1,000,000 events"]
-    assert growth.value == pytest.approx(1.5)
-    assert growth.baseline == pytest.approx(1.0)
-    assert growth.met is False
-    assert f"{name}: p99 growth 10,000 -> 1,000,000 events" not in out
-    assert out[f"{name}: p99 at 1,000,000 events"].value == pytest.approx(150.0)
-    assert out["x: p99 growth 10,000 -> 1,000,000 events"].ratio == pytest.approx(1.1)
