@@ -50,6 +50,7 @@ from bench.figures import Figure, emit
 from schemas.glossary import MemberUnit, Role
 from services.bootstrap import EmbeddedSystem
 from services.common.china_time import FixedClock
+from services.common.heap import settle_heap
 from services.common.settings import Settings
 from tests.integration.helpers import TEST_KEY
 from tests.support.postgres import ThrowawayPostgres
@@ -165,6 +166,7 @@ def serving(dsn: str, folder: Path) -> Iterator[tuple[EmbeddedSystem, TestClient
         )  # fmt: skip
     try:
         with TestClient(system.web_app()) as client:
+            settle_heap()  # as a serving process does once its app is built (cli.base.serve)
             yield system, client
     finally:
         system.stop()

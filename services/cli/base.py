@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 
+from services.common.heap import settle_heap
 from services.common.settings import Settings
 
 app = typer.Typer(help="Jiandu 监督: cadre-supervision reports and cases.", no_args_is_help=True)
@@ -96,6 +97,7 @@ def exit_cleanly_on_sigterm() -> None:
 
 def serve(web: Any, settings: Settings) -> None:
     exit_cleanly_on_sigterm()
+    settle_heap()  # the app is built: its heap is frozen out of the collector's walks
     uvicorn.run(web, host=settings.host, port=settings.port, log_level="warning", access_log=False)
 
 
@@ -151,6 +153,7 @@ def serve_when_ready(settings: Settings, build: Callable[[], Any]) -> None:
                 settings, on_problems=lambda found: setattr(waiting, "reason", "; ".join(found))
             )
             waiting.app = built(build)
+            settle_heap()
             logging.getLogger(__name__).warning("schema ready: serving")
         except SchemaError as error:
             failed.append(str(error))
