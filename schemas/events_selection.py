@@ -1,9 +1,9 @@
-"""The selection record's event payloads (选拔任用全程记实, decision 0034), published on the
+"""The selection record's event payloads (decision 0034), published on the
 casework source's topic (``jiandu.casework.events``) like the case's.
 
 Every step says who recorded it (``actor``), why (``reason``) and on which business day
 (``on``, the day the user states, never the clock); the people responsible for it where it
-has them (谁推荐谁负责，谁考察谁负责，谁决策谁负责); candidates are named by the
+has them (who recommends, inspects or decides answers for it); candidates are named by the
 ``candidate_id`` the recommendation gave them.
 """
 
@@ -45,7 +45,7 @@ class RecommendedCandidate(Payload):
 
 
 class IntegrityOpinion(Payload):
-    """廉政鉴定 about one candidate, from the discipline inspection organ."""
+    """The integrity opinion about one candidate, from the discipline inspection organ."""
 
     candidate_id: str
     given_by: str

@@ -241,7 +241,7 @@ class CaseKind(GlossaryEnum):
     FALSE_ACCUSATION = "false_accusation", "诬告陷害线索"
 
 
-# -- the selection record (选拔任用全程记实, decision 0034) -------------------------------
+# -- the selection record (decision 0034) ------------------------------------------------
 
 
 class SelectionStage(GlossaryEnum):
@@ -256,12 +256,12 @@ class SelectionStage(GlossaryEnum):
     PUBLICIZED = "publicized", "任前公示"
     APPOINTED = "appointed", "任职"
     WITHDRAWN = "withdrawn", "终止"
-    # An appointment declared void (任免无效): a later slice records it.
+    # An appointment declared void: a later slice records it.
     VOIDED = "voided", "任免无效"
 
 
 class CircumstanceKind(GlossaryEnum):
-    """A period during which promotions are suspect (突击提拔调整干部, seed 000 四.3)."""
+    """A period during which promotions are suspect (sudden promotions, seed 000, 4.3)."""
 
     INSTITUTIONAL_CHANGE = "institutional_change", "机构变动"
     PRINCIPAL_LEADER_TRANSFER = "principal_leader_transfer", "主要领导成员工作调动"

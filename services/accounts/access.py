@@ -91,7 +91,7 @@ CANDIDATE_ACTORS = (R.OPERATOR,)
 LIAISON_READERS = (R.LIAISON, R.LEADER, R.AUDITOR, R.ADMIN, R.OPERATOR)
 # The audit of sensitive reads and of changes (steps, configuration tables, the chain).
 AUDIT_READERS = (R.AUDITOR, R.ADMIN)
-# The selection record (选拔任用全程记实, decision 0034). Who records a selection's steps: the
+# The selection record (decision 0034). Who records a selection's steps: the
 # cadre section's selection clerks, and leaders (the approving bodies' records); handlers and
 # operators do not. The same roles as the Selection's ``rules.RECORDERS`` (per step there).
 SELECTION_ACTORS = (R.SELECTION_CLERK, R.LEADER)

@@ -1,4 +1,4 @@
-"""The selection record (选拔任用全程记实, decision 0034) as stories: given steps, when a
+"""The selection record (decision 0034) as stories: given steps, when a
 command, then the selection's stage and record (or a refusal by a named rule that stores
 nothing). Directly on the ``Selection`` aggregate, no database."""
 
@@ -125,7 +125,7 @@ def test_a_period_ending_before_it_starts_is_refused() -> None:
     assert broken(s, lambda: announce(s, ends_on=D(2026, 3, 8))) is rules.PERIOD_IN_ORDER
 
 
-# -- 民主推荐 and 考察预告 ---------------------------------------------------------------------
+# -- the democratic recommendation and the inspection's announcement ----------------------
 
 
 def test_a_candidate_named_twice_is_refused() -> None:
@@ -165,7 +165,7 @@ def test_subjects_in_the_order_of_their_votes_need_no_reason() -> None:
     assert s.announcement == {"starts_on": D(2026, 3, 9), "ends_on": D(2026, 3, 13)}
 
 
-# -- 廉政鉴定, 考察, 酝酿 ------------------------------------------------------------------
+# -- the integrity opinion, the inspection, the deliberation ------------------------------
 
 
 def test_an_integrity_opinion_is_about_an_inspection_subject() -> None:
@@ -200,7 +200,7 @@ def test_a_candidate_not_inspected_is_not_deliberated() -> None:
     assert rule is rules.NO_INSPECTION_NO_DISCUSSION
 
 
-# -- 讨论决定 ---------------------------------------------------------------------------------
+# -- the decision -------------------------------------------------------------------------
 
 
 def test_a_candidate_not_inspected_is_not_discussed() -> None:
@@ -364,7 +364,7 @@ def test_a_hold_outside_the_announcement_and_the_publicity_stages_is_out_of_orde
     assert error.rule is rules.STEP_ORDER  # type: ignore[attr-defined]
 
 
-# -- 任前公示 and 任职 -----------------------------------------------------------------------
+# -- the pre-appointment publicity and the appointment ------------------------------------
 
 
 def test_the_publicity_lasts_at_least_five_working_days() -> None:
@@ -424,6 +424,12 @@ def test_every_named_rule_has_an_english_and_a_chinese_message() -> None:
         assert rule.message, rule.name
         assert not CJK.search(rule.message), rule.name
         assert CJK.search(rule.message_zh), rule.name
+
+
+def test_every_permission_says_what_it_needs_in_both_languages() -> None:
+    for action, permission in rules.PERMISSIONS.items():
+        assert not CJK.search(permission.needs), action
+        assert CJK.search(permission.needs_zh), action
 
 
 @pytest.mark.parametrize("step", [p for p, _ in PATH])

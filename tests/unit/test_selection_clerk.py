@@ -1,4 +1,4 @@
-"""The selection clerk (选任工作人员, decision 0034) signs in, and sees nothing of reports,
+"""The selection clerk (decision 0034) signs in, and sees nothing of reports,
 reporters, cases or archives: the desk's own pages and API are later slices."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The Selection aggregate (选拔任用全程记实, decision 0034), one module per stage, in the
+"""The Selection aggregate (the full record of a cadre selection, decision 0034), one module per stage, in the
 Case's idiom (decisions 0029 and 0032).
 
 - ``selection.py``: ``Selection`` put together from its parts, ``Selection.propose``,

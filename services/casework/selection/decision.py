@@ -1,4 +1,4 @@
-"""The decision (讨论决定), the pre-appointment publicity (任前公示) and the appointment (任职)."""
+"""The decision, the pre-appointment publicity and the appointment."""
 
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ from services.casework.selection.record import (
     period,
 )
 
-# 任前公示期不少于5个工作日 (the application counts the working days on its calendar).
+# The publicity lasts at least 5 working days (the application counts them on its calendar).
 PUBLICITY_WORKING_DAYS = 5
 
 
 class DecisionRecorded(SelectionEvent):
-    """讨论决定: the body, its members due and present, each candidate's votes and whether
-    the candidate was approved (以应到会成员过半数同意), who decided (谁决策谁负责)."""
+    """The decision: the body, its members due and present, each candidate's votes and whether
+    the candidate was approved (by more than half the members due), who decided (and
+    answers for it)."""
 
     TOPIC = "jiandu.casework:Selection.DecisionRecorded"
     body: str
@@ -42,7 +43,7 @@ class DecisionRecorded(SelectionEvent):
 
 
 class PublicityStarted(SelectionEvent):
-    """任前公示 of approved candidates: the period and its working days (counted by the
+    """The pre-appointment publicity of approved candidates: the period and its working days (counted by the
     application on its calendar)."""
 
     TOPIC = "jiandu.casework:Selection.PublicityStarted"
@@ -62,7 +63,7 @@ class PublicityStarted(SelectionEvent):
 
 
 class AppointmentRecorded(SelectionEvent):
-    """任职: the candidates appointed, each to a post."""
+    """The appointment: the candidates appointed, each to a post."""
 
     TOPIC = "jiandu.casework:Selection.AppointmentRecorded"
     appointments: list[dict[str, Any]]
@@ -89,9 +90,9 @@ class DecisionSteps(SelectionRecord):
         document_number: str = "",
         reason: str = "",
     ) -> None:
-        """讨论决定 by ``body`` on ``on``: ``votes`` are each ``{candidate_id, agree, disagree,
+        """The decision of ``body`` on ``on``: ``votes`` are each ``{candidate_id, agree, disagree,
         defer}``. A candidate without the agreement of more than half the members due is
-        recorded as not approved (不通过), not refused."""
+        recorded as not approved, not refused."""
         self._permit("record_decision", actor, on)
         candidate_ids = [v["candidate_id"] for v in votes]
         distinct(candidate_ids)
@@ -144,7 +145,7 @@ class DecisionSteps(SelectionRecord):
         document_number: str = "",
         reason: str = "",
     ) -> None:
-        """任前公示 of approved ``candidates`` from ``starts_on`` to ``ends_on``, which the
+        """The publicity of approved ``candidates`` from ``starts_on`` to ``ends_on``, which the
         application counts as ``working_days`` on its calendar (at least 5:
         ``PUBLICITY_PERIOD``; the domain never reads a clock or a calendar)."""
         self._permit("start_publicity", actor, on)
@@ -173,7 +174,7 @@ class DecisionSteps(SelectionRecord):
         document_number: str = "",
         reason: str = "",
     ) -> None:
-        """任职: ``appointments`` are each ``{candidate_id, post}``, of approved candidates
+        """The appointment: ``appointments`` are each ``{candidate_id, post}``, of approved candidates
         whose publicity ended before ``on`` and who are not held."""
         self._permit("record_appointment", actor, on)
         candidate_ids = [a["candidate_id"] for a in appointments]

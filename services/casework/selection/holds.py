@@ -1,5 +1,5 @@
 """A candidate held by a report received during the inspection announcement or the
-pre-appointment publicity (报告暂缓), and released once it is dealt with.
+pre-appointment publicity, and released once it is dealt with.
 
 The report is named by its id; linking a report to a selection's candidate (and holding
 them from the supervision office's desk) is a later slice (decision 0034)."""

@@ -1,4 +1,4 @@
-"""The integrity opinion (廉政鉴定), the inspection (考察) and the deliberation (酝酿)."""
+"""The integrity opinion, the inspection and the deliberation."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from services.casework.selection.record import (
 
 
 class IntegrityOpinionRecorded(SelectionEvent):
-    """廉政鉴定: per candidate, the unit that gave it, when it was received, clean or not, its
+    """The integrity opinion: per candidate, the unit that gave it, when it was received, clean or not, its
     summary and a reference (the reply's number; a later slice links the integrity reply)."""
 
     TOPIC = "jiandu.casework:Selection.IntegrityOpinionRecorded"
@@ -28,7 +28,7 @@ class IntegrityOpinionRecorded(SelectionEvent):
 
 
 class InspectionRecorded(SelectionEvent):
-    """考察: who inspected (谁考察谁负责) and the findings per subject."""
+    """The inspection: who inspected (and answers for it) and the findings per subject."""
 
     TOPIC = "jiandu.casework:Selection.InspectionRecorded"
     inspectors: list[Person]
@@ -41,7 +41,7 @@ class InspectionRecorded(SelectionEvent):
 
 
 class DeliberationRecorded(SelectionEvent):
-    """酝酿: the candidates deliberated, who was consulted, what came of it."""
+    """The deliberation: the candidates deliberated, who was consulted, what came of it."""
 
     TOPIC = "jiandu.casework:Selection.DeliberationRecorded"
     candidates: list[str]
@@ -63,7 +63,7 @@ class InspectionSteps(SelectionRecord):
         on: dt.date,
         reason: str = "",
     ) -> None:
-        """廉政鉴定: ``opinions`` are each ``{candidate_id, given_by, received_on, clean,
+        """Integrity opinions: ``opinions`` are each ``{candidate_id, given_by, received_on, clean,
         summary, reference}``, about inspection subjects; a later opinion about the same
         candidate replaces the earlier one."""
         self._permit("record_integrity_opinion", actor, on)
@@ -88,7 +88,7 @@ class InspectionSteps(SelectionRecord):
         document_number: str = "",
         reason: str = "",
     ) -> None:
-        """考察 by ``inspectors``: ``findings`` are each ``{candidate_id, summary}``, about
+        """The inspection by ``inspectors``: ``findings`` are each ``{candidate_id, summary}``, about
         inspection subjects, on or after the announcement's first day."""
         self._permit("record_inspection", actor, on)
         announcement = self.announcement
@@ -116,7 +116,7 @@ class InspectionSteps(SelectionRecord):
         summary: str = "",
         reason: str = "",
     ) -> None:
-        """酝酿 of ``candidates`` (inspected ones: ``NO_INSPECTION_NO_DISCUSSION``) with
+        """The deliberation of ``candidates`` (inspected ones: ``NO_INSPECTION_NO_DISCUSSION``) with
         ``consulted``."""
         self._permit("record_deliberation", actor, on)
         distinct(candidates)

@@ -1,5 +1,5 @@
-"""The proposal (动议), the circumstances that make a promotion suspect (机构变动、主要领导成员
-工作调动), and the withdrawal of a selection (终止)."""
+"""The proposal, the circumstances that make a promotion suspect (an institutional change,
+a principal leader's transfer), and the withdrawal of a selection."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from services.casework.selection.record import (
 
 
 class Proposed(SelectionCreated):
-    """动议: the unit, the posts to fill, who proposed (谁推荐谁负责)."""
+    """The proposal: the unit, the posts to fill, who proposed (and answers for it)."""
 
     TOPIC = "jiandu.casework:Selection.Proposed"
     unit: str
@@ -32,7 +32,7 @@ class Proposed(SelectionCreated):
 
 
 class CircumstanceRecorded(SelectionEvent):
-    """A period during which promotions are suspect (突击提拔调整干部)."""
+    """A period during which promotions are suspect (sudden promotions, seed 000, 4.3)."""
 
     TOPIC = "jiandu.casework:Selection.CircumstanceRecorded"
     kind: str
@@ -48,7 +48,7 @@ class CircumstanceRecorded(SelectionEvent):
 
 
 class Withdrawn(SelectionEvent):
-    """终止: the selection ends without (further) appointments."""
+    """The selection ends without (further) appointments."""
 
     TOPIC = "jiandu.casework:Selection.Withdrawn"
 
@@ -88,7 +88,7 @@ class ProposalSteps(SelectionRecord):
         )
 
     def withdraw(self, *, actor: Actor, on: dt.date, reason: str) -> None:
-        """终止: the selection ends, with its reason."""
+        """Withdraw: the selection ends, with its reason."""
         self._permit("withdraw", actor, on)
         rules.WITHDRAWAL_EXPLAINED.require(bool(reason.strip()))
         self._record(Withdrawn, actor=actor, reason=reason, on=on)

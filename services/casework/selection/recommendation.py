@@ -1,4 +1,4 @@
-"""The democratic recommendation (民主推荐) and the inspection's announcement (考察预告)."""
+"""The democratic recommendation and the inspection's announcement."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ CANDIDATE_KEYS = ("candidate_id", "name", "unit", "position", "cadre_id")
 
 
 class RecommendationRecorded(SelectionEvent):
-    """民主推荐: how many took part, each candidate's votes, who organized it (谁推荐谁负责)."""
+    """The democratic recommendation: how many took part, each candidate's votes, who
+    organized it (and answers for it)."""
 
     TOPIC = "jiandu.casework:Selection.RecommendationRecorded"
     participants: int
@@ -39,7 +40,7 @@ class RecommendationRecorded(SelectionEvent):
 
 
 class InspectionAnnounced(SelectionEvent):
-    """考察预告: the inspection subjects, chosen from the recommended, and the period during
+    """The inspection's announcement: the inspection subjects, chosen from the recommended, and the period during
     which anyone may report on them."""
 
     TOPIC = "jiandu.casework:Selection.InspectionAnnounced"
@@ -67,7 +68,7 @@ class RecommendationSteps(SelectionRecord):
         document_number: str = "",
         reason: str = "",
     ) -> None:
-        """民主推荐: ``participants`` took part; ``candidates`` are each
+        """The recommendation: ``participants`` took part; ``candidates`` are each
         ``{candidate_id, name, unit?, position?, cadre_id?, votes}``."""
         self._permit("record_recommendation", actor, on)
         distinct([c["candidate_id"] for c in candidates])
@@ -96,7 +97,7 @@ class RecommendationSteps(SelectionRecord):
         document_number: str = "",
         reason: str = "",
     ) -> None:
-        """考察预告 of ``subjects`` (candidate ids) from ``starts_on`` to ``ends_on``.
+        """Announce the inspection of ``subjects`` (candidate ids) from ``starts_on`` to ``ends_on``.
 
         Subjects come from the recommendation (``NOT_RECOMMENDED_NOT_NOMINATED``); passing
         over a candidate with more votes than a subject needs ``reason``
@@ -120,7 +121,7 @@ class RecommendationSteps(SelectionRecord):
 
     def passed_over_with_more_votes(self, subjects: list[str]) -> list[str]:
         """The recommended candidates left out of ``subjects`` who had more votes than one of
-        them (得票多而没有被列为考察对象的)."""
+        them (the seed asks the reason for each)."""
         votes = self.recommendation_votes
         fewest = min(votes[s] for s in subjects)
         return sorted(c for c in votes if c not in subjects and votes[c] > fewest)

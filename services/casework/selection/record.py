@@ -29,7 +29,8 @@ from services.common.selection_stages import stage_after
 
 St = SelectionStage
 Actor = dict[str, str]
-# A person responsible for a step (谁推荐谁负责，谁考察谁负责，谁决策谁负责): name, unit, position.
+# A person responsible for a step (who recommends, inspects or decides answers for it, seed
+# 003, 2.5): name, unit, position.
 Person = dict[str, str]
 
 

@@ -4,7 +4,7 @@ Every command of :class:`~services.casework.selection.Selection` first asks :fun
 (role, then stage: ``STEP_ORDER``), then that its date is not before the last step's
 (``DATES_IN_ORDER``), then its own named rules. A refusal says, in English and Chinese,
 what is needed, and stores nothing (decision 0034). The Chinese messages quote the seeds
-where they say it (seed 003 二.1–5, seed 000 四.3).
+where they say it (seed 003, 2.1–5; seed 000, 4.3).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ PERIOD_IN_ORDER = Rule(
     "期间的截止日期不得早于起始日期",
 )
 
-# -- 民主推荐 and 考察预告 -------------------------------------------------------------------
+# -- the democratic recommendation and the inspection's announcement -------------------
 
 CANDIDATES_DISTINCT = Rule(
     "candidates_distinct",
@@ -86,7 +86,7 @@ VOTE_ORDER_EXPLAINED = Rule(
     "对得票多而没有被列为考察对象的或得票少被列为考察对象的，都要说明理由",
 )
 
-# -- 廉政鉴定, 考察, 酝酿 ----------------------------------------------------------------
+# -- the integrity opinion, the inspection, the deliberation ---------------------------
 
 INSPECTION_SUBJECT = Rule(
     "inspection_subject",
@@ -104,7 +104,7 @@ INSPECTION_AFTER_ANNOUNCEMENT = Rule(
     "考察须在考察预告发布后进行",
 )
 
-# -- 讨论决定 ------------------------------------------------------------------------------
+# -- the decision ----------------------------------------------------------------------
 
 NO_INSPECTION_NO_DISCUSSION = Rule(
     "no_inspection_no_discussion",
@@ -134,7 +134,7 @@ CANDIDATE_HELD = Rule(
     "人选因举报暂缓，在查清并解除暂缓前不得讨论决定或任职",
 )
 
-# -- 任前公示 and 任职 ----------------------------------------------------------------------
+# -- the pre-appointment publicity and the appointment ---------------------------------
 
 APPROVED_ONLY = Rule(
     "approved_only",
@@ -207,7 +207,7 @@ def _p(roles: frozenset[Role], stages: set[St] | frozenset[St], needs: str, zh: 
 PERMISSIONS: dict[str, Permission] = {
     "record_circumstance": _p(RECORDERS, UNDER_WAY, "a selection under way", "选拔任用工作进行中"),
     "record_recommendation": _p(
-        RECORDERS, {St.PROPOSED}, "a proposal (动议) not yet recommended", "已动议且尚未民主推荐"
+        RECORDERS, {St.PROPOSED}, "a proposal not yet recommended", "已动议且尚未民主推荐"
     ),
     "announce_inspection": _p(
         RECORDERS, {St.RECOMMENDED}, "a democratic recommendation", "经过民主推荐"
@@ -221,13 +221,11 @@ PERMISSIONS: dict[str, Permission] = {
     "record_inspection": _p(
         RECORDERS,
         {St.INSPECTION_ANNOUNCED, St.INSPECTED},
-        "an inspection announced (考察预告)",
+        "an inspection announced",
         "已发布考察预告",
     ),
     "record_deliberation": _p(RECORDERS, {St.INSPECTED}, "an inspection recorded", "已经考察"),
-    "record_decision": _p(
-        RECORDERS, {St.DELIBERATED}, "a deliberation recorded (酝酿)", "已经酝酿"
-    ),
+    "record_decision": _p(RECORDERS, {St.DELIBERATED}, "a deliberation recorded", "已经酝酿"),
     "start_publicity": _p(RECORDERS, {St.DECIDED}, "a decision recorded", "已讨论决定"),
     "record_appointment": _p(
         RECORDERS,
@@ -278,16 +276,16 @@ def permit(action: str, role: Role, stage: SelectionStage) -> None:
 
 
 def permit_proposal(role: Role) -> None:
-    """Raise unless ``role`` may propose a selection (动议): a selection recorder."""
+    """Raise unless ``role`` may propose a selection: a selection recorder."""
     if role not in RECORDERS:
         raise RoleNotAllowed("propose", role, RECORDERS)
 
 
 def approved(agree: int, members_due: int) -> bool:
-    """以应到会成员过半数同意形成决定: more than half of the members due agree."""
+    """Approved (``QUORUM``'s meeting decides): more than half of the members due agree."""
     return agree * 2 > members_due
 
 
 def quorate(members_present: int, members_due: int) -> bool:
-    """必须有三分之二以上成员参加: at least two thirds of the members due are present."""
+    """``QUORUM``: at least two thirds of the members due are present (two thirds included)."""
     return members_present * 3 >= members_due * 2

@@ -1,5 +1,5 @@
-"""The Selection aggregate: one selection of cadres for a unit's posts (选拔任用全程记实), from
-the proposal (动议) to the appointment (任职), as decision 0034 sets it out.
+"""The Selection aggregate: one selection of cadres for a unit's posts, on the record from
+the proposal to the appointment, as decision 0034 sets it out.
 
 Commands check the role and stage (``rules.permit``: ``STEP_ORDER``), the date
 (``DATES_IN_ORDER``) and their named rules, then trigger one event; each event's ``apply``
@@ -108,7 +108,7 @@ class Selection(
         document_number: str = "",
         reason: str = "",
     ) -> Selection:
-        """动议: a selection for ``unit``'s ``posts``, proposed by ``proposers`` on ``on``.
+        """Propose a selection for ``unit``'s ``posts``, proposed by ``proposers`` on ``on``.
         Any selection recorder may propose (the roles of ``rules.RECORDERS``)."""
         rules.permit_proposal(role_of(actor))
         fields = {
