@@ -1,7 +1,8 @@
 """The public event contract carried on Kafka (``jiandu.<source>.events``).
 
 Every message is an :class:`EventEnvelope` (``event_base``); its ``payload`` is one of the
-versioned payload models (``events_intake``, ``events_casework``, gathered here), chosen by
+versioned payload models (``events_intake``, ``events_casework``, ``events_selection``,
+gathered here), chosen by
 ``(event_type, version)`` in ``PAYLOADS``. Consumers call
 :func:`parse_payload`, which upcasts older versions to the current one, so a
 stored or in-flight message of an earlier version never breaks a reader.
@@ -75,6 +76,22 @@ from schemas.events_intake import (
     SealedContentOpenedV1,
     candidate_key,
 )
+from schemas.events_selection import (
+    AppointmentRecordedV1,
+    CandidateHeldV1,
+    CandidateReleasedV1,
+    CircumstanceRecordedV1,
+    DecisionRecordedV1,
+    DeliberationRecordedV1,
+    InspectionAnnouncedV1,
+    InspectionRecordedV1,
+    IntegrityOpinionRecordedV1,
+    PublicityStartedV1,
+    RecommendationRecordedV1,
+    SelectionProposedV1,
+    SelectionStep,
+    SelectionWithdrawnV1,
+)
 
 # The contract's names, wherever their module: consumers import them from here.
 __all__ = [
@@ -85,11 +102,15 @@ __all__ = [
     "AcceptanceNoticeSentV1",
     "Actor",
     "AdmonitionFollowedUpV1",
+    "AppointmentRecordedV1",
     "CadreCategory",
     "CadreOutcomeV1",
     "CadreVerdict",
+    "CandidateHeldV1",
+    "CandidateReleasedV1",
     "CaseOpenedV1",
     "CaseStep",
+    "CircumstanceRecordedV1",
     "ClearingApprovedV1",
     "ClearingCarriedOutV1",
     "ClearingProposedV1",
@@ -97,6 +118,8 @@ __all__ = [
     "ConclusionApprovedV1",
     "ConclusionProposedV1",
     "ConclusionReturnedV1",
+    "DecisionRecordedV1",
+    "DeliberationRecordedV1",
     "DisciplineResultRecordedV1",
     "DispositionApprovedV1",
     "DispositionProposedV1",
@@ -110,6 +133,9 @@ __all__ = [
     "InquiryLetterSentV1",
     "InquiryReplyEvaluatedV1",
     "InquiryReplyReceivedV1",
+    "InspectionAnnouncedV1",
+    "InspectionRecordedV1",
+    "IntegrityOpinionRecordedV1",
     "NamedCadre",
     "ObjectionAnsweredV1",
     "ObjectionRecordedV1",
@@ -117,8 +143,10 @@ __all__ = [
     "Payload",
     "PublicityDecidedV1",
     "PublicityHeldV1",
+    "PublicityStartedV1",
     "ReactivatedV1",
     "ReceiverResultV1",
+    "RecommendationRecordedV1",
     "ReopenedV1",
     "ReportAcceptedV1",
     "ReportJoinedV1",
@@ -130,6 +158,9 @@ __all__ = [
     "ReporterRef",
     "SealedContentHandedOverV1",
     "SealedContentOpenedV1",
+    "SelectionProposedV1",
+    "SelectionStep",
+    "SelectionWithdrawnV1",
     "Source",
     "SubjectReferredV1",
     "UnknownEventType",
@@ -181,6 +212,20 @@ PAYLOADS: dict[tuple[str, int], type[Payload]] = {
     ("PublicityHeld", 1): PublicityHeldV1,
     ("PublicityDecided", 1): PublicityDecidedV1,
     ("DisciplineResultRecorded", 1): DisciplineResultRecordedV1,
+    # the selection record (decision 0034)
+    ("SelectionProposed", 1): SelectionProposedV1,
+    ("CircumstanceRecorded", 1): CircumstanceRecordedV1,
+    ("RecommendationRecorded", 1): RecommendationRecordedV1,
+    ("InspectionAnnounced", 1): InspectionAnnouncedV1,
+    ("IntegrityOpinionRecorded", 1): IntegrityOpinionRecordedV1,
+    ("InspectionRecorded", 1): InspectionRecordedV1,
+    ("DeliberationRecorded", 1): DeliberationRecordedV1,
+    ("DecisionRecorded", 1): DecisionRecordedV1,
+    ("PublicityStarted", 1): PublicityStartedV1,
+    ("AppointmentRecorded", 1): AppointmentRecordedV1,
+    ("CandidateHeld", 1): CandidateHeldV1,
+    ("CandidateReleased", 1): CandidateReleasedV1,
+    ("SelectionWithdrawn", 1): SelectionWithdrawnV1,
 }
 
 CURRENT_VERSION: dict[str, int] = {}

@@ -82,6 +82,9 @@ class Role(GlossaryEnum):
     AUDITOR = "auditor", "监督检查"
     ADMIN = "admin", "系统管理员"
     SYSTEM = "system", "系统"
+    # The cadre section that runs selections (decision 0034): records their steps, reads no
+    # report, reporter or archive.
+    SELECTION_CLERK = "selection_clerk", "选任工作人员"
 
 
 class SensitiveItem(GlossaryEnum):
@@ -236,6 +239,32 @@ class PublicityDecision(GlossaryEnum):
 class CaseKind(GlossaryEnum):
     REPORT = "report", "举报件"
     FALSE_ACCUSATION = "false_accusation", "诬告陷害线索"
+
+
+# -- the selection record (decision 0034) ------------------------------------------------
+
+
+class SelectionStage(GlossaryEnum):
+    """Where a selection stands (services/common/selection_stages.py decides it)."""
+
+    PROPOSED = "proposed", "动议"
+    RECOMMENDED = "recommended", "民主推荐"
+    INSPECTION_ANNOUNCED = "inspection_announced", "考察预告"
+    INSPECTED = "inspected", "考察"
+    DELIBERATED = "deliberated", "酝酿"
+    DECIDED = "decided", "讨论决定"
+    PUBLICIZED = "publicized", "任前公示"
+    APPOINTED = "appointed", "任职"
+    WITHDRAWN = "withdrawn", "终止"
+    # An appointment declared void: a later slice records it.
+    VOIDED = "voided", "任免无效"
+
+
+class CircumstanceKind(GlossaryEnum):
+    """A period during which promotions are suspect (sudden promotions, seed 000, 4.3)."""
+
+    INSTITUTIONAL_CHANGE = "institutional_change", "机构变动"
+    PRINCIPAL_LEADER_TRANSFER = "principal_leader_transfer", "主要领导成员工作调动"
 
 
 # What each published event is called in a timeline (全程记实).

@@ -11,6 +11,9 @@ the finer limits that need the thing asked about:
 - **Cases**: leaders, operators and auditors see every case; a handler sees (and works on)
   the cases assigned to them or to a handler of their own section; liaison members see no
   case, only the liaison views.
+- **Selections** (decision 0034): selection clerks (the cadre section) record a selection's
+  steps and see no report, reporter or archive; the supervision office holds a candidate on
+  a report. The selection clerk's pages and API are later slices.
 
 Refusals are :class:`RuleBroken` about the person (403, in English and Chinese), like the
 procedure's own guards.
@@ -88,6 +91,14 @@ CANDIDATE_ACTORS = (R.OPERATOR,)
 LIAISON_READERS = (R.LIAISON, R.LEADER, R.AUDITOR, R.ADMIN, R.OPERATOR)
 # The audit of sensitive reads and of changes (steps, configuration tables, the chain).
 AUDIT_READERS = (R.AUDITOR, R.ADMIN)
+# The selection record (decision 0034). Who records a selection's steps: the
+# cadre section's selection clerks, and leaders (the approving bodies' records); handlers and
+# operators do not. The same roles as the Selection's ``rules.RECORDERS`` (per step there).
+SELECTION_ACTORS = (R.SELECTION_CLERK, R.LEADER)
+# Who holds a selection's candidate on a report and releases them: the supervision office,
+# which links reports to selections (the cadre section reads no report). The same roles as
+# the Selection's ``rules.HOLDERS``.
+SELECTION_HOLD_ACTORS = (R.LEADER, R.HANDLER)
 
 # The channels each staff role may register a report through (the mailbox is public).
 SUBMISSION_CHANNELS: dict[Role, frozenset[Channel]] = {

@@ -8,6 +8,7 @@ import pytest
 
 from schemas.events import PAYLOADS
 from services.casework.domain import CASE_CONTRACTS, CASE_INTERNAL_FIELDS, Case
+from services.casework.selection import SELECTION_CONTRACTS, SELECTION_INTERNAL_FIELDS, Selection
 from services.common.contracts import own_fields
 from services.intake.domain import (
     LEDGER_CONTRACTS,
@@ -17,10 +18,17 @@ from services.intake.domain import (
     Report,
 )
 
-PUBLISHED = [
-    (cls, contract, REPORT_INTERNAL_FIELDS.get(cls, frozenset()))
-    for cls, contract in REPORT_CONTRACTS.items()
-] + [(cls, contract, CASE_INTERNAL_FIELDS[cls]) for cls, contract in CASE_CONTRACTS.items()]
+PUBLISHED = (
+    [
+        (cls, contract, REPORT_INTERNAL_FIELDS.get(cls, frozenset()))
+        for cls, contract in REPORT_CONTRACTS.items()
+    ]
+    + [(cls, contract, CASE_INTERNAL_FIELDS[cls]) for cls, contract in CASE_CONTRACTS.items()]
+    + [
+        (cls, contract, SELECTION_INTERNAL_FIELDS[cls])
+        for cls, contract in SELECTION_CONTRACTS.items()
+    ]
+)
 
 
 def _event_classes(aggregate: type) -> set[type]:
@@ -34,7 +42,12 @@ def _event_classes(aggregate: type) -> set[type]:
 
 @pytest.mark.parametrize(
     ("aggregate", "table"),
-    [(Report, REPORT_CONTRACTS), (Ledger, LEDGER_CONTRACTS), (Case, CASE_CONTRACTS)],
+    [
+        (Report, REPORT_CONTRACTS),
+        (Ledger, LEDGER_CONTRACTS),
+        (Case, CASE_CONTRACTS),
+        (Selection, SELECTION_CONTRACTS),
+    ],
 )
 def test_every_event_class_is_in_its_table(aggregate: type, table: dict[type, object]) -> None:
     assert _event_classes(aggregate) == set(table)
@@ -56,6 +69,18 @@ def test_payload_fields_are_the_event_fields(
 def test_every_published_contract_has_an_event() -> None:
     bound = {contract[:2] for _, contract, _ in PUBLISHED}
     assert bound == set(PAYLOADS)
+
+
+def test_event_types_are_unique_across_the_aggregates() -> None:
+    """One event type, one event class: a consumer routes by the type alone."""
+    types = [contract[0] for _, contract, _ in PUBLISHED]
+    assert len(types) == len(set(types))
+
+
+def test_the_selection_publishes_on_the_casework_source() -> None:
+    """Selection events live in casework's store (decision 0034): their topics say so."""
+    for cls in SELECTION_CONTRACTS:
+        assert cls.TOPIC.startswith("jiandu.casework:Selection.")  # type: ignore[attr-defined]
 
 
 def test_the_ledger_is_not_published() -> None:

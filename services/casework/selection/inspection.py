@@ -1,0 +1,132 @@
+"""The integrity opinion, the inspection and the deliberation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from services.casework.selection import rules
+from services.casework.selection.record import (
+    Actor,
+    Person,
+    SelectionEvent,
+    SelectionRecord,
+    distinct,
+)
+
+
+class IntegrityOpinionRecorded(SelectionEvent):
+    """The integrity opinion: per candidate, the unit that gave it, when it was received, clean or not, its
+    summary and a reference (the reply's number; a later slice links the integrity reply)."""
+
+    TOPIC = "jiandu.casework:Selection.IntegrityOpinionRecorded"
+    opinions: list[dict[str, Any]]
+
+    def apply(self, selection: SelectionRecord) -> None:
+        for opinion in self.opinions:
+            selection.opinions[opinion["candidate_id"]] = dict(opinion)
+
+
+class InspectionRecorded(SelectionEvent):
+    """The inspection: who inspected (and answers for it) and the findings per subject."""
+
+    TOPIC = "jiandu.casework:Selection.InspectionRecorded"
+    inspectors: list[Person]
+    findings: list[dict[str, Any]]
+    document_number: str
+
+    def apply(self, selection: SelectionRecord) -> None:
+        for finding in self.findings:
+            selection.findings[finding["candidate_id"]] = dict(finding)
+
+
+class DeliberationRecorded(SelectionEvent):
+    """The deliberation: the candidates deliberated, who was consulted, what came of it."""
+
+    TOPIC = "jiandu.casework:Selection.DeliberationRecorded"
+    candidates: list[str]
+    consulted: list[Person]
+    summary: str
+
+    def apply(self, selection: SelectionRecord) -> None:
+        selection.deliberated = list(self.candidates)
+
+
+class InspectionSteps(SelectionRecord):
+    """Integrity opinions, the inspection and the deliberation recorded."""
+
+    def record_integrity_opinion(
+        self,
+        *,
+        opinions: list[dict[str, Any]],
+        actor: Actor,
+        on: dt.date,
+        reason: str = "",
+    ) -> None:
+        """Integrity opinions: ``opinions`` are each ``{candidate_id, given_by, received_on, clean,
+        summary, reference}``, about inspection subjects; a later opinion about the same
+        candidate replaces the earlier one."""
+        self._permit("record_integrity_opinion", actor, on)
+        distinct([o["candidate_id"] for o in opinions])
+        rules.INSPECTION_SUBJECT.require(all(o["candidate_id"] in self.subjects for o in opinions))
+        rules.OPINION_RECEIVED.require(all(o["received_on"] <= on for o in opinions))
+        self._record(
+            IntegrityOpinionRecorded,
+            actor=actor,
+            reason=reason,
+            on=on,
+            opinions=[dict(o) for o in opinions],
+        )
+
+    def record_inspection(
+        self,
+        *,
+        inspectors: list[Person],
+        findings: list[dict[str, Any]],
+        actor: Actor,
+        on: dt.date,
+        document_number: str = "",
+        reason: str = "",
+    ) -> None:
+        """The inspection by ``inspectors``: ``findings`` are each ``{candidate_id, summary}``, about
+        inspection subjects, on or after the announcement's first day."""
+        self._permit("record_inspection", actor, on)
+        announcement = self.announcement
+        assert announcement is not None  # the stage says the inspection was announced
+        rules.INSPECTION_AFTER_ANNOUNCEMENT.require(on >= announcement["starts_on"])
+        distinct([f["candidate_id"] for f in findings])
+        rules.INSPECTION_SUBJECT.require(all(f["candidate_id"] in self.subjects for f in findings))
+        self._record(
+            InspectionRecorded,
+            actor=actor,
+            reason=reason,
+            on=on,
+            inspectors=[dict(p) for p in inspectors],
+            findings=[dict(f) for f in findings],
+            document_number=document_number,
+        )
+
+    def record_deliberation(
+        self,
+        *,
+        candidates: list[str],
+        consulted: list[Person],
+        actor: Actor,
+        on: dt.date,
+        summary: str = "",
+        reason: str = "",
+    ) -> None:
+        """The deliberation of ``candidates`` (inspected ones: ``NO_INSPECTION_NO_DISCUSSION``) with
+        ``consulted``."""
+        self._permit("record_deliberation", actor, on)
+        distinct(candidates)
+        rules.NO_INSPECTION_NO_DISCUSSION.require(all(c in self.findings for c in candidates))
+        self._record(
+            DeliberationRecorded,
+            actor=actor,
+            reason=reason,
+            on=on,
+            candidates=list(candidates),
+            consulted=[dict(p) for p in consulted],
+            summary=summary,
+        )

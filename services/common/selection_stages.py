@@ -1,0 +1,35 @@
+"""Where a selection stands after each of its events: the one table (decision 0034).
+
+The Selection aggregate (``services/casework/selection/``) sets its ``stage`` from this
+table as each event is applied; the read models of a later slice read the same table as
+they project the published events (like ``case_states.py`` for the case, decision 0029).
+Every stage is decided by the event's own type, never by the stage before it, so a
+projection needs no read-modify-write. ``data`` is anything with the event's fields as
+attributes (the stored event or its payload model); no row reads it today.
+"""
+
+from __future__ import annotations
+
+from schemas.glossary import SelectionStage
+
+St = SelectionStage
+
+# Event types (their public names) that always leave the selection in one stage. The others
+# (CircumstanceRecorded, IntegrityOpinionRecorded, CandidateHeld, CandidateReleased) record
+# something about the selection without moving it on.
+FIXED: dict[str, SelectionStage] = {
+    "SelectionProposed": St.PROPOSED,
+    "RecommendationRecorded": St.RECOMMENDED,
+    "InspectionAnnounced": St.INSPECTION_ANNOUNCED,
+    "InspectionRecorded": St.INSPECTED,
+    "DeliberationRecorded": St.DELIBERATED,
+    "DecisionRecorded": St.DECIDED,
+    "PublicityStarted": St.PUBLICIZED,
+    "AppointmentRecorded": St.APPOINTED,
+    "SelectionWithdrawn": St.WITHDRAWN,
+}
+
+
+def stage_after(event_type: str, data: object) -> SelectionStage | None:
+    """The stage the selection is in after this event; None when the event does not move it."""
+    return FIXED.get(event_type)
