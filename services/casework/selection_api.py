@@ -4,13 +4,14 @@ POST route per step of ``SELECTION_COMMANDS``, each answering the selection as i
 The caller is the account of the bearer token; the access tables
 (``services.accounts.access``) refuse a role before anything is loaded, and the Selection's
 own rules then check the role and the stage for each step (403 ``RoleNotAllowed``, 409 the
-stage or a named rule). Included in casework's router (``api.build_router``), so that both
+stage or a named rule). Added to casework's router (``api.build_router``), so that both
 the embedded and the distributed modes serve it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import Enum
 from typing import Any
 from uuid import UUID
 
@@ -123,14 +124,20 @@ def selection_view(selection: Selection, role: Role | None = None) -> SelectionV
     )
 
 
-def build_selection_router(casework: CaseworkApplication) -> APIRouter:
-    """The routes, under casework's router (which gives them the ``/api/v1`` prefix)."""
-    router = APIRouter(tags=["selections"])
+def add_selection_routes(router: APIRouter, casework: CaseworkApplication) -> None:
+    """Add the routes to casework's ``router`` (under its ``/api/v1`` prefix). Added, not
+    included as a router of their own: each route must be on casework's router when its
+    statuses are documented (``document_routes``)."""
+    tags: list[str | Enum] = ["selections"]
     proposer = Depends(require_api_roles(*SELECTION_ACTORS))
     reader = Depends(selection_access(casework, *SELECTION_READERS))
 
     @router.post(
-        "/selections", status_code=201, responses=PROPOSE_RESPONSES, summary="propose a selection"
+        "/selections",
+        status_code=201,
+        responses=PROPOSE_RESPONSES,
+        summary="propose a selection",
+        tags=tags,
     )
     def propose_selection(
         body: ProposeSelection, response: Response, principal: Principal = proposer
@@ -146,7 +153,7 @@ def build_selection_router(casework: CaseworkApplication) -> APIRouter:
             stage_zh=selection.stage.zh,
         )
 
-    @router.get("/selections/{selection_id}")
+    @router.get("/selections/{selection_id}", tags=tags)
     def get_selection(
         selection_id: UUID, access: tuple[Principal, Selection] = reader
     ) -> SelectionView:
@@ -163,6 +170,7 @@ def build_selection_router(casework: CaseworkApplication) -> APIRouter:
             summary=action.replace("_", " "),
             response_model=SelectionView,
             responses=STEP_RESPONSES,
+            tags=tags,
         )
 
     every_actor = Depends(
@@ -177,8 +185,6 @@ def build_selection_router(casework: CaseworkApplication) -> APIRouter:
     ) -> None:
         names = ", ".join(SELECTION_COMMANDS)
         raise ApiError(f"no such step {action!r}; the steps are: {names}", 404)
-
-    return router
 
 
 def _step_route(casework: CaseworkApplication, action: str, model: type[SelectionCommand]) -> Any:
