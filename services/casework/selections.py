@@ -82,7 +82,16 @@ class SelectionCommands(CaseworkBase):
         """Working days from ``starts_on`` to ``ends_on``, both included, on the calendar."""
         if ends_on < starts_on:
             return 0  # the domain refuses the period itself (period_in_order)
-        return self.calendar.working_days_between(starts_on - dt.timedelta(days=1), ends_on)
+        calendar = self.calendar
+        try:
+            first = 1 if calendar.is_workday(starts_on) else 0
+            return first + calendar.working_days_between(starts_on, ends_on)
+        except (ValueError, OverflowError):  # a day the calendar cannot count (year 9999)
+            raise StatedDayInvalid(
+                "ends_on",
+                f"the working days until {ends_on} cannot be counted",
+                f"无法计算至 {ends_on} 的工作日",
+            ) from None
 
     # -- the steps --------------------------------------------------------------------------
 
@@ -228,4 +237,3 @@ SELECTION_COMMANDS: dict[str, tuple[type[s.SelectionCommand], SelectionHandler]]
     "withdraw": (s.WithdrawSelection, A._withdraw),
 }
 assert set(SELECTION_COMMANDS) == set(selection_rules.PERMISSIONS), "one command per step"
-

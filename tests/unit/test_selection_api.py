@@ -525,3 +525,15 @@ def test_a_handler_holds_a_candidate_and_releases_them(
     assert decided.status_code == 200, decided.text
     again = step(client, selection_id, "release_candidate", handler, **hold, on="2026-03-18")
     refusal(again, 409, "hold_open")
+
+
+def test_a_publicity_the_calendar_cannot_count_is_refused_naming_the_field(
+    client: TestClient, system: EmbeddedSystem, clerk: dict[str, str]
+) -> None:
+    selection_id = up_to(client, clerk, "start_publicity")
+    before = system.casework.max_position()
+
+    response = step(client, selection_id, "start_publicity", clerk, ends_on="9999-12-31")
+
+    assert refusal(response, 422)["detail"].startswith("ends_on:")
+    assert system.casework.max_position() == before
