@@ -16,6 +16,8 @@ from fastapi.testclient import TestClient
 from schemas.glossary import Role
 from services.bootstrap import EMBEDDED_CONSUMER, EmbeddedSystem
 from services.casework.chain import verify_log
+from services.casework.selection import SELECTION_CONTRACTS
+from services.common.selection_stages import SELECTION_EVENT_TYPES
 from tests.support.auth import bearer
 from tests.unit.conftest import build_embedded, make_settings
 
@@ -537,3 +539,33 @@ def test_a_publicity_the_calendar_cannot_count_is_refused_naming_the_field(
 
     assert refusal(response, 422)["detail"].startswith("ends_on:")
     assert system.casework.max_position() == before
+
+
+# -- the read side, which this slice does not serve selections from -----------------------------------
+
+
+def test_every_selection_event_type_is_known_to_the_read_side() -> None:
+    names = {contract[0] for contract in SELECTION_CONTRACTS.values()}
+
+    assert names == SELECTION_EVENT_TYPES
+
+
+def test_the_projections_follow_a_selection_without_failing_and_list_no_case_for_it(
+    client: TestClient, system: EmbeddedSystem, clerk: dict[str, str]
+) -> None:
+    selection_id = up_to(client, clerk, "record_appointment")
+    held = up_to(client, clerk, "record_inspection")
+    handler = bearer(system.accounts, "handler-1", Role.HANDLER)
+    hold = {"candidate_id": "a", "report_id": REPORT, "on": "2026-03-11"}
+    assert step(client, held, "hold_candidate", handler, **hold).status_code == 200
+
+    system.catch_up()  # every follower: casework's log into the projections
+
+    assert system.read.store.position(EMBEDDED_CONSUMER, "casework") == (
+        system.casework.max_position()
+    )
+    leader = bearer(system.accounts, "leader-1", Role.LEADER)
+    listed = client.get("/api/v1/cases", headers=leader)
+    assert listed.status_code == 200, listed.text
+    assert selection_id not in listed.text
+    assert held not in listed.text
