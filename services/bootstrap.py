@@ -135,6 +135,7 @@ def build_log_reader(settings: Settings, source: Source) -> JianduApplication:
     """A read-only view of a service's event store (relays, ``jiandu verify``, the record's
     check on the audit page of ``jiandu web``): it saves nothing."""
     import services.casework.domain
+    import services.casework.selection
     import services.intake.domain  # noqa: F401  (the events' topics resolve)
 
     class LogReader(JianduApplication):

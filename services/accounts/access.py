@@ -99,6 +99,8 @@ SELECTION_ACTORS = (R.SELECTION_CLERK, R.LEADER)
 # which links reports to selections (the cadre section reads no report). The same roles as
 # the Selection's ``rules.HOLDERS``.
 SELECTION_HOLD_ACTORS = (R.LEADER, R.HANDLER)
+# Who reads a selection's record: those who record or hold its steps, and the auditors.
+SELECTION_READERS = (R.SELECTION_CLERK, R.HANDLER, R.LEADER, R.AUDITOR)
 
 # The channels each staff role may register a report through (the mailbox is public).
 SUBMISSION_CHANNELS: dict[Role, frozenset[Channel]] = {

@@ -4,7 +4,8 @@ The caller is the account of the bearer token (``services.accounts.web``); the e
 record ``{"id": username, "role": role}``. Leaders, operators and auditors see every case,
 a handler the cases of their own or their section's (``services.accounts.access``); the
 procedure's guards then check the role for each action. (The timeline is a projection,
-served by the projections process.)
+served by the projections process.) The selection record's routes
+(``selection_api.py``) are added here.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from services.casework.application import CaseworkApplication
 from services.casework.domain import Case
 from services.casework.handlers import COMMANDS
 from services.casework.rules import PERMISSIONS
+from services.casework.selection_api import add_selection_routes
 from services.common.deadline_views import deadline_view
 from services.common.problems import can_answer
 from services.common.web import ApiError
@@ -137,6 +139,8 @@ def build_router(casework: CaseworkApplication) -> APIRouter:
     ) -> None:
         raise ApiError(f"no such action {action!r}; the actions are: {', '.join(COMMANDS)}", 404)
 
+    # The selection record's routes (selection_api.py): served wherever casework's are.
+    add_selection_routes(router, casework)
     return router
 
 

@@ -4,6 +4,9 @@ Composed of its parts: the shared state and reads (``base.py``), the consumer of
 events that opens cases exactly once (``opening.py``), the command handlers and the
 ``COMMANDS`` table (``handlers.py``); here, the one way commands run.
 
+The selection record's steps (``execute_selection``, the ``SELECTION_COMMANDS`` table in
+``selections.py``) run the same way on a selection.
+
 Commands (``execute``) load the case, check the caller's expected version, run the
 domain command and save; a concurrent save of the same case makes the second one fail
 with :class:`ConcurrentChange` instead of overwriting it.
@@ -22,24 +25,34 @@ from services.casework.domain import Actor, Case
 from services.casework.handlers import COMMANDS, CaseCommands
 from services.casework.opening import CaseOpening
 from services.casework.rules import CaseworkError
+from services.casework.selection import Selection
+from services.casework.selections import SELECTION_COMMANDS, SelectionCommands
 
 
 # Named here for the modules that take them from the application (the table itself lives
 # in handlers.py, the injected look-ups in base.py).
 class ConcurrentChange(CaseworkError):
-    def __init__(self, case_id: UUID, expected: int | None, actual: int | None) -> None:
+    def __init__(
+        self,
+        case_id: UUID,
+        expected: int | None,
+        actual: int | None,
+        *,
+        what: str = "case",
+        what_zh: str = "案件",
+    ) -> None:
         detail = (
             f"you read version {expected}, it is now {actual}"
             if expected and actual
             else "someone else changed it at the same moment"
         )
         super().__init__(
-            f"case {case_id} was changed by someone else ({detail}); reload it and try again",
-            "案件已被他人更新，请刷新后重试",
+            f"{what} {case_id} was changed by someone else ({detail}); reload it and try again",
+            f"{what_zh}已被他人更新，请刷新后重试",
         )
 
 
-class CaseworkApplication(CaseOpening, CaseCommands):
+class CaseworkApplication(CaseOpening, CaseCommands, SelectionCommands):
     name = "casework"
     source: ClassVar[Source] = "casework"
 
@@ -72,3 +85,31 @@ class CaseworkApplication(CaseOpening, CaseCommands):
         except IntegrityError:
             raise ConcurrentChange(case_id, command.expected_version, None) from None
         return case
+
+    def execute_selection(
+        self,
+        selection_id: UUID,
+        action: str,
+        command: c.Command,
+        actor: Actor,
+    ) -> Selection:
+        """Run one step of a selection (``SELECTION_COMMANDS``); returns it as saved. A stale
+        ``expected_version``, or a save of the same selection in between, is a
+        :class:`ConcurrentChange`."""
+        model, handler = SELECTION_COMMANDS[action]
+        if not isinstance(command, model):
+            raise TypeError(f"{action} takes a {model.__name__}, not {type(command).__name__}")
+        selection = self.get_selection(selection_id)
+        expected = command.expected_version
+        if expected is not None and expected != selection.version:
+            raise ConcurrentChange(
+                selection_id, expected, selection.version, what="selection", what_zh="选拔任用记录"
+            )
+        handler(self, selection, command, actor)
+        try:
+            self.save(selection)
+        except IntegrityError:
+            raise ConcurrentChange(
+                selection_id, expected, None, what="selection", what_zh="选拔任用记录"
+            ) from None
+        return selection

@@ -104,11 +104,21 @@ def verify_chain(aggregate_id: UUID, events: Iterable[Any]) -> BrokenLink | None
     return None
 
 
-def verify_log(app: Any, page: int = 1000) -> tuple[int, list[BrokenLink]]:
-    """Check every case's chain in an application's log: (cases checked, broken links).
+# The aggregates whose events are sealed in a hash chain: cases and selections (0034).
+CHAINED_TOPICS = ("jiandu.casework:Case.", "jiandu.casework:Selection.")
 
-    Reads the notification log in pages and checks each case's events in order; a stored
-    event that no longer decodes is itself a broken link.
+
+def chained_kind(topic: str) -> str:
+    """What a chained event belongs to, by its topic: ``case`` or ``selection``."""
+    return "selection" if topic.startswith("jiandu.casework:Selection.") else "case"
+
+
+def verify_log(app: Any, page: int = 1000) -> tuple[int, list[BrokenLink]]:
+    """Check every chain in an application's log, each case's and each selection's
+    (``CHAINED_TOPICS``): (aggregates checked, broken links).
+
+    Reads the notification log in pages and checks each aggregate's events in order; a
+    stored event that no longer decodes is itself a broken link.
     """
     from collections import defaultdict
 
@@ -122,7 +132,7 @@ def verify_log(app: Any, page: int = 1000) -> tuple[int, list[BrokenLink]]:
         if not notifications:
             break
         for notification in notifications:
-            if not notification.topic.startswith("jiandu.casework:Case."):
+            if not notification.topic.startswith(CHAINED_TOPICS):
                 continue
             case_id = UUID(str(notification.originator_id))
             try:

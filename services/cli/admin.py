@@ -96,16 +96,17 @@ def rebuild_projections(data: DataOpt = None) -> None:
 
 @app.command()
 def verify(data: DataOpt = None) -> None:
-    """Check the hash chain of every case's events; report the first broken link of each."""
+    """Check the hash chain of every case's and every selection's events; report the first
+    broken link of each."""
     from services.bootstrap import build_log_reader
-    from services.casework.chain import use_key, verify_log
+    from services.casework.chain import chained_kind, use_key, verify_log
 
     settings = ready(settings_with(data_dir=data), wait=False)
     use_key(settings.derived_key("case-chain"))
     checked, broken = verify_log(build_log_reader(settings, "casework"))
     for link in broken:
         typer.echo(
-            f"BROKEN case {link.aggregate_id} at event {link.version} ({link.topic}): "
+            f"BROKEN {chained_kind(link.topic)} {link.aggregate_id} at event {link.version} ({link.topic}): "
             f"{link.reason}",
             err=True,
         )

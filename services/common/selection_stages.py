@@ -33,3 +33,14 @@ FIXED: dict[str, SelectionStage] = {
 def stage_after(event_type: str, data: object) -> SelectionStage | None:
     """The stage the selection is in after this event; None when the event does not move it."""
     return FIXED.get(event_type)
+
+
+# Every event type of a selection (the Selection's SELECTION_CONTRACTS): the read models of
+# cases ignore them, for a selection is not a case (a selections read model is a later slice).
+SELECTION_EVENT_TYPES = frozenset(FIXED) | frozenset(
+    {"CircumstanceRecorded", "IntegrityOpinionRecorded", "CandidateHeld", "CandidateReleased"}
+)
+
+
+def is_selection_event(event_type: str) -> bool:
+    return event_type in SELECTION_EVENT_TYPES

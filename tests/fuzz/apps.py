@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from schemas.events import Actor
 from schemas.glossary import MemberUnit, Role
+from schemas.selection_commands import ProposeSelection, SelectionPerson
 from services.bootstrap import (
     EmbeddedSystem,
     build_accounts,
@@ -46,7 +47,8 @@ def embedded_system(folder: Path) -> EmbeddedSystem:
 
 
 def seed(system: EmbeddedSystem) -> dict[str, str]:
-    """A report with its case, and the cadre register: path values that name something."""
+    """A report with its case, a selection, and the cadre register: path values that name
+    something."""
     system.read.register.import_csv(CADRES)
     bearer(system.accounts, SPARE_ACCOUNT, Role.HANDLER)  # the administrators' to change
     receipt = system.intake.submit(
@@ -55,9 +57,17 @@ def seed(system: EmbeddedSystem) -> dict[str, str]:
     system.catch_up()
     case_id = system.intake.get_report(UUID(receipt.report_id)).case_id
     assert case_id is not None, "the seeded report opened no case"
+    # A proposed selection (decision 0034): its steps are fuzzed on a real record too.
+    selection_id = system.casework.propose_selection(
+        ProposeSelection(
+            unit="某县财政局", posts=["副局长"], proposers=[SelectionPerson(name="张部长")]
+        ),
+        {"id": "fuzz-leader", "role": Role.LEADER.value},
+    )
     return {
         "report_id": str(receipt.report_id),
         "case_id": str(case_id),
+        "selection_id": str(selection_id),
         "cadre_id": "QS-0001",
         "username": SPARE_ACCOUNT,
     }

@@ -29,9 +29,12 @@ from fastapi.testclient import TestClient
 from starlette.routing import Route
 
 from schemas.glossary import MemberUnit, Role
+from schemas.selection_commands import ProposeSelection, SelectionPerson
 from schemas.views import CadreRecord
 from services.bootstrap import EmbeddedSystem
 from services.casework.handlers import COMMANDS
+from services.casework.selection_api import HOLD_ACTIONS
+from services.casework.selections import SELECTION_COMMANDS
 from services.intake.triage import TRIAGE_COMMANDS
 from tests.support.auth import TEST_PASSWORD, bearer
 from tests.unit.conftest import (
@@ -121,6 +124,24 @@ def case_commands() -> list[Probe]:
     ]
 
 
+SELECTION_RECORDERS = frozenset({R.SELECTION_CLERK, R.LEADER})
+SELECTION_HOLDERS = frozenset({R.HANDLER, R.LEADER})
+
+
+def selection_commands() -> list[Probe]:
+    """Each step of a selection: the recorders, or the holders for a hold and its release."""
+    return [
+        Probe(
+            "POST",
+            f"/api/v1/selections/{{selection_id}}/{action}",
+            SELECTION_HOLDERS if action in HOLD_ACTIONS else SELECTION_RECORDERS,
+            body=INVALID,
+            ok=422,
+        )
+        for action in SELECTION_COMMANDS
+    ]
+
+
 def triage_commands() -> list[Probe]:
     roles = frozenset({R.OPERATOR, R.LEADER})
     return [
@@ -199,6 +220,22 @@ PROBES: list[Probe] = [
         "/api/v1/cases/{case_id}/{action}",
         frozenset({R.OPERATOR, R.HANDLER, R.LEADER}),
         path="/api/v1/cases/{case_id}/fly",
+        body={},
+        ok=404,
+    ),
+    # the selection record (decision 0034)
+    Probe("POST", "/api/v1/selections", SELECTION_RECORDERS, body=INVALID, ok=422),
+    Probe(
+        "GET",
+        "/api/v1/selections/{selection_id}",
+        frozenset({R.SELECTION_CLERK, R.HANDLER, R.LEADER, R.AUDITOR}),
+    ),
+    *selection_commands(),
+    Probe(
+        "POST",
+        "/api/v1/selections/{selection_id}/{action}",
+        SELECTION_RECORDERS | SELECTION_HOLDERS,
+        path="/api/v1/selections/{selection_id}/fly",
         body={},
         ok=404,
     ),
@@ -362,6 +399,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 "query_code": receipt["query_code"],
                 "cadre_id": "C-001",
                 "username": "operator",
+                "selection_id": str(
+                    system.casework.propose_selection(
+                        ProposeSelection(
+                            unit="某县财政局",
+                            posts=["副局长"],
+                            proposers=[SelectionPerson(name="张部长")],
+                        ),
+                        {"id": "leader", "role": R.LEADER.value},
+                    )
+                ),
             }
             system.catch_up()
             yield world

@@ -35,6 +35,7 @@ from schemas.glossary import (
     Role,
     Verdict,
 )
+from schemas.selection_commands import ProposeSelection, SelectionPerson
 from schemas.submissions import ReportSubmission
 from schemas.views import CadreRecord
 from services.bootstrap import EmbeddedSystem
@@ -637,6 +638,7 @@ class History:
     case_id: UUID
     query_code: str
     password: str
+    selection_id: UUID
 
 
 def identity_history(system: EmbeddedSystem) -> History:
@@ -717,7 +719,13 @@ def identity_history(system: EmbeddedSystem) -> History:
     )
     system.catch_up()
     assert system.intake.get_report(report_id).status is ReportStatus.ACCEPTED
-    return History(report_id, case_id, receipt.query_code, receipt.password)
+    selection_id = system.casework.propose_selection(
+        ProposeSelection(
+            unit="某县财政局", posts=["副局长"], proposers=[SelectionPerson(name="张部长")]
+        ),
+        {"id": "leader", "role": "leader"},
+    )
+    return History(report_id, case_id, receipt.query_code, receipt.password, selection_id)
 
 
 def all_routes(app: FastAPI) -> list[tuple[str, str]]:
@@ -744,6 +752,7 @@ def fills(history: History) -> dict[str, list[str]]:
     return {
         "report_id": [str(history.report_id)],
         "case_id": [str(history.case_id)],
+        "selection_id": [str(history.selection_id)],
         "cadre_id": [CADRE.cadre_id],
         "query_code": [history.query_code],
         "queue": [q.value for q in Queue],

@@ -1,0 +1,68 @@
+"""The selection record as the write model holds it (``GET /api/v1/selections/{id}``, and
+the answer of every step). A read model of selections is a later slice (decision 0034)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import Field
+
+from schemas.views import View
+
+
+class SelectionCreatedView(View):
+    """A proposed selection: its id, version and stage."""
+
+    selection_id: str
+    version: int
+    stage: str
+    stage_zh: str
+
+
+class SelectionCandidate(View):
+    """A candidate of the democratic recommendation, with their votes."""
+
+    candidate_id: str
+    name: str
+    unit: str = ""
+    position: str = ""
+    cadre_id: str | None = None
+    votes: int
+
+
+class SelectionPeriod(View):
+    starts_on: dt.date
+    ends_on: dt.date
+
+
+class SelectionHold(View):
+    """A candidate held, and the reports holding them."""
+
+    candidate_id: str
+    report_ids: list[str]
+
+
+class SelectionView(SelectionCreatedView):
+    unit: str
+    posts: list[str]
+    proposers: list[dict[str, str]]
+    proposed_on: dt.date
+    last_on: dt.date = Field(description="the day of the last step of the procedure")
+    circumstances: list[dict[str, Any]]
+    participants: int
+    candidates: list[SelectionCandidate]
+    subjects: list[str]
+    announcement: SelectionPeriod | None
+    opinions: list[dict[str, Any]] = Field(description="the latest integrity opinion of each")
+    findings: list[dict[str, Any]] = Field(description="the latest inspection finding of each")
+    deliberated: list[str]
+    decision: dict[str, Any] | None = Field(description="body, members due and present, on")
+    approved: list[str]
+    publicity: dict[str, Any] | None = Field(
+        description="candidates, starts_on, ends_on and the working days the application counted"
+    )
+    appointed: list[dict[str, Any]]
+    holds: list[SelectionHold]
+    withdrawn_on: dt.date | None
+    allowed_actions: list[str] = Field(description="the steps the caller's role may take now")
