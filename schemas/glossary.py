@@ -308,6 +308,20 @@ EVENT_LABELS: dict[str, str] = {
     "PublicityDecided": "任前公示事项决定",
     "ReportSubjectIdentified": "确认被反映人身份",
     "DisciplineResultRecorded": "纪检监察机关反馈办理结果",
+    # The selection record (选拔任用全程记实, decision 0034).
+    "SelectionProposed": "动议",
+    "CircumstanceRecorded": "登记机构变动或主要领导调动",
+    "RecommendationRecorded": "民主推荐",
+    "InspectionAnnounced": "考察预告",
+    "IntegrityOpinionRecorded": "登记廉政鉴定意见",
+    "InspectionRecorded": "考察",
+    "DeliberationRecorded": "酝酿",
+    "DecisionRecorded": "讨论决定",
+    "PublicityStarted": "任前公示",
+    "AppointmentRecorded": "任职",
+    "CandidateHeld": "因举报暂缓人选",
+    "CandidateReleased": "解除人选暂缓",
+    "SelectionWithdrawn": "终止选拔任用",
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from schemas.events import PAYLOADS
+from schemas.glossary import EVENT_LABELS
 from services.casework.domain import CASE_CONTRACTS, CASE_INTERNAL_FIELDS, Case
 from services.casework.selection import SELECTION_CONTRACTS, SELECTION_INTERNAL_FIELDS, Selection
 from services.common.contracts import own_fields
@@ -75,6 +76,13 @@ def test_event_types_are_unique_across_the_aggregates() -> None:
     """One event type, one event class: a consumer routes by the type alone."""
     types = [contract[0] for _, contract, _ in PUBLISHED]
     assert len(types) == len(set(types))
+
+
+def test_every_published_event_type_has_its_label() -> None:
+    """Timelines, archives and the audit's filter of steps name each step in Chinese; a step
+    without a label showed its English type and could not be searched for."""
+    types = {contract[0] for _, contract, _ in PUBLISHED}
+    assert types - set(EVENT_LABELS) == set()
 
 
 def test_the_selection_publishes_on_the_casework_source() -> None:
