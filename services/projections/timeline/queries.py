@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import orjson
 
@@ -20,6 +21,23 @@ from services.common.deadline_views import deadline_view
 from services.projections.archive.register import CadreRegister
 from services.projections.days import stated_day
 from services.projections.store import ReadStore
+
+
+def _step(row: dict[str, Any], round_: int = 1) -> TimelineStep:
+    """One stored step as the timeline shows it: its label, and the day the user stated."""
+    detail = orjson.loads(row["detail"])
+    return TimelineStep(
+        at=row["occurred_at"],
+        on=stated_day(row["step"], detail),
+        step=row["step"],
+        step_zh=EVENT_LABELS.get(row["step"], row["step"]),
+        actor_id=row["actor_id"],
+        actor_role=row["actor_role"],
+        reason=row["reason"],
+        subject_id=row["subject_id"],
+        detail=detail,
+        round=round_,
+    )
 
 
 class Queries:
@@ -59,21 +77,7 @@ class Queries:
         for r in rows:
             if r["step"] == "Reopened":
                 round_ += 1
-            detail = orjson.loads(r["detail"])
-            steps.append(
-                TimelineStep(
-                    at=r["occurred_at"],
-                    on=stated_day(r["step"], detail),
-                    step=r["step"],
-                    step_zh=EVENT_LABELS.get(r["step"], r["step"]),
-                    actor_id=r["actor_id"],
-                    actor_role=r["actor_role"],
-                    reason=r["reason"],
-                    subject_id=r["subject_id"],
-                    detail=detail,
-                    round=round_,
-                )
-            )
+            steps.append(_step(r, round_))
         return TimelineView(
             case_id=case_id,
             steps=steps,
@@ -90,21 +94,7 @@ class Queries:
             return None
         return TimelineView(
             case_id=report_id,
-            steps=[
-                TimelineStep(
-                    at=r["occurred_at"],
-                    on=stated_day(r["step"], detail),
-                    step=r["step"],
-                    step_zh=EVENT_LABELS.get(r["step"], r["step"]),
-                    actor_id=r["actor_id"],
-                    actor_role=r["actor_role"],
-                    reason=r["reason"],
-                    subject_id=r["subject_id"],
-                    detail=detail,
-                )
-                for r in rows
-                for detail in [orjson.loads(r["detail"])]
-            ],
+            steps=[_step(r) for r in rows],
             deadlines=self._deadlines([report_id]),  # the report's own clocks
         )
 
