@@ -160,6 +160,7 @@ def build_casework(
         today=clock.today,
         is_handler=handler_check(accounts) if accounts is not None else None,
         cadre_lookup=cadre_lookup(register) if register is not None else None,
+        id_key=settings.derived_key("casework-ids"),
     )
 
 

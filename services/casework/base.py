@@ -10,6 +10,7 @@ command handlers with the ``COMMANDS`` table (:mod:`services.casework.handlers`)
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -51,8 +52,14 @@ class CaseworkBase(JianduApplication):
         today: Callable[[], dt.date] = china_today,
         is_handler: HandlerCheck | None = None,
         cadre_lookup: CadreLookup | None = None,
+        id_key: bytes | None = None,
     ) -> None:
         super().__init__(env)
+        # The key of ids derived from a caller's Idempotency-Key (selections.py): the
+        # deployed processes derive it from JIANDU_SECRET_KEY, so a retry finds its first
+        # answer in any process; without one (bare unit tests), a random key of this
+        # instance: retries are recognised by this instance only.
+        self.id_key = id_key if id_key is not None else secrets.token_bytes(32)
         self.config = config or Config()
         self.today = today
         # None: no accounts to ask (bare unit tests); the deployed processes always set it.

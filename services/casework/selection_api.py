@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Header, Response
 
 from schemas.glossary import Role
 from schemas.selection_commands import ProposeSelection, SelectionCommand
@@ -44,8 +44,21 @@ from services.common.web import ApiError
 PROPOSE_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "no or expired token"},
     403: {"description": "the role may not propose a selection"},
-    422: {"description": "bad input (a field, or a day after today)"},
+    422: {
+        "description": "bad input (a field, or a day after today), or an Idempotency-Key "
+        "already used for another proposal"
+    },
 }
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Retrying with the same key answers the selection the first request "
+        "made; the same key with another proposal is refused (422).",
+    ),
+]
 # What a step can answer besides 200.
 STEP_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "no or expired token"},
@@ -140,10 +153,14 @@ def add_selection_routes(router: APIRouter, casework: CaseworkApplication) -> No
         tags=tags,
     )
     def propose_selection(
-        body: ProposeSelection, response: Response, principal: Principal = proposer
+        body: ProposeSelection,
+        response: Response,
+        principal: Principal = proposer,
+        idempotency_key: IdempotencyKey = None,
     ) -> SelectionCreatedView:
-        """Propose a selection (动议) for a unit's posts; answers its id, version and stage."""
-        selection_id = casework.propose_selection(body, principal.actor())
+        """Propose a selection (动议) for a unit's posts; answers its id, version and stage.
+        With an Idempotency-Key (the caller's own), a retry answers the same selection."""
+        selection_id = casework.propose_selection(body, principal.actor(), idempotency_key)
         selection = casework.get_selection(selection_id)
         response.headers["Location"] = f"/api/v1/selections/{selection_id}"
         return SelectionCreatedView(

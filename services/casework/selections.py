@@ -12,11 +12,14 @@ working-day calendar from its first day to its last, both included.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 
 from schemas import selection_commands as s
 from services.casework.base import CaseworkBase
@@ -25,6 +28,24 @@ from services.casework.handlers import StatedDayInvalid
 from services.casework.rules import CaseworkError
 from services.casework.selection import Selection
 from services.casework.selection import rules as selection_rules
+
+
+class SelectionKeyReused(CaseworkError, ValueError):
+    def __init__(self) -> None:
+        super().__init__(
+            "this Idempotency-Key was already used for a different proposal; "
+            "send a new key for a new selection",
+            "该幂等键已用于另一项动议；新的选拔任用请使用新的键",
+        )
+
+
+def selection_id_for(key: bytes, actor_id: str, idempotency_key: str) -> UUID:
+    """The selection a caller's Idempotency-Key names: keyed (HMAC-SHA-256 under the
+    application's key), per caller, so nobody without the key can compute which id a key
+    gives, and two callers' same key are two selections."""
+    message = f"selection-proposal\x00{actor_id}\x00{idempotency_key}".encode()
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return UUID(bytes=digest[:16], version=4)
 
 
 class SelectionNotFound(CaseworkError, LookupError):
@@ -51,9 +72,21 @@ class SelectionCommands(CaseworkBase):
             raise SelectionNotFound(selection_id)
         return selection
 
-    def propose_selection(self, command: s.ProposeSelection, actor: Actor) -> UUID:
-        """Propose a selection; its new id (random: a proposal has no natural key)."""
-        selection_id = uuid4()
+    def propose_selection(
+        self, command: s.ProposeSelection, actor: Actor, idempotency_key: str | None = None
+    ) -> UUID:
+        """Propose a selection; its id. A proposal has no natural key: without an
+        ``idempotency_key`` the id is random; with one, it is derived from the key and the
+        caller under the application's key (``selection_id_for``), so a retried request
+        answers the selection it made the first time, and the same key sent with another
+        proposal is refused (``SelectionKeyReused``, 422), nothing stored."""
+        if idempotency_key is None:
+            selection_id = uuid4()
+        else:
+            selection_id = selection_id_for(self.id_key, actor["id"], idempotency_key)
+            existing = self._proposed_by_key(selection_id, command)
+            if existing is not None:
+                return existing
         selection = Selection.propose(
             selection_id,
             unit=command.unit,
@@ -64,7 +97,33 @@ class SelectionCommands(CaseworkBase):
             document_number=command.document_number,
             reason=command.reason,
         )
-        self.save(selection)
+        try:
+            self.save(selection)
+        except IntegrityError:  # the same key's first request, saved meanwhile
+            if idempotency_key is None:
+                raise
+            found = self._proposed_by_key(selection_id, command)
+            if found is None:
+                raise
+            return found
+        return selection_id
+
+    def _proposed_by_key(self, selection_id: UUID, command: s.ProposeSelection) -> UUID | None:
+        """The selection a key made before, if the same proposal; None if the key is new."""
+        try:
+            earlier = self.get_selection(selection_id)
+        except SelectionNotFound:
+            return None
+        same = (
+            earlier.unit == command.unit
+            and earlier.posts == list(command.posts)
+            and earlier.proposers == dumped(command.proposers)
+            and earlier.proposal_document == command.document_number
+            and earlier.proposal_reason == command.reason
+            and (command.on is None or earlier.proposed_on == command.on)
+        )
+        if not same:
+            raise SelectionKeyReused
         return selection_id
 
     def business_day(self, on: dt.date | None, field: str = "on") -> dt.date:

@@ -14,9 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from schemas.glossary import Role
+from schemas.selection_commands import ProposeSelection
 from services.bootstrap import EMBEDDED_CONSUMER, EmbeddedSystem
 from services.casework.chain import verify_log
 from services.casework.selection import SELECTION_CONTRACTS
+from services.casework.selections import selection_id_for
 from services.common.selection_stages import SELECTION_EVENT_TYPES
 from tests.support.auth import bearer
 from tests.unit.conftest import build_embedded, make_settings
@@ -491,6 +493,80 @@ def test_a_day_after_today_is_refused_naming_the_field(
 
     assert "on:" in refusal(response, 422)["detail"]
     assert system.casework.max_position() == before
+
+
+# -- a retried proposal -----------------------------------------------------------------------------
+
+
+def test_a_proposal_retried_with_its_idempotency_key_answers_the_first_selection(
+    client: TestClient, system: EmbeddedSystem, clerk: dict[str, str]
+) -> None:
+    keyed = clerk | {"Idempotency-Key": "proposal-1"}
+    first = client.post(SELECTIONS, json=PROPOSAL, headers=keyed)
+    after_first = system.casework.max_position()
+
+    retried = client.post(SELECTIONS, json=PROPOSAL, headers=keyed)
+    other_key = client.post(SELECTIONS, json=PROPOSAL, headers=clerk | {"Idempotency-Key": "2"})
+
+    assert first.status_code == retried.status_code == 201, retried.text
+    assert retried.json()["selection_id"] == first.json()["selection_id"]
+    assert retried.headers["Location"] == first.headers["Location"]
+    assert other_key.json()["selection_id"] != first.json()["selection_id"]
+    assert system.casework.max_position() == after_first + 1  # the retry stored nothing
+
+
+def test_a_key_is_the_callers_own_and_cannot_be_reused_for_another_proposal(
+    client: TestClient, system: EmbeddedSystem, clerk: dict[str, str]
+) -> None:
+    other_clerk = bearer(system.accounts, "clerk-2", Role.SELECTION_CLERK)
+    first = client.post(SELECTIONS, json=PROPOSAL, headers=clerk | {"Idempotency-Key": "k"})
+    before = system.casework.max_position()
+
+    reused = client.post(
+        SELECTIONS, json=PROPOSAL | {"unit": "另一单位"}, headers=clerk | {"Idempotency-Key": "k"}
+    )
+    stored_after_refusal = system.casework.max_position()
+    theirs = client.post(SELECTIONS, json=PROPOSAL, headers=other_clerk | {"Idempotency-Key": "k"})
+
+    assert "Idempotency-Key" in refusal(reused, 422)["detail"]
+    assert stored_after_refusal == before  # the refusal stored nothing
+    assert theirs.status_code == 201
+    assert theirs.json()["selection_id"] != first.json()["selection_id"]
+
+
+def test_two_requests_with_one_key_at_once_make_one_selection(
+    system: EmbeddedSystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second request looked before the first was saved: its save conflicts, and it
+    answers the first's selection."""
+    casework = system.casework
+    actor = {"id": "clerk-1", "role": Role.SELECTION_CLERK.value}
+    proposal = ProposeSelection.model_validate(PROPOSAL)
+    first = casework.propose_selection(proposal, actor, "same-key")
+    real_lookup = casework._proposed_by_key
+    looks = []
+
+    def not_yet_saved_at_first_look(selection_id: Any, command: Any) -> Any:
+        looks.append(selection_id)
+        return None if len(looks) == 1 else real_lookup(selection_id, command)
+
+    monkeypatch.setattr(casework, "_proposed_by_key", not_yet_saved_at_first_look)
+    before = casework.max_position()
+
+    second = casework.propose_selection(proposal, actor, "same-key")
+
+    assert second == first
+    assert len(looks) == 2  # it did try to save, conflicted, and looked again
+    assert casework.max_position() == before
+
+
+def test_the_selection_a_key_names_cannot_be_computed_without_the_applications_key() -> None:
+    one = selection_id_for(b"k" * 32, "clerk-1", "proposal-1")
+
+    assert one == selection_id_for(b"k" * 32, "clerk-1", "proposal-1")
+    assert one != selection_id_for(b"x" * 32, "clerk-1", "proposal-1")
+    assert one != selection_id_for(b"k" * 32, "clerk-2", "proposal-1")
+    assert one.version == 4
 
 
 # -- holds by the supervision office ---------------------------------------------------------------

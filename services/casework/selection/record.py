@@ -96,6 +96,8 @@ class SelectionRecord:
         self.posts = list(posts)
         self.proposers = list(proposers)
         self.proposed_on = on
+        self.proposal_document = document_number
+        self.proposal_reason = reason
         self.last_on = on  # the date of the last step of the procedure
         self.chain_head = chain
         # Periods during which promotions are suspect: {kind, starts_on, ends_on}.
