@@ -33,6 +33,7 @@ from services.demo.reports import DEMO_SEED, REPORT_COUNT, demo_reports
 from services.demo.steps import DEMO_TODAY, DESK
 from services.demo.stories.per_cadre import seed_per_cadre
 from services.demo.stories.sealed import hand_over_forwarded
+from services.demo.stories.selections import seed_selections
 from services.demo.stories.settling import seed_settled_items
 from services.intake.domain import report_id_for_idempotency_key
 from services.intake.errors import IdempotencyKeyReused
@@ -89,6 +90,7 @@ def seed(
     tally["steps_added:case"] += scenario["steps_added"]
     added += scenario["reports_added"]
     settled = seed_settled_items(system, today)  # items that left the office, settled
+    selections = seed_selections(system, today)  # issue 14: selections on the record
     channels = Counter(r.submission.channel for r in reports)
     paths = Counter(story.path for story in stories)
     return {
@@ -106,6 +108,7 @@ def seed(
         + tally["steps_added:case"]
         + settled["settling_steps_added"],
         "settling_reports": settled["settling_reports"],
+        **selections,
         "stories_skipped": tally["stories_diverged"]
         + tally["stories_missing"]
         + tally["stories_failed"],
@@ -129,6 +132,8 @@ def describe(counts: dict[str, int]) -> list[str]:
         f"  channels: {by('channel:')}",
         f"  triage: {by('path:report:')}",
         f"  cases: {by('path:case:')}",
+        f"  selections: {counts.get('selections', 0)} "
+        f"({counts.get('selection_steps_added', 0)} steps taken this run)",
     ]
     if counts["stories_skipped"]:
         lines.append(

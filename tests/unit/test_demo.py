@@ -609,3 +609,31 @@ def test_the_relays_bytes_are_the_envelopes_of_every_event_of_the_demo(seeded: S
         assert [m.key for m in messages] == [e.key() for e in envelopes]
         assert [m.position for m in messages] == [e.position for e in envelopes]
         assert len({e.event_type for e in envelopes}) >= 5
+
+
+# -- selections (issue 14) --------------------------------------------------------------------
+
+
+def test_a_clean_selection_is_appointed_and_a_sudden_promotion_waits_refused(
+    seeded: Seeded,
+) -> None:
+    proposed = {
+        e.aggregate_id: e.payload["unit"]
+        for e in seeded.envelopes("casework")
+        if e.event_type == "SelectionProposed"
+    }
+    stages = {
+        unit: seeded.system.casework.get_selection(selection_id).stage.value
+        for selection_id, unit in proposed.items()
+    }
+    (decision,) = seeded.of_type("DecisionRecorded")  # the sudden one never met
+
+    assert stages == {"青山县财政局": "appointed", "中共青山县白沙镇委员会": "deliberated"}
+    assert decision["on"] == "2026-09-01"
+    assert [c["kind"] for c in seeded.of_type("CircumstanceRecorded")] == [
+        "principal_leader_transfer"
+    ]
+    assert seeded.first["selections"] == seeded.second["selections"] == 2
+    assert seeded.first["selection_refusals"] == 1  # 突击提拔, tried on 27 November
+    assert seeded.first["selection_steps_added"] == 8 + 6
+    assert seeded.second["selection_steps_added"] == 0
