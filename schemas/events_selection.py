@@ -169,12 +169,26 @@ class SelectionWithdrawnV1(SelectionStep):
     pass
 
 
+class VoidedCandidate(Payload):
+    """A candidate whose appointment is void, as the recommendation named them; ``post``:
+    the post they were appointed to ("" if not yet appointed: the decision is void)."""
+
+    candidate_id: str
+    name: str
+    unit: str = ""
+    position: str = ""
+    cadre_id: str | None = None
+    post: str = ""
+
+
 class AppointmentVoidedV1(SelectionStep):
     """The appointment (or decision) of approved ``candidates`` is void (任免决定无效), on a
     named ground, on the basis of a concluded case; ``selection_void``: no approved candidate
-    stands any more (the selection is void)."""
+    stands any more (the selection is void). ``unit`` and ``posts``: the selection's."""
 
-    candidates: list[str]
+    unit: str
+    posts: list[str]
+    candidates: list[VoidedCandidate]
     ground: VoidGround
     basis_kind: BasisKind
     basis_id: UUID
@@ -184,8 +198,11 @@ class AppointmentVoidedV1(SelectionStep):
 
 class ResponsibilityTakenV1(SelectionStep):
     """One person held responsible for a step of the selection (选人用人责任追究), with the
-    handling and, for an organizational handling, its effects as recorded when decided."""
+    handling and, for an organizational handling, its effects as recorded when decided.
+    ``unit`` and ``posts``: the selection's."""
 
+    unit: str
+    posts: list[str]
     person: ResponsiblePerson
     step: ResponsibilityStep
     handling: AccountabilityHandling

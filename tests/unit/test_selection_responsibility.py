@@ -54,6 +54,15 @@ def test_voiding_every_appointed_candidate_voids_the_selection() -> None:
     assert type(event).__name__ == "AppointmentVoided"
     assert event.selection_void is True  # type: ignore[attr-defined]
     assert event.actor == LEADER  # type: ignore[attr-defined]
+    # Each candidate as the record names them, with the post: the archive needs no other event.
+    assert event.candidates[0] == {  # type: ignore[attr-defined]
+        "candidate_id": "a",
+        "name": "王建国",
+        "unit": "某县财政局",
+        "cadre_id": "C-001",
+        "post": "副局长",
+    }
+    assert event.unit == "某县财政局"  # type: ignore[attr-defined]
 
 
 def test_voiding_some_candidates_leaves_the_selection_where_it_was() -> None:

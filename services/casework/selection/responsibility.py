@@ -34,10 +34,14 @@ from services.casework.selection.record import (
 
 
 class AppointmentVoided(SelectionEvent):
-    """The appointment (or the decision, if not yet appointed) of ``candidates`` is void."""
+    """The appointment (or the decision, if not yet appointed) of ``candidates`` is void.
+    Each candidate as the record names them (and the post, if appointed), and the
+    selection's unit and posts: what a cadre's archive keeps of it, from this event alone."""
 
     TOPIC = "jiandu.casework:Selection.AppointmentVoided"
-    candidates: list[str]
+    unit: str
+    posts: list[str]
+    candidates: list[dict[str, Any]]
     ground: str
     basis_kind: str
     basis_id: UUID
@@ -46,7 +50,8 @@ class AppointmentVoided(SelectionEvent):
     selection_void: bool
 
     def apply(self, selection: SelectionRecord) -> None:
-        for candidate_id in self.candidates:
+        for candidate in self.candidates:
+            candidate_id = candidate["candidate_id"]
             selection.voided[candidate_id] = {
                 "candidate_id": candidate_id,
                 "ground": self.ground,
@@ -62,6 +67,8 @@ class ResponsibilityTaken(SelectionEvent):
     """One person held responsible for a step of the selection, and how."""
 
     TOPIC = "jiandu.casework:Selection.ResponsibilityTaken"
+    unit: str
+    posts: list[str]
     person: Person
     step: str
     handling: str
@@ -95,6 +102,14 @@ def _basis(basis_kind: BasisKind | None, basis_id: UUID | None) -> dict[str, Any
 class ResponsibilitySteps(SelectionRecord):
     """An appointment declared void; a person held responsible."""
 
+    def voided_candidate(self, candidate_id: str) -> dict[str, Any]:
+        """The candidate as the recommendation named them, and the post if appointed."""
+        named = self.candidates.get(candidate_id, {})
+        fields = ("name", "unit", "position", "cadre_id")
+        candidate = {"candidate_id": candidate_id} | {k: named[k] for k in fields if k in named}
+        appointment = self.appointed.get(candidate_id)
+        return candidate | {"post": appointment["post"] if appointment else ""}
+
     def void_appointment(
         self,
         *,
@@ -121,7 +136,9 @@ class ResponsibilitySteps(SelectionRecord):
             actor=actor,
             reason=reason,
             on=on,
-            candidates=list(candidates),
+            unit=self.unit,
+            posts=list(self.posts),
+            candidates=[self.voided_candidate(c) for c in candidates],
             ground=ground,
             document_number=document_number,
             selection_void=set(self.approved) <= void_after,
@@ -156,6 +173,8 @@ class ResponsibilitySteps(SelectionRecord):
             actor=actor,
             reason=reason,
             on=on,
+            unit=self.unit,
+            posts=list(self.posts),
             person={k: v for k, v in person.items() if v is not None},
             step=step,
             handling=handling,
