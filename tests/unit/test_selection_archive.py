@@ -180,3 +180,24 @@ def test_a_rebuild_gives_the_same_archive(
     rebuild_store(rebuilt, logs_of(system), show_progress=False)
     assert_same(dump(rebuilt, (archive,)), live)
     assert_same(dump(rebuilt, store_module.PROJECTIONS), dump(system.read.store))
+
+
+def test_the_archive_page_shows_the_selection_records(
+    client: TestClient, system: EmbeddedSystem, voided: str
+) -> None:
+    session = system.accounts.start_session(system.accounts.principal("leader-1"))
+    client.cookies.set("jiandu_session", session)
+
+    page = client.get("/cadres/C-009")
+    assert page.status_code == 200, page.text
+    assert "选拔任用记实" in page.text
+    assert "追究环节" in page.text
+    assert "诫勉" in page.text
+    assert "2026-10-10" in page.text  # the admonition's bar ends
+    voided_page = client.get("/cadres/C-001").text
+    assert "无效事由" in voided_page
+    assert "跑官要官" in voided_page
+    nobody = client.get("/cadres/C-010").text
+    assert "没有涉及该干部的选拔任用记实。" in nobody
+    replied = client.get("/integrity?cadre_ids=C-009&as_of=2026-06-01").text
+    assert "考察环节的责任" in replied
