@@ -19,7 +19,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError
 
 from schemas import selection_commands as s
-from schemas.glossary import AccountabilityHandling, BasisKind, HandlingType
+from schemas.glossary import AccountabilityHandling, BasisKind, HandlingType, Role
 from services.casework.base import CaseworkBase
 from services.casework.domain import Actor, Case
 from services.casework.handlers import StatedDayInvalid
@@ -94,9 +94,14 @@ class SelectionCommands(CaseworkBase):
                 f"无法计算至 {ends_on} 的工作日",
             ) from None
 
-    def concluded_basis(self, basis: s.Basis) -> tuple[BasisKind, UUID]:
+    def concluded_basis(
+        self, sel: Selection, action: str, basis: s.Basis, actor: Actor
+    ) -> tuple[BasisKind, UUID]:
         """``BASIS_CONCLUDED``: the basis is a case on record whose conclusion is approved
-        (and not undone by a reopening); a refusal names the rule (409)."""
+        (and not undone by a reopening); a refusal names the rule (409). Asked after the
+        Selection's own role and stage check (``rules.permit``), so that a step out of
+        order is refused as such whatever its basis."""
+        selection_rules.permit(action, Role(actor["role"]), sel.stage)
         case = self._find(basis.id) if basis.kind is BasisKind.CASE else None
         selection_rules.BASIS_CONCLUDED.require(
             isinstance(case, Case) and case.conclusion is not None
@@ -236,7 +241,7 @@ class SelectionCommands(CaseworkBase):
 
     def _void_appointment(self, sel: Selection, cmd: s.VoidAppointment, actor: Actor) -> None:
         on = self.business_day(cmd.on)
-        basis_kind, basis_id = self.concluded_basis(cmd.basis)
+        basis_kind, basis_id = self.concluded_basis(sel, "void_appointment", cmd.basis, actor)
         sel.void_appointment(
             candidates=list(cmd.candidates),
             ground=cmd.ground,
@@ -250,7 +255,7 @@ class SelectionCommands(CaseworkBase):
 
     def _take_responsibility(self, sel: Selection, cmd: s.TakeResponsibility, actor: Actor) -> None:
         on = self.business_day(cmd.on)
-        basis_kind, basis_id = self.concluded_basis(cmd.basis)
+        basis_kind, basis_id = self.concluded_basis(sel, "take_responsibility", cmd.basis, actor)
         sel.take_responsibility(
             person=cmd.person.model_dump(exclude_none=True),
             step=cmd.step,

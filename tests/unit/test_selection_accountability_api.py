@@ -223,6 +223,11 @@ def test_the_selections_rules_refuse_by_name(
     )
     body = refusal(post(client, early, "void_appointment", void_body(concluded), leader), 409)
     assert "已讨论决定" in body["detail_zh"]
+    # Out of order is refused as such, whatever the basis.
+    no_case = void_body(str(uuid4()))
+    body = refusal(post(client, early, "void_appointment", no_case, leader), 409)
+    assert "rule" not in body or body["rule"] != "basis_concluded"
+    assert "已讨论决定" in body["detail_zh"]
 
 
 def test_an_unknown_selection_a_bad_body_and_a_future_day(
