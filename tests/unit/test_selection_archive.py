@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from schemas.glossary import CLEAN_WORDING, NO_OBSTACLE_WORDING, Role
 from schemas.views import CadreRecord
 from services.bootstrap import EmbeddedSystem
+from services.casework.chain import verify_log
 from services.common.sql import Database
 from services.projections import store as store_module
 from services.projections.archive import projection as archive
@@ -174,6 +175,9 @@ def test_the_integrity_reply_lists_the_voided_appointment(
 def test_a_rebuild_gives_the_same_archive(
     system: EmbeddedSystem, tmp_path: Path, voided: str
 ) -> None:
+    count, broken = verify_log(system.casework)  # the new events are sealed in the chain
+    assert broken == []
+    assert count >= 2
     live = dump(system.read.store, (archive,))
     assert len(live["archive_selection_entries"]) == 2  # 王建国's void, 陈科长's admonition
     rebuilt = ReadStore(Database(sqlite_path=tmp_path / "rebuilt.sqlite"))
