@@ -78,6 +78,7 @@ from schemas.events_intake import (
 )
 from schemas.events_selection import (
     AppointmentRecordedV1,
+    AppointmentVoidedV1,
     CandidateHeldV1,
     CandidateReleasedV1,
     CircumstanceRecordedV1,
@@ -88,6 +89,7 @@ from schemas.events_selection import (
     IntegrityOpinionRecordedV1,
     PublicityStartedV1,
     RecommendationRecordedV1,
+    ResponsibilityTakenV1,
     SelectionProposedV1,
     SelectionStep,
     SelectionWithdrawnV1,
@@ -103,6 +105,7 @@ __all__ = [
     "Actor",
     "AdmonitionFollowedUpV1",
     "AppointmentRecordedV1",
+    "AppointmentVoidedV1",
     "CadreCategory",
     "CadreOutcomeV1",
     "CadreVerdict",
@@ -156,6 +159,7 @@ __all__ = [
     "ReportTriagedV1",
     "ReporterIdentityVerifiedV1",
     "ReporterRef",
+    "ResponsibilityTakenV1",
     "SealedContentHandedOverV1",
     "SealedContentOpenedV1",
     "SelectionProposedV1",
@@ -226,6 +230,8 @@ PAYLOADS: dict[tuple[str, int], type[Payload]] = {
     ("CandidateHeld", 1): CandidateHeldV1,
     ("CandidateReleased", 1): CandidateReleasedV1,
     ("SelectionWithdrawn", 1): SelectionWithdrawnV1,
+    ("AppointmentVoided", 1): AppointmentVoidedV1,
+    ("ResponsibilityTaken", 1): ResponsibilityTakenV1,
 }
 
 CURRENT_VERSION: dict[str, int] = {}

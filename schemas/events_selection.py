@@ -10,10 +10,17 @@ has them (who recommends, inspects or decides answers for it); candidates are na
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from uuid import UUID
 
 from schemas.event_base import Actor, Payload
-from schemas.glossary import CircumstanceKind
+from schemas.glossary import (
+    AccountabilityHandling,
+    BasisKind,
+    CircumstanceKind,
+    ResponsibilityStep,
+    VoidGround,
+)
 
 
 class SelectionStep(Payload):
@@ -73,6 +80,12 @@ class DecisionVote(Payload):
 class Appointment(Payload):
     candidate_id: str
     post: str
+
+
+class ResponsiblePerson(Person):
+    """Someone held responsible for a selection; ``cadre_id``: the cadre register's key."""
+
+    cadre_id: str | None = None
 
 
 class SelectionProposedV1(SelectionStep):
@@ -154,3 +167,46 @@ class CandidateReleasedV1(SelectionStep):
 
 class SelectionWithdrawnV1(SelectionStep):
     pass
+
+
+class VoidedCandidate(Payload):
+    """A candidate whose appointment is void, as the recommendation named them; ``post``:
+    the post they were appointed to ("" if not yet appointed: the decision is void)."""
+
+    candidate_id: str
+    name: str
+    unit: str = ""
+    position: str = ""
+    cadre_id: str | None = None
+    post: str = ""
+
+
+class AppointmentVoidedV1(SelectionStep):
+    """The appointment (or decision) of approved ``candidates`` is void (任免决定无效), on a
+    named ground, on the basis of a concluded case; ``selection_void``: no approved candidate
+    stands any more (the selection is void). ``unit`` and ``posts``: the selection's."""
+
+    unit: str
+    posts: list[str]
+    candidates: list[VoidedCandidate]
+    ground: VoidGround
+    basis_kind: BasisKind
+    basis_id: UUID
+    document_number: str = ""
+    selection_void: bool
+
+
+class ResponsibilityTakenV1(SelectionStep):
+    """One person held responsible for a step of the selection (选人用人责任追究), with the
+    handling and, for an organizational handling, its effects as recorded when decided.
+    ``unit`` and ``posts``: the selection's."""
+
+    unit: str
+    posts: list[str]
+    person: ResponsiblePerson
+    step: ResponsibilityStep
+    handling: AccountabilityHandling
+    effects: dict[str, Any]
+    basis_kind: BasisKind
+    basis_id: UUID
+    document_number: str = ""

@@ -256,7 +256,7 @@ class SelectionStage(GlossaryEnum):
     PUBLICIZED = "publicized", "任前公示"
     APPOINTED = "appointed", "任职"
     WITHDRAWN = "withdrawn", "终止"
-    # An appointment declared void: a later slice records it.
+    # Every approved candidate's appointment (or decision) declared void (AppointmentVoided).
     VOIDED = "voided", "任免无效"
 
 
@@ -265,6 +265,64 @@ class CircumstanceKind(GlossaryEnum):
 
     INSTITUTIONAL_CHANGE = "institutional_change", "机构变动"
     PRINCIPAL_LEADER_TRANSFER = "principal_leader_transfer", "主要领导成员工作调动"
+
+
+class CandidateStatus(GlossaryEnum):
+    """Where one candidate of a selection stands (the furthest step that names them)."""
+
+    RECOMMENDED = "recommended", "民主推荐人选"
+    SUBJECT = "subject", "考察对象"
+    APPROVED = "approved", "讨论决定通过"
+    NOT_APPROVED = "not_approved", "讨论决定未通过"
+    APPOINTED = "appointed", "已任职"
+    VOIDED = "voided", "任免决定无效"
+
+
+class VoidGround(GlossaryEnum):
+    """The irregularity for which an appointment (or a decision) is declared void (任免决定无效)."""
+
+    SUDDEN_PROMOTION = "sudden_promotion", "突击提拔调整干部"
+    SEEKING_OFFICE = "seeking_office", "跑官要官"
+    BUYING_SELLING_OFFICE = "buying_selling_office", "买官卖官"
+    PROMISING_OFFICE = "promising_office", "封官许愿"
+    CANVASSING_BRIBERY = "canvassing_bribery", "拉票贿选"
+    OTHER = "other", "其他违规用人行为"
+
+
+class ResponsibilityStep(GlossaryEnum):
+    """The step of a selection a person answers for (谁推荐谁负责，谁考察谁负责，谁决策谁负责)."""
+
+    NOMINATION = "nomination", "提名"
+    RECOMMENDATION = "recommendation", "推荐"
+    INSPECTION = "inspection", "考察"
+    DELIBERATION = "deliberation", "酝酿"
+    DECISION = "decision", "决定"
+
+
+class AccountabilityHandling(GlossaryEnum):
+    """How a person is held responsible for a selection (选人用人责任追究): the organizational
+    handlings and lighter measures of ``HandlingType`` (same identifiers and labels), plus a
+    circulated criticism and a referral to the discipline inspection organ (the identifier of
+    ``SettlementPath.DISCIPLINE_TRANSFER``)."""
+
+    SUSPENSION = "suspension", "停职检查"
+    REASSIGNMENT = "reassignment", "调整职务"
+    ORDERED_RESIGNATION = "ordered_resignation", "责令辞职"
+    DISMISSAL = "dismissal", "免职"
+    DEMOTION = "demotion", "降职"
+    ADMONITION = "admonition", "诫勉"
+    REMINDER_TALK = "reminder_talk", "谈话提醒"
+    CRITICISM = "criticism", "批评教育"
+    WRITTEN_SELF_EXAMINATION = "written_self_examination", "责令检查"
+    NON_LEADING_POST = "non_leading_post", "改任非领导职务"
+    CIRCULATED_CRITICISM = "circulated_criticism", "通报批评"
+    DISCIPLINE_TRANSFER = "discipline_transfer", "移送纪检监察机关"
+
+
+class BasisKind(GlossaryEnum):
+    """What a voided appointment or a responsibility taken rests on (its 依据)."""
+
+    CASE = "case", "核查结论"
 
 
 # What each published event is called in a timeline (全程记实).
@@ -322,6 +380,8 @@ EVENT_LABELS: dict[str, str] = {
     "CandidateHeld": "因举报暂缓人选",
     "CandidateReleased": "解除人选暂缓",
     "SelectionWithdrawn": "终止选拔任用",
+    "AppointmentVoided": "任免决定无效",
+    "ResponsibilityTaken": "选人用人责任追究",
 }
 
 

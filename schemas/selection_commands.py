@@ -17,7 +17,13 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from schemas.commands import Command, Name, Required, Text
-from schemas.glossary import CircumstanceKind
+from schemas.glossary import (
+    AccountabilityHandling,
+    BasisKind,
+    CircumstanceKind,
+    ResponsibilityStep,
+    VoidGround,
+)
 
 # A candidate's key (the recommendation gives it; later steps name the candidate by it).
 Key = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -172,3 +178,34 @@ class ReleaseCandidate(SelectionCommand):
 
 class WithdrawSelection(SelectionCommand):
     reason: Required
+
+
+class Basis(Part):
+    """What a voided appointment or a responsibility rests on: a case whose conclusion is
+    approved (the application checks it)."""
+
+    kind: BasisKind = BasisKind.CASE
+    id: UUID
+
+
+class VoidAppointment(SelectionCommand):
+    """Declare void the appointment (or decision) of approved candidates (任免决定无效)."""
+
+    candidates: Annotated[list[Key], Field(min_length=1, max_length=MAX_ITEMS)]
+    ground: VoidGround
+    basis: Basis
+    document_number: Short = ""
+
+
+class ResponsiblePerson(SelectionPerson):
+    cadre_id: Key | None = None
+
+
+class TakeResponsibility(SelectionCommand):
+    """Hold one person responsible for a step of the selection (选人用人责任追究)."""
+
+    person: ResponsiblePerson
+    step: ResponsibilityStep
+    handling: AccountabilityHandling
+    basis: Basis
+    document_number: Short = ""

@@ -127,12 +127,45 @@ class ArchiveReport(View):
     report_back_due: dt.date | None = None
 
 
+class ArchiveSelectionEntry(View):
+    """What a selection's record says of the cadre (decision 0034): their appointment (or
+    the decision) voided (``AppointmentVoided``: the ground, the post), or they held
+    responsible for a step of it (``ResponsibilityTaken``: the step, the handling and its
+    effects); the selection's unit and posts, the day, the basis and the document."""
+
+    entry_id: str
+    selection_id: str
+    kind: str
+    kind_zh: str
+    on: dt.date
+    at: dt.datetime
+    unit: str
+    posts: list[str]
+    text_zh: str
+    ground: str | None = None
+    ground_zh: str | None = None
+    post: str | None = None
+    step: str | None = None
+    step_zh: str | None = None
+    handling: str | None = None
+    handling_zh: str | None = None
+    rule_zh: str = ""
+    effects: list[EffectPeriod] = Field(default_factory=list)
+    basis_kind: str
+    basis_kind_zh: str
+    basis_id: str
+    document_number: str
+    reason: str = ""
+
+
 class CadreArchive(View):
-    """The supervision archive of one registered cadre: reports (newest first) and cases."""
+    """The supervision archive of one registered cadre: reports (newest first), cases, and
+    what selections' records say of them (newest first)."""
 
     cadre: CadreRecord
     items: list[ArchiveReport]
     cases: list[ArchiveCase]
+    selections: list[ArchiveSelectionEntry] = Field(default_factory=list)
 
 
 # -- candidates --------------------------------------------------------------------------------
@@ -236,6 +269,10 @@ class IntegrityItemView(View):
     # A step still to be taken after a handling (a decided escalation's heavier handling,
     # an admonition's follow-up): the day it was due, if one was set.
     due_on: dt.date | None = None
+    # From a selection's record (decision 0034): the appointment voided, or the cadre held
+    # responsible for a step of it (``kind``: the event's type); ``received_on`` is its day.
+    selection_id: str | None = None
+    selection_kind: str | None = None
 
 
 class CadreIntegrity(View):

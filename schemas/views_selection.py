@@ -29,6 +29,8 @@ class SelectionCandidate(View):
     position: str = ""
     cadre_id: str | None = None
     votes: int
+    status: str = Field(description="CandidateStatus: the furthest step that names them")
+    status_zh: str
 
 
 class SelectionPeriod(View):
@@ -41,6 +43,35 @@ class SelectionHold(View):
 
     candidate_id: str
     report_ids: list[str]
+
+
+class SelectionVoided(View):
+    """A candidate whose appointment (or decision) is void (任免决定无效)."""
+
+    candidate_id: str
+    ground: str
+    ground_zh: str
+    basis_kind: str
+    basis_id: str
+    document_number: str
+    reason: str
+    on: dt.date
+
+
+class SelectionResponsibility(View):
+    """A person held responsible for a step of the selection (选人用人责任追究)."""
+
+    person: dict[str, str]
+    step: str
+    step_zh: str
+    handling: str
+    handling_zh: str
+    effects: dict[str, Any]
+    basis_kind: str
+    basis_id: str
+    document_number: str
+    reason: str
+    on: dt.date
 
 
 class SelectionView(SelectionCreatedView):
@@ -65,4 +96,6 @@ class SelectionView(SelectionCreatedView):
     appointed: list[dict[str, Any]]
     holds: list[SelectionHold]
     withdrawn_on: dt.date | None
+    voided: list[SelectionVoided]
+    responsibilities: list[SelectionResponsibility]
     allowed_actions: list[str] = Field(description="the steps the caller's role may take now")

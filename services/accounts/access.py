@@ -99,6 +99,9 @@ SELECTION_ACTORS = (R.SELECTION_CLERK, R.LEADER)
 # which links reports to selections (the cadre section reads no report). The same roles as
 # the Selection's ``rules.HOLDERS``.
 SELECTION_HOLD_ACTORS = (R.LEADER, R.HANDLER)
+# Who declares a selection's appointment void and holds people responsible for it: the
+# office's approval, leaders only. The same roles as the Selection's ``rules.ACCOUNTABLE``.
+SELECTION_ACCOUNTABLE = (R.LEADER,)
 # Who reads a selection's record: those who record or hold its steps, and the auditors.
 SELECTION_READERS = (R.SELECTION_CLERK, R.HANDLER, R.LEADER, R.AUDITOR)
 

@@ -17,16 +17,25 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Response
 
-from schemas.glossary import Role
+from schemas.glossary import (
+    AccountabilityHandling,
+    CandidateStatus,
+    ResponsibilityStep,
+    Role,
+    VoidGround,
+)
 from schemas.selection_commands import ProposeSelection, SelectionCommand
 from schemas.views_selection import (
     SelectionCandidate,
     SelectionCreatedView,
     SelectionHold,
     SelectionPeriod,
+    SelectionResponsibility,
     SelectionView,
+    SelectionVoided,
 )
 from services.accounts.access import (
+    SELECTION_ACCOUNTABLE,
     SELECTION_ACTORS,
     SELECTION_HOLD_ACTORS,
     SELECTION_READERS,
@@ -71,11 +80,15 @@ STEP_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"description": "bad input (a field, or a day after today)"},
 }
 HOLD_ACTIONS = frozenset({"hold_candidate", "release_candidate"})
+ACCOUNTABILITY_ACTIONS = frozenset({"void_appointment", "take_responsibility"})
 
 
 def step_roles(action: str) -> tuple[Role, ...]:
-    """Who may call ``action``'s route: the holders for a hold or its release, else the
-    recorders (the access tables; the domain checks its own ``PERMISSIONS`` again)."""
+    """Who may call ``action``'s route: the holders for a hold or its release, leaders for a
+    voided appointment or a responsibility, else the recorders (the access tables; the
+    domain checks its own ``PERMISSIONS`` again)."""
+    if action in ACCOUNTABILITY_ACTIONS:
+        return SELECTION_ACCOUNTABLE
     return SELECTION_HOLD_ACTORS if action in HOLD_ACTIONS else SELECTION_ACTORS
 
 
@@ -94,6 +107,21 @@ def selection_access(
         return principal, casework.get_selection(selection_id)
 
     return dependency
+
+
+def candidate_status(selection: Selection, candidate_id: str) -> CandidateStatus:
+    """The furthest step of the record that names the candidate."""
+    if candidate_id in selection.voided:
+        return CandidateStatus.VOIDED
+    if candidate_id in selection.appointed:
+        return CandidateStatus.APPOINTED
+    if candidate_id in selection.approved:
+        return CandidateStatus.APPROVED
+    if candidate_id in selection.voted:
+        return CandidateStatus.NOT_APPROVED
+    if candidate_id in selection.subjects:
+        return CandidateStatus.SUBJECT
+    return CandidateStatus.RECOMMENDED
 
 
 def selection_view(selection: Selection, role: Role | None = None) -> SelectionView:
@@ -116,7 +144,12 @@ def selection_view(selection: Selection, role: Role | None = None) -> SelectionV
         circumstances=[dict(c) for c in selection.circumstances],
         participants=selection.participants,
         candidates=[
-            SelectionCandidate(**candidate, votes=votes.get(candidate_id, 0))
+            SelectionCandidate(
+                **candidate,
+                votes=votes.get(candidate_id, 0),
+                status=(status := candidate_status(selection, candidate_id)).value,
+                status_zh=status.zh,
+            )
             for candidate_id, candidate in selection.candidates.items()
         ],
         subjects=list(selection.subjects),
@@ -133,6 +166,18 @@ def selection_view(selection: Selection, role: Role | None = None) -> SelectionV
             for c, reports in selection.holds.items()
         ],
         withdrawn_on=selection.withdrawn_on,
+        voided=[
+            SelectionVoided(**v, ground_zh=VoidGround(v["ground"]).zh)
+            for v in selection.voided.values()
+        ],
+        responsibilities=[
+            SelectionResponsibility(
+                **r,
+                step_zh=ResponsibilityStep(r["step"]).zh,
+                handling_zh=AccountabilityHandling(r["handling"]).zh,
+            )
+            for r in selection.responsibilities
+        ],
         allowed_actions=allowed,
     )
 

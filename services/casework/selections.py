@@ -22,8 +22,9 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from schemas import selection_commands as s
+from schemas.glossary import AccountabilityHandling, BasisKind, HandlingType, Role
 from services.casework.base import CaseworkBase
-from services.casework.domain import Actor
+from services.casework.domain import Actor, Case
 from services.casework.handlers import StatedDayInvalid
 from services.casework.rules import CaseworkError
 from services.casework.selection import Selection
@@ -152,6 +153,27 @@ class SelectionCommands(CaseworkBase):
                 f"无法计算至 {ends_on} 的工作日",
             ) from None
 
+    def concluded_basis(
+        self, sel: Selection, action: str, basis: s.Basis, actor: Actor
+    ) -> tuple[BasisKind, UUID]:
+        """``BASIS_CONCLUDED``: the basis is a case on record whose conclusion is approved
+        (and not undone by a reopening); a refusal names the rule (409). Asked after the
+        Selection's own role and stage check (``rules.permit``), so that a step out of
+        order is refused as such whatever its basis."""
+        selection_rules.permit(action, Role(actor["role"]), sel.stage)
+        case = self._find(basis.id) if basis.kind is BasisKind.CASE else None
+        selection_rules.BASIS_CONCLUDED.require(
+            isinstance(case, Case) and case.conclusion is not None
+        )
+        return basis.kind, basis.id
+
+    def accountability_effects(self, handling: AccountabilityHandling) -> dict[str, Any]:
+        """An organizational handling's effects as the office's table has them today (as a
+        case's handling records them); none for a circulated criticism or a referral."""
+        if handling.value not in {h.value for h in HandlingType}:
+            return {}
+        return self.effects[HandlingType(handling.value)].model_dump()
+
     # -- the steps --------------------------------------------------------------------------
 
     def _record_circumstance(self, sel: Selection, cmd: s.RecordCircumstance, actor: Actor) -> None:
@@ -276,6 +298,36 @@ class SelectionCommands(CaseworkBase):
     def _withdraw(self, sel: Selection, cmd: s.WithdrawSelection, actor: Actor) -> None:
         sel.withdraw(actor=actor, on=self.business_day(cmd.on), reason=cmd.reason)
 
+    def _void_appointment(self, sel: Selection, cmd: s.VoidAppointment, actor: Actor) -> None:
+        on = self.business_day(cmd.on)
+        basis_kind, basis_id = self.concluded_basis(sel, "void_appointment", cmd.basis, actor)
+        sel.void_appointment(
+            candidates=list(cmd.candidates),
+            ground=cmd.ground,
+            basis_kind=basis_kind,
+            basis_id=basis_id,
+            actor=actor,
+            on=on,
+            document_number=cmd.document_number,
+            reason=cmd.reason,
+        )
+
+    def _take_responsibility(self, sel: Selection, cmd: s.TakeResponsibility, actor: Actor) -> None:
+        on = self.business_day(cmd.on)
+        basis_kind, basis_id = self.concluded_basis(sel, "take_responsibility", cmd.basis, actor)
+        sel.take_responsibility(
+            person=cmd.person.model_dump(exclude_none=True),
+            step=cmd.step,
+            handling=cmd.handling,
+            effects=self.accountability_effects(cmd.handling),
+            basis_kind=basis_kind,
+            basis_id=basis_id,
+            actor=actor,
+            on=on,
+            document_number=cmd.document_number,
+            reason=cmd.reason,
+        )
+
 
 SelectionHandler = Callable[[SelectionCommands, Selection, Any, Actor], None]
 A = SelectionCommands
@@ -294,5 +346,7 @@ SELECTION_COMMANDS: dict[str, tuple[type[s.SelectionCommand], SelectionHandler]]
     "hold_candidate": (s.HoldCandidate, A._hold_candidate),
     "release_candidate": (s.ReleaseCandidate, A._release_candidate),
     "withdraw": (s.WithdrawSelection, A._withdraw),
+    "void_appointment": (s.VoidAppointment, A._void_appointment),
+    "take_responsibility": (s.TakeResponsibility, A._take_responsibility),
 }
 assert set(SELECTION_COMMANDS) == set(selection_rules.PERMISSIONS), "one command per step"

@@ -3,9 +3,10 @@
 The Selection aggregate (``services/casework/selection/``) sets its ``stage`` from this
 table as each event is applied; the read models of a later slice read the same table as
 they project the published events (like ``case_states.py`` for the case, decision 0029).
-Every stage is decided by the event's own type, never by the stage before it, so a
-projection needs no read-modify-write. ``data`` is anything with the event's fields as
-attributes (the stored event or its payload model); no row reads it today.
+Every stage is decided by the event alone (its type, or for ``AppointmentVoided`` its
+``selection_void``), never by the stage before it, so a projection needs no
+read-modify-write. ``data`` is anything with the event's fields as attributes (the stored
+event or its payload model).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from schemas.glossary import SelectionStage
 St = SelectionStage
 
 # Event types (their public names) that always leave the selection in one stage. The others
-# (CircumstanceRecorded, IntegrityOpinionRecorded, CandidateHeld, CandidateReleased) record
-# something about the selection without moving it on.
+# (CircumstanceRecorded, IntegrityOpinionRecorded, CandidateHeld, CandidateReleased,
+# ResponsibilityTaken) record something about the selection without moving it on;
+# AppointmentVoided moves it only when its data says so (``stage_after``).
 FIXED: dict[str, SelectionStage] = {
     "SelectionProposed": St.PROPOSED,
     "RecommendationRecorded": St.RECOMMENDED,
@@ -31,14 +33,25 @@ FIXED: dict[str, SelectionStage] = {
 
 
 def stage_after(event_type: str, data: object) -> SelectionStage | None:
-    """The stage the selection is in after this event; None when the event does not move it."""
+    """The stage the selection is in after this event; None when the event does not move it.
+    An ``AppointmentVoided`` that leaves no approved candidate standing says so
+    (``selection_void``): the selection is void; otherwise it stays where it was."""
+    if event_type == "AppointmentVoided":
+        return St.VOIDED if getattr(data, "selection_void", False) else None
     return FIXED.get(event_type)
 
 
 # Every event type of a selection (the Selection's SELECTION_CONTRACTS): the read models of
 # cases ignore them, for a selection is not a case (a selections read model is a later slice).
 SELECTION_EVENT_TYPES = frozenset(FIXED) | frozenset(
-    {"CircumstanceRecorded", "IntegrityOpinionRecorded", "CandidateHeld", "CandidateReleased"}
+    {
+        "CircumstanceRecorded",
+        "IntegrityOpinionRecorded",
+        "CandidateHeld",
+        "CandidateReleased",
+        "AppointmentVoided",
+        "ResponsibilityTaken",
+    }
 )
 
 

@@ -204,3 +204,42 @@ def refused(s: Selection, error: type[E], command: Callable[[], object]) -> E:
     assert s.version == version
     assert s.collect_events() == []
     return caught.value
+
+
+# A concluded case a voided appointment or a responsibility rests on.
+CASE = UUID("00000000-0000-4000-8000-0000000000ca")
+
+
+def void(s: Selection, **change: Any) -> None:
+    args: dict[str, Any] = {
+        "candidates": ["a"],
+        "ground": "sudden_promotion",
+        "basis_kind": "case",
+        "basis_id": CASE,
+        "actor": LEADER,
+        "on": D(2026, 4, 20),
+        "document_number": "组通〔2026〕12号",
+        "reason": "主要领导调动期间突击提拔",
+    }
+    s.void_appointment(**args | change)
+
+
+def hold_responsible(s: Selection, **change: Any) -> None:
+    args: dict[str, Any] = {
+        "person": {
+            "name": "陈科长",
+            "unit": DEPARTMENT,
+            "position": "考察组组长",
+            "cadre_id": "C-009",
+        },
+        "step": "inspection",
+        "handling": "admonition",
+        "effects": {"bars_promotion_months": 6, "rule_zh": "诫勉的，6个月内不得提拔"},
+        "basis_kind": "case",
+        "basis_id": CASE,
+        "actor": LEADER,
+        "on": D(2026, 4, 20),
+        "document_number": "组通〔2026〕13号",
+        "reason": "考察失察",
+    }
+    s.take_responsibility(**args | change)

@@ -126,15 +126,23 @@ def case_commands() -> list[Probe]:
 
 SELECTION_RECORDERS = frozenset({R.SELECTION_CLERK, R.LEADER})
 SELECTION_HOLDERS = frozenset({R.HANDLER, R.LEADER})
+SELECTION_ACCOUNTABLE = frozenset({R.LEADER})
+
+
+def selection_step_roles(action: str) -> frozenset[R]:
+    if action in {"void_appointment", "take_responsibility"}:
+        return SELECTION_ACCOUNTABLE
+    return SELECTION_HOLDERS if action in HOLD_ACTIONS else SELECTION_RECORDERS
 
 
 def selection_commands() -> list[Probe]:
-    """Each step of a selection: the recorders, or the holders for a hold and its release."""
+    """Each step of a selection: the recorders, the holders for a hold and its release, the
+    leaders for a voided appointment and a responsibility."""
     return [
         Probe(
             "POST",
             f"/api/v1/selections/{{selection_id}}/{action}",
-            SELECTION_HOLDERS if action in HOLD_ACTIONS else SELECTION_RECORDERS,
+            selection_step_roles(action),
             body=INVALID,
             ok=422,
         )

@@ -32,10 +32,12 @@ from tests.unit.selection_support import (
     before,
     decide,
     given,
+    hold_responsible,
     propose,
     publicize,
     recommend,
     refused,
+    void,
     vote,
 )
 
@@ -74,8 +76,12 @@ def test_the_supervision_office_holds_a_candidate_the_cadre_section_does_not() -
 def test_the_domains_roles_are_the_access_tables() -> None:
     assert frozenset(access.SELECTION_ACTORS) == rules.RECORDERS
     assert frozenset(access.SELECTION_HOLD_ACTORS) == rules.HOLDERS
+    assert frozenset(access.SELECTION_ACCOUNTABLE) == rules.ACCOUNTABLE == {Role.LEADER}
+    accountable = {"void_appointment", "take_responsibility"}
     for action, permission in rules.PERMISSIONS.items():
         expected = rules.HOLDERS if action.endswith("_candidate") else rules.RECORDERS
+        if action in accountable:
+            expected = rules.ACCOUNTABLE
         assert permission.roles == expected, action
     assert Role.SELECTION_CLERK.zh == "选任工作人员"
 
@@ -87,10 +93,12 @@ def test_each_command_records_its_event_and_the_tables_agree() -> None:
     assert set(rules.RECORDS) == set(rules.PERMISSIONS)
     event_types = {cls.__name__: contract[0] for cls, contract in SELECTION_CONTRACTS.items()}
     assert set(rules.RECORDS.values()) | {"Proposed"} == set(event_types)
-    # Some command may be taken from every stage an event leads to, but a withdrawn one.
-    takes_from = {stage for p in rules.PERMISSIONS.values() for stage in p.stages}
-    assert set(FIXED.values()) - takes_from == {St.WITHDRAWN}
-    # Every stage but the later slice's VOIDED is reached by an event.
+    # From a withdrawn or a void selection, only a responsibility may still be taken.
+    for stage in (St.WITHDRAWN, St.VOIDED):
+        takes = {a for a, p in rules.PERMISSIONS.items() if stage in p.stages}
+        assert takes == {"take_responsibility"}, stage
+    # Every stage is reached by an event of its own type, but VOIDED: by the data of an
+    # AppointmentVoided (the last approved candidate voided).
     assert set(St) - set(FIXED.values()) == {St.VOIDED}
 
 
@@ -130,6 +138,8 @@ def full_record() -> Selection:
     s.release_candidate(candidate_id="b", report_id=REPORT, actor=LEADER, on=D(2026, 3, 9))
     for step, _ in PATH[2:]:
         step(s)
+    hold_responsible(s)
+    void(s, candidates=["a", "b"])
     return s
 
 
@@ -140,7 +150,9 @@ def test_a_selection_rebuilt_from_its_stored_events_is_the_same() -> None:
     rebuilt = app.repository.get(s.id)
     assert isinstance(rebuilt, Selection)
     assert vars(rebuilt) == vars(s)
-    assert rebuilt.stage is St.APPOINTED
+    assert rebuilt.stage is St.VOIDED
+    assert set(rebuilt.voided) == {"a", "b"}
+    assert rebuilt.responsibilities[0]["person"]["cadre_id"] == "C-009"
 
 
 def test_the_stored_events_are_sealed_and_publish_their_contract() -> None:

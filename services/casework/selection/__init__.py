@@ -7,6 +7,7 @@ Case's idiom (decisions 0029 and 0032).
   events' bases;
 - ``proposal.py``, ``recommendation.py``, ``inspection.py``, ``decision.py``, ``holds.py``:
   each stage's events (with their ``apply``) and commands;
+- ``responsibility.py``: voided appointments and responsibility for the selection;
 - ``rules.py``: who may record which step at which stage, and the named rules.
 
 The names below are the package's public surface: import them from here.

@@ -40,6 +40,8 @@ class DecisionRecorded(SelectionEvent):
             "on": self.on,
         }
         selection.approved = [v["candidate_id"] for v in self.votes if v["approved"]]
+        selection.voted = [v["candidate_id"] for v in self.votes]
+        selection.people["decision"] = [dict(p) for p in self.decision_makers]
 
 
 class PublicityStarted(SelectionEvent):
@@ -151,6 +153,7 @@ class DecisionSteps(SelectionRecord):
         self._permit("start_publicity", actor, on)
         distinct(candidates)
         rules.APPROVED_ONLY.require(all(c in self.approved for c in candidates))
+        rules.VOIDED_NOT_APPOINTED.require(not any(c in self.voided for c in candidates))
         fields: dict[str, Any] = period(starts_on, ends_on)
         calendar_days = (ends_on - starts_on).days + 1
         rules.PUBLICITY_PERIOD.require(PUBLICITY_WORKING_DAYS <= working_days <= calendar_days)
@@ -180,6 +183,7 @@ class DecisionSteps(SelectionRecord):
         candidate_ids = [a["candidate_id"] for a in appointments]
         distinct(candidate_ids)
         rules.APPROVED_ONLY.require(all(c in self.approved for c in candidate_ids))
+        rules.VOIDED_NOT_APPOINTED.require(not any(c in self.voided for c in candidate_ids))
         publicity = self.publicity
         assert publicity is not None  # the stage says the publicity started
         rules.APPOINTMENT_AFTER_PUBLICITY.require(

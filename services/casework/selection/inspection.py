@@ -38,6 +38,8 @@ class InspectionRecorded(SelectionEvent):
     def apply(self, selection: SelectionRecord) -> None:
         for finding in self.findings:
             selection.findings[finding["candidate_id"]] = dict(finding)
+        inspectors = selection.people.setdefault("inspection", [])
+        inspectors += [dict(p) for p in self.inspectors if p not in inspectors]
 
 
 class DeliberationRecorded(SelectionEvent):
@@ -50,6 +52,7 @@ class DeliberationRecorded(SelectionEvent):
 
     def apply(self, selection: SelectionRecord) -> None:
         selection.deliberated = list(self.candidates)
+        selection.people["deliberation"] = [dict(p) for p in self.consulted]
 
 
 class InspectionSteps(SelectionRecord):

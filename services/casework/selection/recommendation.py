@@ -33,6 +33,7 @@ class RecommendationRecorded(SelectionEvent):
 
     def apply(self, selection: SelectionRecord) -> None:
         selection.participants = self.participants
+        selection.people["recommendation"] = [dict(p) for p in self.organizers]
         for entry in self.candidates:
             candidate_id = entry["candidate_id"]
             selection.candidates[candidate_id] = {k: entry[k] for k in CANDIDATE_KEYS if k in entry}

@@ -112,13 +112,31 @@ class SelectionRecord:
         self.findings: dict[str, dict[str, Any]] = {}  # by candidate_id, the latest
         self.deliberated: list[str] = []
         self.decision: dict[str, Any] | None = None
+        self.voted: list[str] = []  # every candidate the decision meeting voted on
         self.approved: list[str] = []
         self.publicity: dict[str, Any] | None = None
         self.appointed: dict[str, dict[str, Any]] = {}  # by candidate_id
         self.holds: dict[str, list[UUID]] = {}  # candidate_id -> the reports holding them
         self.withdrawn_on: dt.date | None = None
+        # Who answers for each step (ResponsibilityStep's values): the proposers nominate; the
+        # recommendation's organizers, the inspectors, those consulted in the deliberation and
+        # the decision makers, as their steps are recorded.
+        self.people: dict[str, list[Person]] = {"nomination": [dict(p) for p in proposers]}
+        # Candidates whose appointment (or decision) is void, by candidate_id (responsibility.py).
+        self.voided: dict[str, dict[str, Any]] = {}
+        # Everyone held responsible for the selection, in the order recorded.
+        self.responsibilities: list[dict[str, Any]] = []
 
     # -- queries ---------------------------------------------------------------------------
+
+    def answers_for(self, step: str, person: Person) -> bool:
+        """Whether ``person`` (by name, and unit when both give one) is among the people the
+        record names for ``step``."""
+        return any(
+            p.get("name") == person.get("name")
+            and (not p.get("unit") or not person.get("unit") or p["unit"] == person["unit"])
+            for p in self.people.get(step, [])
+        )
 
     def held(self, candidate_id: str) -> bool:
         return bool(self.holds.get(candidate_id))

@@ -179,6 +179,41 @@ WITHDRAWAL_EXPLAINED = Rule(
     "终止选拔任用工作须说明理由",
 )
 
+# -- voided appointments and responsibility (责任追究) -------------------------------------
+
+VOID_DECIDED_ONLY = Rule(
+    "void_decided_only",
+    "only a candidate the meeting approved (or appointed) can have their appointment declared "
+    "void, and only once",
+    "只有讨论决定通过或已任职的人选方可宣布任免决定无效，且不得重复宣布",
+)
+VOIDED_NOT_APPOINTED = Rule(
+    "voided_not_appointed",
+    "a candidate whose decision is void is not publicized or appointed",
+    "任免决定已宣布无效的人选，不得公示或任职",
+)
+BASIS_REQUIRED = Rule(
+    "basis_required",
+    "a voided appointment or a responsibility taken rests on a basis: a concluded case",
+    "宣布任免决定无效或追究选人用人责任，须有依据（已形成结论的核查案件）",
+)
+BASIS_CONCLUDED = Rule(
+    "basis_concluded",
+    "the basis must be a case on record whose conclusion is approved",
+    "所依据的须为已形成核查结论（结论经审批）的案件",
+)
+STEP_ON_RECORD = Rule(
+    "step_on_record",
+    "a person answers for a step the record has people for (nominated, recommended, "
+    "inspected, deliberated or decided)",
+    "谁推荐谁负责，谁考察谁负责，谁决策谁负责：所追究的环节须在记实中有责任人",
+)
+PERSON_ON_RECORD = Rule(
+    "person_on_record",
+    "the person is not among those the record names for the step: give the reason",
+    "被追究人不在该环节记实的责任人之列的，须说明理由",
+)
+
 # -- who may record which step, at which stage ---------------------------------------------
 
 CLERK, LEADER, HANDLER = Role.SELECTION_CLERK, Role.LEADER, Role.HANDLER
@@ -187,9 +222,13 @@ RECORDERS = frozenset({CLERK, LEADER})
 # The supervision office holds a candidate on a report and releases them (decision 0034:
 # it links reports to a selection; the cadre section reads no report).
 HOLDERS = frozenset({HANDLER, LEADER})
+# Voiding an appointment and holding someone responsible are the office's approval: leaders
+# only (decision 0034: through a case's conclusion, the supervision office's leaders).
+ACCOUNTABLE = frozenset({LEADER})
 
 UNDER_WAY = frozenset(set(St) - {St.APPOINTED, St.WITHDRAWN, St.VOIDED})
 AFTER_ANNOUNCEMENT = frozenset({St.INSPECTION_ANNOUNCED, St.INSPECTED, St.DELIBERATED})
+AFTER_DECISION = frozenset({St.DECIDED, St.PUBLICIZED, St.APPOINTED})
 
 
 @dataclass(frozen=True)
@@ -246,6 +285,13 @@ PERMISSIONS: dict[str, Permission] = {
         "有暂缓的人选",
     ),
     "withdraw": _p(RECORDERS, UNDER_WAY, "a selection under way", "选拔任用工作进行中"),
+    "void_appointment": _p(
+        ACCOUNTABLE,
+        AFTER_DECISION,
+        "a decision recorded and a candidate whose appointment is not yet void",
+        "已讨论决定且有尚未宣布无效的人选",
+    ),
+    "take_responsibility": _p(ACCOUNTABLE, set(St), "a selection on record", "有选拔任用记实"),
 }
 
 # The event each command records (its name in Selection): with PERMISSIONS, where a command
@@ -263,6 +309,8 @@ RECORDS: dict[str, str] = {
     "hold_candidate": "CandidateHeld",
     "release_candidate": "CandidateReleased",
     "withdraw": "Withdrawn",
+    "void_appointment": "AppointmentVoided",
+    "take_responsibility": "ResponsibilityTaken",
 }
 
 

@@ -22,6 +22,7 @@ from eventsourcing.domain import Aggregate
 
 from schemas.events import (
     AppointmentRecordedV1,
+    AppointmentVoidedV1,
     CandidateHeldV1,
     CandidateReleasedV1,
     CircumstanceRecordedV1,
@@ -32,6 +33,7 @@ from schemas.events import (
     IntegrityOpinionRecordedV1,
     PublicityStartedV1,
     RecommendationRecordedV1,
+    ResponsibilityTakenV1,
     SelectionProposedV1,
     SelectionWithdrawnV1,
 )
@@ -42,6 +44,7 @@ from services.casework.selection import (
     inspection,
     proposal,
     recommendation,
+    responsibility,
     rules,
 )
 from services.casework.selection.decision import DecisionSteps
@@ -56,6 +59,7 @@ from services.casework.selection.record import (
     SelectionEvent,
     role_of,
 )
+from services.casework.selection.responsibility import ResponsibilitySteps
 from services.common.contracts import Contract, bind
 
 
@@ -65,6 +69,7 @@ class Selection(
     InspectionSteps,
     DecisionSteps,
     HoldSteps,
+    ResponsibilitySteps,
     Aggregate,
 ):
     TOPIC = "jiandu.casework:Selection"
@@ -92,6 +97,9 @@ class Selection(
     # holds.py
     CandidateHeld = holds.CandidateHeld
     CandidateReleased = holds.CandidateReleased
+    # responsibility.py
+    AppointmentVoided = responsibility.AppointmentVoided
+    ResponsibilityTaken = responsibility.ResponsibilityTaken
 
     # -- creation ------------------------------------------------------------------------
 
@@ -144,6 +152,8 @@ SELECTION_CONTRACTS: dict[type[Aggregate.Event], Contract] = {
     Selection.CandidateHeld: ("CandidateHeld", 1, CandidateHeldV1),
     Selection.CandidateReleased: ("CandidateReleased", 1, CandidateReleasedV1),
     Selection.Withdrawn: ("SelectionWithdrawn", 1, SelectionWithdrawnV1),
+    Selection.AppointmentVoided: ("AppointmentVoided", 1, AppointmentVoidedV1),
+    Selection.ResponsibilityTaken: ("ResponsibilityTaken", 1, ResponsibilityTakenV1),
 }
 # Stored but not published: every event's seal in the selection's hash chain (chain.py).
 SELECTION_INTERNAL_FIELDS: dict[type[Aggregate.Event], frozenset[str]] = {

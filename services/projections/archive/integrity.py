@@ -10,6 +10,9 @@ about (``as_of``):
   runs on ``as_of`` (and for how many more months) or has expired;
 - **cleared items** (澄清正名): shown as cleared, never a bar;
 - other settled items (untrue, unproven, closed without action): listed, not a bar;
+- what a selection's record says of the cadre (decision 0034): a voided appointment
+  (listed; by itself no bar) and a responsibility taken for a step of a selection, whose
+  handling bars like an organizational handling for the months recorded with it;
 - the opinion: what stands in the way; else, when items are on file, each of them and
   ``NO_OBSTACLE_WORDING``; and the standard clean wording (``CLEAN_WORDING``: no clues
   received) only for a cadre about whom nothing was ever reported.
@@ -63,6 +66,7 @@ from services.projections.archive.integrity_items import (
     handling_views,
     report_as_of,
     report_item,
+    selection_item,
     zh_date,
 )
 from services.projections.archive.queries import ArchiveQueries
@@ -134,6 +138,8 @@ def _items_of(archive: CadreArchive, as_of: dt.date) -> list[IntegrityItemView]:
             or case_item(case, list(cats), list(cats.values()), as_of, first_own.get(case.case_id))
         )
         items += _pending_steps(case, list(cats.values()), as_of)
+    # What selections' records say of the cadre, dated by ``as_of``.
+    items += [selection_item(e, as_of) for e in archive.selections if e.on <= as_of]
     return items
 
 
@@ -144,7 +150,9 @@ def _reply_of(archive: CadreArchive, items: list[IntegrityItemView]) -> CadreInt
     bars = [b for i in items for h in i.handlings for b in h.bars]
     stands = any(i.stands_in_the_way for i in items)
     if stands:
-        opinion = " ".join(i.text_zh for i in items if i.stands_in_the_way or i.handlings)
+        opinion = " ".join(
+            i.text_zh for i in items if i.stands_in_the_way or i.handlings or i.selection_id
+        )
     elif items:  # something was reported, and none of it stands: say what, then the verdict
         opinion = " ".join(i.text_zh for i in items) + NO_OBSTACLE_WORDING + "。"
     else:

@@ -18,6 +18,7 @@ from schemas.views_archive import (
     ArchiveCase,
     ArchiveEntry,
     ArchiveReport,
+    ArchiveSelectionEntry,
     BarView,
     ClearingView,
     EffectPeriod,
@@ -356,3 +357,50 @@ def about_text(item: IntegrityItemView) -> str:
     ledger = item.ledger_number or "未编号"
     matters = "、".join(item.categories_zh)
     return f"{ledger}号件反映的{matters}" + ("" if matters.endswith("问题") else "问题")
+
+
+def selection_item(entry: ArchiveSelectionEntry, as_of: dt.date) -> IntegrityItemView:
+    """What a selection's record says of the cadre, as an item of the reply: an adverse item
+    on file (属实, on a concluded case's basis). A responsibility's handling bars like a
+    case's organizational handling, for the months the office's table recorded when it was
+    decided, and stands in the way while a bar runs; a voided appointment is listed, and by
+    itself bars nothing (what the cadre did to obtain it is the basis case's to handle)."""
+    handlings = []
+    if entry.handling is not None:
+        handlings.append(
+            HandlingView(
+                case_id=entry.basis_id,
+                ledger_number=None,
+                handling_id=0,  # decided on a selection, not a case's handling
+                handling=entry.handling,
+                handling_zh=entry.handling_zh or entry.handling,
+                decided_on=entry.on,
+                rule_zh=entry.rule_zh,
+                bars=[bar_view(p, as_of) for p in entry.effects],
+            )
+        )
+    bars = [b for h in handlings for b in h.bars]
+    text = entry.text_zh.removesuffix("。")
+    if entry.rule_zh:
+        text += f"（{entry.rule_zh}）"
+    if bars:
+        text += "，" + "；".join(bar_text(b) for b in bars)
+    return IntegrityItemView(
+        status=IntegrityItem.PROVEN.value,
+        status_zh=IntegrityItem.PROVEN.zh,
+        report_id=None,
+        case_id=entry.basis_id,
+        ledger_number=None,
+        received_on=entry.on,
+        categories=[],
+        categories_zh=[],
+        stage=entry.kind,
+        stage_zh=entry.kind_zh,
+        conclusion=None,
+        handlings=handlings,
+        clearing=None,
+        stands_in_the_way=any(b.running for b in bars),
+        text_zh=text + "。",
+        selection_id=entry.selection_id,
+        selection_kind=entry.kind,
+    )

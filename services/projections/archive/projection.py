@@ -13,7 +13,11 @@ changes nothing:
   reopening …), keyed by event id, holding an allow-listed ``detail`` only;
 - ``subject_identifications``: operators' word on who an unregistered name is; the query
   side resolves names through it (``archive/queries.py``), so the archive follows a merge
-  and a rebuild gives the same answer.
+  and a rebuild gives the same answer;
+- ``archive_selection_entries``: what a selection's record says of a registered cadre
+  (decision 0034): their appointment voided (任免决定无效), or they held responsible for a
+  step of it (选人用人责任追究); one row per cadre an event names by ``cadre_id``, each from
+  that event alone (it carries the selection's unit and posts).
 
 Reporter identity is never here: no reporter reference, no feedback or objection text.
 """
@@ -42,13 +46,15 @@ from services.projections.rows import Upsert, as_json, data_of, payload_of, text
 name = "archive"
 # 3: business days, per-cadre verdicts, clearings, false-accusation links, settled items;
 # 4: a late join's unconcluded allegations, the handlings a clearing revokes
-version = 4
+# 5: a selection's voided appointments and responsibilities (archive_selection_entries)
+version = 5
 tables = (
     "archive_reports",
     "archive_subjects",
     "archive_cases",
     "archive_entries",
     "subject_identifications",
+    "archive_selection_entries",
 )
 ddl: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS archive_reports (
@@ -119,6 +125,19 @@ ddl: tuple[str, ...] = (
     )""",
     "CREATE INDEX IF NOT EXISTS subject_identifications_key "
     "ON subject_identifications (candidate_key)",
+    """CREATE TABLE IF NOT EXISTS archive_selection_entries (
+        entry_id TEXT PRIMARY KEY,
+        selection_id TEXT NOT NULL,
+        aggregate_version INTEGER NOT NULL,
+        occurred_at TEXT NOT NULL,
+        on_date TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        cadre_id TEXT NOT NULL,
+        cadre_name TEXT NOT NULL,
+        detail TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS archive_selection_entries_cadre "
+    "ON archive_selection_entries (cadre_id)",
 )
 # The queries at scale (0027): a cadre's archive and the integrity replies find the steps that
 # name the cadre, and a case's reports, by index. Added to existing installations by
@@ -198,11 +217,71 @@ def _blank_to_none(value: str | None) -> str | None:
     return value or None
 
 
+# A selection's events that name cadres for their archive, and the fields each keeps (the
+# rest of a selection's record is the selections read model's).
+SELECTION_ARCHIVED: dict[str, tuple[str, ...]] = {
+    "AppointmentVoided": (
+        "unit",
+        "posts",
+        "ground",
+        "basis_kind",
+        "basis_id",
+        "document_number",
+        "reason",
+    ),
+    "ResponsibilityTaken": (
+        "unit",
+        "posts",
+        "step",
+        "handling",
+        "effects",
+        "basis_kind",
+        "basis_id",
+        "document_number",
+        "reason",
+    ),
+}
+
+
 def project(envelope: EventEnvelope) -> list[Upsert]:
     payload = payload_of(envelope)
     if envelope.source == "intake":
         return _report_rows(envelope, payload)
+    if envelope.event_type in SELECTION_ARCHIVED:
+        return _selection_rows(envelope)
     return _case_rows(envelope, payload)
+
+
+def _selection_rows(envelope: EventEnvelope) -> list[Upsert]:
+    """One row per registered cadre the event names: each voided candidate with a
+    ``cadre_id``, or the person held responsible if they have one."""
+    data = data_of(envelope)
+    common = {f: data.get(f) for f in SELECTION_ARCHIVED[envelope.event_type]}
+    if envelope.event_type == "AppointmentVoided":
+        named = [
+            (c, {"candidate_id": c["candidate_id"], "post": c.get("post") or ""})
+            for c in data["candidates"]
+        ]
+    else:
+        named = [(data["person"], {"person": data["person"]})]
+    return [
+        Upsert(
+            "archive_selection_entries",
+            {"entry_id": f"{envelope.event_id}:{i}"},
+            {
+                "selection_id": text(envelope.aggregate_id),
+                "aggregate_version": envelope.aggregate_version,
+                "occurred_at": envelope.occurred_at.isoformat(),
+                "on_date": data["on"],
+                "kind": envelope.event_type,
+                "cadre_id": who["cadre_id"],
+                "cadre_name": who["name"],
+                "detail": as_json(common | own),
+            },
+        )
+        for i, (who, own) in enumerate(named)
+        if who.get("cadre_id")
+    ]
 
 
 def _report_rows(envelope: EventEnvelope, payload: Any) -> list[Upsert]:

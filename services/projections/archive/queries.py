@@ -25,6 +25,7 @@ from schemas.views import CadreRecord
 from schemas.views_archive import (
     ArchiveCase,
     ArchiveReport,
+    ArchiveSelectionEntry,
     CadreArchive,
     CandidateView,
 )
@@ -35,6 +36,7 @@ from services.projections.archive.views import (
     case_view,
     keys_named,
     report_item,
+    selection_entry_view,
     with_case_result,
     with_report_result,
 )
@@ -139,13 +141,29 @@ class ArchiveQueries:
         resolver.prime(
             key for entries in stored[1].values() for e in entries for key in keys_named(e)
         )
+        selections = self._selection_entries(list(found))
         for cadre_id, f in found.items():
             out[cadre_id] = CadreArchive(
                 cadre=f.cadre,
                 items=list(items_of[cadre_id].values()),
                 cases=self._cases(sorted(f.case_ids), ("cadre", cadre_id), resolver, stored),
+                selections=selections.get(cadre_id, []),
             )
         return [out[c.cadre_id] for c in cadres]
+
+    def _selection_entries(self, cadre_ids: list[str]) -> dict[str, list[ArchiveSelectionEntry]]:
+        """What selections' records say of these cadres (by register id), newest first."""
+        entries: dict[str, list[ArchiveSelectionEntry]] = defaultdict(list)
+        for start in range(0, len(cadre_ids), 500):
+            chunk = cadre_ids[start : start + 500]
+            marks = ", ".join(["%s"] * len(chunk))
+            for row in self.store.query(
+                f"SELECT * FROM archive_selection_entries WHERE cadre_id IN ({marks}) "
+                "ORDER BY on_date DESC, occurred_at DESC, entry_id",
+                chunk,
+            ):
+                entries[row["cadre_id"]].append(selection_entry_view(row))
+        return entries
 
     def _stored_cases(
         self, case_ids: list[str]

@@ -14,8 +14,10 @@ import orjson
 from schemas.events import candidate_key
 from schemas.glossary import (
     EVENT_LABELS,
+    AccountabilityHandling,
     AdmonitionOutcome,
     Bar,
+    BasisKind,
     CaseKind,
     CaseState,
     Category,
@@ -27,15 +29,18 @@ from schemas.glossary import (
     InquiryOutcome,
     PublicityDecision,
     ReportStatus,
+    ResponsibilityStep,
     SanctionKind,
     SettlementPath,
     Verdict,
+    VoidGround,
 )
 from schemas.views import CadreRecord
 from schemas.views_archive import (
     ArchiveCase,
     ArchiveEntry,
     ArchiveReport,
+    ArchiveSelectionEntry,
     CadreSuggestion,
     CandidateView,
     EffectPeriod,
@@ -500,3 +505,58 @@ def with_case_result(case: ArchiveCase, me: Identity, resolver: Resolver) -> Arc
     return case.model_copy(
         update={"entries": entries, "receiver_result": result, "report_back_due": due}
     )
+
+
+def selection_entry_view(row: dict[str, Any]) -> ArchiveSelectionEntry:
+    """A row of ``archive_selection_entries`` as the archive shows it, with its sentence."""
+    d = orjson.loads(row["detail"])
+    on = dt.date.fromisoformat(row["on_date"])
+    posts = list(d.get("posts") or [])
+    where = d.get("unit") or ""
+    common: dict[str, Any] = {
+        "entry_id": row["entry_id"],
+        "selection_id": row["selection_id"],
+        "kind": row["kind"],
+        "kind_zh": EVENT_LABELS.get(row["kind"], row["kind"]),
+        "on": on,
+        "at": dt.datetime.fromisoformat(row["occurred_at"]),
+        "unit": where,
+        "posts": posts,
+        "basis_kind": d["basis_kind"],
+        "basis_kind_zh": BasisKind(d["basis_kind"]).zh,
+        "basis_id": d["basis_id"],
+        "document_number": d.get("document_number") or "",
+        "reason": d.get("reason") or "",
+    }
+    document = f"（{d['document_number']}）" if d.get("document_number") else ""
+    if row["kind"] == "AppointmentVoided":
+        ground = VoidGround(d["ground"])
+        post = d.get("post") or ""
+        what = f"任{post}的任用决定" if post else f"{'、'.join(posts)}人选的讨论决定"
+        text = (
+            f"{zh_day(on)}，{where}选拔任用工作中，该同志{what}因{ground.zh}被宣布无效{document}。"
+        )
+        return ArchiveSelectionEntry(
+            **common, text_zh=text, ground=ground.value, ground_zh=ground.zh, post=post
+        )
+    step = ResponsibilityStep(d["step"])
+    handling = AccountabilityHandling(d["handling"])
+    effects = d.get("effects") or {}
+    text = (
+        f"{zh_day(on)}，因{where}选拔任用工作中{step.zh}环节的责任，"
+        f"该同志受到{handling.zh}处理{document}。"
+    )
+    return ArchiveSelectionEntry(
+        **common,
+        text_zh=text,
+        step=step.value,
+        step_zh=step.zh,
+        handling=handling.value,
+        handling_zh=handling.zh,
+        rule_zh=effects.get("rule_zh", ""),
+        effects=effect_periods(on, effects),
+    )
+
+
+def zh_day(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
