@@ -91,22 +91,25 @@ def seed(
     added += scenario["reports_added"]
     settled = seed_settled_items(system, today)  # items that left the office, settled
     selections = seed_selections(system, today)  # issue 14: selections on the record
+    added += selections["selection_reports_added"]
     channels = Counter(r.submission.channel for r in reports)
     paths = Counter(story.path for story in stories)
     return {
         "cadres": imported,
-        "reports": len(reports) + scenario["reports"],
+        "reports": len(reports) + scenario["reports"] + selections["selection_reports"],
         "reports_added": added,
         "real_name": sum(not r.submission.reporter.anonymous for r in reports),
         "sealed": sum(r.submission.sealed for r in reports),
         **{f"channel:{channel.value}": channels[channel] for channel in Channel},
         "cases": sum(story.kind == "case" for story in stories)
         + scenario["cases"]
-        + settled["settling_cases"],
+        + settled["settling_cases"]
+        + selections["selection_reports"],  # each report about a selection opens a case
         **{f"path:{path}": n for path, n in sorted(paths.items())},
         "steps_added": tally["steps_added:report"]
         + tally["steps_added:case"]
-        + settled["settling_steps_added"],
+        + settled["settling_steps_added"]
+        + selections["selection_case_steps_added"],
         "settling_reports": settled["settling_reports"],
         **selections,
         "stories_skipped": tally["stories_diverged"]

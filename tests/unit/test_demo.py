@@ -36,6 +36,7 @@ from schemas.glossary import (
     Verdict,
 )
 from schemas.submissions import RealNameReporter
+from schemas.views_archive import IntegrityRequest
 from services.bootstrap import EmbeddedSystem
 from services.calendar.deadlines import WorkingDayCalendar
 from services.demo import describe, seed
@@ -110,7 +111,8 @@ def featured_case(seeded: Seeded, tag: str) -> UUID:
 
 def test_seeding_twice_adds_nothing(seeded: Seeded) -> None:
     # the random and featured reports, and the report of issue 10's scenario (per_cadre.py)
-    assert seeded.first["reports"] == seeded.first["reports_added"] == COUNT + 1
+    # and the report about a selection's canvassing (stories/selections.py)
+    assert seeded.first["reports"] == seeded.first["reports_added"] == COUNT + 2
     assert seeded.first["intake_events_added"] > COUNT
     assert seeded.first["steps_added"] > 5 * seeded.first["cases"]
     assert seeded.first["stories_skipped"] == 0
@@ -127,7 +129,7 @@ def test_seeding_twice_adds_nothing(seeded: Seeded) -> None:
 
 def test_the_summary_names_reports_cases_and_paths(seeded: Seeded) -> None:
     lines = describe(seeded.first)
-    assert f"{COUNT + 1} reports" in lines[0]
+    assert f"{COUNT + 2} reports" in lines[0]
     assert f"{seeded.first['cases']} cases" in lines[0]
     assert any("forward_up 1" in line for line in lines)
     assert any("dismissal 1" in line for line in lines)
@@ -472,8 +474,9 @@ def test_the_register_is_upserted_not_duplicated(seeded: Seeded) -> None:
 
 def test_every_report_is_projected_once(seeded: Seeded) -> None:
     store = seeded.system.read.store
-    # the demo set, the per-cadre scenario's report and the settling stories' reports
-    count = COUNT + 1 + seeded.first["settling_reports"]
+    # the demo set, the per-cadre scenario's report, the settling stories' reports and the
+    # report about a selection
+    count = COUNT + 1 + seeded.first["settling_reports"] + seeded.first["selection_reports"]
     assert store.query("SELECT COUNT(*) AS n FROM archive_reports")[0]["n"] == count
     channels = {r["channel"] for r in store.query("SELECT DISTINCT channel FROM archive_reports")}
     assert channels == {c.value for c in Channel}
@@ -626,14 +629,35 @@ def test_a_clean_selection_is_appointed_and_a_sudden_promotion_waits_refused(
         unit: seeded.system.casework.get_selection(selection_id).stage.value
         for selection_id, unit in proposed.items()
     }
-    (decision,) = seeded.of_type("DecisionRecorded")  # the sudden one never met
+    decisions = sorted(d["on"] for d in seeded.of_type("DecisionRecorded"))
 
-    assert stages == {"青山县财政局": "appointed", "中共青山县白沙镇委员会": "deliberated"}
-    assert decision["on"] == "2026-09-01"
+    assert stages == {
+        "青山县财政局": "appointed",
+        "中共青山县白沙镇委员会": "deliberated",
+        "青山县住房和城乡建设局": "voided",
+    }
+    assert decisions == ["2026-04-07", "2026-09-01"]  # the sudden one never met
     assert [c["kind"] for c in seeded.of_type("CircumstanceRecorded")] == [
         "principal_leader_transfer"
     ]
-    assert seeded.first["selections"] == seeded.second["selections"] == 2
+    assert seeded.first["selections"] == seeded.second["selections"] == 3
     assert seeded.first["selection_refusals"] == 1  # 突击提拔, tried on 27 November
-    assert seeded.first["selection_steps_added"] == 8 + 6
+    assert seeded.first["selection_steps_added"] == 8 + 6 + 8 + 3
     assert seeded.second["selection_steps_added"] == 0
+
+
+def test_a_canvassing_report_voids_the_appointment_and_the_inspector_and_chair_answer(
+    seeded: Seeded,
+) -> None:
+    archives = seeded.system.read.archives
+    replies = seeded.system.read.replies
+    (void,) = archives.archive("QS-0029").selections  # 丁晓军, appointed after canvassing
+    (inspector,) = archives.archive("QS-0044").selections  # 任天佑, the inspection's leader
+    (chair,) = archives.archive("QS-0001").selections  # 陈立诚, who chaired the decision
+    reply = replies.reply(IntegrityRequest(cadre_ids=["QS-0044"], as_of=DEMO_TODAY))
+
+    assert (void.kind, void.ground) == ("AppointmentVoided", "canvassing_bribery")
+    assert (inspector.step, inspector.handling) == ("inspection", "admonition")
+    assert (chair.step, chair.handling) == ("decision", "circulated_criticism")
+    # The admonition (27 July) bars the inspector's promotion for six months.
+    assert reply.cadres[0].stands_in_the_way is True

@@ -15,9 +15,7 @@ takes the steps it has not taken yet (one event per step), those dated up to ``t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
-from uuid import UUID
 
 from schemas import commands as c
 from schemas.glossary import (
@@ -32,9 +30,8 @@ from schemas.glossary import (
     Verdict,
 )
 from schemas.submissions import ReportSubmission
-from services.casework.application import CaseworkApplication
 from services.casework.handlers import false_accusation_case_id
-from services.demo.steps import DESK, HANDLER, HANDLER2, LEADER, ROLES, Step, business_day
+from services.demo.steps import DESK, HANDLER, HANDLER2, LEADER, Step, take_case_steps
 from services.intake.domain import report_id_for_idempotency_key
 
 if TYPE_CHECKING:
@@ -287,22 +284,6 @@ def counter_steps() -> list[Step]:
     ]
 
 
-def _run(
-    casework: CaseworkApplication, case_id: UUID, steps: Sequence[Step], today: dt.date
-) -> int:
-    """The steps the case has not taken yet (one event each), up to ``today``."""
-    case = casework.get_case(case_id)
-    taken = 0
-    for step in steps[case.version - 1 :]:
-        if step.on > today:
-            break
-        actor = {"id": step.actor, "role": ROLES[step.actor].value}
-        with business_day(casework, step.on):
-            casework.execute(case_id, step.action, step.command, actor)
-        taken += 1
-    return taken
-
-
 def seed_per_cadre(system: EmbeddedSystem, today: dt.date) -> dict[str, int]:
     """Run the scenario up to ``today``: its reports and cases, and what this run added
     (``reports_added``, ``steps_added``)."""
@@ -329,10 +310,10 @@ def seed_per_cadre(system: EmbeddedSystem, today: dt.date) -> dict[str, int]:
     case_id = intake.get_report(report_id).case_id
     assert case_id is not None
     counts["cases"] = 1
-    counts["steps_added"] = _run(casework, case_id, main_steps(), today)
+    counts["steps_added"] = take_case_steps(casework, case_id, main_steps(), today)
     counter_id = false_accusation_case_id(case_id, CLEARED_SUBJECT)
     if counter_id in casework.repository:
         counts["cases"] = 2
-        counts["steps_added"] += _run(casework, counter_id, counter_steps(), today)
+        counts["steps_added"] += take_case_steps(casework, counter_id, counter_steps(), today)
     system.catch_up()
     return counts
