@@ -25,6 +25,7 @@ from services.casework.handlers import StatedDayInvalid
 from services.casework.rules import CaseworkError
 from services.casework.selection import Selection
 from services.casework.selection import rules as selection_rules
+from services.casework.selection.candidacies import Candidacies, candidacies_id
 
 
 class SelectionNotFound(CaseworkError, LookupError):
@@ -66,6 +67,38 @@ class SelectionCommands(CaseworkBase):
         )
         self.save(selection)
         return selection_id
+
+    def note_candidacies(
+        self, sel: Selection, candidate_ids: list[str], step: str
+    ) -> list[Candidacies]:
+        """The selection noted in the candidacies of each of ``candidate_ids`` who is a
+        registered cadre (``cadre_id``), to be saved with it; a report about the cadre
+        noted there before, received within this notice, holds the candidate now
+        (``Selection.hold_on_report``)."""
+        noted: dict[str, Candidacies] = {}
+        for candidate_id in candidate_ids:
+            cadre_id = (sel.candidates.get(candidate_id, {}).get("cadre_id") or "").strip()
+            if not cadre_id:
+                continue
+            candidacies = noted.get(cadre_id) or self.candidacies(cadre_id)
+            candidacies.note_selection(sel.id, candidate_id, step)
+            for report_id, report in candidacies.reports.items():
+                sel.hold_on_report(
+                    candidate_id=candidate_id,
+                    report_id=report_id,
+                    case_id=report["case_id"],
+                    received_on=report["received_on"],
+                )
+            noted[cadre_id] = candidacies
+        return list(noted.values())
+
+    def candidacies(self, cadre_id: str) -> Candidacies:
+        """The cadre's candidacies; started (not yet saved) when there are none."""
+        try:
+            found: Candidacies = self.repository.get(candidacies_id(cadre_id))
+        except AggregateNotFoundError:
+            return Candidacies.start(cadre_id)
+        return found
 
     def business_day(self, on: dt.date | None, field: str = "on") -> dt.date:
         """The day a step is dated: the one stated, or today; never after today (422)."""
@@ -120,7 +153,9 @@ class SelectionCommands(CaseworkBase):
             reason=cmd.reason,
         )
 
-    def _announce_inspection(self, sel: Selection, cmd: s.AnnounceInspection, actor: Actor) -> None:
+    def _announce_inspection(
+        self, sel: Selection, cmd: s.AnnounceInspection, actor: Actor
+    ) -> list[Candidacies]:
         sel.announce_inspection(
             subjects=list(cmd.subjects),
             starts_on=cmd.starts_on,
@@ -130,6 +165,7 @@ class SelectionCommands(CaseworkBase):
             document_number=cmd.document_number,
             reason=cmd.reason,
         )
+        return self.note_candidacies(sel, list(cmd.subjects), "inspection_announced")
 
     def _record_integrity_opinion(
         self, sel: Selection, cmd: s.RecordIntegrityOpinion, actor: Actor
@@ -174,7 +210,9 @@ class SelectionCommands(CaseworkBase):
             reason=cmd.reason,
         )
 
-    def _start_publicity(self, sel: Selection, cmd: s.StartPublicity, actor: Actor) -> None:
+    def _start_publicity(
+        self, sel: Selection, cmd: s.StartPublicity, actor: Actor
+    ) -> list[Candidacies]:
         """The publicity's working days are counted here, on the calendar, never stated."""
         sel.start_publicity(
             candidates=list(cmd.candidates),
@@ -186,6 +224,7 @@ class SelectionCommands(CaseworkBase):
             document_number=cmd.document_number,
             reason=cmd.reason,
         )
+        return self.note_candidacies(sel, list(cmd.candidates), "publicity_started")
 
     def _record_appointment(self, sel: Selection, cmd: s.RecordAppointment, actor: Actor) -> None:
         sel.record_appointment(
@@ -218,7 +257,9 @@ class SelectionCommands(CaseworkBase):
         sel.withdraw(actor=actor, on=self.business_day(cmd.on), reason=cmd.reason)
 
 
-SelectionHandler = Callable[[SelectionCommands, Selection, Any, Actor], None]
+# A handler answers the other aggregates to save with the selection (a cadre's candidacies),
+# or None.
+SelectionHandler = Callable[[SelectionCommands, Selection, Any, Actor], list[Any] | None]
 A = SelectionCommands
 
 # action -> (request model, handler): one HTTP route each (selection_api.py).
