@@ -12,12 +12,16 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from schemas import commands as c
 from schemas import selection_commands as s
 from schemas.events import EventEnvelope
+from schemas.glossary import CaseState, Disposition, Role
+from services.casework.api import case_view
 from services.casework.application import CaseworkApplication, ConcurrentChange
 from services.casework.opening import CaseOpening
 from services.casework.selection import Selection
 from services.casework.selection.candidacies import Candidacies, candidacies_id
+from services.casework.selection_api import selection_view
 from services.casework.selections import SELECTION_COMMANDS, SelectionCommands
 from services.common.eventstore import eventstore_env
 from services.common.procedure import RuleBroken
@@ -344,8 +348,34 @@ def test_the_decision_is_refused_while_held_and_taken_after_release(
         run(casework, selection_id, "record_decision")
     assert refused.value.rule.name == "candidate_held"
 
-    run(
-        casework,
+    close_case(casework, case_id_for_report(report.aggregate_id))
+    release(casework, selection_id, report)
+    selection = run(casework, selection_id, "record_decision")
+    assert selection.approved == ["a", "b"]
+
+
+# -- the release: by hand, once the case is settled ----------------------------------------------
+
+
+def close_case(app: CaseworkApplication, case_id: UUID) -> None:
+    """The case closed (予以了结): assigned, the closing proposed and approved."""
+    study = c.CollectiveStudy(held_on=D(2026, 3, 16), participants=["张部长", "刘科长"])
+    for action, command, actor in (
+        ("assign", c.Assign(handler_id="handler-1"), LEADER),
+        (
+            "propose_disposition",
+            c.ProposeDisposition(disposition=Disposition.CLOSE, reason="了结"),
+            HANDLER,
+        ),
+        ("approve_disposition", c.ApproveDisposition(collective_study=study), LEADER),
+    ):
+        app.execute(case_id, action, command, actor)
+    assert app.get_case(case_id).state is CaseState.CLOSED
+
+
+def release(app: CaseworkApplication, selection_id: UUID, report: EventEnvelope) -> Selection:
+    return run(
+        app,
         selection_id,
         "release_candidate",
         candidate_id="a",
@@ -353,5 +383,79 @@ def test_the_decision_is_refused_while_held_and_taken_after_release(
         on="2026-03-17",
         reason="经核查，反映问题不属实",
     )
-    selection = run(casework, selection_id, "record_decision")
-    assert selection.approved == ["a", "b"]
+
+
+def test_a_hold_from_a_case_is_released_by_hand_only_once_the_case_is_settled(
+    casework: CaseworkApplication,
+) -> None:
+    selection_id = selection_up_to(casework, "record_inspection")
+    report = accepted(D(2026, 3, 11), C_A)
+    casework.handle(report, upstream="intake")
+    case_id = case_id_for_report(report.aggregate_id)
+
+    with pytest.raises(RuleBroken) as refused:
+        release(casework, selection_id, report)
+    assert refused.value.rule.name == "case_settled"
+    assert casework.get_selection(selection_id).held("a")
+
+    close_case(casework, case_id)  # settling the case releases nothing by itself
+    assert casework.get_selection(selection_id).held("a")
+
+    released = release(casework, selection_id, report)
+    assert not released.held("a")
+    assert released.hold_case("a", report.aggregate_id) == case_id  # the record keeps it
+
+
+def test_a_hold_placed_by_hand_is_released_by_hand_as_before(
+    casework: CaseworkApplication,
+) -> None:
+    selection_id = selection_up_to(casework, "record_inspection")
+    report_id = uuid4()
+    run(
+        casework,
+        selection_id,
+        "hold_candidate",
+        candidate_id="b",
+        report_id=str(report_id),
+        on="2026-03-12",
+    )
+
+    released = run(
+        casework, selection_id, "release_candidate", candidate_id="b", report_id=str(report_id)
+    )
+
+    assert not released.held("b")
+
+
+# -- the views --------------------------------------------------------------------------------------
+
+
+def test_the_case_and_the_selection_show_each_other(casework: CaseworkApplication) -> None:
+    selection_id = selection_up_to(casework, "record_inspection")
+    report = accepted(D(2026, 3, 11), C_A)
+    casework.handle(report, upstream="intake")
+    case_id = case_id_for_report(report.aggregate_id)
+    case = casework.get_case(case_id)
+
+    (hold,) = case_view(case, casework, Role.HANDLER).selection_holds
+    assert hold.selection_id == str(selection_id)
+    assert (hold.candidate_id, hold.candidate_name, hold.held) == ("a", "王建国", True)
+    assert hold.report_id == str(report.aggregate_id)
+    assert hold.unit == "某县财政局"
+    assert hold.stage == "inspection_announced"
+    assert case_view(case, casework, Role.OPERATOR).selection_holds == []  # reads no selection
+
+    selection = casework.get_selection(selection_id)
+    (held,) = selection_view(selection, Role.LEADER).holds
+    assert held.candidate_id == "a"
+    assert [(r.report_id, r.case_id, r.automatic) for r in held.reports] == [
+        (str(report.aggregate_id), str(case_id), True)
+    ]
+    (for_clerk,) = selection_view(selection, Role.SELECTION_CLERK).holds[0].reports
+    assert (for_clerk.case_id, for_clerk.automatic) == (None, True)  # the clerk reads no case
+
+    close_case(casework, case_id)
+    release(casework, selection_id, report)
+    (released,) = case_view(casework.get_case(case_id), casework, Role.LEADER).selection_holds
+    assert released.held is False
+    assert selection_view(casework.get_selection(selection_id), Role.LEADER).holds == []

@@ -90,6 +90,10 @@ class HoldSteps(SelectionRecord):
             case_id=None,  # placed by hand: the report named, no case
         )
 
+    def hold_case(self, candidate_id: str, report_id: UUID) -> UUID | None:
+        """The case whose report held the candidate (None: a hold placed by hand)."""
+        return self.held_by.get(candidate_id, {}).get(report_id)
+
     def notice_covers(self, candidate_id: str, received_on: dt.date) -> bool:
         """Whether a report about ``candidate_id`` received on ``received_on`` falls within a
         notice that named them: the inspection announcement's period for an inspection
@@ -142,10 +146,15 @@ class HoldSteps(SelectionRecord):
         actor: Actor,
         on: dt.date,
         reason: str = "",
+        case_settled: bool = True,
     ) -> None:
-        """Release the hold ``report_id`` put on the candidate (``HOLD_OPEN``)."""
+        """Release the hold ``report_id`` put on the candidate (``HOLD_OPEN``). A hold that
+        names the report's case is released only once the application says that case is
+        settled (``case_settled``, ``CASE_SETTLED``): the supervision office releases it by
+        hand, never silently, for a report found true may keep the candidate from the post."""
         self._permit("release_candidate", actor, on)
         rules.HOLD_OPEN.require(report_id in self.holds.get(candidate_id, []))
+        rules.CASE_SETTLED.require(case_settled or self.hold_case(candidate_id, report_id) is None)
         self._record(
             CandidateReleased,
             actor=actor,
