@@ -124,7 +124,11 @@ def selection_holds(
         return []
     return [
         CaseSelectionHold(
-            **{k: v for k, v in hold.items() if k not in ("selection_id", "report_id", "stage")},
+            **{
+                k: v
+                for k, v in hold.items()
+                if k not in ("selection_id", "report_id", "stage", "cadre_id")
+            },
             selection_id=str(hold["selection_id"]),
             report_id=str(hold["report_id"]),
             stage=hold["stage"].value,

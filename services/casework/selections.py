@@ -21,7 +21,7 @@ from eventsourcing.application import AggregateNotFoundError
 from schemas import selection_commands as s
 from schemas.glossary import CaseState
 from services.casework.base import CaseworkBase
-from services.casework.domain import Actor, Case
+from services.casework.domain import Actor
 from services.casework.handlers import StatedDayInvalid
 from services.casework.rules import CaseworkError
 from services.casework.selection import Selection
@@ -265,39 +265,6 @@ class SelectionCommands(CaseworkBase):
         discipline inspection organ (the office's handling of it over)."""
         case = self._find(case_id)
         return case is not None and case.state in SETTLED_STATES
-
-    def selection_holds_of(self, case: Case) -> list[dict[str, Any]]:
-        """The selections' candidates this case's reports hold or held: found through the
-        candidacies of each registered cadre the case names."""
-        found: list[dict[str, Any]] = []
-        cadre_ids = dict.fromkeys(str(s["cadre_id"]) for s in case.subjects if s.get("cadre_id"))
-        for cadre_id in cadre_ids:
-            try:
-                candidacies: Candidacies = self.repository.get(candidacies_id(cadre_id))
-            except AggregateNotFoundError:
-                continue
-            for selection_id, candidate_id in candidacies.selections.items():
-                try:
-                    selection = self.get_selection(selection_id)
-                except SelectionNotFound:
-                    continue
-                for report_id in selection.held_by.get(candidate_id, {}):
-                    if report_id not in case.report_ids:
-                        continue
-                    candidate = selection.candidates.get(candidate_id, {})
-                    found.append(
-                        {
-                            "selection_id": selection_id,
-                            "unit": selection.unit,
-                            "posts": list(selection.posts),
-                            "stage": selection.stage,
-                            "candidate_id": candidate_id,
-                            "candidate_name": candidate.get("name", ""),
-                            "report_id": report_id,
-                            "held": report_id in selection.holds.get(candidate_id, []),
-                        }
-                    )
-        return found
 
     def _withdraw(self, sel: Selection, cmd: s.WithdrawSelection, actor: Actor) -> None:
         sel.withdraw(actor=actor, on=self.business_day(cmd.on), reason=cmd.reason)

@@ -459,3 +459,32 @@ def test_the_case_and_the_selection_show_each_other(casework: CaseworkApplicatio
     (released,) = case_view(casework.get_case(case_id), casework, Role.LEADER).selection_holds
     assert released.held is False
     assert selection_view(casework.get_selection(selection_id), Role.LEADER).holds == []
+
+
+# -- the case's own publicity hold ---------------------------------------------------------------
+
+
+def test_a_case_does_not_hold_for_publicity_a_cadre_its_report_holds_on_a_selection(
+    casework: CaseworkApplication,
+) -> None:
+    selection_id = selection_up_to(casework, "record_appointment")
+    report = accepted(D(2026, 4, 7), C_A, "C-888")  # about a and someone on no selection
+    casework.handle(report, upstream="intake")
+    case_id = case_id_for_report(report.aggregate_id)
+    casework.execute(case_id, "assign", c.Assign(handler_id="handler-1"), LEADER)
+
+    def hold_for_publicity(cadre_id: str) -> None:
+        command = c.HoldForPublicity(
+            cadre=c.CadreRef(cadre_id=cadre_id),
+            proposed_post="副局长",
+            publicity_ends_on=D(2026, 4, 9),
+        )
+        casework.execute(case_id, "hold_for_publicity", command, HANDLER)
+
+    with pytest.raises(RuleBroken) as refused:
+        hold_for_publicity(C_A)
+    assert refused.value.rule.name == "held_on_selection"
+    assert casework.get_selection(selection_id).held("a")
+
+    hold_for_publicity("C-888")  # an appointment not on a selection's record: as before
+    assert casework.get_case(case_id).publicity_hold is not None
