@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from fastapi.testclient import TestClient
 
 from schemas import commands as c
 from schemas import selection_commands as s
 from schemas.events import EventEnvelope
 from schemas.glossary import CaseState, Disposition, Role
+from services.bootstrap import EmbeddedSystem
 from services.casework.api import case_view
 from services.casework.application import CaseworkApplication, ConcurrentChange
 from services.casework.opening import CaseOpening
@@ -27,8 +30,9 @@ from services.common.eventstore import eventstore_env
 from services.common.procedure import RuleBroken
 from services.common.settings import Settings
 from services.intake.domain import case_id_for_report
-from tests.unit.conftest import all_envelopes, envelope
-from tests.unit.test_selection_api import PROPOSAL, STEPS
+from tests.support.auth import bearer
+from tests.unit.conftest import all_envelopes, build_embedded, envelope, make_settings
+from tests.unit.test_selection_api import PROPOSAL, SELECTIONS, STEPS
 
 D = dt.date
 TODAY = D(2026, 4, 20)
@@ -488,3 +492,56 @@ def test_a_case_does_not_hold_for_publicity_a_cadre_its_report_holds_on_a_select
 
     hold_for_publicity("C-888")  # an appointment not on a selection's record: as before
     assert casework.get_case(case_id).publicity_hold is not None
+
+
+# -- the embedded system, over HTTP ----------------------------------------------------------------
+
+
+@pytest.fixture
+def system(tmp_path: Path) -> Iterator[EmbeddedSystem]:
+    system = build_embedded(make_settings(tmp_path), D(2026, 4, 8))  # during the publicity
+    yield system
+    system.stop()
+
+
+def test_a_report_accepted_during_the_publicity_holds_the_candidate_over_http(
+    system: EmbeddedSystem,
+) -> None:
+    clerk = bearer(system.accounts, "clerk-1", Role.SELECTION_CLERK)
+    operator = bearer(system.accounts, "op-1", Role.OPERATOR)
+    leader = bearer(system.accounts, "leader-1", Role.LEADER)
+    with TestClient(system.web_app()) as client:
+        selection_id = client.post(SELECTIONS, json=PROPOSAL, headers=clerk).json()["selection_id"]
+        for action in PATH[: PATH.index("record_appointment")]:
+            done = client.post(
+                f"{SELECTIONS}/{selection_id}/{action}", json=STEPS[action], headers=clerk
+            )
+            assert done.status_code == 200, (action, done.text)
+        body = {
+            "channel": "hotline",
+            "reporter": {"anonymous": True},
+            "subjects": [{"name": "王建国", "unit": "某县财政局", "cadre_id": C_A}],
+            "categories": ["seeking_office"],
+            "summary": "反映王建国跑官要官。",
+        }
+        report_id = client.post("/api/v1/reports", json=body, headers=operator).json()["report_id"]
+        accepted = client.post(f"/api/v1/reports/{report_id}/accept", json={}, headers=operator)
+        assert accepted.status_code == 200, accepted.text
+        case_id = accepted.json()["case_id"]
+
+        system.catch_up()  # casework follows intake's log
+        case = client.get(f"/api/v1/cases/{case_id}", headers=leader).json()
+        selection = client.get(f"{SELECTIONS}/{selection_id}", headers=leader).json()
+        for_clerk = client.get(f"{SELECTIONS}/{selection_id}", headers=clerk).json()
+
+    assert [(h["selection_id"], h["candidate_id"], h["held"]) for h in case["selection_holds"]] == [
+        (selection_id, "a", True)
+    ]
+    assert selection["holds"] == [
+        {
+            "candidate_id": "a",
+            "report_ids": [report_id],
+            "reports": [{"report_id": report_id, "case_id": case_id, "automatic": True}],
+        }
+    ]
+    assert for_clerk["holds"][0]["reports"][0]["case_id"] is None
