@@ -158,6 +158,9 @@ class AppointmentRecordedV1(SelectionStep):
 class CandidateHeldV1(SelectionStep):
     candidate_id: str
     report_id: UUID
+    # The case the report opened or joined, when casework held the candidate itself (actor
+    # ``system``); absent for a hold placed by hand and from events stored before.
+    case_id: UUID | None = None
 
 
 class CandidateReleasedV1(SelectionStep):

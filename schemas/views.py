@@ -55,6 +55,22 @@ class DeadlineView(View):
     state_zh: str
 
 
+class CaseSelectionHold(View):
+    """A selection's candidate one of the case's reports holds (``held``), or held until
+    released: a report received during the selection's inspection announcement or
+    pre-appointment publicity (decision 0034, issue 14 item 2)."""
+
+    selection_id: str
+    unit: str
+    posts: list[str]
+    stage: str
+    stage_zh: str
+    candidate_id: str
+    candidate_name: str
+    report_id: str
+    held: bool
+
+
 class CaseView(View):
     case_id: str
     kind: str
@@ -79,6 +95,8 @@ class CaseView(View):
     linked_case_id: str | None
     deadlines: list[DeadlineView]
     allowed_actions: list[str]
+    # Shown to the roles that read selections; empty for the others.
+    selection_holds: list[CaseSelectionHold] = []
 
 
 class TimelineStep(View):

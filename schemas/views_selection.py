@@ -38,11 +38,22 @@ class SelectionPeriod(View):
     ends_on: dt.date
 
 
+class HoldingReport(View):
+    """A report holding a candidate, and the case it opened or joined when casework held
+    the candidate itself (shown to the supervision office; None for a hold placed by hand,
+    and for a selection clerk, who reads no case)."""
+
+    report_id: str
+    case_id: str | None = None
+    automatic: bool = False
+
+
 class SelectionHold(View):
     """A candidate held, and the reports holding them."""
 
     candidate_id: str
     report_ids: list[str]
+    reports: list[HoldingReport] = Field(default_factory=list)
 
 
 class SelectionVoided(View):

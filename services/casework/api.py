@@ -19,8 +19,13 @@ from fastapi import APIRouter, Depends, Request
 
 from schemas.commands import Command
 from schemas.glossary import Role
-from schemas.views import CaseView
-from services.accounts.access import CASE_ACTORS, CASE_READERS, check_case_access
+from schemas.views import CaseSelectionHold, CaseView
+from services.accounts.access import (
+    CASE_ACTORS,
+    CASE_READERS,
+    SELECTION_READERS,
+    check_case_access,
+)
 from services.accounts.model import Principal
 from services.accounts.web import accounts_of, require_api_roles
 from services.casework.application import CaseworkApplication
@@ -106,7 +111,31 @@ def case_view(case: Case, app: CaseworkApplication, role: Role | None = None) ->
         linked_case_id=str(case.linked_case_id or case.false_accusation_case_id or "") or None,
         deadlines=deadlines,
         allowed_actions=allowed,
+        selection_holds=selection_holds(case, app, role),
     )
+
+
+def selection_holds(
+    case: Case, app: CaseworkApplication, role: Role | None
+) -> list[CaseSelectionHold]:
+    """The selections' candidates the case's reports hold, for the roles that read selections
+    (an operator reads cases, not selections)."""
+    if role is not None and role not in SELECTION_READERS:
+        return []
+    return [
+        CaseSelectionHold(
+            **{
+                k: v
+                for k, v in hold.items()
+                if k not in ("selection_id", "report_id", "stage", "cadre_id")
+            },
+            selection_id=str(hold["selection_id"]),
+            report_id=str(hold["report_id"]),
+            stage=hold["stage"].value,
+            stage_zh=hold["stage"].zh,
+        )
+        for hold in app.selection_holds_of(case)
+    ]
 
 
 def build_router(casework: CaseworkApplication) -> APIRouter:

@@ -105,9 +105,9 @@ class CaseworkApplication(CaseOpening, CaseCommands, SelectionCommands):
             raise ConcurrentChange(
                 selection_id, expected, selection.version, what="selection", what_zh="选拔任用记录"
             )
-        handler(self, selection, command, actor)
+        extra = handler(self, selection, command, actor) or []
         try:
-            self.save(selection)
+            self.save(selection, *extra)
         except IntegrityError:
             raise ConcurrentChange(
                 selection_id, expected, None, what="selection", what_zh="选拔任用记录"

@@ -29,6 +29,8 @@ from services.calendar.deadlines import (
 from services.calendar.handling import HandlingEffect
 from services.casework.domain import Case
 from services.casework.rules import CaseNotFound
+from services.casework.selection import Selection
+from services.casework.selection.candidacies import Candidacies, candidacies_id
 from services.common.application import JianduApplication
 from services.common.china_time import china_today
 from services.common.config import Config
@@ -102,6 +104,42 @@ class CaseworkBase(JianduApplication):
         if case is None:
             raise CaseNotFound(case_id)
         return case
+
+    def selection_holds_of(self, case: Case) -> list[dict[str, Any]]:
+        """The selections' candidates this case's reports hold or held: found through the
+        candidacies of each registered cadre the case names."""
+        found: list[dict[str, Any]] = []
+        cadre_ids = dict.fromkeys(str(s["cadre_id"]) for s in case.subjects if s.get("cadre_id"))
+        for cadre_id in cadre_ids:
+            try:
+                candidacies: Candidacies = self.repository.get(candidacies_id(cadre_id))
+            except AggregateNotFoundError:
+                continue
+            for selection_id, candidate_id in candidacies.selections.items():
+                selection: Selection = self.repository.get(selection_id)
+                assert isinstance(selection, Selection)  # candidacies list selections only
+                for report_id in selection.held_by.get(candidate_id, {}):
+                    if report_id not in case.report_ids:
+                        continue
+                    candidate = selection.candidates.get(candidate_id, {})
+                    found.append(
+                        {
+                            "selection_id": selection_id,
+                            "unit": selection.unit,
+                            "posts": list(selection.posts),
+                            "stage": selection.stage,
+                            "candidate_id": candidate_id,
+                            "candidate_name": candidate.get("name", ""),
+                            "cadre_id": cadre_id,
+                            "report_id": report_id,
+                            "held": report_id in selection.holds.get(candidate_id, []),
+                        }
+                    )
+        return found
+
+    def held_on_selections(self, case: Case) -> frozenset[str]:
+        """The cadres (ids) the case's reports hold on a selection now."""
+        return frozenset(h["cadre_id"] for h in self.selection_holds_of(case) if h["held"])
 
     # -- deadlines -------------------------------------------------------------------------
 

@@ -376,6 +376,7 @@ class CaseCommands(CaseworkBase):
             actor,
             cmd.reason,
             held_on=self.today(),
+            held_on_selections=self.held_on_selections(case),
         )
         return []
 

@@ -177,6 +177,13 @@ ONE_PUBLICITY_HOLD = Rule(
     "an appointment is already held for publicity on this case; decide it first",
     "本案已有待决定的任前公示暂缓事项，请先作出决定",
 )
+HELD_ON_SELECTION = Rule(
+    "held_on_selection",
+    "a report of this case already holds the cadre on a selection's record (during its "
+    "inspection announcement or pre-appointment publicity): the appointment waits there, and "
+    "is released there once the case is settled",
+    "本案举报件已使该同志在选拔任用记录中暂缓，请在该记录中待本案查清后解除暂缓，不再另行暂缓",
+)
 CLEARING_PROPOSED = Rule(
     "clearing_proposed", "clearing must be proposed (or applied for) first", "须先提出澄清正名申请"
 )

@@ -26,6 +26,7 @@ from schemas.glossary import (
 )
 from schemas.selection_commands import ProposeSelection, SelectionCommand
 from schemas.views_selection import (
+    HoldingReport,
     SelectionCandidate,
     SelectionCreatedView,
     SelectionHold,
@@ -35,6 +36,7 @@ from schemas.views_selection import (
     SelectionVoided,
 )
 from services.accounts.access import (
+    CASE_READERS,
     SELECTION_ACCOUNTABLE,
     SELECTION_ACTORS,
     SELECTION_HOLD_ACTORS,
@@ -124,6 +126,19 @@ def candidate_status(selection: Selection, candidate_id: str) -> CandidateStatus
     return CandidateStatus.RECOMMENDED
 
 
+def holding_report(
+    selection: Selection, candidate_id: str, report_id: UUID, role: Role | None
+) -> HoldingReport:
+    """A report holding the candidate, with its case unless the caller is a selection clerk
+    (the cadre section reads no case)."""
+    case_id = selection.hold_case(candidate_id, report_id)
+    return HoldingReport(
+        report_id=str(report_id),
+        case_id=str(case_id) if case_id and (role is None or role in CASE_READERS) else None,
+        automatic=case_id is not None,
+    )
+
+
 def selection_view(selection: Selection, role: Role | None = None) -> SelectionView:
     votes = selection.recommendation_votes
     allowed = sorted(
@@ -162,7 +177,11 @@ def selection_view(selection: Selection, role: Role | None = None) -> SelectionV
         publicity=dict(selection.publicity) if selection.publicity else None,
         appointed=[dict(a) for a in selection.appointed.values()],
         holds=[
-            SelectionHold(candidate_id=c, report_ids=[str(r) for r in reports])
+            SelectionHold(
+                candidate_id=c,
+                report_ids=[str(r) for r in reports],
+                reports=[holding_report(selection, c, r, role) for r in reports],
+            )
             for c, reports in selection.holds.items()
         ],
         withdrawn_on=selection.withdrawn_on,

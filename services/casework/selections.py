@@ -22,13 +22,17 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from schemas import selection_commands as s
-from schemas.glossary import AccountabilityHandling, BasisKind, HandlingType, Role
+from schemas.glossary import AccountabilityHandling, BasisKind, CaseState, HandlingType, Role
 from services.casework.base import CaseworkBase
 from services.casework.domain import Actor, Case
 from services.casework.handlers import StatedDayInvalid
 from services.casework.rules import CaseworkError
 from services.casework.selection import Selection
 from services.casework.selection import rules as selection_rules
+from services.casework.selection.candidacies import Candidacies, candidacies_id
+
+# A case settled for a hold's release (CASE_SETTLED).
+SETTLED_STATES = frozenset({CaseState.CONCLUDED, CaseState.CLOSED, CaseState.TRANSFERRED})
 
 
 class SelectionKeyReused(CaseworkError, ValueError):
@@ -127,6 +131,38 @@ class SelectionCommands(CaseworkBase):
             raise SelectionKeyReused
         return selection_id
 
+    def note_candidacies(
+        self, sel: Selection, candidate_ids: list[str], step: str
+    ) -> list[Candidacies]:
+        """The selection noted in the candidacies of each of ``candidate_ids`` who is a
+        registered cadre (``cadre_id``), to be saved with it; a report about the cadre
+        noted there before, received within this notice, holds the candidate now
+        (``Selection.hold_on_report``)."""
+        noted: dict[str, Candidacies] = {}
+        for candidate_id in candidate_ids:
+            cadre_id = (sel.candidates.get(candidate_id, {}).get("cadre_id") or "").strip()
+            if not cadre_id:
+                continue
+            candidacies = noted.get(cadre_id) or self.candidacies(cadre_id)
+            candidacies.note_selection(sel.id, candidate_id, step)
+            for report_id, report in candidacies.reports.items():
+                sel.hold_on_report(
+                    candidate_id=candidate_id,
+                    report_id=report_id,
+                    case_id=report["case_id"],
+                    received_on=report["received_on"],
+                )
+            noted[cadre_id] = candidacies
+        return list(noted.values())
+
+    def candidacies(self, cadre_id: str) -> Candidacies:
+        """The cadre's candidacies; started (not yet saved) when there are none."""
+        try:
+            found: Candidacies = self.repository.get(candidacies_id(cadre_id))
+        except AggregateNotFoundError:
+            return Candidacies.start(cadre_id)
+        return found
+
     def business_day(self, on: dt.date | None, field: str = "on") -> dt.date:
         """The day a step is dated: the one stated, or today; never after today (422)."""
         today = self.today()
@@ -201,7 +237,9 @@ class SelectionCommands(CaseworkBase):
             reason=cmd.reason,
         )
 
-    def _announce_inspection(self, sel: Selection, cmd: s.AnnounceInspection, actor: Actor) -> None:
+    def _announce_inspection(
+        self, sel: Selection, cmd: s.AnnounceInspection, actor: Actor
+    ) -> list[Candidacies]:
         sel.announce_inspection(
             subjects=list(cmd.subjects),
             starts_on=cmd.starts_on,
@@ -211,6 +249,7 @@ class SelectionCommands(CaseworkBase):
             document_number=cmd.document_number,
             reason=cmd.reason,
         )
+        return self.note_candidacies(sel, list(cmd.subjects), "inspection_announced")
 
     def _record_integrity_opinion(
         self, sel: Selection, cmd: s.RecordIntegrityOpinion, actor: Actor
@@ -255,7 +294,9 @@ class SelectionCommands(CaseworkBase):
             reason=cmd.reason,
         )
 
-    def _start_publicity(self, sel: Selection, cmd: s.StartPublicity, actor: Actor) -> None:
+    def _start_publicity(
+        self, sel: Selection, cmd: s.StartPublicity, actor: Actor
+    ) -> list[Candidacies]:
         """The publicity's working days are counted here, on the calendar, never stated."""
         sel.start_publicity(
             candidates=list(cmd.candidates),
@@ -267,6 +308,7 @@ class SelectionCommands(CaseworkBase):
             document_number=cmd.document_number,
             reason=cmd.reason,
         )
+        return self.note_candidacies(sel, list(cmd.candidates), "publicity_started")
 
     def _record_appointment(self, sel: Selection, cmd: s.RecordAppointment, actor: Actor) -> None:
         sel.record_appointment(
@@ -287,13 +329,22 @@ class SelectionCommands(CaseworkBase):
         )
 
     def _release_candidate(self, sel: Selection, cmd: s.ReleaseCandidate, actor: Actor) -> None:
+        """A hold that names a case: the application reads whether that case is settled."""
+        case_id = sel.hold_case(cmd.candidate_id, cmd.report_id)
         sel.release_candidate(
             candidate_id=cmd.candidate_id,
             report_id=cmd.report_id,
             actor=actor,
             on=self.business_day(cmd.on),
             reason=cmd.reason,
+            case_settled=case_id is None or self.case_settled(case_id),
         )
+
+    def case_settled(self, case_id: UUID) -> bool:
+        """Whether the case is settled: its conclusion approved, closed, or transferred to the
+        discipline inspection organ (the office's handling of it over)."""
+        case = self._find(case_id)
+        return case is not None and case.state in SETTLED_STATES
 
     def _withdraw(self, sel: Selection, cmd: s.WithdrawSelection, actor: Actor) -> None:
         sel.withdraw(actor=actor, on=self.business_day(cmd.on), reason=cmd.reason)
@@ -329,7 +380,9 @@ class SelectionCommands(CaseworkBase):
         )
 
 
-SelectionHandler = Callable[[SelectionCommands, Selection, Any, Actor], None]
+# A handler answers the other aggregates to save with the selection (a cadre's candidacies),
+# or None.
+SelectionHandler = Callable[[SelectionCommands, Selection, Any, Actor], list[Any] | None]
 A = SelectionCommands
 
 # action -> (request model, handler): one HTTP route each (selection_api.py).

@@ -1346,6 +1346,19 @@ def _per_cadre_rules() -> Iterator[Broken]:
         (assigned, publicity_held),
         publicity_held,
     )
+    yield br(
+        rules.HELD_ON_SELECTION,
+        "a-publicity-hold-for-a-cadre-the-case-holds-on-a-selection",
+        (assigned,),
+        lambda case: case.hold_for_publicity(
+            CADRE,
+            "某县财政局党组书记",
+            dt.date(2026, 3, 9),
+            OPERATOR,
+            "公示期间收到举报",
+            held_on_selections=frozenset({"C-001"}),
+        ),
+    )
 
 
 BROKEN = [*_broken_rules(), *_per_cadre_rules()]

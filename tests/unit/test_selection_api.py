@@ -582,7 +582,13 @@ def test_a_handler_holds_a_candidate_and_releases_them(
         client, selection_id, "hold_candidate", handler, **hold, on="2026-03-11", reason="收到反映"
     )
     assert held.status_code == 200, held.text
-    assert held.json()["holds"] == [{"candidate_id": "a", "report_ids": [REPORT]}]
+    assert held.json()["holds"] == [
+        {
+            "candidate_id": "a",
+            "report_ids": [REPORT],
+            "reports": [{"report_id": REPORT, "case_id": None, "automatic": False}],
+        }
+    ]
     assert "release_candidate" in held.json()["allowed_actions"]
     for action in ("record_inspection", "record_integrity_opinion", "record_deliberation"):
         assert step(client, selection_id, action, clerk).status_code == 200, action

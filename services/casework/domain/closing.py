@@ -247,15 +247,22 @@ class ClosingSteps(CaseRecord):
         actor: Actor,
         reason: str = "",
         held_on: dt.date | None = None,
+        held_on_selections: frozenset[str] = frozenset(),
     ) -> None:
-        """A report about a cadre under pre-appointment publicity holds the appointment."""
+        """A report about a cadre under pre-appointment publicity holds the appointment.
+
+        For an appointment not on a selection's record: a cadre the case's reports already
+        hold on a selection (``held_on_selections``, their cadre ids, which the application
+        reads) waits there (``HELD_ON_SELECTION``)."""
         rules.permit("hold_for_publicity", role_of(actor), self.state)
         rules.ONE_PUBLICITY_HOLD.require(self.publicity_hold is None)
+        named = self._named_cadre(cadre)
+        rules.HELD_ON_SELECTION.require(named.get("cadre_id") not in held_on_selections)
         self._trigger(
             PublicityHeld,
             actor=actor,
             reason=reason,
-            cadre=self._named_cadre(cadre),
+            cadre=named,
             proposed_post=proposed_post,
             publicity_ends_on=publicity_ends_on,
             held_on=held_on,

@@ -117,6 +117,9 @@ class SelectionRecord:
         self.publicity: dict[str, Any] | None = None
         self.appointed: dict[str, dict[str, Any]] = {}  # by candidate_id
         self.holds: dict[str, list[UUID]] = {}  # candidate_id -> the reports holding them
+        # candidate_id -> every report that ever held them -> the case it opened or joined
+        # (None for a hold placed by hand): a report holds a candidate once.
+        self.held_by: dict[str, dict[UUID, UUID | None]] = {}
         self.withdrawn_on: dt.date | None = None
         # Who answers for each step (ResponsibilityStep's values): the proposers nominate; the
         # recommendation's organizers, the inspectors, those consulted in the deliberation and

@@ -173,6 +173,12 @@ HOLD_OPEN = Rule(
     "the candidate is not held by this report",
     "该人选没有因此件举报暂缓",
 )
+CASE_SETTLED = Rule(
+    "case_settled",
+    "a hold placed by a report's case is released once that case is settled (its conclusion "
+    "approved, closed, or transferred to the discipline inspection organ)",
+    "因举报件所立案件暂缓的人选，须待该案件查清（核查结论经审批、办结或移送纪检监察机关）后方可解除暂缓",
+)
 WITHDRAWAL_EXPLAINED = Rule(
     "withdrawal_explained",
     "a selection is withdrawn only with its reason",
