@@ -111,8 +111,8 @@ def featured_case(seeded: Seeded, tag: str) -> UUID:
 
 def test_seeding_twice_adds_nothing(seeded: Seeded) -> None:
     # the random and featured reports, and the report of issue 10's scenario (per_cadre.py)
-    # and the report about a selection's canvassing (stories/selections.py)
-    assert seeded.first["reports"] == seeded.first["reports_added"] == COUNT + 2
+    # and the reports about selections (stories/selections.py)
+    assert seeded.first["reports"] == seeded.first["reports_added"] == COUNT + 3
     assert seeded.first["intake_events_added"] > COUNT
     assert seeded.first["steps_added"] > 5 * seeded.first["cases"]
     assert seeded.first["stories_skipped"] == 0
@@ -129,7 +129,7 @@ def test_seeding_twice_adds_nothing(seeded: Seeded) -> None:
 
 def test_the_summary_names_reports_cases_and_paths(seeded: Seeded) -> None:
     lines = describe(seeded.first)
-    assert f"{COUNT + 2} reports" in lines[0]
+    assert f"{COUNT + 3} reports" in lines[0]
     assert f"{seeded.first['cases']} cases" in lines[0]
     assert any("forward_up 1" in line for line in lines)
     assert any("dismissal 1" in line for line in lines)
@@ -635,14 +635,15 @@ def test_a_clean_selection_is_appointed_and_a_sudden_promotion_waits_refused(
         "青山县财政局": "appointed",
         "中共青山县白沙镇委员会": "deliberated",
         "青山县住房和城乡建设局": "voided",
+        "青山县卫生健康局": "inspection_announced",
     }
     assert decisions == ["2026-04-07", "2026-09-01"]  # the sudden one never met
     assert [c["kind"] for c in seeded.of_type("CircumstanceRecorded")] == [
         "principal_leader_transfer"
     ]
-    assert seeded.first["selections"] == seeded.second["selections"] == 3
+    assert seeded.first["selections"] == seeded.second["selections"] == 4
     assert seeded.first["selection_refusals"] == 1  # 突击提拔, tried on 27 November
-    assert seeded.first["selection_steps_added"] == 8 + 6 + 8 + 3
+    assert seeded.first["selection_steps_added"] == 8 + 6 + 8 + 3 + 2
     assert seeded.second["selection_steps_added"] == 0
 
 
@@ -661,3 +662,21 @@ def test_a_canvassing_report_voids_the_appointment_and_the_inspector_and_chair_a
     assert (chair.step, chair.handling) == ("decision", "circulated_criticism")
     # The admonition (27 July) bars the inspector's promotion for six months.
     assert reply.cadres[0].stands_in_the_way is True
+
+
+def test_a_call_during_the_inspection_announcement_holds_the_candidate_it_names(
+    seeded: Seeded,
+) -> None:
+    (held,) = seeded.of_type("CandidateHeld")
+    (report,) = [
+        e
+        for e in seeded.envelopes("intake")
+        if e.event_type == "ReportReceived"
+        and e.payload["received_on"] == "2026-11-25"
+        and e.payload["subjects"][0].get("cadre_id") == "QS-0025"
+    ]
+
+    assert held["candidate_id"] == "a"  # 沈博文; 蒋红旗, the other subject, is not held
+    assert held["report_id"] == str(report.aggregate_id)
+    assert held["on"] == "2026-11-25"
+    assert held["actor"]["role"] == "system"

@@ -14,7 +14,11 @@ days, by the demo's selection clerk (孙伟, the cadre section) and, for holds, 
   leader of the office declares the appointment void (27 July) and holds the inspection's
   leader 任天佑 (QS-0044, admonished: his promotion is barred for six months) and the chair
   of the decision meeting 陈立诚 (QS-0001, 通报批评) responsible, which their archives and
-  integrity replies show.
+  integrity replies show;
+- **held** (青山县卫生健康局, 副局长): the inspection of 沈博文 and 蒋红旗 is announced for 23–27
+  November; a call of 25 November reports that 沈博文 asked county leaders for the promotion:
+  its case opens and holds him (automatically, in the case's own transaction) until the case
+  is settled and a leader releases him.
 
 Idempotent: each selection is proposed under its own Idempotency-Key (the same selection on
 every run) and each step is taken only while the selection stands where the step starts.
@@ -45,6 +49,7 @@ from services.common.procedure import RuleBroken
 from services.demo.steps import (
     DEMO_TODAY,
     DESK,
+    HANDLER,
     HANDLER2,
     LEADER,
     Step,
@@ -531,7 +536,75 @@ VOIDED = SelectionStory(
     ],
 )
 
-STORIES = (CLEAN, SUDDEN, VOIDED)
+HEALTH = "青山县卫生健康局"
+HELD_REPORT = ReportSubmission.model_validate(
+    {
+        "channel": "hotline",
+        "reporter": {"anonymous": True},
+        "received_on": D(2026, 11, 25),
+        "subjects": [
+            {
+                "name": "沈博文",
+                "unit": HEALTH,
+                "position": "青山县人民医院院长",
+                "cadre_id": "QS-0025",
+            }
+        ],
+        "categories": [Category.SEEKING_OFFICE.value],
+        "summary": "来电反映沈博文在考察预告期间多次找县领导打招呼，要求提拔。",
+    }
+)
+HELD = SelectionStory(
+    key="demo-selection:held",
+    proposal=s.ProposeSelection.model_validate(
+        {
+            "unit": HEALTH,
+            "posts": ["副局长"],
+            "proposers": [person("董思源", "党组书记、局长", HEALTH)],
+            "on": D(2026, 11, 9),
+            "document_number": "青卫健党〔2026〕19号",
+            "reason": "副局长职位空缺",
+        }
+    ),
+    steps=[
+        _step(
+            "record_recommendation",
+            s.RecordRecommendation,
+            participants=52,
+            candidates=[
+                candidate("a", "QS-0025", "沈博文", HEALTH, "青山县人民医院院长", 30),
+                candidate("b", "QS-0024", "蒋红旗", HEALTH, "青山县人民医院党委书记", 17),
+            ],
+            organizers=[person("周文", "干部科科长")],
+            on=D(2026, 11, 16),
+        ),
+        _step(
+            "announce_inspection",
+            s.AnnounceInspection,
+            subjects=["a", "b"],
+            starts_on=D(2026, 11, 23),
+            ends_on=D(2026, 11, 27),
+            on=D(2026, 11, 20),
+            document_number="青组考预〔2026〕15号",
+        ),
+    ],
+    # A report about 沈博文 on 25 November, within the announcement's period: its case opens
+    # and holds him (automatically, in the case's transaction); 蒋红旗 is not held.
+    case=CaseStory(
+        "demo-selection:held#report",
+        HELD_REPORT,
+        [
+            Step(
+                D(2026, 11, 26),
+                "assign",
+                LEADER,
+                c.Assign(handler_id=HANDLER, reason="考察预告期间来电"),
+            )
+        ],
+    ),
+)
+
+STORIES = (CLEAN, SUDDEN, VOIDED, HELD)
 
 
 def seed_selections(system: EmbeddedSystem, today: dt.date = DEMO_TODAY) -> dict[str, int]:
