@@ -380,6 +380,16 @@ def test_recommendations_need_a_proven_verdict(verdict: Verdict, change: dict[st
     assert p.proposal["verdict"] == verdict.value
 
 
+@pytest.mark.parametrize("verdict", [Verdict.TRUE, Verdict.PARTLY_TRUE])
+def test_a_proven_verdict_needs_a_confirmed_finding(verdict: Verdict) -> None:
+    p = given(team, plan)
+    find(p, confirmed=False, summary="未发现宴请拉票")
+    p.collect_events()
+    broken(p, r.PROVEN_BY_FINDINGS, lambda: propose(p, verdict=verdict))
+    propose(p, verdict=Verdict.UNPROVEN, void_candidates=[], responsible=[])
+    assert p.stage is Ps.CONCLUSION_PROPOSED
+
+
 def test_each_person_held_responsible_is_named_once() -> None:
     p = given(team, plan, find)
     person = {"name": "王局长", "unit": "某县财政局", "responsibility": "用人失察"}

@@ -114,6 +114,12 @@ RECOMMENDATION_NEEDS_PROVEN = Rule(
     "voiding an appointment or holding someone responsible needs a verdict of true or partly true",
     "建议撤销任用决定或追究责任，须以“属实”或“部分属实”的督查结论为依据",
 )
+PROVEN_BY_FINDINGS = Rule(
+    "proven_by_findings",
+    "a verdict of true or partly true needs at least one finding that confirmed the "
+    "irregularity",
+    "“属实”或“部分属实”的督查结论，须有经核查确认问题的核查情况为依据",
+)
 RESPONSIBLE_DISTINCT = Rule(
     "responsible_distinct",
     "each person held responsible is named once",

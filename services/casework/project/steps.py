@@ -242,6 +242,9 @@ class ProjectSteps(ProjectRecord):
         (``RECOMMENDATION_NEEDS_PROVEN``)."""
         self._permit("propose_conclusion", actor, on)
         verdict = Verdict(verdict)
+        rules.PROVEN_BY_FINDINGS.require(
+            verdict not in rules.PROVEN or any(f["confirmed"] for f in self.findings)
+        )
         rules.VOID_APPOINTED_ONLY.require(
             all(c in appointed for c in void_candidates)
             and len(set(void_candidates)) == len(void_candidates)
