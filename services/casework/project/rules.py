@@ -116,8 +116,7 @@ RECOMMENDATION_NEEDS_PROVEN = Rule(
 )
 PROVEN_BY_FINDINGS = Rule(
     "proven_by_findings",
-    "a verdict of true or partly true needs at least one finding that confirmed the "
-    "irregularity",
+    "a verdict of true or partly true needs at least one finding that confirmed the irregularity",
     "“属实”或“部分属实”的督查结论，须有经核查确认问题的核查情况为依据",
 )
 RESPONSIBLE_DISTINCT = Rule(
