@@ -31,6 +31,7 @@ from services.accounts.web import accounts_of, require_api_roles
 from services.casework.application import CaseworkApplication
 from services.casework.domain import Case
 from services.casework.handlers import COMMANDS
+from services.casework.project_api import add_project_routes
 from services.casework.rules import PERMISSIONS
 from services.casework.selection_api import add_selection_routes
 from services.common.deadline_views import deadline_view
@@ -170,6 +171,8 @@ def build_router(casework: CaseworkApplication) -> APIRouter:
 
     # The selection record's routes (selection_api.py): served wherever casework's are.
     add_selection_routes(router, casework)
+    # The supervision project's routes (project_api.py, 立项督查).
+    add_project_routes(router, casework)
     return router
 
 
