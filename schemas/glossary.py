@@ -267,6 +267,27 @@ class CircumstanceKind(GlossaryEnum):
     PRINCIPAL_LEADER_TRANSFER = "principal_leader_transfer", "主要领导成员工作调动"
 
 
+class CandidateStatus(GlossaryEnum):
+    """Where a selection's candidate stands (the selections read model, decision 0034). A
+    hold by a report is shown beside it (``held``), not instead of it: a release restores
+    what the steps made of the candidate."""
+
+    RECOMMENDED = "recommended", "民主推荐人选"
+    INSPECTION_SUBJECT = "inspection_subject", "考察对象"
+    APPROVED = "approved", "讨论决定通过"
+    NOT_APPROVED = "not_approved", "讨论决定未通过"
+    APPOINTED = "appointed", "已任职"
+    HELD = "held", "因举报暂缓"
+
+
+class SelectionWait(GlossaryEnum):
+    """The period a selection in progress waits on: reports about its candidates may come
+    in until the period's last day (the selections read model)."""
+
+    INSPECTION_ANNOUNCEMENT = "inspection_announcement", "考察预告期"
+    PUBLICITY = "publicity", "任前公示期"
+
+
 # What each published event is called in a timeline (全程记实).
 EVENT_LABELS: dict[str, str] = {
     "ReportReceived": "收到举报",

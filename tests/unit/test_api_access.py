@@ -126,6 +126,7 @@ def case_commands() -> list[Probe]:
 
 SELECTION_RECORDERS = frozenset({R.SELECTION_CLERK, R.LEADER})
 SELECTION_HOLDERS = frozenset({R.HANDLER, R.LEADER})
+SELECTION_READERS = frozenset({R.SELECTION_CLERK, R.HANDLER, R.LEADER, R.AUDITOR})
 
 
 def selection_commands() -> list[Probe]:
@@ -228,9 +229,11 @@ PROBES: list[Probe] = [
     Probe(
         "GET",
         "/api/v1/selections/{selection_id}",
-        frozenset({R.SELECTION_CLERK, R.HANDLER, R.LEADER, R.AUDITOR}),
+        SELECTION_READERS,
     ),
     *selection_commands(),
+    # the selections read model (its list; the same path's POST is casework's proposal)
+    Probe("GET", "/api/v1/selections", SELECTION_READERS),
     Probe(
         "POST",
         "/api/v1/selections/{selection_id}/{action}",
