@@ -128,6 +128,7 @@ def concluded_case(system: EmbeddedSystem, verdict: Verdict, **overrides: Any) -
 # -- who may open which page ---------------------------------------------------------------------
 
 OP, H, L, LI, AU, AD = "operator", "handler", "leader", "liaison", "auditor", "admin"
+CL = "clerk"  # the selection clerk (decision 0034)
 LIAISON_ROLES = (LI, L, AU, AD, OP)
 PAGES: dict[str, tuple[tuple[str, ...], str]] = {
     "/queues": ((OP, H, L), "待办队列"),
@@ -141,6 +142,7 @@ PAGES: dict[str, tuple[tuple[str, ...], str]] = {
     "/audit": ((AU, AD), "敏感信息查阅审计"),
     "/admin/users": ((AD,), "用户管理"),
     "/admin/config": ((AD,), "办理时限"),
+    "/selections": ((CL, H, L, AU), "进行中的选拔任用工作"),
 }
 
 
@@ -172,7 +174,12 @@ def test_without_a_session_the_page_sends_you_to_sign_in(client: TestClient, pat
 
 @pytest.mark.parametrize(
     ("username", "start"),
-    [("liaison", "/liaison"), ("auditor", "/audit"), ("admin", "/admin/users")],
+    [
+        ("liaison", "/liaison"),
+        ("auditor", "/audit"),
+        ("admin", "/admin/users"),
+        ("clerk", "/selections"),
+    ],
 )
 def test_each_role_starts_on_its_own_page(
     client: TestClient, system: EmbeddedSystem, username: str, start: str

@@ -50,6 +50,7 @@ UPSTREAMS = {
 SAMPLES = {
     "report_id": "0b7c3f0e-6f1a-4c39-9d53-1f0e4a0f9a10",
     "case_id": "5d1f2c3a-8b7e-4f6d-9c0a-2e3b4c5d6e7f",
+    "selection_id": "8e2a4b6c-1d3f-4a5b-9c7d-0e1f2a3b4c5d",
     "action": "accept",
     "cadre_id": "QS-0001",
     "table": "time_limits",
@@ -145,7 +146,9 @@ def test_the_pages_are_split_among_the_processes_as_in_the_embedded_app(
     assert {"/intake/new", "/mailbox", "/follow-up", "/reports/{report_id}/identity"} <= served[
         "intake-api"
     ]
-    assert {"/cases/{case_id}", "/approvals"} <= served["casework"]
+    assert {"/cases/{case_id}", "/approvals", "/selections", "/selections/{selection_id}"} <= (
+        served["casework"]
+    )
     assert {"/login", "/cadres/{cadre_id}", "/audit/verify", "/admin/users"} <= served["web"]
 
 
