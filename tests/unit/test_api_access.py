@@ -67,6 +67,7 @@ ACCOUNTS: dict[str, tuple[Role, dict[str, str]]] = {
     "liaison": (R.LIAISON, {"unit": LIAISON_UNIT.zh}),
     "auditor": (R.AUDITOR, {}),
     "admin": (R.ADMIN, {}),
+    "clerk": (R.SELECTION_CLERK, {"unit": "县委组织部"}),
     COLLEAGUE: (R.HANDLER, {"section": SECTION}),
     STRANGER: (R.HANDLER, {"section": OTHER_SECTION}),
 }

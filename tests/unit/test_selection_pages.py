@@ -269,3 +269,65 @@ def test_an_operator_is_refused_the_selection_pages(
     )
     assert no_token.status_code == 403
     assert system.casework.get_selection(selection_id).version == 1
+
+
+def test_the_whole_procedure_through_the_forms(client: TestClient, system: EmbeddedSystem) -> None:
+    """Every step's form, in order, as the clerk; the record page shows what each one
+    recorded, and no form is left once every approved candidate is appointed."""
+    sign_in(client, system, "clerk")
+    selection_id = propose(client)
+    steps: list[tuple[str, dict[str, object]]] = [
+        ("record_recommendation", {
+            "participants": "40", "candidates": CANDIDATES, "organizers": "刘科长",
+            "on": "2026-03-05",
+        }),
+        ("announce_inspection", {
+            "subjects": ["1", "2"], "starts_on": "2026-03-09", "ends_on": "2026-03-13",
+            "on": "2026-03-09", "document_number": "考预〔2026〕1号",
+        }),
+        ("record_inspection", {
+            "inspectors": "陈科长，县委组织部，考察组组长\n周干事", "finding.1": "德才表现突出",
+            "finding.2": "工作实绩较好", "on": "2026-03-10",
+        }),
+        ("record_integrity_opinion", {
+            "opinion.1.clean": "clean", "opinion.1.given_by": "县纪委监委",
+            "opinion.1.received_on": "2026-03-11", "opinion.1.reference": "廉鉴〔2026〕1号",
+            "opinion.2.clean": "not_clean", "opinion.2.given_by": "县纪委监委",
+            "opinion.2.received_on": "2026-03-11", "on": "2026-03-12",
+        }),
+        ("record_deliberation", {
+            "candidates": ["1", "2"], "consulted": "县委书记\n县长", "on": "2026-03-16",
+        }),
+        ("record_decision", {
+            "body": "县委常委会", "members_due": "9", "members_present": "7",
+            "vote.1.agree": "7", "vote.2.agree": "3", "vote.2.disagree": "4",
+            "decision_makers": "县委书记，县委，主持人", "on": "2026-03-18",
+            "document_number": "常委会纪要〔2026〕5号",
+        }),
+        ("start_publicity", {
+            "candidates": ["1"], "starts_on": "2026-04-02", "ends_on": "2026-04-09",
+            "on": "2026-04-01",
+        }),
+        ("record_appointment", {"post.1": "副局长", "on": "2026-04-10", "document_number": "任〔2026〕8号"}),
+    ]  # fmt: skip
+    for action, data in steps:
+        recorded(step(client, selection_id, action, **data), selection_id, action)
+
+    selection = system.casework.get_selection(selection_id)
+    assert selection.stage.value == "appointed"
+    assert selection.approved == ["1"]  # 3 of 9 members due: not approved
+    assert selection.opinions["2"]["clean"] is False
+    assert selection.publicity is not None
+    assert selection.publicity["working_days"] == 5
+    assert selection.appointed["1"]["post"] == "副局长"
+    record = client.get(f"/selections/{selection_id}").text
+    for shown in (
+        "考预〔2026〕1号", "陈科长", "考察组组长", "县长", "常委会纪要〔2026〕5号",
+        "县委常委会：应到会9人，实到会7人", "同意7票，不同意0票，缓议0票", "讨论决定未通过",
+        "有影响提拔使用的问题", "已任职：副局长", "任〔2026〕8号", "2026-04-02 — 2026-04-09",
+    ):  # fmt: skip
+        assert shown in record, shown
+    assert "此项选拔任用工作目前没有需要您办理的环节" in record
+    system.catch_up()
+    assert client.get("/selections").text.count(f"/selections/{selection_id}") == 0  # done
+    assert f"/selections/{selection_id}" in client.get("/selections?in_progress=false").text

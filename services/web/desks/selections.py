@@ -11,6 +11,7 @@ auditors read. A refused step shows its rule's message in the page, and stores n
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -110,6 +111,7 @@ class SelectionsDesk(Desk):
             next_url=f"/selections?{urlencode(query | {'page': page + 1})}" if more else "",
             previous_url=f"/selections?{urlencode(query | {'page': page - 1})}" if page > 1 else "",
             form=(form or proposal_form(_)) if proposer else None,
+            event_label=lambda t: event_label(t, language_of(request)) if t else "",
             step_label=lambda a: _(SELECTION_ACTION_LABELS.get(a, a)) if a else "",
         )
 
@@ -156,6 +158,7 @@ class SelectionsDesk(Desk):
             else step_form(action, record, ctx, _)
             for action in record.allowed_actions
         ]
+        forms = [f for f in forms if f is failed or _has_candidates(f)]
         refused = failed.error if failed and failed.action not in record.allowed_actions else ""
         held = {h.candidate_id: h.report_ids for h in record.holds}
         opinions = {o["candidate_id"]: o for o in record.opinions}
@@ -197,9 +200,7 @@ class SelectionsDesk(Desk):
             steps.append(
                 {
                     "type": event_type,
-                    "label": EVENT_LABELS.get(event_type, event_type)
-                    if lang != "en"
-                    else event_type,
+                    "label": event_label(event_type, lang),
                     "on": fields.get("on"),
                     "actor": fields.get("actor") or {},
                     "reason": fields.get("reason", ""),
@@ -246,6 +247,21 @@ class SelectionsDesk(Desk):
             spec.error = procedure_message(error, lang)
             return self.selection_page(request, user, selection_id, 409, refill(spec, form))
         return see_other(f"/selections/{selection_id}?done={action}#steps")
+
+
+def event_label(event_type: str, lang: str) -> str:
+    """A step as the timeline names it (``EVENT_LABELS``); in English, its type in words."""
+    if lang != "en":
+        return EVENT_LABELS.get(event_type, event_type)
+    return re.sub(r"(?<!^)([A-Z])", r" \1", event_type).capitalize()
+
+
+def _has_candidates(form: FormSpec) -> bool:
+    """Whether a form has someone to name: an appointment form once every publicized
+    candidate is appointed (or none is left) has nobody."""
+    if form.action != "record_appointment":
+        return True
+    return any(f.name.startswith("post.") for f in form.fields)
 
 
 def _on_field(spec: FormSpec, error: InvalidInput, lang: str) -> None:
