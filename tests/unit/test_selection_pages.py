@@ -133,6 +133,12 @@ def test_the_clerk_starts_on_the_selections_and_records_steps_through_the_forms(
     assert "考察预告" in listed
     assert "登记考察情况" in listed  # the next step
     assert "2026-03-13" in listed  # the announcement's last day
+    english = client.get("/selections?lang=en").text
+    assert "Selections in progress" in english
+    assert "Record the inspection" in english
+    record = client.get(f"/selections/{selection_id}?lang=en").text
+    assert "Inspection announced" in record
+    assert "Record integrity opinions" in record
 
 
 def test_a_refused_step_shows_its_rule_and_stores_nothing(

@@ -20,7 +20,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from schemas.glossary import EVENT_LABELS, CircumstanceKind, Role, SelectionStage
+from schemas.glossary import EVENT_LABELS, CircumstanceKind, SelectionStage
+from services.accounts.access import SELECTION_ACTORS
 from services.casework.rules import InvalidInput
 from services.casework.selection_api import selection_view, step_roles
 from services.casework.selections import SELECTION_COMMANDS
@@ -99,7 +100,7 @@ class SelectionsDesk(Desk):
         found = self.services.selections.selection_list(filters, page)
         query = {k: v for k, v in filters.as_dict().items()}
         more = page * found.page_size < found.total
-        proposer = user.role in (Role.SELECTION_CLERK, Role.LEADER)
+        proposer = user.role in SELECTION_ACTORS
         return render(
             request,
             "selections.html",
