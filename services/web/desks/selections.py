@@ -163,7 +163,8 @@ class SelectionsDesk(Desk):
         refused = failed.error if failed and failed.action not in record.allowed_actions else ""
         held = {h.candidate_id: h.report_ids for h in record.holds}
         opinions = {o["candidate_id"]: o for o in record.opinions}
-        votes = {v["candidate_id"]: v for v in self._decision_votes(selection_id)}
+        history = self.casework.selection_history(selection_id)
+        votes = {v["candidate_id"]: v for v in _decision_votes(history)}
         appointed = {a["candidate_id"]: a for a in record.appointed}
         return render(
             request,
@@ -171,7 +172,7 @@ class SelectionsDesk(Desk):
             status,
             user=user,
             record=record,
-            steps=self._steps(selection_id, lang),
+            steps=_steps(history, lang),
             held=held,
             opinions=opinions,
             votes=votes,
@@ -182,39 +183,6 @@ class SelectionsDesk(Desk):
             done=request.query_params.get("done", ""),
             step_label=lambda a: _(SELECTION_ACTION_LABELS.get(a, a)) if a else "",
         )
-
-    def _decision_votes(self, selection_id: UUID) -> list[dict[str, Any]]:
-        for event in self.casework.selection_history(selection_id):
-            if type(event).CONTRACT[0] == "DecisionRecorded":
-                votes: list[dict[str, Any]] = event.votes
-                return votes
-        return []
-
-    def _steps(self, selection_id: UUID, lang: str) -> list[dict[str, Any]]:
-        """Each step as stored: its day, what it was, who recorded it, who answers for it,
-        its document's number, and what else it says worth a line."""
-        _ = gettext_for(lang)
-        steps = []
-        for event in self.casework.selection_history(selection_id):
-            event_type = type(event).CONTRACT[0]
-            fields = vars(event)
-            steps.append(
-                {
-                    "type": event_type,
-                    "label": event_label(event_type, lang),
-                    "on": fields.get("on"),
-                    "actor": fields.get("actor") or {},
-                    "reason": fields.get("reason", ""),
-                    "document_number": fields.get("document_number", ""),
-                    "responsible": [
-                        (_(label), fields[key])
-                        for key, label in RESPONSIBLE.items()
-                        if fields.get(key)
-                    ],
-                    "details": _details(event_type, fields, lang, _),
-                }
-            )
-        return steps
 
     @route.post("/selections/{selection_id}/{action}", dependencies=[Csrf])
     def step(
@@ -248,6 +216,40 @@ class SelectionsDesk(Desk):
             spec.error = procedure_message(error, lang)
             return self.selection_page(request, user, selection_id, 409, refill(spec, form))
         return see_other(f"/selections/{selection_id}?done={action}#steps")
+
+
+def _decision_votes(history: list[Any]) -> list[dict[str, Any]]:
+    """The decision meeting's votes per candidate (none before the meeting)."""
+    for event in history:
+        if type(event).CONTRACT[0] == "DecisionRecorded":
+            votes: list[dict[str, Any]] = event.votes
+            return votes
+    return []
+
+
+def _steps(history: list[Any], lang: str) -> list[dict[str, Any]]:
+    """Each step as stored: its day, what it was, who recorded it, who answers for it,
+    its document's number, and what else it says worth a line."""
+    _ = gettext_for(lang)
+    steps = []
+    for event in history:
+        event_type = type(event).CONTRACT[0]
+        fields = vars(event)
+        steps.append(
+            {
+                "type": event_type,
+                "label": event_label(event_type, lang),
+                "on": fields.get("on"),
+                "actor": fields.get("actor") or {},
+                "reason": fields.get("reason", ""),
+                "document_number": fields.get("document_number", ""),
+                "responsible": [
+                    (_(label), fields[key]) for key, label in RESPONSIBLE.items() if fields.get(key)
+                ],
+                "details": _details(event_type, fields, lang, _),
+            }
+        )
+    return steps
 
 
 def event_label(event_type: str, lang: str) -> str:
