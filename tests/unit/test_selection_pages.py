@@ -161,6 +161,8 @@ def test_a_refused_step_shows_its_rule_and_stores_nothing(
     assert refused.status_code == 409  # type: ignore[attr-defined]
     assert "对得票多而没有被列为考察对象的或得票少被列为考察对象的，都要说明理由" in refused.text  # type: ignore[attr-defined]
     assert system.casework.get_selection(selection_id).version == before
+    assert 'value="3" checked' in refused.text  # type: ignore[attr-defined]  # refilled
+    assert 'value="2" checked' not in refused.text  # type: ignore[attr-defined]
     # A step of a later stage is refused by the order of the steps, in the page too.
     early = post(
         client, f"/selections/{selection_id}/record_deliberation",
