@@ -122,7 +122,7 @@ def candidate_status(selection: Selection, candidate_id: str) -> CandidateStatus
     if candidate_id in selection.voted:
         return CandidateStatus.NOT_APPROVED
     if candidate_id in selection.subjects:
-        return CandidateStatus.SUBJECT
+        return CandidateStatus.INSPECTION_SUBJECT
     return CandidateStatus.RECOMMENDED
 
 

@@ -77,6 +77,13 @@ class SelectionCommands(CaseworkBase):
             raise SelectionNotFound(selection_id)
         return selection
 
+    def selection_history(self, selection_id: UUID) -> list[Any]:
+        """The selection's events as stored, oldest first: each step with its day, who
+        recorded it and who answers for it (the selection desk's record page)."""
+        self.get_selection(selection_id)  # SelectionNotFound for anything else
+        events: list[Any] = list(self.events.get(selection_id))
+        return events
+
     def propose_selection(
         self, command: s.ProposeSelection, actor: Actor, idempotency_key: str | None = None
     ) -> UUID:

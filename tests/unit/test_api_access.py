@@ -70,6 +70,7 @@ ACCOUNTS: dict[str, tuple[Role, dict[str, str]]] = {
     "liaison": (R.LIAISON, {"unit": LIAISON_UNIT.zh}),
     "auditor": (R.AUDITOR, {}),
     "admin": (R.ADMIN, {}),
+    "clerk": (R.SELECTION_CLERK, {"unit": "县委组织部"}),
     COLLEAGUE: (R.HANDLER, {"section": SECTION}),
     STRANGER: (R.HANDLER, {"section": OTHER_SECTION}),
 }
@@ -129,6 +130,7 @@ def case_commands() -> list[Probe]:
 
 SELECTION_RECORDERS = frozenset({R.SELECTION_CLERK, R.LEADER})
 SELECTION_HOLDERS = frozenset({R.HANDLER, R.LEADER})
+SELECTION_READERS = frozenset({R.SELECTION_CLERK, R.HANDLER, R.LEADER, R.AUDITOR})
 SELECTION_ACCOUNTABLE = frozenset({R.LEADER})
 
 
@@ -269,9 +271,11 @@ PROBES: list[Probe] = [
     Probe(
         "GET",
         "/api/v1/selections/{selection_id}",
-        frozenset({R.SELECTION_CLERK, R.HANDLER, R.LEADER, R.AUDITOR}),
+        SELECTION_READERS,
     ),
     *selection_commands(),
+    # the selections read model (its list; the same path's POST is casework's proposal)
+    Probe("GET", "/api/v1/selections", SELECTION_READERS),
     Probe(
         "POST",
         "/api/v1/selections/{selection_id}/{action}",
