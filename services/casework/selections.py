@@ -22,10 +22,18 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from schemas import selection_commands as s
-from schemas.glossary import AccountabilityHandling, BasisKind, CaseState, HandlingType, Role
+from schemas.glossary import (
+    AccountabilityHandling,
+    BasisKind,
+    CaseState,
+    HandlingType,
+    Role,
+    Verdict,
+)
 from services.casework.base import CaseworkBase
 from services.casework.domain import Actor, Case
 from services.casework.handlers import StatedDayInvalid
+from services.casework.project import SupervisionProject
 from services.casework.rules import CaseworkError
 from services.casework.selection import Selection
 from services.casework.selection import rules as selection_rules
@@ -197,17 +205,33 @@ class SelectionCommands(CaseworkBase):
             ) from None
 
     def concluded_basis(
-        self, sel: Selection, action: str, basis: s.Basis, actor: Actor
+        self, sel: Selection, action: str, basis: s.Basis, actor: Actor, on: dt.date
     ) -> tuple[BasisKind, UUID]:
-        """``BASIS_CONCLUDED``: the basis is a case on record whose conclusion is approved
-        (and not undone by a reopening); a refusal names the rule (409). Asked after the
-        Selection's own role and stage check (``rules.permit``), so that a step out of
-        order is refused as such whatever its basis."""
+        """What a voided appointment or a responsibility rests on, refused by name (409):
+        ``BASIS_CONCLUDED``, a case on record whose conclusion is approved (and not undone
+        by a reopening), or a supervision project whose conclusion was approved on or before
+        ``on``; ``BASIS_ON_THIS_SELECTION``, a project on this selection; ``BASIS_PROVEN``,
+        a conclusion of 属实 or 部分属实. Asked after the Selection's own role and stage
+        check (``rules.permit``), so that a step out of order is refused as such whatever
+        its basis."""
         selection_rules.permit(action, Role(actor["role"]), sel.stage)
-        case = self._find(basis.id) if basis.kind is BasisKind.CASE else None
-        selection_rules.BASIS_CONCLUDED.require(
-            isinstance(case, Case) and case.conclusion is not None
-        )
+        found = self._find(basis.id)
+        if basis.kind is BasisKind.PROJECT:
+            project = found if isinstance(found, SupervisionProject) else None
+            conclusion = project.conclusion if project is not None else None
+            selection_rules.BASIS_CONCLUDED.require(
+                conclusion is not None and conclusion["on"] <= on
+            )
+            selection_rules.BASIS_ON_THIS_SELECTION.require(
+                project is not None and project.selection_id == str(sel.id)
+            )
+            verdict = Verdict(conclusion["verdict"]) if conclusion else None
+        else:
+            case = found if isinstance(found, Case) else None
+            conclusion = case.conclusion if case is not None else None
+            selection_rules.BASIS_CONCLUDED.require(conclusion is not None)
+            verdict = Verdict(conclusion["overall"]) if conclusion else None
+        selection_rules.BASIS_PROVEN.require(verdict in (Verdict.TRUE, Verdict.PARTLY_TRUE))
         return basis.kind, basis.id
 
     def accountability_effects(self, handling: AccountabilityHandling) -> dict[str, Any]:
@@ -358,7 +382,7 @@ class SelectionCommands(CaseworkBase):
 
     def _void_appointment(self, sel: Selection, cmd: s.VoidAppointment, actor: Actor) -> None:
         on = self.business_day(cmd.on)
-        basis_kind, basis_id = self.concluded_basis(sel, "void_appointment", cmd.basis, actor)
+        basis_kind, basis_id = self.concluded_basis(sel, "void_appointment", cmd.basis, actor, on)
         sel.void_appointment(
             candidates=list(cmd.candidates),
             ground=cmd.ground,
@@ -372,7 +396,9 @@ class SelectionCommands(CaseworkBase):
 
     def _take_responsibility(self, sel: Selection, cmd: s.TakeResponsibility, actor: Actor) -> None:
         on = self.business_day(cmd.on)
-        basis_kind, basis_id = self.concluded_basis(sel, "take_responsibility", cmd.basis, actor)
+        basis_kind, basis_id = self.concluded_basis(
+            sel, "take_responsibility", cmd.basis, actor, on
+        )
         sel.take_responsibility(
             person=cmd.person.model_dump(exclude_none=True),
             step=cmd.step,
