@@ -17,8 +17,6 @@ appointments and the responsibility on the selection act on it).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +31,12 @@ from services.casework.domain import Actor
 from services.casework.project import SupervisionProject
 from services.casework.project import rules as project_rules
 from services.casework.rules import CaseNotFound, CaseworkError, InvalidInput
-from services.casework.selections import SelectionCommands, SelectionNotFound, dumped
+from services.casework.selections import (
+    SelectionCommands,
+    SelectionNotFound,
+    dumped,
+    keyed_id,
+)
 
 
 class ProjectKeyReused(CaseworkError, ValueError):
@@ -59,11 +62,8 @@ class NotFoundToOpenOn(InvalidInput):
 
 
 def project_id_for(key: bytes, actor_id: str, idempotency_key: str) -> UUID:
-    """The project a caller's Idempotency-Key names: keyed (HMAC-SHA-256 under the
-    application's key), per caller, as ``selection_id_for`` is for a selection."""
-    message = f"supervision-project\x00{actor_id}\x00{idempotency_key}".encode()
-    digest = hmac.new(key, message, hashlib.sha256).digest()
-    return UUID(bytes=digest[:16], version=4)
+    """The project a caller's Idempotency-Key names (``keyed_id``, as for a selection)."""
+    return keyed_id(key, "supervision-project", actor_id, idempotency_key)
 
 
 @dataclass(frozen=True)

@@ -52,13 +52,19 @@ class SelectionKeyReused(CaseworkError, ValueError):
         )
 
 
-def selection_id_for(key: bytes, actor_id: str, idempotency_key: str) -> UUID:
-    """The selection a caller's Idempotency-Key names: keyed (HMAC-SHA-256 under the
-    application's key), per caller, so nobody without the key can compute which id a key
-    gives, and two callers' same key are two selections."""
-    message = f"selection-proposal\x00{actor_id}\x00{idempotency_key}".encode()
+def keyed_id(key: bytes, purpose: str, actor_id: str, idempotency_key: str) -> UUID:
+    """The aggregate a caller's Idempotency-Key names for ``purpose``: HMAC-SHA-256 under the
+    application's key, its first 16 bytes as a version-4 UUID; per caller, so that nobody
+    without the key can compute which id a key gives, and two callers' same key are two
+    aggregates."""
+    message = f"{purpose}\x00{actor_id}\x00{idempotency_key}".encode()
     digest = hmac.new(key, message, hashlib.sha256).digest()
     return UUID(bytes=digest[:16], version=4)
+
+
+def selection_id_for(key: bytes, actor_id: str, idempotency_key: str) -> UUID:
+    """The selection a caller's Idempotency-Key names (``keyed_id``)."""
+    return keyed_id(key, "selection-proposal", actor_id, idempotency_key)
 
 
 class SelectionNotFound(CaseworkError, LookupError):
