@@ -20,10 +20,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 
 from schemas import project_commands as p
 from schemas.glossary import Verdict
@@ -133,9 +132,7 @@ class ProjectCommands(SelectionCommands):
         it is derived from the key and the caller under the application's key
         (``project_id_for``): a retry answers the project the first request opened, the same
         key with another opening is refused (``ProjectKeyReused``, 422), nothing stored."""
-        if idempotency_key is None:
-            project_id = uuid4()
-        else:
+        if idempotency_key is not None:  # a retry answers first, whatever changed since
             project_id = project_id_for(self.id_key, actor["id"], idempotency_key)
             existing = self._opened_by_key(project_id, command)
             if existing is not None:
@@ -153,29 +150,29 @@ class ProjectCommands(SelectionCommands):
                 raise NotFoundToOpenOn("basis", "case", "案件", case_id) from None
         on = self.business_day(command.on)
         limits = self.limits
-        project = SupervisionProject.open(
-            project_id,
-            selection_id=command.selection_id,
-            basis=list(command.basis),
-            irregularities=list(command.irregularities),
-            clues=command.clues,
-            plan_due=self.project_due(on, limits.project_plan),
-            conclusion_due=self.project_due(on, limits.project_conclusion),
-            actor=actor,
-            on=on,
-            document_number=command.document_number,
-            reason=command.reason,
+
+        def opened(project_id: UUID) -> SupervisionProject:
+            return SupervisionProject.open(
+                project_id,
+                selection_id=command.selection_id,
+                basis=list(command.basis),
+                irregularities=list(command.irregularities),
+                clues=command.clues,
+                plan_due=self.project_due(on, limits.project_plan),
+                conclusion_due=self.project_due(on, limits.project_conclusion),
+                actor=actor,
+                on=on,
+                document_number=command.document_number,
+                reason=command.reason,
+            )
+
+        return self.create_once(
+            "supervision-project",
+            actor,
+            idempotency_key,
+            opened,
+            lambda project_id: self._opened_by_key(project_id, command),
         )
-        try:
-            self.save(project)
-        except IntegrityError:  # the same key's first request, saved meanwhile
-            if idempotency_key is None:
-                raise
-            found = self._opened_by_key(project_id, command)
-            if found is None:
-                raise
-            return found
-        return project_id
 
     def _opened_by_key(self, project_id: UUID, command: p.OpenProject) -> UUID | None:
         """The project a key opened before, if the same opening; None if the key is new."""

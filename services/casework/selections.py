@@ -19,6 +19,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from schemas import selection_commands as s
@@ -106,33 +107,59 @@ class SelectionCommands(CaseworkBase):
         caller under the application's key (``selection_id_for``), so a retried request
         answers the selection it made the first time, and the same key sent with another
         proposal is refused (``SelectionKeyReused``, 422), nothing stored."""
+
+        def proposed(selection_id: UUID) -> Selection:
+            return Selection.propose(
+                selection_id,
+                unit=command.unit,
+                posts=list(command.posts),
+                proposers=dumped(command.proposers),
+                actor=actor,
+                on=self.business_day(command.on),
+                document_number=command.document_number,
+                reason=command.reason,
+            )
+
+        return self.create_once(
+            "selection-proposal",
+            actor,
+            idempotency_key,
+            proposed,
+            lambda selection_id: self._proposed_by_key(selection_id, command),
+        )
+
+    def create_once(
+        self,
+        purpose: str,
+        actor: Actor,
+        idempotency_key: str | None,
+        create: Callable[[UUID], Aggregate],
+        made_before: Callable[[UUID], UUID | None],
+    ) -> UUID:
+        """Create and save an aggregate (``create`` given its id); its id. Without an
+        ``idempotency_key`` the id is random; with one it is ``keyed_id`` of the caller's key
+        for ``purpose``, and ``made_before`` answers the aggregate that key made before (or
+        refuses another request under the same key, or None if the key is new): before
+        creating, and again when the save conflicts because the same key's first request
+        was saved meanwhile."""
         if idempotency_key is None:
-            selection_id = uuid4()
+            aggregate_id = uuid4()
         else:
-            selection_id = selection_id_for(self.id_key, actor["id"], idempotency_key)
-            existing = self._proposed_by_key(selection_id, command)
+            aggregate_id = keyed_id(self.id_key, purpose, actor["id"], idempotency_key)
+            existing = made_before(aggregate_id)
             if existing is not None:
                 return existing
-        selection = Selection.propose(
-            selection_id,
-            unit=command.unit,
-            posts=list(command.posts),
-            proposers=dumped(command.proposers),
-            actor=actor,
-            on=self.business_day(command.on),
-            document_number=command.document_number,
-            reason=command.reason,
-        )
+        aggregate = create(aggregate_id)
         try:
-            self.save(selection)
-        except IntegrityError:  # the same key's first request, saved meanwhile
+            self.save(aggregate)
+        except IntegrityError:
             if idempotency_key is None:
                 raise
-            found = self._proposed_by_key(selection_id, command)
+            found = made_before(aggregate_id)
             if found is None:
                 raise
             return found
-        return selection_id
+        return aggregate_id
 
     def _proposed_by_key(self, selection_id: UUID, command: s.ProposeSelection) -> UUID | None:
         """The selection a key made before, if the same proposal; None if the key is new."""
