@@ -930,3 +930,10 @@ def test_recorded_moments_are_shown_in_beijing_time() -> None:
     assert local_time("2026-11-30T16:30:05+00:00") == "2026-12-01 00:30"
     assert local_time(dt.datetime(2026, 11, 30, 16, 30, 5), seconds=True) == "2026-12-01 00:30:05"
     assert local_time(None) == ""
+
+
+def test_every_time_limit_has_its_label_on_the_configuration_page() -> None:
+    from services.calendar.deadlines import TimeLimits
+    from services.web.desks.admin import LIMIT_LABELS
+
+    assert set(LIMIT_LABELS) == set(TimeLimits.model_fields)
