@@ -476,7 +476,7 @@ def test_the_auditor_searches_the_reads_and_verifies_the_record(
 
     verified = client.post("/audit/verify", data={"csrf_token": csrf(client)})
     assert verified.status_code == 200
-    assert "共核验 1 件案件：全部哈希链完整。" in verified.text
+    assert "共核验 1 项记录（案件、选拔任用、立项督查）：全部哈希链完整。" in verified.text
     assert client.post("/audit/verify", data={}).status_code == 403
 
 
@@ -492,7 +492,7 @@ def test_the_verification_names_the_first_broken_link(
 
     verified = client.post("/audit/verify", data={"csrf_token": csrf(client)})
 
-    assert "共核验 1 件案件，其中 1 件的哈希链断裂。" in verified.text
+    assert "共核验 1 项记录，其中 1 项的哈希链断裂。" in verified.text
     assert str(case_id) in verified.text
 
 
