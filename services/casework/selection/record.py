@@ -109,6 +109,8 @@ class SelectionRecord:
         self.subjects: list[str] = []
         self.announcement: dict[str, dt.date] | None = None
         self.opinions: dict[str, dict[str, Any]] = {}  # by candidate_id, the latest
+        # Integrity opinions asked for and not yet given: candidate_id -> the day asked.
+        self.opinion_requests: dict[str, dt.date] = {}
         self.findings: dict[str, dict[str, Any]] = {}  # by candidate_id, the latest
         self.deliberated: list[str] = []
         self.decision: dict[str, Any] | None = None

@@ -31,6 +31,7 @@ from schemas.events import (
     InspectionAnnouncedV1,
     InspectionRecordedV1,
     IntegrityOpinionRecordedV1,
+    IntegrityOpinionsRequestedV1,
     PublicityStartedV1,
     RecommendationRecordedV1,
     ResponsibilityTakenV1,
@@ -88,6 +89,7 @@ class Selection(
     InspectionAnnounced = recommendation.InspectionAnnounced
     # inspection.py
     IntegrityOpinionRecorded = inspection.IntegrityOpinionRecorded
+    IntegrityOpinionsRequested = inspection.IntegrityOpinionsRequested
     InspectionRecorded = inspection.InspectionRecorded
     DeliberationRecorded = inspection.DeliberationRecorded
     # decision.py
@@ -141,6 +143,11 @@ SELECTION_CONTRACTS: dict[type[Aggregate.Event], Contract] = {
         "IntegrityOpinionRecorded",
         1,
         IntegrityOpinionRecordedV1,
+    ),
+    Selection.IntegrityOpinionsRequested: (
+        "IntegrityOpinionsRequested",
+        1,
+        IntegrityOpinionsRequestedV1,
     ),
     Selection.InspectionRecorded: ("InspectionRecorded", 1, InspectionRecordedV1),
     Selection.DeliberationRecorded: ("DeliberationRecorded", 1, DeliberationRecordedV1),
