@@ -335,6 +335,7 @@ class BasisKind(GlossaryEnum):
     """What a voided appointment or a responsibility taken rests on (its 依据)."""
 
     CASE = "case", "核查结论"
+    PROJECT = "project", "立项督查结论"
 
 
 # -- the supervision project on a selection (立项督查, issue 14) ------------------------------
