@@ -260,3 +260,32 @@ def test_both_modes_serve_the_list_and_the_opening(system: EmbeddedSystem) -> No
     assert ("POST", PROJECTS) in apps["casework"]
     assert ("GET", PROJECTS + "/{project_id}") in apps["casework"]
     assert ("GET", PROJECTS) not in apps["casework"]
+
+
+# -- the liaison quarterly report ----------------------------------------------------------------
+
+
+def test_the_liaison_figures_count_the_projects_by_the_irregularities_reported(
+    client: TestClient, system: EmbeddedSystem, leader: dict[str, str], selection_id: str,
+    case_id: str,
+) -> None:  # fmt: skip
+    """By the glossary's values alone: no clue, unit or name reaches the liaison table."""
+    open_one(client, leader, selection_id, case_id)
+    both = opening(selection_id, case_id, irregularities=["vote_buying", "rushed_promotion"])
+    assert client.post(PROJECTS, json=both, headers=leader).status_code == 201
+    system.catch_up()
+
+    second = {s.name: s for s in system.read.liaison.quarterly_report(2026, 2).sections}
+    first = {s.name: s for s in system.read.liaison.quarterly_report(2026, 1).sections}
+
+    section = second["selection_projects"]
+    assert section.title_zh == "本季度立项督查（按反映的违规情形）"
+    assert {r.key: r.count for r in section.rows if r.count} == {
+        "vote_buying": 2,
+        "rushed_promotion": 1,
+    }
+    assert {r.key: r.label for r in section.rows}["vote_buying"] == "拉票贿选"
+    assert not any(r.count for r in first["selection_projects"].rows)  # opened 13 April
+    stored = " ".join(map(str, system.read.store.query("SELECT * FROM liaison_projects")))
+    for secret in ("宴请拉票", "某县财政局", "督立", "leader-1"):
+        assert secret not in stored
