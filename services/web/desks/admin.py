@@ -62,6 +62,13 @@ LIMIT_LABELS = {
     "discipline_report_back": N_(
         "The discipline commission reports its result on a transferred case (working days)"
     ),
+    "project_plan": N_("Supervision project: the plan after the opening (working days)"),
+    "project_conclusion": N_(
+        "Supervision project: the conclusion after the opening (working days)"
+    ),
+    "project_report_back": N_(
+        "Supervision project: the report back after the approval (working days)"
+    ),
 }
 EFFECT_LABELS = {
     "bars_leading_post_months": N_("No leading post (months)"),
