@@ -80,14 +80,18 @@ def _label(enum_value: Category | Verdict, lang: str) -> str:
 
 
 def open_form(
-    selections: list[tuple[str, str]], lang: str, _: Gettext, selection_id: str = ""
+    selections: list[tuple[str, str]],
+    lang: str,
+    _: Gettext,
+    selection_id: str = "",
+    basis: list[str] | None = None,
 ) -> FormSpec:
-    """The opening (立项): a selection (``selections``: id, label), the cases, the
-    irregularities in scope, the clues."""
+    """The opening (立项): a selection (``selections``: id, label; ``selection_id`` chosen),
+    the cases (``basis`` offered), the irregularities in scope, the clues."""
     in_scope = [(c.value, _label(c, lang)) for c in Category if c in IRREGULARITIES]
     fields = [
         _f("selection_id", "select", _, required=True, options=selections, value=selection_id),
-        _f("basis", "lines", _, required=True),
+        _f("basis", "lines", _, required=True, value="\n".join(basis or [])),
         _f("irregularities", "checks", _, required=True, options=in_scope),
         _f("clues", "textarea", _, required=True),
         _f("document_number", "text", _),

@@ -217,6 +217,35 @@ def test_a_leader_opens_a_project_from_a_selection_and_it_goes_through_the_forms
     assert "某县财政局" in listed
     assert "已办结" in listed
     assert f'href="/projects/{project_id}"' in client.get(f"/selections/{selection_id}").text
+    case_page = client.get(f"/cases/{case_id}").text  # the case it rests on lists it
+    assert "依据本案件立项的督查项目" in case_page
+    assert f'href="/projects/{project_id}"' in case_page
+
+
+def test_the_opening_offers_the_cases_that_held_the_selections_candidates(
+    client: TestClient,
+    system: EmbeddedSystem,
+    selection_id: str,
+    case_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A report during the selection's notice held candidate a in its case (sel-holds): the
+    opening from the selection's page offers that case as the basis."""
+    real = system.casework.get_selection
+
+    def held(wanted: UUID) -> Any:
+        selection = real(wanted)
+        selection.held_by = {"a": {UUID(int=1): UUID(case_id)}, "b": {UUID(int=2): None}}
+        return selection
+
+    monkeypatch.setattr(system.casework, "get_selection", held)
+    sign_in(client, system, "leader")
+    form = client.get(f"/projects?selection_id={selection_id}").text
+    basis = form[form.index('name="basis"') :]
+    assert basis[: basis.index("</textarea>")].endswith(case_id)
+    blank = client.get("/projects").text
+    basis = blank[blank.index('name="basis"') :]
+    assert basis[: basis.index("</textarea>")].endswith(">")
 
 
 def test_the_list_shows_the_deadline_running_and_its_state(

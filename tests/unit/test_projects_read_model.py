@@ -186,6 +186,8 @@ def test_the_queries_in_progress_all_by_stage_and_on_a_selection(
         [first, second]
     )
     assert projects.on_selection("nowhere") == []
+    assert sorted(i.project_id for i in projects.resting_on(case_id)) == sorted([first, second])
+    assert projects.resting_on(selection_id) == []
 
     up_to_step(client, who, first, "close")
     step(client, first, "close", leader)

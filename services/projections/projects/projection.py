@@ -9,7 +9,9 @@
 - ``project_deadlines``: one row per deadline of a project (``project_plan`` and
   ``project_conclusion`` from the opening, ``project_report_back`` from the approval) as the
   events carry them (due day, provisional, the working days it was counted on), and the day
-  it was met (the plan recorded, the conclusion approved, the report sent back).
+  it was met (the plan recorded, the conclusion approved, the report sent back);
+- ``project_basis``: one row per case (report) a project was opened on, so that a case's
+  page lists the projects resting on it.
 
 Each event writes only the columns it knows, keyed by the project (and deadline): which
 deadline is open, and its state today, are computed by the queries, so a replay in log order
@@ -35,7 +37,7 @@ from services.projections.rows import Upsert, as_json, payload_of, text
 
 name = "projects"
 version = 1
-tables: tuple[str, ...] = ("project_list", "project_deadlines")
+tables: tuple[str, ...] = ("project_list", "project_deadlines", "project_basis")
 ddl: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS project_list (
         project_id TEXT PRIMARY KEY,
@@ -64,6 +66,12 @@ ddl: tuple[str, ...] = (
         met_on TEXT,
         PRIMARY KEY (project_id, name)
     )""",
+    """CREATE TABLE IF NOT EXISTS project_basis (
+        project_id TEXT NOT NULL,
+        case_id TEXT NOT NULL,
+        PRIMARY KEY (project_id, case_id)
+    )""",
+    "CREATE INDEX IF NOT EXISTS project_basis_case ON project_basis (case_id)",
 )
 
 # Which deadline each step meets (services/casework/project/steps.py: the same names).
@@ -100,6 +108,10 @@ def project(envelope: EventEnvelope) -> list[Upsert]:
             rows += [
                 _deadline(project_id, "project_plan", payload.plan_due),
                 _deadline(project_id, "project_conclusion", payload.conclusion_due),
+            ]
+            rows += [
+                Upsert("project_basis", {"project_id": project_id, "case_id": text(case_id)})
+                for case_id in dict.fromkeys(payload.basis)
             ]
         case ProjectConclusionApprovedV1():
             values["verdict"] = payload.verdict.value

@@ -1,6 +1,6 @@
 """Queries over the supervision projects (``project_list``, ``project_deadlines``): the
 projects in progress and all of them, a page at a time with their total, filtered by stage
-or selection; the projects on one selection.
+or selection; the projects on one selection; the projects resting on one case.
 
 The selection's unit is read from ``selection_list`` (the selections read model), and the
 open deadline (the unmet one due first) and its state today are computed here from the
@@ -96,6 +96,16 @@ class ProjectQueries:
         where, params = _where(ProjectFilters(in_progress=False, selection_id=selection_id))
         rows = self.store.query(
             f"{SELECT} WHERE {where} ORDER BY p.opened_on, p.project_id", params
+        )
+        return self._items(rows)
+
+    def resting_on(self, case_id: str) -> list[ProjectListItem]:
+        """Every project opened on the case (among its basis), the first opened first."""
+        rows = self.store.query(
+            f"{SELECT} WHERE p.stage IS NOT NULL AND p.project_id IN "
+            "(SELECT project_id FROM project_basis WHERE case_id = %s) "
+            "ORDER BY p.opened_on, p.project_id",
+            (case_id,),
         )
         return self._items(rows)
 

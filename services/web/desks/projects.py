@@ -101,7 +101,8 @@ class ProjectsDesk(Desk):
         more = page * found.page_size < found.total
         opener = user.role in PROJECT_LEADERS
         if opener and form is None:
-            form = open_form(self._selections(), lang, _, query.get("selection_id", ""))
+            held = self._held_cases(selection_id) if selection_id is not None else []
+            form = open_form(self._selections(), lang, _, query.get("selection_id", ""), held)
         return render(
             request,
             "projects.html",
@@ -123,6 +124,16 @@ class ProjectsDesk(Desk):
             (s.selection_id, f"{s.unit}：{'、'.join(s.posts)}（{s.proposed_on or ''}）")
             for s in listed.items
         ]
+
+    def _held_cases(self, selection_id: UUID) -> list[str]:
+        """The cases whose reports held the selection's candidates (sel-holds): the basis a
+        project on it most likely rests on, offered in the opening form."""
+        try:
+            selection = self.casework.get_selection(selection_id)
+        except LookupError:  # no such selection: the form says so when posted
+            return []
+        cases = (c for held in selection.held_by.values() for c in held.values() if c)
+        return [str(c) for c in dict.fromkeys(cases)]
 
     @route.post("/projects", dependencies=[Csrf])
     def open(self, request: Request, form: Form, user: ProjectOpener) -> Response:
