@@ -11,7 +11,9 @@ tick. A refused form comes back with each problem next to its field (``FormInval
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from uuid import uuid4
 
 from pydantic import ValidationError
 
@@ -97,6 +99,8 @@ def open_form(
         _f("document_number", "text", _),
         _f("on", "date", _),
         _f("reason", "textarea", _),
+        # Sent as the opening's Idempotency-Key: the form posted twice opens one project.
+        FieldSpec("idempotency_key", "", "hidden", value=uuid4().hex),
     ]
     return FormSpec("open", _(PROJECT_ACTION_LABELS["open"]), fields)
 
@@ -186,6 +190,8 @@ def parse(spec: FormSpec, form: Any, _: Gettext) -> Any:  # noqa: PLR0912 (a bra
                 data[f.name] = chosen
             continue
         raw = str(form.get(f.name) or "").strip()
+        if f.name == "idempotency_key":  # not the request's: ``idempotency_key_of``
+            continue
         if not raw:
             if f.required and f.kind != "hidden":
                 errors[f.name] = _("This field is required.")
@@ -213,9 +219,17 @@ def parse(spec: FormSpec, form: Any, _: Gettext) -> Any:  # noqa: PLR0912 (a bra
         raise FormInvalid(_problems(error, spec, data, _)) from None
 
 
+def idempotency_key_of(form: Any) -> str | None:
+    """The opening form's key (a hex token it was rendered with), or None if it has none
+    usable (then the opening is not deduplicated)."""
+    key = str(form.get("idempotency_key") or "").strip()
+    return key if re.fullmatch(r"[0-9a-f]{1,64}", key) else None
+
+
 __all__ = [
     "MODELS",
     "PROJECT_ACTION_LABELS",
+    "idempotency_key_of",
     "open_form",
     "parse",
     "refill",

@@ -370,3 +370,30 @@ def test_the_configuration_page_names_the_projects_time_limits(
     page = client.get("/admin/config").text
     assert "立项督查：立项后制定督查方案（工作日）" in page
     assert "立项督查：结论批准后报送督查报告（工作日）" in page
+
+
+def test_the_opening_form_posted_twice_opens_one_project(
+    client: TestClient, system: EmbeddedSystem, selection_id: str, case_id: str
+) -> None:
+    sign_in(client, system, "leader")
+    form = client.get("/projects").text
+    match = re.search(r'name="idempotency_key" value="([0-9a-f]+)"', form)
+    assert match, form
+    opening = {
+        "selection_id": selection_id, "basis": case_id, "irregularities": ["vote_buying"],
+        "clues": "反映宴请拉票，时间地点具体", "on": "2026-04-13", "idempotency_key": match[1],
+    }  # fmt: skip
+
+    first = post(client, "/projects", opening)
+    again = post(client, "/projects", opening)
+
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"]
+    changed = post(client, "/projects", opening | {"clues": "另一线索，时间地点具体"})
+    assert changed.status_code == 422
+    assert "该幂等键已用于另一项立项督查" in changed.text
+    system.catch_up()
+    assert system.read.projects.project_list().total == 1
+    other = re.search(r'name="idempotency_key" value="([0-9a-f]+)"', client.get("/projects").text)
+    assert other
+    assert other[1] != match[1]  # each form its own key

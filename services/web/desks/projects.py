@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from schemas.glossary import Category, ProjectStage, Verdict
 from services.accounts.access import PROJECT_LEADERS
 from services.casework.project_api import project_view, step_roles
-from services.casework.projects import PROJECT_COMMANDS
+from services.casework.projects import PROJECT_COMMANDS, ProjectKeyReused
 from services.casework.rules import InvalidInput
 from services.common.procedure import ProcedureError
 from services.projections.projects.queries import ProjectFilters
@@ -34,6 +34,7 @@ from services.web.forms import FormInvalid, FormSpec
 from services.web.i18n import gettext_for, language_of
 from services.web.project_forms import (
     PROJECT_ACTION_LABELS,
+    idempotency_key_of,
     open_form,
     parse,
     refill,
@@ -142,12 +143,13 @@ class ProjectsDesk(Desk):
         spec = open_form(self._selections(), lang, _)
         try:
             command = parse(spec, form, _)
-            project_id = self.casework.open_project(command, user.actor())
+            key = idempotency_key_of(form)  # the same form posted twice: one project
+            project_id = self.casework.open_project(command, user.actor(), key)
         except FormInvalid as error:
             spec.errors = error.errors
             return self._list(request, user, True, None, None, 1, 422, refill(spec, form))
-        except InvalidInput as error:  # a day after today, a selection or case not found
-            _on_field(spec, error, lang)
+        except (InvalidInput, ProjectKeyReused) as error:  # a day after today, no such
+            _on_field(spec, error, lang)  # selection or case, a form posted again changed
             return self._list(request, user, True, None, None, 1, 422, refill(spec, form))
         except ProcedureError as error:  # a named rule
             spec.error = procedure_message(error, lang)
@@ -266,7 +268,7 @@ def _steps(history: list[Any], lang: str) -> list[dict[str, Any]]:
     return steps
 
 
-def _on_field(spec: FormSpec, error: InvalidInput, lang: str) -> None:
+def _on_field(spec: FormSpec, error: ProcedureError, lang: str) -> None:
     message = procedure_message(error, lang)
     field = getattr(error, "field", None)
     if field:
