@@ -210,6 +210,9 @@ def test_a_leader_opens_a_project_from_a_selection_and_it_goes_through_the_forms
     ):
         assert shown in page, shown
     assert "张强" in page  # who recorded the plan
+    ledger_number = system.casework.get_case(UUID(case_id)).ledger_number
+    assert ledger_number
+    assert f'<a href="/cases/{case_id}"><code>{ledger_number}</code></a>' in page
     # The list (the read model) and the selection's page show it.
     system.catch_up()
     listed = client.get("/projects?in_progress=false").text

@@ -191,6 +191,7 @@ class ProjectsDesk(Desk):
             selection=selection,
             candidates=dict(appointed),
             steps=_steps(self.casework.project_history(project_id), lang),
+            ledger={c: self._ledger_number(c) for c in record.basis},
             people=people(request),
             forms=forms,
             refused=refused,
@@ -199,6 +200,14 @@ class ProjectsDesk(Desk):
             category=lambda c: _enum_label(Category(c), lang),
             verdict=lambda v: _enum_label(Verdict(v), lang),
         )
+
+    def _ledger_number(self, case_id: str) -> str:
+        """A basis case's ledger number (登记编号), as users know it; its id if it has none."""
+        try:
+            number = self.casework.get_case(UUID(case_id)).ledger_number
+        except LookupError:  # the opening checked every case exists: never, in practice
+            return case_id
+        return str(number or case_id)
 
     @route.post("/projects/{project_id}/{action}", dependencies=[Csrf])
     def step(
