@@ -47,7 +47,7 @@ LABELS: dict[str, str] = {
     "posts": N_("Posts to fill (one per line)"),
     "proposers": N_("Proposed by (one per line: name, unit, position)"),
     "document_number": N_("Document number"),
-    "kind": N_("Kind"),
+    "kind": N_("Circumstance"),
     "starts_on": N_("From"),
     "ends_on": N_("Until"),
     "description": N_("Description"),

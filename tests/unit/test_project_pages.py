@@ -366,15 +366,6 @@ def test_who_may_see_and_do_what(
     assert no_token.status_code == 403
 
 
-def test_the_configuration_page_names_the_projects_time_limits(
-    client: TestClient, system: EmbeddedSystem
-) -> None:
-    sign_in(client, system, "admin")
-    page = client.get("/admin/config").text
-    assert "立项督查：立项后制定督查方案（工作日）" in page
-    assert "立项督查：结论批准后报送督查报告（工作日）" in page
-
-
 def test_the_opening_form_posted_twice_opens_one_project(
     client: TestClient, system: EmbeddedSystem, selection_id: str, case_id: str
 ) -> None:

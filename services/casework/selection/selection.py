@@ -37,7 +37,7 @@ from schemas.events import (
     SelectionProposedV1,
     SelectionWithdrawnV1,
 )
-from services.casework.chain import genesis, link
+from services.casework.chain import create_sealed
 from services.casework.selection import (
     decision,
     holds,
@@ -128,9 +128,7 @@ class Selection(
             "reason": reason,
             "on": on,
         }
-        timestamp = cls.Proposed.create_timestamp()
-        seal = link(genesis(selection_id), cls.Proposed.TOPIC, 1, timestamp, fields)
-        return cls._create(cls.Proposed, id=selection_id, timestamp=timestamp, chain=seal, **fields)
+        return create_sealed(cls, cls.Proposed, selection_id, fields)
 
 
 # The Selection's events and their public contract (schemas/events.py): one row per event.

@@ -62,12 +62,13 @@ LIMIT_LABELS = {
     "discipline_report_back": N_(
         "The discipline commission reports its result on a transferred case (working days)"
     ),
-    "project_plan": N_("Supervision project: the plan after the opening (working days)"),
+    "objection_answer": N_("Answer to a reporter's objection (working days)"),
+    "project_plan": N_("Supervision project: its plan, from the opening (working days)"),
     "project_conclusion": N_(
-        "Supervision project: the conclusion after the opening (working days)"
+        "Supervision project: its conclusion, from the opening (working days)"
     ),
     "project_report_back": N_(
-        "Supervision project: the report back after the approval (working days)"
+        "Supervision project: its report back, from the approved conclusion (working days)"
     ),
 }
 EFFECT_LABELS = {
