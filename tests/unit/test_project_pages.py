@@ -328,6 +328,7 @@ def test_a_stale_form_is_a_conflict(
     )
 
     assert again.status_code == 409
+    assert "立项督查已被他人更新，请刷新后重试" in again.text
     assert system.casework.get_project(project_id).plan is None
 
 
