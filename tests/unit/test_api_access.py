@@ -287,6 +287,8 @@ PROBES: list[Probe] = [
     # the supervision project on a selection (立项督查)
     Probe("POST", "/api/v1/projects", PROJECT_LEADERS, body=INVALID, ok=422),
     Probe("GET", "/api/v1/projects/{project_id}", frozenset({R.HANDLER, R.LEADER, R.AUDITOR})),
+    # the projects read model (its list; the same path's POST is casework's opening)
+    Probe("GET", "/api/v1/projects", frozenset({R.HANDLER, R.LEADER, R.AUDITOR})),
     *project_commands(),
     Probe(
         "POST",

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.accounts.access import check_case_access
+from services.accounts.access import PROJECT_READERS, check_case_access
 from services.accounts.model import Principal
 from services.accounts.web import accounts_of, safe_next
 from services.casework.api import case_view
@@ -97,12 +97,17 @@ class CasesDesk(Desk):
         ]
         refused = failed.error if failed and failed.action not in view.allowed_actions else ""
         timeline = self.services.queries.timeline(str(case_id))
+        # The supervision projects (立项督查) opened on this case, for those who read them.
+        projects = (
+            self.services.projects.resting_on(str(case_id)) if user.role in PROJECT_READERS else []
+        )
         return render(
             request,
             "case.html",
             status,
             user=user,
             case=view,
+            projects=projects,
             timeline=timeline.steps if timeline else [],
             people=people(request),
             forms=forms,
