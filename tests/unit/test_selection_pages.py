@@ -373,11 +373,13 @@ def test_the_office_replies_integrity_opinions_and_a_leader_voids_through_the_fo
     asked = {"candidates": ["1"], "requested_of": "干部监督科", "on": "2026-03-10"}
     recorded(step(client, selection_id, "request_integrity_opinions", **asked), selection_id,
              "request_integrity_opinions")  # fmt: skip
+    assert "已于2026-03-10申请，待回复" in client.get(f"/selections/{selection_id}").text
     sign_in(client, system, "handler")
     reply = {"candidates": ["1"], "on": "2026-03-11"}
     recorded(step(client, selection_id, "reply_integrity_opinions", **reply), selection_id,
              "reply_integrity_opinions")  # fmt: skip
     assert system.casework.get_selection(selection_id).opinions["1"]["clean"] is True
+    assert "干部监督信息库" in client.get(f"/selections/{selection_id}").text
     sign_in(client, system, "clerk")
     for action, data in FORM_STEPS[2:]:
         recorded(step(client, selection_id, action, **data), selection_id, action)
