@@ -191,3 +191,30 @@ def verify_log(app: Any, page: int = 1000) -> tuple[int, list[BrokenLink]]:
         if found is not None:
             broken.append(found)
     return len(events.keys() | undecodable.keys()), broken
+
+
+class SealedStep:
+    """Mixin of a sealed record's events (a selection's, a supervision project's): as each
+    event is applied, keeps the record's chain head current and, for a step of the procedure
+    (an event its stage table moves: ``stage_after`` of the event's public type and data),
+    its ``stage`` and the day of its last step (``last_on``). A subclass reads its table in
+    ``stage_after``."""
+
+    chain: str
+    on: dt.date
+
+    def stage_after(self, event_type: str) -> Any:
+        """The record's stage after this event (of public type ``event_type``), or None."""
+        raise NotImplementedError
+
+    def mutate(self, aggregate: Any) -> Any:
+        # Its row in the record's contract table, set on the class by ``bind``.
+        event_type = type(self).CONTRACT[0]  # type: ignore[attr-defined]
+        after = self.stage_after(event_type)
+        result = super().mutate(aggregate)  # type: ignore[misc]
+        record = result or aggregate
+        record.chain_head = self.chain
+        if after is not None:
+            record.stage = after
+            record.last_on = self.on
+        return result

@@ -18,9 +18,9 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from schemas.glossary import ProjectStage, Role, Verdict
-from services.casework.chain import trigger_sealed
+from services.casework.chain import SealedStep, trigger_sealed
 from services.casework.project import rules
-from services.common.project_stages import stage_after
+from services.common.project_stages import stage_after as next_stage
 
 Actor = dict[str, str]
 # A member of the team, or someone held responsible: name, unit, position, cadre_id?.
@@ -33,24 +33,12 @@ def role_of(actor: Actor) -> Role:
     return Role(actor["role"])
 
 
-class ProjectEventBase:
+class ProjectEventBase(SealedStep):
     """Mixin: as each event is applied, keeps the chain head, the stage and the last step's
     date current (every project event is a step: ``project_stages.FIXED``)."""
 
-    chain: str
-    on: dt.date
-
-    def mutate(self, aggregate: Any) -> Any:
-        # Its row in PROJECT_CONTRACTS (project.py), set on the class by ``bind``.
-        event_type = type(self).CONTRACT[0]  # type: ignore[attr-defined]
-        after = stage_after(event_type, self)
-        result = super().mutate(aggregate)  # type: ignore[misc]
-        project = result or aggregate
-        project.chain_head = self.chain
-        if after is not None:
-            project.stage = after
-            project.last_on = self.on
-        return result
+    def stage_after(self, event_type: str) -> ProjectStage | None:
+        return next_stage(event_type, self)
 
 
 class ProjectCreated(ProjectEventBase, Aggregate.Created):

@@ -23,9 +23,9 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from schemas.glossary import Role, SelectionStage
-from services.casework.chain import trigger_sealed
+from services.casework.chain import SealedStep, trigger_sealed
 from services.casework.selection import rules
-from services.common.selection_stages import stage_after
+from services.common.selection_stages import stage_after as next_stage
 
 St = SelectionStage
 Actor = dict[str, str]
@@ -38,27 +38,15 @@ def role_of(actor: Actor) -> Role:
     return Role(actor["role"])
 
 
-class SelectionEventBase:
+class SelectionEventBase(SealedStep):
     """Mixin: as each event is applied, keeps the chain head current, and for a step of the
     procedure (an event that sets the stage, from ``services/common/selection_stages.py``)
     the stage and the last step's date. A record beside the steps (a circumstance, an
     integrity opinion, a hold or its release) is dated on or after the last step but does
     not move that date on: the steps after it keep their own order."""
 
-    chain: str
-    on: dt.date
-
-    def mutate(self, aggregate: Any) -> Any:
-        # Its row in SELECTION_CONTRACTS (selection.py), set on the class by ``bind``.
-        event_type = type(self).CONTRACT[0]  # type: ignore[attr-defined]
-        after = stage_after(event_type, self)
-        result = super().mutate(aggregate)  # type: ignore[misc]
-        selection = result or aggregate
-        selection.chain_head = self.chain
-        if after is not None:
-            selection.stage = after
-            selection.last_on = self.on
-        return result
+    def stage_after(self, event_type: str) -> SelectionStage | None:
+        return next_stage(event_type, self)
 
 
 class SelectionCreated(SelectionEventBase, Aggregate.Created):
