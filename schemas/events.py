@@ -43,6 +43,7 @@ from schemas.events_casework import (
     DisciplineResultRecordedV1,
     DispositionApprovedV1,
     DispositionProposedV1,
+    DocumentIssuedV1,
     FalseAccusationSuspectedV1,
     FeedbackGivenV1,
     FindingRecordedV1,
@@ -126,6 +127,7 @@ __all__ = [
     "DisciplineResultRecordedV1",
     "DispositionApprovedV1",
     "DispositionProposedV1",
+    "DocumentIssuedV1",
     "DueDate",
     "EventEnvelope",
     "FalseAccusationSuspectedV1",
@@ -216,6 +218,7 @@ PAYLOADS: dict[tuple[str, int], type[Payload]] = {
     ("PublicityHeld", 1): PublicityHeldV1,
     ("PublicityDecided", 1): PublicityDecidedV1,
     ("DisciplineResultRecorded", 1): DisciplineResultRecordedV1,
+    ("DocumentIssued", 1): DocumentIssuedV1,
     # the selection record (decision 0034)
     ("SelectionProposed", 1): SelectionProposedV1,
     ("CircumstanceRecorded", 1): CircumstanceRecordedV1,

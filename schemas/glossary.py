@@ -382,7 +382,22 @@ EVENT_LABELS: dict[str, str] = {
     "SelectionWithdrawn": "终止选拔任用",
     "AppointmentVoided": "任免决定无效",
     "ResponsibilityTaken": "选人用人责任追究",
+    # Official documents (公文, decision 0035).
+    "DocumentIssued": "制发公文",
+    "SelectionDocumentIssued": "制发考察反馈意见",
 }
+
+
+# -- official documents (公文, decision 0035) ----------------------------------------------
+
+
+class DocumentKind(GlossaryEnum):
+    """An official document a step of the procedure sends (公文), numbered in its register."""
+
+    INQUIRY_NOTICE = "inquiry_notice", "谈话函询通知书"
+    ADMONITION_NOTICE = "admonition_notice", "诫勉通知书"
+    CLEARING_LETTER = "clearing_letter", "澄清正名函"
+    INSPECTION_FEEDBACK = "inspection_feedback", "考察反馈意见"
 
 
 # -- case lists, queues and the reporter's follow-up -------------------------------------

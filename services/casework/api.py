@@ -29,6 +29,11 @@ from services.accounts.access import (
 from services.accounts.model import Principal
 from services.accounts.web import accounts_of, require_api_roles
 from services.casework.application import CaseworkApplication
+from services.casework.document_api import (
+    add_case_document_routes,
+    case_documentable,
+    case_documents,
+)
 from services.casework.domain import Case
 from services.casework.handlers import COMMANDS
 from services.casework.rules import PERMISSIONS
@@ -45,6 +50,10 @@ COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"description": "the case's state or a named rule refuses the step, or a stale version"},
     422: {"description": "bad input, or it names something unusable (e.g. not a handler)"},
 }
+
+
+# Commands served by routes of their own rather than POST /cases/{case_id}/{action}.
+OWN_ROUTES = frozenset({"issue_document"})
 
 
 @dataclass(frozen=True)
@@ -112,6 +121,8 @@ def case_view(case: Case, app: CaseworkApplication, role: Role | None = None) ->
         deadlines=deadlines,
         allowed_actions=allowed,
         selection_holds=selection_holds(case, app, role),
+        documents=case_documents(case),
+        documentable=case_documentable(case),
     )
 
 
@@ -149,7 +160,11 @@ def build_router(casework: CaseworkApplication) -> APIRouter:
         (for the caller's role)."""
         return case_view(access.case, casework, access.principal.role)
 
+    # Documents have their own routes (POST /cases/{case_id}/documents answers the document).
+    add_case_document_routes(router, casework, reader, case_access)
     for action, (model, _) in COMMANDS.items():
+        if action in OWN_ROUTES:
+            continue
         router.add_api_route(
             f"/cases/{{case_id}}/{action}",
             _command_route(casework, action, model),

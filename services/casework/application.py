@@ -22,7 +22,7 @@ from eventsourcing.persistence import IntegrityError
 from schemas import commands as c
 from schemas.events import Source
 from services.casework.domain import Actor, Case
-from services.casework.handlers import COMMANDS, CaseCommands
+from services.casework.handlers import COMMANDS, RETRIED_ON_CONFLICT, CaseCommands
 from services.casework.opening import CaseOpening
 from services.casework.rules import CaseworkError
 from services.casework.selection import Selection
@@ -68,7 +68,29 @@ class CaseworkApplication(CaseOpening, CaseCommands, SelectionCommands):
         """Run one procedure command on a case; returns the case as saved.
 
         ``case``: the case as the caller just loaded it (to check who may act on it), so it
-        is not read twice; a change saved in between is caught as a concurrent change."""
+        is not read twice; a change saved in between is caught as a concurrent change (the
+        commands of ``RETRIED_ON_CONFLICT`` without an ``expected_version``: tried again on
+        the case and registers as saved, a few times)."""
+        tries = 3 if action in RETRIED_ON_CONFLICT and command.expected_version is None else 1
+        for attempt in range(tries):
+            try:
+                return self._execute_once(
+                    case_id, action, command, actor, case=case if attempt == 0 else None
+                )
+            except ConcurrentChange:
+                if attempt + 1 == tries:
+                    raise
+        raise AssertionError  # unreachable
+
+    def _execute_once(
+        self,
+        case_id: UUID,
+        action: str,
+        command: c.Command,
+        actor: Actor,
+        *,
+        case: Case | None = None,
+    ) -> Case:
         model, handler = COMMANDS[action]
         if not isinstance(command, model):
             if not issubclass(model, type(command)):

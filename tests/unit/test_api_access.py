@@ -121,6 +121,7 @@ def case_commands() -> list[Probe]:
             ok=422,
         )
         for action in COMMANDS
+        if action != "issue_document"  # its own route: POST /cases/{case_id}/documents
     ]
 
 
@@ -223,6 +224,25 @@ PROBES: list[Probe] = [
     # casework
     Probe("GET", "/api/v1/cases/{case_id}", STAFF, case_scoped=True),
     *case_commands(),
+    # official documents (decision 0035): the case's readers read them, handlers and leaders
+    # issue them; the world's case has none (its download answers 404 to those admitted).
+    Probe("GET", "/api/v1/cases/{case_id}/documents", STAFF, case_scoped=True),
+    Probe(
+        "POST",
+        "/api/v1/cases/{case_id}/documents",
+        frozenset({R.HANDLER, R.LEADER}),
+        case_scoped=True,
+        body=INVALID,
+        ok=422,
+    ),
+    Probe(
+        "GET",
+        "/api/v1/cases/{case_id}/documents/{ref}.docx",
+        STAFF,
+        path="/api/v1/cases/{case_id}/documents/none.docx",
+        case_scoped=True,
+        ok=404,
+    ),
     Probe(
         "POST",
         "/api/v1/cases/{case_id}/{action}",

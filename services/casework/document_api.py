@@ -1,0 +1,139 @@
+"""The official documents' HTTP routes (decision 0035): a case's (and a selection's)
+documents listed, one issued, one downloaded as the Word file it was sent as.
+
+A download renders the fields the ``DocumentIssued`` event recorded with the template version
+it recorded (kept in the configuration store), so an old document downloads as sent after
+the template is replaced. Reads are the case's (or selection's) reads; issuing is
+``DOCUMENT_ISSUERS``' (handlers and leaders), the procedure's rules then deciding the step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Response
+
+from schemas.commands import IssueDocument
+from schemas.glossary import DocumentKind
+from schemas.views import DocumentableStep, DocumentView
+from services.accounts.access import DOCUMENT_ISSUERS
+from services.casework.application import CaseworkApplication
+from services.casework.domain import Case
+from services.common.config import Config
+from services.common.documents import DOCX_MEDIA_TYPE, attachment, render
+from services.common.web import ApiError
+
+DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {DOCX_MEDIA_TYPE: {}},
+        "description": "the document as a Word file, named in Chinese (RFC 5987 filename*)",
+    },
+    401: {"description": "no or expired token"},
+    403: {"description": "the role may not read it, or the case is not the caller's"},
+    404: {"description": "no such case, or no document of it with this number or id"},
+}
+ISSUE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "the document was issued before about this step: the same one"},
+    401: {"description": "no or expired token"},
+    403: {"description": "the role may not issue documents, or the case is not the caller's"},
+    404: {"description": "no such case"},
+    409: {"description": "the step was not taken (document_step_taken), or the case's state"},
+    422: {"description": "bad input (an unknown kind, a day after today)"},
+}
+
+
+def document_view(document: dict[str, Any], base: str) -> DocumentView:
+    kind = DocumentKind(document["kind"])
+    return DocumentView(
+        document_id=str(document["document_id"]),
+        kind=kind.value,
+        kind_zh=kind.zh,
+        number=document["number"],
+        about=document["about"],
+        issued_on=document["issued_on"],
+        issued_by=document["actor"]["id"],
+        template_version=document["template_version"],
+        fields=document["fields"],
+        download=f"{base}/documents/{document['document_id']}.docx",
+    )
+
+
+def case_documents(case: Case) -> list[DocumentView]:
+    return [document_view(d, f"/api/v1/cases/{case.id}") for d in case.issued]
+
+
+def case_documentable(case: Case) -> list[DocumentableStep]:
+    return [
+        DocumentableStep(kind=kind.value, kind_zh=kind.zh, about=about, label=label)
+        for kind, about, label in case.documentable_steps()
+    ]
+
+
+def find_document(documents: list[dict[str, Any]], ref: str) -> dict[str, Any]:
+    """The document whose number (文号) or id is ``ref`` (404 when none)."""
+    for document in documents:
+        if ref in (document["number"], str(document["document_id"])):
+            return document
+    raise ApiError(f"no document {ref!r} here; see the documents list", 404)
+
+
+def docx_of(config: Config, document: dict[str, Any]) -> tuple[bytes, str]:
+    """The Word file of an issued document, made from its recorded fields with its recorded
+    template version; and its file name (the number and the kind, in Chinese)."""
+    kind = DocumentKind(document["kind"])
+    template = config.template_version(kind, document["template_version"])
+    if template is None:  # every version used is kept (config.py): a lost store
+        raise RuntimeError(f"template {kind.value} {document['template_version']} is not kept")
+    return render(template.content, document["fields"]), f"{document['number']}{kind.zh}.docx"
+
+
+def docx_response(config: Config, document: dict[str, Any]) -> Response:
+    content, filename = docx_of(config, document)
+    return Response(
+        content,
+        media_type=DOCX_MEDIA_TYPE,
+        headers={"Content-Disposition": attachment(filename)},
+    )
+
+
+def add_case_document_routes(
+    router: APIRouter,
+    casework: CaseworkApplication,
+    reader: Any,
+    issuer: Callable[..., Any],
+) -> None:
+    """The case's documents: list, issue, download (``reader``/``issuer``: the case access
+    dependencies of the case readers and of ``DOCUMENT_ISSUERS``)."""
+    issue_access = Depends(issuer(casework, *DOCUMENT_ISSUERS))
+
+    @router.get("/cases/{case_id}/documents")
+    def list_case_documents(case_id: UUID, access: Any = reader) -> list[DocumentView]:
+        """The official documents the case issued, in order of issue."""
+        return case_documents(access.case)
+
+    @router.post("/cases/{case_id}/documents", responses=ISSUE_RESPONSES, status_code=201)
+    def issue_case_document(
+        case_id: UUID, body: IssueDocument, response: Response, access: Any = issue_access
+    ) -> DocumentView:
+        """Issue the official document of a step taken (numbered in its register, recorded
+        in the case); asked again for the same step: the same document, 200."""
+        before = access.case.document_of(body.kind, body.about)
+        case = casework.execute(
+            case_id, "issue_document", body, access.principal.actor(), case=access.case
+        )
+        if before is not None:
+            response.status_code = 200
+        document = case.document_of(body.kind, body.about)
+        assert document is not None
+        return document_view(document, f"/api/v1/cases/{case.id}")
+
+    @router.get(
+        "/cases/{case_id}/documents/{ref}.docx",
+        response_class=Response,
+        responses=DOWNLOAD_RESPONSES,
+    )
+    def download_case_document(case_id: UUID, ref: str, access: Any = reader) -> Response:
+        """The document as sent, as a Word file: ``ref`` is its number (文号) or its id."""
+        return docx_response(casework.config, find_document(access.case.issued, ref))

@@ -1,0 +1,449 @@
+"""Official documents (公文, decision 0035): issued by a case's step, numbered gap-free in a
+register per kind and year, given back when asked again, rendered as Word in Chinese from the
+fields and template version they were issued with, templates replaceable (a bad one refused
+naming the field), read and issued by the right people only, and never a reporter's identity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import docx
+import pytest
+from fastapi.testclient import TestClient
+
+from schemas import commands as c
+from schemas.glossary import DocumentKind, HandlingType, Role, Verdict
+from services.bootstrap import EmbeddedSystem
+from services.casework.application import CaseworkApplication
+from services.casework.document_api import docx_of
+from services.casework.domain import Case
+from services.casework.registers import DocumentRegister, register_id
+from services.casework.rules import RuleBroken
+from services.common.config import ConfigStore
+from services.common.document_defaults import make
+from services.common.documents import (
+    DOCX_MEDIA_TYPE,
+    TemplateRefused,
+    check_template,
+    default_template,
+    fields_of,
+)
+from services.common.sql import Database
+from tests.support.auth import bearer
+from tests.unit.conftest import (
+    REPORTER_EMAIL,
+    REPORTER_ID_NUMBER,
+    REPORTER_NAME,
+    REPORTER_PHONE,
+    all_envelopes,
+    build_embedded,
+    make_settings,
+    real_name_reporter,
+    stand_in_handlers,
+)
+from tests.unit.test_case_procedure import (
+    HANDLER,
+    LEADER,
+    OPERATOR,
+    TODAY,
+    UNDER_INQUIRY,
+    build,
+    clearing_approved,
+    clearing_proposed,
+    handling_decided,
+    letter_sent,
+    path_concluded,
+)
+
+K = DocumentKind
+INQUIRY = c.IssueDocument(kind=K.INQUIRY_NOTICE, about="inquiry")
+IDENTITY = (REPORTER_NAME, REPORTER_PHONE, REPORTER_EMAIL, REPORTER_ID_NUMBER)
+
+
+def text_of(content: bytes) -> str:
+    document = docx.Document(io.BytesIO(content))
+    return "\n".join(p.text for p in document.paragraphs)
+
+
+def template_saying(*lines: str) -> bytes:
+    """A .docx whose paragraphs are ``lines`` (Jinja fields in them)."""
+    document = docx.Document()
+    for line in lines:
+        document.add_paragraph(line)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+# -- on the application --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[CaseworkApplication]:
+    application = CaseworkApplication(
+        env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "c")},
+        config=ConfigStore(Database(sqlite_path=tmp_path / "config.sqlite")),
+        today=lambda: TODAY,
+    )
+    yield application
+    application.close()
+
+
+def saved(app: CaseworkApplication, *steps: Any) -> UUID:
+    case = build(*steps, real_name=True)
+    app.save(case)
+    return case.id
+
+
+def register(app: CaseworkApplication, kind: DocumentKind) -> DocumentRegister:
+    found: DocumentRegister = app.repository.get(register_id(kind, 2026))
+    return found
+
+
+def test_documents_are_numbered_in_order_and_asked_again_give_the_same(
+    app: CaseworkApplication,
+) -> None:
+    first, second = saved(app, *UNDER_INQUIRY, letter_sent), saved(app, *UNDER_INQUIRY, letter_sent)
+
+    one = app.execute(first, "issue_document", INQUIRY, HANDLER).document_of(
+        K.INQUIRY_NOTICE, "inquiry"
+    )
+    two = app.execute(second, "issue_document", INQUIRY, LEADER).document_of(
+        K.INQUIRY_NOTICE, "inquiry"
+    )
+    stored = app.recorder.max_notification_id()
+    again = app.execute(first, "issue_document", INQUIRY, HANDLER)
+
+    assert one is not None
+    assert two is not None
+    assert (one["number"], two["number"]) == ("组函〔2026〕1号", "组函〔2026〕2号")
+    assert again.issued == [one]  # the same document, nothing recorded
+    assert app.recorder.max_notification_id() == stored
+    assert [t["n"] for t in register(app, K.INQUIRY_NOTICE).taken] == [1, 2]
+    assert one["fields"] | {"reply_due": "", "sent_on": ""} == {
+        "number": "组函〔2026〕1号",
+        "office_name": "中共××县委组织部",
+        "issued_on": "2026年3月2日",
+        "addressee": "王建国",
+        "addressee_unit": "某县财政局",
+        "addressee_position": "局长",
+        "form": "函询",
+        "sent_on": "",
+        "reply_due": "",
+    }
+    assert one["fields"]["reply_due"] == "2026年3月23日"
+
+
+def test_two_issues_at_once_take_two_numbers_without_a_gap(app: CaseworkApplication) -> None:
+    """The second save of the register is refused and tried again, unseen by the user."""
+    racing, other = saved(app, *UNDER_INQUIRY, letter_sent), saved(app, *UNDER_INQUIRY, letter_sent)
+    stale = app.document_register(K.INQUIRY_NOTICE, 2026)  # read before the other issue saved
+    app.execute(other, "issue_document", INQUIRY, HANDLER)
+    loaded = app.document_register
+    calls: list[int] = []
+
+    def racing_read(kind: DocumentKind, year: int) -> DocumentRegister:
+        calls.append(year)
+        return stale if len(calls) == 1 else loaded(kind, year)
+
+    app.document_register = racing_read  # type: ignore[method-assign]
+    case = app.execute(racing, "issue_document", INQUIRY, HANDLER)
+
+    assert len(calls) == 2  # the first attempt conflicted and was tried again
+    assert case.issued[0]["number"] == "组函〔2026〕2号"
+    taken = register(app, K.INQUIRY_NOTICE).taken
+    assert [(t["n"], t["owner_id"]) for t in taken] == [(1, other), (2, racing)]
+
+
+def test_a_stated_version_is_not_tried_again(app: CaseworkApplication) -> None:
+    case_id = saved(app, *UNDER_INQUIRY, letter_sent)
+    stale = INQUIRY.model_copy(update={"expected_version": 1})
+    with pytest.raises(Exception, match="changed by someone else"):
+        app.execute(case_id, "issue_document", stale, HANDLER)
+
+
+def test_an_admonition_notice_names_the_day_to_correct_by(app: CaseworkApplication) -> None:
+    case_id = saved(app, *path_concluded(), handling_decided(HandlingType.ADMONITION))
+    command = c.IssueDocument(kind=K.ADMONITION_NOTICE, about="handling:1")
+
+    case = app.execute(case_id, "issue_document", command, LEADER)
+
+    document = case.document_of(K.ADMONITION_NOTICE, "handling:1")
+    assert document is not None
+    content, filename = docx_of(app.config, document)
+    text = text_of(content)
+    assert filename == "组诫〔2026〕1号诫勉通知书.docx"
+    assert "诫勉通知书" in text
+    assert "组诫〔2026〕1号" in text
+    assert "限期改正" in text
+    assert "2026年9月2日前" in text  # the follow-up's due day
+    assert "王建国同志（某县财政局局长）" in text
+
+
+def test_a_clearing_letter_after_the_clearing_is_carried_out(app: CaseworkApplication) -> None:
+    def carried_out(case: Case) -> None:
+        case.carry_out_clearing(
+            "scoped_notice", "财政局中层以上干部会议", TODAY, ["撤销暂缓提拔"], HANDLER
+        )
+
+    about = "clearing:王建国|某县财政局"
+    before = saved(app, *path_concluded(Verdict.UNTRUE), clearing_proposed, clearing_approved)
+    with pytest.raises(RuleBroken) as refused:
+        app.execute(
+            before, "issue_document", c.IssueDocument(kind=K.CLEARING_LETTER, about=about), HANDLER
+        )
+    assert refused.value.rule.name == "document_step_taken"
+
+    case_id = saved(
+        app, *path_concluded(Verdict.UNTRUE), clearing_proposed, clearing_approved, carried_out
+    )
+    case = app.execute(
+        case_id, "issue_document", c.IssueDocument(kind=K.CLEARING_LETTER, about=about), HANDLER
+    )
+    document = case.document_of(K.CLEARING_LETTER, about)
+    assert document is not None
+    text = text_of(docx_of(app.config, document)[0])
+    assert "澄清正名函" in text
+    assert "在一定范围内通报澄清" in text
+    assert "财政局中层以上干部会议" in text
+    assert "撤销暂缓提拔" in text
+
+
+def test_an_operator_may_not_issue(app: CaseworkApplication) -> None:
+    case_id = saved(app, *UNDER_INQUIRY, letter_sent)
+    with pytest.raises(Exception, match="operator may not"):
+        app.execute(case_id, "issue_document", INQUIRY, OPERATOR)
+
+
+def test_an_old_document_renders_with_the_template_it_was_issued_with(
+    app: CaseworkApplication,
+) -> None:
+    first, second = saved(app, *UNDER_INQUIRY, letter_sent), saved(app, *UNDER_INQUIRY, letter_sent)
+    old = app.execute(first, "issue_document", INQUIRY, HANDLER).issued[0]
+    assert isinstance(app.config, ConfigStore)
+
+    replaced = app.config.replace_template(
+        K.INQUIRY_NOTICE,
+        template_saying(
+            "新版函询通知 {{ number }}", "{{ addressee }}：请于{{ reply_due }}前回复。"
+        ),
+        changed_by="admin",
+    )
+    new = app.execute(second, "issue_document", INQUIRY, HANDLER).issued[0]
+
+    assert new["template_version"] == replaced.version != old["template_version"]
+    assert old["template_version"] == default_template(K.INQUIRY_NOTICE).version
+    assert text_of(docx_of(app.config, new)[0]).startswith("新版函询通知 组函〔2026〕2号")
+    old_text = text_of(docx_of(app.config, old)[0])
+    assert "新版" not in old_text
+    assert "谈话函询通知书" in old_text
+    assert "组函〔2026〕1号" in old_text
+    history = app.config.template_history(K.INQUIRY_NOTICE)
+    assert {h["version"] for h in history} == {old["template_version"], replaced.version}
+    (change,) = [ch for ch in app.config.changes() if ch.what == "template:inquiry_notice"]
+    assert change.changed_by == "admin"
+
+
+# -- templates ----------------------------------------------------------------------------------
+
+
+def test_every_default_template_renders_with_its_kinds_fields() -> None:
+    for kind in DocumentKind:
+        template = default_template(kind)
+        check_template(kind, template.content)
+        # What the repository ships is what the script makes (text, not zip bytes).
+        made = io.BytesIO()
+        make(kind).save(made)
+        assert text_of(made.getvalue()) == text_of(template.content)
+
+
+def test_a_template_with_a_field_its_kind_does_not_offer_is_refused_naming_it() -> None:
+    bad = template_saying("{{ number }}", "举报人：{{ reporter_name }}")
+    with pytest.raises(TemplateRefused, match="reporter_name") as refused:
+        check_template(K.INQUIRY_NOTICE, bad)
+    assert "reporter_name" in refused.value.message_zh
+
+
+def test_a_template_that_does_not_parse_or_is_not_word_is_refused() -> None:
+    with pytest.raises(TemplateRefused, match="template error"):
+        check_template(K.INQUIRY_NOTICE, template_saying("{{ number "))
+    with pytest.raises(TemplateRefused, match=r"not a Word \(.docx\) file"):
+        check_template(K.INQUIRY_NOTICE, b"plain text")
+
+
+def test_a_refused_template_is_not_kept(tmp_path: Path) -> None:
+    store = ConfigStore(Database(sqlite_path=tmp_path / "config.sqlite"))
+    with pytest.raises(TemplateRefused, match="reply_due_day"):
+        store.replace_template(
+            K.INQUIRY_NOTICE, template_saying("{{ reply_due_day }}"), changed_by="admin"
+        )
+    assert store.template(K.INQUIRY_NOTICE) == default_template(K.INQUIRY_NOTICE)
+    assert store.changes() == []
+
+
+def test_the_fields_of_each_kind_include_the_common_ones() -> None:
+    for kind in DocumentKind:
+        assert {"number", "addressee", "issued_on", "office_name"} <= set(fields_of(kind))
+
+
+# -- over HTTP ---------------------------------------------------------------------------------
+
+SECTION = "干部监督一科"
+
+
+@pytest.fixture
+def system(tmp_path: Path) -> Iterator[EmbeddedSystem]:
+    system = stand_in_handlers(build_embedded(make_settings(tmp_path), TODAY))
+    yield system
+    system.stop()
+
+
+@pytest.fixture
+def client(system: EmbeddedSystem) -> Iterator[TestClient]:
+    with TestClient(system.web_app()) as client:
+        yield client
+
+
+def tokens(system: EmbeddedSystem) -> dict[str, dict[str, str]]:
+    return {
+        "operator": bearer(system.accounts, "operator", Role.OPERATOR, section=SECTION),
+        "leader": bearer(system.accounts, "leader", Role.LEADER, section=SECTION),
+        "handler": bearer(system.accounts, "handler-1", Role.HANDLER, section=SECTION),
+        "stranger": bearer(system.accounts, "handler-9", Role.HANDLER, section="干部监督二科"),
+        "auditor": bearer(system.accounts, "auditor", Role.AUDITOR),
+        "clerk": bearer(system.accounts, "clerk", Role.SELECTION_CLERK),
+    }
+
+
+def under_inquiry(system: EmbeddedSystem, client: TestClient, t: dict[str, dict[str, str]]) -> str:
+    """A real-name hotline report accepted, its case under inquiry, the letter sent."""
+
+    def call(who: str, path: str, expect: int = 200, **body: Any) -> Any:
+        response = client.post(path, json=body, headers=t[who])
+        assert response.status_code == expect, f"{path}: {response.text}"
+        return response.json()
+
+    receipt = call(
+        "operator",
+        "/api/v1/reports",
+        201,
+        channel="hotline",
+        reporter=real_name_reporter(),
+        subjects=[{"name": "王建国", "unit": "某县财政局", "position": "局长"}],
+        categories=["seeking_office"],
+        summary="反映王建国在干部调整前多次找领导要求提拔。",
+        received_on="2026-02-27",
+    )
+    case_id = call("operator", f"/api/v1/reports/{receipt['report_id']}/accept")["case_id"]
+    system.catch_up()
+    case = f"/api/v1/cases/{case_id}"
+    call("leader", f"{case}/assign", handler_id="handler-1")
+    call("handler", f"{case}/propose_disposition", disposition="talk_inquiry", reason="函询本人")
+    study = {"held_on": "2026-03-02", "participants": ["李科长", "王副科长"]}
+    call("leader", f"{case}/approve_disposition", collective_study=study)
+    call("handler", f"{case}/send_inquiry_letter", form="talk")
+    return str(case_id)
+
+
+def test_a_document_issued_and_downloaded_as_word_in_chinese(
+    system: EmbeddedSystem, client: TestClient
+) -> None:
+    t = tokens(system)
+    case_id = under_inquiry(system, client, t)
+    documents = f"/api/v1/cases/{case_id}/documents"
+    shown = client.get(f"/api/v1/cases/{case_id}", headers=t["handler"]).json()
+    assert [s["about"] for s in shown["documentable"]] == ["inquiry"]
+
+    issued = client.post(
+        documents, json={"kind": "inquiry_notice", "about": "inquiry"}, headers=t["handler"]
+    )
+    again = client.post(
+        documents, json={"kind": "inquiry_notice", "about": "inquiry"}, headers=t["leader"]
+    )
+
+    assert issued.status_code == 201, issued.text
+    assert again.status_code == 200, again.text
+    document = issued.json()
+    assert again.json() == document
+    assert document["number"] == "组函〔2026〕1号"
+    assert document["kind_zh"] == "谈话函询通知书"
+    listed = client.get(documents, headers=t["auditor"])
+    assert listed.status_code == 200, listed.text
+    assert listed.json() == [document]
+    shown = client.get(f"/api/v1/cases/{case_id}", headers=t["handler"]).json()
+    assert shown["documents"] == [document]
+    assert shown["documentable"] == []
+
+    for ref in (document["number"], document["document_id"]):
+        download = client.get(f"{documents}/{quote(ref)}.docx", headers=t["operator"])
+        assert download.status_code == 200, download.text
+        assert download.headers["content-type"] == DOCX_MEDIA_TYPE
+        disposition = download.headers["content-disposition"]
+        assert disposition.startswith("attachment; filename=")
+        assert f"filename*=UTF-8''{quote('组函〔2026〕1号谈话函询通知书.docx')}" in disposition
+        text = text_of(download.content)
+        assert "谈话函询通知书" in text
+        assert "组函〔2026〕1号" in text
+        assert "进行谈话" in text
+        assert "2026年3月23日" in text  # the reply's due day
+    assert client.get(document["download"], headers=t["handler"]).status_code == 200
+
+    # The case's timeline shows the step (the projections read the new event).
+    system.catch_up()
+    timeline = client.get(f"/api/v1/cases/{case_id}/timeline", headers=t["leader"]).json()["steps"]
+    assert [s["step_zh"] for s in timeline if s["step"] == "DocumentIssued"] == ["制发公文"]
+
+    # No reporter's identity in any event, the document's included.
+    (event,) = [e for e in all_envelopes(system.casework) if e.event_type == "DocumentIssued"]
+    for envelope in all_envelopes(system.casework):
+        for secret in IDENTITY:
+            assert secret not in envelope.model_dump_json()
+    assert set(event.payload["fields"]) == set(fields_of(K.INQUIRY_NOTICE))
+
+
+def test_who_may_read_and_issue_documents(system: EmbeddedSystem, client: TestClient) -> None:
+    t = tokens(system)
+    case_id = under_inquiry(system, client, t)
+    documents = f"/api/v1/cases/{case_id}/documents"
+    body = {"kind": "inquiry_notice", "about": "inquiry"}
+
+    assert client.post(documents, json=body).status_code == 401
+    assert client.get(documents).status_code == 401
+    assert client.post(documents, json=body, headers=t["operator"]).status_code == 403
+    assert client.post(documents, json=body, headers=t["auditor"]).status_code == 403
+    assert client.post(documents, json=body, headers=t["stranger"]).status_code == 403
+    assert client.get(documents, headers=t["stranger"]).status_code == 403
+    assert client.get(documents, headers=t["clerk"]).status_code == 403
+    wrong_step = client.post(
+        documents, json={"kind": "admonition_notice", "about": "handling:1"}, headers=t["leader"]
+    )
+    assert wrong_step.status_code == 409
+    assert wrong_step.json()["rule"] == "document_step_taken"
+    assert (
+        client.post(
+            documents, json={"kind": "x", "about": "inquiry"}, headers=t["leader"]
+        ).status_code
+        == 422
+    )
+    later = {**body, "issued_on": (TODAY + dt.timedelta(days=1)).isoformat()}
+    assert client.post(documents, json=later, headers=t["leader"]).status_code == 422
+    assert client.get(f"{documents}/组函〔2026〕9号.docx", headers=t["leader"]).status_code == 404
+    unknown = "/api/v1/cases/00000000-0000-4000-8000-000000000009/documents"
+    assert client.get(unknown, headers=t["leader"]).status_code == 404
+    assert client.post(documents, json=body, headers=t["handler"]).status_code == 201
+
+
+def test_every_document_route_declares_its_answers(system: EmbeddedSystem) -> None:
+    paths = system.web_app().openapi()["paths"]
+    download = paths["/api/v1/cases/{case_id}/documents/{ref}.docx"]["get"]
+    assert {"200", "401", "403", "404", "422"} <= set(download["responses"])
+    assert DOCX_MEDIA_TYPE in download["responses"]["200"]["content"]
+    issue = paths["/api/v1/cases/{case_id}/documents"]["post"]
+    assert {"200", "201", "401", "403", "404", "409", "422"} <= set(issue["responses"])
