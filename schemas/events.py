@@ -2,7 +2,7 @@
 
 Every message is an :class:`EventEnvelope` (``event_base``); its ``payload`` is one of the
 versioned payload models (``events_intake``, ``events_casework``, ``events_selection``,
-gathered here), chosen by
+``events_project``, gathered here), chosen by
 ``(event_type, version)`` in ``PAYLOADS``. Consumers call
 :func:`parse_payload`, which upcasts older versions to the current one, so a
 stored or in-flight message of an earlier version never breaks a reader.
@@ -77,6 +77,18 @@ from schemas.events_intake import (
     SealedContentOpenedV1,
     candidate_key,
 )
+from schemas.events_project import (
+    ProjectClosedV1,
+    ProjectConclusionApprovedV1,
+    ProjectConclusionProposedV1,
+    ProjectConclusionReturnedV1,
+    ProjectFindingRecordedV1,
+    ProjectOpenedV1,
+    ProjectPlanRecordedV1,
+    ProjectReportedBackV1,
+    ProjectStep,
+    ProjectTeamFormedV1,
+)
 from schemas.events_selection import (
     AppointmentRecordedV1,
     AppointmentVoidedV1,
@@ -146,6 +158,16 @@ __all__ = [
     "ObjectionRecordedV1",
     "ParkedCaseReviewedV1",
     "Payload",
+    "ProjectClosedV1",
+    "ProjectConclusionApprovedV1",
+    "ProjectConclusionProposedV1",
+    "ProjectConclusionReturnedV1",
+    "ProjectFindingRecordedV1",
+    "ProjectOpenedV1",
+    "ProjectPlanRecordedV1",
+    "ProjectReportedBackV1",
+    "ProjectStep",
+    "ProjectTeamFormedV1",
     "PublicityDecidedV1",
     "PublicityHeldV1",
     "PublicityStartedV1",
@@ -235,6 +257,16 @@ PAYLOADS: dict[tuple[str, int], type[Payload]] = {
     ("SelectionWithdrawn", 1): SelectionWithdrawnV1,
     ("AppointmentVoided", 1): AppointmentVoidedV1,
     ("ResponsibilityTaken", 1): ResponsibilityTakenV1,
+    # the supervision project on a selection (立项督查)
+    ("ProjectOpened", 1): ProjectOpenedV1,
+    ("ProjectTeamFormed", 1): ProjectTeamFormedV1,
+    ("ProjectPlanRecorded", 1): ProjectPlanRecordedV1,
+    ("ProjectFindingRecorded", 1): ProjectFindingRecordedV1,
+    ("ProjectConclusionProposed", 1): ProjectConclusionProposedV1,
+    ("ProjectConclusionApproved", 1): ProjectConclusionApprovedV1,
+    ("ProjectConclusionReturned", 1): ProjectConclusionReturnedV1,
+    ("ProjectReportedBack", 1): ProjectReportedBackV1,
+    ("ProjectClosed", 1): ProjectClosedV1,
 }
 
 CURRENT_VERSION: dict[str, int] = {}

@@ -323,6 +323,20 @@ class BasisKind(GlossaryEnum):
     """What a voided appointment or a responsibility taken rests on (its 依据)."""
 
     CASE = "case", "核查结论"
+# -- the supervision project on a selection (立项督查, issue 14) ------------------------------
+
+
+class ProjectStage(GlossaryEnum):
+    """Where a supervision project stands (services/common/project_stages.py decides it)."""
+
+    OPENED = "opened", "已立项"
+    TEAM_FORMED = "team_formed", "已组成督查组"
+    PLANNED = "planned", "已制定督查方案"
+    INVESTIGATING = "investigating", "督查核查中"
+    CONCLUSION_PROPOSED = "conclusion_proposed", "已提出督查结论"
+    CONCLUDED = "concluded", "督查结论已批准"
+    REPORTED = "reported", "已报送督查报告"
+    CLOSED = "closed", "已办结"
 
 
 # What each published event is called in a timeline (全程记实).
@@ -382,6 +396,16 @@ EVENT_LABELS: dict[str, str] = {
     "SelectionWithdrawn": "终止选拔任用",
     "AppointmentVoided": "任免决定无效",
     "ResponsibilityTaken": "选人用人责任追究",
+    # The supervision project on a selection (立项督查).
+    "ProjectOpened": "立项督查",
+    "ProjectTeamFormed": "组成督查组",
+    "ProjectPlanRecorded": "制定督查方案",
+    "ProjectFindingRecorded": "记录督查核查情况",
+    "ProjectConclusionProposed": "提出督查结论",
+    "ProjectConclusionApproved": "批准督查结论",
+    "ProjectConclusionReturned": "督查结论退回",
+    "ProjectReportedBack": "报送督查报告",
+    "ProjectClosed": "督查办结",
     # Official documents (公文, decision 0035).
     "DocumentIssued": "制发公文",
     "SelectionDocumentIssued": "制发考察反馈意见",

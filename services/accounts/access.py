@@ -13,7 +13,8 @@ the finer limits that need the thing asked about:
   case, only the liaison views.
 - **Selections** (decision 0034): selection clerks (the cadre section) record a selection's
   steps and see no report, reporter or archive; the supervision office holds a candidate on
-  a report. The selection clerk's pages and API are later slices.
+  a report. The selection clerk's pages and API are later slices. A supervision project on a
+  selection (立项督查) is the supervision office's: leaders and handlers, auditors read it.
 
 Refusals are :class:`RuleBroken` about the person (403, in English and Chinese), like the
 procedure's own guards.
@@ -104,6 +105,16 @@ SELECTION_HOLD_ACTORS = (R.LEADER, R.HANDLER)
 SELECTION_ACCOUNTABLE = (R.LEADER,)
 # Who reads a selection's record: those who record or hold its steps, and the auditors.
 SELECTION_READERS = (R.SELECTION_CLERK, R.HANDLER, R.LEADER, R.AUDITOR)
+# The supervision project on a selection (立项督查, issue 14), the supervision office's work
+# (the cadre section reads no report, so no project). A leader opens it, forms its team and
+# approves or returns its conclusion; the handlers (with leaders) record the plan, the
+# findings and the report back; only a handler proposes the conclusion (as for a case). The
+# same roles as the project's ``rules.LEADERS``, ``rules.WORKERS``, ``rules.HANDLERS``.
+PROJECT_LEADERS = (R.LEADER,)
+PROJECT_WORKERS = (R.HANDLER, R.LEADER)
+PROJECT_PROPOSERS = (R.HANDLER,)
+# Who reads a project: those who work on it, and the auditors.
+PROJECT_READERS = (R.HANDLER, R.LEADER, R.AUDITOR)
 
 # Who issues a case's or a selection's official documents (公文, decision 0035): handlers (a
 # case: their own or their section's, as for every case step) and leaders; the procedure's

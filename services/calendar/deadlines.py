@@ -305,6 +305,9 @@ class TimeLimits(BaseModel):
     | objection_answer            | 15      | working days | answer to a reporter's objection (异议) |
     | transfer_down_report_back   | 60      | working days | the level below reports its result, from the transfer |
     | discipline_report_back      | 90      | working days | the discipline commission reports its result, from the transfer |
+    | project_plan                | 5       | working days | a supervision project's plan (督查方案), from its opening |
+    | project_conclusion          | 30      | working days | a supervision project's conclusion approved, from its opening |
+    | project_report_back         | 10      | working days | the supervision report sent back (督查报告), from the approval |
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -324,3 +327,6 @@ class TimeLimits(BaseModel):
     objection_answer: PositiveInt = 15
     transfer_down_report_back: PositiveInt = 60
     discipline_report_back: PositiveInt = 90
+    project_plan: PositiveInt = 5
+    project_conclusion: PositiveInt = 30
+    project_report_back: PositiveInt = 10

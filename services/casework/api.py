@@ -36,6 +36,7 @@ from services.casework.document_api import (
 )
 from services.casework.domain import Case
 from services.casework.handlers import COMMANDS
+from services.casework.project_api import add_project_routes
 from services.casework.rules import PERMISSIONS
 from services.casework.selection_api import add_selection_routes
 from services.common.deadline_views import deadline_view
@@ -185,6 +186,8 @@ def build_router(casework: CaseworkApplication) -> APIRouter:
 
     # The selection record's routes (selection_api.py): served wherever casework's are.
     add_selection_routes(router, casework)
+    # The supervision project's routes (project_api.py, 立项督查).
+    add_project_routes(router, casework)
     return router
 
 

@@ -5,7 +5,8 @@ events that opens cases exactly once (``opening.py``), the command handlers and 
 ``COMMANDS`` table (``handlers.py``); here, the one way commands run.
 
 The selection record's steps (``execute_selection``, the ``SELECTION_COMMANDS`` table in
-``selections.py``) run the same way on a selection.
+``selections.py``) run the same way on a selection, and a supervision project's
+(``execute_project``, the ``PROJECT_COMMANDS`` table in ``projects.py``) on a project.
 
 Commands (``execute``) load the case, check the caller's expected version, run the
 domain command and save; a concurrent save of the same case makes the second one fail
@@ -24,6 +25,8 @@ from schemas.events import Source
 from services.casework.domain import Actor, Case
 from services.casework.handlers import COMMANDS, RETRIED_ON_CONFLICT, CaseCommands
 from services.casework.opening import CaseOpening
+from services.casework.project import SupervisionProject
+from services.casework.projects import PROJECT_COMMANDS, ProjectCommands
 from services.casework.rules import CaseworkError
 from services.casework.selection import Selection
 from services.casework.selections import SELECTION_COMMANDS, SelectionCommands
@@ -52,7 +55,8 @@ class ConcurrentChange(CaseworkError):
         )
 
 
-class CaseworkApplication(CaseOpening, CaseCommands, SelectionCommands):
+# ProjectCommands is a SelectionCommands (a project reads its selection): named before it.
+class CaseworkApplication(CaseOpening, CaseCommands, ProjectCommands, SelectionCommands):
     name = "casework"
     source: ClassVar[Source] = "casework"
 
@@ -135,3 +139,35 @@ class CaseworkApplication(CaseOpening, CaseCommands, SelectionCommands):
                 selection_id, expected, None, what="selection", what_zh="选拔任用记录"
             ) from None
         return selection
+
+    def execute_project(
+        self,
+        project_id: UUID,
+        action: str,
+        command: c.Command,
+        actor: Actor,
+    ) -> SupervisionProject:
+        """Run one step of a supervision project (``PROJECT_COMMANDS``); returns it as saved.
+        A stale ``expected_version``, or a save of the same project in between, is a
+        :class:`ConcurrentChange`."""
+        model, handler = PROJECT_COMMANDS[action]
+        if not isinstance(command, model):
+            raise TypeError(f"{action} takes a {model.__name__}, not {type(command).__name__}")
+        project = self.get_project(project_id)
+        expected = command.expected_version
+        if expected is not None and expected != project.version:
+            raise ConcurrentChange(
+                project_id,
+                expected,
+                project.version,
+                what="supervision project",
+                what_zh="立项督查",
+            )
+        handler(self, project, command, actor)
+        try:
+            self.save(project)
+        except IntegrityError:
+            raise ConcurrentChange(
+                project_id, expected, None, what="supervision project", what_zh="立项督查"
+            ) from None
+        return project

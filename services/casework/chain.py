@@ -104,17 +104,27 @@ def verify_chain(aggregate_id: UUID, events: Iterable[Any]) -> BrokenLink | None
     return None
 
 
-# The aggregates whose events are sealed in a hash chain: cases and selections (0034).
-CHAINED_TOPICS = ("jiandu.casework:Case.", "jiandu.casework:Selection.")
+# The aggregates whose events are sealed in a hash chain: cases, selections (0034) and
+# supervision projects (立项督查).
+CHAINED_TOPICS = (
+    "jiandu.casework:Case.",
+    "jiandu.casework:Selection.",
+    "jiandu.casework:SupervisionProject.",
+)
 
 
 def chained_kind(topic: str) -> str:
-    """What a chained event belongs to, by its topic: ``case`` or ``selection``."""
-    return "selection" if topic.startswith("jiandu.casework:Selection.") else "case"
+    """What a chained event belongs to, by its topic: ``case``, ``selection`` or
+    ``project``."""
+    if topic.startswith("jiandu.casework:Selection."):
+        return "selection"
+    if topic.startswith("jiandu.casework:SupervisionProject."):
+        return "project"
+    return "case"
 
 
 def verify_log(app: Any, page: int = 1000) -> tuple[int, list[BrokenLink]]:
-    """Check every chain in an application's log, each case's and each selection's
+    """Check every chain in an application's log, each case's, selection's and project's
     (``CHAINED_TOPICS``): (aggregates checked, broken links).
 
     Reads the notification log in pages and checks each aggregate's events in order; a

@@ -96,8 +96,8 @@ def rebuild_projections(data: DataOpt = None) -> None:
 
 @app.command()
 def verify(data: DataOpt = None) -> None:
-    """Check the hash chain of every case's and every selection's events; report the first
-    broken link of each."""
+    """Check the hash chain of every case's, selection's and supervision project's events;
+    report the first broken link of each."""
     from services.bootstrap import build_log_reader
     from services.casework.chain import chained_kind, use_key, verify_log
 

@@ -10,7 +10,8 @@ from uuid import UUID
 from fastapi import FastAPI
 
 from schemas.events import Actor
-from schemas.glossary import MemberUnit, Role
+from schemas.glossary import Category, MemberUnit, Role
+from schemas.project_commands import OpenProject
 from schemas.selection_commands import ProposeSelection, SelectionPerson
 from services.bootstrap import (
     EmbeddedSystem,
@@ -47,8 +48,8 @@ def embedded_system(folder: Path) -> EmbeddedSystem:
 
 
 def seed(system: EmbeddedSystem) -> dict[str, str]:
-    """A report with its case, a selection, and the cadre register: path values that name
-    something."""
+    """A report with its case, a selection, a supervision project on it, and the cadre
+    register: path values that name something."""
     system.read.register.import_csv(CADRES)
     bearer(system.accounts, SPARE_ACCOUNT, Role.HANDLER)  # the administrators' to change
     receipt = system.intake.submit(
@@ -64,10 +65,21 @@ def seed(system: EmbeddedSystem) -> dict[str, str]:
         ),
         {"id": "fuzz-leader", "role": Role.LEADER.value},
     )
+    # A supervision project on that selection, on the report's case (立项督查).
+    project_id = system.casework.open_project(
+        OpenProject(
+            selection_id=selection_id,
+            basis=[case_id],
+            irregularities=[Category.SEEKING_OFFICE],
+            clues="反映王建国在干部调整前多次找领导要求提拔",
+        ),
+        {"id": "fuzz-leader", "role": Role.LEADER.value},
+    )
     return {
         "report_id": str(receipt.report_id),
         "case_id": str(case_id),
         "selection_id": str(selection_id),
+        "project_id": str(project_id),
         "cadre_id": "QS-0001",
         "username": SPARE_ACCOUNT,
     }

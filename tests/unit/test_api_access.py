@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import pytest
 from fastapi import FastAPI
@@ -28,11 +29,13 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Route
 
-from schemas.glossary import MemberUnit, Role
+from schemas.glossary import Category, MemberUnit, Role
+from schemas.project_commands import OpenProject
 from schemas.selection_commands import ProposeSelection, SelectionPerson
 from schemas.views import CadreRecord
 from services.bootstrap import EmbeddedSystem
 from services.casework.handlers import COMMANDS
+from services.casework.projects import PROJECT_COMMANDS
 from services.casework.selection_api import HOLD_ACTIONS
 from services.casework.selections import SELECTION_COMMANDS
 from services.intake.triage import TRIAGE_COMMANDS
@@ -151,6 +154,36 @@ def selection_commands() -> list[Probe]:
     ]
 
 
+# The supervision project (立项督查): a leader opens it, forms its team and decides on its
+# conclusion; only a handler proposes the conclusion; both record the rest.
+PROJECT_LEADERS = frozenset({R.LEADER})
+PROJECT_WORKERS = frozenset({R.HANDLER, R.LEADER})
+PROJECT_STEP_ROLES = {
+    "form_team": PROJECT_LEADERS,
+    "record_plan": PROJECT_WORKERS,
+    "record_finding": PROJECT_WORKERS,
+    "propose_conclusion": frozenset({R.HANDLER}),
+    "approve_conclusion": PROJECT_LEADERS,
+    "return_conclusion": PROJECT_LEADERS,
+    "report_back": PROJECT_WORKERS,
+    "close": PROJECT_LEADERS,
+}
+
+
+def project_commands() -> list[Probe]:
+    assert set(PROJECT_STEP_ROLES) == set(PROJECT_COMMANDS)
+    return [
+        Probe(
+            "POST",
+            f"/api/v1/projects/{{project_id}}/{action}",
+            roles,
+            body=INVALID,
+            ok=422,
+        )
+        for action, roles in PROJECT_STEP_ROLES.items()
+    ]
+
+
 def triage_commands() -> list[Probe]:
     roles = frozenset({R.OPERATOR, R.LEADER})
     return [
@@ -264,6 +297,18 @@ PROBES: list[Probe] = [
         "/api/v1/selections/{selection_id}/{action}",
         SELECTION_RECORDERS | SELECTION_HOLDERS,
         path="/api/v1/selections/{selection_id}/fly",
+        body={},
+        ok=404,
+    ),
+    # the supervision project on a selection (立项督查)
+    Probe("POST", "/api/v1/projects", PROJECT_LEADERS, body=INVALID, ok=422),
+    Probe("GET", "/api/v1/projects/{project_id}", frozenset({R.HANDLER, R.LEADER, R.AUDITOR})),
+    *project_commands(),
+    Probe(
+        "POST",
+        "/api/v1/projects/{project_id}/{action}",
+        PROJECT_WORKERS,
+        path="/api/v1/projects/{project_id}/fly",
         body={},
         ok=404,
     ),
@@ -438,6 +483,17 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                     )
                 ),
             }
+            world.values["project_id"] = str(
+                system.casework.open_project(
+                    OpenProject(
+                        selection_id=UUID(world.values["selection_id"]),
+                        basis=[UUID(case_id)],
+                        irregularities=[Category.SEEKING_OFFICE],
+                        clues="反映王建国在干部调整前多次找领导要求提拔",
+                    ),
+                    {"id": "leader", "role": R.LEADER.value},
+                )
+            )
             system.catch_up()
             yield world
     finally:

@@ -279,6 +279,9 @@ def test_time_limits_defaults_and_override() -> None:
         "objection_answer": 15,
         "transfer_down_report_back": 60,
         "discipline_report_back": 90,
+        "project_plan": 5,
+        "project_conclusion": 30,
+        "project_report_back": 10,
     }
     assert TimeLimits(inquiry_reply=10).inquiry_reply == 10
     with pytest.raises(ValidationError):

@@ -9,6 +9,11 @@ import pytest
 from schemas.events import PAYLOADS
 from schemas.glossary import EVENT_LABELS
 from services.casework.domain import CASE_CONTRACTS, CASE_INTERNAL_FIELDS, Case
+from services.casework.project import (
+    PROJECT_CONTRACTS,
+    PROJECT_INTERNAL_FIELDS,
+    SupervisionProject,
+)
 from services.casework.selection import SELECTION_CONTRACTS, SELECTION_INTERNAL_FIELDS, Selection
 from services.common.contracts import own_fields
 from services.intake.domain import (
@@ -29,6 +34,7 @@ PUBLISHED = (
         (cls, contract, SELECTION_INTERNAL_FIELDS[cls])
         for cls, contract in SELECTION_CONTRACTS.items()
     ]
+    + [(cls, contract, PROJECT_INTERNAL_FIELDS[cls]) for cls, contract in PROJECT_CONTRACTS.items()]
 )
 
 
@@ -48,6 +54,7 @@ def _event_classes(aggregate: type) -> set[type]:
         (Ledger, LEDGER_CONTRACTS),
         (Case, CASE_CONTRACTS),
         (Selection, SELECTION_CONTRACTS),
+        (SupervisionProject, PROJECT_CONTRACTS),
     ],
 )
 def test_every_event_class_is_in_its_table(aggregate: type, table: dict[type, object]) -> None:
@@ -89,6 +96,12 @@ def test_the_selection_publishes_on_the_casework_source() -> None:
     """Selection events live in casework's store (decision 0034): their topics say so."""
     for cls in SELECTION_CONTRACTS:
         assert cls.TOPIC.startswith("jiandu.casework:Selection.")  # type: ignore[attr-defined]
+
+
+def test_the_supervision_project_publishes_on_the_casework_source() -> None:
+    """Project events live in casework's store, beside the cases and selections."""
+    for cls in PROJECT_CONTRACTS:
+        assert cls.TOPIC.startswith("jiandu.casework:SupervisionProject.")  # type: ignore[attr-defined]
 
 
 def test_the_ledger_is_not_published() -> None:

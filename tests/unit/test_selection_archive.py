@@ -205,3 +205,34 @@ def test_the_archive_page_shows_the_selection_records(
     assert "没有涉及该干部的选拔任用记实。" in nobody
     replied = client.get("/integrity?cadre_ids=C-009&as_of=2026-06-01").text
     assert "考察环节的责任" in replied
+
+
+def test_the_liaison_figures_count_the_selection_the_void_and_the_people_held_responsible(
+    system: EmbeddedSystem, voided: str
+) -> None:
+    """By the glossary's values alone: no name, unit or post reaches the liaison tables."""
+    liaison_tables = (
+        "liaison_selections",
+        "liaison_voided_appointments",
+        "liaison_responsibilities",
+    )
+    first = {s.name: s for s in system.read.liaison.quarterly_report(2026, 1).sections}
+    sections = {s.name: s for s in system.read.liaison.quarterly_report(2026, 2).sections}
+
+    def counts(name: str, sections: dict[str, Any] = sections) -> dict[str, int]:
+        return {r.key: r.count for r in sections[name].rows if r.count}
+
+    # Proposed on 2 March; one of its two appointments is void, the other stands.
+    assert counts("selections", first) == {"appointed": 1}
+    assert counts("selections") == {}  # none proposed in the second quarter
+    assert counts("appointments_voided") == {"seeking_office": 1}
+    assert counts("selection_responsibility") == {"admonition": 1, "circulated_criticism": 1}
+    assert counts("appointments_voided", first) == {}
+    assert sections["selection_responsibility"].title_zh == "本季度选人用人责任追究（按处理方式）"
+    stored = " ".join(
+        str(row)
+        for table in liaison_tables
+        for row in system.read.store.query(f"SELECT * FROM {table}")
+    )
+    for secret in ("王建国", "陈科长", "县委书记", FINANCE, DEPARTMENT, "副局长"):
+        assert secret not in stored

@@ -49,6 +49,7 @@ from schemas.glossary import (
 from schemas.submissions import ReportedCadre
 from services.common.case_states import state_after
 from services.common.china_time import china_date
+from services.common.project_stages import is_project_event
 from services.common.selection_stages import is_selection_event
 from services.projections.rows import Upsert, as_json, payload_of, text
 
@@ -151,6 +152,8 @@ INTAKE_STATUS: dict[str, ReportStatus] = {
 def project(envelope: EventEnvelope) -> list[Upsert]:
     if is_selection_event(envelope.event_type):
         return []  # a selection is not a case (casework's log holds both)
+    if is_project_event(envelope.event_type):
+        return []  # nor is a supervision project
     payload = payload_of(envelope)
     if envelope.source == "intake":
         return _report_rows(envelope, payload)

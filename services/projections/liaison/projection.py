@@ -36,7 +36,13 @@ from schemas.events import (
     ReportSubjectIdentifiedV1,
     ReportTriagedV1,
 )
+from schemas.events_selection import (
+    AppointmentVoidedV1,
+    ResponsibilityTakenV1,
+    SelectionProposedV1,
+)
 from schemas.glossary import (
+    AccountabilityHandling,
     AccuserStatus,
     AdmonitionOutcome,
     CaseKind,
@@ -50,16 +56,21 @@ from schemas.glossary import (
     ReferralDirection,
     ReferralSource,
     ReportStatus,
+    ResponsibilityStep,
+    SelectionStage,
     Verdict,
+    VoidGround,
 )
 from services.common.case_states import state_after
+from services.common.selection_stages import is_selection_event, stage_after
 from services.projections.days import step_day
 from services.projections.rows import Upsert, payload_of, text
 
 name = "liaison"
 # 2, 3: steps dated by the day they state (decision 0016); 4: the report's day of receipt on
-# its categories and subjects, so a range's counts read only that range's rows (0027).
-version = 4
+# its categories and subjects, so a range's counts read only that range's rows (0027); 5:
+# selections, voided appointments and people held responsible (issue 14).
+version = 5
 
 # The unit that runs this system and receives referrals in (the 12380 office sits in the
 # organization department).
@@ -135,6 +146,28 @@ COLUMNS: dict[str, dict[str, ColumnKind]] = {
         "method": ClearingMethod,
         "carried_out_on": DATE,
     },
+    # Selections (issue 14): the day each was proposed and where it stands; each voided
+    # appointment (one row per candidate) and each person held responsible, by the glossary's
+    # grounds, steps and handlings only: never a name, a unit or a post.
+    "liaison_selections": {
+        "selection_id": ID,
+        "proposed_on": DATE,
+        "stage": SelectionStage,
+    },
+    "liaison_voided_appointments": {
+        "event_id": ID,
+        "ordinal": INT,
+        "selection_id": ID,
+        "ground": VoidGround,
+        "voided_on": DATE,
+    },
+    "liaison_responsibilities": {
+        "event_id": ID,
+        "selection_id": ID,
+        "step": ResponsibilityStep,
+        "handling": AccountabilityHandling,
+        "taken_on": DATE,
+    },
 }
 KEYS: dict[str, tuple[str, ...]] = {
     "liaison_reports": ("report_id",),
@@ -145,6 +178,9 @@ KEYS: dict[str, tuple[str, ...]] = {
     "liaison_conclusions": ("event_id",),
     "liaison_handlings": ("case_id", "handling_id"),
     "liaison_clearings": ("event_id",),
+    "liaison_selections": ("selection_id",),
+    "liaison_voided_appointments": ("event_id", "ordinal"),
+    "liaison_responsibilities": ("event_id",),
 }
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS liaison_reports_received ON liaison_reports (received_on)",
@@ -179,6 +215,9 @@ QUERY_INDEXES: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS liaison_handlings_on ON liaison_handlings (decided_on)",
     "CREATE INDEX IF NOT EXISTS liaison_clearings_on ON liaison_clearings (carried_out_on)",
     "CREATE INDEX IF NOT EXISTS liaison_referrals_on ON liaison_referrals (referred_on)",
+    "CREATE INDEX IF NOT EXISTS liaison_selections_on ON liaison_selections (proposed_on)",
+    "CREATE INDEX IF NOT EXISTS liaison_voided_on ON liaison_voided_appointments (voided_on)",
+    "CREATE INDEX IF NOT EXISTS liaison_responsibilities_on ON liaison_responsibilities (taken_on)",
 )
 ddl: tuple[str, ...] = (*(_ddl(t) for t in tables), *INDEXES, *QUERY_INDEXES)
 
@@ -368,7 +407,51 @@ def _disposition(
     )
 
 
+def _selection(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
+    """A selection's event: its stage, the day it was proposed, what was voided and who was
+    held responsible (grounds, steps and handlings: glossary values only)."""
+    selection = {"selection_id": text(envelope.aggregate_id)}
+    rows: list[Upsert] = []
+    stage = stage_after(envelope.event_type, payload)
+    if stage is not None:
+        rows.append(_row("liaison_selections", selection, {"stage": stage.value}))
+    match payload:
+        case SelectionProposedV1():
+            rows.append(
+                _row("liaison_selections", selection, {"proposed_on": payload.on.isoformat()})
+            )
+        case AppointmentVoidedV1():
+            rows += [
+                _row(
+                    "liaison_voided_appointments",
+                    {"event_id": text(envelope.event_id), "ordinal": i},
+                    {
+                        **selection,
+                        "ground": payload.ground.value,
+                        "voided_on": payload.on.isoformat(),
+                    },
+                )
+                for i, _ in enumerate(payload.candidates)
+            ]
+        case ResponsibilityTakenV1():
+            rows.append(
+                _row(
+                    "liaison_responsibilities",
+                    {"event_id": text(envelope.event_id)},
+                    {
+                        **selection,
+                        "step": payload.step.value,
+                        "handling": payload.handling.value,
+                        "taken_on": payload.on.isoformat(),
+                    },
+                )
+            )
+    return rows
+
+
 def _casework(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: PLR0911
+    if is_selection_event(envelope.event_type):
+        return _selection(envelope, payload)
     case = {"case_id": text(envelope.aggregate_id)}
     rows: list[Upsert] = []
     state = state_after(envelope.event_type, payload)

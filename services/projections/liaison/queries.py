@@ -16,6 +16,7 @@ from enum import Enum
 from typing import Any
 
 from schemas.glossary import (
+    AccountabilityHandling,
     AccuserStatus,
     CaseKind,
     CaseState,
@@ -28,8 +29,10 @@ from schemas.glossary import (
     ReferralSource,
     ReferralStatus,
     ReportStatus,
+    SelectionStage,
     StatisticsBucket,
     Verdict,
+    VoidGround,
 )
 from schemas.views_liaison import (
     CountRow,
@@ -434,6 +437,7 @@ class LiaisonQueries:
                 AccuserStatus,
             )
         )
+        sections += self._selection_sections(params)
         views = self._referral_views(as_of, start=start, end=end)
         for direction in ReferralDirection:
             counts = Counter(v.status for v in views if v.direction == direction.value)
@@ -450,6 +454,40 @@ class LiaisonQueries:
                 )
             )
         return sections
+
+    def _selection_sections(
+        self, params: tuple[str, str]
+    ) -> list[tuple[str, str, str, int, list[CountRow]]]:
+        """The supervision of selections (issue 14): selections recorded, appointments voided,
+        people held responsible, each by the glossary's values alone."""
+        return [
+            self._grouped(
+                "selections",
+                "本季度动议的选拔任用（按目前所处环节）",
+                "全程记实的选拔任用，按动议日期统计。",
+                "SELECT stage AS k FROM liaison_selections WHERE proposed_on BETWEEN %s AND %s",
+                params,
+                SelectionStage,
+            ),
+            self._grouped(
+                "appointments_voided",
+                "本季度宣布无效的任免决定（按违规情形）",
+                "按人次统计。",
+                "SELECT ground AS k FROM liaison_voided_appointments "
+                "WHERE voided_on BETWEEN %s AND %s",
+                params,
+                VoidGround,
+            ),
+            self._grouped(
+                "selection_responsibility",
+                "本季度选人用人责任追究（按处理方式）",
+                "按人次统计。",
+                "SELECT handling AS k FROM liaison_responsibilities "
+                "WHERE taken_on BETWEEN %s AND %s",
+                params,
+                AccountabilityHandling,
+            ),
+        ]
 
     def _grouped(
         self,
