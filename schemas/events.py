@@ -103,6 +103,7 @@ from schemas.events_selection import (
     PublicityStartedV1,
     RecommendationRecordedV1,
     ResponsibilityTakenV1,
+    SelectionDocumentIssuedV1,
     SelectionProposedV1,
     SelectionStep,
     SelectionWithdrawnV1,
@@ -186,6 +187,7 @@ __all__ = [
     "ResponsibilityTakenV1",
     "SealedContentHandedOverV1",
     "SealedContentOpenedV1",
+    "SelectionDocumentIssuedV1",
     "SelectionProposedV1",
     "SelectionStep",
     "SelectionWithdrawnV1",
@@ -257,6 +259,7 @@ PAYLOADS: dict[tuple[str, int], type[Payload]] = {
     ("SelectionWithdrawn", 1): SelectionWithdrawnV1,
     ("AppointmentVoided", 1): AppointmentVoidedV1,
     ("ResponsibilityTaken", 1): ResponsibilityTakenV1,
+    ("SelectionDocumentIssued", 1): SelectionDocumentIssuedV1,
     # the supervision project on a selection (立项督查)
     ("ProjectOpened", 1): ProjectOpenedV1,
     ("ProjectTeamFormed", 1): ProjectTeamFormedV1,

@@ -323,6 +323,8 @@ class BasisKind(GlossaryEnum):
     """What a voided appointment or a responsibility taken rests on (its 依据)."""
 
     CASE = "case", "核查结论"
+
+
 # -- the supervision project on a selection (立项督查, issue 14) ------------------------------
 
 

@@ -31,6 +31,7 @@ from services.accounts.web import accounts_of, require_api_roles
 from services.casework.application import CaseworkApplication
 from services.casework.document_api import (
     add_case_document_routes,
+    add_selection_document_routes,
     case_documentable,
     case_documents,
 )
@@ -38,7 +39,7 @@ from services.casework.domain import Case
 from services.casework.handlers import COMMANDS
 from services.casework.project_api import add_project_routes
 from services.casework.rules import PERMISSIONS
-from services.casework.selection_api import add_selection_routes
+from services.casework.selection_api import add_selection_routes, selection_access
 from services.common.deadline_views import deadline_view
 from services.common.problems import can_answer
 from services.common.web import ApiError
@@ -185,6 +186,8 @@ def build_router(casework: CaseworkApplication) -> APIRouter:
         raise ApiError(f"no such action {action!r}; the actions are: {', '.join(COMMANDS)}", 404)
 
     # The selection record's routes (selection_api.py): served wherever casework's are.
+    # (the documents' first: the selection's routes end with a catch-all POST for its steps)
+    add_selection_document_routes(router, casework, selection_access)
     add_selection_routes(router, casework)
     # The supervision project's routes (project_api.py, 立项督查).
     add_project_routes(router, casework)

@@ -29,7 +29,11 @@ from services.casework.project import SupervisionProject
 from services.casework.projects import PROJECT_COMMANDS, ProjectCommands
 from services.casework.rules import CaseworkError
 from services.casework.selection import Selection
-from services.casework.selections import SELECTION_COMMANDS, SelectionCommands
+from services.casework.selections import (
+    SELECTION_COMMANDS,
+    SELECTION_RETRIED_ON_CONFLICT,
+    SelectionCommands,
+)
 
 
 # Named here for the modules that take them from the application (the table itself lives
@@ -121,7 +125,25 @@ class CaseworkApplication(CaseOpening, CaseCommands, ProjectCommands, SelectionC
     ) -> Selection:
         """Run one step of a selection (``SELECTION_COMMANDS``); returns it as saved. A stale
         ``expected_version``, or a save of the same selection in between, is a
-        :class:`ConcurrentChange`."""
+        :class:`ConcurrentChange` (``SELECTION_RETRIED_ON_CONFLICT`` without a version: tried
+        again a few times first)."""
+        retried = action in SELECTION_RETRIED_ON_CONFLICT and command.expected_version is None
+        tries = 3 if retried else 1
+        for attempt in range(tries):
+            try:
+                return self._execute_selection_once(selection_id, action, command, actor)
+            except ConcurrentChange:
+                if attempt + 1 == tries:
+                    raise
+        raise AssertionError  # unreachable
+
+    def _execute_selection_once(
+        self,
+        selection_id: UUID,
+        action: str,
+        command: c.Command,
+        actor: Actor,
+    ) -> Selection:
         model, handler = SELECTION_COMMANDS[action]
         if not isinstance(command, model):
             raise TypeError(f"{action} takes a {model.__name__}, not {type(command).__name__}")

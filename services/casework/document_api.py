@@ -10,6 +10,7 @@ the template is replaced. Reads are the case's (or selection's) reads; issuing i
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import Enum
 from typing import Any
 from uuid import UUID
 
@@ -17,10 +18,12 @@ from fastapi import APIRouter, Depends, Response
 
 from schemas.commands import IssueDocument
 from schemas.glossary import DocumentKind
+from schemas.selection_commands import IssueSelectionDocument
 from schemas.views import DocumentableStep, DocumentView
-from services.accounts.access import DOCUMENT_ISSUERS
+from services.accounts.access import DOCUMENT_ISSUERS, SELECTION_ACTORS, SELECTION_READERS
 from services.casework.application import CaseworkApplication
 from services.casework.domain import Case
+from services.casework.selection import Selection
 from services.common.config import Config
 from services.common.documents import DOCX_MEDIA_TYPE, attachment, render
 from services.common.web import ApiError
@@ -137,3 +140,73 @@ def add_case_document_routes(
     def download_case_document(case_id: UUID, ref: str, access: Any = reader) -> Response:
         """The document as sent, as a Word file: ``ref`` is its number (文号) or its id."""
         return docx_response(casework.config, find_document(access.case.issued, ref))
+
+
+def selection_documents(selection: Selection) -> list[DocumentView]:
+    return [document_view(d, f"/api/v1/selections/{selection.id}") for d in selection.issued]
+
+
+def add_selection_document_routes(
+    router: APIRouter, casework: CaseworkApplication, access: Callable[..., Any]
+) -> None:
+    """The selection's documents (考察反馈意见): read as the selection is read
+    (``SELECTION_READERS``), issued by its recorders (``SELECTION_ACTORS``: who inspects)."""
+    reader = Depends(access(casework, *SELECTION_READERS))
+    issuer = Depends(access(casework, *SELECTION_ACTORS))
+    tags: list[str | Enum] = ["selections"]
+
+    @router.get("/selections/{selection_id}/documents", tags=tags)
+    def list_selection_documents(selection_id: UUID, found: Any = reader) -> list[DocumentView]:
+        """The official documents the selection issued, in order of issue."""
+        return selection_documents(found[1])
+
+    @router.get("/selections/{selection_id}/documentable", tags=tags)
+    def selection_documentable(selection_id: UUID, found: Any = reader) -> list[DocumentableStep]:
+        """The inspection feedbacks that may be issued now (none issued yet)."""
+        return [
+            DocumentableStep(kind=kind.value, kind_zh=kind.zh, about=about, label=label)
+            for kind, about, label in found[1].documentable_steps()
+        ]
+
+    @router.post(
+        "/selections/{selection_id}/documents",
+        responses={
+            **ISSUE_RESPONSES,
+            403: {"description": "the role may not issue the selection's documents"},
+            404: {"description": "no such selection"},
+            409: {"description": "not inspected (document_step_taken), or the stage"},
+        },
+        status_code=201,
+        tags=tags,
+    )
+    def issue_selection_document(
+        selection_id: UUID,
+        body: IssueSelectionDocument,
+        response: Response,
+        found: Any = issuer,
+    ) -> DocumentView:
+        """Issue the inspection's feedback to a candidate or their unit's leadership team
+        (numbered in its register, recorded in the selection); asked again: the same, 200."""
+        before = found[1].document_of(body.kind, body.about)
+        selection = casework.execute_selection(
+            selection_id, "issue_document", body, found[0].actor()
+        )
+        if before is not None:
+            response.status_code = 200
+        document = selection.document_of(body.kind, body.about)
+        assert document is not None
+        return document_view(document, f"/api/v1/selections/{selection.id}")
+
+    @router.get(
+        "/selections/{selection_id}/documents/{ref}.docx",
+        response_class=Response,
+        responses={
+            **DOWNLOAD_RESPONSES,
+            403: {"description": "the role may not read the selection"},
+            404: {"description": "no such selection, or no document of it with this number or id"},
+        },
+        tags=tags,
+    )
+    def download_selection_document(selection_id: UUID, ref: str, found: Any = reader) -> Response:
+        """The document as sent, as a Word file: ``ref`` is its number (文号) or its id."""
+        return docx_response(casework.config, find_document(found[1].issued, ref))

@@ -51,6 +51,7 @@ SELECTION_EVENT_TYPES = frozenset(FIXED) | frozenset(
         "CandidateReleased",
         "AppointmentVoided",
         "ResponsibilityTaken",
+        "SelectionDocumentIssued",  # decision 0035
     }
 )
 

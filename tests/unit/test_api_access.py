@@ -151,6 +151,7 @@ def selection_commands() -> list[Probe]:
             ok=422,
         )
         for action in SELECTION_COMMANDS
+        if action != "issue_document"  # its own route: POST /selections/{selection_id}/documents
     ]
 
 
@@ -292,6 +293,32 @@ PROBES: list[Probe] = [
         frozenset({R.SELECTION_CLERK, R.HANDLER, R.LEADER, R.AUDITOR}),
     ),
     *selection_commands(),
+    # the selection's documents (考察反馈意见, decision 0035): read as the selection, issued
+    # by its recorders; the world's selection has none (a download: 404 to those admitted).
+    Probe(
+        "GET",
+        "/api/v1/selections/{selection_id}/documents",
+        frozenset({R.SELECTION_CLERK, R.HANDLER, R.LEADER, R.AUDITOR}),
+    ),
+    Probe(
+        "GET",
+        "/api/v1/selections/{selection_id}/documentable",
+        frozenset({R.SELECTION_CLERK, R.HANDLER, R.LEADER, R.AUDITOR}),
+    ),
+    Probe(
+        "POST",
+        "/api/v1/selections/{selection_id}/documents",
+        SELECTION_RECORDERS,
+        body=INVALID,
+        ok=422,
+    ),
+    Probe(
+        "GET",
+        "/api/v1/selections/{selection_id}/documents/{ref}.docx",
+        frozenset({R.SELECTION_CLERK, R.HANDLER, R.LEADER, R.AUDITOR}),
+        path="/api/v1/selections/{selection_id}/documents/none.docx",
+        ok=404,
+    ),
     Probe(
         "POST",
         "/api/v1/selections/{selection_id}/{action}",

@@ -61,6 +61,8 @@ from tests.unit.test_case_procedure import (
     letter_sent,
     path_concluded,
 )
+from tests.unit.test_selection_api import TODAY as SELECTION_TODAY
+from tests.unit.test_selection_api import up_to
 
 K = DocumentKind
 INQUIRY = c.IssueDocument(kind=K.INQUIRY_NOTICE, about="inquiry")
@@ -447,3 +449,68 @@ def test_every_document_route_declares_its_answers(system: EmbeddedSystem) -> No
     assert DOCX_MEDIA_TYPE in download["responses"]["200"]["content"]
     issue = paths["/api/v1/cases/{case_id}/documents"]["post"]
     assert {"200", "201", "401", "403", "404", "409", "422"} <= set(issue["responses"])
+
+
+# -- the selection's 考察反馈意见 ------------------------------------------------------------
+
+
+def test_the_inspection_feedback_to_the_cadre_and_to_the_team(tmp_path: Path) -> None:
+    system = build_embedded(make_settings(tmp_path), SELECTION_TODAY)
+    try:
+        with TestClient(system.web_app()) as client:
+            clerk = bearer(system.accounts, "clerk-1", Role.SELECTION_CLERK)
+            handler = bearer(system.accounts, "handler-1", Role.HANDLER)
+            operator = bearer(system.accounts, "op-1", Role.OPERATOR)
+            announced = up_to(client, clerk, "record_inspection")
+            documents = f"/api/v1/selections/{announced}/documents"
+            early = client.post(documents, json={"about": "inspection:a:cadre"}, headers=clerk)
+            assert early.status_code == 409, early.text  # not inspected yet: the stage
+            inspected = up_to(client, clerk, "record_integrity_opinion")
+            documents = f"/api/v1/selections/{inspected}/documents"
+            offered = client.get(f"/api/v1/selections/{inspected}/documentable", headers=handler)
+            assert [d["about"] for d in offered.json()] == [
+                "inspection:a:cadre",
+                "inspection:a:team",
+                "inspection:b:cadre",
+                "inspection:b:team",
+            ]
+
+            to_cadre = client.post(documents, json={"about": "inspection:a:cadre"}, headers=clerk)
+            to_team = client.post(documents, json={"about": "inspection:a:team"}, headers=clerk)
+            again = client.post(documents, json={"about": "inspection:a:cadre"}, headers=clerk)
+
+            assert to_cadre.status_code == 201, to_cadre.text
+            assert to_team.status_code == 201, to_team.text
+            assert again.status_code == 200
+            assert again.json() == to_cadre.json()
+            numbers = [to_cadre.json()["number"], to_team.json()["number"]]
+            assert numbers == ["组考反〔2026〕1号", "组考反〔2026〕2号"]
+            assert (
+                client.post(
+                    documents, json={"about": "inspection:a:cadre"}, headers=handler
+                ).status_code
+                == 403
+            )
+            assert client.get(documents, headers=operator).status_code == 403
+            missing = client.post(documents, json={"about": "inspection:z:cadre"}, headers=clerk)
+            assert missing.status_code == 409
+            assert missing.json()["rule"] == "document_step_taken"
+            assert [d["number"] for d in client.get(documents, headers=handler).json()] == numbers
+
+            cadre_file = client.get(to_cadre.json()["download"], headers=handler)
+            team_file = client.get(f"{documents}/{quote(numbers[1])}.docx", headers=clerk)
+            assert cadre_file.status_code == team_file.status_code == 200
+            assert cadre_file.headers["content-type"] == DOCX_MEDIA_TYPE
+            assert "filename*=UTF-8''" in cadre_file.headers["content-disposition"]
+            cadre_text, team_text = text_of(cadre_file.content), text_of(team_file.content)
+            assert "考察反馈意见" in cadre_text
+            assert "组考反〔2026〕1号" in cadre_text
+            assert "王建国同志：" in cadre_text
+            assert "德才表现突出" in cadre_text
+            assert "陈科长、周干事" in cadre_text
+            assert "2026年3月10日" in cadre_text
+            assert "现将考察情况向你反馈如下" in cadre_text
+            assert "某县财政局领导班子：" in team_text
+            assert "向你单位领导班子反馈如下" in team_text
+    finally:
+        system.stop()

@@ -110,6 +110,7 @@ class SelectionRecord:
         self.announcement: dict[str, dt.date] | None = None
         self.opinions: dict[str, dict[str, Any]] = {}  # by candidate_id, the latest
         self.findings: dict[str, dict[str, Any]] = {}  # by candidate_id, the latest
+        self.inspected_on: dt.date | None = None  # the inspection's day (its feedback's)
         self.deliberated: list[str] = []
         self.decision: dict[str, Any] | None = None
         self.voted: list[str] = []  # every candidate the decision meeting voted on
