@@ -87,6 +87,18 @@ class DocumentView(View):
     download: str
 
 
+class DocumentTemplateView(View):
+    """A kind of document's template (decision 0035): the version issued with now, every
+    version kept ({version, added_at, added_by}), the number prefix, the fields it may use."""
+
+    kind: str
+    kind_zh: str
+    version: str
+    prefix: str
+    fields: list[dict[str, str]]
+    history: list[dict[str, str]]
+
+
 class DocumentableStep(View):
     """A step taken that a document may now be issued about (none issued yet)."""
 

@@ -32,6 +32,7 @@ from services.casework.application import CaseworkApplication
 from services.casework.document_api import (
     add_case_document_routes,
     add_selection_document_routes,
+    add_template_routes,
     case_documentable,
     case_documents,
 )
@@ -188,6 +189,7 @@ def build_router(casework: CaseworkApplication) -> APIRouter:
     # The selection record's routes (selection_api.py): served wherever casework's are.
     # (the documents' first: the selection's routes end with a catch-all POST for its steps)
     add_selection_document_routes(router, casework, selection_access)
+    add_template_routes(router, casework)
     add_selection_routes(router, casework)
     # The supervision project's routes (project_api.py, 立项督查).
     add_project_routes(router, casework)

@@ -14,18 +14,26 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from schemas.commands import IssueDocument
-from schemas.glossary import DocumentKind
+from schemas.glossary import DocumentKind, Role
 from schemas.selection_commands import IssueSelectionDocument
-from schemas.views import DocumentableStep, DocumentView
+from schemas.views import DocumentableStep, DocumentTemplateView, DocumentView
 from services.accounts.access import DOCUMENT_ISSUERS, SELECTION_ACTORS, SELECTION_READERS
+from services.accounts.model import Principal
+from services.accounts.web import require_api_roles
 from services.casework.application import CaseworkApplication
 from services.casework.domain import Case
 from services.casework.selection import Selection
 from services.common.config import Config
-from services.common.documents import DOCX_MEDIA_TYPE, attachment, render
+from services.common.documents import (
+    DOCX_MEDIA_TYPE,
+    TemplateRefused,
+    attachment,
+    fields_of,
+    render,
+)
 from services.common.web import ApiError
 
 DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -210,3 +218,92 @@ def add_selection_document_routes(
     def download_selection_document(selection_id: UUID, ref: str, found: Any = reader) -> Response:
         """The document as sent, as a Word file: ``ref`` is its number (文号) or its id."""
         return docx_response(casework.config, find_document(found[1].issued, ref))
+
+
+# -- templates as data: the administrator's (decision 0035) ---------------------------------
+
+MAX_TEMPLATE_BYTES = 5_000_000
+
+
+def template_view(config: Config, kind: DocumentKind) -> DocumentTemplateView:
+    """A kind's template: the version documents are issued with now, every version kept, its
+    number prefix and the fields a template may use."""
+    return DocumentTemplateView(
+        kind=kind.value,
+        kind_zh=kind.zh,
+        version=config.template(kind).version,
+        prefix=config.documents().prefix(kind),
+        fields=[
+            {"name": name, "meaning": en, "meaning_zh": zh}
+            for name, (en, zh) in fields_of(kind).items()
+        ],
+        history=config.template_history(kind),
+    )
+
+
+def replace_template(config: Config, kind: DocumentKind, content: bytes, who: str) -> None:
+    """Replace a kind's template (422 naming the field when refused; nothing kept then)."""
+    if len(content) > MAX_TEMPLATE_BYTES:
+        raise ApiError(f"the template is larger than {MAX_TEMPLATE_BYTES} bytes", 422)
+    try:
+        config.replace_template(kind, content, changed_by=who)
+    except TemplateRefused as refused:
+        raise ApiError(str(refused), 422) from None
+
+
+def add_template_routes(router: APIRouter, casework: CaseworkApplication) -> None:
+    """The documents' templates over the API: listed, downloaded (to edit) and replaced by
+    the administrator."""
+    admin = Depends(require_api_roles(Role.ADMIN))
+    tags: list[str | Enum] = ["documents"]
+
+    @router.get("/document-templates", tags=tags)
+    def list_document_templates(_: Principal = admin) -> list[DocumentTemplateView]:
+        """Each kind of document: its template's version now, every version kept, its
+        number prefix and the fields its template may use (``{{ name }}``)."""
+        return [template_view(casework.config, kind) for kind in DocumentKind]
+
+    @router.get(
+        "/document-templates/{kind}.docx",
+        response_class=Response,
+        responses={
+            200: {"content": {DOCX_MEDIA_TYPE: {}}, "description": "the template (.docx)"},
+            404: {"description": "no template of this version"},
+        },
+        tags=tags,
+    )
+    def download_document_template(
+        kind: DocumentKind, version: str | None = None, _: Principal = admin
+    ) -> Response:
+        """The template documents of ``kind`` are issued with now (or the ``version`` kept)."""
+        config = casework.config
+        template = (
+            config.template(kind) if version is None else config.template_version(kind, version)
+        )
+        if template is None:
+            raise ApiError(f"no {kind.value} template of version {version!r}", 404)
+        return Response(
+            template.content,
+            media_type=DOCX_MEDIA_TYPE,
+            headers={"Content-Disposition": attachment(f"{kind.zh}模板-{template.version}.docx")},
+        )
+
+    @router.put(
+        "/document-templates/{kind}",
+        tags=tags,
+        responses={422: {"description": "not a .docx, or a field its kind does not offer (named)"}},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {DOCX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        },
+    )
+    async def replace_document_template(
+        kind: DocumentKind, request: Request, user: Principal = admin
+    ) -> DocumentTemplateView:
+        """Issue documents of ``kind`` with this template (the request body, a .docx) from
+        now on; earlier documents keep the version they were issued with."""
+        content = await request.body()
+        replace_template(casework.config, kind, content, user.username)
+        return template_view(casework.config, kind)

@@ -48,6 +48,7 @@ from tests.unit.conftest import (
     real_name_reporter,
     stand_in_handlers,
 )
+from tests.unit.pages_support import build_system, csrf, sign_in
 from tests.unit.test_case_procedure import (
     HANDLER,
     LEADER,
@@ -514,3 +515,147 @@ def test_the_inspection_feedback_to_the_cadre_and_to_the_team(tmp_path: Path) ->
             assert "向你单位领导班子反馈如下" in team_text
     finally:
         system.stop()
+
+
+# -- the pages: the case's documents, the administrator's templates ---------------------------
+
+
+@pytest.fixture
+def pages(tmp_path: Path) -> Iterator[tuple[EmbeddedSystem, TestClient]]:
+    system = build_system(tmp_path)
+    try:
+        with TestClient(system.web_app()) as client:
+            yield system, client
+    finally:
+        system.stop()
+
+
+def test_the_case_page_lists_its_documents_and_issues_them(
+    pages: tuple[EmbeddedSystem, TestClient],
+) -> None:
+    system, client = pages
+    case = build(*UNDER_INQUIRY, letter_sent, real_name=True)
+    system.casework.save(case)
+    sign_in(client, system, "leader")
+    page = client.get(f"/cases/{case.id}").text
+    assert "尚未制发公文" in page
+    assert "制发 谈话函询通知书（谈话函询）" in page
+
+    sign_in(client, system, "operator")
+    refused = client.post(
+        f"/cases/{case.id}/documents",
+        data={"csrf_token": csrf(client), "kind": "inquiry_notice", "about": "inquiry"},
+    )
+    assert refused.status_code == 409
+    assert system.casework.get_case(case.id).issued == []
+    assert "制发 谈话函询通知书" not in client.get(f"/cases/{case.id}").text  # no button
+
+    sign_in(client, system, "leader")
+    issued = client.post(
+        f"/cases/{case.id}/documents",
+        data={"csrf_token": csrf(client), "kind": "inquiry_notice", "about": "inquiry"},
+        follow_redirects=False,
+    )
+    assert issued.status_code == 303, issued.text
+    page = client.get(f"/cases/{case.id}").text
+    (document,) = system.casework.get_case(case.id).issued
+    link = f"/cases/{case.id}/documents/{document['document_id']}.docx"
+    assert f'href="{link}"' in page
+    assert "组函〔2026〕1号 谈话函询通知书" in page
+    assert "制发 谈话函询通知书" not in page  # issued: no second button
+    sign_in(client, system, "auditor")
+    download = client.get(link)
+    assert download.status_code == 200
+    assert download.headers["content-type"] == DOCX_MEDIA_TYPE
+    assert "组函〔2026〕1号" in text_of(download.content)
+    assert client.get(f"/cases/{case.id}/documents/none.docx").status_code == 404
+    english = client.get(f"/cases/{case.id}?lang=en").text
+    assert "Official documents" in english
+
+
+def docx_upload(content: bytes) -> dict[str, Any]:
+    return {"template": ("notice.docx", content, DOCX_MEDIA_TYPE)}
+
+
+def test_the_administrator_replaces_a_template_on_the_page(
+    pages: tuple[EmbeddedSystem, TestClient],
+) -> None:
+    system, client = pages
+    sign_in(client, system, "admin")
+    page = client.get("/admin/config").text
+    assert "公文模板" in page
+    assert "{{ reply_due }}" in page
+    assert "回复期限" in page  # what the field means
+    default = default_template(K.INQUIRY_NOTICE)
+    assert default.version in page
+
+    bad = client.post(
+        "/admin/templates/inquiry_notice",
+        data={"csrf_token": csrf(client)},
+        files=docx_upload(template_saying("{{ reporter_phone }}")),
+    )
+    assert bad.status_code == 422
+    assert "reporter_phone" in bad.text
+    good_content = template_saying("新模板 {{ number }} {{ addressee }}")
+    good = client.post(
+        "/admin/templates/inquiry_notice",
+        data={"csrf_token": csrf(client)},
+        files=docx_upload(good_content),
+        follow_redirects=False,
+    )
+    assert good.status_code == 303, good.text
+    now = system.config.template(K.INQUIRY_NOTICE)
+    assert now.content == good_content
+    assert client.get("/admin/templates/inquiry_notice.docx").content == good_content
+    sign_in(client, system, "leader")
+    assert client.get("/admin/templates/inquiry_notice.docx").status_code in (401, 403)
+
+
+def test_the_templates_over_the_api(pages: tuple[EmbeddedSystem, TestClient]) -> None:
+    system, client = pages
+    admin = bearer(system.accounts, "admin", Role.ADMIN)
+    handler = bearer(system.accounts, "handler", Role.HANDLER)
+    templates = "/api/v1/document-templates"
+
+    listed = client.get(templates, headers=admin)
+    assert listed.status_code == 200
+    kinds = {t["kind"]: t for t in listed.json()}
+    assert set(kinds) == {k.value for k in DocumentKind}
+    assert {
+        "name": "reply_due",
+        "meaning": "the day the reply is due",
+        "meaning_zh": "回复期限",
+    } in kinds["inquiry_notice"]["fields"]
+    assert client.get(templates, headers=handler).status_code == 403
+    assert client.get(templates).status_code == 401
+    old = kinds["inquiry_notice"]["version"]
+
+    docx_type = {"Content-Type": DOCX_MEDIA_TYPE}
+    refused = client.put(
+        f"{templates}/inquiry_notice",
+        content=template_saying("{{ reporter_email }}"),
+        headers=admin | docx_type,
+    )
+    assert refused.status_code == 422
+    assert "reporter_email" in refused.json()["detail"]
+    assert (
+        client.put(
+            f"{templates}/inquiry_notice", content=b"x", headers=handler | docx_type
+        ).status_code
+        == 403
+    )
+    new_content = template_saying("{{ number }}")
+    replaced = client.put(
+        f"{templates}/inquiry_notice", content=new_content, headers=admin | docx_type
+    )
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.json()["version"] != old
+    assert {h["version"] for h in replaced.json()["history"]} == {old, replaced.json()["version"]}
+    kept = client.get(f"{templates}/inquiry_notice.docx?version={old}", headers=admin)
+    assert kept.status_code == 200
+    assert kept.content == default_template(K.INQUIRY_NOTICE).content
+    assert client.get(f"{templates}/inquiry_notice.docx", headers=admin).content == new_content
+    assert (
+        client.get(f"{templates}/inquiry_notice.docx?version=nope", headers=admin).status_code
+        == 404
+    )

@@ -1,5 +1,6 @@
 """The administration desk: accounts (create, role, (de)activate, password) and the
-configuration tables (time limits, handling effects)."""
+configuration tables (time limits, handling effects), and the official documents' templates
+(decision 0035: replaced by upload, every version kept, a template refused naming the field)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from schemas.glossary import HandlingType, Role
+from schemas.glossary import DocumentKind, HandlingType, Role
 from services.accounts.model import Principal
 from services.accounts.store import (
     AccountError,
@@ -26,8 +27,10 @@ from services.accounts.store import (
 from services.accounts.web import accounts_of
 from services.calendar.deadlines import TimeLimits
 from services.calendar.handling import HandlingEffect
+from services.casework.document_api import MAX_TEMPLATE_BYTES, template_view
 from services.common.config import ConfigStore
-from services.web.i18n import N_, Gettext
+from services.common.documents import DOCX_MEDIA_TYPE, TemplateRefused, attachment
+from services.web.i18n import N_, Gettext, language_of
 from services.web.shell import (
     Admin,
     Csrf,
@@ -178,6 +181,7 @@ class AdminDesk(Desk):
             values=values or {},
             editable=isinstance(config, ConfigStore),
             done=request.query_params.get("done", ""),
+            templates=[template_view(config, kind) for kind in DocumentKind],
         )
 
     @route.get("/admin/config", response_class=HTMLResponse)
@@ -202,6 +206,48 @@ class AdminDesk(Desk):
             return self.config_page(request, user, 422, errors, values)
         log.info("configuration table %s replaced by %s", table, user.username)
         return see_other(f"/admin/config?done={table}")
+
+    # -- the official documents' templates (decision 0035) ----------------------------------
+
+    @route.get("/admin/templates/{kind}.docx")
+    def admin_template_download(self, request: Request, kind: str, user: Admin) -> Response:
+        """The template issued with now (to edit it and upload it again)."""
+        if kind not in enum_values(DocumentKind):
+            raise StarletteHTTPException(404, f"no kind of document {kind!r}")
+        the_kind = DocumentKind(kind)
+        template = self.services.queries.config.template(the_kind)
+        return Response(
+            template.content,
+            media_type=DOCX_MEDIA_TYPE,
+            headers={"Content-Disposition": attachment(f"{the_kind.zh}模板.docx")},
+        )
+
+    @route.post("/admin/templates/{kind}", dependencies=[Csrf])
+    def admin_template_replace(
+        self, request: Request, kind: str, form: Form, user: Admin
+    ) -> Response:
+        """Replace a kind's template by the uploaded .docx (refused, naming the field, when it
+        does not render with the kind's fields; nothing is kept then)."""
+        _ = tr(request)
+        if kind not in enum_values(DocumentKind):
+            raise StarletteHTTPException(404, f"no kind of document {kind!r}")
+        config = self.services.queries.config
+        if not isinstance(config, ConfigStore):
+            return self.config_page(request, user, 409, {"": _("This configuration is read-only.")})
+        upload = form.get("template")
+        content = b"" if upload is None or isinstance(upload, str) else upload.file.read()
+        key = f"template.{kind}"
+        if not content:
+            return self.config_page(request, user, 422, {key: _("Choose a .docx file.")})
+        if len(content) > MAX_TEMPLATE_BYTES:
+            return self.config_page(request, user, 422, {key: _("The file is too large.")})
+        try:
+            config.replace_template(DocumentKind(kind), content, changed_by=user.username)
+        except TemplateRefused as refused:
+            message = str(refused) if language_of(request) == "en" else refused.message_zh
+            return self.config_page(request, user, 422, {key: message})
+        log.info("document template %s replaced by %s", kind, user.username)
+        return see_other(f"/admin/config?done=template.{kind}#templates")
 
 
 def build_router(services: PageServices) -> APIRouter:

@@ -17,6 +17,7 @@ from schemas.glossary import (
     CaseState,
     Category,
     Channel,
+    DocumentKind,
     GlossaryEnum,
     HandlingType,
     LiaisonDimension,
@@ -288,6 +289,7 @@ ENUMS = {
     "ReferralStatus": ReferralStatus,
     "ReferralDirection": ReferralDirection,
     "SensitiveItem": SensitiveItem,
+    "DocumentKind": DocumentKind,
 }
 
 
