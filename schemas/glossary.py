@@ -268,14 +268,26 @@ class CircumstanceKind(GlossaryEnum):
 
 
 class CandidateStatus(GlossaryEnum):
-    """Where one candidate of a selection stands (the furthest step that names them)."""
+    """Where a selection's candidate stands: the furthest step that names them (the record's
+    view and the selections read model, decision 0034). A hold by a report is shown beside it
+    (``held``) in the read model, not instead of it: a release restores what the steps made
+    of the candidate."""
 
     RECOMMENDED = "recommended", "民主推荐人选"
-    SUBJECT = "subject", "考察对象"
+    INSPECTION_SUBJECT = "inspection_subject", "考察对象"
     APPROVED = "approved", "讨论决定通过"
     NOT_APPROVED = "not_approved", "讨论决定未通过"
     APPOINTED = "appointed", "已任职"
     VOIDED = "voided", "任免决定无效"
+    HELD = "held", "因举报暂缓"
+
+
+class SelectionWait(GlossaryEnum):
+    """The period a selection in progress waits on: reports about its candidates may come
+    in until the period's last day (the selections read model)."""
+
+    INSPECTION_ANNOUNCEMENT = "inspection_announcement", "考察预告期"
+    PUBLICITY = "publicity", "任前公示期"
 
 
 class VoidGround(GlossaryEnum):
@@ -323,6 +335,7 @@ class BasisKind(GlossaryEnum):
     """What a voided appointment or a responsibility taken rests on (its 依据)."""
 
     CASE = "case", "核查结论"
+    PROJECT = "project", "立项督查结论"
 
 
 # -- the supervision project on a selection (立项督查, issue 14) ------------------------------

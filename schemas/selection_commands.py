@@ -182,8 +182,9 @@ class WithdrawSelection(SelectionCommand):
 
 
 class Basis(Part):
-    """What a voided appointment or a responsibility rests on: a case whose conclusion is
-    approved (the application checks it)."""
+    """What a voided appointment or a responsibility rests on: a case or a supervision project
+    on this selection whose conclusion, approved, found the irregularity true or partly true
+    (the application checks it)."""
 
     kind: BasisKind = BasisKind.CASE
     id: UUID

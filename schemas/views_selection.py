@@ -1,5 +1,5 @@
 """The selection record as the write model holds it (``GET /api/v1/selections/{id}``, and
-the answer of every step). A read model of selections is a later slice (decision 0034)."""
+the answer of every step), and the selections read model's list and candidates (decision 0034)."""
 
 from __future__ import annotations
 
@@ -110,3 +110,53 @@ class SelectionView(SelectionCreatedView):
     voided: list[SelectionVoided]
     responsibilities: list[SelectionResponsibility]
     allowed_actions: list[str] = Field(description="the steps the caller's role may take now")
+
+
+# -- the selections read model (``GET /api/v1/selections``) --------------------------------
+
+
+class SelectionListItem(View):
+    """One selection as the selections read model has it."""
+
+    selection_id: str
+    unit: str
+    posts: list[str]
+    stage: str
+    stage_zh: str
+    proposed_on: dt.date | None
+    last_step: str | None = Field(description="the event type of the last step of the procedure")
+    last_step_on: dt.date | None
+    next_step: str | None = Field(description="the step expected next (its action's name)")
+    waits_on: str | None = Field(
+        description="the period the selection waits on: inspection_announcement or publicity"
+    )
+    waits_on_zh: str | None
+    waits_until: dt.date | None = Field(description="the last day of that period")
+    candidates: int = Field(description="candidates of the democratic recommendation")
+    held: int = Field(description="candidates held by a report now")
+    version: int
+
+
+class SelectionPage(View):
+    items: list[SelectionListItem]
+    page: int
+    page_size: int
+    total: int
+    filters: dict[str, str]
+
+
+class SelectionCandidateRow(View):
+    """A candidate of a selection as the selections read model has it."""
+
+    selection_id: str
+    candidate_id: str
+    cadre_id: str | None
+    name: str | None
+    unit: str | None
+    position: str | None
+    votes: int | None = Field(description="the democratic recommendation's votes")
+    status: str
+    status_zh: str
+    held: bool
+    integrity_clean: bool | None = Field(description="the latest integrity opinion; null: none")
+    appointed_post: str | None

@@ -13,8 +13,9 @@ the finer limits that need the thing asked about:
   case, only the liaison views.
 - **Selections** (decision 0034): selection clerks (the cadre section) record a selection's
   steps and see no report, reporter or archive; the supervision office holds a candidate on
-  a report. The selection clerk's pages and API are later slices. A supervision project on a
-  selection (立项督查) is the supervision office's: leaders and handlers, auditors read it.
+  a report; handlers, leaders, auditors and the clerks read selections (the list, a record,
+  the selection desk's pages). A supervision project on a selection (立项督查) is the
+  supervision office's: leaders and handlers act, auditors read it.
 
 Refusals are :class:`RuleBroken` about the person (403, in English and Chinese), like the
 procedure's own guards.

@@ -30,7 +30,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("liaison", Role.LIAISON, "陈明", MemberUnit.DISCIPLINE_COMMISSION.zh, None),
     DemoAccount("auditor", Role.AUDITOR, "赵敏"),
     DemoAccount("admin", Role.ADMIN, "系统管理员", OFFICE, None),
-    # The cadre section's desk (decision 0034): signs in, sees what later slices give it.
+    # The cadre section's desk (decision 0034): the selections and their steps.
     DemoAccount("selection_clerk", Role.SELECTION_CLERK, "孙伟", OFFICE, "干部科"),
 )
 

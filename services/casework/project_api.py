@@ -16,7 +16,7 @@ from enum import Enum
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Response
 
 from schemas.glossary import Category, Role
 from schemas.project_commands import OpenProject, ProjectCommand
@@ -35,7 +35,7 @@ from services.casework.project.rules import LEADERS, PERMISSIONS
 from services.casework.projects import PROJECT_COMMANDS
 from services.common.deadline_views import deadline_view
 from services.common.problems import can_answer
-from services.common.web import ApiError
+from services.common.web import ApiError, idempotency_key_header, step_responses
 
 OPEN_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "no or expired token"},
@@ -48,24 +48,12 @@ OPEN_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 IdempotencyKey = Annotated[
     str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        description="Retrying with the same key answers the project the first request "
-        "opened; the same key with another opening is refused (422).",
+    idempotency_key_header(
+        "Retrying with the same key answers the project the first request opened; the same key "
+        "with another opening is refused (422)."
     ),
 ]
-STEP_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "no or expired token"},
-    403: {"description": "the role may not take this step"},
-    404: {"description": "no such supervision project"},
-    409: {
-        "description": "the project's stage or a named rule (`rule`) refuses the step, "
-        "or a stale expected_version"
-    },
-    422: {"description": "bad input (a field, or a day after today)"},
-}
+STEP_RESPONSES = step_responses("supervision project")
 
 
 def step_roles(action: str) -> tuple[Role, ...]:

@@ -17,15 +17,12 @@ appointments and the responsibility on the selection act on it).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 
 from schemas import project_commands as p
 from schemas.glossary import Verdict
@@ -33,7 +30,12 @@ from services.casework.domain import Actor
 from services.casework.project import SupervisionProject
 from services.casework.project import rules as project_rules
 from services.casework.rules import CaseNotFound, CaseworkError, InvalidInput
-from services.casework.selections import SelectionCommands, SelectionNotFound, dumped
+from services.casework.selections import (
+    SelectionCommands,
+    SelectionNotFound,
+    dumped,
+    keyed_id,
+)
 
 
 class ProjectKeyReused(CaseworkError, ValueError):
@@ -59,11 +61,8 @@ class NotFoundToOpenOn(InvalidInput):
 
 
 def project_id_for(key: bytes, actor_id: str, idempotency_key: str) -> UUID:
-    """The project a caller's Idempotency-Key names: keyed (HMAC-SHA-256 under the
-    application's key), per caller, as ``selection_id_for`` is for a selection."""
-    message = f"supervision-project\x00{actor_id}\x00{idempotency_key}".encode()
-    digest = hmac.new(key, message, hashlib.sha256).digest()
-    return UUID(bytes=digest[:16], version=4)
+    """The project a caller's Idempotency-Key names (``keyed_id``, as for a selection)."""
+    return keyed_id(key, "supervision-project", actor_id, idempotency_key)
 
 
 @dataclass(frozen=True)
@@ -133,9 +132,7 @@ class ProjectCommands(SelectionCommands):
         it is derived from the key and the caller under the application's key
         (``project_id_for``): a retry answers the project the first request opened, the same
         key with another opening is refused (``ProjectKeyReused``, 422), nothing stored."""
-        if idempotency_key is None:
-            project_id = uuid4()
-        else:
+        if idempotency_key is not None:  # a retry answers first, whatever changed since
             project_id = project_id_for(self.id_key, actor["id"], idempotency_key)
             existing = self._opened_by_key(project_id, command)
             if existing is not None:
@@ -153,29 +150,29 @@ class ProjectCommands(SelectionCommands):
                 raise NotFoundToOpenOn("basis", "case", "案件", case_id) from None
         on = self.business_day(command.on)
         limits = self.limits
-        project = SupervisionProject.open(
-            project_id,
-            selection_id=command.selection_id,
-            basis=list(command.basis),
-            irregularities=list(command.irregularities),
-            clues=command.clues,
-            plan_due=self.project_due(on, limits.project_plan),
-            conclusion_due=self.project_due(on, limits.project_conclusion),
-            actor=actor,
-            on=on,
-            document_number=command.document_number,
-            reason=command.reason,
+
+        def opened(project_id: UUID) -> SupervisionProject:
+            return SupervisionProject.open(
+                project_id,
+                selection_id=command.selection_id,
+                basis=list(command.basis),
+                irregularities=list(command.irregularities),
+                clues=command.clues,
+                plan_due=self.project_due(on, limits.project_plan),
+                conclusion_due=self.project_due(on, limits.project_conclusion),
+                actor=actor,
+                on=on,
+                document_number=command.document_number,
+                reason=command.reason,
+            )
+
+        return self.create_once(
+            "supervision-project",
+            actor,
+            idempotency_key,
+            opened,
+            lambda project_id: self._opened_by_key(project_id, command),
         )
-        try:
-            self.save(project)
-        except IntegrityError:  # the same key's first request, saved meanwhile
-            if idempotency_key is None:
-                raise
-            found = self._opened_by_key(project_id, command)
-            if found is None:
-                raise
-            return found
-        return project_id
 
     def _opened_by_key(self, project_id: UUID, command: p.OpenProject) -> UUID | None:
         """The project a key opened before, if the same opening; None if the key is new."""

@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Response
 
 from schemas.glossary import (
     AccountabilityHandling,
@@ -49,7 +49,7 @@ from services.casework.selection import Selection
 from services.casework.selection.rules import PERMISSIONS
 from services.casework.selections import SELECTION_COMMANDS
 from services.common.problems import can_answer
-from services.common.web import ApiError
+from services.common.web import ApiError, idempotency_key_header, step_responses
 
 # What proposing can answer besides 201 (401, 403 and 422 come from its parts).
 PROPOSE_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -62,25 +62,13 @@ PROPOSE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 IdempotencyKey = Annotated[
     str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        description="Retrying with the same key answers the selection the first request "
-        "made; the same key with another proposal is refused (422).",
+    idempotency_key_header(
+        "Retrying with the same key answers the selection the first request made; the same key "
+        "with another proposal is refused (422)."
     ),
 ]
 # What a step can answer besides 200.
-STEP_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "no or expired token"},
-    403: {"description": "the role may not take this step"},
-    404: {"description": "no such selection"},
-    409: {
-        "description": "the selection's stage or a named rule (`rule`) refuses the step, "
-        "or a stale expected_version"
-    },
-    422: {"description": "bad input (a field, or a day after today)"},
-}
+STEP_RESPONSES = step_responses("selection")
 HOLD_ACTIONS = frozenset({"hold_candidate", "release_candidate"})
 ACCOUNTABILITY_ACTIONS = frozenset({"void_appointment", "take_responsibility"})
 
@@ -122,7 +110,7 @@ def candidate_status(selection: Selection, candidate_id: str) -> CandidateStatus
     if candidate_id in selection.voted:
         return CandidateStatus.NOT_APPROVED
     if candidate_id in selection.subjects:
-        return CandidateStatus.SUBJECT
+        return CandidateStatus.INSPECTION_SUBJECT
     return CandidateStatus.RECOMMENDED
 
 

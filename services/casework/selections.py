@@ -19,13 +19,22 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from schemas import selection_commands as s
-from schemas.glossary import AccountabilityHandling, BasisKind, CaseState, HandlingType, Role
+from schemas.glossary import (
+    AccountabilityHandling,
+    BasisKind,
+    CaseState,
+    HandlingType,
+    Role,
+    Verdict,
+)
 from services.casework.base import CaseworkBase
 from services.casework.domain import Actor, Case
 from services.casework.handlers import StatedDayInvalid
+from services.casework.project import SupervisionProject
 from services.casework.rules import CaseworkError
 from services.casework.selection import Selection
 from services.casework.selection import rules as selection_rules
@@ -44,13 +53,19 @@ class SelectionKeyReused(CaseworkError, ValueError):
         )
 
 
-def selection_id_for(key: bytes, actor_id: str, idempotency_key: str) -> UUID:
-    """The selection a caller's Idempotency-Key names: keyed (HMAC-SHA-256 under the
-    application's key), per caller, so nobody without the key can compute which id a key
-    gives, and two callers' same key are two selections."""
-    message = f"selection-proposal\x00{actor_id}\x00{idempotency_key}".encode()
+def keyed_id(key: bytes, purpose: str, actor_id: str, idempotency_key: str) -> UUID:
+    """The aggregate a caller's Idempotency-Key names for ``purpose``: HMAC-SHA-256 under the
+    application's key, its first 16 bytes as a version-4 UUID; per caller, so that nobody
+    without the key can compute which id a key gives, and two callers' same key are two
+    aggregates."""
+    message = f"{purpose}\x00{actor_id}\x00{idempotency_key}".encode()
     digest = hmac.new(key, message, hashlib.sha256).digest()
     return UUID(bytes=digest[:16], version=4)
+
+
+def selection_id_for(key: bytes, actor_id: str, idempotency_key: str) -> UUID:
+    """The selection a caller's Idempotency-Key names (``keyed_id``)."""
+    return keyed_id(key, "selection-proposal", actor_id, idempotency_key)
 
 
 class SelectionNotFound(CaseworkError, LookupError):
@@ -77,6 +92,13 @@ class SelectionCommands(CaseworkBase):
             raise SelectionNotFound(selection_id)
         return selection
 
+    def selection_history(self, selection_id: UUID) -> list[Any]:
+        """The selection's events as stored, oldest first: each step with its day, who
+        recorded it and who answers for it (the selection desk's record page)."""
+        self.get_selection(selection_id)  # SelectionNotFound for anything else
+        events: list[Any] = list(self.events.get(selection_id))
+        return events
+
     def propose_selection(
         self, command: s.ProposeSelection, actor: Actor, idempotency_key: str | None = None
     ) -> UUID:
@@ -85,33 +107,59 @@ class SelectionCommands(CaseworkBase):
         caller under the application's key (``selection_id_for``), so a retried request
         answers the selection it made the first time, and the same key sent with another
         proposal is refused (``SelectionKeyReused``, 422), nothing stored."""
+
+        def proposed(selection_id: UUID) -> Selection:
+            return Selection.propose(
+                selection_id,
+                unit=command.unit,
+                posts=list(command.posts),
+                proposers=dumped(command.proposers),
+                actor=actor,
+                on=self.business_day(command.on),
+                document_number=command.document_number,
+                reason=command.reason,
+            )
+
+        return self.create_once(
+            "selection-proposal",
+            actor,
+            idempotency_key,
+            proposed,
+            lambda selection_id: self._proposed_by_key(selection_id, command),
+        )
+
+    def create_once(
+        self,
+        purpose: str,
+        actor: Actor,
+        idempotency_key: str | None,
+        create: Callable[[UUID], Aggregate],
+        made_before: Callable[[UUID], UUID | None],
+    ) -> UUID:
+        """Create and save an aggregate (``create`` given its id); its id. Without an
+        ``idempotency_key`` the id is random; with one it is ``keyed_id`` of the caller's key
+        for ``purpose``, and ``made_before`` answers the aggregate that key made before (or
+        refuses another request under the same key, or None if the key is new): before
+        creating, and again when the save conflicts because the same key's first request
+        was saved meanwhile."""
         if idempotency_key is None:
-            selection_id = uuid4()
+            aggregate_id = uuid4()
         else:
-            selection_id = selection_id_for(self.id_key, actor["id"], idempotency_key)
-            existing = self._proposed_by_key(selection_id, command)
+            aggregate_id = keyed_id(self.id_key, purpose, actor["id"], idempotency_key)
+            existing = made_before(aggregate_id)
             if existing is not None:
                 return existing
-        selection = Selection.propose(
-            selection_id,
-            unit=command.unit,
-            posts=list(command.posts),
-            proposers=dumped(command.proposers),
-            actor=actor,
-            on=self.business_day(command.on),
-            document_number=command.document_number,
-            reason=command.reason,
-        )
+        aggregate = create(aggregate_id)
         try:
-            self.save(selection)
-        except IntegrityError:  # the same key's first request, saved meanwhile
+            self.save(aggregate)
+        except IntegrityError:
             if idempotency_key is None:
                 raise
-            found = self._proposed_by_key(selection_id, command)
+            found = made_before(aggregate_id)
             if found is None:
                 raise
             return found
-        return selection_id
+        return aggregate_id
 
     def _proposed_by_key(self, selection_id: UUID, command: s.ProposeSelection) -> UUID | None:
         """The selection a key made before, if the same proposal; None if the key is new."""
@@ -190,17 +238,33 @@ class SelectionCommands(CaseworkBase):
             ) from None
 
     def concluded_basis(
-        self, sel: Selection, action: str, basis: s.Basis, actor: Actor
+        self, sel: Selection, action: str, basis: s.Basis, actor: Actor, on: dt.date
     ) -> tuple[BasisKind, UUID]:
-        """``BASIS_CONCLUDED``: the basis is a case on record whose conclusion is approved
-        (and not undone by a reopening); a refusal names the rule (409). Asked after the
-        Selection's own role and stage check (``rules.permit``), so that a step out of
-        order is refused as such whatever its basis."""
+        """What a voided appointment or a responsibility rests on, refused by name (409):
+        ``BASIS_CONCLUDED``, a case on record whose conclusion is approved (and not undone
+        by a reopening), or a supervision project whose conclusion was approved on or before
+        ``on``; ``BASIS_ON_THIS_SELECTION``, a project on this selection; ``BASIS_PROVEN``,
+        a conclusion of 属实 or 部分属实. Asked after the Selection's own role and stage
+        check (``rules.permit``), so that a step out of order is refused as such whatever
+        its basis."""
         selection_rules.permit(action, Role(actor["role"]), sel.stage)
-        case = self._find(basis.id) if basis.kind is BasisKind.CASE else None
-        selection_rules.BASIS_CONCLUDED.require(
-            isinstance(case, Case) and case.conclusion is not None
-        )
+        found = self._find(basis.id)
+        if basis.kind is BasisKind.PROJECT:
+            project = found if isinstance(found, SupervisionProject) else None
+            conclusion = project.conclusion if project is not None else None
+            selection_rules.BASIS_CONCLUDED.require(
+                conclusion is not None and conclusion["on"] <= on
+            )
+            selection_rules.BASIS_ON_THIS_SELECTION.require(
+                project is not None and project.selection_id == str(sel.id)
+            )
+            verdict = Verdict(conclusion["verdict"]) if conclusion else None
+        else:
+            case = found if isinstance(found, Case) else None
+            conclusion = case.conclusion if case is not None else None
+            selection_rules.BASIS_CONCLUDED.require(conclusion is not None)
+            verdict = Verdict(conclusion["overall"]) if conclusion else None
+        selection_rules.BASIS_PROVEN.require(verdict in (Verdict.TRUE, Verdict.PARTLY_TRUE))
         return basis.kind, basis.id
 
     def accountability_effects(self, handling: AccountabilityHandling) -> dict[str, Any]:
@@ -351,7 +415,7 @@ class SelectionCommands(CaseworkBase):
 
     def _void_appointment(self, sel: Selection, cmd: s.VoidAppointment, actor: Actor) -> None:
         on = self.business_day(cmd.on)
-        basis_kind, basis_id = self.concluded_basis(sel, "void_appointment", cmd.basis, actor)
+        basis_kind, basis_id = self.concluded_basis(sel, "void_appointment", cmd.basis, actor, on)
         sel.void_appointment(
             candidates=list(cmd.candidates),
             ground=cmd.ground,
@@ -365,7 +429,9 @@ class SelectionCommands(CaseworkBase):
 
     def _take_responsibility(self, sel: Selection, cmd: s.TakeResponsibility, actor: Actor) -> None:
         on = self.business_day(cmd.on)
-        basis_kind, basis_id = self.concluded_basis(sel, "take_responsibility", cmd.basis, actor)
+        basis_kind, basis_id = self.concluded_basis(
+            sel, "take_responsibility", cmd.basis, actor, on
+        )
         sel.take_responsibility(
             person=cmd.person.model_dump(exclude_none=True),
             step=cmd.step,

@@ -1,8 +1,9 @@
 """Where a selection stands after each of its events: the one table (decision 0034).
 
 The Selection aggregate (``services/casework/selection/``) sets its ``stage`` from this
-table as each event is applied; the read models of a later slice read the same table as
-they project the published events (like ``case_states.py`` for the case, decision 0029).
+table as each event is applied; the selections read model (``services/projections/
+selections/``) reads the same table as it projects the published events (like
+``case_states.py`` for the case, decision 0029).
 Every stage is decided by the event alone (its type, or for ``AppointmentVoided`` its
 ``selection_void``), never by the stage before it, so a projection needs no
 read-modify-write. ``data`` is anything with the event's fields as attributes (the stored
@@ -42,7 +43,7 @@ def stage_after(event_type: str, data: object) -> SelectionStage | None:
 
 
 # Every event type of a selection (the Selection's SELECTION_CONTRACTS): the read models of
-# cases ignore them, for a selection is not a case (a selections read model is a later slice).
+# cases ignore them, for a selection is not a case; the selections read model keeps them.
 SELECTION_EVENT_TYPES = frozenset(FIXED) | frozenset(
     {
         "CircumstanceRecorded",

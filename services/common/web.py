@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -179,3 +179,25 @@ def create_app(
     for router in routers:
         include_documented(app, router)
     return app
+
+
+def idempotency_key_header(description: str) -> Any:
+    """The optional ``Idempotency-Key`` request header of a route that creates something
+    (``Annotated[str | None, idempotency_key_header(…)]``): the caller's own key, 1 to 200
+    characters; ``description`` says what a retry answers."""
+    return Header(alias="Idempotency-Key", min_length=1, max_length=200, description=description)
+
+
+def step_responses(thing: str) -> dict[int | str, dict[str, Any]]:
+    """What a step of a record's procedure can answer besides 200 (``thing``: "selection",
+    "supervision project"): the OpenAPI ``responses=`` of each step's route."""
+    return {
+        401: {"description": "no or expired token"},
+        403: {"description": "the role may not take this step"},
+        404: {"description": f"no such {thing}"},
+        409: {
+            "description": f"the {thing}'s stage or a named rule (`rule`) refuses the step, "
+            "or a stale expected_version"
+        },
+        422: {"description": "bad input (a field, or a day after today)"},
+    }

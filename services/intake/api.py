@@ -29,7 +29,7 @@ from services.accounts.throttle import PublicThrottle
 from services.accounts.web import accounts_of, api_principal, require_api_roles
 from services.common.problems import can_answer
 from services.common.unavailable import is_database_unavailable
-from services.common.web import ApiError
+from services.common.web import ApiError, idempotency_key_header
 from services.intake.application import IntakeApplication
 from services.intake.domain import TRIAGE, Report
 from services.intake.reveal import IdentityReveal
@@ -75,13 +75,7 @@ Triager = Annotated[Principal, Depends(require_api_roles(*TRIAGE_ACTORS))]
 
 
 IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        description="Retrying with the same key returns the first answer.",
-    ),
+    str | None, idempotency_key_header("Retrying with the same key returns the first answer.")
 ]
 
 

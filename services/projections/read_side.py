@@ -3,7 +3,7 @@
 ``ReadSide.over`` builds each query object once; the composition root
 (``services.bootstrap.build_read_side``) calls it, and pages, the API and the CLI read
 through the one ``ReadSide`` it returns. ``routers`` gives the read models' API routes, each
-from its own folder (timeline/, archive/, liaison/, cases/).
+from its own folder (timeline/, archive/, liaison/, cases/, selections/).
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from services.projections.cases import routes as cases_routes
 from services.projections.cases.queries import CaseQueries
 from services.projections.liaison import routes as liaison_routes
 from services.projections.liaison.queries import LiaisonQueries
+from services.projections.selections import routes as selections_routes
+from services.projections.selections.queries import SelectionQueries
 from services.projections.store import ReadStore
 from services.projections.timeline import routes as timeline_routes
 from services.projections.timeline.queries import Queries
@@ -39,6 +41,7 @@ class ReadSide:
     archives: ArchiveQueries  # the cadres' supervision archives, the candidates (archive/)
     replies: IntegrityReplies  # the integrity replies (廉政意见回复, archive/)
     liaison: LiaisonQueries  # the liaison figures, referrals, quarterly report (liaison/)
+    selections: SelectionQueries  # the selections and their candidates (selections/)
 
     @classmethod
     def over(cls, store: ReadStore, *, config: Config, today: Callable[[], dt.date]) -> ReadSide:
@@ -52,13 +55,16 @@ class ReadSide:
             archives=archives,
             replies=IntegrityReplies(archives, today=today),
             liaison=LiaisonQueries(store, today=today, config=config),
+            selections=SelectionQueries(store),
         )
 
     def routers(self) -> list[APIRouter]:
-        """The read models' API routes (timelines, archives and replies, liaison, queues)."""
+        """The read models' API routes (timelines, archives and replies, liaison, queues,
+        selections)."""
         return [
             timeline_routes.build_router(self.queries),
             archive_routes.build_router(self.archives, self.replies),
             liaison_routes.build_router(self.liaison),
             cases_routes.build_router(self.cases),  # /api/v1/queues/*, /api/v1/cases
+            selections_routes.build_router(self.selections),  # GET /api/v1/selections
         ]

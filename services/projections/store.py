@@ -32,12 +32,13 @@ from services.projections.archive import projection as archive
 from services.projections.cases import projection as cases
 from services.projections.liaison import projection as liaison
 from services.projections.rows import Upsert
+from services.projections.selections import projection as selections
 from services.projections.timeline import projection as timeline
 from services.projections.writes import Groups, merge_rows, send_groups, write_rows
 
 log = logging.getLogger(__name__)
 
-PROJECTIONS: tuple[ModuleType, ...] = (timeline, archive, cases, liaison)
+PROJECTIONS: tuple[ModuleType, ...] = (timeline, archive, cases, liaison, selections)
 
 
 # The indexes the queries at scale need (0027), each projection's own (in its ``ddl`` too):

@@ -195,6 +195,7 @@ class FieldSpec:
     options: list[tuple[str, str]] = field(default_factory=list)
     value: str = ""
     free_text: bool = False  # a select that also takes a typed value
+    minimum: int = 1  # the least a number field takes (a vote count may be 0)
 
 
 @dataclass

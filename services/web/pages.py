@@ -24,13 +24,14 @@ from services.web.desks import (
     intake,
     liaison,
     public,
+    selections,
     sign_in,
 )
 from services.web.shell import HERE, PageServices, install_error_pages
 
 # Which desks each distributed process serves. Each desk is served by exactly one process.
 INTAKE_DESKS = (public, intake)  # the mailbox, the follow-up; the operators' pages
-CASEWORK_DESKS = (cases, approvals)
+CASEWORK_DESKS = (cases, approvals, selections)  # cases and selections (casework's Selection)
 WEB_DESKS = (sign_in, information, liaison, audit, admin)  # read, accounts, configuration
 PROCESS_DESKS: dict[str, tuple[ModuleType, ...]] = {
     "intake-api": INTAKE_DESKS,
@@ -40,7 +41,9 @@ PROCESS_DESKS: dict[str, tuple[ModuleType, ...]] = {
 
 # The embedded mode: every desk, in this order. Where two desks' paths overlap, the fixed one
 # comes first (intake's ``/cadres/candidates`` before information's ``/cadres/{cadre_id}``).
-DESKS = (sign_in, public, intake, cases, approvals, information, liaison, audit, admin)
+DESKS = (
+    sign_in, public, intake, cases, approvals, selections, information, liaison, audit, admin,
+)  # fmt: skip
 
 
 def build_routers(services: PageServices, desks: tuple[ModuleType, ...] = DESKS) -> list[APIRouter]:

@@ -38,6 +38,7 @@ ROLE_ACCOUNTS: list[tuple[str, Role, dict[str, Any]]] = [
     ("fuzz-liaison", Role.LIAISON, {"unit": MemberUnit.ORGANIZATION_DEPARTMENT.zh}),
     ("fuzz-auditor", Role.AUDITOR, {}),
     ("fuzz-admin", Role.ADMIN, {}),
+    ("fuzz-clerk", Role.SELECTION_CLERK, {}),
 ]
 
 

@@ -28,6 +28,7 @@ PEOPLE: dict[str, tuple[Role, str, str | None]] = {
     "liaison": (Role.LIAISON, "陈明", MemberUnit.DISCIPLINE_COMMISSION.zh),
     "auditor": (Role.AUDITOR, "赵敏", None),
     "admin": (Role.ADMIN, "管理员", None),
+    "clerk": (Role.SELECTION_CLERK, "孙丽", "县委组织部"),
 }
 
 

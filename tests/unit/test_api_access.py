@@ -70,6 +70,7 @@ ACCOUNTS: dict[str, tuple[Role, dict[str, str]]] = {
     "liaison": (R.LIAISON, {"unit": LIAISON_UNIT.zh}),
     "auditor": (R.AUDITOR, {}),
     "admin": (R.ADMIN, {}),
+    "clerk": (R.SELECTION_CLERK, {"unit": "县委组织部"}),
     COLLEAGUE: (R.HANDLER, {"section": SECTION}),
     STRANGER: (R.HANDLER, {"section": OTHER_SECTION}),
 }
@@ -130,6 +131,7 @@ def case_commands() -> list[Probe]:
 
 SELECTION_RECORDERS = frozenset({R.SELECTION_CLERK, R.LEADER})
 SELECTION_HOLDERS = frozenset({R.HANDLER, R.LEADER})
+SELECTION_READERS = frozenset({R.SELECTION_CLERK, R.HANDLER, R.LEADER, R.AUDITOR})
 SELECTION_ACCOUNTABLE = frozenset({R.LEADER})
 
 
@@ -290,9 +292,11 @@ PROBES: list[Probe] = [
     Probe(
         "GET",
         "/api/v1/selections/{selection_id}",
-        frozenset({R.SELECTION_CLERK, R.HANDLER, R.LEADER, R.AUDITOR}),
+        SELECTION_READERS,
     ),
     *selection_commands(),
+    # the selections read model (its list; the same path's POST is casework's proposal)
+    Probe("GET", "/api/v1/selections", SELECTION_READERS),
     # the selection's documents (考察反馈意见, decision 0035): read as the selection, issued
     # by its recorders; the world's selection has none (a download: 404 to those admitted).
     Probe(
@@ -371,6 +375,22 @@ PROBES: list[Probe] = [
     ),
     Probe("GET", "/api/v1/auth/me", EVERY_ROLE),
     Probe("GET", "/api/v1/admin/users", frozenset({R.ADMIN})),
+    # the official documents' templates (decision 0035): the administrator's
+    Probe("GET", "/api/v1/document-templates", frozenset({R.ADMIN})),
+    Probe(
+        "GET",
+        "/api/v1/document-templates/{kind}.docx",
+        frozenset({R.ADMIN}),
+        path="/api/v1/document-templates/inquiry_notice.docx",
+    ),
+    Probe(
+        "PUT",
+        "/api/v1/document-templates/{kind}",
+        frozenset({R.ADMIN}),
+        path="/api/v1/document-templates/inquiry_notice",
+        body=INVALID,  # not a .docx: refused, nothing replaced
+        ok=422,
+    ),
     Probe("POST", "/api/v1/admin/users", frozenset({R.ADMIN}), body=INVALID, ok=422),
     Probe("PATCH", "/api/v1/admin/users/{username}", frozenset({R.ADMIN}), body={}, ok=422),
     Probe("GET", "/api/v1/audit", frozenset({R.AUDITOR, R.ADMIN})),

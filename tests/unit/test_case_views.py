@@ -119,17 +119,21 @@ def to_approved(s: EmbeddedSystem, case_id: UUID, who: str, d: Disposition) -> N
     run(s, case_id, "approve_disposition", c.ApproveDisposition(collective_study=STUDY), LEADER)
 
 
-def to_conclusion(s: EmbeddedSystem, case_id: UUID, who: str) -> None:
+def to_conclusion(
+    s: EmbeddedSystem, case_id: UUID, who: str, verdict: Verdict = Verdict.UNTRUE
+) -> None:
     to_approved(s, case_id, who, Disposition.PRELIMINARY_VERIFICATION)
     finding = c.RecordFinding(kind=FindingKind.INTERVIEW, summary="个别谈话")
     run(s, case_id, "record_finding", finding, handler(who))
-    verdicts = {Category.SEEKING_OFFICE: Verdict.UNTRUE}
+    verdicts = {Category.SEEKING_OFFICE: verdict}
     proposal = c.ProposeConclusion(verdicts=verdicts, reason="查无实据")
     run(s, case_id, "propose_conclusion", proposal, handler(who))
 
 
-def to_concluded(s: EmbeddedSystem, case_id: UUID, who: str) -> None:
-    to_conclusion(s, case_id, who)
+def to_concluded(
+    s: EmbeddedSystem, case_id: UUID, who: str, verdict: Verdict = Verdict.UNTRUE
+) -> None:
+    to_conclusion(s, case_id, who, verdict)
     run(s, case_id, "approve_conclusion", c.Approve(), LEADER)
 
 

@@ -658,6 +658,15 @@ def test_a_canvassing_report_voids_the_appointment_and_the_inspector_and_chair_a
     reply = replies.reply(IntegrityRequest(cadre_ids=["QS-0044"], as_of=DEMO_TODAY))
 
     assert (void.kind, void.ground) == ("AppointmentVoided", "canvassing_bribery")
+    # on the supervision project (立项督查) opened on the letter's case
+    assert void.basis_kind == "project"
+    (project,) = {
+        e.aggregate_id for e in seeded.envelopes("casework") if e.event_type == "ProjectClosed"
+    }
+    assert str(project) == str(void.basis_id)
+    assert seeded.first["projects"] == 1
+    assert seeded.first["project_steps_added"] == 5 + 2
+    assert seeded.second["project_steps_added"] == 0
     assert (inspector.step, inspector.handling) == ("inspection", "admonition")
     assert (chair.step, chair.handling) == ("decision", "circulated_criticism")
     # The admonition (27 July) bars the inspector's promotion for six months.

@@ -42,6 +42,7 @@ from tests.unit.conftest import (
     REPORTER_ID_NUMBER,
     REPORTER_NAME,
     REPORTER_PHONE,
+    advance_to,
     all_envelopes,
     build_embedded,
     make_settings,
@@ -49,6 +50,8 @@ from tests.unit.conftest import (
     stand_in_handlers,
 )
 from tests.unit.pages_support import build_system, csrf, sign_in
+from tests.unit.selection_support import announce, inspect, recommend
+from tests.unit.selection_support import propose as propose_selection
 from tests.unit.test_case_procedure import (
     HANDLER,
     LEADER,
@@ -659,3 +662,42 @@ def test_the_templates_over_the_api(pages: tuple[EmbeddedSystem, TestClient]) ->
         client.get(f"{templates}/inquiry_notice.docx?version=nope", headers=admin).status_code
         == 404
     )
+
+
+def test_the_selection_page_lists_its_feedbacks_and_issues_them(
+    pages: tuple[EmbeddedSystem, TestClient],
+) -> None:
+    system, client = pages
+    advance_to(system, dt.date(2026, 3, 20))
+    selection = propose_selection()
+    for step in (recommend, announce, inspect):
+        step(selection)
+    system.casework.save(selection)
+    page = f"/selections/{selection.id}"
+    sign_in(client, system, "handler")  # reads the record, issues nothing
+    assert "尚未制发公文" in client.get(page).text
+    assert "制发 考察反馈意见" not in client.get(page).text
+
+    sign_in(client, system, "clerk")
+    shown = client.get(page).text
+    assert "制发 考察反馈意见（王建国（本人））" in shown
+    assert "制发 考察反馈意见（王建国（所在单位领导班子））" in shown
+    issued = client.post(
+        f"{page}/documents",
+        data={"csrf_token": csrf(client), "about": "inspection:a:team"},
+        follow_redirects=False,
+    )
+    assert issued.status_code == 303, issued.text
+    (document,) = system.casework.get_selection(selection.id).issued
+    shown = client.get(page).text
+    assert "组考反〔2026〕1号 考察反馈意见" in shown
+    assert "制发 考察反馈意见（王建国（所在单位领导班子））" not in shown
+    refused = client.post(
+        f"{page}/documents", data={"csrf_token": csrf(client), "about": "inspection:z:team"}
+    )
+    assert refused.status_code == 409
+    assert "考察反馈意见须在考察后" in refused.text
+    sign_in(client, system, "auditor")
+    download = client.get(f"{page}/documents/{document['document_id']}.docx")
+    assert download.status_code == 200
+    assert "某县财政局领导班子：" in text_of(download.content)

@@ -28,6 +28,7 @@ from schemas import commands as c
 from schemas.glossary import (
     Category,
     Disposition,
+    DocumentKind,
     HandlingType,
     MemberUnit,
     Queue,
@@ -35,6 +36,7 @@ from schemas.glossary import (
     Role,
     Verdict,
 )
+from schemas.project_commands import OpenProject
 from schemas.selection_commands import ProposeSelection, SelectionPerson
 from schemas.submissions import ReportSubmission
 from schemas.views import CadreRecord
@@ -128,6 +130,7 @@ def concluded_case(system: EmbeddedSystem, verdict: Verdict, **overrides: Any) -
 # -- who may open which page ---------------------------------------------------------------------
 
 OP, H, L, LI, AU, AD = "operator", "handler", "leader", "liaison", "auditor", "admin"
+CL = "clerk"  # the selection clerk (decision 0034)
 LIAISON_ROLES = (LI, L, AU, AD, OP)
 PAGES: dict[str, tuple[tuple[str, ...], str]] = {
     "/queues": ((OP, H, L), "待办队列"),
@@ -141,6 +144,7 @@ PAGES: dict[str, tuple[tuple[str, ...], str]] = {
     "/audit": ((AU, AD), "敏感信息查阅审计"),
     "/admin/users": ((AD,), "用户管理"),
     "/admin/config": ((AD,), "办理时限"),
+    "/selections": ((CL, H, L, AU), "进行中的选拔任用工作"),
 }
 
 
@@ -172,7 +176,12 @@ def test_without_a_session_the_page_sends_you_to_sign_in(client: TestClient, pat
 
 @pytest.mark.parametrize(
     ("username", "start"),
-    [("liaison", "/liaison"), ("auditor", "/audit"), ("admin", "/admin/users")],
+    [
+        ("liaison", "/liaison"),
+        ("auditor", "/audit"),
+        ("admin", "/admin/users"),
+        ("clerk", "/selections"),
+    ],
 )
 def test_each_role_starts_on_its_own_page(
     client: TestClient, system: EmbeddedSystem, username: str, start: str
@@ -501,7 +510,8 @@ def _tamper_one_casework_event(data_dir: Path) -> bool:
                 columns = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
                 if "state" in columns and "originator_version" in columns:
                     row = db.execute(
-                        f"SELECT rowid, state FROM {table} WHERE originator_version = 2"
+                        f"SELECT rowid, state FROM {table} WHERE originator_version = 2 "
+                        "AND topic LIKE '%:Case.%'"  # the case's assignment, not an index's event
                     ).fetchone()
                     if row is None:
                         continue
@@ -639,6 +649,7 @@ class History:
     query_code: str
     password: str
     selection_id: UUID
+    project_id: UUID
 
 
 def identity_history(system: EmbeddedSystem) -> History:
@@ -725,7 +736,18 @@ def identity_history(system: EmbeddedSystem) -> History:
         ),
         {"id": "leader", "role": "leader"},
     )
-    return History(report_id, case_id, receipt.query_code, receipt.password, selection_id)
+    project_id = system.casework.open_project(
+        OpenProject(
+            selection_id=selection_id,
+            basis=[case_id],
+            irregularities=[Category.SEEKING_OFFICE],
+            clues="反映拟任人选跑官要官，线索具体",
+        ),
+        {"id": "leader", "role": "leader"},
+    )
+    return History(
+        report_id, case_id, receipt.query_code, receipt.password, selection_id, project_id
+    )
 
 
 def all_routes(app: FastAPI) -> list[tuple[str, str]]:
@@ -753,10 +775,15 @@ def fills(history: History) -> dict[str, list[str]]:
         "report_id": [str(history.report_id)],
         "case_id": [str(history.case_id)],
         "selection_id": [str(history.selection_id)],
+        "project_id": [str(history.project_id)],
         "cadre_id": [CADRE.cadre_id],
         "query_code": [history.query_code],
         "queue": [q.value for q in Queue],
         "name": ["category", "channel", "unit", "level", "outcome", "month", "referrals"],
+        # official documents (decision 0035): the kinds' templates; the story issues none
+        "kind": [k.value for k in DocumentKind],
+        "ref": ["none"],
+        "document_id": ["none"],
     }
 
 

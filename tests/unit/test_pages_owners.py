@@ -50,6 +50,7 @@ UPSTREAMS = {
 SAMPLES = {
     "report_id": "0b7c3f0e-6f1a-4c39-9d53-1f0e4a0f9a10",
     "case_id": "5d1f2c3a-8b7e-4f6d-9c0a-2e3b4c5d6e7f",
+    "selection_id": "8e2a4b6c-1d3f-4a5b-9c7d-0e1f2a3b4c5d",
     "action": "accept",
     "cadre_id": "QS-0001",
     "table": "time_limits",
@@ -145,7 +146,9 @@ def test_the_pages_are_split_among_the_processes_as_in_the_embedded_app(
     assert {"/intake/new", "/mailbox", "/follow-up", "/reports/{report_id}/identity"} <= served[
         "intake-api"
     ]
-    assert {"/cases/{case_id}", "/approvals"} <= served["casework"]
+    assert {"/cases/{case_id}", "/approvals", "/selections", "/selections/{selection_id}"} <= (
+        served["casework"]
+    )
     assert {"/login", "/cadres/{cadre_id}", "/audit/verify", "/admin/users"} <= served["web"]
 
 
@@ -194,11 +197,16 @@ def test_the_identity_reveal_on_intake_apis_report_page(system: EmbeddedSystem) 
 
 def caddy_routes() -> list[tuple[Any, str]]:
     """The Caddyfile's ``route`` block, in order: (matcher, process); the matcher is None
-    (every path), a compiled regex, or a list of Caddy path patterns."""
+    (every path), a compiled regex, a list of Caddy path patterns, or a (method, patterns)
+    pair (a block matcher of a ``method`` and a ``path``)."""
     text = CADDYFILE.read_text(encoding="utf-8")
     matchers: dict[str, Any] = {}
     for name, kind, rest in re.findall(r"^\s*@(\w+) (path_regexp|path) (.+)$", text, re.M):
         matchers[name] = re.compile(rest.split()[-1]) if kind == "path_regexp" else rest.split()
+    for name, method, paths in re.findall(
+        r"^\s*@(\w+) \{\s*method (\w+)\s*path ([^\n]+)\s*\}", text, re.M
+    ):
+        matchers[name] = (method, paths.split())
     block = text[text.index("route {") :]
     routes = []
     for matcher, upstream in re.findall(r"^\s*reverse_proxy (?:@(\w+) )?\{\$(\w+):", block, re.M):
@@ -206,12 +214,14 @@ def caddy_routes() -> list[tuple[Any, str]]:
     return routes
 
 
-def proxied_to(path: str, routes: list[tuple[Any, str]]) -> str:
+def proxied_to(path: str, routes: list[tuple[Any, str]], method: str = "GET") -> str:
     def matches(matcher: Any) -> bool:
         if matcher is None:
             return True
         if isinstance(matcher, re.Pattern):
             return matcher.search(path) is not None
+        if isinstance(matcher, tuple):
+            return method == matcher[0] and matches(matcher[1])
         return any(
             path.lower().startswith(p[:-1].lower()) if p.endswith("*") else path.lower() == p
             for p in matcher
@@ -224,7 +234,7 @@ def test_the_proxy_sends_each_page_to_the_process_that_serves_it(
     system: EmbeddedSystem,
 ) -> None:
     routes = caddy_routes()
-    assert len(routes) == 7, routes
+    assert len(routes) == 8, routes
     for process, app in process_apps(system).items():
         for path in page_paths(app):
             concrete = re.sub(r"\{(\w+)\}", lambda m: SAMPLES[m[1]], path)
@@ -234,6 +244,11 @@ def test_the_proxy_sends_each_page_to_the_process_that_serves_it(
     assert proxied_to("/cadres/QS-0001", routes) == "web"
     assert proxied_to("/api/v1/reports/x/timeline", routes) == "projections-api"
     assert proxied_to("/api/v1/reports", routes) == "intake-api"
+    # A selection: its list is a read model's, its proposal, record and steps casework's.
+    assert proxied_to("/api/v1/selections", routes) == "projections-api"
+    assert proxied_to("/api/v1/selections", routes, "POST") == "casework"
+    assert proxied_to("/api/v1/selections/x", routes) == "casework"
+    assert proxied_to("/api/v1/selections/x/withdraw", routes, "POST") == "casework"
 
 
 def test_casework_shows_a_proposed_return_read_from_intakes_log(system: EmbeddedSystem) -> None:

@@ -497,3 +497,70 @@ def test_the_report_back_is_due_ten_working_days_after_the_approval(
     # 20-24 April, 27-30 April, then Wednesday 6 May.
     assert report_back["due"] == "2026-05-06"
     assert report_back["state"] == "running"
+
+
+# -- the project as a basis for voiding and responsibility -----------------------------------------
+
+
+def test_an_approved_project_is_the_basis_for_voiding_its_selections_appointment(
+    client: TestClient,
+    leader: dict[str, str],
+    handler: dict[str, str],
+    clerk: dict[str, str],
+    selection_id: str,
+    case_id: str,
+) -> None:
+    who = {"leader": leader, "handler": handler}
+    project_id = open_one(client, leader, selection_id, case_id)
+    up_to_step(client, who, project_id, "report_back")  # approved on 17 April
+    basis = {"kind": "project", "id": project_id}
+    void = {"candidates": ["a"], "ground": "canvassing_bribery", "basis": basis}
+    other = up_to(client, clerk, "record_appointment")
+    client.post(f"{SELECTIONS}/{other}/record_appointment", json={"appointments": [
+        {"candidate_id": "a", "post": "副局长"}], "on": "2026-04-10"}, headers=clerk)  # fmt: skip
+
+    too_early = client.post(
+        f"{SELECTIONS}/{selection_id}/void_appointment", json=void | {"on": "2026-04-16"},
+        headers=leader,
+    )  # fmt: skip
+    elsewhere = client.post(
+        f"{SELECTIONS}/{other}/void_appointment", json=void | {"on": "2026-04-17"}, headers=leader
+    )
+    voided = client.post(
+        f"{SELECTIONS}/{selection_id}/void_appointment", json=void | {"on": "2026-04-17"},
+        headers=leader,
+    )  # fmt: skip
+
+    refusal(too_early, 409, "basis_concluded")  # before the conclusion was approved
+    refusal(elsewhere, 409, "basis_on_this_selection")
+    assert voided.status_code == 200, voided.text
+    (entry,) = voided.json()["voided"]
+    assert entry["basis_kind"] == "project"
+    assert entry["basis_id"] == project_id
+
+
+def test_a_project_that_found_nothing_is_no_basis(
+    client: TestClient,
+    leader: dict[str, str],
+    handler: dict[str, str],
+    selection_id: str,
+    case_id: str,
+) -> None:
+    who = {"leader": leader, "handler": handler}
+    project_id = open_one(client, leader, selection_id, case_id)
+    up_to_step(client, who, project_id, "propose_conclusion")
+    untrue = {"verdict": "untrue", "summary": "查无实据", "void_candidates": [], "responsible": []}
+    assert step(client, project_id, "propose_conclusion", handler, **untrue).status_code == 200
+    assert step(client, project_id, "approve_conclusion", leader).status_code == 200
+    void = {
+        "candidates": ["a"],
+        "ground": "canvassing_bribery",
+        "basis": {"kind": "project", "id": project_id},
+        "on": "2026-04-17",
+    }
+
+    refused = client.post(
+        f"{SELECTIONS}/{selection_id}/void_appointment", json=void, headers=leader
+    )
+
+    refusal(refused, 409, "basis_proven")

@@ -54,6 +54,7 @@ from tests.unit.conftest import (
     receiver_result,
     stand_in_handlers,
 )
+from tests.unit.selection_history import SelectionWriter
 from tests.unit.test_case_properties import request as case_request
 
 Dump = dict[str, list[tuple[Any, ...]]]
@@ -325,16 +326,25 @@ def test_random_incremental_projection_equals_a_rebuild(
         store_module.PROJECTIONS
     )
     writer = HistoryWriter(system.intake, system.casework, seed)
+    selections = SelectionWriter(system.casework, seed)  # the selections' own chance
     incremental = ReadStore(Database(sqlite_path=tmp_path / "incremental.sqlite"))
     delivery = RandomDelivery(incremental, logs_of(system), Random(seed))
     for _ in range(3):  # the history grows while it is projected
         writer.write(60)
+        selections.write(25)
         delivery.deliver_all()
         system.catch_up()  # the embedded followers, in log order, into the system's store
     # The history is not trivial: reports, triage outcomes and case steps were accepted.
     assert writer.accepted["submit"] >= 10
     assert writer.accepted["triage"] >= 5
     assert writer.accepted["case"] >= 20
+    assert selections.accepted >= 30
+    assert selections.refused >= 3
+    stages = incremental.query("SELECT DISTINCT stage FROM selection_list")
+    assert len(stages) >= 4, stages
+    listed = incremental.query("SELECT selection_id FROM selection_list")  # no report, no case
+    assert sorted(r["selection_id"] for r in listed) == sorted(map(str, selections.selections))
+    assert incremental.query("SELECT 1 FROM selection_holds WHERE open = 0")  # released
     assert delivery.redeliveries > 0
     steps = incremental.query("SELECT step FROM timeline_steps")
     events = sum(len(s) for s in delivery.streams.values())

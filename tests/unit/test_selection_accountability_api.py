@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 import pytest
 from fastapi.testclient import TestClient
 
-from schemas.glossary import Role
+from schemas.glossary import Role, Verdict
 from services.bootstrap import EmbeddedSystem
 from tests.support.auth import bearer
 from tests.unit.conftest import build_embedded, make_settings, stand_in_handlers
@@ -60,7 +60,7 @@ def a_case(client: TestClient, system: EmbeddedSystem, operator: dict[str, str])
 def concluded(client: TestClient, system: EmbeddedSystem, operator: dict[str, str]) -> str:
     """A case whose conclusion the leader approved (the basis)."""
     case_id = a_case(client, system, operator)
-    to_concluded(system, case_id, "handler-1")
+    to_concluded(system, case_id, "handler-1", Verdict.TRUE)
     return str(case_id)
 
 
@@ -190,12 +190,20 @@ def test_a_basis_without_an_approved_conclusion_is_refused_naming_the_rule(
             409,
             "basis_concluded",
         )
-        assert "核查结论" in body["detail_zh"]
+        assert "核查案件" in body["detail_zh"]
         refusal(
             post(client, selection_id, "take_responsibility", responsibility_body(basis), leader),
             409,
             "basis_concluded",
         )
+    untrue = a_case(client, system, operator)
+    to_concluded(system, untrue, "handler-1", Verdict.UNTRUE)  # found nothing: no basis
+    before = system.casework.max_position()
+    for action, body in (
+        ("void_appointment", void_body(str(untrue))),
+        ("take_responsibility", responsibility_body(str(untrue))),
+    ):
+        refusal(post(client, selection_id, action, body, leader), 409, "basis_proven")
     assert system.casework.max_position() == before
 
 

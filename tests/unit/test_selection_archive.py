@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from schemas.glossary import CLEAN_WORDING, NO_OBSTACLE_WORDING, Role
+from schemas.glossary import CLEAN_WORDING, NO_OBSTACLE_WORDING, Role, Verdict
 from schemas.views import CadreRecord
 from services.bootstrap import EmbeddedSystem
 from services.casework.chain import verify_log
@@ -71,7 +71,7 @@ def voided(client: TestClient, system: EmbeddedSystem, leader: dict[str, str]) -
     clerk = bearer(system.accounts, "clerk-1", Role.SELECTION_CLERK)
     operator = bearer(system.accounts, "op-1", Role.OPERATOR)
     case_id = a_case(client, system, operator)
-    to_concluded(system, case_id, "handler-1")
+    to_concluded(system, case_id, "handler-1", Verdict.TRUE)
     basis = str(case_id)
     selection_id = appointed(client, clerk)
     for action, body in (

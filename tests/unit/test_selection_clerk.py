@@ -1,5 +1,5 @@
-"""The selection clerk (decision 0034) signs in, and sees nothing of reports,
-reporters, cases or archives: the desk's own pages and API are later slices."""
+"""The selection clerk (decision 0034) signs in to the selections (the desk's pages:
+test_selection_pages.py), and sees nothing of reports, reporters, cases or archives."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ def test_a_selection_clerk_signs_in_to_a_home_without_the_supervision_offices_pa
         sign_in(client, system, "sun")
         home = client.get("/")
         assert home.status_code == 200
+        assert str(home.url).endswith("/selections")
         for page in ("/ledger", "/cases/mine", "/cadres", "/integrity", "/audit"):
             assert client.get(page, follow_redirects=False).status_code == 403, page
         for api in (

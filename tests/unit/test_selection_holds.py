@@ -533,7 +533,15 @@ def test_a_report_accepted_during_the_publicity_holds_the_candidate_over_http(
         case = client.get(f"/api/v1/cases/{case_id}", headers=leader).json()
         selection = client.get(f"{SELECTIONS}/{selection_id}", headers=leader).json()
         for_clerk = client.get(f"{SELECTIONS}/{selection_id}", headers=clerk).json()
+        client.cookies.set(
+            "jiandu_session", system.accounts.start_session(system.accounts.principal("leader-1"))
+        )
+        page = client.get(f"/cases/{case_id}").text
 
+    # The case's page links the selection and says the candidate is held.
+    assert "本案件暂缓的选拔任用人选" in page
+    assert f'href="/selections/{selection_id}"' in page
+    assert "暂缓：待本案件办结并经领导解除" in page
     assert [(h["selection_id"], h["candidate_id"], h["held"]) for h in case["selection_holds"]] == [
         (selection_id, "a", True)
     ]

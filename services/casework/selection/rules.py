@@ -200,13 +200,25 @@ VOIDED_NOT_APPOINTED = Rule(
 )
 BASIS_REQUIRED = Rule(
     "basis_required",
-    "a voided appointment or a responsibility taken rests on a basis: a concluded case",
-    "宣布任免决定无效或追究选人用人责任，须有依据（已形成结论的核查案件）",
+    "a voided appointment or a responsibility taken rests on a basis: a concluded case or "
+    "supervision project",
+    "宣布任免决定无效或追究选人用人责任，须有依据（已形成结论的核查案件或立项督查）",
 )
 BASIS_CONCLUDED = Rule(
     "basis_concluded",
-    "the basis must be a case on record whose conclusion is approved",
-    "所依据的须为已形成核查结论（结论经审批）的案件",
+    "the basis must be a case or a supervision project on record whose conclusion is approved "
+    "(a project's, on or before this step's day)",
+    "所依据的须为结论已经审批的核查案件或立项督查（立项督查结论的批准日期不得晚于本环节日期）",
+)
+BASIS_PROVEN = Rule(
+    "basis_proven",
+    "the basis's conclusion must find the irregularity true or partly true",
+    "所依据的结论须认定反映问题属实或部分属实",
+)
+BASIS_ON_THIS_SELECTION = Rule(
+    "basis_on_this_selection",
+    "a supervision project is a basis only for the selection it supervised",
+    "立项督查结论只能作为被督查的该次选拔任用的依据",
 )
 STEP_ON_RECORD = Rule(
     "step_on_record",

@@ -25,6 +25,9 @@ from services.accounts.access import (
     LIAISON_READERS,
     QUEUE_PAGE_ROLES,
     REPORT_READERS,
+    SELECTION_ACTORS,
+    SELECTION_HOLD_ACTORS,
+    SELECTION_READERS,
     TRIAGE_ACTORS,
 )
 from services.accounts.model import Principal
@@ -75,3 +78,10 @@ CandidateActor = Annotated[Principal, Depends(page_roles(*CANDIDATE_ACTORS))]
 LiaisonReader = Annotated[Principal, Depends(page_roles(*LIAISON_READERS))]
 AuditReader = Annotated[Principal, Depends(page_roles(*AUDIT_READERS))]
 Admin = Annotated[Principal, Depends(page_roles(Role.ADMIN))]
+SelectionReader = Annotated[Principal, Depends(page_roles(*SELECTION_READERS))]
+SelectionProposer = Annotated[Principal, Depends(page_roles(*SELECTION_ACTORS))]
+# Who may post a step of a selection: its recorders and its holders (each step's own roles
+# are checked again by the desk: ``selection_api.step_roles``).
+SelectionStepper = Annotated[
+    Principal, Depends(page_roles(*dict.fromkeys((*SELECTION_ACTORS, *SELECTION_HOLD_ACTORS))))
+]

@@ -19,6 +19,7 @@ from services.projections.archive.queries import ArchiveQueries
 from services.projections.cases.queries import CaseQueries
 from services.projections.liaison.queries import LiaisonQueries
 from services.projections.read_side import ReadSide
+from services.projections.selections.queries import SelectionQueries
 from services.projections.timeline.queries import Queries
 from services.web.lists import Lists, MissingPart, Reports
 
@@ -29,8 +30,8 @@ PARTS = frozenset({"intake", "casework", "reports", "case_log", "reveal"})
 @dataclass
 class PageServices:
     """What the pages read and write. ``read`` (the one read side the composition root built:
-    ``queries``, ``cases``, ``archives``, ``replies``, ``liaison``) is always there; the other
-    parts only in a process that has them (decision record 0031):
+    ``queries``, ``cases``, ``archives``, ``replies``, ``liaison``, ``selections``) is always
+    there; the other parts only in a process that has them (decision record 0031):
 
     - ``intake``: intake's application, which the pages write through (intake's process);
     - ``casework``: casework's application, likewise (casework's process);
@@ -75,6 +76,10 @@ class PageServices:
     @property
     def liaison(self) -> LiaisonQueries:
         return self.read.liaison
+
+    @property
+    def selections(self) -> SelectionQueries:
+        return self.read.selections
 
     def missing(self, needs: Iterable[str]) -> list[str]:
         return sorted(part for part in needs if getattr(self, part) is None)

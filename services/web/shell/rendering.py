@@ -65,6 +65,7 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("/queues", N_("Work queues")),
         ("/cadres", N_("Cadre archives")),
         ("/integrity", N_("Integrity replies")),
+        ("/selections", N_("Selections")),
     ],
     Role.LEADER: [
         ("/approvals", N_("Awaiting approval")),
@@ -73,6 +74,12 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("/cadres", N_("Cadre archives")),
         ("/integrity", N_("Integrity replies")),
         ("/liaison", N_("Liaison figures")),
+        ("/selections", N_("Selections")),
+    ],
+    # The cadre section's selection clerk: the selections and their steps (decision 0034).
+    Role.SELECTION_CLERK: [
+        ("/selections", N_("Selections")),
+        ("/selections?in_progress=false", N_("All selections")),
     ],
     Role.AUDITOR: [
         ("/audit", N_("Audit")),
@@ -80,6 +87,7 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("/cadres", N_("Cadre archives")),
         ("/integrity", N_("Integrity replies")),
         ("/liaison", N_("Liaison figures")),
+        ("/selections", N_("Selections")),
     ],
     Role.LIAISON: [
         ("/liaison", N_("Liaison figures")),
@@ -100,6 +108,7 @@ HOME = {
     Role.LIAISON: "/liaison",
     Role.AUDITOR: "/audit",
     Role.ADMIN: "/admin/users",
+    Role.SELECTION_CLERK: "/selections",
 }
 
 # Timeline details worth a line (never identity: events hold none).
