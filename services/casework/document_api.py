@@ -295,7 +295,11 @@ def add_template_routes(router: APIRouter, casework: CaseworkApplication) -> Non
         openapi_extra={
             "requestBody": {
                 "required": True,
-                "content": {DOCX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+                # The .docx's bytes, sent as they are (any media type is read the same;
+                # application/vnd.openxmlformats-officedocument.wordprocessingml.document is apt).
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
             }
         },
     )
