@@ -82,6 +82,7 @@ from schemas.events_project import (
     ProjectConclusionApprovedV1,
     ProjectConclusionProposedV1,
     ProjectConclusionReturnedV1,
+    ProjectDocumentIssuedV1,
     ProjectFindingRecordedV1,
     ProjectOpenedV1,
     ProjectPlanRecordedV1,
@@ -163,6 +164,7 @@ __all__ = [
     "ProjectConclusionApprovedV1",
     "ProjectConclusionProposedV1",
     "ProjectConclusionReturnedV1",
+    "ProjectDocumentIssuedV1",
     "ProjectFindingRecordedV1",
     "ProjectOpenedV1",
     "ProjectPlanRecordedV1",
@@ -270,6 +272,7 @@ PAYLOADS: dict[tuple[str, int], type[Payload]] = {
     ("ProjectConclusionReturned", 1): ProjectConclusionReturnedV1,
     ("ProjectReportedBack", 1): ProjectReportedBackV1,
     ("ProjectClosed", 1): ProjectClosedV1,
+    ("ProjectDocumentIssued", 1): ProjectDocumentIssuedV1,
 }
 
 CURRENT_VERSION: dict[str, int] = {}

@@ -424,6 +424,7 @@ EVENT_LABELS: dict[str, str] = {
     # Official documents (公文, decision 0035).
     "DocumentIssued": "制发公文",
     "SelectionDocumentIssued": "制发考察反馈意见",
+    "ProjectDocumentIssued": "制发立项督查通知",
 }
 
 
@@ -437,6 +438,7 @@ class DocumentKind(GlossaryEnum):
     ADMONITION_NOTICE = "admonition_notice", "诫勉通知书"
     CLEARING_LETTER = "clearing_letter", "澄清正名函"
     INSPECTION_FEEDBACK = "inspection_feedback", "考察反馈意见"
+    PROJECT_NOTICE = "project_notice", "立项督查通知"
 
 
 # -- case lists, queues and the reporter's follow-up -------------------------------------

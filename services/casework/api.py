@@ -31,6 +31,7 @@ from services.accounts.web import accounts_of, require_api_roles
 from services.casework.application import CaseworkApplication
 from services.casework.document_api import (
     add_case_document_routes,
+    add_project_document_routes,
     add_selection_document_routes,
     add_template_routes,
     case_documentable,
@@ -38,7 +39,7 @@ from services.casework.document_api import (
 )
 from services.casework.domain import Case
 from services.casework.handlers import COMMANDS
-from services.casework.project_api import add_project_routes
+from services.casework.project_api import add_project_routes, project_access
 from services.casework.rules import PERMISSIONS
 from services.casework.selection_api import add_selection_routes, selection_access
 from services.common.deadline_views import deadline_view
@@ -192,6 +193,7 @@ def build_router(casework: CaseworkApplication) -> APIRouter:
     add_template_routes(router, casework)
     add_selection_routes(router, casework)
     # The supervision project's routes (project_api.py, 立项督查).
+    add_project_document_routes(router, casework, project_access)  # before its catch-all
     add_project_routes(router, casework)
     return router
 

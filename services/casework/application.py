@@ -26,7 +26,11 @@ from services.casework.domain import Actor, Case
 from services.casework.handlers import COMMANDS, RETRIED_ON_CONFLICT, CaseCommands
 from services.casework.opening import CaseOpening
 from services.casework.project import SupervisionProject
-from services.casework.projects import PROJECT_COMMANDS, ProjectCommands
+from services.casework.projects import (
+    PROJECT_COMMANDS,
+    PROJECT_RETRIED_ON_CONFLICT,
+    ProjectCommands,
+)
 from services.casework.rules import CaseworkError
 from services.casework.selection import Selection
 from services.casework.selections import (
@@ -171,7 +175,24 @@ class CaseworkApplication(CaseOpening, CaseCommands, ProjectCommands, SelectionC
     ) -> SupervisionProject:
         """Run one step of a supervision project (``PROJECT_COMMANDS``); returns it as saved.
         A stale ``expected_version``, or a save of the same project in between, is a
-        :class:`ConcurrentChange`."""
+        :class:`ConcurrentChange` (``PROJECT_RETRIED_ON_CONFLICT`` without a version: tried
+        again a few times first)."""
+        retried = action in PROJECT_RETRIED_ON_CONFLICT and command.expected_version is None
+        for attempt in range(3 if retried else 1):
+            try:
+                return self._execute_project_once(project_id, action, command, actor)
+            except ConcurrentChange:
+                if not retried or attempt == 2:
+                    raise
+        raise AssertionError  # unreachable
+
+    def _execute_project_once(
+        self,
+        project_id: UUID,
+        action: str,
+        command: c.Command,
+        actor: Actor,
+    ) -> SupervisionProject:
         model, handler = PROJECT_COMMANDS[action]
         if not isinstance(command, model):
             raise TypeError(f"{action} takes a {model.__name__}, not {type(command).__name__}")
@@ -185,9 +206,9 @@ class CaseworkApplication(CaseOpening, CaseCommands, ProjectCommands, SelectionC
                 what="supervision project",
                 what_zh="立项督查",
             )
-        handler(self, project, command, actor)
+        extra = handler(self, project, command, actor) or []
         try:
-            self.save(project)
+            self.save(project, *extra)
         except IntegrityError:
             raise ConcurrentChange(
                 project_id, expected, None, what="supervision project", what_zh="立项督查"

@@ -18,13 +18,21 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from schemas.commands import IssueDocument
 from schemas.glossary import DocumentKind, Role
+from schemas.project_commands import IssueProjectDocument
 from schemas.selection_commands import IssueSelectionDocument
 from schemas.views import DocumentableStep, DocumentTemplateView, DocumentView
-from services.accounts.access import DOCUMENT_ISSUERS, SELECTION_ACTORS, SELECTION_READERS
+from services.accounts.access import (
+    DOCUMENT_ISSUERS,
+    PROJECT_READERS,
+    PROJECT_WORKERS,
+    SELECTION_ACTORS,
+    SELECTION_READERS,
+)
 from services.accounts.model import Principal
 from services.accounts.web import require_api_roles
 from services.casework.application import CaseworkApplication
 from services.casework.domain import Case
+from services.casework.project import SupervisionProject
 from services.casework.selection import Selection
 from services.common.config import Config
 from services.common.documents import (
@@ -216,6 +224,66 @@ def add_selection_document_routes(
         tags=tags,
     )
     def download_selection_document(selection_id: UUID, ref: str, found: Any = reader) -> Response:
+        """The document as sent, as a Word file: ``ref`` is its number (文号) or its id."""
+        return docx_response(casework.config, find_document(found[1].issued, ref))
+
+
+def project_documents(project: SupervisionProject) -> list[DocumentView]:
+    return [document_view(d, f"/api/v1/projects/{project.id}") for d in project.issued]
+
+
+def add_project_document_routes(
+    router: APIRouter, casework: CaseworkApplication, access: Callable[..., Any]
+) -> None:
+    """The supervision project's documents (立项督查通知): read as the project is read
+    (``PROJECT_READERS``), issued by who works on it (``PROJECT_WORKERS``)."""
+    reader = Depends(access(casework, *PROJECT_READERS))
+    issuer = Depends(access(casework, *PROJECT_WORKERS))
+    tags: list[str | Enum] = ["projects"]
+
+    @router.get("/projects/{project_id}/documents", tags=tags)
+    def list_project_documents(project_id: UUID, found: Any = reader) -> list[DocumentView]:
+        """The official documents the project issued, and the one it may issue now."""
+        return project_documents(found[1])
+
+    @router.post(
+        "/projects/{project_id}/documents",
+        responses={
+            **ISSUE_RESPONSES,
+            403: {"description": "the role may not issue the project's documents"},
+            404: {"description": "no such project"},
+            409: {"description": "no team formed yet (document_step_taken), or the stage"},
+        },
+        status_code=201,
+        tags=tags,
+    )
+    def issue_project_document(
+        project_id: UUID,
+        body: IssueProjectDocument,
+        response: Response,
+        found: Any = issuer,
+    ) -> DocumentView:
+        """Issue the 立项督查通知 to the unit whose selection is supervised (numbered in its
+        register, recorded in the project); asked again: the same, 200."""
+        before = found[1].document_of(body.kind, body.about)
+        project = casework.execute_project(project_id, "issue_document", body, found[0].actor())
+        if before is not None:
+            response.status_code = 200
+        document = project.document_of(body.kind, body.about)
+        assert document is not None
+        return document_view(document, f"/api/v1/projects/{project.id}")
+
+    @router.get(
+        "/projects/{project_id}/documents/{ref}.docx",
+        response_class=Response,
+        responses={
+            **DOWNLOAD_RESPONSES,
+            403: {"description": "the role may not read the project"},
+            404: {"description": "no such project, or no document of it with this number or id"},
+        },
+        tags=tags,
+    )
+    def download_project_document(project_id: UUID, ref: str, found: Any = reader) -> Response:
         """The document as sent, as a Word file: ``ref`` is its number (文号) or its id."""
         return docx_response(casework.config, find_document(found[1].issued, ref))
 

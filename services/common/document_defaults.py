@@ -66,6 +66,18 @@ BODIES: dict[DocumentKind, tuple[str, list[str]]] = {
             "请{{ audience }}认真研究，对反馈的问题和不足，提出改进措施并抓好落实。",
         ],
     ),
+    K.PROJECT_NOTICE: (
+        "立项督查通知",
+        [
+            "{{ addressee }}：",
+            "根据干部选拔任用工作监督有关规定，经研究，决定于{{ opened_on }}对{{ unit }}"
+            "{{ posts }}选拔任用工作中反映的{{ irregularities }}问题立项督查"
+            "{% if opening_number %}（{{ opening_number }}）{% endif %}。",
+            "督查组由{{ team_leader }}同志任组长，{{ team_members }}同志为成员。"
+            "请你单位积极配合督查组开展工作，如实提供有关材料和情况。",
+            "督查工作于{{ conclusion_due }}前完成。",
+        ],
+    ),
 }
 
 FONT = "仿宋_GB2312"

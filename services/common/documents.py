@@ -67,6 +67,16 @@ KIND_FIELDS: dict[DocumentKind, dict[str, tuple[str, str]]] = {
         "findings": ("the inspection's findings about the cadre", "考察意见"),
         "inspectors": ("the inspectors, joined by 、", "考察组成员"),
     },
+    K.PROJECT_NOTICE: {
+        "unit": ("the unit whose selection is supervised", "被督查单位"),
+        "posts": ("the selection's posts, joined by 、", "涉及职务"),
+        "irregularities": ("what the project is about, in Chinese, joined by 、", "督查事项"),
+        "opened_on": ("the day the project was opened", "立项日期"),
+        "opening_number": ("the opening's document number", "立项文号"),
+        "team_leader": ("the team's leader", "督查组组长"),
+        "team_members": ("the team's members, joined by 、", "督查组成员"),
+        "conclusion_due": ("the day the project's conclusion is due", "督查完成期限"),
+    },
 }
 
 
@@ -96,6 +106,7 @@ DEFAULT_PREFIXES: dict[DocumentKind, str] = {
     K.ADMONITION_NOTICE: "组诫",
     K.CLEARING_LETTER: "组澄",
     K.INSPECTION_FEEDBACK: "组考反",
+    K.PROJECT_NOTICE: "组督",
 }
 
 

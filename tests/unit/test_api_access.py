@@ -174,7 +174,8 @@ PROJECT_STEP_ROLES = {
 
 
 def project_commands() -> list[Probe]:
-    assert set(PROJECT_STEP_ROLES) == set(PROJECT_COMMANDS)
+    # issue_document: its own route, POST /projects/{project_id}/documents (decision 0035)
+    assert set(PROJECT_STEP_ROLES) == set(PROJECT_COMMANDS) - {"issue_document"}
     return [
         Probe(
             "POST",
@@ -334,6 +335,26 @@ PROBES: list[Probe] = [
     # the supervision project on a selection (立项督查)
     Probe("POST", "/api/v1/projects", PROJECT_LEADERS, body=INVALID, ok=422),
     Probe("GET", "/api/v1/projects/{project_id}", frozenset({R.HANDLER, R.LEADER, R.AUDITOR})),
+    # the project's 立项督查通知 (decision 0035): read as the project, issued by its workers
+    Probe(
+        "GET",
+        "/api/v1/projects/{project_id}/documents",
+        frozenset({R.HANDLER, R.LEADER, R.AUDITOR}),
+    ),
+    Probe(
+        "POST",
+        "/api/v1/projects/{project_id}/documents",
+        frozenset({R.HANDLER, R.LEADER}),
+        body=INVALID,
+        ok=422,
+    ),
+    Probe(
+        "GET",
+        "/api/v1/projects/{project_id}/documents/{ref}.docx",
+        frozenset({R.HANDLER, R.LEADER, R.AUDITOR}),
+        path="/api/v1/projects/{project_id}/documents/none.docx",
+        ok=404,
+    ),
     *project_commands(),
     Probe(
         "POST",

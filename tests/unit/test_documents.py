@@ -65,6 +65,10 @@ from tests.unit.test_case_procedure import (
     letter_sent,
     path_concluded,
 )
+from tests.unit.test_project_api import TODAY as PROJECT_TODAY
+from tests.unit.test_project_api import case_id as project_case_id
+from tests.unit.test_project_api import open_one, up_to_step
+from tests.unit.test_project_api import selection_id as project_selection_id
 from tests.unit.test_selection_api import TODAY as SELECTION_TODAY
 from tests.unit.test_selection_api import up_to
 
@@ -701,3 +705,46 @@ def test_the_selection_page_lists_its_feedbacks_and_issues_them(
     download = client.get(f"{page}/documents/{document['document_id']}.docx")
     assert download.status_code == 200
     assert "某县财政局领导班子：" in text_of(download.content)
+
+
+# -- the supervision project's 立项督查通知 -------------------------------------------------------
+
+
+def test_the_project_notice_to_the_supervised_unit(tmp_path: Path) -> None:
+    system = build_embedded(make_settings(tmp_path, auto_accept=True), PROJECT_TODAY)
+    try:
+        with TestClient(system.web_app()) as client:
+            leader = bearer(system.accounts, "leader-1", Role.LEADER)
+            handler = bearer(system.accounts, "handler-1", Role.HANDLER)
+            auditor = bearer(system.accounts, "auditor-1", Role.AUDITOR)
+            clerk = bearer(system.accounts, "clerk-1", Role.SELECTION_CLERK)
+            selection = project_selection_id.__wrapped__(client, clerk)  # type: ignore[attr-defined]
+            case = project_case_id.__wrapped__(system)  # type: ignore[attr-defined]
+            project = open_one(client, leader, selection, case)
+            documents = f"/api/v1/projects/{project}/documents"
+            body = {"kind": "project_notice", "about": "opening"}
+            early = client.post(documents, json=body, headers=handler)
+            assert early.status_code == 409, early.text  # no team yet
+            up_to_step(client, {"leader": leader, "handler": handler}, project, "record_plan")
+
+            issued = client.post(documents, json=body, headers=handler)
+            again = client.post(documents, json=body, headers=leader)
+
+            assert issued.status_code == 201, issued.text
+            assert again.status_code == 200
+            document = issued.json()
+            assert document["number"] == "组督〔2026〕1号"
+            assert client.post(documents, json=body, headers=auditor).status_code == 403
+            assert client.get(documents, headers=clerk).status_code == 403
+            assert client.get(documents, headers=auditor).json() == [document]
+            download = client.get(f"{documents}/{quote(document['number'])}.docx", headers=auditor)
+            assert download.status_code == 200
+            text = text_of(download.content)
+            assert "立项督查通知" in text
+            assert "某县财政局党委（党组）：" in text
+            assert "拉票贿选" in text
+            assert "督立〔2026〕1号" in text
+            assert "刘组长同志任组长，陈干事同志为成员" in text
+            assert "2026年4月13日" in text
+    finally:
+        system.stop()
