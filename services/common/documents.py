@@ -16,10 +16,11 @@ import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import jinja2
 from docxtpl import DocxTemplate
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from schemas.glossary import DocumentKind
 
@@ -94,8 +95,13 @@ class DocumentSettings(BaseModel):
     """The document settings table (configuration store): the issuing office's name and each
     kind's number prefix (文号 ``{prefix}〔{year}〕{n}号``)."""
 
-    office_name: str = Field("中共××县委组织部", min_length=1, max_length=100)
-    prefixes: dict[DocumentKind, str] = Field(default_factory=dict)
+    office_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    ] = "中共××县委组织部"
+    # A kind left out (or blank) numbers with its default prefix.
+    prefixes: dict[
+        DocumentKind, Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)]
+    ] = Field(default_factory=dict)
 
     def prefix(self, kind: DocumentKind) -> str:
         return self.prefixes.get(kind) or DEFAULT_PREFIXES[kind]

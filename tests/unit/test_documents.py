@@ -748,3 +748,38 @@ def test_the_project_notice_to_the_supervised_unit(tmp_path: Path) -> None:
             assert "2026年4月13日" in text
     finally:
         system.stop()
+
+
+def test_the_office_and_the_prefixes_are_the_administrators(
+    pages: tuple[EmbeddedSystem, TestClient],
+) -> None:
+    system, client = pages
+    sign_in(client, system, "admin")
+    prefixes = {f"prefix.{k.value}": "" for k in DocumentKind}
+    bad = client.post(
+        "/admin/config/document_settings",
+        data={"csrf_token": csrf(client), "office_name": " "} | prefixes,
+    )
+    assert bad.status_code == 422
+    assert "请填写此项" in bad.text
+    saved = client.post(
+        "/admin/config/document_settings",
+        data={"csrf_token": csrf(client), "office_name": "中共青山县委组织部"}
+        | prefixes
+        | {"prefix.inquiry_notice": "青组函"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    system.config.invalidate()
+    settings = system.config.documents()
+    assert settings.office_name == "中共青山县委组织部"
+    assert settings.prefix(K.INQUIRY_NOTICE) == "青组函"
+    assert settings.prefix(K.ADMONITION_NOTICE) == "组诫"  # left blank: the default
+
+    case = build(*UNDER_INQUIRY, letter_sent)
+    system.casework.save(case)
+    issued = system.casework.execute(case.id, "issue_document", INQUIRY, LEADER).issued[0]
+    assert issued["number"] == "青组函〔2026〕1号"
+    assert "中共青山县委组织部" in text_of(docx_of(system.casework.config, issued)[0])
+    (change,) = [c for c in system.config.changes() if c.what == "document_settings"]
+    assert change.changed_by == "admin"

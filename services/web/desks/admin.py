@@ -182,6 +182,7 @@ class AdminDesk(Desk):
             editable=isinstance(config, ConfigStore),
             done=request.query_params.get("done", ""),
             templates=[template_view(config, kind) for kind in DocumentKind],
+            document_settings=config.documents(),
         )
 
     @route.get("/admin/config", response_class=HTMLResponse)
@@ -193,12 +194,15 @@ class AdminDesk(Desk):
         """Replace a table (validated first: nothing is stored if any field is wrong)."""
         _ = tr(request)
         config = self.services.queries.config
-        if table not in ("time_limits", "handling_effects"):
+        if table not in ("time_limits", "handling_effects", "document_settings"):
             raise StarletteHTTPException(404, f"no configuration table {table!r}")
         if not isinstance(config, ConfigStore):
             return self.config_page(request, user, 409, {"": _("This configuration is read-only.")})
         values = strings(form)
-        content = _limits_from(values) if table == "time_limits" else _effects_from(form)
+        if table == "document_settings":
+            content: dict[str, Any] = _document_settings_from(values)
+        else:
+            content = _limits_from(values) if table == "time_limits" else _effects_from(form)
         try:
             config.set_table(table, content, changed_by=user.username)
         except ValidationError as error:
@@ -271,6 +275,15 @@ def _limits_from(values: Mapping[str, str]) -> dict[str, Any]:
     return {name: values.get(name, "").strip() for name in TimeLimits.model_fields}
 
 
+def _document_settings_from(values: Mapping[str, str]) -> dict[str, Any]:
+    """The office's name and each kind's number prefix (blank: the default)."""
+    prefixes = {k.value: values.get(f"prefix.{k.value}", "").strip() for k in DocumentKind}
+    return {
+        "office_name": values.get("office_name", ""),
+        "prefixes": {k: v for k, v in prefixes.items() if v},
+    }
+
+
 def _effects_from(form: FormData) -> dict[str, Any]:
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     table: dict[str, Any] = {}
@@ -291,10 +304,12 @@ def _field_key(table: str, loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc]
     if table == "handling_effects" and len(parts) >= 2:
         return f"{parts[0]}.{parts[-1]}"
+    if table == "document_settings" and parts[:1] == ["prefixes"] and len(parts) >= 2:
+        return f"prefix.{parts[1]}"
     return parts[0] if parts else ""
 
 
-def _config_problem(error: Mapping[str, Any], _: Gettext) -> str:
+def _config_problem(error: Mapping[str, Any], _: Gettext) -> str:  # noqa: PLR0911 (one per kind)
     kind = str(error.get("type", ""))
     context = error.get("ctx") or {}
     if kind in ("int_parsing", "int_type", "missing"):
@@ -305,4 +320,8 @@ def _config_problem(error: Mapping[str, Any], _: Gettext) -> str:
         return _("Must be at least %(limit)s.", limit=context.get("ge"))
     if kind == "less_than_equal":
         return _("Must be at most %(limit)s.", limit=context.get("le"))
+    if kind == "string_too_short":
+        return _("Fill this in.")
+    if kind == "string_too_long":
+        return _("At most %(limit)s characters.", limit=context.get("max_length"))
     return str(error.get("msg", kind))
