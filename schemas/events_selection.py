@@ -122,6 +122,15 @@ class IntegrityOpinionRecordedV1(SelectionStep):
     opinions: list[IntegrityOpinion]
 
 
+class IntegrityOpinionsRequestedV1(SelectionStep):
+    """The organization department asks ``requested_of`` for the candidates' integrity
+    opinions; the supervision office replies from the information base (an
+    ``IntegrityOpinionRecorded`` by a handler or leader)."""
+
+    candidates: list[str]
+    requested_of: str = ""
+
+
 class InspectionRecordedV1(SelectionStep):
     inspectors: list[Person]
     findings: list[InspectionFinding]

@@ -406,6 +406,7 @@ EVENT_LABELS: dict[str, str] = {
     "DecisionRecorded": "讨论决定",
     "PublicityStarted": "任前公示",
     "AppointmentRecorded": "任职",
+    "IntegrityOpinionsRequested": "申请廉政意见",
     "CandidateHeld": "因举报暂缓人选",
     "CandidateReleased": "解除人选暂缓",
     "SelectionWithdrawn": "终止选拔任用",

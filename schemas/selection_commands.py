@@ -115,6 +115,20 @@ class RecordIntegrityOpinion(SelectionCommand):
     opinions: Annotated[list[IntegrityOpinion], Field(max_length=MAX_ITEMS)]
 
 
+class RequestIntegrityOpinions(SelectionCommand):
+    """Ask the supervision office for the candidates' integrity opinions (廉政意见)."""
+
+    candidates: Annotated[list[Key], Field(min_length=1, max_length=MAX_ITEMS)]
+    requested_of: Short = "干部监督机构"
+
+
+class ReplyIntegrityOpinions(SelectionCommand):
+    """The supervision office's reply, produced from the information base on the reply's day;
+    ``candidates``: those to reply about (every candidate asked about when left out)."""
+
+    candidates: Annotated[list[Key], Field(default_factory=list, max_length=MAX_ITEMS)]
+
+
 class InspectionFinding(Part):
     candidate_id: Key
     summary: Text

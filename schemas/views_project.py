@@ -1,6 +1,6 @@
 """The supervision project as the write model holds it (``GET /api/v1/projects/{id}``, and the
-answer of every step), with each deadline's clock today. A read model of projects is a later
-slice."""
+answer of every step), with each deadline's clock today; and as the projects read model lists
+it (``GET /api/v1/projects``)."""
 
 from __future__ import annotations
 
@@ -41,3 +41,35 @@ class ProjectView(ProjectCreatedView):
     closed_on: dt.date | None
     deadlines: list[DeadlineView]
     allowed_actions: list[str]
+
+
+# -- the projects read model (``GET /api/v1/projects``) -------------------------------------
+
+
+class ProjectListItem(View):
+    """One project as the projects read model has it."""
+
+    project_id: str
+    selection_id: str | None
+    unit: str | None = Field(description="the selection's unit (none until it is projected)")
+    irregularities: list[str]
+    irregularities_zh: list[str]
+    stage: str
+    stage_zh: str
+    opened_on: dt.date | None
+    last_step: str | None = Field(description="the event type of the project's last step")
+    last_step_on: dt.date | None
+    verdict: str | None = Field(description="the approved conclusion's verdict")
+    verdict_zh: str | None
+    deadline: DeadlineView | None = Field(
+        description="the open deadline due first (plan, conclusion, report back), its state today"
+    )
+    version: int
+
+
+class ProjectPage(View):
+    items: list[ProjectListItem]
+    page: int
+    page_size: int
+    total: int
+    filters: dict[str, str]

@@ -97,6 +97,10 @@ class SelectionView(SelectionCreatedView):
     subjects: list[str]
     announcement: SelectionPeriod | None
     opinions: list[dict[str, Any]] = Field(description="the latest integrity opinion of each")
+    opinion_requests: dict[str, dt.date] = Field(
+        default_factory=dict,
+        description="integrity opinions asked for and not yet given: candidate id, day asked",
+    )
     findings: list[dict[str, Any]] = Field(description="the latest inspection finding of each")
     deliberated: list[str]
     decision: dict[str, Any] | None = Field(description="body, members due and present, on")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -13,6 +14,7 @@ from fastapi import APIRouter, FastAPI
 
 from schemas.events import EventEnvelope, Source
 from schemas.glossary import CaseState, Role
+from schemas.views_archive import IntegrityRequest
 from services.accounts import api as accounts_api
 from services.accounts import web as accounts_web
 from services.accounts.policy import PublicLimits, ThrottlePolicy
@@ -20,7 +22,7 @@ from services.accounts.store import AccountStore, UnknownUser
 from services.casework import api as casework_api
 from services.casework import chain
 from services.casework.application import CaseworkApplication
-from services.casework.base import CadreLookup, HandlerCheck
+from services.casework.base import CadreLookup, HandlerCheck, IntegrityLookup
 from services.casework.rules import CaseNotFound
 from services.common.application import JianduApplication
 from services.common.china_time import SYSTEM_CLOCK, Clock
@@ -40,6 +42,7 @@ from services.intake.keyed import IntakeKeys
 from services.intake.report_log import ReportLog
 from services.intake.reveal import IdentityReveal
 from services.intake.vault import ReporterVault
+from services.projections.archive.integrity import IntegrityReplies
 from services.projections.archive.register import CadreRegister
 from services.projections.cases.queries import CaseQueries
 from services.projections.cases.rows import SqlReader
@@ -152,6 +155,7 @@ def build_casework(
     *,
     accounts: AccountStore | None = None,
     register: CadreRegister | None = None,
+    replies: IntegrityReplies | None = None,
 ) -> CaseworkApplication:
     chain.use_key(settings.derived_key("case-chain"))
     return CaseworkApplication(
@@ -161,6 +165,7 @@ def build_casework(
         is_handler=handler_check(accounts) if accounts is not None else None,
         cadre_lookup=cadre_lookup(register) if register is not None else None,
         id_key=settings.derived_key("casework-ids"),
+        integrity=integrity_lookup(replies) if replies is not None else None,
     )
 
 
@@ -183,6 +188,17 @@ def cadre_lookup(register: CadreRegister) -> CadreLookup:
     def lookup(cadre_id: str) -> dict[str, Any] | None:
         record = register.get(cadre_id)
         return record.model_dump() if record is not None else None
+
+    return lookup
+
+
+def integrity_lookup(replies: IntegrityReplies) -> IntegrityLookup:
+    """Casework's question to the information base: the integrity reply about these cadres
+    on this day (a selection's integrity opinions, decision 0034)."""
+
+    def lookup(cadre_ids: list[str], as_of: dt.date, purpose: str) -> dict[str, tuple[bool, str]]:
+        reply = replies.reply(IntegrityRequest(cadre_ids=cadre_ids, as_of=as_of, purpose=purpose))
+        return {c.cadre.cadre_id: (c.stands_in_the_way, c.opinion_zh) for c in reply.cadres}
 
     return lookup
 
@@ -337,7 +353,12 @@ class EmbeddedSystem:
         accounts = build_accounts(settings, clock)
         read = build_read_side(settings, config, clock)
         casework = build_casework(
-            settings, config, clock, accounts=accounts, register=read.register
+            settings,
+            config,
+            clock,
+            accounts=accounts,
+            register=read.register,
+            replies=read.replies,
         )
         system = cls(
             settings,

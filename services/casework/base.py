@@ -43,6 +43,10 @@ from services.common.process_recorders import use_batch_recorders
 HandlerCheck = Callable[[str], bool]
 # The register's record of a cadre ({cadre_id, name, unit, position}), or None.
 CadreLookup = Callable[[str], dict[str, Any] | None]
+# The information base's integrity reply (廉政意见回复) about registered cadres on a day: per
+# cadre id, whether something stands in the way of their promotion and the reply's words;
+# LookupError naming the ids the register does not hold.
+IntegrityLookup = Callable[[list[str], dt.date, str], dict[str, tuple[bool, str]]]
 
 
 class CaseworkBase(JianduApplication):
@@ -57,6 +61,7 @@ class CaseworkBase(JianduApplication):
         is_handler: HandlerCheck | None = None,
         cadre_lookup: CadreLookup | None = None,
         id_key: bytes | None = None,
+        integrity: IntegrityLookup | None = None,
     ) -> None:
         super().__init__(env)
         # The key of ids derived from a caller's Idempotency-Key (selections.py): the
@@ -69,6 +74,8 @@ class CaseworkBase(JianduApplication):
         # None: no accounts to ask (bare unit tests); the deployed processes always set it.
         self.is_handler = is_handler
         self.cadre_lookup = cadre_lookup
+        # None: no information base to ask (bare unit tests); the deployed processes set it.
+        self.integrity = integrity
 
     @property
     def calendar(self) -> WorkingDayCalendar:

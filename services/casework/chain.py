@@ -14,8 +14,12 @@ import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+A = TypeVar("A", bound=Aggregate)  # the aggregate a sealed first event creates
 
 BASE_FIELDS = frozenset(
     {"originator_id", "originator_version", "timestamp", "originator_topic", "chain"}
@@ -68,6 +72,27 @@ def link(
 
 def event_fields(event: Any) -> dict[str, Any]:
     return {k: v for k, v in vars(event).items() if k not in BASE_FIELDS}
+
+
+def create_sealed(
+    aggregate_class: type[A], created_class: Any, aggregate_id: UUID, fields: dict[str, Any]
+) -> A:
+    """A new aggregate of ``aggregate_class`` from its first event (``created_class``), the
+    event sealed as the first link of the aggregate's chain (a case, a selection, a project)."""
+    timestamp = created_class.create_timestamp()
+    seal = link(genesis(aggregate_id), created_class.TOPIC, 1, timestamp, fields)
+    return aggregate_class._create(
+        created_class, id=aggregate_id, timestamp=timestamp, chain=seal, **fields
+    )
+
+
+def trigger_sealed(
+    aggregate: Any, chain_head: str, event_class: Any, fields: dict[str, Any]
+) -> None:
+    """Trigger ``event_class`` on ``aggregate`` with ``fields``, sealed after ``chain_head``."""
+    timestamp = event_class.create_timestamp()
+    seal = link(chain_head, event_class.TOPIC, aggregate.version + 1, timestamp, fields)
+    aggregate.trigger_event(event_class, timestamp=timestamp, chain=seal, **fields)
 
 
 @dataclass(frozen=True)

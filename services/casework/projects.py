@@ -101,6 +101,13 @@ class ProjectCommands(SelectionCommands):
             raise ProjectNotFound(project_id)
         return project
 
+    def project_history(self, project_id: UUID) -> list[Any]:
+        """The project's events as stored, oldest first: each step with its day, who recorded
+        it and what it says (the project desk's record page)."""
+        self.get_project(project_id)  # ProjectNotFound for anything else
+        events: list[Any] = list(self.events.get(project_id))
+        return events
+
     def project_conclusion(self, project_id: UUID) -> ProjectOutcome | None:
         """The project's approved conclusion, or None while it has none (ProjectNotFound
         when there is no such project)."""

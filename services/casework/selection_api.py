@@ -69,14 +69,16 @@ IdempotencyKey = Annotated[
 ]
 # What a step can answer besides 200.
 STEP_RESPONSES = step_responses("selection")
-HOLD_ACTIONS = frozenset({"hold_candidate", "release_candidate"})
+# The supervision office's steps (the holders' table): a hold and its release, and the reply
+# to a request for integrity opinions.
+HOLD_ACTIONS = frozenset({"hold_candidate", "release_candidate", "reply_integrity_opinions"})
 ACCOUNTABILITY_ACTIONS = frozenset({"void_appointment", "take_responsibility"})
 
 
 def step_roles(action: str) -> tuple[Role, ...]:
-    """Who may call ``action``'s route: the holders for a hold or its release, leaders for a
-    voided appointment or a responsibility, else the recorders (the access tables; the
-    domain checks its own ``PERMISSIONS`` again)."""
+    """Who may call ``action``'s route: the holders for a hold, its release or an integrity
+    reply, leaders for a voided appointment or a responsibility, else the recorders (the
+    access tables; the domain checks its own ``PERMISSIONS`` again)."""
     if action in ACCOUNTABILITY_ACTIONS:
         return SELECTION_ACCOUNTABLE
     return SELECTION_HOLD_ACTORS if action in HOLD_ACTIONS else SELECTION_ACTORS
@@ -158,6 +160,7 @@ def selection_view(selection: Selection, role: Role | None = None) -> SelectionV
         subjects=list(selection.subjects),
         announcement=SelectionPeriod(**selection.announcement) if selection.announcement else None,
         opinions=[dict(o) for o in selection.opinions.values()],
+        opinion_requests=dict(selection.opinion_requests),
         findings=[dict(f) for f in selection.findings.values()],
         deliberated=list(selection.deliberated),
         decision=dict(selection.decision) if selection.decision else None,

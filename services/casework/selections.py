@@ -44,6 +44,10 @@ from services.casework.selection.candidacies import Candidacies, candidacies_id
 SETTLED_STATES = frozenset({CaseState.CONCLUDED, CaseState.CLOSED, CaseState.TRANSFERRED})
 
 
+# Who gives an integrity opinion replied from the information base.
+INTEGRITY_REPLIER = "组织部干部监督机构（干部监督信息库）"
+
+
 class SelectionKeyReused(CaseworkError, ValueError):
     def __init__(self) -> None:
         super().__init__(
@@ -325,6 +329,56 @@ class SelectionCommands(CaseworkBase):
             reason=cmd.reason,
         )
 
+    def _request_integrity_opinions(
+        self, sel: Selection, cmd: s.RequestIntegrityOpinions, actor: Actor
+    ) -> None:
+        sel.request_integrity_opinions(
+            candidates=list(cmd.candidates),
+            requested_of=cmd.requested_of,
+            actor=actor,
+            on=self.business_day(cmd.on),
+            reason=cmd.reason,
+        )
+
+    def _reply_integrity_opinions(
+        self, sel: Selection, cmd: s.ReplyIntegrityOpinions, actor: Actor
+    ) -> None:
+        """The reply from the information base (the integrity reply of each candidate on the
+        reply's day): clean when nothing stands in the way of the promotion; its words are
+        the opinion's summary. ``OPINION_REQUESTED``, ``OPINION_FROM_REGISTER`` refuse by
+        name, after the selection's own role and stage check."""
+        on = self.business_day(cmd.on)
+        selection_rules.permit("reply_integrity_opinions", Role(actor["role"]), sel.stage)
+        asked = list(cmd.candidates) or sorted(sel.opinion_requests)
+        selection_rules.OPINION_REQUESTED.require(
+            bool(asked) and all(c in sel.opinion_requests for c in asked)
+        )
+        cadres = {c: str(sel.candidates.get(c, {}).get("cadre_id") or "") for c in asked}
+        selection_rules.OPINION_FROM_REGISTER.require(all(cadres.values()))
+        if self.integrity is None:
+            raise RuntimeError("no information base to reply from (integrity not configured)")
+        try:
+            replies = self.integrity(list(cadres.values()), on, f"{sel.unit}选拔任用考察")
+        except LookupError:  # a register number the register does not hold
+            selection_rules.OPINION_FROM_REGISTER.require(False)
+            raise
+        sel.reply_integrity_opinions(
+            opinions=[
+                {
+                    "candidate_id": candidate_id,
+                    "given_by": INTEGRITY_REPLIER,
+                    "received_on": on,
+                    "clean": not replies[cadre_id][0],
+                    "summary": replies[cadre_id][1],
+                    "reference": f"廉政意见回复（{on.isoformat()}）",
+                }
+                for candidate_id, cadre_id in cadres.items()
+            ],
+            actor=actor,
+            on=on,
+            reason=cmd.reason,
+        )
+
     def _record_inspection(self, sel: Selection, cmd: s.RecordInspection, actor: Actor) -> None:
         sel.record_inspection(
             inspectors=dumped(cmd.inspectors),
@@ -480,6 +534,8 @@ SELECTION_COMMANDS: dict[str, tuple[type[s.SelectionCommand], SelectionHandler]]
     "record_recommendation": (s.RecordRecommendation, A._record_recommendation),
     "announce_inspection": (s.AnnounceInspection, A._announce_inspection),
     "record_integrity_opinion": (s.RecordIntegrityOpinion, A._record_integrity_opinion),
+    "request_integrity_opinions": (s.RequestIntegrityOpinions, A._request_integrity_opinions),
+    "reply_integrity_opinions": (s.ReplyIntegrityOpinions, A._reply_integrity_opinions),
     "record_inspection": (s.RecordInspection, A._record_inspection),
     "record_deliberation": (s.RecordDeliberation, A._record_deliberation),
     "record_decision": (s.RecordDecision, A._record_decision),

@@ -111,9 +111,12 @@ def verify(data: DataOpt = None) -> None:
             err=True,
         )
     if broken:
-        typer.echo(f"{len(broken)} of {checked} cases have a broken chain", err=True)
+        typer.echo(f"{len(broken)} of {checked} records have a broken chain", err=True)
         raise typer.Exit(1)
-    typer.echo(f"{checked} cases checked: every chain is intact")
+    typer.echo(
+        f"{checked} records checked (cases, selections, supervision projects): "
+        "every chain is intact"
+    )
 
 
 @app.command("intake-redact-digests")

@@ -103,7 +103,9 @@ def casework(host: HostOpt = None, port: PortOpt = None) -> None:
         accounts = build_accounts(settings)
         read = build_read_side(settings, config)  # the pages' queries (the worker writes it)
         # Only an active handler is assigned; accusers are looked up in the cadre register.
-        work = build_casework(settings, config, accounts=accounts, register=read.register)
+        work = build_casework(
+            settings, config, accounts=accounts, register=read.register, replies=read.replies
+        )
         consumer = IntakeEventsConsumer(
             work,
             settings.kafka_bootstrap,

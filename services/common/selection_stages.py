@@ -17,7 +17,7 @@ from schemas.glossary import SelectionStage
 St = SelectionStage
 
 # Event types (their public names) that always leave the selection in one stage. The others
-# (CircumstanceRecorded, IntegrityOpinionRecorded, CandidateHeld, CandidateReleased,
+# (CircumstanceRecorded, IntegrityOpinionsRequested, IntegrityOpinionRecorded, CandidateHeld, CandidateReleased,
 # ResponsibilityTaken) record something about the selection without moving it on;
 # AppointmentVoided moves it only when its data says so (``stage_after``).
 FIXED: dict[str, SelectionStage] = {
@@ -48,6 +48,7 @@ SELECTION_EVENT_TYPES = frozenset(FIXED) | frozenset(
     {
         "CircumstanceRecorded",
         "IntegrityOpinionRecorded",
+        "IntegrityOpinionsRequested",
         "CandidateHeld",
         "CandidateReleased",
         "AppointmentVoided",

@@ -3,7 +3,8 @@
 ``ReadSide.over`` builds each query object once; the composition root
 (``services.bootstrap.build_read_side``) calls it, and pages, the API and the CLI read
 through the one ``ReadSide`` it returns. ``routers`` gives the read models' API routes, each
-from its own folder (timeline/, archive/, liaison/, cases/, selections/).
+from its own folder (timeline/, archive/, liaison/, cases/, selections/,
+projects/).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from services.projections.cases import routes as cases_routes
 from services.projections.cases.queries import CaseQueries
 from services.projections.liaison import routes as liaison_routes
 from services.projections.liaison.queries import LiaisonQueries
+from services.projections.projects import routes as projects_routes
+from services.projections.projects.queries import ProjectQueries
 from services.projections.selections import routes as selections_routes
 from services.projections.selections.queries import SelectionQueries
 from services.projections.store import ReadStore
@@ -42,6 +45,7 @@ class ReadSide:
     replies: IntegrityReplies  # the integrity replies (廉政意见回复, archive/)
     liaison: LiaisonQueries  # the liaison figures, referrals, quarterly report (liaison/)
     selections: SelectionQueries  # the selections and their candidates (selections/)
+    projects: ProjectQueries  # the supervision projects on selections (projects/)
 
     @classmethod
     def over(cls, store: ReadStore, *, config: Config, today: Callable[[], dt.date]) -> ReadSide:
@@ -56,15 +60,17 @@ class ReadSide:
             replies=IntegrityReplies(archives, today=today),
             liaison=LiaisonQueries(store, today=today, config=config),
             selections=SelectionQueries(store),
+            projects=ProjectQueries(store, config, today=today),
         )
 
     def routers(self) -> list[APIRouter]:
         """The read models' API routes (timelines, archives and replies, liaison, queues,
-        selections)."""
+        selections, projects)."""
         return [
             timeline_routes.build_router(self.queries),
             archive_routes.build_router(self.archives, self.replies),
             liaison_routes.build_router(self.liaison),
             cases_routes.build_router(self.cases),  # /api/v1/queues/*, /api/v1/cases
             selections_routes.build_router(self.selections),  # GET /api/v1/selections
+            projects_routes.build_router(self.projects),  # GET /api/v1/projects
         ]

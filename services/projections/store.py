@@ -31,6 +31,7 @@ from services.common.sql import DDL_LOCK, Cursor, Database, check_identifier
 from services.projections.archive import projection as archive
 from services.projections.cases import projection as cases
 from services.projections.liaison import projection as liaison
+from services.projections.projects import projection as projects
 from services.projections.rows import Upsert
 from services.projections.selections import projection as selections
 from services.projections.timeline import projection as timeline
@@ -38,7 +39,7 @@ from services.projections.writes import Groups, merge_rows, send_groups, write_r
 
 log = logging.getLogger(__name__)
 
-PROJECTIONS: tuple[ModuleType, ...] = (timeline, archive, cases, liaison, selections)
+PROJECTIONS: tuple[ModuleType, ...] = (timeline, archive, cases, liaison, selections, projects)
 
 
 # The indexes the queries at scale need (0027), each projection's own (in its ``ddl`` too):

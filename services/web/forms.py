@@ -166,6 +166,9 @@ DEADLINE_LABELS: dict[str, str] = {
     "transfer_report_back": N_("Result from the level below"),
     "referral_report_back": N_("Result from the member unit"),
     "discipline_report_back": N_("Result from the discipline commission"),
+    "project_plan": N_("Supervision plan"),
+    "project_conclusion": N_("Supervision conclusion"),
+    "project_report_back": N_("Supervision report back"),
 }
 
 

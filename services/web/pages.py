@@ -23,6 +23,7 @@ from services.web.desks import (
     information,
     intake,
     liaison,
+    projects,
     public,
     selections,
     sign_in,
@@ -31,7 +32,8 @@ from services.web.shell import HERE, PageServices, install_error_pages
 
 # Which desks each distributed process serves. Each desk is served by exactly one process.
 INTAKE_DESKS = (public, intake)  # the mailbox, the follow-up; the operators' pages
-CASEWORK_DESKS = (cases, approvals, selections)  # cases and selections (casework's Selection)
+# cases, selections and supervision projects (casework's Selection and SupervisionProject)
+CASEWORK_DESKS = (cases, approvals, selections, projects)
 WEB_DESKS = (sign_in, information, liaison, audit, admin)  # read, accounts, configuration
 PROCESS_DESKS: dict[str, tuple[ModuleType, ...]] = {
     "intake-api": INTAKE_DESKS,
@@ -42,7 +44,8 @@ PROCESS_DESKS: dict[str, tuple[ModuleType, ...]] = {
 # The embedded mode: every desk, in this order. Where two desks' paths overlap, the fixed one
 # comes first (intake's ``/cadres/candidates`` before information's ``/cadres/{cadre_id}``).
 DESKS = (
-    sign_in, public, intake, cases, approvals, selections, information, liaison, audit, admin,
+    sign_in, public, intake, cases, approvals, selections, projects, information, liaison, audit,
+    admin,
 )  # fmt: skip
 
 

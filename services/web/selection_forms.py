@@ -21,7 +21,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from schemas import selection_commands as s
-from schemas.glossary import CircumstanceKind
+from schemas.glossary import (
+    AccountabilityHandling,
+    BasisKind,
+    CircumstanceKind,
+    GlossaryEnum,
+    ResponsibilityStep,
+    VoidGround,
+)
 from services.web.forms import PROBLEMS, FieldSpec, FormContext, FormInvalid, FormSpec
 from services.web.i18n import N_, Gettext
 
@@ -41,6 +48,10 @@ SELECTION_ACTION_LABELS: dict[str, str] = {
     "hold_candidate": N_("Hold a candidate on a report"),
     "release_candidate": N_("Release a held candidate"),
     "withdraw": N_("Withdraw the selection"),
+    "request_integrity_opinions": N_("Ask for integrity opinions"),
+    "reply_integrity_opinions": N_("Reply with integrity opinions from the information base"),
+    "void_appointment": N_("Declare an appointment void"),
+    "take_responsibility": N_("Hold someone responsible"),
 }
 
 LABELS: dict[str, str] = {
@@ -48,7 +59,7 @@ LABELS: dict[str, str] = {
     "posts": N_("Posts to fill (one per line)"),
     "proposers": N_("Proposed by (one per line: name, unit, position)"),
     "document_number": N_("Document number"),
-    "kind": N_("Kind"),
+    "kind": N_("Circumstance"),
     "starts_on": N_("From"),
     "ends_on": N_("Until"),
     "description": N_("Description"),
@@ -79,6 +90,19 @@ LABELS: dict[str, str] = {
     "disagree": N_("Votes against"),
     "defer": N_("Abstentions"),
     "post": N_("Post appointed to"),
+    "requested_of": N_("Asked of"),
+    "asked": N_("Candidates asked about"),
+    "to_reply": N_("Candidates to reply about"),
+    "voided": N_("Candidates whose appointment is void"),
+    "ground": N_("Ground"),
+    "basis_kind": N_("Rests on"),
+    "basis_id": N_("Number of the case or supervision project"),
+    "person.name": N_("Name"),
+    "person.unit": N_("Unit"),
+    "person.position": N_("Position"),
+    "person.cadre_id": N_("Cadre number"),
+    "step": N_("Step answered for"),
+    "handling": N_("Handling"),
 }
 CLEAN_CHOICES = [("clean", N_("Clean")), ("not_clean", N_("Not clean"))]
 SEPARATORS = re.compile(r"\s*[,，、|]\s*")
@@ -99,6 +123,10 @@ def _kinds(lang: str) -> list[tuple[str, str]]:
     ]
 
 
+def _choices(enum: type[GlossaryEnum], lang: str) -> list[tuple[str, str]]:
+    return [(k.value, k.zh if lang != "en" else k.value.replace("_", " ")) for k in enum]
+
+
 def _who(candidate: Mapping[str, Any]) -> str:
     parts = [candidate.get("name") or candidate["candidate_id"], candidate.get("unit") or ""]
     return " ".join(p for p in parts if p)
@@ -116,6 +144,14 @@ def _common(
     ]
 
 
+def _basis(lang: str, _: Gettext) -> list[FieldSpec]:
+    """What a voided appointment or a responsibility rests on: its kind and number."""
+    return [
+        FieldSpec("basis_kind", _(LABELS["basis_kind"]), "select", True, _choices(BasisKind, lang)),
+        _f("basis_id", "basis_id", "text", _, required=True),
+    ]
+
+
 def proposal_form(_: Gettext) -> FormSpec:
     fields = [
         _f("unit", "unit", "text", _, required=True),
@@ -126,6 +162,59 @@ def proposal_form(_: Gettext) -> FormSpec:
         _f("reason", "reason", "textarea", _),
     ]
     return FormSpec("propose", _(SELECTION_ACTION_LABELS["propose"]), fields)
+
+
+def _office_fields(
+    action: str,
+    record: Any,
+    candidates: dict[str, dict[str, Any]],
+    subjects: list[dict[str, Any]],
+    ctx: FormContext,
+    _: Gettext,
+) -> list[FieldSpec]:
+    """The fields of the supervision office's and the leaders' steps: integrity opinions
+    asked for and replied, an appointment declared void, someone held responsible."""
+
+    def checks(among: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        return [(c["candidate_id"], _who(c)) for c in among]
+
+    match action:
+        case "request_integrity_opinions":
+            fields = [
+                FieldSpec("candidates", _(LABELS["asked"]), "checks", True, checks(subjects)),
+                _f("requested_of", "requested_of", "text", _, value="干部监督机构"),
+            ]
+        case "reply_integrity_opinions":
+            asked = [candidates[k] for k in record.opinion_requests if k in candidates]
+            fields = [
+                FieldSpec("candidates", _(LABELS["to_reply"]), "checks", False, checks(asked))
+            ]
+        case "void_appointment":
+            voided = {v.candidate_id for v in record.voided}
+            standing = [
+                candidates[k] for k in record.approved if k in candidates and k not in voided
+            ]
+            fields = [
+                FieldSpec("candidates", _(LABELS["voided"]), "checks", True, checks(standing)),
+                FieldSpec("ground", _(LABELS["ground"]), "select", True, _choices(VoidGround, ctx.lang)),
+                *_basis(ctx.lang, _),
+                _f("document_number", "document_number", "text", _),
+            ]  # fmt: skip
+        case "take_responsibility":
+            fields = [
+                _f("person.name", "person.name", "text", _, required=True),
+                _f("person.unit", "person.unit", "text", _),
+                _f("person.position", "person.position", "text", _),
+                _f("person.cadre_id", "person.cadre_id", "text", _),
+                FieldSpec("step", _(LABELS["step"]), "select", True, _choices(ResponsibilityStep, ctx.lang)),
+                FieldSpec("handling", _(LABELS["handling"]), "select", True,
+                          _choices(AccountabilityHandling, ctx.lang)),
+                *_basis(ctx.lang, _),
+                _f("document_number", "document_number", "text", _),
+            ]  # fmt: skip
+        case _:
+            raise KeyError(action)
+    return fields
 
 
 def step_form(  # noqa: PLR0912 (one branch per step)
@@ -238,6 +327,13 @@ def step_form(  # noqa: PLR0912 (one branch per step)
                 for r in h.report_ids
             ]  # fmt: skip
             fields = [FieldSpec("hold", _(LABELS["hold"]), "select", True, held)]
+        case (
+            "request_integrity_opinions"
+            | "reply_integrity_opinions"
+            | "void_appointment"
+            | "take_responsibility"
+        ):
+            fields = _office_fields(action, record, candidates, subjects, ctx, _)
         case "withdraw":
             return FormSpec(
                 action, _(SELECTION_ACTION_LABELS[action]), _common([], ctx.version, _, reason=True)
@@ -294,9 +390,7 @@ def candidates_of(raw: str, _: Gettext) -> list[dict[str, Any]]:
     return candidates
 
 
-def parse_step(  # noqa: PLR0912 (one branch per kind of field)
-    spec: FormSpec, model: type[Any], form: Any, _: Gettext
-) -> Any:
+def parse_step(spec: FormSpec, model: type[Any], form: Any, _: Gettext) -> Any:
     """The request model the posted ``form`` (Starlette's ``FormData``) describes, or
     :class:`FormInvalid` naming each field's problem."""
     data: dict[str, Any] = {}
@@ -318,29 +412,7 @@ def parse_step(  # noqa: PLR0912 (one branch per kind of field)
             if f.required and f.kind != "hidden":
                 errors[f.name] = _("This field is required.")
             continue
-        if f.name.startswith("finding."):
-            data.setdefault("findings", []).append({"candidate_id": f.name[8:], "summary": raw})
-        elif f.name.startswith("post."):
-            data.setdefault("appointments", []).append({"candidate_id": f.name[5:], "post": raw})
-        elif f.name == "hold":
-            candidate_id, _sep, report_id = raw.partition("|")
-            data |= {"candidate_id": candidate_id, "report_id": report_id}
-        elif f.name == "candidates" and f.kind == "lines":
-            try:
-                data["candidates"] = candidates_of(raw, _)
-            except _Lines as error:
-                errors[f.name] = str(error)
-        elif f.name in ("proposers", "organizers", "inspectors", "consulted", "decision_makers"):
-            data[f.name] = people_of(raw)
-        elif f.kind == "lines":
-            data[f.name] = [line.strip() for line in raw.splitlines() if line.strip()]
-        elif f.kind in {"hidden", "number"}:
-            try:
-                data[f.name] = int(raw)
-            except ValueError:
-                errors[f.name] = _("Enter a whole number.")
-        else:
-            data[f.name] = raw
+        _put(f, raw, data, errors, _)
     _per_candidate(per, data, errors, _)
     for name in ("findings", "appointments", "opinions", "votes"):
         if name in model.model_fields and name not in data:
@@ -351,6 +423,37 @@ def parse_step(  # noqa: PLR0912 (one branch per kind of field)
         return model.model_validate(data)
     except ValidationError as error:
         raise FormInvalid(_problems(error, spec, data, _)) from None
+
+
+def _put(f: FieldSpec, raw: str, data: dict[str, Any], errors: dict[str, str], _: Gettext) -> None:
+    """One posted field's value into the request's ``data`` (or its problem into ``errors``)."""
+    if f.name.startswith("finding."):
+        data.setdefault("findings", []).append({"candidate_id": f.name[8:], "summary": raw})
+    elif f.name.startswith("post."):
+        data.setdefault("appointments", []).append({"candidate_id": f.name[5:], "post": raw})
+    elif f.name in ("basis_kind", "basis_id"):
+        data.setdefault("basis", {})[f.name[6:]] = raw
+    elif f.name.startswith("person."):
+        data.setdefault("person", {})[f.name[7:]] = raw
+    elif f.name == "hold":
+        candidate_id, _sep, report_id = raw.partition("|")
+        data |= {"candidate_id": candidate_id, "report_id": report_id}
+    elif f.name == "candidates" and f.kind == "lines":
+        try:
+            data["candidates"] = candidates_of(raw, _)
+        except _Lines as error:
+            errors[f.name] = str(error)
+    elif f.name in ("proposers", "organizers", "inspectors", "consulted", "decision_makers"):
+        data[f.name] = people_of(raw)
+    elif f.kind == "lines":
+        data[f.name] = [line.strip() for line in raw.splitlines() if line.strip()]
+    elif f.kind in {"hidden", "number"}:
+        try:
+            data[f.name] = int(raw)
+        except ValueError:
+            errors[f.name] = _("Enter a whole number.")
+    else:
+        data[f.name] = raw
 
 
 def _per_candidate(
@@ -402,6 +505,9 @@ def _problems(
             key = candidate if candidate in names else ""
         elif loc and loc[0] in ("candidate_id", "report_id") and "hold" in names:
             key = "hold"
+        elif len(loc) >= 2 and loc[0] in ("basis", "person"):  # basis.id -> basis_id
+            joined = f"{loc[0]}_{loc[1]}" if loc[0] == "basis" else f"person.{loc[1]}"
+            key = joined if joined in names else ""
         message = PROBLEMS.get(str(e.get("type")))
         text = _(message) if message else str(e.get("msg", "")).removeprefix("Value error, ")
         errors[key] = f"{errors[key]} {text}".strip() if key in errors else text

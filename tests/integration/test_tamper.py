@@ -169,7 +169,10 @@ def broken_line(case_id: UUID, version: int, event: str) -> str:
 def test_an_altered_reason_or_date_is_found_at_its_event(store: Store) -> None:
     intact = verify(store)
     assert intact.returncode == 0, intact.stderr
-    assert "3 cases checked: every chain is intact" in intact.stdout
+    assert (
+        "3 records checked (cases, selections, supervision projects): every chain is intact"
+        in intact.stdout
+    )
     assert [(v, t.removeprefix(TOPIC)) for v, t, _ in rows(store.dsn, store.closed)][-1] == (
         8,
         "Closed",
@@ -196,7 +199,7 @@ def test_an_altered_reason_or_date_is_found_at_its_event(store: Store) -> None:
     assert broken_line(store.parked, 5, "ParkedCaseReviewed") in result.stderr
     assert "altered" in result.stderr
     assert str(store.inquiry) not in result.stderr
-    assert "2 of 3 cases have a broken chain" in result.stderr
+    assert "2 of 3 records have a broken chain" in result.stderr
     assert "every chain is intact" not in result.stdout
 
 
@@ -214,7 +217,7 @@ def test_a_deleted_middle_event_is_reported_missing(store: Store) -> None:
     assert f"BROKEN case {store.inquiry} at event 3 " in result.stderr
     assert "event 3 is missing" in result.stderr
     assert str(store.closed) not in result.stderr
-    assert "1 of 3 cases have a broken chain" in result.stderr
+    assert "1 of 3 records have a broken chain" in result.stderr
 
 
 def public_seal(

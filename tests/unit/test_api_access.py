@@ -335,6 +335,8 @@ PROBES: list[Probe] = [
     # the supervision project on a selection (立项督查)
     Probe("POST", "/api/v1/projects", PROJECT_LEADERS, body=INVALID, ok=422),
     Probe("GET", "/api/v1/projects/{project_id}", frozenset({R.HANDLER, R.LEADER, R.AUDITOR})),
+    # the projects read model (its list; the same path's POST is casework's opening)
+    Probe("GET", "/api/v1/projects", frozenset({R.HANDLER, R.LEADER, R.AUDITOR})),
     # the project's 立项督查通知 (decision 0035): read as the project, issued by its workers
     Probe(
         "GET",

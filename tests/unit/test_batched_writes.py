@@ -22,6 +22,7 @@ from services.projections.rows import Upsert
 from services.projections.store import ReadStore
 from services.projections.writes import write_rows as _write
 from tests.unit.conftest import build_embedded, make_settings, stand_in_handlers
+from tests.unit.project_history import ProjectWriter
 from tests.unit.selection_history import SelectionWriter
 from tests.unit.test_rebuild import HistoryWriter, assert_same, dump, logs_of
 
@@ -111,7 +112,12 @@ def history(tmp_path: Path) -> Iterator[Any]:
     stand_in_handlers(system)
     writer = HistoryWriter(system.intake, system.casework, seed=31)
     writer.write(90)
-    SelectionWriter(system.casework, seed=31).write(60)  # selections' candidates and holds
+    selections = SelectionWriter(system.casework, seed=31)
+    selections.write(60)  # selections' candidates and holds
+    projects = ProjectWriter(
+        system.casework, lambda: selections.selections, lambda: writer.cases, 31
+    )
+    projects.write(50)  # projects on them, and their deadlines
     system.catch_up()
     yield system
     system.stop()

@@ -746,6 +746,44 @@ def test_the_project_notice_to_the_supervised_unit(tmp_path: Path) -> None:
             assert "督立〔2026〕1号" in text
             assert "刘组长同志任组长，陈干事同志为成员" in text
             assert "2026年4月13日" in text
+
+            # The project's page lists it, with its download.
+            sign_in(client, system, "handler-1")
+            page = client.get(f"/projects/{project}").text
+            link = f"/projects/{project}/documents/{document['document_id']}.docx"
+            assert f'href="{link}"' in page
+            assert "组督〔2026〕1号 立项督查通知" in page
+            assert "制发 立项督查通知" not in page  # issued: no button
+            assert client.get(link).status_code == 200
+    finally:
+        system.stop()
+
+
+def test_the_project_page_issues_the_notice(tmp_path: Path) -> None:
+    system = build_embedded(make_settings(tmp_path, auto_accept=True), PROJECT_TODAY)
+    try:
+        with TestClient(system.web_app()) as client:
+            leader = bearer(system.accounts, "leader-1", Role.LEADER)
+            handler = bearer(system.accounts, "handler-1", Role.HANDLER)
+            clerk = bearer(system.accounts, "clerk-1", Role.SELECTION_CLERK)
+            bearer(system.accounts, "auditor-1", Role.AUDITOR)
+            selection = project_selection_id.__wrapped__(client, clerk)  # type: ignore[attr-defined]
+            case = project_case_id.__wrapped__(system)  # type: ignore[attr-defined]
+            project = open_one(client, leader, selection, case)
+            up_to_step(client, {"leader": leader, "handler": handler}, project, "record_plan")
+            sign_in(client, system, "auditor-1")  # reads it, issues nothing
+            assert "制发 立项督查通知" not in client.get(f"/projects/{project}").text
+            sign_in(client, system, "handler-1")
+            assert "制发 立项督查通知" in client.get(f"/projects/{project}").text
+
+            issued = client.post(
+                f"/projects/{project}/documents",
+                data={"csrf_token": csrf(client)},
+                follow_redirects=False,
+            )
+
+            assert issued.status_code == 303, issued.text
+            assert "组督〔2026〕1号 立项督查通知" in client.get(f"/projects/{project}").text
     finally:
         system.stop()
 

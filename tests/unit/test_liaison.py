@@ -772,7 +772,12 @@ def test_the_quarterly_report_exports_as_markdown_html_and_docx(
 # -- redaction by construction -----------------------------------------------------------------
 
 
-SELECTION_TABLES = ("liaison_selections", "liaison_voided_appointments", "liaison_responsibilities")
+SELECTION_TABLES = (
+    "liaison_selections",
+    "liaison_voided_appointments",
+    "liaison_responsibilities",
+    "liaison_projects",
+)
 
 
 def test_liaison_tables_hold_only_declared_enumerated_values_and_no_reporter_datum(

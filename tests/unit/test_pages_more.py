@@ -477,7 +477,7 @@ def test_the_auditor_searches_the_reads_and_verifies_the_record(
 
     verified = client.post("/audit/verify", data={"csrf_token": csrf(client)})
     assert verified.status_code == 200
-    assert "共核验 1 件案件：全部哈希链完整。" in verified.text
+    assert "共核验 1 项记录（案件、选拔任用、立项督查）：全部哈希链完整。" in verified.text
     assert client.post("/audit/verify", data={}).status_code == 403
 
 
@@ -493,7 +493,7 @@ def test_the_verification_names_the_first_broken_link(
 
     verified = client.post("/audit/verify", data={"csrf_token": csrf(client)})
 
-    assert "共核验 1 件案件，其中 1 件的哈希链断裂。" in verified.text
+    assert "共核验 1 项记录，其中 1 项的哈希链断裂。" in verified.text
     assert str(case_id) in verified.text
 
 
@@ -935,3 +935,10 @@ def test_recorded_moments_are_shown_in_beijing_time() -> None:
     assert local_time("2026-11-30T16:30:05+00:00") == "2026-12-01 00:30"
     assert local_time(dt.datetime(2026, 11, 30, 16, 30, 5), seconds=True) == "2026-12-01 00:30:05"
     assert local_time(None) == ""
+
+
+def test_every_time_limit_has_its_label_on_the_configuration_page() -> None:
+    from services.calendar.deadlines import TimeLimits
+    from services.web.desks.admin import LIMIT_LABELS
+
+    assert set(LIMIT_LABELS) == set(TimeLimits.model_fields)

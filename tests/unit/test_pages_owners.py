@@ -51,6 +51,7 @@ SAMPLES = {
     "report_id": "0b7c3f0e-6f1a-4c39-9d53-1f0e4a0f9a10",
     "case_id": "5d1f2c3a-8b7e-4f6d-9c0a-2e3b4c5d6e7f",
     "selection_id": "8e2a4b6c-1d3f-4a5b-9c7d-0e1f2a3b4c5d",
+    "project_id": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
     "action": "accept",
     "cadre_id": "QS-0001",
     "table": "time_limits",
@@ -149,6 +150,7 @@ def test_the_pages_are_split_among_the_processes_as_in_the_embedded_app(
     assert {"/cases/{case_id}", "/approvals", "/selections", "/selections/{selection_id}"} <= (
         served["casework"]
     )
+    assert {"/projects", "/projects/{project_id}"} <= served["casework"]
     assert {"/login", "/cadres/{cadre_id}", "/audit/verify", "/admin/users"} <= served["web"]
 
 
@@ -249,6 +251,11 @@ def test_the_proxy_sends_each_page_to_the_process_that_serves_it(
     assert proxied_to("/api/v1/selections", routes, "POST") == "casework"
     assert proxied_to("/api/v1/selections/x", routes) == "casework"
     assert proxied_to("/api/v1/selections/x/withdraw", routes, "POST") == "casework"
+    # A supervision project likewise.
+    assert proxied_to("/api/v1/projects", routes) == "projections-api"
+    assert proxied_to("/api/v1/projects", routes, "POST") == "casework"
+    assert proxied_to("/api/v1/projects/x", routes) == "casework"
+    assert proxied_to("/api/v1/projects/x/close", routes, "POST") == "casework"
 
 
 def test_casework_shows_a_proposed_return_read_from_intakes_log(system: EmbeddedSystem) -> None:

@@ -54,6 +54,7 @@ from tests.unit.conftest import (
     receiver_result,
     stand_in_handlers,
 )
+from tests.unit.project_history import ProjectWriter
 from tests.unit.selection_history import SelectionWriter
 from tests.unit.test_case_properties import request as case_request
 
@@ -327,11 +328,15 @@ def test_random_incremental_projection_equals_a_rebuild(
     )
     writer = HistoryWriter(system.intake, system.casework, seed)
     selections = SelectionWriter(system.casework, seed)  # the selections' own chance
+    projects = ProjectWriter(  # and the projects' own, on those selections and cases
+        system.casework, lambda: selections.selections, lambda: writer.cases, seed
+    )
     incremental = ReadStore(Database(sqlite_path=tmp_path / "incremental.sqlite"))
     delivery = RandomDelivery(incremental, logs_of(system), Random(seed))
     for _ in range(3):  # the history grows while it is projected
         writer.write(60)
         selections.write(25)
+        projects.write(30)
         delivery.deliver_all()
         system.catch_up()  # the embedded followers, in log order, into the system's store
     # The history is not trivial: reports, triage outcomes and case steps were accepted.
@@ -345,6 +350,13 @@ def test_random_incremental_projection_equals_a_rebuild(
     listed = incremental.query("SELECT selection_id FROM selection_list")  # no report, no case
     assert sorted(r["selection_id"] for r in listed) == sorted(map(str, selections.selections))
     assert incremental.query("SELECT 1 FROM selection_holds WHERE open = 0")  # released
+    assert projects.accepted >= 20
+    assert projects.refused >= 2
+    project_stages = incremental.query("SELECT DISTINCT stage FROM project_list")
+    assert len(project_stages) >= 4, project_stages
+    opened = incremental.query("SELECT project_id FROM project_list")
+    assert sorted(r["project_id"] for r in opened) == sorted(map(str, projects.projects))
+    assert incremental.query("SELECT 1 FROM project_deadlines WHERE met_on IS NOT NULL")
     assert delivery.redeliveries > 0
     steps = incremental.query("SELECT step FROM timeline_steps")
     events = sum(len(s) for s in delivery.streams.values())

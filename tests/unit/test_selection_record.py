@@ -33,6 +33,7 @@ from tests.unit.selection_support import (
     decide,
     given,
     hold_responsible,
+    opinion,
     propose,
     publicize,
     recommend,
@@ -79,7 +80,8 @@ def test_the_domains_roles_are_the_access_tables() -> None:
     assert frozenset(access.SELECTION_ACCOUNTABLE) == rules.ACCOUNTABLE == {Role.LEADER}
     accountable = {"void_appointment", "take_responsibility"}
     for action, permission in rules.PERMISSIONS.items():
-        expected = rules.HOLDERS if action.endswith("_candidate") else rules.RECORDERS
+        office = action.endswith("_candidate") or action == "reply_integrity_opinions"
+        expected = rules.HOLDERS if office else rules.RECORDERS
         if action in accountable:
             expected = rules.ACCOUNTABLE
         assert permission.roles == expected, action
@@ -136,6 +138,11 @@ def full_record() -> Selection:
     announce(s)
     s.hold_candidate(candidate_id="b", report_id=REPORT, actor=LEADER, on=D(2026, 3, 9))
     s.release_candidate(candidate_id="b", report_id=REPORT, actor=LEADER, on=D(2026, 3, 9))
+    s.request_integrity_opinions(
+        candidates=["a"], requested_of="干部监督机构", actor=CLERK, on=D(2026, 3, 9)
+    )
+    s.reply_integrity_opinions(opinions=[opinion("a")], actor=HANDLER, on=D(2026, 3, 11))
+    assert s.opinion_requests == {}  # answered
     for step, _ in PATH[2:]:
         step(s)
     # The inspection's feedback to a candidate (decision 0035).

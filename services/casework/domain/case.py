@@ -61,7 +61,7 @@ from schemas.events import (
     SubjectReferredV1,
 )
 from schemas.glossary import CaseKind
-from services.casework.chain import genesis, link
+from services.casework.chain import create_sealed
 from services.casework.domain import (
     clearing,
     closing,
@@ -172,9 +172,7 @@ class Case(
             "actor": actor,
             "reason": reason,
         }
-        timestamp = cls.Opened.create_timestamp()
-        seal = link(genesis(case_id), cls.Opened.TOPIC, 1, timestamp, fields)
-        return cls._create(cls.Opened, id=case_id, timestamp=timestamp, chain=seal, **fields)
+        return create_sealed(cls, cls.Opened, case_id, fields)
 
 
 # The Case's events and their public contract (schemas/events.py): one row per event.

@@ -16,14 +16,14 @@ from the one table the projections read too (``services/common/case_states.py``,
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from schemas.glossary import CaseKind, CaseState, Disposition, Role, Verdict
 from services.casework import rules
-from services.casework.chain import link
+from services.casework.chain import trigger_sealed
 from services.casework.domain.verdicts import subject_key
 from services.common.case_states import state_after
 
@@ -196,11 +196,7 @@ class CaseRecord:
         self._trigger(event_class, actor=actor, reason=reason, **fields)
 
     def _trigger(self, event_class: type[Aggregate.Event], **fields: Any) -> None:
-        aggregate = cast("Aggregate", self)  # a CaseRecord is always a Case
-        timestamp = event_class.create_timestamp()
-        topic: str = event_class.TOPIC  # type: ignore[attr-defined]
-        seal = link(self.chain_head, topic, aggregate.version + 1, timestamp, fields)
-        aggregate.trigger_event(event_class, timestamp=timestamp, chain=seal, **fields)
+        trigger_sealed(self, self.chain_head, event_class, fields)
 
     def _as_handler(self, actor: Actor, action: str | None = None) -> None:
         """Handlers act only on their own cases (after the role and state are permitted)."""

@@ -31,7 +31,7 @@ from schemas.events import (
     ProjectTeamFormedV1,
 )
 from schemas.glossary import Category
-from services.casework.chain import genesis, link
+from services.casework.chain import create_sealed
 from services.casework.project import documents, rules, steps
 from services.casework.project.documents import DocumentSteps
 from services.casework.project.record import (
@@ -118,9 +118,7 @@ class SupervisionProject(ProjectSteps, DocumentSteps, Aggregate):
             "reason": reason,
             "on": on,
         }
-        timestamp = cls.Opened.create_timestamp()
-        seal = link(genesis(project_id), cls.Opened.TOPIC, 1, timestamp, fields)
-        return cls._create(cls.Opened, id=project_id, timestamp=timestamp, chain=seal, **fields)
+        return create_sealed(cls, cls.Opened, project_id, fields)
 
 
 # The project's events and their public contract (schemas/events.py): one row per event.

@@ -13,12 +13,12 @@ the one table (``services/common/project_stages.py``).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 
 from eventsourcing.domain import Aggregate
 
 from schemas.glossary import ProjectStage, Role, Verdict
-from services.casework.chain import link
+from services.casework.chain import trigger_sealed
 from services.casework.project import rules
 from services.common.project_stages import stage_after
 
@@ -131,11 +131,7 @@ class ProjectRecord:
         rules.DATES_IN_ORDER.require(on >= self.last_on)
 
     def _record(self, event_class: type[Aggregate.Event], **fields: Any) -> None:
-        aggregate = cast("Aggregate", self)  # a ProjectRecord is always a SupervisionProject
-        timestamp = event_class.create_timestamp()
-        topic: str = event_class.TOPIC  # type: ignore[attr-defined]
-        seal = link(self.chain_head, topic, aggregate.version + 1, timestamp, fields)
-        aggregate.trigger_event(event_class, timestamp=timestamp, chain=seal, **fields)
+        trigger_sealed(self, self.chain_head, event_class, fields)
 
 
 def distinct_people(people: list[Person]) -> bool:

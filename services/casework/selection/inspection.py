@@ -15,9 +15,24 @@ from services.casework.selection.record import (
 )
 
 
+class IntegrityOpinionsRequested(SelectionEvent):
+    """The organization department asks for the integrity opinions of ``candidates`` (廉政意见),
+    of ``requested_of`` (the supervision office, which replies from the information base)."""
+
+    TOPIC = "jiandu.casework:Selection.IntegrityOpinionsRequested"
+    candidates: list[str]
+    requested_of: str
+
+    def apply(self, selection: SelectionRecord) -> None:
+        for candidate_id in self.candidates:
+            selection.opinion_requests[candidate_id] = self.on
+
+
 class IntegrityOpinionRecorded(SelectionEvent):
-    """The integrity opinion: per candidate, the unit that gave it, when it was received, clean or not, its
-    summary and a reference (the reply's number; a later slice links the integrity reply)."""
+    """The integrity opinion: per candidate, the unit that gave it, when it was received, clean
+    or not, its summary and a reference. Recorded by the cadre section from the discipline
+    commission's letter, or by the supervision office as its reply from the information base
+    (which answers the request)."""
 
     TOPIC = "jiandu.casework:Selection.IntegrityOpinionRecorded"
     opinions: list[dict[str, Any]]
@@ -25,6 +40,7 @@ class IntegrityOpinionRecorded(SelectionEvent):
     def apply(self, selection: SelectionRecord) -> None:
         for opinion in self.opinions:
             selection.opinions[opinion["candidate_id"]] = dict(opinion)
+            selection.opinion_requests.pop(opinion["candidate_id"], None)
 
 
 class InspectionRecorded(SelectionEvent):
@@ -59,6 +75,46 @@ class DeliberationRecorded(SelectionEvent):
 class InspectionSteps(SelectionRecord):
     """Integrity opinions, the inspection and the deliberation recorded."""
 
+    def request_integrity_opinions(
+        self,
+        *,
+        candidates: list[str],
+        requested_of: str,
+        actor: Actor,
+        on: dt.date,
+        reason: str = "",
+    ) -> None:
+        """Ask ``requested_of`` (the supervision office) for the integrity opinions of
+        ``candidates``, inspection subjects (没有提供廉政鉴定的不上会)."""
+        self._permit("request_integrity_opinions", actor, on)
+        distinct(candidates)
+        rules.INSPECTION_SUBJECT.require(all(c in self.subjects for c in candidates))
+        self._record(
+            IntegrityOpinionsRequested,
+            actor=actor,
+            reason=reason,
+            on=on,
+            candidates=list(candidates),
+            requested_of=requested_of,
+        )
+
+    def reply_integrity_opinions(
+        self,
+        *,
+        opinions: list[dict[str, Any]],
+        actor: Actor,
+        on: dt.date,
+        reason: str = "",
+    ) -> None:
+        """The supervision office's reply to a request (``OPINION_REQUESTED``): the opinions,
+        as ``record_integrity_opinion`` takes them, produced by the application from the
+        information base."""
+        self._permit("reply_integrity_opinions", actor, on)
+        rules.OPINION_REQUESTED.require(
+            all(o["candidate_id"] in self.opinion_requests for o in opinions)
+        )
+        self._opinions(opinions, actor, on, reason)
+
     def record_integrity_opinion(
         self,
         *,
@@ -71,6 +127,11 @@ class InspectionSteps(SelectionRecord):
         summary, reference}``, about inspection subjects; a later opinion about the same
         candidate replaces the earlier one."""
         self._permit("record_integrity_opinion", actor, on)
+        self._opinions(opinions, actor, on, reason)
+
+    def _opinions(
+        self, opinions: list[dict[str, Any]], actor: Actor, on: dt.date, reason: str
+    ) -> None:
         distinct([o["candidate_id"] for o in opinions])
         rules.INSPECTION_SUBJECT.require(all(o["candidate_id"] in self.subjects for o in opinions))
         rules.OPINION_RECEIVED.require(all(o["received_on"] <= on for o in opinions))

@@ -17,13 +17,13 @@ event is applied they keep the chain head and the last step's date current, and 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from schemas.glossary import Role, SelectionStage
-from services.casework.chain import link
+from services.casework.chain import trigger_sealed
 from services.casework.selection import rules
 from services.common.selection_stages import stage_after
 
@@ -109,6 +109,8 @@ class SelectionRecord:
         self.subjects: list[str] = []
         self.announcement: dict[str, dt.date] | None = None
         self.opinions: dict[str, dict[str, Any]] = {}  # by candidate_id, the latest
+        # Integrity opinions asked for and not yet given: candidate_id -> the day asked.
+        self.opinion_requests: dict[str, dt.date] = {}
         self.findings: dict[str, dict[str, Any]] = {}  # by candidate_id, the latest
         self.inspected_on: dt.date | None = None  # the inspection's day (its feedback's)
         self.deliberated: list[str] = []
@@ -164,11 +166,7 @@ class SelectionRecord:
         rules.DATES_IN_ORDER.require(on >= self.last_on)
 
     def _record(self, event_class: type[Aggregate.Event], **fields: Any) -> None:
-        aggregate = cast("Aggregate", self)  # a SelectionRecord is always a Selection
-        timestamp = event_class.create_timestamp()
-        topic: str = event_class.TOPIC  # type: ignore[attr-defined]
-        seal = link(self.chain_head, topic, aggregate.version + 1, timestamp, fields)
-        aggregate.trigger_event(event_class, timestamp=timestamp, chain=seal, **fields)
+        trigger_sealed(self, self.chain_head, event_class, fields)
 
 
 def distinct(candidate_ids: list[str]) -> None:

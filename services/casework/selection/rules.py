@@ -93,6 +93,18 @@ INSPECTION_SUBJECT = Rule(
     "the candidate must be one of the inspection subjects",
     "所涉人选须为考察对象",
 )
+OPINION_REQUESTED = Rule(
+    "opinion_requested",
+    "the supervision office replies only about candidates whose integrity opinion was asked "
+    "for and not yet given",
+    "干部监督机构只对已申请且尚未回复廉政意见的人选作出回复",
+)
+OPINION_FROM_REGISTER = Rule(
+    "opinion_from_register",
+    "a reply from the information base needs the candidate's register number (cadre_id); "
+    "record the discipline commission's opinion by hand for a candidate without one",
+    "从干部监督信息库出具廉政意见须有该人选的干部编号；无编号的人选请登记纪检监察机关的意见",
+)
 OPINION_RECEIVED = Rule(
     "opinion_received",
     "an integrity opinion is recorded on or after the day it was received",
@@ -288,6 +300,18 @@ PERMISSIONS: dict[str, Permission] = {
         "an inspection announced and no decision yet",
         "已发布考察预告且尚未讨论决定",
     ),
+    "request_integrity_opinions": _p(
+        RECORDERS,
+        AFTER_ANNOUNCEMENT,
+        "an inspection announced and no decision yet",
+        "已发布考察预告且尚未讨论决定",
+    ),
+    "reply_integrity_opinions": _p(
+        HOLDERS,
+        AFTER_ANNOUNCEMENT,
+        "integrity opinions asked for and no decision yet",
+        "已申请廉政意见且尚未讨论决定",
+    ),
     "record_inspection": _p(
         RECORDERS,
         {St.INSPECTION_ANNOUNCED, St.INSPECTED},
@@ -339,6 +363,8 @@ RECORDS: dict[str, str] = {
     "record_recommendation": "RecommendationRecorded",
     "announce_inspection": "InspectionAnnounced",
     "record_integrity_opinion": "IntegrityOpinionRecorded",
+    "request_integrity_opinions": "IntegrityOpinionsRequested",
+    "reply_integrity_opinions": "IntegrityOpinionRecorded",
     "record_inspection": "InspectionRecorded",
     "record_deliberation": "DeliberationRecorded",
     "record_decision": "DecisionRecorded",

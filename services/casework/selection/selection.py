@@ -31,6 +31,7 @@ from schemas.events import (
     InspectionAnnouncedV1,
     InspectionRecordedV1,
     IntegrityOpinionRecordedV1,
+    IntegrityOpinionsRequestedV1,
     PublicityStartedV1,
     RecommendationRecordedV1,
     ResponsibilityTakenV1,
@@ -38,7 +39,7 @@ from schemas.events import (
     SelectionProposedV1,
     SelectionWithdrawnV1,
 )
-from services.casework.chain import genesis, link
+from services.casework.chain import create_sealed
 from services.casework.selection import (
     decision,
     documents,
@@ -92,6 +93,7 @@ class Selection(
     InspectionAnnounced = recommendation.InspectionAnnounced
     # inspection.py
     IntegrityOpinionRecorded = inspection.IntegrityOpinionRecorded
+    IntegrityOpinionsRequested = inspection.IntegrityOpinionsRequested
     InspectionRecorded = inspection.InspectionRecorded
     DeliberationRecorded = inspection.DeliberationRecorded
     # decision.py
@@ -134,9 +136,7 @@ class Selection(
             "reason": reason,
             "on": on,
         }
-        timestamp = cls.Proposed.create_timestamp()
-        seal = link(genesis(selection_id), cls.Proposed.TOPIC, 1, timestamp, fields)
-        return cls._create(cls.Proposed, id=selection_id, timestamp=timestamp, chain=seal, **fields)
+        return create_sealed(cls, cls.Proposed, selection_id, fields)
 
 
 # The Selection's events and their public contract (schemas/events.py): one row per event.
@@ -149,6 +149,11 @@ SELECTION_CONTRACTS: dict[type[Aggregate.Event], Contract] = {
         "IntegrityOpinionRecorded",
         1,
         IntegrityOpinionRecordedV1,
+    ),
+    Selection.IntegrityOpinionsRequested: (
+        "IntegrityOpinionsRequested",
+        1,
+        IntegrityOpinionsRequestedV1,
     ),
     Selection.InspectionRecorded: ("InspectionRecorded", 1, InspectionRecordedV1),
     Selection.DeliberationRecorded: ("DeliberationRecorded", 1, DeliberationRecordedV1),

@@ -36,6 +36,7 @@ from schemas.events import (
     ReportSubjectIdentifiedV1,
     ReportTriagedV1,
 )
+from schemas.events_project import ProjectOpenedV1
 from schemas.events_selection import (
     AppointmentVoidedV1,
     ResponsibilityTakenV1,
@@ -62,6 +63,7 @@ from schemas.glossary import (
     VoidGround,
 )
 from services.common.case_states import state_after
+from services.common.project_stages import is_project_event
 from services.common.selection_stages import is_selection_event, stage_after
 from services.projections.days import step_day
 from services.projections.rows import Upsert, payload_of, text
@@ -69,8 +71,9 @@ from services.projections.rows import Upsert, payload_of, text
 name = "liaison"
 # 2, 3: steps dated by the day they state (decision 0016); 4: the report's day of receipt on
 # its categories and subjects, so a range's counts read only that range's rows (0027); 5:
-# selections, voided appointments and people held responsible (issue 14).
-version = 5
+# selections, voided appointments and people held responsible (issue 14); 6: supervision
+# projects (立项督查) by the irregularities they were opened on.
+version = 6
 
 # The unit that runs this system and receives referrals in (the 12380 office sits in the
 # organization department).
@@ -168,6 +171,13 @@ COLUMNS: dict[str, dict[str, ColumnKind]] = {
         "handling": AccountabilityHandling,
         "taken_on": DATE,
     },
+    # Supervision projects (立项督查): one row per irregularity a project was opened on, and
+    # the day it was opened; never its clues, its selection's unit or a name.
+    "liaison_projects": {
+        "project_id": ID,
+        "irregularity": Category,
+        "opened_on": DATE,
+    },
 }
 KEYS: dict[str, tuple[str, ...]] = {
     "liaison_reports": ("report_id",),
@@ -181,6 +191,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "liaison_selections": ("selection_id",),
     "liaison_voided_appointments": ("event_id", "ordinal"),
     "liaison_responsibilities": ("event_id",),
+    "liaison_projects": ("project_id", "irregularity"),
 }
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS liaison_reports_received ON liaison_reports (received_on)",
@@ -218,6 +229,7 @@ QUERY_INDEXES: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS liaison_selections_on ON liaison_selections (proposed_on)",
     "CREATE INDEX IF NOT EXISTS liaison_voided_on ON liaison_voided_appointments (voided_on)",
     "CREATE INDEX IF NOT EXISTS liaison_responsibilities_on ON liaison_responsibilities (taken_on)",
+    "CREATE INDEX IF NOT EXISTS liaison_projects_on ON liaison_projects (opened_on)",
 )
 ddl: tuple[str, ...] = (*(_ddl(t) for t in tables), *INDEXES, *QUERY_INDEXES)
 
@@ -449,9 +461,26 @@ def _selection(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
     return rows
 
 
+def _project(envelope: EventEnvelope, payload: Any) -> list[Upsert]:
+    """A supervision project's opening: one row per irregularity it was opened on (glossary
+    values only), with the day."""
+    if not isinstance(payload, ProjectOpenedV1):
+        return []
+    return [
+        _row(
+            "liaison_projects",
+            {"project_id": text(envelope.aggregate_id), "irregularity": irregularity.value},
+            {"opened_on": payload.on.isoformat()},
+        )
+        for irregularity in payload.irregularities
+    ]
+
+
 def _casework(envelope: EventEnvelope, payload: Any) -> list[Upsert]:  # noqa: PLR0911
     if is_selection_event(envelope.event_type):
         return _selection(envelope, payload)
+    if is_project_event(envelope.event_type):
+        return _project(envelope, payload)
     case = {"case_id": text(envelope.aggregate_id)}
     rows: list[Upsert] = []
     state = state_after(envelope.event_type, payload)

@@ -20,6 +20,7 @@ from schemas.glossary import (
     AccuserStatus,
     CaseKind,
     CaseState,
+    Category,
     ClearingMethod,
     Disposition,
     HandlingType,
@@ -458,8 +459,9 @@ class LiaisonQueries:
     def _selection_sections(
         self, params: tuple[str, str]
     ) -> list[tuple[str, str, str, int, list[CountRow]]]:
-        """The supervision of selections (issue 14): selections recorded, appointments voided,
-        people held responsible, each by the glossary's values alone."""
+        """The supervision of selections (issue 14): selections recorded, supervision projects
+        opened, appointments voided, people held responsible, each by the glossary's values
+        alone."""
         return [
             self._grouped(
                 "selections",
@@ -468,6 +470,14 @@ class LiaisonQueries:
                 "SELECT stage AS k FROM liaison_selections WHERE proposed_on BETWEEN %s AND %s",
                 params,
                 SelectionStage,
+            ),
+            self._grouped(
+                "selection_projects",
+                "本季度立项督查（按反映的违规情形）",
+                "按立项日期统计；一个项目反映多种情形的，分别计入各情形。",
+                "SELECT irregularity AS k FROM liaison_projects WHERE opened_on BETWEEN %s AND %s",
+                params,
+                Category,
             ),
             self._grouped(
                 "appointments_voided",

@@ -65,6 +65,14 @@ LIMIT_LABELS = {
     "discipline_report_back": N_(
         "The discipline commission reports its result on a transferred case (working days)"
     ),
+    "objection_answer": N_("Answer to a reporter's objection (working days)"),
+    "project_plan": N_("Supervision project: its plan, from the opening (working days)"),
+    "project_conclusion": N_(
+        "Supervision project: its conclusion, from the opening (working days)"
+    ),
+    "project_report_back": N_(
+        "Supervision project: its report back, from the approved conclusion (working days)"
+    ),
 }
 EFFECT_LABELS = {
     "bars_leading_post_months": N_("No leading post (months)"),

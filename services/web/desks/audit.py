@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from schemas.glossary import EVENT_LABELS, SensitiveItem
 from services.accounts.model import Principal
 from services.accounts.web import accounts_of
-from services.casework.chain import verify_log
+from services.casework.chain import chained_kind, verify_log
 from services.common.china_time import CHINA_TIME
 from services.common.config import ConfigStore
 from services.web.shell import (
@@ -33,6 +33,10 @@ from services.web.shell import (
 log = logging.getLogger(__name__)
 
 AUDIT_PAGE_SIZE = 200
+
+
+# The page of each kind of chained record.
+PAGES = {"case": "cases", "selection": "selections", "project": "projects"}
 
 
 class AuditDesk(Desk):
@@ -130,10 +134,11 @@ class AuditDesk(Desk):
 
     @route.post("/audit/verify", dependencies=[Csrf])
     def verify(self, request: Request, user: AuditReader) -> Response:
-        """Check every case's hash chain (``jiandu verify``) and show the result."""
+        """Check every hash chain, each case's, selection's and supervision project's
+        (``jiandu verify``), and show the result."""
         checked, broken = verify_log(self.case_log)
         log.info(
-            "record verified from the audit page by %s: %d cases, %d broken",
+            "record verified from the audit page by %s: %d records, %d broken",
             user.username,
             checked,
             len(broken),
@@ -146,6 +151,7 @@ class AuditDesk(Desk):
                 "broken": [
                     {
                         "case_id": str(b.aggregate_id),
+                        "href": f"/{PAGES[chained_kind(b.topic)]}/{b.aggregate_id}",
                         "version": b.version,
                         "topic": b.topic,
                         "reason": b.reason,

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemas.commands import IssueDocument
 from schemas.glossary import DocumentKind
-from services.accounts.access import DOCUMENT_ISSUERS, check_case_access
+from services.accounts.access import DOCUMENT_ISSUERS, PROJECT_READERS, check_case_access
 from services.accounts.model import Principal
 from services.accounts.web import accounts_of, safe_next
 from services.casework.api import OWN_ROUTES, case_view
@@ -104,12 +104,17 @@ class CasesDesk(Desk):
         shown = set(view.allowed_actions) - OWN_ROUTES  # a step with a form of its own
         refused = failed.error if failed and failed.action not in shown else ""
         timeline = self.services.queries.timeline(str(case_id))
+        # The supervision projects (立项督查) opened on this case, for those who read them.
+        projects = (
+            self.services.projects.resting_on(str(case_id)) if user.role in PROJECT_READERS else []
+        )
         return render(
             request,
             "case.html",
             status,
             user=user,
             case=view,
+            projects=projects,
             timeline=timeline.steps if timeline else [],
             people=people(request),
             forms=forms,

@@ -11,7 +11,6 @@ auditors read. A refused step shows its rule's message in the page, and stores n
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -20,9 +19,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from schemas.glossary import EVENT_LABELS, CircumstanceKind, DocumentKind, SelectionStage
+from schemas.glossary import CircumstanceKind, DocumentKind, SelectionStage
 from schemas.selection_commands import IssueSelectionDocument
-from services.accounts.access import SELECTION_ACTORS
+from services.accounts.access import PROJECT_LEADERS, PROJECT_READERS, SELECTION_ACTORS
 from services.casework.document_api import docx_response, find_document, selection_documents
 from services.casework.rules import InvalidInput
 from services.casework.selection_api import selection_view, step_roles
@@ -48,6 +47,7 @@ from services.web.shell import (
     SelectionProposer,
     SelectionReader,
     SelectionStepper,
+    event_label,
     people,
     procedure_message,
     render,
@@ -164,6 +164,7 @@ class SelectionsDesk(Desk):
             if failed is not None and failed.action == action
             else step_form(action, record, ctx, _)
             for action in shown
+            if action in SELECTION_ACTION_LABELS  # the steps with no form yet: the API's
         ]
         forms = [f for f in forms if f is failed or _has_candidates(f)]
         refused = failed.error if failed and failed.action not in shown else ""
@@ -172,6 +173,9 @@ class SelectionsDesk(Desk):
         history = self.casework.selection_history(selection_id)
         votes = {v["candidate_id"]: v for v in _decision_votes(history)}
         appointed = {a["candidate_id"]: a for a in record.appointed}
+        # The supervision projects on it (立项督查), for those who read projects; leaders
+        # may open one from here.
+        reads_projects = user.role in PROJECT_READERS
         return render(
             request,
             "selection.html",
@@ -188,6 +192,10 @@ class SelectionsDesk(Desk):
             refused=refused,
             done=request.query_params.get("done", ""),
             step_label=lambda a: _(SELECTION_ACTION_LABELS.get(a, a)) if a else "",
+            projects=(
+                self.services.projects.on_selection(str(selection_id)) if reads_projects else None
+            ),
+            opens_projects=user.role in PROJECT_LEADERS,
             documents=selection_documents(the_selection),
             documentable=the_selection.documentable_steps()
             if user.role in SELECTION_ACTORS and "issue_document" in record.allowed_actions
@@ -300,13 +308,6 @@ def _steps(history: list[Any], lang: str) -> list[dict[str, Any]]:
             }
         )
     return steps
-
-
-def event_label(event_type: str, lang: str) -> str:
-    """A step as the timeline names it (``EVENT_LABELS``); in English, its type in words."""
-    if lang != "en":
-        return EVENT_LABELS.get(event_type, event_type)
-    return re.sub(r"(?<!^)([A-Z])", r" \1", event_type).capitalize()
 
 
 def _has_candidates(form: FormSpec) -> bool:

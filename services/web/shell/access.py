@@ -23,6 +23,9 @@ from services.accounts.access import (
     INTEGRITY_READERS,
     LEDGER_READERS,
     LIAISON_READERS,
+    PROJECT_LEADERS,
+    PROJECT_READERS,
+    PROJECT_WORKERS,
     QUEUE_PAGE_ROLES,
     REPORT_READERS,
     SELECTION_ACTORS,
@@ -85,3 +88,9 @@ SelectionProposer = Annotated[Principal, Depends(page_roles(*SELECTION_ACTORS))]
 SelectionStepper = Annotated[
     Principal, Depends(page_roles(*dict.fromkeys((*SELECTION_ACTORS, *SELECTION_HOLD_ACTORS))))
 ]
+
+# The supervision projects (立项督查): who reads them, who opens one (a leader's decision),
+# who may post a step (each step's own roles are checked again: ``project_api.step_roles``).
+ProjectReader = Annotated[Principal, Depends(page_roles(*PROJECT_READERS))]
+ProjectOpener = Annotated[Principal, Depends(page_roles(*PROJECT_LEADERS))]
+ProjectStepper = Annotated[Principal, Depends(page_roles(*PROJECT_WORKERS))]

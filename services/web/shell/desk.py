@@ -18,6 +18,7 @@ from services.projections.archive.integrity import IntegrityReplies
 from services.projections.archive.queries import ArchiveQueries
 from services.projections.cases.queries import CaseQueries
 from services.projections.liaison.queries import LiaisonQueries
+from services.projections.projects.queries import ProjectQueries
 from services.projections.read_side import ReadSide
 from services.projections.selections.queries import SelectionQueries
 from services.projections.timeline.queries import Queries
@@ -30,7 +31,7 @@ PARTS = frozenset({"intake", "casework", "reports", "case_log", "reveal"})
 @dataclass
 class PageServices:
     """What the pages read and write. ``read`` (the one read side the composition root built:
-    ``queries``, ``cases``, ``archives``, ``replies``, ``liaison``, ``selections``) is always
+    ``queries``, ``cases``, ``archives``, ``replies``, ``liaison``, ``selections``, ``projects``) is always
     there; the other parts only in a process that has them (decision record 0031):
 
     - ``intake``: intake's application, which the pages write through (intake's process);
@@ -80,6 +81,10 @@ class PageServices:
     @property
     def selections(self) -> SelectionQueries:
         return self.read.selections
+
+    @property
+    def projects(self) -> ProjectQueries:
+        return self.read.projects
 
     def missing(self, needs: Iterable[str]) -> list[str]:
         return sorted(part for part in needs if getattr(self, part) is None)

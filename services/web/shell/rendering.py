@@ -4,6 +4,7 @@ labels the templates use, and the headers every page carries (never cached, neve
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from schemas.glossary import (
+    EVENT_LABELS,
     ApprovalKind,
     Bar,
     CaseState,
@@ -66,6 +68,7 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("/cadres", N_("Cadre archives")),
         ("/integrity", N_("Integrity replies")),
         ("/selections", N_("Selections")),
+        ("/projects", N_("Supervision projects")),
     ],
     Role.LEADER: [
         ("/approvals", N_("Awaiting approval")),
@@ -75,6 +78,7 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("/integrity", N_("Integrity replies")),
         ("/liaison", N_("Liaison figures")),
         ("/selections", N_("Selections")),
+        ("/projects", N_("Supervision projects")),
     ],
     # The cadre section's selection clerk: the selections and their steps (decision 0034).
     Role.SELECTION_CLERK: [
@@ -88,6 +92,7 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("/integrity", N_("Integrity replies")),
         ("/liaison", N_("Liaison figures")),
         ("/selections", N_("Selections")),
+        ("/projects", N_("Supervision projects")),
     ],
     Role.LIAISON: [
         ("/liaison", N_("Liaison figures")),
@@ -304,3 +309,11 @@ ENUMS = {
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     return render(request, template, status, X=ENUMS, **context)
+
+
+def event_label(event_type: str, lang: str) -> str:
+    """A step as the timeline names it (``EVENT_LABELS``); in English, its type in words
+    (the selection's and the supervision project's record pages)."""
+    if lang != "en":
+        return EVENT_LABELS.get(event_type, event_type)
+    return re.sub(r"(?<!^)([A-Z])", r" \1", event_type).capitalize()
