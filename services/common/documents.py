@@ -20,6 +20,7 @@ from typing import Annotated
 
 import jinja2
 from docxtpl import DocxTemplate
+from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, Field, StringConstraints
 
 from schemas.glossary import DocumentKind
@@ -146,7 +147,14 @@ class TemplateRefused(ValueError):
         super().__init__(f"the {kind.value} template: {message}")
 
 
-_STRICT = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)  # noqa: S701 (docxtpl escapes)
+# Templates are an administrator's uploads: rendered in Jinja's sandbox, so a template can
+# read its fields and nothing of the server (no attributes of Python's internals); docxtpl
+# escapes the values for the document's XML itself (and sets the environment's autoescape:
+# a fresh environment each time, none shared between threads).
+def _sandbox(*, strict: bool) -> SandboxedEnvironment:
+    if strict:
+        return SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=True)
+    return SandboxedEnvironment(autoescape=True)
 
 
 def check_template(kind: DocumentKind, content: bytes) -> None:
@@ -155,7 +163,7 @@ def check_template(kind: DocumentKind, content: bytes) -> None:
     offered = fields_of(kind)
     try:
         template = DocxTemplate(io.BytesIO(content))
-        used = template.get_undeclared_template_variables(_STRICT)
+        used = template.get_undeclared_template_variables(_sandbox(strict=True))
     except jinja2.TemplateSyntaxError as e:
         raise TemplateRefused(
             kind, f"a template error at line {e.lineno}: {e.message}", f"模板语法错误：{e.message}"
@@ -186,10 +194,7 @@ def check_template(kind: DocumentKind, content: bytes) -> None:
 def render(content: bytes, fields: dict[str, str], *, strict: bool = False) -> bytes:
     """The Word document ``content`` (a template) makes with ``fields``."""
     template = DocxTemplate(io.BytesIO(content))
-    env = (
-        _STRICT if strict else jinja2.Environment(autoescape=False)  # noqa: S701 (docxtpl escapes)
-    )
-    template.render(fields, env, autoescape=True)
+    template.render(fields, _sandbox(strict=strict), autoescape=True)
     out = io.BytesIO()
     template.save(out)
     return out.getvalue()

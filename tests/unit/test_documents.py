@@ -34,6 +34,7 @@ from services.common.documents import (
     check_template,
     default_template,
     fields_of,
+    render,
 )
 from services.common.sql import Database
 from tests.support.auth import bearer
@@ -279,6 +280,18 @@ def test_a_template_with_a_field_its_kind_does_not_offer_is_refused_naming_it() 
     with pytest.raises(TemplateRefused, match="reporter_name") as refused:
         check_template(K.INQUIRY_NOTICE, bad)
     assert "reporter_name" in refused.value.message_zh
+
+
+def test_a_template_reaching_for_the_servers_internals_is_refused() -> None:
+    """Templates render in Jinja's sandbox: an administrator's upload reads its fields only."""
+    escape = template_saying("{{ number.__class__.__mro__[1].__subclasses__() }}")
+    with pytest.raises(TemplateRefused, match="does not render"):
+        check_template(K.INQUIRY_NOTICE, escape)
+
+
+def test_values_are_escaped_for_the_documents_xml() -> None:
+    content = render(default_template(K.INQUIRY_NOTICE).content, {"addressee": "A&B <王>"})
+    assert "A&B <王>同志" in text_of(content)
 
 
 def test_a_template_that_does_not_parse_or_is_not_word_is_refused() -> None:
