@@ -5,7 +5,9 @@ A refused command stores nothing and says, in English and Chinese, what it needs
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from schemas.glossary import GlossaryEnum, Role
 
@@ -67,3 +69,36 @@ class Rule:
     def require(self, condition: bool) -> None:
         if not condition:
             raise RuleBroken(self)
+
+
+@dataclass(frozen=True)
+class Permission:
+    """Who may take a step of a record (a selection, a supervision project) and at which of
+    its stages; what it needs, in both languages, when the stage does not allow it."""
+
+    roles: frozenset[Role]
+    stages: frozenset[GlossaryEnum]
+    needs: str
+    needs_zh: str
+
+
+def permission(
+    roles: frozenset[Role], stages: Iterable[GlossaryEnum], needs: str, needs_zh: str
+) -> Permission:
+    return Permission(roles, frozenset(stages), needs, needs_zh)
+
+
+def permit_step(
+    permissions: Mapping[str, Permission],
+    action: str,
+    role: Role,
+    stage: GlossaryEnum,
+    out_of_order: Callable[[str, Any, str, str], ProcedureError],
+) -> None:
+    """Raise unless ``role`` may take ``action`` at ``stage``: ``RoleNotAllowed``, or what
+    ``out_of_order`` makes of the step's needs (the record's own ``StepOutOfOrder``)."""
+    allowed = permissions[action]
+    if role not in allowed.roles:
+        raise RoleNotAllowed(action, role, allowed.roles)
+    if stage not in allowed.stages:
+        raise out_of_order(action, stage, allowed.needs, allowed.needs_zh)

@@ -7,6 +7,7 @@ projections-worker → PostgreSQL read models ← projections-api; one PostgreSQ
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 import time
@@ -271,5 +272,71 @@ def test_a_hotline_report_reaches_casework_archive_and_timeline(
         stored = client.get(f"{urls['intake']}/api/v1/reports/{report_id}", headers=operator)
         assert stored.status_code == 200, stored.text
         assert stored.json()["channel"] == "hotline"
+        selection_through_the_modes(client, urls, leader, operator, first, submit, processes)
         for process in processes:
             assert process.alive(), f"{process.name} died:\n{process.log_tail()}"
+
+
+def selection_through_the_modes(
+    client: httpx.Client,
+    urls: dict[str, str],
+    leader: dict[str, str],
+    operator: dict[str, str],
+    first: dict[str, Any],
+    submit: Callable[[int], tuple[dict[str, Any], float]],
+    procs: list[ServiceProcess],
+) -> None:
+    """A selection recorded on casework (issue 14): its inspection announced while reports
+    about its candidate come in. The reports received before the announcement's record
+    hold the candidate as it is recorded; one received after, through Kafka, as its case
+    opens; the selections read model (Faust) lists it, held."""
+    report = client.get(f"{urls['intake']}/api/v1/reports/{first['report_id']}", headers=operator)
+    today = dt.date.fromisoformat(report.json()["received_on"])  # the processes' today
+
+    def day(offset: int) -> str:
+        return (today + dt.timedelta(days=offset)).isoformat()
+
+    proposal = {"unit": "青山县交通运输局", "posts": ["副局长"], "proposers": [{"name": "李部长"}],
+                "on": day(-3)}  # fmt: skip
+    keyed = leader | {"Idempotency-Key": f"e2e-selection-{uuid4()}"}
+    proposed = client.post(f"{urls['casework']}/api/v1/selections", json=proposal, headers=keyed)
+    assert proposed.status_code == 201, proposed.text
+    again = client.post(f"{urls['casework']}/api/v1/selections", json=proposal, headers=keyed)
+    assert again.json()["selection_id"] == proposed.json()["selection_id"]  # a retry
+    selection = f"{urls['casework']}/api/v1/selections/{proposed.json()['selection_id']}"
+    steps = {
+        "record_recommendation": {
+            "participants": 30,
+            "candidates": [{"candidate_id": "a", "name": "张三", "cadre_id": CADRE_ID, "votes": 20}],
+            "organizers": [{"name": "王科长"}],
+            "on": day(-2),
+        },
+        "announce_inspection": {
+            "subjects": ["a"], "starts_on": day(-1), "ends_on": day(5), "on": day(-1),
+        },
+    }  # fmt: skip
+    for action, body in steps.items():
+        done = client.post(f"{selection}/{action}", json=body, headers=leader)
+        assert done.status_code == 200, done.text
+    (held,) = done.json()["holds"]  # the six reports received today, noted before
+    assert len(held["report_ids"]) == 6
+    seventh, _ = submit(7)
+
+    def held_by_the_seventh() -> bool:
+        holds = client.get(selection, headers=leader).json()["holds"]
+        return bool(holds) and seventh["report_id"] in holds[0]["report_ids"]
+
+    poll(held_by_the_seventh, 30, "the seventh report to hold the candidate", procs)
+
+    def listed_held() -> bool:
+        page = client.get(
+            f"{urls['projections']}/api/v1/selections",
+            params={"stage": "inspection_announced"},
+            headers=leader,
+        )
+        return page.status_code == 200 and any(
+            item["selection_id"] == proposed.json()["selection_id"] and item["held"] == 1
+            for item in page.json()["items"]
+        )
+
+    poll(listed_held, 30, "the selections read model to list the held selection", procs)

@@ -39,6 +39,7 @@ from schemas.submissions import RealNameReporter
 from schemas.views_archive import IntegrityRequest
 from services.bootstrap import EmbeddedSystem
 from services.calendar.deadlines import WorkingDayCalendar
+from services.casework.selections import INTEGRITY_REPLIER
 from services.demo import describe, seed
 from services.demo.featured import FEATURED, RESERVED_CADRES
 from services.demo.planner import Planner
@@ -651,8 +652,15 @@ def test_a_clean_selection_is_appointed_and_a_sudden_promotion_waits_refused(
     ]
     assert seeded.first["selections"] == seeded.second["selections"] == 4
     assert seeded.first["selection_refusals"] == 1  # 突击提拔, tried on 27 November
-    assert seeded.first["selection_steps_added"] == 8 + 6 + 8 + 3 + 2
+    assert seeded.first["selection_steps_added"] == 9 + 6 + 8 + 3 + 3
     assert seeded.second["selection_steps_added"] == 0
+    # The clean selection's opinion is the supervision office's reply from the information
+    # base; the held one's request waits for its reply.
+    opinions = seeded.of_type("IntegrityOpinionRecorded")
+    (replied,) = [o for o in opinions if o["actor"]["role"] == "handler"]
+    assert replied["opinions"][0]["given_by"] == INTEGRITY_REPLIER
+    assert len(opinions) == 3  # the others: the discipline commission's, recorded by hand
+    assert len(seeded.of_type("IntegrityOpinionsRequested")) == 2
 
 
 def test_a_canvassing_report_voids_the_appointment_and_the_inspector_and_chair_answer(

@@ -15,11 +15,17 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
+from schemas.commands import Accept
+from schemas.events import Actor
+from schemas.glossary import Role, Verdict
+from schemas.views import CadreRecord
 from services.bootstrap import EmbeddedSystem
-from tests.unit.conftest import advance_to
+from tests.unit.conftest import advance_to, submission
 from tests.unit.pages_support import build_system, csrf, sign_in
+from tests.unit.test_case_views import to_concluded
 
 D = dt.date
+DESK = Actor(id="operator", role=Role.OPERATOR)
 REPORT = "00000000-0000-4000-8000-0000000000a1"
 CANDIDATES = "王建国，某县财政局，科长，C-001，30\n李明，某县财政局，副科长，，25\n赵强，某县审计局，科员，，10"
 
@@ -77,6 +83,43 @@ def step(client: TestClient, selection_id: UUID, action: str, **data: object) ->
 def recorded(response: object, selection_id: UUID, action: str) -> None:
     assert response.status_code == 303, response.text  # type: ignore[attr-defined]
     assert response.headers["location"] == f"/selections/{selection_id}?done={action}#steps"  # type: ignore[attr-defined]
+
+
+# Every step of the procedure through its form, as the clerk fills it in.
+FORM_STEPS: list[tuple[str, dict[str, object]]] = [
+    ("record_recommendation", {
+        "participants": "40", "candidates": CANDIDATES, "organizers": "刘科长",
+        "on": "2026-03-05",
+    }),
+    ("announce_inspection", {
+        "subjects": ["1", "2"], "starts_on": "2026-03-09", "ends_on": "2026-03-13",
+        "on": "2026-03-09", "document_number": "考预〔2026〕1号",
+    }),
+    ("record_inspection", {
+        "inspectors": "陈科长，县委组织部，考察组组长\n周干事", "finding.1": "德才表现突出",
+        "finding.2": "工作实绩较好", "on": "2026-03-10",
+    }),
+    ("record_integrity_opinion", {
+        "opinion.1.clean": "clean", "opinion.1.given_by": "县纪委监委",
+        "opinion.1.received_on": "2026-03-11", "opinion.1.reference": "廉鉴〔2026〕1号",
+        "opinion.2.clean": "not_clean", "opinion.2.given_by": "县纪委监委",
+        "opinion.2.received_on": "2026-03-11", "on": "2026-03-12",
+    }),
+    ("record_deliberation", {
+        "candidates": ["1", "2"], "consulted": "县委书记\n县长", "on": "2026-03-16",
+    }),
+    ("record_decision", {
+        "body": "县委常委会", "members_due": "9", "members_present": "7",
+        "vote.1.agree": "7", "vote.2.agree": "3", "vote.2.disagree": "4",
+        "decision_makers": "县委书记，县委，主持人", "on": "2026-03-18",
+        "document_number": "常委会纪要〔2026〕5号",
+    }),
+    ("start_publicity", {
+        "candidates": ["1"], "starts_on": "2026-04-02", "ends_on": "2026-04-09",
+        "on": "2026-04-01",
+    }),
+    ("record_appointment", {"post.1": "副局长", "on": "2026-04-10", "document_number": "任〔2026〕8号"}),
+]  # fmt: skip
 
 
 # -- the clerk's desk ---------------------------------------------------------------------------
@@ -284,41 +327,7 @@ def test_the_whole_procedure_through_the_forms(client: TestClient, system: Embed
     recorded, and no form is left once every approved candidate is appointed."""
     sign_in(client, system, "clerk")
     selection_id = propose(client)
-    steps: list[tuple[str, dict[str, object]]] = [
-        ("record_recommendation", {
-            "participants": "40", "candidates": CANDIDATES, "organizers": "刘科长",
-            "on": "2026-03-05",
-        }),
-        ("announce_inspection", {
-            "subjects": ["1", "2"], "starts_on": "2026-03-09", "ends_on": "2026-03-13",
-            "on": "2026-03-09", "document_number": "考预〔2026〕1号",
-        }),
-        ("record_inspection", {
-            "inspectors": "陈科长，县委组织部，考察组组长\n周干事", "finding.1": "德才表现突出",
-            "finding.2": "工作实绩较好", "on": "2026-03-10",
-        }),
-        ("record_integrity_opinion", {
-            "opinion.1.clean": "clean", "opinion.1.given_by": "县纪委监委",
-            "opinion.1.received_on": "2026-03-11", "opinion.1.reference": "廉鉴〔2026〕1号",
-            "opinion.2.clean": "not_clean", "opinion.2.given_by": "县纪委监委",
-            "opinion.2.received_on": "2026-03-11", "on": "2026-03-12",
-        }),
-        ("record_deliberation", {
-            "candidates": ["1", "2"], "consulted": "县委书记\n县长", "on": "2026-03-16",
-        }),
-        ("record_decision", {
-            "body": "县委常委会", "members_due": "9", "members_present": "7",
-            "vote.1.agree": "7", "vote.2.agree": "3", "vote.2.disagree": "4",
-            "decision_makers": "县委书记，县委，主持人", "on": "2026-03-18",
-            "document_number": "常委会纪要〔2026〕5号",
-        }),
-        ("start_publicity", {
-            "candidates": ["1"], "starts_on": "2026-04-02", "ends_on": "2026-04-09",
-            "on": "2026-04-01",
-        }),
-        ("record_appointment", {"post.1": "副局长", "on": "2026-04-10", "document_number": "任〔2026〕8号"}),
-    ]  # fmt: skip
-    for action, data in steps:
+    for action, data in FORM_STEPS:
         recorded(step(client, selection_id, action, **data), selection_id, action)
 
     selection = system.casework.get_selection(selection_id)
@@ -339,3 +348,67 @@ def test_the_whole_procedure_through_the_forms(client: TestClient, system: Embed
     system.catch_up()
     assert client.get("/selections").text.count(f"/selections/{selection_id}") == 0  # done
     assert f"/selections/{selection_id}" in client.get("/selections?in_progress=false").text
+
+
+def test_every_step_of_a_selection_has_its_form() -> None:
+    from services.casework.selections import SELECTION_COMMANDS
+    from services.web.selection_forms import SELECTION_ACTION_LABELS
+
+    assert set(SELECTION_COMMANDS) <= set(SELECTION_ACTION_LABELS)
+
+
+def test_the_office_replies_integrity_opinions_and_a_leader_voids_through_the_forms(
+    client: TestClient, system: EmbeddedSystem
+) -> None:
+    """The clerk asks for an integrity opinion, a handler replies from the information base;
+    once appointed, a leader declares the appointment void on a concluded case and holds the
+    inspector responsible, each through its form."""
+    system.read.register.upsert(
+        [CadreRecord(cadre_id="C-001", name="王建国", unit="某县财政局", position="科长")]
+    )
+    sign_in(client, system, "clerk")
+    selection_id = propose(client)
+    for action, data in FORM_STEPS[:2]:  # recommended and announced
+        recorded(step(client, selection_id, action, **data), selection_id, action)
+    asked = {"candidates": ["1"], "requested_of": "干部监督科", "on": "2026-03-10"}
+    recorded(step(client, selection_id, "request_integrity_opinions", **asked), selection_id,
+             "request_integrity_opinions")  # fmt: skip
+    assert "已于2026-03-10申请，待回复" in client.get(f"/selections/{selection_id}").text
+    sign_in(client, system, "handler")
+    reply = {"candidates": ["1"], "on": "2026-03-11"}
+    recorded(step(client, selection_id, "reply_integrity_opinions", **reply), selection_id,
+             "reply_integrity_opinions")  # fmt: skip
+    assert system.casework.get_selection(selection_id).opinions["1"]["clean"] is True
+    assert "干部监督信息库" in client.get(f"/selections/{selection_id}").text
+    sign_in(client, system, "clerk")
+    for action, data in FORM_STEPS[2:]:
+        recorded(step(client, selection_id, action, **data), selection_id, action)
+    receipt = system.intake.submit(submission(categories=["seeking_office"]), actor=DESK)
+    system.intake.triage(UUID(receipt.report_id), "accept", Accept(), DESK)
+    system.catch_up()
+    case_id = system.intake.get_report(UUID(receipt.report_id)).case_id
+    assert case_id is not None
+    to_concluded(system, case_id, "handler", Verdict.TRUE)
+    sign_in(client, system, "leader")
+    basis = {"basis_kind": "case", "basis_id": str(case_id), "on": "2026-04-10"}
+
+    voided = step(client, selection_id, "void_appointment", candidates=["1"],
+                  ground="seeking_office", **basis)  # fmt: skip
+    recorded(voided, selection_id, "void_appointment")
+    responsible = step(client, selection_id, "take_responsibility", **{
+        "person.name": "陈科长", "person.unit": "县委组织部", "step": "inspection",
+        "handling": "criticism", **basis,
+    })  # fmt: skip
+    recorded(responsible, selection_id, "take_responsibility")
+
+    selection = system.casework.get_selection(selection_id)
+    assert selection.stage.value == "voided"
+    assert selection.responsibilities[0]["person"]["name"] == "陈科长"
+    page = client.get(f"/selections/{selection_id}").text
+    assert "任免决定无效" in page
+    assert "选人用人责任追究" in page
+    bad_basis = step(client, selection_id, "take_responsibility", **{
+        "person.name": "陈科长", "step": "inspection", "handling": "criticism",
+        "basis_kind": "case", "basis_id": "not-a-number", "on": "2026-04-10",
+    })  # fmt: skip
+    assert bad_basis.status_code == 422  # type: ignore[attr-defined]

@@ -16,15 +16,16 @@ leader approves, as for a case's conclusion (services/casework/rules.py has no o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from schemas.glossary import Category, ProjectStage, Role, Verdict
 from services.common.procedure import (
+    Permission,
     ProcedureError,
     RoleNotAllowed,
     Rule,
     RuleBroken,
     TransitionNotAllowed,
+    permission,
+    permit_step,
 )
 
 __all__ = [
@@ -143,16 +144,8 @@ HANDLERS = frozenset({HANDLER})
 WORKERS = frozenset({HANDLER, LEADER})
 
 
-@dataclass(frozen=True)
-class Permission:
-    roles: frozenset[Role]
-    stages: frozenset[ProjectStage]
-    needs: str
-    needs_zh: str
-
-
-def _p(roles: frozenset[Role], stages: set[Ps], needs: str, zh: str) -> Permission:
-    return Permission(roles, frozenset(stages), needs, zh)
+def _p(roles: frozenset[Role], stages: set[Ps] | frozenset[Ps], needs: str, zh: str) -> Permission:
+    return permission(roles, stages, needs, zh)
 
 
 PERMISSIONS: dict[str, Permission] = {
@@ -197,11 +190,7 @@ RECORDS: dict[str, str] = {
 
 def permit(action: str, role: Role, stage: ProjectStage) -> None:
     """Raise unless ``role`` may do ``action`` while the project is at ``stage``."""
-    permission = PERMISSIONS[action]
-    if role not in permission.roles:
-        raise RoleNotAllowed(action, role, permission.roles)
-    if stage not in permission.stages:
-        raise StepOutOfOrder(action, stage, permission.needs, permission.needs_zh)
+    permit_step(PERMISSIONS, action, role, stage, StepOutOfOrder)
 
 
 def permit_opening(role: Role) -> None:

@@ -9,15 +9,16 @@ where they say it (seed 003, 2.1–5; seed 000, 4.3).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from schemas.glossary import Role, SelectionStage
 from services.common.procedure import (
+    Permission,
     ProcedureError,
     RoleNotAllowed,
     Rule,
     RuleBroken,
     TransitionNotAllowed,
+    permission,
+    permit_step,
 )
 
 __all__ = [
@@ -274,16 +275,8 @@ AFTER_ANNOUNCEMENT = frozenset({St.INSPECTION_ANNOUNCED, St.INSPECTED, St.DELIBE
 AFTER_DECISION = frozenset({St.DECIDED, St.PUBLICIZED, St.APPOINTED})
 
 
-@dataclass(frozen=True)
-class Permission:
-    roles: frozenset[Role]
-    stages: frozenset[SelectionStage]
-    needs: str
-    needs_zh: str
-
-
 def _p(roles: frozenset[Role], stages: set[St] | frozenset[St], needs: str, zh: str) -> Permission:
-    return Permission(roles, frozenset(stages), needs, zh)
+    return permission(roles, stages, needs, zh)
 
 
 PERMISSIONS: dict[str, Permission] = {
@@ -381,11 +374,7 @@ RECORDS: dict[str, str] = {
 
 def permit(action: str, role: Role, stage: SelectionStage) -> None:
     """Raise unless ``role`` may do ``action`` while the selection is at ``stage``."""
-    permission = PERMISSIONS[action]
-    if role not in permission.roles:
-        raise RoleNotAllowed(action, role, permission.roles)
-    if stage not in permission.stages:
-        raise StepOutOfOrder(action, stage, permission.needs, permission.needs_zh)
+    permit_step(PERMISSIONS, action, role, stage, StepOutOfOrder)
 
 
 def permit_proposal(role: Role) -> None:

@@ -14,12 +14,13 @@ from schemas import project_commands as p
 from schemas import selection_commands as s
 from schemas.glossary import Role
 from schemas.submissions import ReportSubmission
-from services.demo.steps import LEADER, Step
+from services.demo.steps import HANDLER, LEADER, Step
 from services.intake.domain import case_id_for_report, report_id_for_idempotency_key
 
 D = dt.date
 CLERK = {"id": "selection_clerk", "role": Role.SELECTION_CLERK.value}
 OFFICE_LEADER = {"id": LEADER, "role": Role.LEADER.value}
+OFFICE_HANDLER = {"id": HANDLER, "role": Role.HANDLER.value}
 DEPARTMENT = "中共青山县委组织部"
 
 
@@ -79,6 +80,13 @@ class CaseStory:
 
 def step(action: str, model: type[s.SelectionCommand], **fields: Any) -> SelectionStep:
     return SelectionStep(action, model.model_validate(fields))
+
+
+def office_step(
+    action: str, model: type[s.SelectionCommand], actor: dict[str, str], **fields: Any
+) -> SelectionStep:
+    """A step the supervision office takes on the selection (an integrity reply)."""
+    return SelectionStep(action, model.model_validate(fields), actor)
 
 
 def office(action: str, model: type[s.SelectionCommand], **fields: Any) -> SelectionStep:

@@ -44,11 +44,13 @@ from services.demo.steps import (
 )
 from services.demo.stories.selection_kit import (
     CLERK,
+    OFFICE_HANDLER,
     CaseStory,
     ProjectStep,
     SelectionStep,
     SelectionStory,
     candidate,
+    office_step,
     person,
     step,
 )
@@ -96,20 +98,17 @@ CLEAN = SelectionStory(
             on=D(2026, 8, 14),
             document_number="青组考预〔2026〕7号",
         ),
+        # The cadre section asks the supervision office, which replies from the information
+        # base (the integrity reply of 潘永康 on the day).
         step(
-            "record_integrity_opinion",
-            s.RecordIntegrityOpinion,
-            opinions=[
-                {
-                    "candidate_id": "a",
-                    "given_by": "青山县纪委监委",
-                    "received_on": D(2026, 8, 20),
-                    "clean": True,
-                    "summary": "未发现违纪违法问题",
-                    "reference": "青纪廉〔2026〕33号",
-                }
-            ],
-            on=D(2026, 8, 20),
+            "request_integrity_opinions",
+            s.RequestIntegrityOpinions,
+            candidates=["a"],
+            requested_of="县委组织部干部监督科",
+            on=D(2026, 8, 17),
+        ),
+        office_step(
+            "reply_integrity_opinions", s.ReplyIntegrityOpinions, OFFICE_HANDLER, on=D(2026, 8, 20)
         ),
         step(
             "record_inspection",
@@ -294,6 +293,14 @@ HELD = SelectionStory(
             ends_on=D(2026, 11, 27),
             on=D(2026, 11, 20),
             document_number="青组考预〔2026〕15号",
+        ),
+        # Asked for on the first day of the announcement: the office has yet to reply.
+        step(
+            "request_integrity_opinions",
+            s.RequestIntegrityOpinions,
+            candidates=["a", "b"],
+            requested_of="县委组织部干部监督科",
+            on=D(2026, 11, 23),
         ),
     ],
     # A report about 沈博文 on 25 November, within the announcement's period: its case opens

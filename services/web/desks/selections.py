@@ -164,7 +164,6 @@ class SelectionsDesk(Desk):
             if failed is not None and failed.action == action
             else step_form(action, record, ctx, _)
             for action in shown
-            if action in SELECTION_ACTION_LABELS  # the steps with no form yet: the API's
         ]
         forms = [f for f in forms if f is failed or _has_candidates(f)]
         refused = failed.error if failed and failed.action not in shown else ""
