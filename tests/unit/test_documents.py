@@ -834,3 +834,21 @@ def test_the_office_and_the_prefixes_are_the_administrators(
     assert "中共青山县委组织部" in text_of(docx_of(system.casework.config, issued)[0])
     (change,) = [c for c in system.config.changes() if c.what == "document_settings"]
     assert change.changed_by == "admin"
+
+
+def test_a_nul_in_a_forms_text_is_refused_not_in_its_file(
+    pages: tuple[EmbeddedSystem, TestClient],
+) -> None:
+    """The NUL guard reads a multipart form's text fields; a .docx is a zip full of NULs."""
+    system, client = pages
+    sign_in(client, system, "admin")
+    content = template_saying("{{ number }}")
+    assert b"\x00" in content
+    refused = client.post(
+        "/admin/templates/inquiry_notice",
+        data={"csrf_token": csrf(client), "note": "a\x00b"},
+        files=docx_upload(content),
+    )
+    assert refused.status_code == 422
+    assert "NUL" in refused.json()["detail"]
+    assert system.config.template(K.INQUIRY_NOTICE) == default_template(K.INQUIRY_NOTICE)
