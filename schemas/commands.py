@@ -18,6 +18,7 @@ from schemas.glossary import (
     Category,
     ClearingMethod,
     Disposition,
+    DocumentKind,
     FindingKind,
     HandlingType,
     IdentityCheck,
@@ -269,6 +270,18 @@ class DecidePublicity(Command):
     decided_on: dt.date | None = None
     defer_months: int | None = Field(None, ge=1, le=12)
     reason: Required
+
+
+class IssueDocument(Command):
+    """Issue the official document of ``kind`` about a step taken (decision 0035): ``about`` is
+    ``inquiry`` (谈话函询通知书), ``handling:<id>`` (诫勉通知书, an admonition) or
+    ``clearing:<cadre>`` (澄清正名函; the cadre as the case names them, ``name|unit``). Asked
+    again for the same step, the same document is given back."""
+
+    kind: DocumentKind
+    about: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    # The day it is issued; default: today (never after today).
+    issued_on: dt.date | None = None
 
 
 # -- triage of reports (intake) ---------------------------------------------------------------

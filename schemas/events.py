@@ -43,6 +43,7 @@ from schemas.events_casework import (
     DisciplineResultRecordedV1,
     DispositionApprovedV1,
     DispositionProposedV1,
+    DocumentIssuedV1,
     FalseAccusationSuspectedV1,
     FeedbackGivenV1,
     FindingRecordedV1,
@@ -81,6 +82,7 @@ from schemas.events_project import (
     ProjectConclusionApprovedV1,
     ProjectConclusionProposedV1,
     ProjectConclusionReturnedV1,
+    ProjectDocumentIssuedV1,
     ProjectFindingRecordedV1,
     ProjectOpenedV1,
     ProjectPlanRecordedV1,
@@ -103,6 +105,7 @@ from schemas.events_selection import (
     PublicityStartedV1,
     RecommendationRecordedV1,
     ResponsibilityTakenV1,
+    SelectionDocumentIssuedV1,
     SelectionProposedV1,
     SelectionStep,
     SelectionWithdrawnV1,
@@ -139,6 +142,7 @@ __all__ = [
     "DisciplineResultRecordedV1",
     "DispositionApprovedV1",
     "DispositionProposedV1",
+    "DocumentIssuedV1",
     "DueDate",
     "EventEnvelope",
     "FalseAccusationSuspectedV1",
@@ -162,6 +166,7 @@ __all__ = [
     "ProjectConclusionApprovedV1",
     "ProjectConclusionProposedV1",
     "ProjectConclusionReturnedV1",
+    "ProjectDocumentIssuedV1",
     "ProjectFindingRecordedV1",
     "ProjectOpenedV1",
     "ProjectPlanRecordedV1",
@@ -186,6 +191,7 @@ __all__ = [
     "ResponsibilityTakenV1",
     "SealedContentHandedOverV1",
     "SealedContentOpenedV1",
+    "SelectionDocumentIssuedV1",
     "SelectionProposedV1",
     "SelectionStep",
     "SelectionWithdrawnV1",
@@ -240,6 +246,7 @@ PAYLOADS: dict[tuple[str, int], type[Payload]] = {
     ("PublicityHeld", 1): PublicityHeldV1,
     ("PublicityDecided", 1): PublicityDecidedV1,
     ("DisciplineResultRecorded", 1): DisciplineResultRecordedV1,
+    ("DocumentIssued", 1): DocumentIssuedV1,
     # the selection record (decision 0034)
     ("SelectionProposed", 1): SelectionProposedV1,
     ("CircumstanceRecorded", 1): CircumstanceRecordedV1,
@@ -257,6 +264,7 @@ PAYLOADS: dict[tuple[str, int], type[Payload]] = {
     ("SelectionWithdrawn", 1): SelectionWithdrawnV1,
     ("AppointmentVoided", 1): AppointmentVoidedV1,
     ("ResponsibilityTaken", 1): ResponsibilityTakenV1,
+    ("SelectionDocumentIssued", 1): SelectionDocumentIssuedV1,
     # the supervision project on a selection (立项督查)
     ("ProjectOpened", 1): ProjectOpenedV1,
     ("ProjectTeamFormed", 1): ProjectTeamFormedV1,
@@ -267,6 +275,7 @@ PAYLOADS: dict[tuple[str, int], type[Payload]] = {
     ("ProjectConclusionReturned", 1): ProjectConclusionReturnedV1,
     ("ProjectReportedBack", 1): ProjectReportedBackV1,
     ("ProjectClosed", 1): ProjectClosedV1,
+    ("ProjectDocumentIssued", 1): ProjectDocumentIssuedV1,
 }
 
 CURRENT_VERSION: dict[str, int] = {}

@@ -21,6 +21,7 @@ from schemas.glossary import (
     Channel,
     ClearingMethod,
     Disposition,
+    DocumentKind,
     FindingKind,
     HandlingType,
     InquiryOutcome,
@@ -242,6 +243,20 @@ class ObjectionAnsweredV1(CaseStep):
 class ReopenedV1(CaseStep):
     new_evidence: str
     reopened_on: dt.date
+
+
+class DocumentIssuedV1(CaseStep):
+    """An official document the case sent (公文, decision 0035): its number (文号), the step it
+    documents (``about``: ``inquiry``, ``handling:<id>``, ``clearing:<cadre>``), the day, the
+    template version it was made with and its fields as sent. Never a reporter's identity."""
+
+    document_id: UUID
+    kind: DocumentKind
+    number: str
+    about: str
+    issued_on: dt.date
+    template_version: str
+    fields: dict[str, str]
 
 
 class PublicityHeldV1(CaseStep):

@@ -14,7 +14,7 @@ import datetime as dt
 from uuid import UUID
 
 from schemas.event_base import Actor, DueDate, Payload
-from schemas.glossary import Category, Verdict
+from schemas.glossary import Category, DocumentKind, Verdict
 
 
 class ProjectStep(Payload):
@@ -99,3 +99,16 @@ class ProjectReportedBackV1(ProjectStep):
 
 class ProjectClosedV1(ProjectStep):
     pass
+
+
+class ProjectDocumentIssuedV1(ProjectStep):
+    """An official document the project sent (公文, decision 0035): the 立项督查通知 to the unit
+    whose selection is supervised (``about``: ``opening``), its number, the template version
+    it was made with and its fields as sent; ``on``: the day it was issued."""
+
+    document_id: UUID
+    kind: DocumentKind
+    number: str
+    about: str
+    template_version: str
+    fields: dict[str, str]

@@ -18,6 +18,7 @@ from schemas.glossary import (
     AccountabilityHandling,
     BasisKind,
     CircumstanceKind,
+    DocumentKind,
     ResponsibilityStep,
     VoidGround,
 )
@@ -206,6 +207,20 @@ class AppointmentVoidedV1(SelectionStep):
     basis_id: UUID
     document_number: str = ""
     selection_void: bool
+
+
+class SelectionDocumentIssuedV1(SelectionStep):
+    """An official document the selection sent (公文, decision 0035): the 考察反馈意见 to an
+    inspected cadre or their unit's leadership team (``about``:
+    ``inspection:<candidate_id>:cadre|team``), its number, the template version it was made
+    with and its fields as sent; ``on``: the day it was issued."""
+
+    document_id: UUID
+    kind: DocumentKind
+    number: str
+    about: str
+    template_version: str
+    fields: dict[str, str]
 
 
 class ResponsibilityTakenV1(SelectionStep):

@@ -422,7 +422,24 @@ EVENT_LABELS: dict[str, str] = {
     "ProjectConclusionReturned": "督查结论退回",
     "ProjectReportedBack": "报送督查报告",
     "ProjectClosed": "督查办结",
+    # Official documents (公文, decision 0035).
+    "DocumentIssued": "制发公文",
+    "SelectionDocumentIssued": "制发考察反馈意见",
+    "ProjectDocumentIssued": "制发立项督查通知",
 }
+
+
+# -- official documents (公文, decision 0035) ----------------------------------------------
+
+
+class DocumentKind(GlossaryEnum):
+    """An official document a step of the procedure sends (公文), numbered in its register."""
+
+    INQUIRY_NOTICE = "inquiry_notice", "谈话函询通知书"
+    ADMONITION_NOTICE = "admonition_notice", "诫勉通知书"
+    CLEARING_LETTER = "clearing_letter", "澄清正名函"
+    INSPECTION_FEEDBACK = "inspection_feedback", "考察反馈意见"
+    PROJECT_NOTICE = "project_notice", "立项督查通知"
 
 
 # -- case lists, queues and the reporter's follow-up -------------------------------------

@@ -17,7 +17,7 @@ from uuid import UUID
 from pydantic import Field
 
 from schemas.commands import Command, Name, Required, Text
-from schemas.glossary import Category, Verdict
+from schemas.glossary import Category, DocumentKind, Verdict
 from schemas.selection_commands import MAX_ITEMS, Key, Part, Short, ShortRequired
 
 
@@ -98,3 +98,12 @@ class ReportBack(ProjectCommand):
 
 class CloseProject(ProjectCommand):
     pass
+
+
+class IssueProjectDocument(ProjectCommand):
+    """Issue the project's official document (decision 0035): the 立项督查通知
+    (``project_notice``) about its ``opening``, once the team is formed; ``on``: the day
+    issued (default today). Asked again, the same document is given back."""
+
+    kind: DocumentKind = DocumentKind.PROJECT_NOTICE
+    about: Annotated[str, Field(min_length=1, max_length=300)] = "opening"

@@ -21,6 +21,7 @@ from schemas.glossary import (
     AccountabilityHandling,
     BasisKind,
     CircumstanceKind,
+    DocumentKind,
     ResponsibilityStep,
     VoidGround,
 )
@@ -224,3 +225,14 @@ class TakeResponsibility(SelectionCommand):
     handling: AccountabilityHandling
     basis: Basis
     document_number: Short = ""
+
+
+class IssueSelectionDocument(SelectionCommand):
+    """Issue the selection's official document (decision 0035): the 考察反馈意见
+    (``inspection_feedback``) to an inspected candidate, ``about``
+    ``inspection:<candidate_id>:cadre``, or to their unit's leadership team,
+    ``inspection:<candidate_id>:team``; ``on``: the day issued (default today). Asked again
+    for the same one, the same document is given back."""
+
+    kind: DocumentKind = DocumentKind.INSPECTION_FEEDBACK
+    about: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]

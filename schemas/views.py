@@ -71,6 +71,43 @@ class CaseSelectionHold(View):
     held: bool
 
 
+class DocumentView(View):
+    """An official document issued (公文, decision 0035): its number, the step it documents,
+    its fields as sent, and where to download it as Word (``download``)."""
+
+    document_id: str
+    kind: str
+    kind_zh: str
+    number: str
+    about: str
+    issued_on: dt.date
+    issued_by: str
+    template_version: str
+    fields: dict[str, str]
+    download: str
+
+
+class DocumentTemplateView(View):
+    """A kind of document's template (decision 0035): the version issued with now, every
+    version kept ({version, added_at, added_by}), the number prefix, the fields it may use."""
+
+    kind: str
+    kind_zh: str
+    version: str
+    prefix: str
+    fields: list[dict[str, str]]
+    history: list[dict[str, str]]
+
+
+class DocumentableStep(View):
+    """A step taken that a document may now be issued about (none issued yet)."""
+
+    kind: str
+    kind_zh: str
+    about: str
+    label: str
+
+
 class CaseView(View):
     case_id: str
     kind: str
@@ -97,6 +134,9 @@ class CaseView(View):
     allowed_actions: list[str]
     # Shown to the roles that read selections; empty for the others.
     selection_holds: list[CaseSelectionHold] = []
+    # The official documents the case issued (decision 0035), and the steps that may have one.
+    documents: list[DocumentView] = []
+    documentable: list[DocumentableStep] = []
 
 
 class TimelineStep(View):

@@ -117,6 +117,12 @@ PROJECT_PROPOSERS = (R.HANDLER,)
 # Who reads a project: those who work on it, and the auditors.
 PROJECT_READERS = (R.HANDLER, R.LEADER, R.AUDITOR)
 
+# Who issues a case's or a selection's official documents (公文, decision 0035): handlers (a
+# case: their own or their section's, as for every case step) and leaders; the procedure's
+# rules then say which step allows which document. Reading them is the case's (or the
+# selection's) reading: CASE_READERS, SELECTION_READERS.
+DOCUMENT_ISSUERS = (R.HANDLER, R.LEADER)
+
 # The channels each staff role may register a report through (the mailbox is public).
 SUBMISSION_CHANNELS: dict[Role, frozenset[Channel]] = {
     R.OPERATOR: frozenset(Channel) - {Channel.MAILBOX},

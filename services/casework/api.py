@@ -29,11 +29,19 @@ from services.accounts.access import (
 from services.accounts.model import Principal
 from services.accounts.web import accounts_of, require_api_roles
 from services.casework.application import CaseworkApplication
+from services.casework.document_api import (
+    add_case_document_routes,
+    add_project_document_routes,
+    add_selection_document_routes,
+    add_template_routes,
+    case_documentable,
+    case_documents,
+)
 from services.casework.domain import Case
 from services.casework.handlers import COMMANDS
-from services.casework.project_api import add_project_routes
+from services.casework.project_api import add_project_routes, project_access
 from services.casework.rules import PERMISSIONS
-from services.casework.selection_api import add_selection_routes
+from services.casework.selection_api import add_selection_routes, selection_access
 from services.common.deadline_views import deadline_view
 from services.common.problems import can_answer
 from services.common.web import ApiError
@@ -46,6 +54,10 @@ COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"description": "the case's state or a named rule refuses the step, or a stale version"},
     422: {"description": "bad input, or it names something unusable (e.g. not a handler)"},
 }
+
+
+# Commands served by routes of their own rather than POST /cases/{case_id}/{action}.
+OWN_ROUTES = frozenset({"issue_document"})
 
 
 @dataclass(frozen=True)
@@ -113,6 +125,8 @@ def case_view(case: Case, app: CaseworkApplication, role: Role | None = None) ->
         deadlines=deadlines,
         allowed_actions=allowed,
         selection_holds=selection_holds(case, app, role),
+        documents=case_documents(case),
+        documentable=case_documentable(case),
     )
 
 
@@ -150,7 +164,11 @@ def build_router(casework: CaseworkApplication) -> APIRouter:
         (for the caller's role)."""
         return case_view(access.case, casework, access.principal.role)
 
+    # Documents have their own routes (POST /cases/{case_id}/documents answers the document).
+    add_case_document_routes(router, casework, reader, case_access)
     for action, (model, _) in COMMANDS.items():
+        if action in OWN_ROUTES:
+            continue
         router.add_api_route(
             f"/cases/{{case_id}}/{action}",
             _command_route(casework, action, model),
@@ -170,8 +188,12 @@ def build_router(casework: CaseworkApplication) -> APIRouter:
         raise ApiError(f"no such action {action!r}; the actions are: {', '.join(COMMANDS)}", 404)
 
     # The selection record's routes (selection_api.py): served wherever casework's are.
+    # (the documents' first: the selection's routes end with a catch-all POST for its steps)
+    add_selection_document_routes(router, casework, selection_access)
+    add_template_routes(router, casework)
     add_selection_routes(router, casework)
     # The supervision project's routes (project_api.py, 立项督查).
+    add_project_document_routes(router, casework, project_access)  # before its catch-all
     add_project_routes(router, casework)
     return router
 

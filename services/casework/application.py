@@ -23,13 +23,21 @@ from eventsourcing.persistence import IntegrityError
 from schemas import commands as c
 from schemas.events import Source
 from services.casework.domain import Actor, Case
-from services.casework.handlers import COMMANDS, CaseCommands
+from services.casework.handlers import COMMANDS, RETRIED_ON_CONFLICT, CaseCommands
 from services.casework.opening import CaseOpening
 from services.casework.project import SupervisionProject
-from services.casework.projects import PROJECT_COMMANDS, ProjectCommands
+from services.casework.projects import (
+    PROJECT_COMMANDS,
+    PROJECT_RETRIED_ON_CONFLICT,
+    ProjectCommands,
+)
 from services.casework.rules import CaseworkError
 from services.casework.selection import Selection
-from services.casework.selections import SELECTION_COMMANDS, SelectionCommands
+from services.casework.selections import (
+    SELECTION_COMMANDS,
+    SELECTION_RETRIED_ON_CONFLICT,
+    SelectionCommands,
+)
 
 
 # Named here for the modules that take them from the application (the table itself lives
@@ -72,7 +80,29 @@ class CaseworkApplication(CaseOpening, CaseCommands, ProjectCommands, SelectionC
         """Run one procedure command on a case; returns the case as saved.
 
         ``case``: the case as the caller just loaded it (to check who may act on it), so it
-        is not read twice; a change saved in between is caught as a concurrent change."""
+        is not read twice; a change saved in between is caught as a concurrent change (the
+        commands of ``RETRIED_ON_CONFLICT`` without an ``expected_version``: tried again on
+        the case and registers as saved, a few times)."""
+        tries = 3 if action in RETRIED_ON_CONFLICT and command.expected_version is None else 1
+        for attempt in range(tries):
+            try:
+                return self._execute_once(
+                    case_id, action, command, actor, case=case if attempt == 0 else None
+                )
+            except ConcurrentChange:
+                if attempt + 1 == tries:
+                    raise
+        raise AssertionError  # unreachable
+
+    def _execute_once(
+        self,
+        case_id: UUID,
+        action: str,
+        command: c.Command,
+        actor: Actor,
+        *,
+        case: Case | None = None,
+    ) -> Case:
         model, handler = COMMANDS[action]
         if not isinstance(command, model):
             if not issubclass(model, type(command)):
@@ -99,7 +129,25 @@ class CaseworkApplication(CaseOpening, CaseCommands, ProjectCommands, SelectionC
     ) -> Selection:
         """Run one step of a selection (``SELECTION_COMMANDS``); returns it as saved. A stale
         ``expected_version``, or a save of the same selection in between, is a
-        :class:`ConcurrentChange`."""
+        :class:`ConcurrentChange` (``SELECTION_RETRIED_ON_CONFLICT`` without a version: tried
+        again a few times first)."""
+        retried = action in SELECTION_RETRIED_ON_CONFLICT and command.expected_version is None
+        tries = 3 if retried else 1
+        for attempt in range(tries):
+            try:
+                return self._execute_selection_once(selection_id, action, command, actor)
+            except ConcurrentChange:
+                if attempt + 1 == tries:
+                    raise
+        raise AssertionError  # unreachable
+
+    def _execute_selection_once(
+        self,
+        selection_id: UUID,
+        action: str,
+        command: c.Command,
+        actor: Actor,
+    ) -> Selection:
         model, handler = SELECTION_COMMANDS[action]
         if not isinstance(command, model):
             raise TypeError(f"{action} takes a {model.__name__}, not {type(command).__name__}")
@@ -127,7 +175,24 @@ class CaseworkApplication(CaseOpening, CaseCommands, ProjectCommands, SelectionC
     ) -> SupervisionProject:
         """Run one step of a supervision project (``PROJECT_COMMANDS``); returns it as saved.
         A stale ``expected_version``, or a save of the same project in between, is a
-        :class:`ConcurrentChange`."""
+        :class:`ConcurrentChange` (``PROJECT_RETRIED_ON_CONFLICT`` without a version: tried
+        again a few times first)."""
+        retried = action in PROJECT_RETRIED_ON_CONFLICT and command.expected_version is None
+        for attempt in range(3 if retried else 1):
+            try:
+                return self._execute_project_once(project_id, action, command, actor)
+            except ConcurrentChange:
+                if not retried or attempt == 2:
+                    raise
+        raise AssertionError  # unreachable
+
+    def _execute_project_once(
+        self,
+        project_id: UUID,
+        action: str,
+        command: c.Command,
+        actor: Actor,
+    ) -> SupervisionProject:
         model, handler = PROJECT_COMMANDS[action]
         if not isinstance(command, model):
             raise TypeError(f"{action} takes a {model.__name__}, not {type(command).__name__}")
@@ -141,9 +206,9 @@ class CaseworkApplication(CaseOpening, CaseCommands, ProjectCommands, SelectionC
                 what="supervision project",
                 what_zh="立项督查",
             )
-        handler(self, project, command, actor)
+        extra = handler(self, project, command, actor) or []
         try:
-            self.save(project)
+            self.save(project, *extra)
         except IntegrityError:
             raise ConcurrentChange(
                 project_id, expected, None, what="supervision project", what_zh="立项督查"

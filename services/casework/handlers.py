@@ -380,6 +380,34 @@ class CaseCommands(CaseworkBase):
         )
         return []
 
+    def _issue_document(self, case: Case, cmd: c.IssueDocument, actor: Actor) -> list[Any]:
+        """Issue the official document of a step (decision 0035): numbered in its register,
+        saved with the case; asked again for the same step, the same document (nothing new)."""
+        case.may_issue(actor)
+        if case.document_of(cmd.kind, cmd.about) is not None:
+            return []
+        step = case.document_step(cmd.kind, cmd.about)
+        today = self.today()
+        issued_on = cmd.issued_on or today
+        if issued_on > today:
+            raise StatedDayInvalid(
+                "issued_on",
+                f"{issued_on} is in the future (today is {today})",
+                f"{issued_on} 晚于今天（{today}）",
+            )
+        register, common, version = self.number_document(cmd.kind, case.id, cmd.about, issued_on)
+        case.issue_document(
+            cmd.kind,
+            cmd.about,
+            number=common["number"],
+            issued_on=issued_on,
+            template_version=version,
+            fields={**common, **step},
+            actor=actor,
+            reason=cmd.reason,
+        )
+        return [register]
+
     def _decide_publicity(self, case: Case, cmd: c.DecidePublicity, actor: Actor) -> list[Any]:
         on = cmd.decided_on or self.today()
         until = add_calendar_months(on, cmd.defer_months) if cmd.defer_months else None
@@ -429,4 +457,8 @@ COMMANDS: dict[str, tuple[type[c.Command], Handler]] = {
     "hold_for_publicity": (c.HoldForPublicity, A._hold_for_publicity),
     "decide_publicity": (c.DecidePublicity, A._decide_publicity),
     "record_discipline_result": (c.RecordDisciplineResult, A._record_discipline_result),
+    "issue_document": (c.IssueDocument, A._issue_document),
 }
+# Retried when a concurrent save refuses them (and the caller stated no version): a
+# document's number is taken from a register another issue may have just saved.
+RETRIED_ON_CONFLICT = frozenset({"issue_document"})

@@ -167,6 +167,8 @@ def add_project_routes(router: APIRouter, casework: CaseworkApplication) -> None
         return project_view(project, casework, principal.role)
 
     for action, (model, _) in PROJECT_COMMANDS.items():
+        if action == "issue_document":  # its own routes (document_api.py)
+            continue
         router.add_api_route(
             f"/projects/{{project_id}}/{action}",
             _step_route(casework, action, model),

@@ -289,8 +289,40 @@ class ProjectCommands(SelectionCommands):
     def _project_close(self, pr: SupervisionProject, cmd: p.CloseProject, actor: Actor) -> None:
         pr.close(actor=actor, on=self.business_day(cmd.on), reason=cmd.reason)
 
+    def _project_issue_document(
+        self, pr: SupervisionProject, cmd: p.IssueProjectDocument, actor: Actor
+    ) -> list[Any]:
+        """Issue the 立项督查通知 (decision 0035) to the selection's unit: numbered in its
+        register, saved with the project; asked again, the same document (nothing new)."""
+        on = self.business_day(cmd.on)
+        pr.may_issue(actor, on)
+        if pr.document_of(cmd.kind, cmd.about) is not None:
+            return []
+        step = pr.document_step(cmd.kind, cmd.about)
+        selection = self.get_selection(UUID(str(pr.selection_id)))
+        unit = selection.unit
+        register, common, version = self.number_document(cmd.kind, pr.id, cmd.about, on)
+        pr.issue_document(
+            cmd.kind,
+            cmd.about,
+            number=common["number"],
+            on=on,
+            template_version=version,
+            fields={
+                **common,
+                "addressee": f"{unit}党委（党组）",
+                "unit": unit,
+                "posts": "、".join(dict.fromkeys(selection.posts)),
+                **step,
+            },
+            actor=actor,
+            reason=cmd.reason,
+        )
+        return [register]
 
-ProjectHandler = Callable[[ProjectCommands, SupervisionProject, Any, Actor], None]
+
+# A handler answers the other aggregates to save with the project (a register), or None.
+ProjectHandler = Callable[[ProjectCommands, SupervisionProject, Any, Actor], list[Any] | None]
 A = ProjectCommands
 
 # action -> (request model, handler): one HTTP route each (project_api.py).
@@ -303,5 +335,9 @@ PROJECT_COMMANDS: dict[str, tuple[type[p.ProjectCommand], ProjectHandler]] = {
     "return_conclusion": (p.ReturnProjectConclusion, A._project_return_conclusion),
     "report_back": (p.ReportBack, A._project_report_back),
     "close": (p.CloseProject, A._project_close),
+    "issue_document": (p.IssueProjectDocument, A._project_issue_document),
 }
+# Retried when a concurrent save refuses them (and the caller stated no version): a
+# document's number is taken from a register another issue may have just saved.
+PROJECT_RETRIED_ON_CONFLICT = frozenset({"issue_document"})
 assert set(PROJECT_COMMANDS) == set(project_rules.PERMISSIONS), "one command per step"

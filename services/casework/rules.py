@@ -102,6 +102,21 @@ class NotTheCadresHandling(InvalidInput):
 
 # -- the named rules -----------------------------------------------------------------------
 
+DOCUMENT_STEP_TAKEN = Rule(
+    "document_step_taken",
+    "an official document is issued about a step taken: an inquiry notice about the inquiry "
+    "letter sent (about: inquiry), an admonition notice about an admonition decided (about: "
+    "handling:<id>), a clearing letter about a clearing carried out (about: "
+    "clearing:<name|unit>)",
+    "公文须针对已办理的环节制发：谈话函询通知书须已发出函询（inquiry），"
+    "诫勉通知书须已作出诫勉（handling:<编号>），澄清正名函须已实施澄清正名（clearing:<姓名|单位>）",
+)
+ONE_DOCUMENT_PER_STEP = Rule(
+    "one_document_per_step",
+    "a document of this kind was already issued about this step",
+    "该环节已制发此类公文",
+)
+
 ASSIGNED_HANDLER_ONLY = Rule(
     "assigned_handler_only",
     "only the case's assigned handler may do this",
@@ -355,6 +370,13 @@ PERMISSIONS: dict[str, Permission] = {
     "decide_publicity": _p(
         {L}, OPEN_STATES | FINISHED_STATES, "an appointment on hold", "任前公示暂缓事项"
     ),
+    # Official documents (decision 0035): DOCUMENT_STEP_TAKEN then says which step allows it.
+    "issue_document": _p(
+        {H, L},
+        {S.INQUIRY, S.VERIFICATION, S.CONCLUSION_PROPOSED, S.CONCLUDED, S.CLOSED},
+        "an inquiry letter sent, an admonition decided or a clearing carried out",
+        "已发出函询、作出诫勉或实施澄清正名",
+    ),
 }
 
 # The event each command records (its name in Case; its class in the stage module of
@@ -391,6 +413,7 @@ RECORDS: dict[str, str] = {
     "hold_for_publicity": "PublicityHeld",
     "record_discipline_result": "DisciplineResultRecorded",
     "decide_publicity": "PublicityDecided",
+    "issue_document": "DocumentIssued",
 }
 
 

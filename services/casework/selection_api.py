@@ -234,6 +234,8 @@ def add_selection_routes(router: APIRouter, casework: CaseworkApplication) -> No
         return selection_view(selection, principal.role)
 
     for action, (model, _) in SELECTION_COMMANDS.items():
+        if action == "issue_document":  # its own routes (document_api.py)
+            continue
         router.add_api_route(
             f"/selections/{{selection_id}}/{action}",
             _step_route(casework, action, model),

@@ -499,6 +499,29 @@ class SelectionCommands(CaseworkBase):
             reason=cmd.reason,
         )
 
+    def _issue_selection_document(
+        self, sel: Selection, cmd: s.IssueSelectionDocument, actor: Actor
+    ) -> list[Any]:
+        """Issue the inspection's feedback (decision 0035): numbered in its register, saved
+        with the selection; asked again for the same one, the same document (nothing new)."""
+        on = self.business_day(cmd.on)
+        sel.may_issue(actor, on)
+        if sel.document_of(cmd.kind, cmd.about) is not None:
+            return []
+        step = sel.document_step(cmd.kind, cmd.about)
+        register, common, version = self.number_document(cmd.kind, sel.id, cmd.about, on)
+        sel.issue_document(
+            cmd.kind,
+            cmd.about,
+            number=common["number"],
+            on=on,
+            template_version=version,
+            fields={**common, **step},
+            actor=actor,
+            reason=cmd.reason,
+        )
+        return [register]
+
 
 # A handler answers the other aggregates to save with the selection (a cadre's candidacies),
 # or None.
@@ -523,5 +546,9 @@ SELECTION_COMMANDS: dict[str, tuple[type[s.SelectionCommand], SelectionHandler]]
     "withdraw": (s.WithdrawSelection, A._withdraw),
     "void_appointment": (s.VoidAppointment, A._void_appointment),
     "take_responsibility": (s.TakeResponsibility, A._take_responsibility),
+    "issue_document": (s.IssueSelectionDocument, A._issue_selection_document),
 }
+# Retried when a concurrent save refuses them (and the caller stated no version): a
+# document's number is taken from a register another issue may have just saved.
+SELECTION_RETRIED_ON_CONFLICT = frozenset({"issue_document"})
 assert set(SELECTION_COMMANDS) == set(selection_rules.PERMISSIONS), "one command per step"

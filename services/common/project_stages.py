@@ -34,7 +34,8 @@ def stage_after(event_type: str, data: object) -> ProjectStage | None:
 
 # Every event type of a supervision project: the read models of cases ignore them, for a
 # project is not a case (a projects read model is a later slice).
-PROJECT_EVENT_TYPES = frozenset(FIXED)
+# Its documents (decision 0035) do not move the stage.
+PROJECT_EVENT_TYPES = frozenset(FIXED) | frozenset({"ProjectDocumentIssued"})
 
 
 def is_project_event(event_type: str) -> bool:

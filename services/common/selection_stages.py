@@ -53,6 +53,7 @@ SELECTION_EVENT_TYPES = frozenset(FIXED) | frozenset(
         "CandidateReleased",
         "AppointmentVoided",
         "ResponsibilityTaken",
+        "SelectionDocumentIssued",  # decision 0035
     }
 )
 

@@ -20,7 +20,8 @@ from services.common.problems import problem_response
 
 PROBLEM = "contains a NUL character (U+0000), which cannot be stored"
 # Every body a route can read text from: JSON (also ``application/*+json``, which FastAPI
-# parses as JSON), and forms (no route takes a file, so a multipart body is text fields).
+# parses as JSON), and forms (a multipart form's text fields; its files, e.g. a document
+# template uploaded by the administrator, are bytes the route checks itself).
 _TEXT_BODIES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -41,9 +42,32 @@ def _holds_nul(value: Any) -> bool:
     return False
 
 
+def _multipart_text_holds_nul(body: bytes, content_type: str) -> bool:
+    """A NUL in a multipart form's text fields (headers included), not in its files."""
+    boundary = next(
+        (
+            p.split("=", 1)[1].strip().strip('"')
+            for p in content_type.split(";")[1:]
+            if p.strip().lower().startswith("boundary=")
+        ),
+        "",
+    )
+    if not boundary:
+        return b"\x00" in body
+    for part in body.split(b"--" + boundary.encode("latin-1")):
+        headers, _, content = part.partition(b"\r\n\r\n")
+        if b"\x00" in headers:
+            return True
+        if b"filename=" not in headers.lower() and b"\x00" in content:
+            return True
+    return False
+
+
 def _body_holds_nul(body: bytes, content_type: str) -> bool:
-    if content_type.startswith("application/x-www-form-urlencoded"):
+    if content_type.lower().startswith("application/x-www-form-urlencoded"):
         return b"\x00" in unquote_to_bytes(body.replace(b"+", b" "))
+    if content_type.lower().startswith("multipart/form-data"):
+        return _multipart_text_holds_nul(body, content_type)
     if b"\x00" in body:
         return True
     if b"\\u0000" not in body:
@@ -74,9 +98,9 @@ class RefuseNul:
                 if k == b"content-type"
             ),
             "",
-        ).lower()
+        )  # as sent: a multipart boundary is case-sensitive
         replay = receive
-        if where is None and _reads_text(content_type):
+        if where is None and _reads_text(content_type.lower()):
             body, replay = await _buffered(receive)
             if _body_holds_nul(body, content_type):
                 where = "body"

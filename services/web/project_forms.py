@@ -27,6 +27,7 @@ from services.web.selection_forms import SEPARATORS, _problems, people_of, refil
 # What each step is called (English message ids; the Chinese is in the catalog).
 PROJECT_ACTION_LABELS: dict[str, str] = {
     "open": N_("Open a supervision project"),
+    "issue_document": N_("Issue an official document"),
     "form_team": N_("Form the supervision team"),
     "record_plan": N_("Record the supervision plan"),
     "record_finding": N_("Record a supervision finding"),

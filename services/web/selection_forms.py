@@ -35,6 +35,7 @@ from services.web.i18n import N_, Gettext
 # What each step is called (English message ids; the Chinese is in the catalog).
 SELECTION_ACTION_LABELS: dict[str, str] = {
     "propose": N_("Propose a selection"),
+    "issue_document": N_("Issue an official document"),
     "record_circumstance": N_("Record an institutional change or a leader's transfer"),
     "record_recommendation": N_("Record the democratic recommendation"),
     "announce_inspection": N_("Announce the inspection"),

@@ -125,6 +125,7 @@ def case_commands() -> list[Probe]:
             ok=422,
         )
         for action in COMMANDS
+        if action != "issue_document"  # its own route: POST /cases/{case_id}/documents
     ]
 
 
@@ -152,6 +153,7 @@ def selection_commands() -> list[Probe]:
             ok=422,
         )
         for action in SELECTION_COMMANDS
+        if action != "issue_document"  # its own route: POST /selections/{selection_id}/documents
     ]
 
 
@@ -172,7 +174,8 @@ PROJECT_STEP_ROLES = {
 
 
 def project_commands() -> list[Probe]:
-    assert set(PROJECT_STEP_ROLES) == set(PROJECT_COMMANDS)
+    # issue_document: its own route, POST /projects/{project_id}/documents (decision 0035)
+    assert set(PROJECT_STEP_ROLES) == set(PROJECT_COMMANDS) - {"issue_document"}
     return [
         Probe(
             "POST",
@@ -258,6 +261,25 @@ PROBES: list[Probe] = [
     # casework
     Probe("GET", "/api/v1/cases/{case_id}", STAFF, case_scoped=True),
     *case_commands(),
+    # official documents (decision 0035): the case's readers read them, handlers and leaders
+    # issue them; the world's case has none (its download answers 404 to those admitted).
+    Probe("GET", "/api/v1/cases/{case_id}/documents", STAFF, case_scoped=True),
+    Probe(
+        "POST",
+        "/api/v1/cases/{case_id}/documents",
+        frozenset({R.HANDLER, R.LEADER}),
+        case_scoped=True,
+        body=INVALID,
+        ok=422,
+    ),
+    Probe(
+        "GET",
+        "/api/v1/cases/{case_id}/documents/{ref}.docx",
+        STAFF,
+        path="/api/v1/cases/{case_id}/documents/none.docx",
+        case_scoped=True,
+        ok=404,
+    ),
     Probe(
         "POST",
         "/api/v1/cases/{case_id}/{action}",
@@ -276,6 +298,32 @@ PROBES: list[Probe] = [
     *selection_commands(),
     # the selections read model (its list; the same path's POST is casework's proposal)
     Probe("GET", "/api/v1/selections", SELECTION_READERS),
+    # the selection's documents (考察反馈意见, decision 0035): read as the selection, issued
+    # by its recorders; the world's selection has none (a download: 404 to those admitted).
+    Probe(
+        "GET",
+        "/api/v1/selections/{selection_id}/documents",
+        frozenset({R.SELECTION_CLERK, R.HANDLER, R.LEADER, R.AUDITOR}),
+    ),
+    Probe(
+        "GET",
+        "/api/v1/selections/{selection_id}/documentable",
+        frozenset({R.SELECTION_CLERK, R.HANDLER, R.LEADER, R.AUDITOR}),
+    ),
+    Probe(
+        "POST",
+        "/api/v1/selections/{selection_id}/documents",
+        SELECTION_RECORDERS,
+        body=INVALID,
+        ok=422,
+    ),
+    Probe(
+        "GET",
+        "/api/v1/selections/{selection_id}/documents/{ref}.docx",
+        frozenset({R.SELECTION_CLERK, R.HANDLER, R.LEADER, R.AUDITOR}),
+        path="/api/v1/selections/{selection_id}/documents/none.docx",
+        ok=404,
+    ),
     Probe(
         "POST",
         "/api/v1/selections/{selection_id}/{action}",
@@ -289,6 +337,26 @@ PROBES: list[Probe] = [
     Probe("GET", "/api/v1/projects/{project_id}", frozenset({R.HANDLER, R.LEADER, R.AUDITOR})),
     # the projects read model (its list; the same path's POST is casework's opening)
     Probe("GET", "/api/v1/projects", frozenset({R.HANDLER, R.LEADER, R.AUDITOR})),
+    # the project's 立项督查通知 (decision 0035): read as the project, issued by its workers
+    Probe(
+        "GET",
+        "/api/v1/projects/{project_id}/documents",
+        frozenset({R.HANDLER, R.LEADER, R.AUDITOR}),
+    ),
+    Probe(
+        "POST",
+        "/api/v1/projects/{project_id}/documents",
+        frozenset({R.HANDLER, R.LEADER}),
+        body=INVALID,
+        ok=422,
+    ),
+    Probe(
+        "GET",
+        "/api/v1/projects/{project_id}/documents/{ref}.docx",
+        frozenset({R.HANDLER, R.LEADER, R.AUDITOR}),
+        path="/api/v1/projects/{project_id}/documents/none.docx",
+        ok=404,
+    ),
     *project_commands(),
     Probe(
         "POST",
@@ -330,6 +398,22 @@ PROBES: list[Probe] = [
     ),
     Probe("GET", "/api/v1/auth/me", EVERY_ROLE),
     Probe("GET", "/api/v1/admin/users", frozenset({R.ADMIN})),
+    # the official documents' templates (decision 0035): the administrator's
+    Probe("GET", "/api/v1/document-templates", frozenset({R.ADMIN})),
+    Probe(
+        "GET",
+        "/api/v1/document-templates/{kind}.docx",
+        frozenset({R.ADMIN}),
+        path="/api/v1/document-templates/inquiry_notice.docx",
+    ),
+    Probe(
+        "PUT",
+        "/api/v1/document-templates/{kind}",
+        frozenset({R.ADMIN}),
+        path="/api/v1/document-templates/inquiry_notice",
+        body=INVALID,  # not a .docx: refused, nothing replaced
+        ok=422,
+    ),
     Probe("POST", "/api/v1/admin/users", frozenset({R.ADMIN}), body=INVALID, ok=422),
     Probe("PATCH", "/api/v1/admin/users/{username}", frozenset({R.ADMIN}), body={}, ok=422),
     Probe("GET", "/api/v1/audit", frozenset({R.AUDITOR, R.ADMIN})),

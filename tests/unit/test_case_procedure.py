@@ -26,6 +26,7 @@ from schemas.glossary import (
     CaseState,
     Category,
     Disposition,
+    DocumentKind,
     HandlingType,
     InquiryOutcome,
     PublicityDecision,
@@ -749,6 +750,65 @@ def _transitions() -> Iterator[Transition]:  # noqa: PLR0912 — one table
         )
 
 
+def _document_transitions() -> Iterator[Transition]:
+    """Decision 0035: a document about a step taken, in each state a step may be documented."""
+
+    def issue(kind: DocumentKind, about: str) -> Callable[[Case, Actor], object]:
+        def when(case: Case, a: Actor) -> object:
+            case.may_issue(a)  # as the application asks: who, then which step
+            fields = case.document_step(kind, about)
+            case.issue_document(
+                kind,
+                about,
+                number="组函〔2026〕1号",
+                issued_on=TODAY,
+                template_version="v1",
+                fields=fields,
+                actor=a,
+                reason="制发",
+            )
+            return None
+
+        return when
+
+    inquiry = issue(DocumentKind.INQUIRY_NOTICE, "inquiry")
+    admonition = issue(DocumentKind.ADMONITION_NOTICE, "handling:1")
+    paths: list[tuple[tuple[Step, ...], Callable[[Case, Actor], object], CaseState]] = [
+        ((*UNDER_INQUIRY, letter_sent), inquiry, S.INQUIRY),
+        (
+            (
+                *UNDER_INQUIRY,
+                letter_sent,
+                reply_received,
+                reply_evaluated(InquiryOutcome.ESCALATED),
+            ),
+            inquiry,
+            S.VERIFICATION,
+        ),
+        ((*INQUIRY_EVALUATED, conclusion_proposed()), inquiry, S.CONCLUSION_PROPOSED),
+        ((*path_concluded(), handling_decided(HandlingType.ADMONITION)), admonition, S.CONCLUDED),
+        (
+            (*path_concluded(), handling_decided(HandlingType.ADMONITION), closed),
+            admonition,
+            S.CLOSED,
+        ),
+    ]
+    for path, when, state in paths:
+        for actor in (HANDLER, LEADER):
+            yield Transition(
+                "issue_document",
+                path,
+                when,
+                "DocumentIssued",
+                state,
+                actor,
+                "制发",
+                check=lambda case, e: (
+                    e.number == "组函〔2026〕1号" and e.fields["addressee"] == "王建国"
+                ),
+            )
+
+
 def _per_cadre_transitions() -> Iterator[Transition]:
     """Issue 10: escalation after closure, referral of a proven subject."""
     admonished_closed = (
@@ -786,7 +846,7 @@ def _per_cadre_transitions() -> Iterator[Transition]:
 
 TRANSITIONS = [
     dataclasses.replace(t, before=given(*t.given, real_name=t.real_name).state)
-    for t in (*_transitions(), *_per_cadre_transitions())
+    for t in (*_transitions(), *_per_cadre_transitions(), *_document_transitions())
 ]
 
 
@@ -1360,6 +1420,44 @@ def _per_cadre_rules() -> Iterator[Broken]:
         ),
     )
 
+    # Official documents (decision 0035).
+    yield br(
+        rules.DOCUMENT_STEP_TAKEN,
+        "an-admonition-notice-about-a-handling-that-is-not-an-admonition",
+        (*path_concluded(), handling_decided(HandlingType.DEMOTION)),
+        lambda case: case.document_step(DocumentKind.ADMONITION_NOTICE, "handling:1"),
+    )
+    yield br(
+        rules.DOCUMENT_STEP_TAKEN,
+        "a-clearing-letter-before-the-clearing-is-carried-out",
+        (*path_concluded(v.UNTRUE), clearing_proposed, clearing_approved),
+        lambda case: case.document_step(DocumentKind.CLEARING_LETTER, "clearing:王建国|某县财政局"),
+    )
+    yield br(
+        rules.DOCUMENT_STEP_TAKEN,
+        "an-inquiry-notice-named-about-another-step",
+        (*UNDER_INQUIRY, letter_sent),
+        lambda case: case.document_step(DocumentKind.INQUIRY_NOTICE, "handling:1"),
+    )
+
+    def inquiry_notice_issued(case: Case) -> None:
+        case.issue_document(
+            DocumentKind.INQUIRY_NOTICE,
+            "inquiry",
+            number="组函〔2026〕1号",
+            issued_on=TODAY,
+            template_version="v1",
+            fields=case.document_step(DocumentKind.INQUIRY_NOTICE, "inquiry"),
+            actor=HANDLER,
+        )
+
+    yield br(
+        rules.ONE_DOCUMENT_PER_STEP,
+        "a-second-document-of-a-kind-about-the-same-step",
+        (*UNDER_INQUIRY, letter_sent, inquiry_notice_issued),
+        inquiry_notice_issued,
+    )
+
 
 BROKEN = [*_broken_rules(), *_per_cadre_rules()]
 
@@ -1465,7 +1563,11 @@ def test_an_untrue_report_clears_the_cadre_name() -> None:
     assert case.state is S.CLOSED
     assert case.found_untrue
     assert not case.proven
-    assert case.clearing == {"stage": "carried_out", "cadre": SUBJECT}
+    assert {k: case.clearing[k] for k in ("stage", "cadre")} == {
+        "stage": "carried_out",
+        "cadre": SUBJECT,
+    }
+    assert case.clearing["scope"] == "财政局中层以上干部会议"  # what its letter says (0035)
     assert "feedback" not in case.deadlines  # an anonymous reporter gets none
 
 
@@ -1770,6 +1872,11 @@ REQUESTS: dict[str, tuple[tuple[Step, ...], c.Command, Actor]] = {
             document_number="纪〔2026〕1号",
             reason=WHY,
         ),
+        HANDLER,
+    ),
+    "issue_document": (
+        (*UNDER_INQUIRY, letter_sent),
+        c.IssueDocument(kind=DocumentKind.INQUIRY_NOTICE, about="inquiry", reason=WHY),
         HANDLER,
     ),
 }

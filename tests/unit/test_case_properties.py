@@ -36,6 +36,7 @@ from schemas.glossary import (
     Category,
     ClearingMethod,
     Disposition,
+    DocumentKind,
     FindingKind,
     HandlingType,
     InquiryOutcome,
@@ -180,6 +181,19 @@ def request(action: str, case: Case, chance: Random) -> c.Command:  # noqa: PLR0
             document_number="纪〔2026〕1号",
             reason=pick(["", reason]),
         )
+    if action == "issue_document":
+        # A document about one of the steps a case may document (or may not have taken).
+        kind, about = pick(
+            [
+                (DocumentKind.INQUIRY_NOTICE, "inquiry"),
+                (DocumentKind.ADMONITION_NOTICE, f"handling:{chance.randint(1, 3)}"),
+                *[
+                    (DocumentKind.CLEARING_LETTER, f"clearing:{s['name']}|{s.get('unit') or ''}")
+                    for s in case.subjects
+                ],
+            ]
+        )
+        return c.IssueDocument(kind=kind, about=about, reason=pick(["", reason]))
     assert action == "decide_publicity"
     return c.DecidePublicity(
         decision=pick(list(PublicityDecision)),
@@ -310,6 +324,11 @@ class CaseProcedure(RuleBasedStateMachine):
             # A refusal changes nothing: same version, nothing stored.
             self.case = self.app.get_case(self.case_id)
             assert self.case.version == case.version
+            assert self.app.recorder.max_notification_id() == stored
+            return
+        if isinstance(command, c.IssueDocument) and self.case.version == case.version:
+            # Asked again for a step documented before: the same document, nothing new.
+            assert case.document_of(command.kind, command.about) is not None
             assert self.app.recorder.max_notification_id() == stored
             return
         assert self.case.version == case.version + 1

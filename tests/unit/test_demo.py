@@ -374,6 +374,14 @@ def test_feedback_objections_and_a_reopening(seeded: Seeded) -> None:
     assert reopened.feedback_given == 2
 
 
+def test_an_inquiry_notice_is_issued_and_numbered(seeded: Seeded) -> None:
+    """Decision 0035: the overdue inquiry's 谈话函询通知书, in the register's first number."""
+    (issued,) = seeded.of_type("DocumentIssued")
+    assert issued["kind"] == "inquiry_notice"
+    assert issued["number"].endswith("〔2026〕1号")
+    assert issued["fields"]["form"] == "函询"
+
+
 def test_parked_cases_reviewed_and_reactivated(seeded: Seeded) -> None:
     assert seeded.of_type("ParkedCaseReviewed")
     assert seeded.of_type("Reactivated")

@@ -28,6 +28,7 @@ from schemas import commands as c
 from schemas.glossary import (
     Category,
     Disposition,
+    DocumentKind,
     HandlingType,
     MemberUnit,
     Queue,
@@ -779,6 +780,10 @@ def fills(history: History) -> dict[str, list[str]]:
         "query_code": [history.query_code],
         "queue": [q.value for q in Queue],
         "name": ["category", "channel", "unit", "level", "outcome", "month", "referrals"],
+        # official documents (decision 0035): the kinds' templates; the story issues none
+        "kind": [k.value for k in DocumentKind],
+        "ref": ["none"],
+        "document_id": ["none"],
     }
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from schemas.event_base import Source
 from schemas.events import parse_payload
-from schemas.glossary import Role
+from schemas.glossary import DocumentKind, Role
 from services.accounts import access
 from services.casework.chain import verify_chain
 from services.casework.selection import SELECTION_CONTRACTS, Selection, rules
@@ -145,6 +145,17 @@ def full_record() -> Selection:
     assert s.opinion_requests == {}  # answered
     for step, _ in PATH[2:]:
         step(s)
+    # The inspection's feedback to a candidate (decision 0035).
+    about = "inspection:a:cadre"
+    s.issue_document(
+        DocumentKind.INSPECTION_FEEDBACK,
+        about,
+        number="组考反〔2026〕1号",
+        on=s.last_on,
+        template_version="v1",
+        fields=s.document_step(DocumentKind.INSPECTION_FEEDBACK, about),
+        actor=CLERK,
+    )
     hold_responsible(s)
     void(s, candidates=["a", "b"])
     return s

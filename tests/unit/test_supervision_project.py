@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from schemas.event_base import Source
 from schemas.events import parse_payload
-from schemas.glossary import Category, ProjectStage, Role, Verdict
+from schemas.glossary import Category, DocumentKind, ProjectStage, Role, Verdict
 from services.accounts import access
 from services.casework.chain import verify_chain
 from services.casework.project import PROJECT_CONTRACTS, SupervisionProject
@@ -239,7 +239,7 @@ ACTIONS = dict(
 
 
 def test_each_step_is_refused_to_the_roles_it_is_not_for() -> None:
-    assert set(ACTIONS.values()) == set(r.PERMISSIONS) - {"return_conclusion"}
+    assert set(ACTIONS.values()) == set(r.PERMISSIONS) - {"return_conclusion", "issue_document"}
     for step, _ in PATH:
         for actor in (CLERK, OPERATOR, HANDLER, LEADER):
             p = given(*before(step))
@@ -413,7 +413,10 @@ def test_each_command_records_its_event_and_the_tables_agree() -> None:
     assert set(r.RECORDS) == set(r.PERMISSIONS)
     event_types = {cls.__name__: contract[0] for cls, contract in PROJECT_CONTRACTS.items()}
     assert set(r.RECORDS.values()) | {"Opened"} == set(event_types)
-    assert set(event_types.values()) == PROJECT_EVENT_TYPES == set(FIXED)
+    # Every event is a step that sets the stage, but its documents (decision 0035).
+    assert (
+        set(event_types.values()) == PROJECT_EVENT_TYPES == set(FIXED) | {"ProjectDocumentIssued"}
+    )
     assert set(FIXED.values()) == set(Ps)
     takes_from = {stage for p in r.PERMISSIONS.values() for stage in p.stages}
     assert set(Ps) - takes_from == {Ps.CLOSED}
@@ -436,11 +439,44 @@ class ProjectStore(JianduApplication):
     source: ClassVar[Source] = "casework"
 
 
+def notice_issued(p: SupervisionProject) -> None:
+    """The 立项督查通知 (decision 0035), on the day of the project's last step."""
+    p.issue_document(
+        DocumentKind.PROJECT_NOTICE,
+        "opening",
+        number="组督〔2026〕1号",
+        on=p.last_on,
+        template_version="v1",
+        fields=p.document_step(DocumentKind.PROJECT_NOTICE, "opening"),
+        actor=HANDLER,
+    )
+
+
+def test_the_notice_is_issued_once_the_team_is_formed_by_who_works_on_it() -> None:
+    p = given()
+    error = refused(p, r.StepOutOfOrder, lambda: p.may_issue(HANDLER, p.last_on))
+    assert error.needs == "a team formed"
+    p = given(team)
+    for actor in (CLERK, OPERATOR):
+        refused(p, RoleNotAllowed, lambda actor=actor: p.may_issue(actor, p.last_on))
+    assert p.documentable_steps() == [(DocumentKind.PROJECT_NOTICE, "opening", "立项督查")]
+    notice_issued(p)
+    (document,) = p.issued
+    assert document["fields"]["team_leader"] == p.team["leader"]["name"]  # type: ignore[index]
+    assert p.stage is Ps.TEAM_FORMED  # a document does not move the stage
+    assert p.documentable_steps() == []
+    p.collect_events()
+    broken = refused(p, RuleBroken, lambda: notice_issued(p))
+    assert broken.rule is r.ONE_DOCUMENT_PER_STEP
+
+
 def full_record() -> SupervisionProject:
     """Every kind of event: a conclusion returned once, then approved (nothing collected)."""
     p = open_project()
-    for step in (team, plan, find, propose):
+    for step in (team, plan, find):
         step(p)
+    notice_issued(p)
+    propose(p)
     p.return_conclusion(actor=LEADER, on=D(2026, 5, 7), reason="补充核查")
     find(p, on=D(2026, 5, 7))
     propose(p, on=D(2026, 5, 7))
@@ -470,6 +506,7 @@ def test_the_stored_events_publish_their_contract() -> None:
     for step in (team, plan, find, propose):
         step(returned)
     returned.return_conclusion(actor=LEADER, on=D(2026, 5, 7), reason="补充核查")
+    notice_issued(returned)
     app.save(p, returned)
     envelopes, _ = app.read_envelopes(0, 100)
     assert {e.event_type for e in envelopes} == {c[0] for c in PROJECT_CONTRACTS.values()}

@@ -41,6 +41,7 @@ from schemas.events import (
     DisciplineResultRecordedV1,
     DispositionApprovedV1,
     DispositionProposedV1,
+    DocumentIssuedV1,
     FalseAccusationSuspectedV1,
     FeedbackGivenV1,
     FindingRecordedV1,
@@ -61,11 +62,19 @@ from schemas.events import (
 )
 from schemas.glossary import CaseKind
 from services.casework.chain import create_sealed
-from services.casework.domain import clearing, closing, conclusion, disposition, opening
+from services.casework.domain import (
+    clearing,
+    closing,
+    conclusion,
+    disposition,
+    documents,
+    opening,
+)
 from services.casework.domain.clearing import ClearingSteps
 from services.casework.domain.closing import ClosingSteps
 from services.casework.domain.conclusion import ConclusionSteps
 from services.casework.domain.disposition import DispositionSteps
+from services.casework.domain.documents import DocumentSteps
 from services.casework.domain.opening import OpeningSteps
 from services.casework.domain.record import Actor, CaseCreated, CaseEvent
 from services.common.contracts import Contract, bind
@@ -77,6 +86,7 @@ class Case(
     ConclusionSteps,
     ClearingSteps,
     ClosingSteps,
+    DocumentSteps,
     Aggregate,
 ):
     TOPIC = "jiandu.casework:Case"
@@ -121,6 +131,8 @@ class Case(
     DisciplineResultRecorded = closing.DisciplineResultRecorded
     PublicityHeld = closing.PublicityHeld
     PublicityDecided = closing.PublicityDecided
+    # documents.py
+    DocumentIssued = documents.DocumentIssued
 
     # -- creation ------------------------------------------------------------------------
 
@@ -195,6 +207,7 @@ CASE_CONTRACTS: dict[type[Aggregate.Event], Contract] = {
     Case.DisciplineResultRecorded: ("DisciplineResultRecorded", 1, DisciplineResultRecordedV1),
     Case.PublicityHeld: ("PublicityHeld", 1, PublicityHeldV1),
     Case.PublicityDecided: ("PublicityDecided", 1, PublicityDecidedV1),
+    Case.DocumentIssued: ("DocumentIssued", 1, DocumentIssuedV1),
 }
 # Stored but not published: every event's seal in the case's hash chain (chain.py), and the
 # summary of the report that opened the case (published by intake, not repeated by casework).

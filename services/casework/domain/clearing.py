@@ -57,7 +57,13 @@ class ClearingCarriedOut(CaseEvent):
     revokes: list[int] | None = None
 
     def apply(self, case: CaseRecord) -> None:
-        case.clearing_of(getattr(self, "cadre", None))["stage"] = "carried_out"
+        clearing = case.clearing_of(getattr(self, "cadre", None))
+        clearing["stage"] = "carried_out"
+        # What its 澄清正名函 says (decision 0035).
+        clearing["carried_out_on"] = self.carried_out_on
+        clearing["method"] = self.method
+        clearing["scope"] = self.scope
+        clearing["corrections"] = list(self.corrections)
         for handling in case.handlings:
             if handling["id"] in (getattr(self, "revokes", None) or []):
                 handling["revoked_on"] = self.carried_out_on

@@ -23,6 +23,7 @@ from schemas.events import (
     ProjectConclusionApprovedV1,
     ProjectConclusionProposedV1,
     ProjectConclusionReturnedV1,
+    ProjectDocumentIssuedV1,
     ProjectFindingRecordedV1,
     ProjectOpenedV1,
     ProjectPlanRecordedV1,
@@ -31,7 +32,8 @@ from schemas.events import (
 )
 from schemas.glossary import Category
 from services.casework.chain import create_sealed
-from services.casework.project import rules, steps
+from services.casework.project import documents, rules, steps
+from services.casework.project.documents import DocumentSteps
 from services.casework.project.record import (
     Actor,
     Due,
@@ -60,7 +62,7 @@ class Opened(ProjectCreated):
     on: dt.date
 
 
-class SupervisionProject(ProjectSteps, Aggregate):
+class SupervisionProject(ProjectSteps, DocumentSteps, Aggregate):
     TOPIC = "jiandu.casework:SupervisionProject"
 
     Created = ProjectCreated
@@ -76,6 +78,7 @@ class SupervisionProject(ProjectSteps, Aggregate):
     ConclusionReturned = steps.ConclusionReturned
     ReportedBack = steps.ReportedBack
     Closed = steps.Closed
+    DocumentIssued = documents.DocumentIssued  # decision 0035
 
     @classmethod
     def open(
@@ -141,6 +144,7 @@ PROJECT_CONTRACTS: dict[type[Aggregate.Event], Contract] = {
     ),
     SupervisionProject.ReportedBack: ("ProjectReportedBack", 1, ProjectReportedBackV1),
     SupervisionProject.Closed: ("ProjectClosed", 1, ProjectClosedV1),
+    SupervisionProject.DocumentIssued: ("ProjectDocumentIssued", 1, ProjectDocumentIssuedV1),
 }
 # Stored but not published: every event's seal in the project's hash chain (chain.py).
 PROJECT_INTERNAL_FIELDS: dict[type[Aggregate.Event], frozenset[str]] = {

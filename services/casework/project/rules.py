@@ -125,6 +125,16 @@ RESPONSIBLE_DISTINCT = Rule(
     "each person held responsible is named once",
     "追究责任的人员每人只列一次",
 )
+DOCUMENT_STEP_TAKEN = Rule(
+    "document_step_taken",
+    "the project's notice (about: opening) is issued once its team is formed",
+    "立项督查通知须在组成督查组后制发（opening）",
+)
+ONE_DOCUMENT_PER_STEP = Rule(
+    "one_document_per_step",
+    "this notice was already issued",
+    "该立项督查通知已制发",
+)
 
 # -- who may record which step, at which stage ---------------------------------------------
 
@@ -155,6 +165,13 @@ PERMISSIONS: dict[str, Permission] = {
     ),
     "report_back": _p(WORKERS, {Ps.CONCLUDED}, "an approved conclusion", "督查结论已批准"),
     "close": _p(LEADERS, {Ps.REPORTED}, "the report sent back", "已报送督查报告"),
+    # The 立项督查通知 (decision 0035), once the team is formed, before the conclusion.
+    "issue_document": _p(
+        WORKERS,
+        {Ps.TEAM_FORMED, Ps.PLANNED, Ps.INVESTIGATING},
+        "a team formed",
+        "已组成督查组",
+    ),
 }
 
 # The event each command records (its name in SupervisionProject).
@@ -167,6 +184,7 @@ RECORDS: dict[str, str] = {
     "return_conclusion": "ConclusionReturned",
     "report_back": "ReportedBack",
     "close": "Closed",
+    "issue_document": "DocumentIssued",
 }
 
 

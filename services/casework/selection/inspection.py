@@ -54,6 +54,7 @@ class InspectionRecorded(SelectionEvent):
     def apply(self, selection: SelectionRecord) -> None:
         for finding in self.findings:
             selection.findings[finding["candidate_id"]] = dict(finding)
+        selection.inspected_on = self.on  # the day its feedback names (decision 0035)
         inspectors = selection.people.setdefault("inspection", [])
         inspectors += [dict(p) for p in self.inspectors if p not in inspectors]
 

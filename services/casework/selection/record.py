@@ -100,6 +100,7 @@ class SelectionRecord:
         # Integrity opinions asked for and not yet given: candidate_id -> the day asked.
         self.opinion_requests: dict[str, dt.date] = {}
         self.findings: dict[str, dict[str, Any]] = {}  # by candidate_id, the latest
+        self.inspected_on: dt.date | None = None  # the inspection's day (its feedback's)
         self.deliberated: list[str] = []
         self.decision: dict[str, Any] | None = None
         self.voted: list[str] = []  # every candidate the decision meeting voted on

@@ -244,6 +244,19 @@ PERSON_ON_RECORD = Rule(
     "the person is not among those the record names for the step: give the reason",
     "被追究人不在该环节记实的责任人之列的，须说明理由",
 )
+DOCUMENT_STEP_TAKEN = Rule(
+    "document_step_taken",
+    "an inspection feedback is issued to an inspected candidate (about: "
+    "inspection:<candidate_id>:cadre) or their unit's leadership team (about: "
+    "inspection:<candidate_id>:team), after the inspection is recorded",
+    "考察反馈意见须在考察后向考察对象本人（inspection:<人选编号>:cadre）"
+    "或其所在单位领导班子（inspection:<人选编号>:team）制发",
+)
+ONE_DOCUMENT_PER_STEP = Rule(
+    "one_document_per_step",
+    "this feedback was already issued",
+    "该考察反馈意见已制发",
+)
 
 # -- who may record which step, at which stage ---------------------------------------------
 
@@ -327,6 +340,13 @@ PERMISSIONS: dict[str, Permission] = {
         "已讨论决定且有尚未宣布无效的人选",
     ),
     "take_responsibility": _p(ACCOUNTABLE, set(St), "a selection on record", "有选拔任用记实"),
+    # The inspection's feedback (考察反馈意见, decision 0035): by who inspects, once inspected.
+    "issue_document": _p(
+        RECORDERS,
+        {St.INSPECTED, St.DELIBERATED, St.DECIDED, St.PUBLICIZED, St.APPOINTED},
+        "an inspection recorded",
+        "已经考察",
+    ),
 }
 
 # The event each command records (its name in Selection): with PERMISSIONS, where a command
@@ -348,6 +368,7 @@ RECORDS: dict[str, str] = {
     "withdraw": "Withdrawn",
     "void_appointment": "AppointmentVoided",
     "take_responsibility": "ResponsibilityTaken",
+    "issue_document": "DocumentIssued",
 }
 
 

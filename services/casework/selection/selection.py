@@ -35,12 +35,14 @@ from schemas.events import (
     PublicityStartedV1,
     RecommendationRecordedV1,
     ResponsibilityTakenV1,
+    SelectionDocumentIssuedV1,
     SelectionProposedV1,
     SelectionWithdrawnV1,
 )
 from services.casework.chain import create_sealed
 from services.casework.selection import (
     decision,
+    documents,
     holds,
     inspection,
     proposal,
@@ -49,6 +51,7 @@ from services.casework.selection import (
     rules,
 )
 from services.casework.selection.decision import DecisionSteps
+from services.casework.selection.documents import DocumentSteps
 from services.casework.selection.holds import HoldSteps
 from services.casework.selection.inspection import InspectionSteps
 from services.casework.selection.proposal import ProposalSteps
@@ -71,6 +74,7 @@ class Selection(
     DecisionSteps,
     HoldSteps,
     ResponsibilitySteps,
+    DocumentSteps,
     Aggregate,
 ):
     TOPIC = "jiandu.casework:Selection"
@@ -102,6 +106,8 @@ class Selection(
     # responsibility.py
     AppointmentVoided = responsibility.AppointmentVoided
     ResponsibilityTaken = responsibility.ResponsibilityTaken
+    # documents.py (decision 0035)
+    DocumentIssued = documents.DocumentIssued
 
     # -- creation ------------------------------------------------------------------------
 
@@ -159,6 +165,7 @@ SELECTION_CONTRACTS: dict[type[Aggregate.Event], Contract] = {
     Selection.Withdrawn: ("SelectionWithdrawn", 1, SelectionWithdrawnV1),
     Selection.AppointmentVoided: ("AppointmentVoided", 1, AppointmentVoidedV1),
     Selection.ResponsibilityTaken: ("ResponsibilityTaken", 1, ResponsibilityTakenV1),
+    Selection.DocumentIssued: ("SelectionDocumentIssued", 1, SelectionDocumentIssuedV1),
 }
 # Stored but not published: every event's seal in the selection's hash chain (chain.py).
 SELECTION_INTERNAL_FIELDS: dict[type[Aggregate.Event], frozenset[str]] = {

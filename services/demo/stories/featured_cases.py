@@ -13,6 +13,7 @@ from schemas.glossary import (
     AdmonitionOutcome,
     ClearingMethod,
     Disposition,
+    DocumentKind,
     FindingKind,
     HandlingType,
     InquiryOutcome,
@@ -314,6 +315,17 @@ def _inquiry_reply_overdue(p: Plot) -> None:
         "send_inquiry_letter",
         p.handler,
         c.SendInquiryLetter(sent_on=p.day, form="letter", reason=f"向{p.who}发出函询通知"),
+    )
+    # Its 谈话函询通知书 (decision 0035), numbered and kept with the case.
+    p.do(
+        "issue_document",
+        p.handler,
+        c.IssueDocument(
+            kind=DocumentKind.INQUIRY_NOTICE,
+            about="inquiry",
+            issued_on=p.day,
+            reason="制发谈话函询通知书",
+        ),
     )
 
 

@@ -1,5 +1,6 @@
 """The administration desk: accounts (create, role, (de)activate, password) and the
-configuration tables (time limits, handling effects)."""
+configuration tables (time limits, handling effects), and the official documents' templates
+(decision 0035: replaced by upload, every version kept, a template refused naming the field)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from schemas.glossary import HandlingType, Role
+from schemas.glossary import DocumentKind, HandlingType, Role
 from services.accounts.model import Principal
 from services.accounts.store import (
     AccountError,
@@ -26,8 +27,10 @@ from services.accounts.store import (
 from services.accounts.web import accounts_of
 from services.calendar.deadlines import TimeLimits
 from services.calendar.handling import HandlingEffect
+from services.casework.document_api import MAX_TEMPLATE_BYTES, template_view
 from services.common.config import ConfigStore
-from services.web.i18n import N_, Gettext
+from services.common.documents import DOCX_MEDIA_TYPE, TemplateRefused, attachment
+from services.web.i18n import N_, Gettext, language_of
 from services.web.shell import (
     Admin,
     Csrf,
@@ -186,6 +189,8 @@ class AdminDesk(Desk):
             values=values or {},
             editable=isinstance(config, ConfigStore),
             done=request.query_params.get("done", ""),
+            templates=[template_view(config, kind) for kind in DocumentKind],
+            document_settings=config.documents(),
         )
 
     @route.get("/admin/config", response_class=HTMLResponse)
@@ -197,12 +202,15 @@ class AdminDesk(Desk):
         """Replace a table (validated first: nothing is stored if any field is wrong)."""
         _ = tr(request)
         config = self.services.queries.config
-        if table not in ("time_limits", "handling_effects"):
+        if table not in ("time_limits", "handling_effects", "document_settings"):
             raise StarletteHTTPException(404, f"no configuration table {table!r}")
         if not isinstance(config, ConfigStore):
             return self.config_page(request, user, 409, {"": _("This configuration is read-only.")})
         values = strings(form)
-        content = _limits_from(values) if table == "time_limits" else _effects_from(form)
+        if table == "document_settings":
+            content: dict[str, Any] = _document_settings_from(values)
+        else:
+            content = _limits_from(values) if table == "time_limits" else _effects_from(form)
         try:
             config.set_table(table, content, changed_by=user.username)
         except ValidationError as error:
@@ -210,6 +218,48 @@ class AdminDesk(Desk):
             return self.config_page(request, user, 422, errors, values)
         log.info("configuration table %s replaced by %s", table, user.username)
         return see_other(f"/admin/config?done={table}")
+
+    # -- the official documents' templates (decision 0035) ----------------------------------
+
+    @route.get("/admin/templates/{kind}.docx")
+    def admin_template_download(self, request: Request, kind: str, user: Admin) -> Response:
+        """The template issued with now (to edit it and upload it again)."""
+        if kind not in enum_values(DocumentKind):
+            raise StarletteHTTPException(404, f"no kind of document {kind!r}")
+        the_kind = DocumentKind(kind)
+        template = self.services.queries.config.template(the_kind)
+        return Response(
+            template.content,
+            media_type=DOCX_MEDIA_TYPE,
+            headers={"Content-Disposition": attachment(f"{the_kind.zh}模板.docx")},
+        )
+
+    @route.post("/admin/templates/{kind}", dependencies=[Csrf])
+    def admin_template_replace(
+        self, request: Request, kind: str, form: Form, user: Admin
+    ) -> Response:
+        """Replace a kind's template by the uploaded .docx (refused, naming the field, when it
+        does not render with the kind's fields; nothing is kept then)."""
+        _ = tr(request)
+        if kind not in enum_values(DocumentKind):
+            raise StarletteHTTPException(404, f"no kind of document {kind!r}")
+        config = self.services.queries.config
+        if not isinstance(config, ConfigStore):
+            return self.config_page(request, user, 409, {"": _("This configuration is read-only.")})
+        upload = form.get("template")
+        content = b"" if upload is None or isinstance(upload, str) else upload.file.read()
+        key = f"template.{kind}"
+        if not content:
+            return self.config_page(request, user, 422, {key: _("Choose a .docx file.")})
+        if len(content) > MAX_TEMPLATE_BYTES:
+            return self.config_page(request, user, 422, {key: _("The file is too large.")})
+        try:
+            config.replace_template(DocumentKind(kind), content, changed_by=user.username)
+        except TemplateRefused as refused:
+            message = str(refused) if language_of(request) == "en" else refused.message_zh
+            return self.config_page(request, user, 422, {key: message})
+        log.info("document template %s replaced by %s", kind, user.username)
+        return see_other(f"/admin/config?done=template.{kind}#templates")
 
 
 def build_router(services: PageServices) -> APIRouter:
@@ -233,6 +283,15 @@ def _limits_from(values: Mapping[str, str]) -> dict[str, Any]:
     return {name: values.get(name, "").strip() for name in TimeLimits.model_fields}
 
 
+def _document_settings_from(values: Mapping[str, str]) -> dict[str, Any]:
+    """The office's name and each kind's number prefix (blank: the default)."""
+    prefixes = {k.value: values.get(f"prefix.{k.value}", "").strip() for k in DocumentKind}
+    return {
+        "office_name": values.get("office_name", ""),
+        "prefixes": {k: v for k, v in prefixes.items() if v},
+    }
+
+
 def _effects_from(form: FormData) -> dict[str, Any]:
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     table: dict[str, Any] = {}
@@ -253,10 +312,12 @@ def _field_key(table: str, loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc]
     if table == "handling_effects" and len(parts) >= 2:
         return f"{parts[0]}.{parts[-1]}"
+    if table == "document_settings" and parts[:1] == ["prefixes"] and len(parts) >= 2:
+        return f"prefix.{parts[1]}"
     return parts[0] if parts else ""
 
 
-def _config_problem(error: Mapping[str, Any], _: Gettext) -> str:
+def _config_problem(error: Mapping[str, Any], _: Gettext) -> str:  # noqa: PLR0911 (one per kind)
     kind = str(error.get("type", ""))
     context = error.get("ctx") or {}
     if kind in ("int_parsing", "int_type", "missing"):
@@ -267,4 +328,8 @@ def _config_problem(error: Mapping[str, Any], _: Gettext) -> str:
         return _("Must be at least %(limit)s.", limit=context.get("ge"))
     if kind == "less_than_equal":
         return _("Must be at most %(limit)s.", limit=context.get("le"))
+    if kind == "string_too_short":
+        return _("Fill this in.")
+    if kind == "string_too_long":
+        return _("At most %(limit)s characters.", limit=context.get("max_length"))
     return str(error.get("msg", kind))

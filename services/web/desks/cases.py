@@ -1,5 +1,6 @@
 """The cases desk: a handler's cases, one case with its timeline and the forms of the
-steps its reader may take now."""
+steps its reader may take now, and its official documents (decision 0035): listed with their
+Word downloads, and issued with one button per step that may have one."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.accounts.access import PROJECT_READERS, check_case_access
+from schemas.commands import IssueDocument
+from schemas.glossary import DocumentKind
+from services.accounts.access import DOCUMENT_ISSUERS, PROJECT_READERS, check_case_access
 from services.accounts.model import Principal
 from services.accounts.web import accounts_of, safe_next
-from services.casework.api import case_view
+from services.casework.api import OWN_ROUTES, case_view
+from services.casework.document_api import docx_response, find_document
 from services.casework.handlers import COMMANDS
 from services.casework.rules import InvalidInput
 from services.common.procedure import ProcedureError
@@ -94,8 +99,10 @@ class CasesDesk(Desk):
             if failed is not None and failed.action == action
             else build_form(action, COMMANDS[action][0], ctx, _)
             for action in view.allowed_actions
+            if action not in OWN_ROUTES  # documents: their own section of the page
         ]
-        refused = failed.error if failed and failed.action not in view.allowed_actions else ""
+        shown = set(view.allowed_actions) - OWN_ROUTES  # a step with a form of its own
+        refused = failed.error if failed and failed.action not in shown else ""
         timeline = self.services.queries.timeline(str(case_id))
         # The supervision projects (立项督查) opened on this case, for those who read them.
         projects = (
@@ -113,6 +120,7 @@ class CasesDesk(Desk):
             forms=forms,
             refused=refused,
             done=request.query_params.get("done", ""),
+            may_issue=user.role in DOCUMENT_ISSUERS and "issue_document" in view.allowed_actions,
         )
 
     def _check_case(self, request: Request, user: Principal, handler_id: str | None) -> None:
@@ -129,6 +137,46 @@ class CasesDesk(Desk):
         user: CaseReader,
     ) -> Response:
         return self.case_page(request, user, case_id)
+
+    @route.get("/cases/{case_id}/documents/{document_id}.docx")
+    def case_document(
+        self, request: Request, case_id: UUID, document_id: str, user: CaseReader
+    ) -> Response:
+        """An issued document as the Word file it was sent as."""
+        case = self.casework.get_case(case_id)
+        self._check_case(request, user, case.handler_id)
+        try:
+            document = find_document(case.issued, document_id)
+        except Exception:
+            raise StarletteHTTPException(404, "no such document") from None
+        return docx_response(self.casework.config, document)
+
+    @route.post("/cases/{case_id}/documents", dependencies=[Csrf])
+    def case_issue_document(
+        self, request: Request, case_id: UUID, form: Form, user: CaseActor
+    ) -> Response:
+        """Issue the document of a step (the button beside it): numbered, then listed."""
+        lang = language_of(request)
+        values = strings(form)
+        the_case = self.casework.get_case(case_id)
+        self._check_case(request, user, the_case.handler_id)
+        if values.get("kind") not in {k.value for k in DocumentKind}:
+            raise StarletteHTTPException(422, "no such kind of document")
+        try:
+            command = IssueDocument(
+                kind=DocumentKind(values["kind"]), about=values.get("about", "")
+            )
+            self.casework.execute(
+                case_id, "issue_document", command, {"id": user.username, "role": user.role}
+            )
+        except ValidationError:
+            raise StarletteHTTPException(422, "say which step the document is about") from None
+        except ProcedureError as error:
+            failed = FormSpec("issue_document", "", [])
+            failed.error = procedure_message(error, lang)
+            status = 422 if isinstance(error, InvalidInput) else 409
+            return self.case_page(request, user, case_id, status, failed=failed)
+        return see_other(f"/cases/{case_id}?done=issue_document#documents")
 
     @route.post("/cases/{case_id}/{action}", dependencies=[Csrf])
     def case_command(

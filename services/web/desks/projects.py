@@ -22,8 +22,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from schemas.glossary import Category, ProjectStage, Verdict
-from services.accounts.access import PROJECT_LEADERS
+from schemas.glossary import Category, DocumentKind, ProjectStage, Verdict
+from schemas.project_commands import IssueProjectDocument
+from services.accounts.access import PROJECT_LEADERS, PROJECT_WORKERS
+from services.casework.document_api import docx_response, find_document, project_documents
 from services.casework.project_api import project_view, step_roles
 from services.casework.projects import PROJECT_COMMANDS, ProjectKeyReused
 from services.casework.rules import InvalidInput
@@ -172,16 +174,19 @@ class ProjectsDesk(Desk):
     ) -> HTMLResponse:
         lang = language_of(request)
         _ = gettext_for(lang)
-        record = project_view(self.casework.get_project(project_id), self.casework, user.role)
+        the_project = self.casework.get_project(project_id)
+        record = project_view(the_project, self.casework, user.role)
         selection = self.casework.get_selection(UUID(record.selection_id))
         appointed = _appointed(selection)
+        # Its documents (decision 0035) have a section of their own, not a step's form.
+        shown = [a for a in record.allowed_actions if a != "issue_document"]
         forms = [
             failed
             if failed is not None and failed.action == action
             else step_form(action, record, appointed, lang, _)
-            for action in record.allowed_actions
+            for action in shown
         ]
-        refused = failed.error if failed and failed.action not in record.allowed_actions else ""
+        refused = failed.error if failed and failed.action not in shown else ""
         return render(
             request,
             "project.html",
@@ -199,7 +204,43 @@ class ProjectsDesk(Desk):
             step_label=lambda a: _(PROJECT_ACTION_LABELS.get(a, a)) if a else "",
             category=lambda c: _enum_label(Category(c), lang),
             verdict=lambda v: _enum_label(Verdict(v), lang),
+            documents=project_documents(the_project),
+            documentable=the_project.documentable_steps()
+            if user.role in PROJECT_WORKERS and "issue_document" in record.allowed_actions
+            else [],
         )
+
+    # -- its official document (立项督查通知, decision 0035) ------------------------------------
+
+    @route.get("/projects/{project_id}/documents/{document_id}.docx")
+    def project_document(
+        self, request: Request, project_id: UUID, document_id: str, user: ProjectReader
+    ) -> Response:
+        """An issued document as the Word file it was sent as."""
+        project = self.casework.get_project(project_id)
+        try:
+            document = find_document(project.issued, document_id)
+        except Exception:
+            raise StarletteHTTPException(404, "no such document") from None
+        return docx_response(self.casework.config, document)
+
+    @route.post("/projects/{project_id}/documents", dependencies=[Csrf])
+    def project_issue_document(
+        self, request: Request, project_id: UUID, form: Form, user: ProjectStepper
+    ) -> Response:
+        """Issue the 立项督查通知 (the button in the documents' section)."""
+        lang = language_of(request)
+        if user.role not in PROJECT_WORKERS:
+            raise PageForbidden(PROJECT_WORKERS, user)
+        command = IssueProjectDocument(kind=DocumentKind.PROJECT_NOTICE, about="opening")
+        try:
+            self.casework.execute_project(project_id, "issue_document", command, user.actor())
+        except ProcedureError as error:
+            failed = FormSpec("issue_document", "", [])
+            failed.error = procedure_message(error, lang)
+            status = 422 if isinstance(error, InvalidInput) else 409
+            return self.project_page(request, user, project_id, status, failed)
+        return see_other(f"/projects/{project_id}?done=issue_document#documents")
 
     def _ledger_number(self, case_id: str) -> str:
         """A basis case's ledger number (登记编号), as users know it; its id if it has none."""

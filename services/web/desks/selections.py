@@ -19,8 +19,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from schemas.glossary import CircumstanceKind, SelectionStage
+from schemas.glossary import CircumstanceKind, DocumentKind, SelectionStage
+from schemas.selection_commands import IssueSelectionDocument
 from services.accounts.access import PROJECT_LEADERS, PROJECT_READERS, SELECTION_ACTORS
+from services.casework.document_api import docx_response, find_document, selection_documents
 from services.casework.rules import InvalidInput
 from services.casework.selection_api import selection_view, step_roles
 from services.casework.selections import SELECTION_COMMANDS
@@ -51,6 +53,7 @@ from services.web.shell import (
     render,
     route,
     see_other,
+    strings,
 )
 
 # Who answers for a step, by the event's field (seed 003, 2.5: 谁推荐谁负责 …).
@@ -151,16 +154,19 @@ class SelectionsDesk(Desk):
     ) -> HTMLResponse:
         lang = language_of(request)
         _ = gettext_for(lang)
-        record = selection_view(self.casework.get_selection(selection_id), user.role)
+        the_selection = self.casework.get_selection(selection_id)
+        record = selection_view(the_selection, user.role)
         ctx = FormContext(version=record.version, lang=lang)
+        # Documents (decision 0035) have a section of their own, not a step's form.
+        shown = [a for a in record.allowed_actions if a not in OWN_STEPS]
         forms = [
             failed
             if failed is not None and failed.action == action
             else step_form(action, record, ctx, _)
-            for action in record.allowed_actions
+            for action in shown
         ]
         forms = [f for f in forms if f is failed or _has_candidates(f)]
-        refused = failed.error if failed and failed.action not in record.allowed_actions else ""
+        refused = failed.error if failed and failed.action not in shown else ""
         held = {h.candidate_id: h.report_ids for h in record.holds}
         opinions = {o["candidate_id"]: o for o in record.opinions}
         history = self.casework.selection_history(selection_id)
@@ -189,7 +195,47 @@ class SelectionsDesk(Desk):
                 self.services.projects.on_selection(str(selection_id)) if reads_projects else None
             ),
             opens_projects=user.role in PROJECT_LEADERS,
+            documents=selection_documents(the_selection),
+            documentable=the_selection.documentable_steps()
+            if user.role in SELECTION_ACTORS and "issue_document" in record.allowed_actions
+            else [],
         )
+
+    # -- its official documents (考察反馈意见, decision 0035) ------------------------------------
+
+    @route.get("/selections/{selection_id}/documents/{document_id}.docx")
+    def selection_document(
+        self, request: Request, selection_id: UUID, document_id: str, user: SelectionReader
+    ) -> Response:
+        """An issued document as the Word file it was sent as."""
+        selection = self.casework.get_selection(selection_id)
+        try:
+            document = find_document(selection.issued, document_id)
+        except Exception:
+            raise StarletteHTTPException(404, "no such document") from None
+        return docx_response(self.casework.config, document)
+
+    @route.post("/selections/{selection_id}/documents", dependencies=[Csrf])
+    def selection_issue_document(
+        self, request: Request, selection_id: UUID, form: Form, user: SelectionStepper
+    ) -> Response:
+        """Issue the inspection's feedback (the button beside the candidate): numbered, then
+        listed."""
+        lang = language_of(request)
+        if user.role not in SELECTION_ACTORS:
+            raise PageForbidden(SELECTION_ACTORS, user)
+        values = strings(form)
+        command = IssueSelectionDocument(
+            kind=DocumentKind.INSPECTION_FEEDBACK, about=values.get("about", "") or "-"
+        )
+        try:
+            self.casework.execute_selection(selection_id, "issue_document", command, user.actor())
+        except ProcedureError as error:
+            failed = FormSpec("issue_document", "", [])
+            failed.error = procedure_message(error, lang)
+            status = 422 if isinstance(error, InvalidInput) else 409
+            return self.selection_page(request, user, selection_id, status, failed)
+        return see_other(f"/selections/{selection_id}?done=issue_document#documents")
 
     @route.post("/selections/{selection_id}/{action}", dependencies=[Csrf])
     def step(
@@ -223,6 +269,10 @@ class SelectionsDesk(Desk):
             spec.error = procedure_message(error, lang)
             return self.selection_page(request, user, selection_id, 409, refill(spec, form))
         return see_other(f"/selections/{selection_id}?done={action}#steps")
+
+
+# Steps with a section of their own on the page rather than a form.
+OWN_STEPS = frozenset({"issue_document"})
 
 
 def _decision_votes(history: list[Any]) -> list[dict[str, Any]]:

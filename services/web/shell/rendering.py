@@ -19,6 +19,7 @@ from schemas.glossary import (
     CaseState,
     Category,
     Channel,
+    DocumentKind,
     GlossaryEnum,
     HandlingType,
     LiaisonDimension,
@@ -302,6 +303,7 @@ ENUMS = {
     "ReferralStatus": ReferralStatus,
     "ReferralDirection": ReferralDirection,
     "SensitiveItem": SensitiveItem,
+    "DocumentKind": DocumentKind,
 }
 
 
