@@ -19,6 +19,9 @@ from services.casework.project.rules import PERMISSIONS
 from services.casework.projects import PROJECT_COMMANDS
 from services.common.procedure import ProcedureError
 
+# The steps written here: not a document (test_documents.py), which moves no stage.
+STEPS = {a: p for a, p in PERMISSIONS.items() if a != "issue_document"}
+
 IRREGULARITIES = ["seeking_office", "buying_selling_office", "vote_buying", "rushed_promotion"]
 DAYS = ["2026-02-02", "2026-02-05", "2026-02-10", "2026-02-16", "2026-02-24"]
 
@@ -75,9 +78,9 @@ class ProjectWriter:
     def step(self, project_id: UUID) -> None:
         pick = self.chance
         project = self.casework.get_project(project_id)
-        allowed = [a for a, perm in PERMISSIONS.items() if project.stage in perm.stages]
+        allowed = [a for a, perm in STEPS.items() if project.stage in perm.stages]
         if pick.random() < 0.08 or not allowed:
-            action = pick.choice(sorted(PERMISSIONS))
+            action = pick.choice(sorted(STEPS))
         else:
             weights = {"return_conclusion": 1, "record_finding": 3}
             (action,) = pick.choices(allowed, [weights.get(a, 4) for a in allowed])

@@ -26,12 +26,14 @@ CANDIDATES: list[dict[str, Any]] = [
 UNITS = ["某县财政局", "某县教育局", "某镇人民政府"]
 # The steps written here: not a voided appointment or a responsibility, which rest on a
 # concluded case this history has none of (test_selection_archive.py rebuilds those), nor an
-# integrity opinion asked of and replied from the information base (test_selection_integrity.py).
+# integrity opinion asked of and replied from the information base (test_selection_integrity.py),
+# nor a document (test_documents.py).
 NOT_WRITTEN = (
     "void_appointment",
     "take_responsibility",
     "request_integrity_opinions",
     "reply_integrity_opinions",
+    "issue_document",
 )
 STEPS = {a: p for a, p in PERMISSIONS.items() if a not in NOT_WRITTEN}
 

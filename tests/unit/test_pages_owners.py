@@ -52,6 +52,8 @@ SAMPLES = {
     "case_id": "5d1f2c3a-8b7e-4f6d-9c0a-2e3b4c5d6e7f",
     "selection_id": "8e2a4b6c-1d3f-4a5b-9c7d-0e1f2a3b4c5d",
     "project_id": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
+    "document_id": "组函〔2026〕1号",
+    "kind": "inquiry_notice",
     "action": "accept",
     "cadre_id": "QS-0001",
     "table": "time_limits",
@@ -256,6 +258,10 @@ def test_the_proxy_sends_each_page_to_the_process_that_serves_it(
     assert proxied_to("/api/v1/projects", routes, "POST") == "casework"
     assert proxied_to("/api/v1/projects/x", routes) == "casework"
     assert proxied_to("/api/v1/projects/x/close", routes, "POST") == "casework"
+    # The documents and their templates are casework's (it renders them).
+    assert proxied_to("/api/v1/cases/x/documents/y.docx", routes) == "casework"
+    assert proxied_to("/api/v1/document-templates", routes) == "casework"
+    assert proxied_to("/api/v1/document-templates/inquiry_notice", routes, "PUT") == "casework"
 
 
 def test_casework_shows_a_proposed_return_read_from_intakes_log(system: EmbeddedSystem) -> None:
