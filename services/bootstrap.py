@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -134,12 +135,28 @@ def build_intake(
     )
 
 
+# Every module that defines stored events: a process that reads a log without building its
+# application (a relay, the projections worker's catch-up, `jiandu verify`) imports them so
+# that every stored topic resolves (tests/unit/test_stored_topics.py).
+EVENT_MODULES = (
+    "services.intake.domain",
+    "services.casework.domain",
+    "services.casework.selection",
+    "services.casework.selection.candidacies",
+    "services.casework.project",
+    "services.casework.registers",
+)
+
+
+def import_event_modules() -> None:
+    for module in EVENT_MODULES:
+        importlib.import_module(module)
+
+
 def build_log_reader(settings: Settings, source: Source) -> JianduApplication:
     """A read-only view of a service's event store (relays, ``jiandu verify``, the record's
     check on the audit page of ``jiandu web``): it saves nothing."""
-    import services.casework.domain
-    import services.casework.selection
-    import services.intake.domain  # noqa: F401  (the events' topics resolve)
+    import_event_modules()
 
     class LogReader(JianduApplication):
         name = source
