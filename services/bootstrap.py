@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -25,7 +24,7 @@ from services.casework import chain
 from services.casework.application import CaseworkApplication
 from services.casework.base import CadreLookup, HandlerCheck, IntegrityLookup
 from services.casework.rules import CaseNotFound
-from services.common.application import JianduApplication
+from services.common.application import JianduApplication, log_reader
 from services.common.china_time import SYSTEM_CLOCK, Clock
 from services.common.config import Config, ConfigStore
 from services.common.eventstore import eventstore_env
@@ -135,34 +134,10 @@ def build_intake(
     )
 
 
-# Every module that defines stored events: a process that reads a log without building its
-# application (a relay, the projections worker's catch-up, `jiandu verify`) imports them so
-# that every stored topic resolves (tests/unit/test_stored_topics.py).
-EVENT_MODULES = (
-    "services.intake.domain",
-    "services.casework.domain",
-    "services.casework.selection",
-    "services.casework.selection.candidacies",
-    "services.casework.project",
-    "services.casework.registers",
-)
-
-
-def import_event_modules() -> None:
-    for module in EVENT_MODULES:
-        importlib.import_module(module)
-
-
 def build_log_reader(settings: Settings, source: Source) -> JianduApplication:
     """A read-only view of a service's event store (relays, ``jiandu verify``, the record's
     check on the audit page of ``jiandu web``): it saves nothing."""
-    import_event_modules()
-
-    class LogReader(JianduApplication):
-        name = source
-
-    LogReader.source = source
-    return LogReader(eventstore_env(settings, source))
+    return log_reader(eventstore_env(settings, source), source)
 
 
 def build_casework(

@@ -43,6 +43,7 @@ from rich.text import Text
 
 from schemas.events import CURRENT_VERSION, SOURCES, EventEnvelope, Source
 from services.common.application import JianduApplication
+from services.common.application import log_reader as read_only_log
 from services.common.eventstore import eventstore_env
 from services.common.settings import Settings
 from services.projections.rows import Parsed, parsed_beforehand
@@ -283,14 +284,7 @@ def _few_gc_pauses() -> Iterator[None]:
 
 def log_reader(settings: Settings, source: Source) -> JianduApplication:
     """A read-only view of a service's event store (for relays, catch-ups and rebuilds)."""
-    import services.casework.domain
-    import services.intake.domain  # noqa: F401  (the event classes its log holds)
-
-    class LogReader(JianduApplication):
-        name = source
-
-    LogReader.source = source
-    return LogReader(eventstore_env(settings, source))
+    return read_only_log(eventstore_env(settings, source), source)
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from tests.unit.conftest import build_embedded, make_settings
 RESOLVE = """
 import json, sys
 from eventsourcing.utils import resolve_topic
-from services.bootstrap import import_event_modules
+from services.common.application import import_event_modules
 import_event_modules()
 unresolved = []
 for topic in json.loads(sys.stdin.read()):
