@@ -16,7 +16,7 @@ import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import jinja2
 from docxtpl import DocxTemplate
@@ -207,3 +207,28 @@ def attachment(filename: str) -> str:
 
     fallback = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "")
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def issued_documents(owner: Any) -> list[dict[str, Any]]:
+    """The documents a case, selection or project issued (one restored from state saved
+    before documents were kept: none yet)."""
+    if getattr(owner, "documents", None) is None:
+        owner.documents = []
+    found: list[dict[str, Any]] = owner.documents
+    return found
+
+
+def keep_issued(owner: Any, event: Any, issued_on: dt.date) -> None:
+    """A ``DocumentIssued`` event's document, kept on its owner as it is applied."""
+    issued_documents(owner).append(
+        {
+            "document_id": event.document_id,
+            "kind": event.kind,
+            "number": event.number,
+            "about": event.about,
+            "issued_on": issued_on,
+            "template_version": event.template_version,
+            "fields": dict(event.fields),
+            "actor": dict(event.actor),
+        }
+    )

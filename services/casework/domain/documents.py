@@ -18,7 +18,7 @@ from uuid import UUID, uuid5
 from schemas.glossary import ClearingMethod, DocumentKind, HandlingType
 from services.casework import rules
 from services.casework.domain.record import Actor, CaseEvent, CaseRecord, role_of
-from services.common.documents import zh_date
+from services.common.documents import issued_documents, keep_issued, zh_date
 
 K = DocumentKind
 # Fixed for good: every document's id is derived from it, its owner, kind and step.
@@ -43,27 +43,7 @@ class DocumentIssued(CaseEvent):
     fields: dict[str, str]
 
     def apply(self, case: CaseRecord) -> None:
-        issued_documents(case).append(
-            {
-                "document_id": self.document_id,
-                "kind": self.kind,
-                "number": self.number,
-                "about": self.about,
-                "issued_on": self.issued_on,
-                "template_version": self.template_version,
-                "fields": dict(self.fields),
-                "actor": dict(self.actor),
-            }
-        )
-
-
-def issued_documents(case: Any) -> list[dict[str, Any]]:
-    """The documents the case issued (a case restored from state saved before documents were
-    kept: none yet)."""
-    if getattr(case, "documents", None) is None:
-        case.documents = []
-    found: list[dict[str, Any]] = case.documents
-    return found
+        keep_issued(case, self, self.issued_on)
 
 
 def _cadre_fields(cadres: list[dict[str, Any]]) -> dict[str, str]:

@@ -19,7 +19,7 @@ from schemas.glossary import Category, DocumentKind
 from services.casework.domain.documents import document_id
 from services.casework.project import rules
 from services.casework.project.record import Actor, ProjectEvent, ProjectRecord
-from services.common.documents import zh_date
+from services.common.documents import issued_documents, keep_issued, zh_date
 
 K = DocumentKind
 
@@ -34,26 +34,7 @@ class DocumentIssued(ProjectEvent):
     fields: dict[str, str]
 
     def apply(self, project: ProjectRecord) -> None:
-        issued_documents(project).append(
-            {
-                "document_id": self.document_id,
-                "kind": self.kind,
-                "number": self.number,
-                "about": self.about,
-                "issued_on": self.on,
-                "template_version": self.template_version,
-                "fields": dict(self.fields),
-                "actor": dict(self.actor),
-            }
-        )
-
-
-def issued_documents(project: Any) -> list[dict[str, Any]]:
-    """The documents the project issued (one restored from state saved before: none)."""
-    if getattr(project, "documents", None) is None:
-        project.documents = []
-    found: list[dict[str, Any]] = project.documents
-    return found
+        keep_issued(project, self, self.on)
 
 
 def _day(value: Any) -> dt.date:

@@ -20,7 +20,7 @@ from schemas.glossary import DocumentKind
 from services.casework.domain.documents import document_id
 from services.casework.selection import rules
 from services.casework.selection.record import Actor, SelectionEvent, SelectionRecord
-from services.common.documents import zh_date
+from services.common.documents import issued_documents, keep_issued, zh_date
 
 K = DocumentKind
 # To whom the feedback goes: how the document addresses them.
@@ -37,26 +37,7 @@ class DocumentIssued(SelectionEvent):
     fields: dict[str, str]
 
     def apply(self, selection: SelectionRecord) -> None:
-        issued_documents(selection).append(
-            {
-                "document_id": self.document_id,
-                "kind": self.kind,
-                "number": self.number,
-                "about": self.about,
-                "issued_on": self.on,
-                "template_version": self.template_version,
-                "fields": dict(self.fields),
-                "actor": dict(self.actor),
-            }
-        )
-
-
-def issued_documents(selection: Any) -> list[dict[str, Any]]:
-    """The documents the selection issued (one restored from state saved before: none)."""
-    if getattr(selection, "documents", None) is None:
-        selection.documents = []
-    found: list[dict[str, Any]] = selection.documents
-    return found
+        keep_issued(selection, self, self.on)
 
 
 class DocumentSteps(SelectionRecord):

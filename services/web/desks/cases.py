@@ -23,6 +23,7 @@ from services.casework.document_api import docx_response, find_document
 from services.casework.handlers import COMMANDS
 from services.casework.rules import InvalidInput
 from services.common.procedure import ProcedureError
+from services.common.web import ApiError
 from services.projections.cases.paging import MAX_LIMIT, BadCursor
 from services.web.forms import FormInvalid, FormSpec, build_form, parse_form
 from services.web.i18n import gettext_for, language_of
@@ -147,7 +148,7 @@ class CasesDesk(Desk):
         self._check_case(request, user, case.handler_id)
         try:
             document = find_document(case.issued, document_id)
-        except Exception:
+        except ApiError:  # no such document here
             raise StarletteHTTPException(404, "no such document") from None
         return docx_response(self.casework.config, document)
 

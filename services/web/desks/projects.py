@@ -30,6 +30,7 @@ from services.casework.project_api import project_view, step_roles
 from services.casework.projects import PROJECT_COMMANDS, ProjectKeyReused
 from services.casework.rules import InvalidInput
 from services.common.procedure import ProcedureError
+from services.common.web import ApiError
 from services.projections.projects.queries import ProjectFilters
 from services.projections.selections.queries import SelectionFilters
 from services.web.forms import FormInvalid, FormSpec
@@ -220,7 +221,7 @@ class ProjectsDesk(Desk):
         project = self.casework.get_project(project_id)
         try:
             document = find_document(project.issued, document_id)
-        except Exception:
+        except ApiError:  # no such document here
             raise StarletteHTTPException(404, "no such document") from None
         return docx_response(self.casework.config, document)
 

@@ -27,6 +27,7 @@ from services.casework.rules import InvalidInput
 from services.casework.selection_api import selection_view, step_roles
 from services.casework.selections import SELECTION_COMMANDS
 from services.common.procedure import ProcedureError
+from services.common.web import ApiError
 from services.projections.selections.queries import SelectionFilters
 from services.web.forms import FormContext, FormInvalid, FormSpec
 from services.web.i18n import N_, gettext_for, language_of
@@ -211,7 +212,7 @@ class SelectionsDesk(Desk):
         selection = self.casework.get_selection(selection_id)
         try:
             document = find_document(selection.issued, document_id)
-        except Exception:
+        except ApiError:  # no such document here
             raise StarletteHTTPException(404, "no such document") from None
         return docx_response(self.casework.config, document)
 
