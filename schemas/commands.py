@@ -7,7 +7,7 @@ command is refused with a conflict if the case has changed since the caller read
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -281,6 +281,22 @@ class IssueDocument(Command):
     kind: DocumentKind
     about: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
     # The day it is issued; default: today (never after today).
+    issued_on: dt.date | None = None
+
+
+class IssueLetter(BaseModel):
+    """Issue a letter to the report's real-name reporter (decision 0037): ``acceptance_letter``
+    (受理告知书) about ``acceptance``, or ``feedback_letter`` (反馈意见书) about a feedback given on
+    its case, ``feedback:<day>:<n>`` (the n-th feedback given that day; the report's documents
+    list names the steps still open). Asked again for the same step, the same letter."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal[DocumentKind.ACCEPTANCE_LETTER, DocumentKind.FEEDBACK_LETTER]
+    about: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    ] = "acceptance"
+    # The day it is issued; default: today (never after today, nor before the report came).
     issued_on: dt.date | None = None
 
 

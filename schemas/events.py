@@ -68,6 +68,7 @@ from schemas.events_casework import (
 from schemas.events_intake import (
     AcceptanceNoticeSentV1,
     ReportAcceptedV1,
+    ReportDocumentIssuedV1,
     ReporterIdentityVerifiedV1,
     ReportReceivedV1,
     ReportRegisteredV1,
@@ -181,6 +182,7 @@ __all__ = [
     "RecommendationRecordedV1",
     "ReopenedV1",
     "ReportAcceptedV1",
+    "ReportDocumentIssuedV1",
     "ReportJoinedV1",
     "ReportReceivedV1",
     "ReportRegisteredV1",
@@ -215,6 +217,7 @@ PAYLOADS: dict[tuple[str, int], type[Payload]] = {
     ("SealedContentOpened", 1): SealedContentOpenedV1,
     ("ReporterIdentityVerified", 1): ReporterIdentityVerifiedV1,
     ("AcceptanceNoticeSent", 1): AcceptanceNoticeSentV1,
+    ("ReportDocumentIssued", 1): ReportDocumentIssuedV1,
     ("ReportSubjectIdentified", 1): ReportSubjectIdentifiedV1,
     ("CaseOpened", 1): CaseOpenedV1,
     ("ReportJoined", 1): ReportJoinedV1,

@@ -17,6 +17,7 @@ from schemas.event_base import (
 from schemas.glossary import (
     Category,
     Channel,
+    DocumentKind,
 )
 from schemas.submissions import Referral, ReportedCadre
 
@@ -78,6 +79,22 @@ class ReporterIdentityVerifiedV1(Payload):
 
 class AcceptanceNoticeSentV1(Payload):
     sent_on: dt.date
+    actor: Actor
+
+
+class ReportDocumentIssuedV1(Payload):
+    """A letter to the report's real-name reporter (decision 0037): the 受理告知书 or a
+    反馈意见书, its number (文号), the step it documents (``about``: ``acceptance``,
+    ``feedback:<day>:<n>``), the day, the template version and its fields as sent. The
+    addressee is not among them: it is filled in from the vault at each (audited) download."""
+
+    document_id: UUID
+    kind: DocumentKind
+    number: str
+    about: str
+    issued_on: dt.date
+    template_version: str
+    fields: dict[str, str]
     actor: Actor
 
 

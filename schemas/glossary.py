@@ -364,6 +364,7 @@ EVENT_LABELS: dict[str, str] = {
     "SealedContentOpened": "启封举报内容",
     "ReporterIdentityVerified": "核实举报人身份",
     "AcceptanceNoticeSent": "告知受理情况",
+    "ReportDocumentIssued": "制发举报人告知文书",
     "CaseOpened": "立件",
     "ReportJoined": "并案",
     "HandlerAssigned": "分办承办人",
@@ -440,6 +441,9 @@ class DocumentKind(GlossaryEnum):
     CLEARING_LETTER = "clearing_letter", "澄清正名函"
     INSPECTION_FEEDBACK = "inspection_feedback", "考察反馈意见"
     PROJECT_NOTICE = "project_notice", "立项督查通知"
+    # Letters to a real-name reporter: intake's documents, addressed at download (0037).
+    ACCEPTANCE_LETTER = "acceptance_letter", "受理告知书"
+    FEEDBACK_LETTER = "feedback_letter", "反馈意见书"
 
 
 # -- case lists, queues and the reporter's follow-up -------------------------------------

@@ -28,15 +28,14 @@ from services.calendar.deadlines import (
 )
 from services.calendar.handling import HandlingEffect
 from services.casework.domain import Case
-from services.casework.registers import DocumentRegister, register_id
 from services.casework.rules import CaseNotFound
 from services.casework.selection import Selection
 from services.casework.selection.candidacies import Candidacies, candidacies_id
 from services.common.application import JianduApplication
 from services.common.china_time import china_today
 from services.common.config import Config
-from services.common.documents import zh_date
 from services.common.process_recorders import use_batch_recorders
+from services.common.registers import DocumentRegister, document_register, number_document
 
 # Is this username an active account with the handler role? (services/bootstrap.py asks
 # the accounts store; casework does not know accounts otherwise.)
@@ -154,27 +153,14 @@ class CaseworkBase(JianduApplication):
 
     def document_register(self, kind: DocumentKind, year: int) -> DocumentRegister:
         """The register of ``kind``'s numbers in ``year`` (started when first used)."""
-        try:
-            register: DocumentRegister = self.repository.get(register_id(kind, year))
-        except AggregateNotFoundError:
-            return DocumentRegister.start(kind, year)
-        return register
+        return document_register(self.repository, kind, year)
 
     def number_document(
         self, kind: DocumentKind, owner_id: UUID, about: str, issued_on: dt.date
     ) -> tuple[DocumentRegister, dict[str, str], str]:
-        """Take the next number of ``kind`` for a document issued on ``issued_on``: the
-        register to save with its owner, the fields every document has, and the template
-        version it is made with now."""
-        settings = self.config.documents()
+        """Take the next number of ``kind`` (``registers.number_document``)."""
         register = self.document_register(kind, issued_on.year)
-        number = register.take(settings.prefix(kind), owner_id, about)
-        common = {
-            "number": number,
-            "office_name": settings.office_name,
-            "issued_on": zh_date(issued_on),
-        }
-        return register, common, self.config.template(kind).version
+        return number_document(register, self.config, owner_id, about, issued_on)
 
     # -- deadlines -------------------------------------------------------------------------
 

@@ -35,12 +35,16 @@ from services.casework.domain import Case
 from services.casework.project import SupervisionProject
 from services.casework.selection import Selection
 from services.common.config import Config
+from services.common.document_views import (
+    document_view,
+    docx_response,
+    find_document,
+)
 from services.common.documents import (
     DOCX_MEDIA_TYPE,
     TemplateRefused,
     attachment,
     fields_of,
-    render,
 )
 from services.common.web import ApiError
 
@@ -63,22 +67,6 @@ ISSUE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def document_view(document: dict[str, Any], base: str) -> DocumentView:
-    kind = DocumentKind(document["kind"])
-    return DocumentView(
-        document_id=str(document["document_id"]),
-        kind=kind.value,
-        kind_zh=kind.zh,
-        number=document["number"],
-        about=document["about"],
-        issued_on=document["issued_on"],
-        issued_by=document["actor"]["id"],
-        template_version=document["template_version"],
-        fields=document["fields"],
-        download=f"{base}/documents/{document['document_id']}.docx",
-    )
-
-
 def case_documents(case: Case) -> list[DocumentView]:
     return [document_view(d, f"/api/v1/cases/{case.id}") for d in case.issued]
 
@@ -88,33 +76,6 @@ def case_documentable(case: Case) -> list[DocumentableStep]:
         DocumentableStep(kind=kind.value, kind_zh=kind.zh, about=about, label=label)
         for kind, about, label in case.documentable_steps()
     ]
-
-
-def find_document(documents: list[dict[str, Any]], ref: str) -> dict[str, Any]:
-    """The document whose number (文号) or id is ``ref`` (404 when none)."""
-    for document in documents:
-        if ref in (document["number"], str(document["document_id"])):
-            return document
-    raise ApiError(f"no document {ref!r} here; see the documents list", 404)
-
-
-def docx_of(config: Config, document: dict[str, Any]) -> tuple[bytes, str]:
-    """The Word file of an issued document, made from its recorded fields with its recorded
-    template version; and its file name (the number and the kind, in Chinese)."""
-    kind = DocumentKind(document["kind"])
-    template = config.template_version(kind, document["template_version"])
-    if template is None:  # every version used is kept (config.py): a lost store
-        raise RuntimeError(f"template {kind.value} {document['template_version']} is not kept")
-    return render(template.content, document["fields"]), f"{document['number']}{kind.zh}.docx"
-
-
-def docx_response(config: Config, document: dict[str, Any]) -> Response:
-    content, filename = docx_of(config, document)
-    return Response(
-        content,
-        media_type=DOCX_MEDIA_TYPE,
-        headers={"Content-Disposition": attachment(filename)},
-    )
 
 
 def add_case_document_routes(

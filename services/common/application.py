@@ -203,7 +203,7 @@ EVENT_MODULES = (
     "services.casework.selection",
     "services.casework.selection.candidacies",
     "services.casework.project",
-    "services.casework.registers",
+    "services.common.registers",
 )
 
 

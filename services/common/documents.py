@@ -79,7 +79,29 @@ KIND_FIELDS: dict[DocumentKind, dict[str, tuple[str, str]]] = {
         "team_members": ("the team's members, joined by 、", "督查组成员"),
         "conclusion_due": ("the day the project's conclusion is due", "督查完成期限"),
     },
+    # Letters to a real-name reporter (decision 0037): ``addressee`` and
+    # ``addressee_address`` are never recorded; each download fills them in from the vault.
+    K.ACCEPTANCE_LETTER: {
+        "addressee_address": ("the reporter's address, from the vault at download", "通信地址"),
+        "ledger_number": ("the report's ledger number", "登记编号"),
+        "received_on": ("the day the report was received", "收件日期"),
+        "channel": ("how it came in, in Chinese", "反映渠道"),
+        "registered_on": ("the day it was registered and accepted for handling", "受理日期"),
+        "matters": ("what it is about, in Chinese, joined by 、", "反映问题类别"),
+    },
+    K.FEEDBACK_LETTER: {
+        "addressee_address": ("the reporter's address, from the vault at download", "通信地址"),
+        "ledger_number": ("the report's ledger number", "登记编号"),
+        "received_on": ("the day the report was received", "收件日期"),
+        "channel": ("how it came in, in Chinese", "反映渠道"),
+        "given_on": ("the day the feedback was given", "反馈日期"),
+        "feedback": ("the feedback as the case recorded it", "反馈意见"),
+    },
 }
+# Letters whose addressee is a real-name reporter: these fields come from the vault, at each
+# download, through the audited reveal; a recorded document never holds them.
+REPORTER_KINDS = frozenset({K.ACCEPTANCE_LETTER, K.FEEDBACK_LETTER})
+ADDRESSED_FIELDS = frozenset({"addressee", "addressee_address"})
 
 
 def fields_of(kind: DocumentKind) -> dict[str, tuple[str, str]]:
@@ -114,6 +136,8 @@ DEFAULT_PREFIXES: dict[DocumentKind, str] = {
     K.CLEARING_LETTER: "组澄",
     K.INSPECTION_FEEDBACK: "组考反",
     K.PROJECT_NOTICE: "组督",
+    K.ACCEPTANCE_LETTER: "组受告",
+    K.FEEDBACK_LETTER: "组反馈",
 }
 
 

@@ -6,7 +6,8 @@ number. ``seed`` imports the register (``register.py``), submits the demo report
 (``reports.py``: random ones from a fixed seed and the featured ones of ``featured.py``),
 plans every report's triage and every case's story (``planner.py``, with the stories of
 ``stories/``) and runs them through the real commands (``driver.py``), then the scenarios
-told on their own (``stories/per_cadre.py``, ``stories/settling.py``, ``stories/sealed.py``).
+told on their own (``stories/per_cadre.py``, ``stories/settling.py``, ``stories/sealed.py``, ``stories/selections.py``) and the
+letters to real-name reporters (``stories/letters.py``).
 Seeding the same data folder again adds nothing.
 
 Imports go one way, downwards (tests/unit/test_import_layers.py fails on any cycle)::
@@ -31,6 +32,7 @@ from services.demo.planner import Planner
 from services.demo.register import REGISTER_CSV, read_register
 from services.demo.reports import DEMO_SEED, REPORT_COUNT, demo_reports
 from services.demo.steps import DEMO_TODAY, DESK
+from services.demo.stories.letters import seed_letters
 from services.demo.stories.per_cadre import seed_per_cadre
 from services.demo.stories.sealed import hand_over_forwarded
 from services.demo.stories.selections import seed_selections
@@ -91,6 +93,8 @@ def seed(
     added += scenario["reports_added"]
     settled = seed_settled_items(system, today)  # items that left the office, settled
     selections = seed_selections(system, today)  # issue 14: selections on the record
+    # issue 14: letters to real-name reporters (stories/letters.py)
+    letters = seed_letters(system, (report_id_for_idempotency_key(r.key) for r in reports))
     added += selections["selection_reports_added"]
     channels = Counter(r.submission.channel for r in reports)
     paths = Counter(story.path for story in stories)
@@ -112,6 +116,7 @@ def seed(
         + selections["selection_case_steps_added"],
         "settling_reports": settled["settling_reports"],
         **selections,
+        **letters,
         "stories_skipped": tally["stories_diverged"]
         + tally["stories_missing"]
         + tally["stories_failed"],

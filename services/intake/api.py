@@ -11,14 +11,15 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, Re
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from schemas.commands import Command
+from schemas.commands import Command, IssueLetter
 from schemas.events import Actor
-from schemas.glossary import CaseState, Channel, Role, SensitiveItem
+from schemas.glossary import CaseState, Channel, DocumentKind, Role, SensitiveItem
 from schemas.sealed_content import HandOverSealedContent, OpenSealedContent
 from schemas.submissions import ReportSubmission, SubmissionReceipt
-from schemas.views import ReportView
-from schemas.views_cases import CaseFollowUp, reporter_progress
+from schemas.views import DocumentableStep, DocumentView, ReportView
+from schemas.views_cases import CaseFollowUp, ReporterFeedback, reporter_progress
 from services.accounts.access import (
+    IDENTITY_ROLES,
     PUBLIC_CHANNEL,
     REPORT_READERS,
     TRIAGE_ACTORS,
@@ -27,12 +28,14 @@ from services.accounts.access import (
 from services.accounts.model import AuditEntry, Principal
 from services.accounts.throttle import PublicThrottle
 from services.accounts.web import accounts_of, api_principal, require_api_roles
+from services.common.document_views import document_view, docx_response
+from services.common.documents import DOCX_MEDIA_TYPE
 from services.common.problems import can_answer
 from services.common.unavailable import is_database_unavailable
 from services.common.web import ApiError, idempotency_key_header
 from services.intake.application import IntakeApplication
 from services.intake.domain import TRIAGE, Report
-from services.intake.reveal import IdentityReveal
+from services.intake.reveal import IdentityReveal, ReporterLetters
 from services.intake.sealed_export import BadRecipientKey
 from services.intake.triage import TRIAGE_COMMANDS
 
@@ -72,6 +75,8 @@ def _sign_in_to_submit(channel: Channel) -> HTTPException:
 
 Reader = Annotated[Principal, Depends(require_api_roles(*REPORT_READERS))]
 Triager = Annotated[Principal, Depends(require_api_roles(*TRIAGE_ACTORS))]
+# Who may issue a letter to a reporter: who may see the reporter to address it.
+LetterIssuer = Annotated[Principal, Depends(require_api_roles(*IDENTITY_ROLES))]
 
 
 IdempotencyKey = Annotated[
@@ -122,6 +127,7 @@ def build_router(
     router = APIRouter(prefix="/api/v1", tags=["intake"])
     _submission_routes(router, intake)
     _identity_route(router, reveal)
+    _letter_routes(router, ReporterLetters(reveal, feedback=feedback_of(follow_up)))
     _sealed_content_routes(router, intake)
     _follow_up_route(router, intake, follow_up)
     return router
@@ -251,6 +257,134 @@ def _identity_route(router: APIRouter, reveal: IdentityReveal) -> None:
             "audit_entry_id": entry.entry_id,
             "recorded_at": entry.read_at,
         }
+
+
+def feedback_of(
+    follow_up: Callable[[str], CaseFollowUp] | None,
+) -> Callable[[str], list[ReporterFeedback]] | None:
+    """The feedback given on a report's case, from the read side's follow-up answer."""
+    if follow_up is None:
+        return None
+    return lambda report_id: follow_up(report_id).feedback
+
+
+def letter_views(report: Report) -> list[DocumentView]:
+    return [document_view(d, f"/api/v1/reports/{report.id}") for d in report.issued]
+
+
+LETTER_DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {DOCX_MEDIA_TYPE: {}},
+        "description": "the letter as a Word file, addressed to the reporter (name and "
+        "address from the vault), named in Chinese (RFC 5987 filename*); never cached",
+    },
+    401: {"description": "no or invalid token"},
+    403: {
+        "description": "no need to know (identity_need_to_know, identity_in_triage, "
+        "identity_own_case): refused, and the refusal recorded"
+    },
+    404: {"description": "no such report, or no letter of it with this number or id"},
+    422: {"description": "no reason given"},
+    503: unavailable("a database is away"),
+}
+
+
+def _letter_routes(router: APIRouter, letters: ReporterLetters) -> None:
+    """The letters to a real-name reporter (decision 0037): listed, issued, downloaded
+    addressed (an audited reveal)."""
+    intake = letters.intake
+
+    @router.get("/reports/{report_id}/documents", tags=["intake", "documents"])
+    def list_report_letters(report_id: UUID, _: Reader) -> list[DocumentView]:
+        """The letters sent to the report's real-name reporter, in order of issue (their
+        fields as recorded: never the addressee)."""
+        return letter_views(intake.get_report(report_id))
+
+    @router.get(
+        "/reports/{report_id}/documents/open-steps",
+        tags=["intake", "documents"],
+        responses={503: unavailable("the read side (the case's feedback) cannot be read")},
+    )
+    def report_letter_steps(report_id: UUID, _: Reader) -> list[DocumentableStep]:
+        """The steps a letter may now be issued about, none issued yet: the 受理告知书 once
+        registered, a 反馈意见书 per feedback given on the case (real-name reports only)."""
+        report = intake.get_report(report_id)
+        return [
+            DocumentableStep(kind=kind.value, kind_zh=kind.zh, about=about, label=label)
+            for kind, about, label in report.letter_steps(letters.feedback_of(report_id))
+        ]
+
+    @router.post(
+        "/reports/{report_id}/documents",
+        tags=["intake", "documents"],
+        status_code=status.HTTP_201_CREATED,
+        responses={
+            200: {"description": "the letter was issued before about this step: the same one"},
+            401: {"description": "no or invalid token"},
+            403: {
+                "description": "not this role's letter, or no need to know the reporter "
+                "(identity_in_triage, identity_own_case): the detail names the rule"
+            },
+            404: {"description": "no such report"},
+            409: {
+                "description": "letter_to_real_name, letter_step_taken, or the report changed "
+                "meanwhile: the detail names the rule"
+            },
+            422: {"description": "bad input: a kind that is not a letter, a day after today"},
+            503: unavailable("a database is away"),
+        },
+    )
+    def issue_report_letter(
+        report_id: UUID,
+        body: IssueLetter,
+        request: Request,
+        response: Response,
+        principal: LetterIssuer,
+    ) -> DocumentView:
+        """Issue a letter to the report's real-name reporter: the 受理告知书 (the operator,
+        while the report is in triage or its acceptance notice is due) or a 反馈意见书 about a
+        feedback given on its case (the case's handler). Numbered in intake's register; the
+        addressee is not recorded. Asked again for the same step: the same letter, 200."""
+        report, letter, new = letters.issue(
+            principal,
+            report_id,
+            DocumentKind(body.kind),
+            body.about,
+            accounts_of(request),
+            issued_on=body.issued_on,
+        )
+        if not new:
+            response.status_code = status.HTTP_200_OK
+        return document_view(letter, f"/api/v1/reports/{report.id}")
+
+    @router.post(
+        "/reports/{report_id}/documents/{ref}.docx",
+        tags=["intake", "documents", "audit"],
+        response_class=Response,
+        responses=LETTER_DOWNLOAD_RESPONSES,
+    )
+    def download_report_letter(
+        report_id: UUID,
+        ref: Annotated[str, Path(max_length=100)],
+        body: IdentityRequest,
+        request: Request,
+        principal: Annotated[Principal, Depends(api_principal)],
+    ) -> Response:
+        """The letter ``ref`` (its number or id) as a Word file addressed to the reporter.
+        A POST with a reason: each download is a reveal of the reporter's identity, allowed
+        to whom may see it and recorded (who, when, why, which letter) before it is made."""
+        letter, addressee, entry = letters.addressed(
+            principal, report_id, ref, body.reason, accounts_of(request)
+        )
+        log.info(
+            "letter %s of report %s addressed for %s (%s), audit entry %s",
+            letter["number"],
+            report_id,
+            principal.username,
+            principal.role.value,
+            entry.entry_id,
+        )
+        return docx_response(intake.config, letter, addressee)
 
 
 def _follow_up_route(

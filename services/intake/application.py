@@ -2,7 +2,7 @@
 
 Composed of its parts: the shared state and reads (``base.py``), the registration of
 submissions (``registration.py``), the triage commands and the ``TRIAGE_COMMANDS`` table
-(``triage.py``), the reads of what the vault keeps (``vault_reads.py``); here, how it is
+(``triage.py``), the letters to real-name reporters (``letters.py``), the reads of what the vault keeps (``vault_reads.py``); here, how it is
 set up (the vault, the policy, the clock, group commit where the event store allows).
 """
 
@@ -21,6 +21,7 @@ from services.intake.batch_store import supported
 from services.intake.domain import Ledger
 from services.intake.group_commit import GroupCommitter
 from services.intake.keyed import IntakeKeys
+from services.intake.letters import Letters
 from services.intake.registration import Registration
 from services.intake.triage import Triage
 from services.intake.vault import ReporterVault
@@ -29,7 +30,7 @@ from services.intake.vault_reads import VaultReads
 
 # Named here for the modules that take them from the application (each lives in the
 # module of its concept: base.py, registration.py, triage.py).
-class IntakeApplication(Registration, Triage, VaultReads):
+class IntakeApplication(Registration, Triage, Letters, VaultReads):
     name = "intake"
     source: ClassVar[Source] = "intake"
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Ledger: 50}

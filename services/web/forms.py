@@ -57,6 +57,7 @@ ACTION_LABELS: dict[str, str] = {
     "hold_for_publicity": N_("Hold an appointment under publicity"),
     "decide_publicity": N_("Decide the appointment on hold"),
     "issue_document": N_("Issue an official document"),
+    "issue_letter": N_("Issue a letter to the reporter"),
     # triage of reports
     "accept": N_("Accept"),
     "mark_repeat": N_("Mark as a repeat report"),

@@ -8,6 +8,7 @@ projections-worker → PostgreSQL read models ← projections-api; one PostgreSQ
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import subprocess
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import docx
 import httpx
 import pytest
 
@@ -241,6 +243,28 @@ def test_a_hotline_report_reaches_casework_archive_and_timeline(
         assert 'jiandu_relay_published_total{source="intake"}' in relay_metrics
         assert client.get(f"{urls['relay']}/healthz").json()["service"] == "relay-intake"
         assert relay.alive()
+
+        # A letter to the real-name reporter (decision 0037): numbered in intake's register
+        # in PostgreSQL, made from the configuration database's template, addressed from the
+        # vault at the (audited) download; nothing of the reporter in its record.
+        letters = f"{urls['intake']}/api/v1/reports/{first['report_id']}/documents"
+        issued = client.post(letters, json={"kind": "acceptance_letter"}, headers=operator)
+        assert issued.status_code == 201, issued.text
+        letter = issued.json()
+        assert re.fullmatch(r"组受告〔\d{4}〕1号", letter["number"]), letter
+        assert "赵六" not in issued.text
+        addressed = client.post(
+            f"{letters}/{letter['document_id']}.docx",
+            json={"reason": "寄送受理告知书"},
+            headers=operator,
+        )
+        assert addressed.status_code == 200, addressed.text
+        paragraphs = docx.Document(io.BytesIO(addressed.content)).paragraphs
+        assert any(p.text.startswith("赵六同志") for p in paragraphs)
+        refused = client.post(
+            f"{letters}/{letter['document_id']}.docx", json={"reason": "看看"}, headers=leader
+        )
+        assert refused.status_code == 403, refused.text
 
         # The pages, each served by the process that owns its data (decision record 0031):
         # signed in once on `jiandu web`, the session and the CSRF token are good on all.

@@ -240,6 +240,27 @@ PROBES: list[Probe] = [
         case_scoped=True,
         body={"reason": "核实实名举报人身份"},
     ),
+    # the letters to the reporter (decision 0037): read as the report; issued by who may see
+    # the reporter (the body is checked before the report's scope); downloaded addressed by
+    # the case's handler only (the world's operator no longer needs the identity).
+    Probe("GET", "/api/v1/reports/{report_id}/documents", STAFF),
+    Probe("GET", "/api/v1/reports/{report_id}/documents/open-steps", STAFF),
+    Probe(
+        "POST",
+        "/api/v1/reports/{report_id}/documents",
+        frozenset({R.OPERATOR, R.HANDLER}),
+        body=INVALID,
+        ok=422,
+    ),
+    Probe(
+        "POST",
+        "/api/v1/reports/{report_id}/documents/{ref}.docx",
+        frozenset({R.HANDLER}),
+        path="/api/v1/reports/{report_id}/documents/none.docx",
+        case_scoped=True,
+        body={"reason": "寄送反馈意见书"},
+        ok=404,
+    ),
     Probe("GET", "/api/v1/follow-up/{query_code}", None),
     Probe(
         "POST",

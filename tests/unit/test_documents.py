@@ -22,12 +22,11 @@ from schemas import commands as c
 from schemas.glossary import DocumentKind, HandlingType, Role, Verdict
 from services.bootstrap import EmbeddedSystem
 from services.casework.application import CaseworkApplication
-from services.casework.document_api import docx_of
 from services.casework.domain import Case
-from services.casework.registers import DocumentRegister, register_id
 from services.casework.rules import RuleBroken
 from services.common.config import ConfigStore
 from services.common.document_defaults import make
+from services.common.document_views import docx_of
 from services.common.documents import (
     DOCX_MEDIA_TYPE,
     TemplateRefused,
@@ -36,6 +35,7 @@ from services.common.documents import (
     fields_of,
     render,
 )
+from services.common.registers import DocumentRegister, register_id
 from services.common.sql import Database
 from tests.support.auth import bearer
 from tests.unit.conftest import (

@@ -9,6 +9,7 @@ still resolve and the rebuilt state must be the same, attribute by attribute.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,10 @@ FIXTURE = Path(__file__).parent / "fixtures" / "stored_events.json"
 # Compared apart (``test_a_carried_out_clearing_keeps_what_its_letter_says``), the rest of
 # the state must be as it was.
 EXTENDED = {"clearings": ("carried_out_on", "method", "scope", "corrections")}
+# Attributes a report has since the fixture, from the same stored events: its day of
+# registration (the 受理告知书's 受理日期, decision 0037). Compared apart
+# (``test_a_registered_report_keeps_its_day_of_registration``).
+ADDED = frozenset({"registered_on"})
 
 
 def as_before(name: str, value: Any) -> Any:
@@ -43,7 +48,7 @@ def state_of(aggregate: Any) -> dict[str, str]:
     return {
         k: repr(as_before(k, v))
         for k, v in sorted(vars(aggregate).items())
-        if not k.startswith("_")
+        if not k.startswith("_") and k not in ADDED
     }
 
 
@@ -118,3 +123,19 @@ def test_a_carried_out_clearing_keeps_what_its_letter_says(system: EmbeddedSyste
         (clearing,) = [c for c in case.clearings.values() if c["stage"] == "carried_out"]
         assert clearing["carried_out_on"].isoformat() == fields["carried_out_on"]["_data_"]
         assert (clearing["method"], clearing["scope"]) == (fields["method"], fields["scope"])
+
+
+def test_a_registered_report_keeps_its_day_of_registration(system: EmbeddedSystem) -> None:
+    registered = [
+        (stored, e)
+        for stored in STORED["intake"]
+        for e in stored["events"]
+        if e["topic"].endswith(":Report.Registered")
+    ]
+    assert registered
+    for stored, event in registered:
+        day = json.loads(event["state"]).get("registered_on")
+        report = rebuild(system.intake.mapper, stored)
+        assert report.registered_on == (
+            None if day is None else dt.date.fromisoformat(day["_data_"])
+        )

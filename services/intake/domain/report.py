@@ -16,6 +16,7 @@ from eventsourcing.domain import Aggregate
 from schemas.events import (
     AcceptanceNoticeSentV1,
     ReportAcceptedV1,
+    ReportDocumentIssuedV1,
     ReporterIdentityVerifiedV1,
     ReportReceivedV1,
     ReportRegisteredV1,
@@ -34,6 +35,7 @@ from services.common.procedure import (
     TransitionNotAllowed,
 )
 from services.intake.domain import report_events as events
+from services.intake.domain.letters import LetterSteps
 from services.intake.domain.triage import LEAD, OP, TRIAGE, TRIAGE_ACTIONS, IntakeRuleBroken
 
 
@@ -46,7 +48,7 @@ def _named(subject: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class Report(events.ReportRecord, Aggregate, created_event_name="Received"):
+class Report(LetterSteps, Aggregate, created_event_name="Received"):
     """One report (举报件) as intake knows it: received, registered, triaged (分流)."""
 
     TOPIC = "jiandu.intake:Report"
@@ -63,6 +65,7 @@ class Report(events.ReportRecord, Aggregate, created_event_name="Received"):
     SubjectIdentified = events.SubjectIdentified
     SealedContentHandedOver = events.SealedContentHandedOver
     SealedContentOpened = events.SealedContentOpened
+    DocumentIssued = events.DocumentIssued
 
     # -- commands ----------------------------------------------------------------------
 
@@ -361,6 +364,7 @@ REPORT_CONTRACTS: dict[type[Aggregate.Event], Contract] = {
     Report.SubjectIdentified: ("ReportSubjectIdentified", 1, ReportSubjectIdentifiedV1),
     Report.SealedContentHandedOver: ("SealedContentHandedOver", 1, SealedContentHandedOverV1),
     Report.SealedContentOpened: ("SealedContentOpened", 1, SealedContentOpenedV1),
+    Report.DocumentIssued: ("ReportDocumentIssued", 1, ReportDocumentIssuedV1),
 }
 # Stored but not published: the digest that recognises a resubmitted report (decision 0013).
 REPORT_INTERNAL_FIELDS: dict[type[Aggregate.Event], frozenset[str]] = {

@@ -12,6 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from schemas.glossary import ReportStatus
+from services.common.documents import keep_issued
 
 
 class ReportRecord:
@@ -51,6 +52,9 @@ class ReportRecord:
         self.identifications: dict[int, dict[str, str | None]] = {}
         self.handovers: list[dict[str, Any]] = []
         self.content_opened: dict[str, Any] | None = None
+        self.registered_on: dt.date | None = None
+        # ``documents``, the letters sent to its real-name reporter (decision 0037), is made
+        # as the first one is kept (``documents.issued_documents``), like a case's.
 
     @property
     def real_name(self) -> bool:
@@ -89,6 +93,7 @@ class Registered(ReportEvent):
 
     def apply(self, report: ReportRecord) -> None:
         report.ledger_number = self.ledger_number
+        report.registered_on = self.registered_on
         report.status = ReportStatus.REGISTERED
         if self.acceptance_notice_due is not None:
             report.acceptance_notice = {**self.acceptance_notice_due, "met_on": None}
@@ -197,3 +202,20 @@ class SealedContentOpened(ReportEvent):
 
     def apply(self, report: ReportRecord) -> None:
         report.content_opened = {"opened_on": self.opened_on, "by": self.actor["id"]}
+
+
+class DocumentIssued(ReportEvent):
+    """A letter to the report's real-name reporter (decision 0037): never its addressee."""
+
+    TOPIC = "jiandu.intake:Report.DocumentIssued"
+    document_id: UUID
+    kind: str
+    number: str
+    about: str
+    issued_on: dt.date
+    template_version: str
+    fields: dict[str, str]
+    actor: dict[str, str]
+
+    def apply(self, report: ReportRecord) -> None:
+        keep_issued(report, self, self.issued_on)

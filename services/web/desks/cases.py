@@ -19,9 +19,9 @@ from services.accounts.access import DOCUMENT_ISSUERS, PROJECT_READERS, check_ca
 from services.accounts.model import Principal
 from services.accounts.web import accounts_of, safe_next
 from services.casework.api import OWN_ROUTES, case_view
-from services.casework.document_api import docx_response, find_document
 from services.casework.handlers import COMMANDS
 from services.casework.rules import InvalidInput
+from services.common.document_views import docx_response, find_document
 from services.common.procedure import ProcedureError
 from services.common.web import ApiError
 from services.projections.cases.paging import MAX_LIMIT, BadCursor

@@ -1,5 +1,6 @@
 """The intake desk: the hotline form (and its cadre look-up), the inbox, the registration
-ledger, a report with its triage forms and the audited "show identity" action, and the
+ledger, a report with its triage forms, the audited "show identity" action and its letters to the
+reporter (issued, and downloaded addressed: an audited reveal each), and the
 unregistered names waiting to be identified (candidates).
 
 A reporter's identity is shown behind the audited reveal only, on that response only; pages
@@ -22,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemas import commands as c
 from schemas.events import Actor, candidate_key
-from schemas.glossary import Channel
+from schemas.glossary import Channel, DocumentKind
 from schemas.submissions import ReportSubmission
 from services.accounts.access import (
     CANDIDATE_ACTORS,
@@ -32,10 +33,14 @@ from services.accounts.access import (
 )
 from services.accounts.model import Principal
 from services.accounts.web import accounts_of
+from services.common.document_views import docx_response
 from services.common.procedure import ProcedureError, RuleBroken
-from services.intake.api import report_view
+from services.common.web import ApiError
+from services.intake.api import letter_views, report_view
 from services.intake.base import NoIdentityKept, SubmissionRefused
 from services.intake.domain import TRIAGE, Report
+from services.intake.domain.letters import ISSUERS as LETTER_ISSUERS
+from services.intake.reveal import ReporterLetters
 from services.intake.triage import TRIAGE_COMMANDS
 from services.web.forms import FormContext, FormInvalid, FormSpec, build_form, parse_form
 from services.web.i18n import gettext_for, language_of
@@ -185,6 +190,7 @@ class IntakeDesk(Desk):
         failed: FormSpec | None = None,
         identity: Mapping[str, Any] | None = None,
         identity_error: str = "",
+        letter_error: str = "",
     ) -> HTMLResponse:
         lang = language_of(request)
         _ = gettext_for(lang)
@@ -228,6 +234,10 @@ class IntakeDesk(Desk):
             can_open_case=user.role in CASE_READERS,
             identity=identity,
             identity_error=identity_error,
+            letters=letter_views(report),
+            letter_steps=self.letter_steps(request, user, report),
+            may_address=user.role in IDENTITY_ROLES and report.real_name,
+            letter_error=letter_error,
             refused=refused,
             done=request.query_params.get("done", ""),
             registered=request.query_params.get("registered", ""),
@@ -285,6 +295,93 @@ class IntakeDesk(Desk):
         )
         shown["audit_entry_id"] = entry.entry_id
         return self.report_page(request, user, report, identity=shown)
+
+    # -- letters to the reporter (decision 0037) ------------------------------------------------
+
+    @property
+    def letters(self) -> ReporterLetters:
+        return ReporterLetters(self.reveal, feedback=self.services.cases.feedback_for_report)
+
+    def letter_steps(
+        self, request: Request, user: Principal, report: Report
+    ) -> list[tuple[DocumentKind, str, str]]:
+        """The letters this user may issue now, one button each: none for a role that issues
+        none or who may not address this report's letters now (the read side not even asked)."""
+        if not report.real_name or not any(user.role in r for r in LETTER_ISSUERS.values()):
+            return []
+        try:
+            self.reveal.check_need_to_know(user, report, accounts_of(request))
+        except RuleBroken:
+            return []
+        feedback = self.letters.feedback_of(report.id) if report.case_id else []
+        return [s for s in report.letter_steps(feedback) if user.role in LETTER_ISSUERS[s[0]]]
+
+    @route.post("/reports/{report_id}/letters", dependencies=[Csrf])
+    def issue_letter(
+        self, request: Request, report_id: UUID, form: Form, user: IdentityReader
+    ) -> Response:
+        """Issue a letter to the reporter (the button beside its step): numbered, listed."""
+        values = strings(form)
+        try:
+            body = c.IssueLetter.model_validate(
+                {"kind": values.get("kind", ""), "about": values.get("about", "")}
+            )
+        except ValidationError:
+            raise StarletteHTTPException(422, "no such letter") from None
+        try:
+            self.letters.issue(
+                user, report_id, DocumentKind(body.kind), body.about, accounts_of(request)
+            )
+        except ProcedureError as error:
+            return self.report_page(
+                request,
+                user,
+                self.intake.get_report(report_id),
+                403 if isinstance(error, RuleBroken) and error.rule.about_who else 409,
+                letter_error=procedure_message(error, language_of(request)),
+            )
+        return see_other(f"/reports/{report_id}?done=issue_letter#letters")
+
+    @route.post("/reports/{report_id}/letters/{document_id}.docx", dependencies=[Csrf])
+    def download_letter(
+        self, request: Request, report_id: UUID, document_id: str, form: Form, user: IdentityReader
+    ) -> Response:
+        """The letter addressed to the reporter, as Word: an audited reveal with its reason."""
+        _ = tr(request)
+        reason = str(form.get("reason", "")).strip()
+        report = self.intake.get_report(report_id)
+        if len(reason) < 2 or len(reason) > 500:
+            return self.report_page(
+                request,
+                user,
+                report,
+                422,
+                letter_error=_("Say why you need the identity (2 to 500 characters)."),
+            )
+        try:
+            letter, addressee, entry = self.letters.addressed(
+                user, report_id, document_id, reason, accounts_of(request)
+            )
+        except ApiError:  # no such letter of this report
+            raise StarletteHTTPException(404, "no such letter") from None
+        except ProcedureError as error:
+            status = 404 if isinstance(error, NoIdentityKept) else 403
+            return self.report_page(
+                request,
+                user,
+                report,
+                status,
+                letter_error=procedure_message(error, language_of(request)),
+            )
+        log.info(
+            "letter %s of report %s addressed for %s (%s) on a page, audit entry %s",
+            letter["number"],
+            report_id,
+            user.username,
+            user.role.value,
+            entry.entry_id,
+        )
+        return docx_response(self.intake.config, letter, addressee)
 
     @route.post("/reports/{report_id}/{action}", dependencies=[Csrf])
     def triage(

@@ -25,10 +25,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from schemas.glossary import Category, DocumentKind, ProjectStage, Verdict
 from schemas.project_commands import IssueProjectDocument
 from services.accounts.access import PROJECT_LEADERS, PROJECT_WORKERS
-from services.casework.document_api import docx_response, find_document, project_documents
+from services.casework.document_api import project_documents
 from services.casework.project_api import project_view, step_roles
 from services.casework.projects import PROJECT_COMMANDS, ProjectKeyReused
 from services.casework.rules import InvalidInput
+from services.common.document_views import docx_response, find_document
 from services.common.procedure import ProcedureError
 from services.common.web import ApiError
 from services.projections.projects.queries import ProjectFilters

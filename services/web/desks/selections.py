@@ -22,10 +22,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from schemas.glossary import CircumstanceKind, DocumentKind, SelectionStage
 from schemas.selection_commands import IssueSelectionDocument
 from services.accounts.access import PROJECT_LEADERS, PROJECT_READERS, SELECTION_ACTORS
-from services.casework.document_api import docx_response, find_document, selection_documents
+from services.casework.document_api import selection_documents
 from services.casework.rules import InvalidInput
 from services.casework.selection_api import selection_view, step_roles
 from services.casework.selections import SELECTION_COMMANDS
+from services.common.document_views import docx_response, find_document
 from services.common.procedure import ProcedureError
 from services.common.web import ApiError
 from services.projections.selections.queries import SelectionFilters

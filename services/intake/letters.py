@@ -1,0 +1,88 @@
+"""Issuing the letters to a real-name reporter (decision 0037): numbered in intake's own
+register, saved with the report in one transaction.
+
+Two issues at once take the same number from the same register version: one save is refused
+and tried again on the reloaded report and register (three times), so numbers stay unique and
+gap-free. Asked again for the same step, the letter already issued, and nothing is stored.
+Who may issue which letter (the operator the 受理告知书, the case's handler the 反馈意见书) is
+the Report's and ``reveal.ReporterLetters``' to say; here, the numbering and the save.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from schemas.glossary import DocumentKind
+from schemas.views_cases import ReporterFeedback
+from services.common.registers import DocumentRegister, document_register, number_document
+from services.intake.base import ConcurrentTriage, IntakeBase, StatedDayRefused
+from services.intake.domain import Report
+
+TRIES = 3
+
+
+class Letters(IntakeBase):
+    """The letters command of the intake application."""
+
+    def issue_letter(
+        self,
+        report_id: UUID,
+        kind: DocumentKind,
+        about: str,
+        actor: dict[str, str],
+        *,
+        feedback: list[ReporterFeedback],
+        issued_on: dt.date | None = None,
+    ) -> tuple[Report, bool]:
+        """Issue the letter of ``kind`` about ``about``: the report, and whether it is new
+        (False: issued before, the same letter). ``feedback``: the feedback given on the
+        report's case (the read side's), for a 反馈意见书."""
+        for attempt in range(TRIES):
+            report = self.get_report(report_id)
+            if report.document_of(kind, about) is not None:
+                return report, False
+            step = report.letter_step(kind, about, feedback)
+            day = issued_on or self.today()
+            self._check_issued_on(report, day)
+            register, common, version = number_document(
+                self.letter_register(kind, day.year), self.config, report.id, about, day
+            )
+            report.issue_letter(
+                kind,
+                about,
+                number=common["number"],
+                issued_on=day,
+                template_version=version,
+                fields={**common, **step},
+                actor=actor,
+            )
+            try:
+                self.save(report, register)
+            except IntegrityError:
+                if attempt + 1 == TRIES:
+                    raise ConcurrentTriage(report_id) from None
+                continue
+            return report, True
+        raise AssertionError  # unreachable
+
+    def letter_register(self, kind: DocumentKind, year: int) -> DocumentRegister:
+        """The register of ``kind``'s numbers in ``year``, in intake's store."""
+        return document_register(self.repository, kind, year)
+
+    def _check_issued_on(self, report: Report, day: dt.date) -> None:
+        today = self.today()
+        if day > today:
+            raise StatedDayRefused(
+                "issued_on",
+                f"{day} is in the future (today is {today})",
+                f"{day} 晚于今天（{today}）",
+            )
+        if day < report.received_on:
+            raise StatedDayRefused(
+                "issued_on",
+                f"{day} is before the day the report was received ({report.received_on})",
+                f"{day} 早于收件日期（{report.received_on}）",
+            )
