@@ -142,6 +142,8 @@ def describe(counts: dict[str, int]) -> list[str]:
         f"  cases: {by('path:case:')}",
         f"  selections: {counts.get('selections', 0)} "
         f"({counts.get('selection_steps_added', 0)} steps taken this run)",
+        f"  letters to real-name reporters: {counts.get('acceptance_letters', 0)} 受理告知书, "
+        f"{counts.get('feedback_letters', 0)} 反馈意见书",
     ]
     if counts["stories_skipped"]:
         lines.append(

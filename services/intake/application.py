@@ -55,6 +55,7 @@ class IntakeApplication(Registration, Triage, Letters, VaultReads):
         self._today = today
         self.config = config or Config()
         self._register_lock = threading.Lock()
+        self._letters_lock = threading.Lock()
         # Group commit (decision 0023) on PostgreSQL and SQLite; else one save a submission.
         self._committer = GroupCommitter(self) if supported(self.recorder) else None
 

@@ -107,6 +107,7 @@ class IntakeBase(JianduApplication):
     _today: Callable[[], dt.date]
     config: Config
     _register_lock: threading.Lock
+    _letters_lock: threading.Lock
     _committer: GroupCommitter | None
 
     def today(self) -> dt.date:

@@ -266,6 +266,16 @@ def test_a_hotline_report_reaches_casework_archive_and_timeline(
         )
         assert refused.status_code == 403, refused.text
 
+        def letter_in_timeline() -> bool:
+            """The letter's event went through the relay, Kafka and the Faust worker."""
+            timeline = client.get(
+                f"{urls['projections']}/api/v1/cases/{first['case_id']}/timeline", headers=leader
+            )
+            steps = timeline.json()["steps"] if timeline.status_code == 200 else []
+            return any(s["step"] == "ReportDocumentIssued" for s in steps)
+
+        poll(letter_in_timeline, 30, "the letter in the case's timeline", processes)
+
         # The pages, each served by the process that owns its data (decision record 0031):
         # signed in once on `jiandu web`, the session and the CSRF token are good on all.
         leader_cookies, _ = browser_session(urls["web"], "e2e-leader")
