@@ -242,6 +242,21 @@ def issued_documents(owner: Any) -> list[dict[str, Any]]:
     return found
 
 
+class IssuedDocuments:
+    """What an owner of documents (a case, a selection, a project, a report) answers: the
+    documents it issued, in order of issue, and the one of a kind about a step."""
+
+    @property
+    def issued(self) -> list[dict[str, Any]]:
+        return issued_documents(self)
+
+    def document_of(self, kind: DocumentKind, about: str) -> dict[str, Any] | None:
+        """The document of ``kind`` issued about ``about``, if any."""
+        return next(
+            (d for d in self.issued if d["kind"] == kind.value and d["about"] == about), None
+        )
+
+
 def keep_issued(owner: Any, event: Any, issued_on: dt.date) -> None:
     """A ``DocumentIssued`` event's document, kept on its owner as it is applied."""
     issued_documents(owner).append(

@@ -18,7 +18,7 @@ from uuid import UUID, uuid5
 from schemas.glossary import ClearingMethod, DocumentKind, HandlingType
 from services.casework import rules
 from services.casework.domain.record import Actor, CaseEvent, CaseRecord, role_of
-from services.common.documents import issued_documents, keep_issued, zh_date
+from services.common.documents import IssuedDocuments, keep_issued, zh_date
 
 K = DocumentKind
 # Fixed for good: every document's id is derived from it, its owner, kind and step.
@@ -57,18 +57,8 @@ def _cadre_fields(cadres: list[dict[str, Any]]) -> dict[str, str]:
     }
 
 
-class DocumentSteps(CaseRecord):
+class DocumentSteps(IssuedDocuments, CaseRecord):
     """The documents a case issues about its steps."""
-
-    @property
-    def issued(self) -> list[dict[str, Any]]:
-        return issued_documents(self)
-
-    def document_of(self, kind: DocumentKind, about: str) -> dict[str, Any] | None:
-        """The document of ``kind`` issued about ``about``, if any."""
-        return next(
-            (d for d in self.issued if d["kind"] == kind.value and d["about"] == about), None
-        )
 
     def may_issue(self, actor: Actor) -> None:
         """Raise unless ``actor`` may issue documents on this case (role, state; a handler:

@@ -19,7 +19,7 @@ from schemas.glossary import Category, DocumentKind
 from services.casework.domain.documents import document_id
 from services.casework.project import rules
 from services.casework.project.record import Actor, ProjectEvent, ProjectRecord
-from services.common.documents import issued_documents, keep_issued, zh_date
+from services.common.documents import IssuedDocuments, keep_issued, zh_date
 
 K = DocumentKind
 
@@ -41,17 +41,8 @@ def _day(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
-class DocumentSteps(ProjectRecord):
+class DocumentSteps(IssuedDocuments, ProjectRecord):
     """The documents a supervision project issues."""
-
-    @property
-    def issued(self) -> list[dict[str, Any]]:
-        return issued_documents(self)
-
-    def document_of(self, kind: DocumentKind, about: str) -> dict[str, Any] | None:
-        return next(
-            (d for d in self.issued if d["kind"] == kind.value and d["about"] == about), None
-        )
 
     def may_issue(self, actor: Actor, on: dt.date) -> None:
         self._permit("issue_document", actor, on)

@@ -13,14 +13,13 @@ application gives the same one back when asked again.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 from uuid import UUID
 
 from schemas.glossary import DocumentKind
 from services.casework.domain.documents import document_id
 from services.casework.selection import rules
 from services.casework.selection.record import Actor, SelectionEvent, SelectionRecord
-from services.common.documents import issued_documents, keep_issued, zh_date
+from services.common.documents import IssuedDocuments, keep_issued, zh_date
 
 K = DocumentKind
 # To whom the feedback goes: how the document addresses them.
@@ -40,17 +39,8 @@ class DocumentIssued(SelectionEvent):
         keep_issued(selection, self, self.on)
 
 
-class DocumentSteps(SelectionRecord):
+class DocumentSteps(IssuedDocuments, SelectionRecord):
     """The documents a selection issues about its steps."""
-
-    @property
-    def issued(self) -> list[dict[str, Any]]:
-        return issued_documents(self)
-
-    def document_of(self, kind: DocumentKind, about: str) -> dict[str, Any] | None:
-        return next(
-            (d for d in self.issued if d["kind"] == kind.value and d["about"] == about), None
-        )
 
     def may_issue(self, actor: Actor, on: dt.date) -> None:
         """Raise unless ``actor`` may issue the selection's documents now, dated ``on``."""

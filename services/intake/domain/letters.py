@@ -17,7 +17,7 @@ from uuid import UUID, uuid5
 
 from schemas.glossary import Category, Channel, DocumentKind, Role
 from schemas.views_cases import ReporterFeedback
-from services.common.documents import ADDRESSED_FIELDS, REPORTER_KINDS, issued_documents, zh_date
+from services.common.documents import ADDRESSED_FIELDS, REPORTER_KINDS, IssuedDocuments, zh_date
 from services.common.procedure import RoleNotAllowed, Rule
 from services.intake.domain.report_events import ReportRecord
 
@@ -74,18 +74,8 @@ def _zh(enum: Any, value: str) -> str:
     return next((m.zh for m in enum if m.value == value), value)
 
 
-class LetterSteps(ReportRecord):
+class LetterSteps(IssuedDocuments, ReportRecord):
     """The letters a report sends its real-name reporter."""
-
-    @property
-    def issued(self) -> list[dict[str, Any]]:
-        return issued_documents(self)
-
-    def document_of(self, kind: DocumentKind, about: str) -> dict[str, Any] | None:
-        """The letter of ``kind`` issued about ``about``, if any."""
-        return next(
-            (d for d in self.issued if d["kind"] == kind.value and d["about"] == about), None
-        )
 
     def _letter_head(self) -> dict[str, str]:
         return {

@@ -92,6 +92,17 @@ def report_back_deadlines(report: Report, config: Any, today: dt.date) -> list[A
     return [deadline_view(name, record, config, today)]
 
 
+def reason_given(form: Any) -> str | None:
+    """Why the identity is needed, as the audit records it (2 to 500 characters), or None."""
+    reason = str(form.get("reason", "")).strip()
+    return reason if 2 <= len(reason) <= 500 else None
+
+
+def no_reason(request: Request) -> str:
+    _ = tr(request)
+    return _("Say why you need the identity (2 to 500 characters).")
+
+
 class IntakeDesk(Desk):
     """The operators' pages: a report from its recording to its triage."""
 
@@ -257,17 +268,10 @@ class IntakeDesk(Desk):
     ) -> Response:
         """The audited reveal: recorded (who, when, why) before it is shown, on this
         response only."""
-        _ = tr(request)
-        reason = str(form.get("reason", "")).strip()
+        reason = reason_given(form)
         report = self.intake.get_report(report_id)
-        if len(reason) < 2 or len(reason) > 500:
-            return self.report_page(
-                request,
-                user,
-                report,
-                422,
-                identity_error=_("Say why you need the identity (2 to 500 characters)."),
-            )
+        if reason is None:
+            return self.report_page(request, user, report, 422, identity_error=no_reason(request))
         try:
             report, shown, entry = self.reveal.reveal(user, report_id, reason, accounts_of(request))
         except NoIdentityKept as error:
@@ -347,17 +351,10 @@ class IntakeDesk(Desk):
         self, request: Request, report_id: UUID, document_id: str, form: Form, user: IdentityReader
     ) -> Response:
         """The letter addressed to the reporter, as Word: an audited reveal with its reason."""
-        _ = tr(request)
-        reason = str(form.get("reason", "")).strip()
+        reason = reason_given(form)
         report = self.intake.get_report(report_id)
-        if len(reason) < 2 or len(reason) > 500:
-            return self.report_page(
-                request,
-                user,
-                report,
-                422,
-                letter_error=_("Say why you need the identity (2 to 500 characters)."),
-            )
+        if reason is None:
+            return self.report_page(request, user, report, 422, letter_error=no_reason(request))
         try:
             letter, addressee, entry = self.letters.addressed(
                 user, report_id, document_id, reason, accounts_of(request)
