@@ -7,6 +7,7 @@ command is refused with a conflict if the case has changed since the caller read
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal, Self
 from uuid import UUID
 
@@ -286,18 +287,33 @@ class IssueDocument(Command):
 
 class IssueLetter(BaseModel):
     """Issue a letter to the report's real-name reporter (decision 0037): ``acceptance_letter``
-    (受理告知书) about ``acceptance``, or ``feedback_letter`` (反馈意见书) about a feedback given on
-    its case, ``feedback:<day>:<n>`` (the n-th feedback given that day; the report's documents
-    list names the steps still open). Asked again for the same step, the same letter."""
+    (受理告知书) about ``acceptance`` (the default), or ``feedback_letter`` (反馈意见书) about a
+    feedback given on its case, ``feedback:<day>:<n>`` (the n-th feedback given that day; the
+    report's ``documents/open-steps`` names the steps still open). Asked again for the same
+    step, the same letter."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal[DocumentKind.ACCEPTANCE_LETTER, DocumentKind.FEEDBACK_LETTER]
-    about: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
-    ] = "acceptance"
-    # The day it is issued; default: today (never after today, nor before the report came).
+    about: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = ""
+    # The day it is issued; default: today (never after today, nor before its step's day).
     issued_on: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _about_its_kind(self) -> Self:
+        if self.kind is DocumentKind.ACCEPTANCE_LETTER:
+            if self.about not in ("", "acceptance"):
+                raise ValueError("about: a 受理告知书 is about 'acceptance'")
+            object.__setattr__(self, "about", "acceptance")
+        elif not FEEDBACK_STEP.fullmatch(self.about):
+            raise ValueError(
+                "about: a 反馈意见书 is about one feedback given, 'feedback:<day>:<n>' "
+                "(e.g. feedback:2026-02-27:1; see the report's documents/open-steps)"
+            )
+        return self
+
+
+FEEDBACK_STEP = re.compile(r"feedback:\d{4}-\d{2}-\d{2}:[1-9]\d{0,2}")
 
 
 # -- triage of reports (intake) ---------------------------------------------------------------

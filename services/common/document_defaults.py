@@ -81,23 +81,25 @@ BODIES: dict[DocumentKind, tuple[str, list[str]]] = {
     K.ACCEPTANCE_LETTER: (
         "受理告知书",
         [
-            "{{ addressee }}同志{% if addressee_address %}（{{ addressee_address }}）{% endif %}：",
-            "你于{{ received_on }}通过{{ channel }}反映的{{ matters }}问题已收悉，"
-            "我部于{{ registered_on }}予以受理，登记编号为{{ ledger_number }}。",
-            "我部将按照干部监督工作有关规定认真办理，并在办结后向你反馈办理结果。"
+            "{{ addressee }}同志：",
+            "你于{{ received_on }}通过{{ channel }}反映的{{ matters }}问题已收悉。"
+            "经审核，我部于{{ accepted_on }}予以受理，登记编号为{{ ledger_number }}。",
+            "我部将按照干部监督工作有关规定认真办理，办结后向你反馈办理结果。"
             "对你反映的问题和你的个人信息，我部将严格保密。",
             "特此告知。",
+            "{% if addressee_address %}（送达地址：{{ addressee_address }}）{% endif %}",
         ],
     ),
     K.FEEDBACK_LETTER: (
         "反馈意见书",
         [
-            "{{ addressee }}同志{% if addressee_address %}（{{ addressee_address }}）{% endif %}：",
+            "{{ addressee }}同志：",
             "你于{{ received_on }}通过{{ channel }}反映的问题（登记编号{{ ledger_number }}）"
             "已办理完毕。现将办理结果反馈如下：",
             "{{ feedback }}",
-            "如对办理结果有异议，可自收到本反馈意见书之日起向我部提出，并提供新的证据材料。"
+            "如对办理结果有异议，可向我部提出；有新的证据材料的，可一并提供。"
             "感谢你对干部监督工作的支持。",
+            "{% if addressee_address %}（送达地址：{{ addressee_address }}）{% endif %}",
         ],
     ),
 }

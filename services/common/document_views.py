@@ -11,7 +11,7 @@ from fastapi import Response
 from schemas.glossary import DocumentKind
 from schemas.views import DocumentView
 from services.common.config import Config
-from services.common.documents import DOCX_MEDIA_TYPE, attachment, render
+from services.common.documents import DOCX_MEDIA_TYPE, REPORTER_KINDS, attachment, render
 from services.common.web import ApiError
 
 
@@ -58,6 +58,6 @@ def docx_response(
 ) -> Response:
     content, filename = docx_of(config, document, extra)
     headers = {"Content-Disposition": attachment(filename)}
-    if extra:  # an addressed letter holds a reporter's identity: kept by no cache
-        headers["Cache-Control"] = "no-store"
+    if extra or DocumentKind(document["kind"]) in REPORTER_KINDS:
+        headers["Cache-Control"] = "no-store"  # a reporter's identity: kept by no cache
     return Response(content, media_type=DOCX_MEDIA_TYPE, headers=headers)

@@ -86,7 +86,7 @@ KIND_FIELDS: dict[DocumentKind, dict[str, tuple[str, str]]] = {
         "ledger_number": ("the report's ledger number", "登记编号"),
         "received_on": ("the day the report was received", "收件日期"),
         "channel": ("how it came in, in Chinese", "反映渠道"),
-        "registered_on": ("the day it was registered and accepted for handling", "受理日期"),
+        "accepted_on": ("the day it was accepted into a case", "受理日期"),
         "matters": ("what it is about, in Chinese, joined by 、", "反映问题类别"),
     },
     K.FEEDBACK_LETTER: {

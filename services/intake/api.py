@@ -277,13 +277,23 @@ LETTER_DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
         "content": {DOCX_MEDIA_TYPE: {}},
         "description": "the letter as a Word file, addressed to the reporter (name and "
         "address from the vault), named in Chinese (RFC 5987 filename*); never cached",
+        "headers": {
+            "Content-Disposition": {
+                "description": "attachment; its number and kind as the file name",
+                "schema": {"type": "string"},
+            },
+            "Cache-Control": {"description": "no-store", "schema": {"type": "string"}},
+        },
     },
     401: {"description": "no or invalid token"},
     403: {
         "description": "no need to know (identity_need_to_know, identity_in_triage, "
         "identity_own_case): refused, and the refusal recorded"
     },
-    404: {"description": "no such report, or no letter of it with this number or id"},
+    404: {
+        "description": "no such report, an anonymous one (nothing kept), or no letter of it "
+        "with this number or id; a refusal recorded"
+    },
     422: {"description": "no reason given"},
     503: unavailable("a database is away"),
 }
@@ -319,7 +329,10 @@ def _letter_routes(router: APIRouter, letters: ReporterLetters) -> None:
         tags=["intake", "documents"],
         status_code=status.HTTP_201_CREATED,
         responses={
-            200: {"description": "the letter was issued before about this step: the same one"},
+            200: {
+                "model": DocumentView,
+                "description": "the letter was issued before about this step: the same one",
+            },
             401: {"description": "no or invalid token"},
             403: {
                 "description": "not this role's letter, or no need to know the reporter "
@@ -330,7 +343,10 @@ def _letter_routes(router: APIRouter, letters: ReporterLetters) -> None:
                 "description": "letter_to_real_name, letter_step_taken, or the report changed "
                 "meanwhile: the detail names the rule"
             },
-            422: {"description": "bad input: a kind that is not a letter, a day after today"},
+            422: {
+                "description": "bad input: a kind that is not a letter, an `about` that is not "
+                "its kind's, a day after today or before the step the letter documents"
+            },
             503: unavailable("a database is away"),
         },
     )

@@ -50,9 +50,9 @@ class Letters(IntakeBase):
                 report = self.get_report(report_id)
                 if report.document_of(kind, about) is not None:
                     return report, False
-                step = report.letter_step(kind, about, feedback)
+                step, step_day = report.letter_step(kind, about, feedback)
                 day = issued_on or self.today()
-                self._check_issued_on(report, day)
+                self._check_issued_on(day, step_day)
                 register, common, version = number_document(
                     self.letter_register(kind, day.year), self.config, report.id, about, day
                 )
@@ -80,7 +80,8 @@ class Letters(IntakeBase):
         """The register of ``kind``'s numbers in ``year``, in intake's store."""
         return document_register(self.repository, kind, year)
 
-    def _check_issued_on(self, report: Report, day: dt.date) -> None:
+    def _check_issued_on(self, day: dt.date, step_day: dt.date) -> None:
+        """A letter is dated neither after today nor before the step it documents."""
         today = self.today()
         if day > today:
             raise StatedDayRefused(
@@ -88,9 +89,9 @@ class Letters(IntakeBase):
                 f"{day} is in the future (today is {today})",
                 f"{day} 晚于今天（{today}）",
             )
-        if day < report.received_on:
+        if day < step_day:
             raise StatedDayRefused(
                 "issued_on",
-                f"{day} is before the day the report was received ({report.received_on})",
-                f"{day} 早于收件日期（{report.received_on}）",
+                f"{day} is before the step the letter documents ({step_day})",
+                f"{day} 早于该文书所对应环节的日期（{step_day}）",
             )

@@ -67,7 +67,7 @@ class IdentityReveal:
                 SensitiveItem.REPORTER_IDENTITY_REFUSED.value,
                 str(report_id),
                 reason,
-                detail=detail,
+                detail=" ".join(filter(None, (detail, purpose))),
             )
 
         intake = self.intake
@@ -200,7 +200,7 @@ class ReporterLetters:
         """The letter ``ref`` (its number or id) and its addressee from the vault: an audited
         reveal (its reason, the letter's number in the audit entry), refused like any."""
         letter: dict[str, Any] | None = None
-        purpose = ""
+        purpose = f"letter {ref[:100]}"  # what a refusal records as asked for
         report = self._addressable(principal, report_id, accounts)
         if report is not None:  # else the reveal below refuses, and records why
             letter = find_document(report.issued, ref)

@@ -12,6 +12,8 @@ from uuid import UUID
 
 import pytest
 
+from schemas.commands import Accept
+from schemas.events import Actor
 from schemas.glossary import DocumentKind, Role
 from services.bootstrap import build_intake
 from services.intake.base import ConcurrentTriage
@@ -35,6 +37,9 @@ def test_concurrent_letters_take_unique_gap_free_numbers(pg_dsn: str, tmp_path: 
             UUID(intake.submit(hotline_report(i), idempotency_key=f"letter-{i}").report_id)
             for i in range(WORKERS * EACH)
         ]
+        for report_id in reports:  # only a report accepted into a case is told so (受理)
+            if intake.get_report(report_id).case_id is None:
+                intake.triage(report_id, "accept", Accept(), Actor(**OPERATOR))
         numbers: dict[UUID, str] = {}
         conflicts: list[UUID] = []
         lock = threading.Lock()

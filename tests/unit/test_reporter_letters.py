@@ -20,10 +20,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from schemas.glossary import DocumentKind, Role
+from schemas.views_cases import ReporterFeedback
 from services.bootstrap import EmbeddedSystem
 from services.common.documents import DOCX_MEDIA_TYPE, fields_of
 from services.common.registers import DocumentRegister
-from services.intake.domain.letters import LETTER_RULES
+from services.intake.domain.letters import LETTER_RULES, feedback_steps
 from tests.support.auth import bearer
 from tests.unit.conftest import (
     REPORTER_EMAIL,
@@ -101,9 +102,16 @@ class Story:
         )
         return str(receipt["report_id"])
 
+    def accept(self, report_id: str) -> str:
+        """Accepted into a new case on 2026-02-04; the case's id."""
+        accepted = self.call(
+            "operator", f"/api/v1/reports/{report_id}/accept", accepted_on="2026-02-04"
+        )
+        return str(accepted["case_id"])
+
     def through_feedback(self, report_id: str) -> str:
         """Accepted, its case concluded (untrue), closed and the feedback given."""
-        case_id = self.call("operator", f"/api/v1/reports/{report_id}/accept")["case_id"]
+        case_id = self.accept(report_id)
         self.system.catch_up()
         case = f"/api/v1/cases/{case_id}"
         self.call("leader", f"{case}/assign", handler_id="handler-1")
@@ -151,6 +159,12 @@ def test_the_acceptance_letter_issued_numbered_and_downloaded_addressed(story: S
     report_id = story.report()
     documents = f"/api/v1/reports/{report_id}/documents"
     t, client = story.t, story.client
+    # Registered, not accepted yet: it cannot be told it was (受理).
+    assert client.get(f"{documents}/open-steps", headers=t["operator"]).json() == []
+    early = client.post(documents, json=ACCEPTANCE, headers=t["operator"])
+    assert early.status_code == 409, early.text
+    assert early.json()["rule"] == "letter_step_taken"
+    story.accept(report_id)
     steps = client.get(f"{documents}/open-steps", headers=t["operator"]).json()
     assert [(s["kind"], s["about"]) for s in steps] == [("acceptance_letter", "acceptance")]
 
@@ -166,6 +180,7 @@ def test_the_acceptance_letter_issued_numbered_and_downloaded_addressed(story: S
     assert letter["fields"]["matters"] == "跑官要官、拉票贿选"
     assert letter["fields"]["received_on"] == "2026年2月2日"
     assert letter["fields"]["channel"] == "12380举报电话"
+    assert letter["fields"]["accepted_on"] == "2026年2月4日"
     assert "addressee" not in letter["fields"]
     assert client.get(documents, headers=t["auditor"]).json() == [letter]
     assert client.get(f"{documents}/open-steps", headers=t["operator"]).json() == []
@@ -179,8 +194,10 @@ def test_the_acceptance_letter_issued_numbered_and_downloaded_addressed(story: S
         assert f"filename*=UTF-8''{quote('组受告〔2026〕1号受理告知书.docx')}" in disposition
         text = text_of(download.content)
         assert text.startswith("受理告知书\n组受告〔2026〕1号\n")
-        assert f"{REPORTER_NAME}同志（{ADDRESS}）：" in text
+        assert f"\n{REPORTER_NAME}同志：\n" in text
+        assert f"（送达地址：{ADDRESS}）" in text
         assert "2026年2月2日通过12380举报电话反映的跑官要官、拉票贿选问题已收悉" in text
+        assert "我部于2026年2月4日予以受理" in text
         assert letter["fields"]["ledger_number"] in text
 
     # Each download is a reveal, recorded with its reason and the letter's number.
@@ -208,6 +225,7 @@ def test_the_acceptance_letter_issued_numbered_and_downloaded_addressed(story: S
 
 def test_who_may_issue_and_download_the_acceptance_letter(story: Story) -> None:
     report_id = story.report()
+    story.accept(report_id)
     documents = f"/api/v1/reports/{report_id}/documents"
     t, client = story.t, story.client
 
@@ -217,15 +235,22 @@ def test_who_may_issue_and_download_the_acceptance_letter(story: Story) -> None:
         assert refused.status_code == 403, (who, refused.text)
     later = {**ACCEPTANCE, "issued_on": (TODAY + dt.timedelta(days=1)).isoformat()}
     assert client.post(documents, json=later, headers=t["operator"]).status_code == 422
-    earlier = {**ACCEPTANCE, "issued_on": "2026-02-01"}
-    assert client.post(documents, json=earlier, headers=t["operator"]).status_code == 422
+    # Not dated before the acceptance it tells of (2026-02-04), nor about another step.
+    earlier = {**ACCEPTANCE, "issued_on": "2026-02-03"}
+    before = client.post(documents, json=earlier, headers=t["operator"])
+    assert before.status_code == 422
+    assert "issued_on" in before.json()["detail"]
     not_a_letter = {"kind": "inquiry_notice", "about": "inquiry"}
     assert client.post(documents, json=not_a_letter, headers=t["operator"]).status_code == 422
-    wrong_step = client.post(
-        documents, json={"kind": "acceptance_letter", "about": "feedback"}, headers=t["operator"]
-    )
-    assert wrong_step.status_code == 409
-    assert wrong_step.json()["rule"] == "letter_step_taken"
+    for body in (
+        {"kind": "acceptance_letter", "about": "feedback"},
+        {"kind": "feedback_letter"},
+        {"kind": "feedback_letter", "about": "feedback:yesterday"},
+    ):
+        wrong = client.post(documents, json=body, headers=t["operator"])
+        assert wrong.status_code == 422, body
+        assert "about" in wrong.json()["detail"]
+    assert story.system.intake.get_report(UUID(report_id)).issued == []
     letter = client.post(documents, json=ACCEPTANCE, headers=t["operator"]).json()
     download = f"{documents}/{quote(letter['number'])}.docx"
 
@@ -242,14 +267,20 @@ def test_who_may_issue_and_download_the_acceptance_letter(story: Story) -> None:
     refusals = [e.username for e in story.system.accounts.audit_entries()]
     assert sorted(refusals) == ["auditor", "handler-1", "leader"]
 
-    # Once the report has left triage and its notice was sent, the operator's need is over.
+    # Once the report has left triage and its notice was sent, the operator's need is over;
+    # the refusal names the letter asked for.
     story.call(
         "operator", f"/api/v1/reports/{report_id}/send_acceptance_notice", sent_on="2026-02-05"
     )
-    story.call("operator", f"/api/v1/reports/{report_id}/accept")
     refused = client.post(download, json=REASON, headers=t["operator"])
     assert refused.status_code == 403
     assert refused.json()["rule"] == "identity_in_triage"
+    (entry,) = [
+        e
+        for e in story.system.accounts.audit_entries()
+        if (e.username, e.item_kind) == ("operator", "reporter_identity_refused")
+    ]
+    assert letter["number"] in entry.detail
 
 
 def test_an_anonymous_report_has_no_letters(story: Story) -> None:
@@ -267,15 +298,48 @@ def test_the_feedback_letter_is_the_cases_handlers(story: Story) -> None:
     documents = f"/api/v1/reports/{report_id}/documents"
     t, client = story.t, story.client
     early = {"kind": "feedback_letter", "about": "feedback:2026-02-27:1"}
-    story.call("operator", f"/api/v1/reports/{report_id}/accept")
+    story.accept(report_id)
     story.system.catch_up()
-    # No feedback given yet: nothing to write about.
-    assert client.post(documents, json=early, headers=t["leader"]).status_code == 403
+    assert client.post(documents, json=early, headers=t["leader"]).status_code == 403  # role
     report = client.get(f"/api/v1/reports/{report_id}", headers=t["operator"]).json()
     story.call("leader", f"/api/v1/cases/{report['case_id']}/assign", handler_id="handler-1")
     not_yet = client.post(documents, json=early, headers=t["handler"])
-    assert not_yet.status_code == 409, not_yet.text
+    assert not_yet.status_code == 409, not_yet.text  # no feedback given yet
     assert not_yet.json()["rule"] == "letter_step_taken"
+
+
+def test_a_feedbacks_name_is_not_changed_by_a_later_one() -> None:
+    """Two feedbacks the same day are :1 and :2; one recorded later for an earlier day takes
+    its own day's name and leaves the others'."""
+
+    def given(day: str, text: str) -> ReporterFeedback:
+        on = dt.date.fromisoformat(day)
+        return ReporterFeedback(given_on=on, method="letter", method_zh="书面", text=text)
+
+    first = [given("2026-02-27", "a"), given("2026-02-27", "b")]
+    named = dict(feedback_steps(first))
+    assert {k: v.text for k, v in named.items()} == {
+        "feedback:2026-02-27:1": "a",
+        "feedback:2026-02-27:2": "b",
+    }
+    later = [given("2026-02-20", "c"), *first]  # oldest first, as the read side gives them
+    assert {k: v.text for k, v in feedback_steps(later)} == {
+        "feedback:2026-02-20:1": "c",
+        "feedback:2026-02-27:1": "a",
+        "feedback:2026-02-27:2": "b",
+    }
+
+
+def test_the_feedback_letter_is_not_dated_before_the_feedback(story: Story) -> None:
+    report_id = story.report()
+    story.through_feedback(report_id)
+    body = {"kind": "feedback_letter", "about": "feedback:2026-02-27:1", "issued_on": "2026-02-26"}
+    refused = story.client.post(
+        f"/api/v1/reports/{report_id}/documents", json=body, headers=story.t["handler"]
+    )
+    assert refused.status_code == 422
+    assert "issued_on" in refused.json()["detail"]
+    assert story.system.intake.get_report(UUID(report_id)).issued == []
 
 
 def test_the_feedback_letter_carries_the_feedback_as_given(story: Story) -> None:
@@ -303,7 +367,7 @@ def test_the_feedback_letter_carries_the_feedback_as_given(story: Story) -> None
     assert addressed.status_code == 200, addressed.text
     text = text_of(addressed.content)
     assert text.startswith("反馈意见书\n组反馈〔2026〕1号\n")
-    assert f"{REPORTER_NAME}同志（{ADDRESS}）：" in text
+    assert f"\n{REPORTER_NAME}同志：\n" in text
     assert FEEDBACK_TEXT in text
     (entry,) = [
         e
@@ -321,6 +385,8 @@ def test_two_letters_at_once_take_two_numbers_without_a_gap(
 ) -> None:
     """The second save of the register is refused and tried again, unseen by the user."""
     first, second = story.report(), story.report()
+    story.accept(first)
+    story.accept(second)
     intake = story.system.intake
     stale = intake.letter_register(K.ACCEPTANCE_LETTER, 2026)  # read before the other saved
     documents = "/api/v1/reports/{}/documents"
@@ -381,7 +447,16 @@ def test_the_report_page_issues_the_letter_and_downloads_it_addressed(tmp_path: 
             page = client.get(page_url).text
             assert "致举报人告知文书" in page
             assert "尚未制发告知文书" in page
+            assert "制发 受理告知书" not in page  # not accepted yet
+            accepted = client.post(
+                f"{page_url}/accept",
+                data={"csrf_token": csrf(client), "reason": "属于受理范围"},
+                follow_redirects=False,
+            )
+            assert accepted.status_code == 303, accepted.text
+            page = client.get(page_url).text
             assert "制发 受理告知书" in page
+            assert "请先制发并下载受理告知书" in page
 
             sign_in(client, system, "leader")  # reads the report, issues nothing
             assert "制发 受理告知书" not in client.get(page_url).text
@@ -410,9 +485,21 @@ def test_the_report_page_issues_the_letter_and_downloads_it_addressed(tmp_path: 
             addressed = client.post(download, data={"csrf_token": csrf(client), **REASON})
             assert addressed.status_code == 200, addressed.text
             assert addressed.headers["content-type"] == DOCX_MEDIA_TYPE
-            assert f"{REPORTER_NAME}同志（{ADDRESS}）" in text_of(addressed.content)
+            assert f"{REPORTER_NAME}同志：" in text_of(addressed.content)
             entries = [e.item_kind for e in system.accounts.audit_entries()]
             assert entries == ["reporter_identity"]
+
+            # The notice sent, the operator's need to know is over: no download form (and no
+            # refusal written under their name for trying).
+            noticed = client.post(
+                f"{page_url}/send_acceptance_notice",
+                data={"csrf_token": csrf(client)},
+                follow_redirects=False,
+            )
+            assert noticed.status_code == 303, noticed.text
+            page = client.get(page_url).text
+            assert "组受告〔2026〕1号 受理告知书" in page
+            assert "下载填写收件人的文书" not in page
             assert "Letters to the reporter" in client.get(f"{page_url}?lang=en").text
     finally:
         system.stop()

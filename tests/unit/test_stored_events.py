@@ -19,6 +19,7 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from services.bootstrap import EmbeddedSystem
+from services.common.china_time import china_date
 from tests.unit.conftest import build_embedded, make_settings
 
 FIXTURE = Path(__file__).parent / "fixtures" / "stored_events.json"
@@ -30,9 +31,9 @@ FIXTURE = Path(__file__).parent / "fixtures" / "stored_events.json"
 # the state must be as it was.
 EXTENDED = {"clearings": ("carried_out_on", "method", "scope", "corrections")}
 # Attributes a report has since the fixture, from the same stored events: its day of
-# registration (the 受理告知书's 受理日期, decision 0037). Compared apart
-# (``test_a_registered_report_keeps_its_day_of_registration``).
-ADDED = frozenset({"registered_on"})
+# acceptance (the 受理告知书's 受理日期, decision 0037). Compared apart
+# (``test_an_accepted_report_keeps_its_day_of_acceptance``).
+ADDED = frozenset({"accepted_on"})
 
 
 def as_before(name: str, value: Any) -> Any:
@@ -125,17 +126,21 @@ def test_a_carried_out_clearing_keeps_what_its_letter_says(system: EmbeddedSyste
         assert (clearing["method"], clearing["scope"]) == (fields["method"], fields["scope"])
 
 
-def test_a_registered_report_keeps_its_day_of_registration(system: EmbeddedSystem) -> None:
-    registered = [
-        (stored, e)
-        for stored in STORED["intake"]
-        for e in stored["events"]
-        if e["topic"].endswith(":Report.Registered")
-    ]
-    assert registered
-    for stored, event in registered:
-        day = json.loads(event["state"]).get("registered_on")
+def test_an_accepted_report_keeps_its_day_of_acceptance(system: EmbeddedSystem) -> None:
+    """The day the event states, or (stored before it stated one) the China date it was
+    recorded on; a report never accepted has none."""
+    reports = [s for s in STORED["intake"] if s["events"][0]["topic"].endswith(":Report.Received")]
+    assert reports
+    for stored in reports:
+        accepted = [e for e in stored["events"] if e["topic"].endswith(":Report.Accepted")]
         report = rebuild(system.intake.mapper, stored)
-        assert report.registered_on == (
-            None if day is None else dt.date.fromisoformat(day["_data_"])
-        )
+        if not accepted:
+            assert report.accepted_on is None
+            continue
+        fields = json.loads(accepted[-1]["state"])
+        stated = fields.get("accepted_on")
+        if stated is not None:
+            assert report.accepted_on == dt.date.fromisoformat(stated["_data_"])
+        else:
+            recorded = dt.datetime.fromisoformat(fields["timestamp"]["_data_"])
+            assert report.accepted_on == china_date(recorded)

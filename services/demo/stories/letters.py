@@ -1,5 +1,6 @@
 """The letters to real-name reporters in the demo (decision 0037): the 受理告知书 of the
-first real-name reports whose acceptance notice was sent, dated the day it was sent, and the
+latest real-name reports accepted into a case whose acceptance notice was sent, dated the
+day it was sent (or accepted, if later), and the
 反馈意见书 of those whose case gave feedback, dated the feedback's day, issued by the case's
 handler. Idempotent: a letter already issued is given back, nothing new stored.
 
@@ -38,9 +39,9 @@ def seed_letters(system: EmbeddedSystem, report_ids: Iterable[UUID]) -> dict[str
     for report_id in report_ids:
         report = intake.get_report(report_id)
         notice = report.acceptance_notice or {}
-        if not report.real_name or not notice.get("met_on"):
-            continue
-        notices.append((notice["met_on"], report_id))
+        if not report.real_name or not notice.get("met_on") or report.accepted_on is None:
+            continue  # only a report accepted into a case is told it was (受理)
+        notices.append((max(notice["met_on"], report.accepted_on), report_id))
         handler = system.read.cases.handler_of(str(report.case_id)) if report.case_id else None
         feedback = system.read.cases.feedback_for_report(str(report_id)) if handler else []
         if handler and feedback:

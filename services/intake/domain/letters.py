@@ -1,5 +1,5 @@
 """The letters a report sends its real-name reporter (decision 0037): the 受理告知书 once it
-is registered, and a 反馈意见书 for each feedback given on its case.
+is accepted into a case, and a 反馈意见书 for each feedback given on its case.
 
 ``issue_letter`` records ``Report.DocumentIssued``: the kind, the number from intake's
 register (``services/common/registers.py``, saved with the report), the step it documents
@@ -15,7 +15,7 @@ import datetime as dt
 from typing import Any
 from uuid import UUID, uuid5
 
-from schemas.glossary import Category, Channel, DocumentKind, Role
+from schemas.glossary import Category, Channel, DocumentKind, ReportStatus, Role
 from schemas.views_cases import ReporterFeedback
 from services.common.documents import ADDRESSED_FIELDS, REPORTER_KINDS, IssuedDocuments, zh_date
 from services.common.procedure import RoleNotAllowed, Rule
@@ -42,9 +42,9 @@ LETTER_TO_REAL_NAME = Rule(
 LETTER_STEP_TAKEN = Rule(
     "letter_step_taken",
     "the step this letter documents was not taken: the 受理告知书 follows the report's "
-    "registration, a 反馈意见书 a feedback given on its case (named by its day and order, "
-    "feedback:<day>:<n>)",
-    "该文书所对应的环节尚未办理：受理告知书须在登记后制发，反馈意见书须在案件已反馈后制发",
+    "acceptance into a case, a 反馈意见书 a feedback given on its case (named by its day and "
+    "order, feedback:<day>:<n>)",
+    "该文书所对应的环节尚未办理：受理告知书须在举报件受理后制发，反馈意见书须在案件已反馈后制发",
 )
 ONE_LETTER_PER_STEP = Rule(
     "one_letter_per_step",
@@ -86,18 +86,22 @@ class LetterSteps(IssuedDocuments, ReportRecord):
 
     def letter_step(
         self, kind: DocumentKind, about: str, feedback: list[ReporterFeedback]
-    ) -> dict[str, str]:
-        """The fields of the step ``about`` documents (``feedback``: the feedback given on
-        the report's case, oldest first); refused by name when it cannot have one."""
+    ) -> tuple[dict[str, str], dt.date]:
+        """The fields of the step ``about`` documents, and its day (a letter is not dated
+        before it); ``feedback``: the feedback given on the report's case, oldest first.
+        Refused by name when it cannot have one."""
         LETTER_STEP_TAKEN.require(kind in REPORTER_KINDS)
         LETTER_TO_REAL_NAME.require(self.real_name)
         if kind is K.ACCEPTANCE_LETTER and about == "acceptance":
-            LETTER_STEP_TAKEN.require(self.ledger_number is not None)
+            # 受理: the report accepted into casework (a new case, or joined to one); a report
+            # in triage, a repeat, or one that left the office is not told it was accepted.
+            LETTER_STEP_TAKEN.require(self.status is ReportStatus.ACCEPTED)
+            accepted_on = self.accepted_on or self.received_on
             return {
                 **self._letter_head(),
-                "registered_on": zh_date(self.registered_on or self.received_on),
+                "accepted_on": zh_date(accepted_on),
                 "matters": "、".join(_zh(Category, c) for c in self.categories) or "有关",
-            }
+            }, accepted_on
         if kind is K.FEEDBACK_LETTER:
             given = dict(feedback_steps(feedback)).get(about)
             LETTER_STEP_TAKEN.require(given is not None and self.case_id is not None)
@@ -106,16 +110,16 @@ class LetterSteps(IssuedDocuments, ReportRecord):
                 **self._letter_head(),
                 "given_on": zh_date(given.given_on),
                 "feedback": given.text,
-            }
+            }, given.given_on
         LETTER_STEP_TAKEN.require(False)
         raise AssertionError  # unreachable
 
     def letter_steps(self, feedback: list[ReporterFeedback]) -> list[tuple[DocumentKind, str, str]]:
         """The steps a letter may be issued about and has not been: (kind, about, label)."""
-        if not self.real_name or self.ledger_number is None:
+        if not self.real_name or self.status is not ReportStatus.ACCEPTED:
             return []
         found: list[tuple[DocumentKind, str, str]] = [
-            (K.ACCEPTANCE_LETTER, "acceptance", self.ledger_number)
+            (K.ACCEPTANCE_LETTER, "acceptance", self.ledger_number or "")
         ]
         if self.case_id is not None:
             found += [

@@ -12,6 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from schemas.glossary import ReportStatus
+from services.common.china_time import china_date
 from services.common.documents import keep_issued
 
 
@@ -52,7 +53,8 @@ class ReportRecord:
         self.identifications: dict[int, dict[str, str | None]] = {}
         self.handovers: list[dict[str, Any]] = []
         self.content_opened: dict[str, Any] | None = None
-        self.registered_on: dt.date | None = None
+        # The day it was accepted (立件 or 并案): the 受理告知书's 受理日期 (decision 0037).
+        self.accepted_on: dt.date | None = None
         # ``documents``, the letters sent to its real-name reporter (decision 0037), is made
         # as the first one is kept (``documents.issued_documents``), like a case's.
 
@@ -93,7 +95,6 @@ class Registered(ReportEvent):
 
     def apply(self, report: ReportRecord) -> None:
         report.ledger_number = self.ledger_number
-        report.registered_on = self.registered_on
         report.status = ReportStatus.REGISTERED
         if self.acceptance_notice_due is not None:
             report.acceptance_notice = {**self.acceptance_notice_due, "met_on": None}
@@ -119,6 +120,8 @@ class Accepted(ReportEvent):
     def apply(self, report: ReportRecord) -> None:
         report.case_id = self.case_id
         report.status = ReportStatus.ACCEPTED
+        # Older events lack the day: the China date they were recorded on.
+        report.accepted_on = self.accepted_on or china_date(self.timestamp)
 
 
 class Triaged(ReportEvent):

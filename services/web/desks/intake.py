@@ -34,7 +34,8 @@ from services.accounts.access import (
 from services.accounts.model import Principal
 from services.accounts.web import accounts_of
 from services.common.document_views import docx_response
-from services.common.procedure import ProcedureError, RuleBroken
+from services.common.procedure import ProcedureError, RoleNotAllowed, RuleBroken
+from services.common.unavailable import is_database_unavailable
 from services.common.web import ApiError
 from services.intake.api import letter_views, report_view
 from services.intake.base import NoIdentityKept, SubmissionRefused
@@ -206,6 +207,7 @@ class IntakeDesk(Desk):
         lang = language_of(request)
         _ = gettext_for(lang)
         view = report_view(report)
+        may_address = self.may_address(request, user, report)
         related = self.lists.related_reports(report)
         ctx = FormContext(
             version=report.version,
@@ -246,8 +248,8 @@ class IntakeDesk(Desk):
             identity=identity,
             identity_error=identity_error,
             letters=letter_views(report),
-            letter_steps=self.letter_steps(request, user, report),
-            may_address=user.role in IDENTITY_ROLES and report.real_name,
+            letter_steps=self.letter_steps(user, report, may_address),
+            may_address=may_address,
             letter_error=letter_error,
             refused=refused,
             done=request.query_params.get("done", ""),
@@ -306,18 +308,31 @@ class IntakeDesk(Desk):
     def letters(self) -> ReporterLetters:
         return ReporterLetters(self.reveal, feedback=self.services.cases.feedback_for_report)
 
-    def letter_steps(
-        self, request: Request, user: Principal, report: Report
-    ) -> list[tuple[DocumentKind, str, str]]:
-        """The letters this user may issue now, one button each: none for a role that issues
-        none or who may not address this report's letters now (the read side not even asked)."""
-        if not report.real_name or not any(user.role in r for r in LETTER_ISSUERS.values()):
-            return []
+    def may_address(self, request: Request, user: Principal, report: Report) -> bool:
+        """Whether ``user`` may address this report's letters now (see its reporter)."""
+        if not report.real_name or user.role not in IDENTITY_ROLES:
+            return False
         try:
             self.reveal.check_need_to_know(user, report, accounts_of(request))
         except RuleBroken:
+            return False
+        return True
+
+    def letter_steps(
+        self, user: Principal, report: Report, may_address: bool
+    ) -> list[tuple[DocumentKind, str, str]]:
+        """The letters this user may issue now, one button each: none for who may not
+        address this report's letters now (the read side not even asked), and none while the
+        read side is away (the rest of the page still shows)."""
+        if not may_address:
             return []
-        feedback = self.letters.feedback_of(report.id) if report.case_id else []
+        try:
+            feedback = self.letters.feedback_of(report.id) if report.case_id else []
+        except Exception as error:
+            if not is_database_unavailable(error):
+                raise
+            log.warning("report page: the read side is away, no letter buttons")
+            return []
         return [s for s in report.letter_steps(feedback) if user.role in LETTER_ISSUERS[s[0]]]
 
     @route.post("/reports/{report_id}/letters", dependencies=[Csrf])
@@ -341,7 +356,10 @@ class IntakeDesk(Desk):
                 request,
                 user,
                 self.intake.get_report(report_id),
-                403 if isinstance(error, RuleBroken) and error.rule.about_who else 409,
+                403
+                if isinstance(error, RoleNotAllowed)
+                or (isinstance(error, RuleBroken) and error.rule.about_who)
+                else 409,
                 letter_error=procedure_message(error, language_of(request)),
             )
         return see_other(f"/reports/{report_id}?done=issue_letter#letters")
