@@ -103,13 +103,13 @@ class IdentityReveal:
     ) -> None:
         """Raise unless ``principal`` may see this report's reporter now (``access``'s
         rules: the operator in triage or before the acceptance notice, the case's handler)."""
+        if principal.role not in IDENTITY_ROLES:  # decided before anything is looked up
+            raise RuleBroken(IDENTITY_NO_NEED)
         handler_id = (
             self.case_handler(str(report.case_id))
             if report.case_id and self.case_handler is not None
             else None
         )
-        if principal.role not in IDENTITY_ROLES:
-            raise RuleBroken(IDENTITY_NO_NEED)
         check_identity_reveal(
             principal,
             in_triage=self.intake.in_triage(report),
@@ -157,7 +157,7 @@ class ReporterLetters:
         notice, the handler of the report's case); the Report's rules decide the rest."""
         report = self.intake.get_report(report_id)
         LETTER_TO_REAL_NAME.require(report.real_name)
-        self.check_need_to_know(principal, report, accounts)
+        self.reveal.check_need_to_know(principal, report, accounts)
         report, new = self.intake.issue_letter(
             report_id,
             kind,
@@ -169,11 +169,6 @@ class ReporterLetters:
         letter = report.document_of(kind, about)
         assert letter is not None
         return report, letter, new
-
-    def check_need_to_know(
-        self, principal: Principal, report: Report, accounts: AccountStore
-    ) -> None:
-        self.reveal.check_need_to_know(principal, report, accounts)
 
     def _addressable(
         self, principal: Principal, report_id: UUID, accounts: AccountStore
@@ -189,7 +184,7 @@ class ReporterLetters:
         if not report.real_name:
             return None
         try:
-            self.check_need_to_know(principal, report, accounts)
+            self.reveal.check_need_to_know(principal, report, accounts)
         except RuleBroken:
             return None
         return report
